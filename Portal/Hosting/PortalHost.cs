@@ -1,0 +1,81 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Portal.Components;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Users;
+using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Health;
+using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using Radzen;
+
+namespace Cogrion.Portal.Hosting;
+
+/// <summary>What the Portal is made of, and the order requests flow through it.</summary>
+public static class PortalHost
+{
+    public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<PlatformOptions, PlatformOptionsValidator>(builder.Configuration, PlatformOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+
+        builder.AddPortalDatabase();
+        builder.AddPortalAuthentication();
+        builder.AddPortalAudit();
+        builder.AddPortalHealthChecks();
+
+        builder.Services.TryAddSingleton<UserDirectory>();
+        builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRadzenComponents();
+        return builder;
+    }
+
+    public static WebApplication UsePortalPipeline(this WebApplication app)
+    {
+        app.UseWhen(context => ApiProblems.IsApiRequest(context.Request), api => api.UseExceptionHandler());
+        app.UseWhen(context => !ApiProblems.IsApiRequest(context.Request), pages => pages.UseExceptionHandler("/error", createScopeForErrors: true));
+        app.UseApiProblemStatusCodes();
+
+        // The brand assets (wwwroot-assets/, copied next to the binary) are public: the landing page needs them.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "assets")),
+            RequestPath = "/assets",
+        });
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthEndpoints();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>Runs until shutdown; a configuration error ends the process listing every problem at once.</summary>
+    public static async Task<int> RunPortalAsync(this WebApplication app)
+    {
+        try
+        {
+            // Validate every options class before anything resolves one: hosted services are built
+            // before the host's own start-up validation, and would report only the first problem.
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+            await app.RunAsync();
+            return Environment.ExitCode;
+        }
+        catch (Exception ex) when (OptionsRegistration.DescribeFailures(ex) is { Count: > 0 } problems)
+        {
+            Console.Error.WriteLine("The Portal cannot start: its configuration is invalid.");
+            foreach (var problem in problems) Console.Error.WriteLine($"  - {problem}");
+            Console.Error.WriteLine("See appsettings.sample.json for every setting and an example value.");
+            return 2;
+        }
+    }
+}

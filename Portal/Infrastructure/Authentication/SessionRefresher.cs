@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+
+namespace Cogrion.Portal.Infrastructure.Authentication;
+
+/// <summary>
+/// Keeps a session's tokens fresh: shortly before the access token expires it redeems the refresh
+/// token at the realm; when that fails (session ended at Keycloak, user disabled), the Portal
+/// session ends too and the next page asks the user to sign in again.
+/// Runs on every request that carries the session cookie (page loads and circuit start-up).
+/// </summary>
+public sealed class SessionRefresher(
+    IHttpClientFactory httpClientFactory,
+    IdTokenValidator idTokenValidator,
+    IOptions<KeycloakOptions> options,
+    TimeProvider time,
+    ILogger<SessionRefresher> logger)
+{
+    public async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
+    {
+        var settings = options.Value;
+        var expiresAt = context.Properties.GetTokenValue("expires_at");
+        if (expiresAt is null || !DateTimeOffset.TryParse(expiresAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var expiry))
+            return;
+        if (expiry - time.GetUtcNow() > settings.RefreshBeforeExpiry)
+            return;
+
+        var refreshToken = context.Properties.GetTokenValue("refresh_token");
+        var refreshed = refreshToken is null ? null : await RedeemAsync(refreshToken, context.HttpContext.RequestAborted);
+        if (refreshed is null)
+        {
+            logger.LogInformation("Session of {User} could not be refreshed; signing out", context.Principal?.Identity?.Name);
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return;
+        }
+
+        var identity = new ClaimsIdentity(KeycloakClaims.FromIdToken(refreshed.IdTokenPayload, settings.Issuer), context.Principal!.Identity!.AuthenticationType);
+        // The Portal's own user id does not come from the token: carry it over.
+        if (context.Principal.FindFirst(PortalClaims.UserId) is { } userId)
+            identity.AddClaim(new Claim(PortalClaims.UserId, userId.Value));
+        context.ReplacePrincipal(new ClaimsPrincipal(identity));
+
+        context.Properties.UpdateTokenValue("access_token", refreshed.AccessToken);
+        context.Properties.UpdateTokenValue("id_token", refreshed.IdToken);
+        if (refreshed.RefreshToken is not null) context.Properties.UpdateTokenValue("refresh_token", refreshed.RefreshToken);
+        context.Properties.UpdateTokenValue("expires_at",
+            time.GetUtcNow().AddSeconds(refreshed.ExpiresInSeconds).ToString("o", CultureInfo.InvariantCulture));
+        context.ShouldRenew = true;
+    }
+
+    private sealed record Refreshed(string AccessToken, string IdToken, JsonElement IdTokenPayload, string? RefreshToken, int ExpiresInSeconds);
+
+    private async Task<Refreshed?> RedeemAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        try
+        {
+            var client = httpClientFactory.CreateClient(IdTokenValidator.HttpClientName);
+            using var response = await client.PostAsync(settings.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "refresh_token",
+                ["refresh_token"] = refreshToken,
+                ["client_id"] = settings.ClientId,
+                ["client_secret"] = settings.ClientSecret,
+            }), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                logger.LogInformation("The realm refused to refresh a session (HTTP {Status})", (int)response.StatusCode);
+                return null;
+            }
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            var root = document.RootElement;
+            var idToken = root.GetProperty("id_token").GetString();
+            return new Refreshed(
+                root.GetProperty("access_token").GetString()!,
+                idToken!,
+                await idTokenValidator.ValidateAsync(idToken, cancellationToken),
+                root.TryGetProperty("refresh_token", out var rt) ? rt.GetString() : null,
+                root.TryGetProperty("expires_in", out var ei) && ei.TryGetInt32(out var seconds) ? seconds : 300);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidIdTokenException)
+        {
+            logger.LogWarning("Refreshing a session failed: {Reason}", ex.Message);
+            return null;
+        }
+    }
+}
