@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Cogrion.Portal.Tests.Infrastructure;
+
+/// <summary>Runs a command to completion and returns its exit code and output.</summary>
+public static class ProcessRunner
+{
+    public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
+
+    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null)
+            foreach (var (key, value) in environment) start.Environment[key] = value;
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in time.");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>
+/// A long-running child process (the Portal, the dev identity provider) whose output is kept for
+/// assertions and diagnostics, killed with its children when disposed.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private readonly object gate = new();
+    private readonly List<(string Marker, TaskCompletionSource Seen)> waiters = [];
+
+    public string Name { get; }
+
+    private ChildProcess(string name, Process process)
+    {
+        Name = name;
+        this.process = process;
+    }
+
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IDictionary<string, string?> environment, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var child = new ChildProcess(name, process);
+        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
+        if (!process.Start()) throw new InvalidOperationException($"Could not start {name}.");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    public int Id => process.Id;
+    public bool HasExited => process.HasExited;
+
+    public string Output
+    {
+        get { lock (gate) return output.ToString(); }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (gate)
+        {
+            output.AppendLine(line);
+            foreach (var waiter in waiters.Where(w => line.Contains(w.Marker, StringComparison.Ordinal)).ToList())
+            {
+                waiter.Seen.TrySetResult();
+                waiters.Remove(waiter);
+            }
+        }
+    }
+
+    /// <summary>Waits until the process prints a line containing <paramref name="marker"/>.</summary>
+    public async Task WaitForOutputAsync(string marker, TimeSpan timeout)
+    {
+        TaskCompletionSource seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (gate)
+        {
+            if (output.ToString().Contains(marker, StringComparison.Ordinal)) return;
+            waiters.Add((marker, seen));
+        }
+        var exited = process.WaitForExitAsync();
+        var finished = await Task.WhenAny(seen.Task, exited, Task.Delay(timeout));
+        if (finished != seen.Task)
+            throw new InvalidOperationException($"{Name} did not print '{marker}' ({(process.HasExited ? $"exited with {process.ExitCode}" : "timed out")}). Output:\n{Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        process.Dispose();
+    }
+}

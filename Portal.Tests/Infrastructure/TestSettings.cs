@@ -1,0 +1,25 @@
+namespace Cogrion.Portal.Tests.Infrastructure;
+
+/// <summary>Settings the Portal under test runs with. The client secret is random per run, so a test can prove it never leaks.</summary>
+public static class TestSettings
+{
+    public static readonly string ClientSecret = "test-secret-" + Guid.NewGuid().ToString("N");
+    public const string ClientId = "cogrion-portal";
+    public const string Realm = "cogrion";
+    public const string BaseDomain = "cogrion.test";
+
+    public static Dictionary<string, string?> PortalConfiguration(string connectionString, string keycloakAuthority) => new()
+    {
+        ["Database:ConnectionString"] = connectionString,
+        ["Keycloak:Authority"] = keycloakAuthority,
+        ["Keycloak:Realm"] = Realm,
+        ["Keycloak:ClientId"] = ClientId,
+        ["Keycloak:ClientSecret"] = ClientSecret,
+        ["Keycloak:RequireHttps"] = "false",
+        ["Platform:BaseDomain"] = BaseDomain,
+    };
+
+    /// <summary>The same settings as environment variables, for a Portal started as a process.</summary>
+    public static Dictionary<string, string?> AsEnvironment(IDictionary<string, string?> configuration) =>
+        configuration.ToDictionary(kv => kv.Key.Replace(":", "__"), kv => kv.Value);
+}
