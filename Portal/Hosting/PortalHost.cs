@@ -18,6 +18,10 @@ public static class PortalHost
 {
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
+        // Serve package assets (Radzen's CSS and JS) from a build output in any environment, not just
+        // Development: tests and tools/start.sh run the build output as Production. A published
+        // Portal has the files in wwwroot and no runtime manifest, so this does nothing there.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddValidatedOptions<PlatformOptions, PlatformOptionsValidator>(builder.Configuration, PlatformOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();

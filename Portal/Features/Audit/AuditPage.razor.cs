@@ -16,10 +16,12 @@ public partial class AuditPage
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private RadzenDataGrid<AuditEvent>? grid;
-    private IReadOnlyList<AuditEvent> events = [];
+    // Null until the first load: Radzen's grid calls LoadData by itself only when it starts without data.
+    private IReadOnlyList<AuditEvent>? events;
     private int total;
     private bool loading;
-    private AuditScope scope = new AuditScope.OwnActions("");
+    // Null until the reader is known: the grid is not rendered (and so loads nothing) before that.
+    private AuditScope? scope;
     private string subtitle = "";
     private readonly FilterModel filter = new();
 
@@ -54,6 +56,7 @@ public partial class AuditPage
 
     private async Task LoadAsync(LoadDataArgs args)
     {
+        if (scope is null) return;
         loading = true;
         var page = await Queries.SearchAsync(scope, filter.ToFilter(), args.Skip ?? 0, args.Top ?? 25, CancellationToken.None);
         events = page.Events;

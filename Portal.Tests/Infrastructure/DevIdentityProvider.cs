@@ -1,0 +1,46 @@
+namespace Cogrion.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real dev identity provider (tools/dev-idp, oidc-provider shaped like a Keycloak realm) as a
+/// child process on a free loopback port, registered for the Portal addresses the test gives it.
+/// </summary>
+public sealed class DevIdentityProvider : IAsyncDisposable
+{
+    public static readonly (string Username, string Password) Admin = ("admin", "admin-pass");
+    public static readonly (string Username, string Password) Alice = ("alice", "alice-pass");
+    public static readonly (string Username, string Password) Bob = ("bob", "bob-pass");
+    public static readonly (string Username, string Password) Carol = ("carol", "carol-pass");
+
+    private readonly ChildProcess process;
+
+    public string Authority { get; }
+    public string Output => process.Output;
+
+    private DevIdentityProvider(ChildProcess process, string authority)
+    {
+        this.process = process;
+        Authority = authority;
+    }
+
+    public static async Task<DevIdentityProvider> StartAsync(IReadOnlyList<string> portalBaseUrls)
+    {
+        if (!Directory.Exists(Path.Combine(RepoPaths.DevIdp, "node_modules", "oidc-provider")))
+            throw new InvalidOperationException("The dev identity provider's packages are not installed: run tools/test.sh, or 'npm ci' in tools/dev-idp.");
+        var port = FreePort.Next();
+        var authority = $"http://127.0.0.1:{port}";
+        var process = ChildProcess.Start("dev-idp", "node", ["server.mjs"], new Dictionary<string, string?>
+        {
+            ["DEV_IDP_HOST"] = "127.0.0.1",
+            ["DEV_IDP_PORT"] = port.ToString(),
+            ["DEV_IDP_REALM"] = TestSettings.Realm,
+            ["DEV_IDP_CLIENT_ID"] = TestSettings.ClientId,
+            ["DEV_IDP_CLIENT_SECRET"] = TestSettings.ClientSecret,
+            ["DEV_IDP_REDIRECT_URIS"] = string.Join(',', portalBaseUrls.Select(u => u + "/signin-oidc")),
+            ["DEV_IDP_POST_LOGOUT_REDIRECT_URIS"] = string.Join(',', portalBaseUrls.Select(u => u + "/signed-out")),
+        }, RepoPaths.DevIdp);
+        await process.WaitForOutputAsync("dev-idp ready:", TimeSpan.FromSeconds(30));
+        return new DevIdentityProvider(process, authority);
+    }
+
+    public ValueTask DisposeAsync() => process.DisposeAsync();
+}
