@@ -1,5 +1,7 @@
 using Cogrion.Portal.Hosting;
 
+if (HealthProbe.IsRequested(args)) return await HealthProbe.RunAsync(args);
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPortalServices();
 

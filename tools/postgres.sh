@@ -4,6 +4,7 @@
 #
 #   tools/postgres.sh start <data-dir> <port> [--fast]   initialise if needed, start, wait until it answers
 #   tools/postgres.sh stop  <data-dir>                     fast shutdown
+#   tools/postgres.sh destroy <data-dir>                   fast shutdown, then delete the data
 #   tools/postgres.sh bin                                  print the folder of the server binaries
 #
 # --fast turns off durability (fsync, synchronous commit): right for throwaway test clusters only.
@@ -34,8 +35,10 @@ case "$cmd" in
     data=$(cd "$data" && pwd)
     if [ "$(id -u)" = "0" ]; then chown postgres:postgres "$data"; chmod 700 "$data"; fi
     if [ ! -f "$data/PG_VERSION" ]; then
-      as_owner "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$data.initdb.log" 2>&1 \
-        || { cat "$data.initdb.log" >&2; exit 1; }
+      log=$(mktemp)
+      as_owner "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$log" 2>&1 \
+        || { cat "$log" >&2; rm -f "$log"; exit 1; }
+      rm -f "$log"
     fi
     opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data -c max_connections=300 -c shared_buffers=128MB"
     if [ "$fast" = "--fast" ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
@@ -47,5 +50,10 @@ case "$cmd" in
     bin=$(pg_bin)
     [ -f "$data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
     ;;
-  *) echo "usage: $0 start <data-dir> <port> [--fast] | stop <data-dir> | bin" >&2; exit 2 ;;
+  destroy)
+    data=${2:?data dir}
+    "$0" stop "$data"
+    rm -rf "$data"
+    ;;
+  *) echo "usage: $0 start <data-dir> <port> [--fast] | stop <data-dir> | destroy <data-dir> | bin" >&2; exit 2 ;;
 esac

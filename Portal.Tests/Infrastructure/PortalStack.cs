@@ -30,11 +30,7 @@ public sealed class PortalStack
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
         var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority);
         var browser = await BrowserHost.GetAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            portal.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            idp.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        };
+        // The Portal and the identity provider live until the run ends; ChildProcess kills them then.
         return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser };
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Infrastructure.Database;
@@ -36,10 +37,11 @@ public sealed class PostgresServer
         var result = await ProcessRunner.RunAsync("bash", [script, "start", dataDirectory, port.ToString(), "--fast"], timeout: TimeSpan.FromMinutes(2));
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"Could not start the test PostgreSQL cluster:\n{result.StandardError}{result.StandardOutput}");
+        // Synchronous on purpose: nothing asynchronous is reliable while the test host exits.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            ProcessRunner.RunAsync("bash", [script, "stop", dataDirectory]).GetAwaiter().GetResult();
-            try { Directory.Delete(dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            ChildProcess.KillAllRunning();
+            Process.Start(new ProcessStartInfo("bash") { ArgumentList = { script, "destroy", dataDirectory } })?.WaitForExit(15_000);
         };
         return new PostgresServer(port, dataDirectory);
     }

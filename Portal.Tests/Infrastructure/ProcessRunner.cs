@@ -44,6 +44,21 @@ public static class ProcessRunner
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
+    // Every child still running. When the test host exits they are killed synchronously: an
+    // asynchronous wait during process exit may never finish, and the children would outlive the run.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Process> Running = new();
+
+    static ChildProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAllRunning();
+
+    /// <summary>Kills every child still running. Also called first by the database's exit cleanup: children hold its connections.</summary>
+    public static void KillAllRunning()
+    {
+        foreach (var process in Running.Values)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
+        }
+    }
+
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly object gate = new();
@@ -73,6 +88,7 @@ public sealed class ChildProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         if (!process.Start()) throw new InvalidOperationException($"Could not start {name}.");
+        Running[process.Id] = process;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
@@ -115,8 +131,12 @@ public sealed class ChildProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} did not print '{marker}' ({(process.HasExited ? $"exited with {process.ExitCode}" : "timed out")}). Output:\n{Output}");
     }
 
+    /// <summary>Kills the process at once (SIGKILL), as a crash would: for tests of what survives a dead replica.</summary>
+    public void Kill() => process.Kill(entireProcessTree: true);
+
     public async ValueTask DisposeAsync()
     {
+        Running.TryRemove(process.Id, out _);
         try
         {
             if (!process.HasExited)

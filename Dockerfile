@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# The Portal, published self-contained (see docs/adr/0001) onto a minimal runtime-deps image,
+# running as a non-root user. Build from the repository root:  docker build -t cogrion-portal .
+# (No Docker engine runs on our build machines; this file is kept simple and reviewed by hand.)
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files only, so source edits reuse the restore layer.
+COPY global.json Directory.Build.props Directory.Packages.props Portal.sln ./
+COPY Portal/Portal.csproj Portal/
+RUN dotnet restore Portal/Portal.csproj
+COPY Portal/ Portal/
+COPY wwwroot-assets/ wwwroot-assets/
+RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app
+
+# Self-contained: the image needs only the native dependencies of .NET, not a runtime.
+FROM mcr.microsoft.com/dotnet/runtime-deps:9.0-bookworm-slim AS runtime
+WORKDIR /app
+COPY --from=build --chown=root:root /app ./
+# The image's unprivileged 'app' user (uid 1654); the files stay root-owned and read-only to it.
+USER app
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_gcServer=0
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["/app/Portal", "healthcheck", "http://127.0.0.1:8080/healthz"]
+ENTRYPOINT ["/app/Portal"]

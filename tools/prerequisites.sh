@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the Portal needs on a Debian machine, once: idempotent and quiet when all is there.
+# Used by tools/start.sh and tools/test.sh.
+#
+#   tools/prerequisites.sh run     PostgreSQL server, Node packages of the dev identity provider
+#   tools/prerequisites.sh test    the same, plus Debian's Chromium for the browser tests
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+need=${1:-run}
+
+packages=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
+if [ "$need" = "test" ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+fi
+
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# The dev identity provider's packages, exactly as locked.
+idp="$here/dev-idp"
+stamp="$idp/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$idp/package-lock.json" -nt "$stamp" ]; then
+  echo "Installing the dev identity provider's npm packages"
+  (cd "$idp" && npm ci --silent --no-audit --no-fund)
+fi

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need (PostgreSQL, Chromium, the dev identity provider's
+# packages), builds the solution with warnings as errors, runs the dev identity provider's smoke
+# test and the whole xunit suite (which starts its own PostgreSQL cluster, identity provider,
+# Portal processes and one headless Chromium), and ends with one line:
+#   tests: N passed, N failed, N skipped
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+tools/prerequisites.sh test
+
+echo "Building"
+dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
+
+echo "Smoke-testing the dev identity provider"
+(cd tools/dev-idp && node smoke-test.mjs > "$root/artifacts-idp-smoke.log" 2>&1) \
+  || { cat "$root/artifacts-idp-smoke.log"; rm -f "$root/artifacts-idp-smoke.log"; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
+rm -f "$root/artifacts-idp-smoke.log"
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+echo "Running the test suite"
+status=0
+dotnet test Portal.sln --no-build -nologo --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+  --results-directory "$results" "$@" || status=$?
+
+# Count from the TRX reports (one per test project): the plain closing line CI reads.
+passed=0; failed=0; total=0
+for trx in $(find "$results" -name '*.trx' 2>/dev/null); do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$((total + $(value total)))
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+done
+skipped=$((total - passed - failed))
+if [ "$total" -eq 0 ] && [ "$status" -ne 0 ]; then failed=1; fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
