@@ -33,7 +33,11 @@ case "$cmd" in
     bin=$(pg_bin)
     mkdir -p "$data"
     data=$(cd "$data" && pwd)
-    if [ "$(id -u)" = "0" ]; then chown postgres:postgres "$data"; chmod 700 "$data"; fi
+    if [ "$(id -u)" = "0" ]; then
+      chown postgres:postgres "$data"; chmod 700 "$data"
+      runuser -u postgres -- test -x "$data" \
+        || { echo "The postgres user cannot reach $data: every folder above it must be searchable (chmod o+x)." >&2; exit 1; }
+    fi
     if [ ! -f "$data/PG_VERSION" ]; then
       log=$(mktemp)
       as_owner "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$log" 2>&1 \
