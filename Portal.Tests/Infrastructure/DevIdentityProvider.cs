@@ -10,6 +10,7 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     public static readonly (string Username, string Password) Alice = ("alice", "alice-pass");
     public static readonly (string Username, string Password) Bob = ("bob", "bob-pass");
     public static readonly (string Username, string Password) Carol = ("carol", "carol-pass");
+    public static readonly (string Username, string Password) Dave = ("dave", "dave-pass");
 
     private readonly ChildProcess process;
 
@@ -22,16 +23,17 @@ public sealed class DevIdentityProvider : IAsyncDisposable
         Authority = authority;
     }
 
-    public static async Task<DevIdentityProvider> StartAsync(IReadOnlyList<string> portalBaseUrls)
+    /// <summary>Starts the provider on a free port, or on <paramref name="port"/> (to restart one in place).</summary>
+    public static async Task<DevIdentityProvider> StartAsync(IReadOnlyList<string> portalBaseUrls, int? port = null)
     {
         if (!Directory.Exists(Path.Combine(RepoPaths.DevIdp, "node_modules", "oidc-provider")))
             throw new InvalidOperationException("The dev identity provider's packages are not installed: run tools/test.sh, or 'npm ci' in tools/dev-idp.");
-        var port = FreePort.Next();
-        var authority = $"http://127.0.0.1:{port}";
+        var listenPort = port ?? FreePort.Next();
+        var authority = $"http://127.0.0.1:{listenPort}";
         var process = ChildProcess.Start("dev-idp", "node", ["server.mjs"], new Dictionary<string, string?>
         {
             ["DEV_IDP_HOST"] = "127.0.0.1",
-            ["DEV_IDP_PORT"] = port.ToString(),
+            ["DEV_IDP_PORT"] = listenPort.ToString(),
             ["DEV_IDP_REALM"] = TestSettings.Realm,
             ["DEV_IDP_CLIENT_ID"] = TestSettings.ClientId,
             ["DEV_IDP_CLIENT_SECRET"] = TestSettings.ClientSecret,
@@ -41,6 +43,11 @@ public sealed class DevIdentityProvider : IAsyncDisposable
         await process.WaitForOutputAsync("dev-idp ready:", TimeSpan.FromSeconds(30));
         return new DevIdentityProvider(process, authority);
     }
+
+    public int Port => new Uri(Authority).Port;
+
+    /// <summary>How many token requests (code redemptions and refreshes) the provider has granted.</summary>
+    public int TokenRequests => Output.Split('\n').Count(line => line.StartsWith("POST /realms/", StringComparison.Ordinal) && line.Contains("/protocol/openid-connect/token 200 ", StringComparison.Ordinal));
 
     public ValueTask DisposeAsync() => process.DisposeAsync();
 }

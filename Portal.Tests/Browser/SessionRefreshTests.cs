@@ -1,0 +1,51 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Browser;
+
+/// <summary>
+/// The session refreshes its tokens before they expire, and when the realm refuses (its session is
+/// gone) the user is signed in again cleanly. Runs its own provider and Portal: it restarts the provider.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SessionRefreshTests
+{
+    [Fact]
+    public async Task A_session_due_for_refresh_is_refreshed_and_one_the_realm_forgot_signs_in_again()
+    {
+        var database = await PostgresServer.GetAsync();
+        var name = await database.CreateMigratedDatabaseAsync("refresh");
+        var baseUrl = PortalProcess.NextBaseUrl();
+        var idp = await DevIdentityProvider.StartAsync([baseUrl]);
+        // Refresh when less than 30 minutes remain: with Keycloak's 5-minute tokens, every request is due.
+        await using var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
+            new Dictionary<string, string?> { ["Keycloak:RefreshBeforeExpiry"] = "00:30:00" });
+        var browser = await BrowserHost.GetAsync();
+        var context = await browser.NewContextAsync(new() { BaseURL = baseUrl });
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/dashboard");
+        await page.FillAsync("#username", DevIdentityProvider.Dave.Username);
+        await page.FillAsync("#password", DevIdentityProvider.Dave.Password);
+        await page.ClickAsync("#kc-login");
+        await page.WaitForURLAsync(new Regex("/dashboard"));
+        var grantsAfterSignIn = idp.TokenRequests;
+
+        await page.GotoAsync("/audit");
+
+        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("dave");
+        Assert.True(idp.TokenRequests > grantsAfterSignIn, "the page load should have refreshed the tokens");
+
+        // The provider restarts and forgets every session: the refresh token is now worthless.
+        var port = idp.Port;
+        await idp.DisposeAsync();
+        await using var restarted = await DevIdentityProvider.StartAsync([baseUrl], port);
+
+        await page.GotoAsync("/audit");
+
+        await page.WaitForURLAsync(url => url.StartsWith(restarted.Authority, StringComparison.Ordinal));
+        await Assertions.Expect(page.Locator("#kc-login")).ToBeVisibleAsync();
+        await context.CloseAsync();
+    }
+}
