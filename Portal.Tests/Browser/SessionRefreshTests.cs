@@ -26,9 +26,7 @@ public sealed class SessionRefreshTests
         var page = await context.NewPageAsync();
 
         await page.GotoAsync("/dashboard");
-        await page.FillAsync("#username", DevIdentityProvider.Dave.Username);
-        await page.FillAsync("#password", DevIdentityProvider.Dave.Password);
-        await page.ClickAsync("#kc-login");
+        await idp.SubmitLoginFormAsync(page, DevIdentityProvider.Dave);
         await page.WaitForURLAsync(new Regex("/dashboard"));
         var grantsAfterSignIn = idp.TokenRequests;
 

@@ -1,3 +1,5 @@
+using Microsoft.Playwright;
+
 namespace Cogrion.Portal.Tests.Infrastructure;
 
 /// <summary>
@@ -45,6 +47,15 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     }
 
     public int Port => new Uri(Authority).Port;
+
+    /// <summary>Fills in and submits this provider's login form (Keycloak's element ids) once the browser is on it.</summary>
+    public async Task SubmitLoginFormAsync(IPage page, (string Username, string Password) user)
+    {
+        await page.WaitForURLAsync(url => url.StartsWith(Authority, StringComparison.Ordinal));
+        await page.FillAsync("#username", user.Username);
+        await page.FillAsync("#password", user.Password);
+        await page.ClickAsync("#kc-login");
+    }
 
     /// <summary>How many token requests (code redemptions and refreshes) the provider has granted.</summary>
     public int TokenRequests => Output.Split('\n').Count(line => line.StartsWith("POST /realms/", StringComparison.Ordinal) && line.Contains("/protocol/openid-connect/token 200 ", StringComparison.Ordinal));

@@ -46,10 +46,7 @@ public sealed class PortalStack
     public async Task SignInAsync(IPage page, (string Username, string Password) user, string path = "/dashboard")
     {
         await page.GotoAsync(path);
-        await page.WaitForURLAsync(url => url.StartsWith(IdentityProvider.Authority, StringComparison.Ordinal));
-        await page.FillAsync("#username", user.Username);
-        await page.FillAsync("#password", user.Password);
-        await page.ClickAsync("#kc-login");
+        await IdentityProvider.SubmitLoginFormAsync(page, user);
         await page.WaitForURLAsync(url => url.StartsWith(BaseUrl + path, StringComparison.Ordinal));
         // Interactive pages are usable once the circuit is up; Blazor marks that by removing the prerender flag.
         await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
