@@ -17,6 +17,9 @@ public static class BrowserHost
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (tools/test.sh does).");
+        // Two cores shared with builds and servers: an interactive circuit can take seconds to start.
+        // Expectations wait as long as actions do, rather than Playwright's default of 5 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
