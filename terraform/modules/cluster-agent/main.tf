@@ -34,7 +34,7 @@ locals {
 resource "kubernetes_namespace_v1" "agent" {
   metadata {
     name = local.namespace
-    labels = merge(local.labels, {
+    labels = merge(var.namespace_labels, local.labels, {
       # The agent needs nothing a "restricted" pod cannot have; enforce it.
       "pod-security.kubernetes.io/enforce" = "restricted"
       "pod-security.kubernetes.io/audit"   = "restricted"

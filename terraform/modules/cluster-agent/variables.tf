@@ -57,3 +57,9 @@ variable "service_account_annotations" {
   type        = map(string)
   default     = {}
 }
+
+variable "namespace_labels" {
+  description = "Extra labels on the agent's namespace (e.g. the RRSA webhook's injection switch on AliCloud)."
+  type        = map(string)
+  default     = {}
+}
