@@ -6,6 +6,7 @@
 variable "tenant_id" {
   description = "The Portal's id (UUID) of the tenant that owns this workspace. Tagged on every resource as cogrion-tenant-id."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.tenant_id))
@@ -16,6 +17,7 @@ variable "tenant_id" {
 variable "workspace_id" {
   description = "The Portal's id (UUID) of this workspace. Tagged on every resource as cogrion-workspace-id."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.workspace_id))
@@ -26,6 +28,7 @@ variable "workspace_id" {
 variable "workspace_name" {
   description = "The workspace's name: a DNS label, unique in the tenant. Resource names are derived from it (cogrion-<name>)."
   type        = string
+  nullable    = false
 
   validation {
     # 32 characters at most so that derived names (IAM roles, RDS identifiers, queues) stay in limits.
@@ -37,6 +40,7 @@ variable "workspace_name" {
 variable "region" {
   description = "The cloud region of the workspace. Must equal the region the root module configures the provider with (checked)."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z]{2}-[a-z0-9-]*[a-z0-9]$", var.region))
@@ -47,6 +51,7 @@ variable "region" {
 variable "network_cidr" {
   description = "The workspace network's IPv4 CIDR: a private range (RFC 1918) with a prefix from /16 to /20. Split into private and public subnets across availability zones."
   type        = string
+  nullable    = false
 
   validation {
     # try(): OpenTofu's && does not short-circuit, so a malformed value must not reach cidrhost().
@@ -73,6 +78,7 @@ variable "network_cidr" {
 variable "kubernetes_version" {
   description = "Kubernetes minor version of the cluster, as major.minor (e.g. 1.31). The provider picks the patch release."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^1\\.(2[89]|3[0-9])$", var.kubernetes_version))
@@ -88,6 +94,7 @@ variable "node_pools" {
     min_size      = number
     max_size      = number
   }))
+  nullable = false
 
   validation {
     condition     = length(var.node_pools) >= 1 && length(var.node_pools) <= 5
@@ -119,6 +126,7 @@ variable "node_pools" {
 variable "use_karpenter" {
   description = "Scale nodes with Karpenter (installed with its IAM role and interruption queue) in addition to the node pools. AWS only: must be false on AliCloud."
   type        = bool
+  nullable    = false
 
   validation {
     # Karpenter has no AliCloud provider; ACK node pools autoscale by themselves (min_size..max_size).
@@ -152,11 +160,13 @@ variable "database" {
 variable "deletion_protection" {
   description = "Turn on the cloud's deletion protection where the service has one: the database on both clouds, and the ACK cluster on AliCloud (EKS has no such flag in the AWS provider 5.x). The Portal sets it to false in the apply that precedes a confirmed destroy."
   type        = bool
+  nullable    = false
 }
 
 variable "api_allowed_cidrs" {
   description = "IPv4 CIDRs allowed to reach the Kubernetes API's public endpoint: the provisioning runner's egress addresses. Nodes and the agent use the private endpoint."
   type        = list(string)
+  nullable    = false
 
   validation {
     condition     = length(var.api_allowed_cidrs) >= 1 && length(var.api_allowed_cidrs) <= 20
@@ -176,6 +186,7 @@ variable "api_allowed_cidrs" {
 variable "agent_image" {
   description = "Container image of the Cluster Agent, pinned by tag or digest (never a moving 'latest')."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(@sha256:[0-9a-f]{64}|:[A-Za-z0-9._-]{1,128})$", var.agent_image)) && !endswith(var.agent_image, ":latest")
@@ -186,6 +197,7 @@ variable "agent_image" {
 variable "portal_url" {
   description = "HTTPS base URL of the Portal that the Cluster Agent calls out to."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.portal_url))
@@ -197,6 +209,7 @@ variable "agent_bootstrap_token" {
   description = "One-time token the Cluster Agent registers with. Sensitive: written by the runner to a file it deletes after the run, stored only in a Kubernetes Secret in the cluster and in the state (in the tenant's encrypted bucket); never in an output."
   type        = string
   sensitive   = true
+  nullable    = false
 
   validation {
     condition     = length(var.agent_bootstrap_token) >= 32 && length(var.agent_bootstrap_token) <= 512
