@@ -37,7 +37,6 @@ resource "alicloud_db_instance" "this" {
   zone_id_slave_a  = local.zone_ids[1]
   vswitch_id       = join(",", slice(local.private_vswitch_ids, 0, 2))
   security_ips     = local.private_cidrs
-  security_ip_mode = "safety"
 
   deletion_protection = var.deletion_protection
   tags                = local.tags

@@ -5,6 +5,11 @@ module "eks" {
   cluster_name    = local.name
   cluster_version = var.kubernetes_version
 
+  # Fixed names that start with "cogrion-", so the tenant's role can be scoped to them and a
+  # 32-character workspace name stays inside IAM's limits (a name prefix may not exceed 38 characters).
+  iam_role_name            = "${local.name}-cluster"
+  iam_role_use_name_prefix = false
+
   vpc_id                   = module.vpc.vpc_id
   subnet_ids               = module.vpc.private_subnets
   control_plane_subnet_ids = module.vpc.private_subnets
@@ -83,8 +88,12 @@ module "eks" {
 
   eks_managed_node_groups = {
     for name, pool in local.node_pools : name => {
-      name           = "${var.workspace_name}-${name}"
-      instance_types = [pool.instance_type]
+      # Fixed names (no timestamp suffix): a node group name may not exceed 63 characters.
+      name                     = "${var.workspace_name}-${name}"
+      use_name_prefix          = false
+      iam_role_name            = "${local.name}-ng-${name}"
+      iam_role_use_name_prefix = false
+      instance_types           = [pool.instance_type]
       min_size       = pool.min_size
       max_size       = pool.max_size
       # Only the initial size: the module ignores later changes so autoscaling is not undone.
