@@ -94,8 +94,8 @@ module "eks" {
       iam_role_name            = "${local.name}-ng-${name}"
       iam_role_use_name_prefix = false
       instance_types           = [pool.instance_type]
-      min_size       = pool.min_size
-      max_size       = pool.max_size
+      min_size                 = pool.min_size
+      max_size                 = pool.max_size
       # Only the initial size: the module ignores later changes so autoscaling is not undone.
       desired_size = max(pool.min_size, 1)
 
