@@ -2,7 +2,7 @@
 # Installs what the Portal needs on a Debian machine, once: idempotent and quiet when all is there.
 # Used by tools/start.sh and tools/test.sh.
 #
-#   tools/prerequisites.sh run     PostgreSQL server, Node packages of the dev identity provider
+#   tools/prerequisites.sh run     PostgreSQL server, Node packages of the dev identity provider and of tools/hcl2json
 #   tools/prerequisites.sh test    the same, plus Debian's Chromium for the browser tests
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,4 +30,12 @@ stamp="$idp/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$idp/package-lock.json" -nt "$stamp" ]; then
   echo "Installing the dev identity provider's npm packages"
   (cd "$idp" && npm ci --silent --no-audit --no-fund)
+fi
+
+# The HCL parser the module contract test uses (Portal.Tests/Provisioning), exactly as locked.
+hcl2json="$here/hcl2json"
+stamp="$hcl2json/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$hcl2json/package-lock.json" -nt "$stamp" ]; then
+  echo "Installing the hcl2json tool's npm packages"
+  (cd "$hcl2json" && npm ci --silent --no-audit --no-fund)
 fi

@@ -1,0 +1,25 @@
+# Where provider configuration lives (docs/adr/0040):
+#   - alicloud: configured by the root module the Portal writes (region, and assume_role with the
+#     tenant's RAM role ARN, a session name and the external ID; a fresh STS session per run).
+#   - kubernetes: configured here from the cluster itself. ACK issues a temporary client certificate
+#     (alicloud_cs_cluster_credential, expiring after temporary_duration_minutes) through the same
+#     assumed role; no cloud CLI, no kubeconfig on disk. The module cannot be called with count/for_each.
+
+data "alicloud_cs_cluster_credential" "this" {
+  cluster_id = alicloud_cs_managed_kubernetes.this.id
+  # Long enough for one run to install or update the agent; useless soon after.
+  temporary_duration_minutes = 60
+}
+
+locals {
+  # The provider has exported certificate_authority both as a map and as a one-element list over
+  # its versions; accept either shape.
+  cluster_credential = try(data.alicloud_cs_cluster_credential.this.certificate_authority[0], data.alicloud_cs_cluster_credential.this.certificate_authority)
+}
+
+provider "kubernetes" {
+  host                   = alicloud_cs_managed_kubernetes.this.connections.api_server_internet
+  cluster_ca_certificate = base64decode(local.cluster_credential.cluster_cert)
+  client_certificate     = base64decode(local.cluster_credential.client_cert)
+  client_key             = base64decode(local.cluster_credential.client_key)
+}

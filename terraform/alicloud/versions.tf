@@ -1,0 +1,19 @@
+terraform {
+  # OpenTofu: the Portal's runner requires 1.8 or later (see docs/module-interface.md).
+  required_version = ">= 1.8.0"
+
+  # Versions the module is written and reviewed against; the root module the Portal writes commits a
+  # .terraform.lock.hcl with the exact builds.
+  required_providers {
+    alicloud = {
+      source = "aliyun/alicloud"
+      # 1.275 is the first release with alicloud_cs_managed_kubernetes.disable_encryption, which must
+      # be set explicitly for Secret encryption to take effect; vswitch_ids needs 1.241, RAM role_name 1.252.
+      version = ">= 1.275.0, < 2.0.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.36"
+    }
+  }
+}
