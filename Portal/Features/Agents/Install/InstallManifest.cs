@@ -123,7 +123,7 @@ public sealed class InstallManifest(IOptions<AgentApiOptions> options)
                 verbs: ["create"]
               - apiGroups: [""]
                 resources: ["secrets"]
-                verbs: ["get", "patch"]
+                verbs: ["get", "patch", "delete"]
                 resourceNames: ["cogrion-agent-state"]
             ---
             apiVersion: rbac.authorization.k8s.io/v1
