@@ -35,6 +35,12 @@ var keys = new CommandSigningKeyStore(dataSource, DataProtectionProvider.Create(
 var enrollment = new AgentEnrollment(dataSource, keys, audit, options, time);
 var queue = new AgentCommandQueue(dataSource, new CommandSigner(keys), new AgentCommandSignals(), audit, options, time);
 var actor = Actor.System("bench");
+if (settings.MintToken)
+{
+    // For bench/agent-footprint.sh: one bootstrap token for the real agent binary.
+    Console.WriteLine((await enrollment.CreateBootstrapTokenAsync(Guid.NewGuid(), Guid.NewGuid(), actor, ct)).Token);
+    return 0;
+}
 var portal = new PortalProbe(settings.PortalPid);
 
 var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(30) };
@@ -43,20 +49,23 @@ using var http = new HttpClient(handler) { BaseAddress = new Uri(settings.Portal
 Console.WriteLine($"Ramping to {settings.Agents} agents against {settings.PortalUrl} (Portal pid {settings.PortalPid})");
 var ramp = Stopwatch.StartNew();
 var agents = new SimulatedAgent[settings.Agents];
+var latencies = new ConcurrentBag<double>();
+var received = new ConcurrentDictionary<Guid, bool>();
+var errors = 0;
+var polling = new ConcurrentBag<Task>();
 await Parallel.ForEachAsync(Enumerable.Range(0, settings.Agents), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
 {
     // Five workspaces per tenant: audit chains are per tenant, as in production.
     var tenant = new Guid(i / 5 + 1, 0, 0, [0, 0, 0, 0, 0, 0, 0, 1]);
     var bootstrap = await enrollment.CreateBootstrapTokenAsync(tenant, Guid.NewGuid(), actor, token);
     agents[i] = await SimulatedAgent.RegisterAsync(http, bootstrap.Token, token);
+    // Each agent starts polling as soon as it is registered, as a real fleet ramps up: the long polls
+    // then time out spread over 50 s instead of in one wave.
+    polling.Add(agents[i].RunAsync(http, latencies, received, () => Interlocked.Increment(ref errors), ct));
     if ((i + 1) % 1000 == 0) Console.WriteLine($"  {i + 1} registered ({ramp.Elapsed.TotalSeconds:0} s)");
 });
 Console.WriteLine($"Registered {settings.Agents} agents and got their tokens in {ramp.Elapsed.TotalSeconds:0.0} s");
 
-var latencies = new ConcurrentBag<double>();
-var received = new ConcurrentDictionary<Guid, bool>();
-var errors = 0;
-var polling = agents.Select(a => a.RunAsync(http, latencies, received, () => Interlocked.Increment(ref errors), ct)).ToArray();
 // Let every agent's first long poll reach the Portal and settle into waiting.
 await Task.Delay(TimeSpan.FromSeconds(Math.Max(5, settings.Agents / 1000)), ct);
 var idle = portal.Sample();
@@ -176,7 +185,7 @@ sealed class PortalProbe(int pid)
     }
 }
 
-sealed record Args(string PortalUrl, string ConnectionString, int Agents, int Commands, int Rate, string? SigningKeyFile, int PortalPid, TimeSpan Deadline, string? GenerateKey)
+sealed record Args(string PortalUrl, string ConnectionString, int Agents, int Commands, int Rate, string? SigningKeyFile, int PortalPid, TimeSpan Deadline, string? GenerateKey, bool MintToken)
 {
     public static Args Parse(string[] args)
     {
@@ -190,6 +199,7 @@ sealed record Args(string PortalUrl, string ConnectionString, int Agents, int Co
             Get("signing-key"),
             int.Parse(Get("portal-pid") ?? "0"),
             TimeSpan.FromSeconds(int.Parse(Get("deadline-seconds") ?? "900")),
-            Get("generate-key"));
+            Get("generate-key"),
+            args.Contains("--mint-token"));
     }
 }
