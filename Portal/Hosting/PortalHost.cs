@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
+using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
@@ -30,6 +31,7 @@ public static class PortalHost
         builder.AddPortalAuthentication();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
+        builder.AddPortalAgents();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -59,6 +61,7 @@ public static class PortalHost
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapAgentEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Cogrion.Agent.Protocol;
+
+/// <summary>POST /registrations. The public key is SubjectPublicKeyInfo (DER), base64.</summary>
+public sealed record RegistrationRequest(string BootstrapToken, string PublicKey, string AgentVersion, string? Name);
+
+/// <summary>The Portal's answer to a registration: who the agent now is, and the key it must pin for commands.</summary>
+public sealed record RegistrationResponse(
+    Guid AgentId,
+    Guid TenantId,
+    Guid WorkspaceId,
+    int ProtocolVersion,
+    string TokenAudience,
+    string CommandKeyId,
+    string CommandPublicKey,
+    int HeartbeatSeconds);
+
+/// <summary>POST /token: a client assertion (compact JWS, ES256) signed with the agent's key.</summary>
+public sealed record TokenRequest(string Assertion);
+
+public sealed record TokenResponse(string AccessToken, int ExpiresIn, string TokenType);
+
+/// <summary>The claims of a client assertion (RFC 7523 shape).</summary>
+public sealed record AssertionClaims(string Iss, string Sub, string Aud, string Jti, long Iat, long Exp);
+
+/// <summary>The protected header of every JWS in the protocol.</summary>
+public sealed record JwsHeader(string Alg, string Typ, string? Kid);
+
+/// <summary>GET /commands answers 200 with this (possibly after waiting), or 204 when nothing came before the wait ended.</summary>
+public sealed record CommandBatch(IReadOnlyList<string> Commands);
+
+/// <summary>
+/// What the Portal signs: one command, bound to one agent, with an expiry. The payload carries no
+/// secret (invariant): anything secret is delivered as ciphertext to the agent's key, never here.
+/// </summary>
+public sealed record CommandEnvelope(
+    Guid Id,
+    Guid AgentId,
+    string Type,
+    JsonElement Payload,
+    string IdempotencyKey,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset ExpiresAt);
+
+/// <summary>POST /commands/{id}/result.</summary>
+public sealed record CommandResult(string Outcome, string? Message, JsonObject? Output);
+
+/// <summary>PUT /key: during an agent.rotate-key command, the agent's new public key (SPKI, base64).</summary>
+public sealed record KeyRotationRequest(Guid CommandId, string PublicKey);
+
+/// <summary>POST /heartbeat.</summary>
+public sealed record HeartbeatRequest(string AgentVersion, ClusterInventory Inventory);
+
+public sealed record HeartbeatResponse(int HeartbeatSeconds);
+
+/// <summary>What the agent tells the Portal about its cluster. Names and numbers only; never object contents.</summary>
+public sealed record ClusterInventory(
+    string KubernetesVersion,
+    IReadOnlyList<NodeSummary> Nodes,
+    ClusterCapacity Capacity,
+    IReadOnlyList<ManagedNamespace> Namespaces);
+
+public sealed record NodeSummary(string Name, bool Ready, string? KubeletVersion, string? Cpu, string? Memory);
+
+public sealed record ClusterCapacity(double CpuCores, long MemoryBytes, int Pods);
+
+public sealed record ManagedNamespace(string Name, string? App, string Status);
+
+/// <summary>Payload of namespace.ensure: a tenant app's own namespace with a quota and a default-deny policy.</summary>
+public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota);
+
+/// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
+public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);
+
+/// <summary>Payload of manifest.delete: the objects to delete; a missing object counts as deleted.</summary>
+public sealed record DeleteManifestPayload(IReadOnlyList<ObjectReference> Objects);
+
+public sealed record ObjectReference(string ApiVersion, string Kind, string Name, string? Namespace);
+
+/// <summary>The RFC 7807 fields the agent reads.</summary>
+public sealed record ProblemDetailsMessage(string? Type, string? Title, int? Status, string? Detail);

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Cogrion.Agent.Kubernetes;
+using Cogrion.Agent.Protocol;
+
+namespace Cogrion.Agent.Commands;
+
+/// <summary>
+/// namespace.ensure: a tenant app's own non-privileged namespace. Pod Security "restricted", the
+/// agent's workload role bound inside it (and only inside it), a ResourceQuota, and a default-deny
+/// NetworkPolicy (apps open what they need with their own policies). Apply makes it idempotent.
+/// </summary>
+public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, IOptions<AgentOptions> options) : ICommandExecutor
+{
+    public const string WorkloadClusterRole = "cogrion-agent-workload";
+
+    public string Type => CommandTypes.EnsureNamespace;
+
+    public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
+    {
+        var payload = command.Payload.Deserialize(ProtocolJson.Default.EnsureNamespacePayload)
+            ?? throw new InvalidPayloadException("namespace is required.");
+        NamespaceRules.RequireAppNamespaceName(payload.Namespace);
+        var ns = payload.Namespace;
+
+        var labels = new JsonObject
+        {
+            [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue,
+            ["pod-security.kubernetes.io/enforce"] = "restricted",
+            ["pod-security.kubernetes.io/audit"] = "restricted",
+            ["pod-security.kubernetes.io/warn"] = "restricted",
+        };
+        if (!string.IsNullOrWhiteSpace(payload.App)) labels[AgentLabels.App] = payload.App;
+        await kubernetes.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = ns, ["labels"] = labels },
+        }, cancellationToken);
+
+        // First the binding: the agent's rights inside the namespace come from it (RBAC 'bind' on this one role).
+        await kubernetes.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
+            ["metadata"] = Metadata("cogrion-agent", ns),
+            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = WorkloadClusterRole },
+            ["subjects"] = new JsonArray(new JsonObject
+            {
+                ["kind"] = "ServiceAccount", ["name"] = "cogrion-agent", ["namespace"] = options.Value.StateSecretNamespace,
+            }),
+        }, cancellationToken);
+
+        await kubernetes.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "ResourceQuota",
+            ["metadata"] = Metadata("cogrion-quota", ns),
+            ["spec"] = new JsonObject
+            {
+                ["hard"] = new JsonObject
+                {
+                    ["requests.cpu"] = payload.CpuQuota ?? "4",
+                    ["requests.memory"] = payload.MemoryQuota ?? "8Gi",
+                    ["limits.memory"] = payload.MemoryQuota ?? "8Gi",
+                    ["pods"] = (payload.PodQuota ?? 50).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            },
+        }, cancellationToken);
+
+        await kubernetes.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "networking.k8s.io/v1", ["kind"] = "NetworkPolicy",
+            ["metadata"] = Metadata("default-deny", ns),
+            ["spec"] = new JsonObject
+            {
+                ["podSelector"] = new JsonObject(),
+                ["policyTypes"] = new JsonArray("Ingress", "Egress"),
+            },
+        }, cancellationToken);
+
+        return CommandOutcome.Succeeded($"Namespace {ns} is in place (restricted, quota, default-deny).", new JsonObject { ["namespace"] = ns });
+    }
+
+    private static JsonObject Metadata(string name, string ns) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = ns,
+        ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue },
+    };
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace Cogrion.Agent.Identity;
+
+/// <summary>
+/// Everything the agent must remember across restarts: who it is, its private key (PKCS#8, base64;
+/// it never leaves the cluster), and the Portal's command key it pinned at registration.
+/// </summary>
+public sealed record AgentState
+{
+    public required Guid AgentId { get; init; }
+    public required Guid TenantId { get; init; }
+    public required Guid WorkspaceId { get; init; }
+    public required string PortalUrl { get; init; }
+    public required string TokenAudience { get; init; }
+    public required string PrivateKey { get; init; }
+    /// <summary>A key being rotated in: kept until the Portal has accepted it, so a crash mid-rotation cannot lock the agent out.</summary>
+    public string? PendingPrivateKey { get; init; }
+    public required string CommandKeyId { get; init; }
+    public required string CommandPublicKey { get; init; }
+    public required DateTimeOffset RegisteredAt { get; init; }
+    /// <summary>Set when the Portal revoked the agent: it then never calls again and says why at each start.</summary>
+    public string? RevokedReason { get; init; }
+}
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(AgentState))]
+internal sealed partial class AgentStateJson : JsonSerializerContext;

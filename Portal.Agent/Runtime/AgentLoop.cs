@@ -1,0 +1,191 @@
+using Microsoft.Extensions.Options;
+using Cogrion.Agent.Commands;
+using Cogrion.Agent.Identity;
+using Cogrion.Agent.Kubernetes;
+using Cogrion.Agent.Protocol;
+
+namespace Cogrion.Agent.Runtime;
+
+/// <summary>
+/// The agent's life: register once (or load the registration), then two loops until stopped: the
+/// command long poll and the heartbeat. While the Portal is away the agent leaves its cluster as it
+/// is and retries with random backoff; when the Portal returns, the poll catches up on every
+/// command still pending. A revocation stops the agent for good, with the Portal's reason.
+/// </summary>
+public sealed class AgentLoop(
+    IOptions<AgentOptions> options,
+    IAgentStateStore store,
+    AgentSession session,
+    IPortalClient portal,
+    CommandProcessor processor,
+    InventoryReader inventory,
+    Backoff backoff,
+    AgentLifecycle lifecycle,
+    TimeProvider time,
+    ILogger<AgentLoop> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        logger.LogInformation("Cogrion Cluster Agent {Version} starting; Portal at {PortalUrl}, cluster {Cluster}",
+            AgentVersion.Current, options.Value.PortalUrl, options.Value.Cluster);
+        try
+        {
+            var state = await LoadOrRegisterAsync(stoppingToken);
+            if (state is null) return;
+            session.Use(state);
+            logger.LogInformation("Agent {AgentId} of workspace {WorkspaceId} is connected to the Portal; polling for commands", state.AgentId, state.WorkspaceId);
+
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var heartbeat = HeartbeatLoopAsync(stopping.Token);
+            await CommandLoopAsync(stopping.Token);
+            await stopping.CancelAsync();
+            await heartbeat;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (AgentRevokedException ex)
+        {
+            await RecordRevocationAsync(ex.Message);
+        }
+    }
+
+    private async Task<AgentState?> LoadOrRegisterAsync(CancellationToken cancellationToken)
+    {
+        var state = await RetryAsync("load the agent's state", () => store.LoadAsync(cancellationToken), cancellationToken);
+        if (state?.RevokedReason is { } reason)
+        {
+            lifecycle.Stop(AgentExitCodes.Revoked, $"This agent was revoked by the Portal: {reason} It does not call the Portal again; install it anew with a new bootstrap token.");
+            return null;
+        }
+        if (state is not null) return state;
+
+        if (string.IsNullOrWhiteSpace(options.Value.BootstrapToken))
+        {
+            lifecycle.Stop(AgentExitCodes.RegistrationRefused, "The agent is not registered and has no bootstrap token (Agent:BootstrapToken). Mint one for the workspace in the Portal.");
+            return null;
+        }
+        using var key = ProtocolKeys.Create();
+        var request = new RegistrationRequest(options.Value.BootstrapToken, ProtocolKeys.ExportPublicKey(key), AgentVersion.Current,
+            options.Value.Name ?? Environment.MachineName);
+        RegistrationResponse registration;
+        try
+        {
+            registration = await RetryAsync("register with the Portal", () => portal.RegisterAsync(request, cancellationToken), cancellationToken);
+        }
+        catch (RegistrationRefusedException ex)
+        {
+            lifecycle.Stop(AgentExitCodes.RegistrationRefused, $"The Portal refused the bootstrap token: {ex.Message}");
+            return null;
+        }
+        if (registration.ProtocolVersion != ProtocolV1.Version)
+            throw new InvalidOperationException($"The Portal speaks agent protocol v{registration.ProtocolVersion}; this agent speaks v{ProtocolV1.Version}.");
+        state = new AgentState
+        {
+            AgentId = registration.AgentId,
+            TenantId = registration.TenantId,
+            WorkspaceId = registration.WorkspaceId,
+            PortalUrl = options.Value.PortalUrl,
+            TokenAudience = registration.TokenAudience,
+            PrivateKey = Convert.ToBase64String(key.ExportPkcs8PrivateKey()),
+            CommandKeyId = registration.CommandKeyId,
+            CommandPublicKey = registration.CommandPublicKey,
+            RegisteredAt = time.GetUtcNow(),
+        };
+        // Saved before anything else: the bootstrap token is spent, this key is now the agent's only identity.
+        await RetryAsync("save the registration", async () => { await store.SaveAsync(state, cancellationToken); return true; }, cancellationToken);
+        logger.LogInformation("Registered as agent {AgentId}; pinned the Portal's command key {KeyId}", state.AgentId, state.CommandKeyId);
+        return state;
+    }
+
+    private async Task CommandLoopAsync(CancellationToken cancellationToken)
+    {
+        var errors = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var commands = await portal.WaitForCommandsAsync(cancellationToken);
+                if (errors > 0) logger.LogInformation("The Portal is reachable again after {Errors} failed attempt(s)", errors);
+                errors = 0;
+                foreach (var command in commands)
+                {
+                    await processor.HandleAsync(command, cancellationToken);
+                    if (cancellationToken.IsCancellationRequested) return; // An uninstall stops the agent.
+                }
+            }
+            catch (PortalException ex) when (ex is not AgentRevokedException)
+            {
+                errors++;
+                var delay = backoff.DelayAfter(errors);
+                logger.LogWarning("Command poll failed ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", errors, ex.Message, delay.TotalSeconds);
+                await Task.Delay(delay, time, cancellationToken);
+            }
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var interval = options.Value.HeartbeatInterval;
+            try
+            {
+                await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, await inventory.ReadAsync(cancellationToken)), cancellationToken);
+            }
+            catch (AgentRevokedException ex)
+            {
+                await RecordRevocationAsync(ex.Message);
+                return;
+            }
+            catch (Exception ex) when (ex is PortalException or KubernetesException)
+            {
+                // The command loop owns backoff; a missed beat simply waits for the next one.
+                logger.LogWarning("Heartbeat failed: {Problem}", ex.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(interval, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RecordRevocationAsync(string reason)
+    {
+        try
+        {
+            if (session.IsRegistered) await store.SaveAsync(session.State with { RevokedReason = reason }, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or KubernetesException)
+        {
+            logger.LogError("Could not record the revocation in the agent's state: {Problem}", ex.Message);
+        }
+        lifecycle.Stop(AgentExitCodes.Revoked, $"The Portal revoked this agent: {reason} It stops now and will not call the Portal again.");
+    }
+
+    /// <summary>Retries transient failures (the Portal or the cluster away) with the agent's backoff; anything else is thrown.</summary>
+    private async Task<T> RetryAsync<T>(string what, Func<Task<T>> action, CancellationToken cancellationToken)
+    {
+        for (var errors = 1; ; errors++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (Exception ex) when (ex is PortalException { IsTransient: true } or KubernetesException { StatusCode: 0 or >= 500 })
+            {
+                var delay = backoff.DelayAfter(errors);
+                logger.LogWarning("Could not {What} ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", what, errors, ex.Message, delay.TotalSeconds);
+                await Task.Delay(delay, time, cancellationToken);
+            }
+        }
+    }
+}

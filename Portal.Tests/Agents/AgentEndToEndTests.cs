@@ -1,0 +1,192 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Npgsql;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Agents;
+
+/// <summary>The real agent binary against the real Portal over HTTP, with the simulated cluster behind the agent.</summary>
+public sealed class AgentEndToEndTests
+{
+    /// <summary>Well under the agent's 50 s long poll: a command that arrives within it was pushed, not picked up by a re-poll.</summary>
+    private static readonly TimeSpan PushDeadline = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task An_agent_registers_with_its_bootstrap_token_and_heartbeats_its_inventory()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        var agent = await Eventually.ValueAsync(scenario.AgentAsync, a => a.LastSeenAt is not null, "a first heartbeat");
+
+        Assert.Equal("active", agent.Status);
+        Assert.Equal(scenario.WorkspaceId, agent.WorkspaceId);
+        Assert.Equal("online", agent.Health(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(3)));
+        var inventory = agent.ParsedInventory()!;
+        Assert.Equal("v1.31.0-sandbox", inventory.KubernetesVersion);
+        Assert.Equal(3, inventory.Nodes.Count);
+        Assert.Equal(12, inventory.Capacity.CpuCores);
+        Assert.True(File.Exists(Path.Combine(scenario.Agent.StateDirectory, "state.json")));
+    }
+
+    [Fact]
+    public async Task A_command_enqueued_while_the_agent_waits_is_delivered_at_once_and_its_result_recorded()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        var id = await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("tenant-airflow"));
+        var command = await scenario.CompletedAsync(id, deadline: PushDeadline);
+
+        Assert.Equal("succeeded", command.Status);
+        var cluster = JsonNode.Parse(scenario.Agent.ClusterSnapshot())!.AsObject();
+        Assert.Contains("v1|Namespace||tenant-airflow", cluster.Select(e => e.Key));
+        Assert.Contains("v1|ResourceQuota|tenant-airflow|cogrion-quota", cluster.Select(e => e.Key));
+        Assert.Contains("networking.k8s.io/v1|NetworkPolicy|tenant-airflow|default-deny", cluster.Select(e => e.Key));
+        Assert.Equal("restricted", cluster["v1|Namespace||tenant-airflow"]!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_command_enqueued_on_another_portal_replica_wakes_the_agents_long_poll()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        await using var replica = await PortalServer.StartAsync(scenario.ConnectionString, overrides: AgentScenario.FastPortal);
+
+        var id = await scenario.EnqueueAsync(CommandTypes.ReportInventory, via: replica);
+
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(id, deadline: PushDeadline)).Status);
+    }
+
+    [Fact]
+    public async Task An_agent_that_stops_heartbeating_is_shown_offline()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        await Eventually.ValueAsync(scenario.AgentAsync, a => a.LastSeenAt is not null, "a first heartbeat");
+
+        await scenario.Agent.DisposeAsync();
+
+        await Eventually.ValueAsync(async () => (await scenario.AgentAsync()).Health(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(3)),
+            health => health == "offline", "the agent to show offline");
+        var fleet = await scenario.Portal.Get<AgentRegistry>().FleetOverviewAsync(CancellationToken.None);
+        Assert.Equal(1, fleet.Offline);
+    }
+
+    [Fact]
+    public async Task Key_rotation_by_command_replaces_the_agents_key_and_the_agent_keeps_working()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var before = (await scenario.AgentAsync()).KeyId;
+
+        var rotation = await scenario.EnqueueAsync(CommandTypes.RotateKey);
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(rotation)).Status);
+        var after = await scenario.AgentAsync();
+
+        Assert.NotEqual(before, after.KeyId);
+        Assert.NotNull(after.KeyRotatedAt);
+        // The next command needs a token obtained with the new key.
+        var next = await scenario.EnqueueAsync(CommandTypes.ReportInventory);
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(next)).Status);
+    }
+
+    [Fact]
+    public async Task A_revoked_agent_stops_and_says_why()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        Assert.True(await scenario.Portal.Get<AgentRegistry>().RevokeAsync(scenario.AgentId, "Tenant offboarded.", AgentScenario.Admin, CancellationToken.None));
+
+        Assert.True(await scenario.Agent.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the agent should stop by itself");
+        Assert.Equal(4, scenario.Agent.ExitCode);
+        Assert.Contains("Tenant offboarded.", scenario.Agent.Output);
+        // It remembers: started again, it refuses to call the Portal and repeats why.
+        await using var again = AgentProcess.Start(scenario.Portal.BaseUrl, null, scenario.Agent.StateDirectory);
+        Assert.True(await again.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(4, again.ExitCode);
+        Assert.Contains("Tenant offboarded.", again.Output);
+    }
+
+    [Fact]
+    public async Task The_agent_catches_up_on_commands_enqueued_while_the_portal_was_down()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var portalUrl = scenario.Portal.BaseUrl;
+
+        await scenario.Portal.DisposeAsync();
+        await scenario.Agent.WaitForOutputAsync("Command poll failed");
+        // Enqueued through another replica while the agent's Portal is away.
+        Guid id;
+        await using (var replica = await PortalServer.StartAsync(scenario.ConnectionString, overrides: AgentScenario.FastPortal))
+            id = await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("caught-up"), via: replica);
+        scenario.Portal = await PortalServer.StartAsync(scenario.ConnectionString, portalUrl, AgentScenario.FastPortal);
+
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(id)).Status);
+        await scenario.Agent.WaitForOutputAsync("The Portal is reachable again");
+        Assert.Contains("v1|Namespace||caught-up", scenario.Agent.ClusterSnapshot());
+    }
+
+    [Fact]
+    public async Task Uninstall_removes_the_namespaces_the_agent_created_and_stops_the_agent()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("app-one")))).Status);
+
+        var uninstall = await scenario.EnqueueAsync(CommandTypes.Uninstall);
+
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(uninstall)).Status);
+        Assert.True(await scenario.Agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, scenario.Agent.ExitCode);
+        Assert.DoesNotContain("app-one", scenario.Agent.ClusterSnapshot());
+        Assert.False(File.Exists(Path.Combine(scenario.Agent.StateDirectory, "state.json")));
+        Assert.Equal("uninstalled", (await scenario.AgentAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_command_signed_by_another_key_is_rejected_and_not_executed()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        using var rogue = ProtocolKeys.Create();
+
+        var id = await InsertForgedCommandAsync(scenario, scenario.AgentId, envelope =>
+            Jws.Sign(envelope, ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, "rogue", rogue));
+
+        var command = await scenario.CompletedAsync(id);
+        Assert.Equal("rejected", command.Status);
+        Assert.Contains("signature", command.ResultMessage);
+        Assert.DoesNotContain("forged", scenario.Agent.ClusterSnapshot());
+    }
+
+    [Fact]
+    public async Task A_command_signed_by_the_portal_for_another_agent_is_rejected_and_not_executed()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var signer = scenario.Portal.Get<CommandSigner>();
+
+        var id = await InsertForgedCommandAsync(scenario, Guid.NewGuid(), envelope => signer.SignAsync(envelope, CancellationToken.None).GetAwaiter().GetResult());
+
+        var command = await scenario.CompletedAsync(id);
+        Assert.Equal("rejected", command.Status);
+        Assert.Contains("addressed to agent", command.ResultMessage);
+        Assert.DoesNotContain("forged", scenario.Agent.ClusterSnapshot());
+    }
+
+    /// <summary>
+    /// Puts a command in this agent's queue as someone who can write to the database but does not
+    /// hold the Portal's signing key (or mis-addresses it) would, bypassing the Portal's enqueue.
+    /// </summary>
+    private static async Task<Guid> InsertForgedCommandAsync(AgentScenario scenario, Guid addressedTo, Func<CommandEnvelope, string> sign)
+    {
+        var id = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var payload = System.Text.Json.JsonSerializer.SerializeToElement(AgentScenario.Namespace("forged"), ProtocolJson.Default.JsonObject);
+        var envelope = sign(new CommandEnvelope(id, addressedTo, CommandTypes.EnsureNamespace, payload, id.ToString(), now, now.AddHours(1)));
+        await using var connection = new NpgsqlConnection(scenario.ConnectionString);
+        await connection.ExecuteAsync("""
+            insert into agent_commands (id, agent_id, tenant_id, type, payload, idempotency_key, envelope, created_at, created_by, expires_at)
+            values (@id, @AgentId, @TenantId, 'namespace.ensure', '{}', @key, @envelope, now(), 'forger', now() + interval '1 hour');
+            select pg_notify('agent_commands', @AgentId::text);
+            """, new { id, scenario.AgentId, scenario.TenantId, key = id.ToString(), envelope });
+        return id;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Cogrion.Portal.Features.Agents;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Features.Agents.Enrollment;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Agents;
+
+/// <summary>
+/// One tenant's workspace with the real Portal on a Kestrel port, a database of its own, and the
+/// real agent binary registered to it. Tenants and workspaces are plain ids until their tables land.
+/// </summary>
+public sealed class AgentScenario : IAsyncDisposable
+{
+    public static readonly Dictionary<string, string?> FastPortal = new()
+    {
+        ["Agents:HeartbeatInterval"] = "00:00:01",
+        ["Agents:OfflineAfter"] = "00:00:03",
+    };
+
+    public required string ConnectionString { get; init; }
+    public required string DatabaseName { get; init; }
+    public required PortalServer Portal { get; set; }
+    public required AgentProcess Agent { get; set; }
+    public required Guid TenantId { get; init; }
+    public required Guid WorkspaceId { get; init; }
+    public Guid AgentId { get; private set; }
+
+    public static readonly Actor Admin = Actor.User(Guid.NewGuid(), "test-admin");
+
+    public static async Task<(PortalServer Portal, string ConnectionString, string DatabaseName)> StartPortalAsync()
+    {
+        var server = await PostgresServer.GetAsync();
+        var database = await server.CreateMigratedDatabaseAsync("agents");
+        var connectionString = server.ConnectionString(database);
+        return (await PortalServer.StartAsync(connectionString, overrides: FastPortal), connectionString, database);
+    }
+
+    public static async Task<AgentScenario> StartAsync(IDictionary<string, string?>? agentSettings = null)
+    {
+        var (portal, connectionString, database) = await StartPortalAsync();
+        var tenantId = Guid.NewGuid();
+        var workspaceId = Guid.NewGuid();
+        var token = await portal.Get<AgentEnrollment>().CreateBootstrapTokenAsync(tenantId, workspaceId, Admin, CancellationToken.None);
+        var agent = AgentProcess.Start(portal.BaseUrl, token.Token, extra: agentSettings);
+        var scenario = new AgentScenario
+        {
+            ConnectionString = connectionString, DatabaseName = database, Portal = portal, Agent = agent,
+            TenantId = tenantId, WorkspaceId = workspaceId,
+        };
+        await agent.WaitForOutputAsync("is connected to the Portal");
+        var registered = await portal.Get<AgentRegistry>().ListForWorkspaceAsync(tenantId, workspaceId, CancellationToken.None);
+        scenario.AgentId = Assert.Single(registered).Id;
+        return scenario;
+    }
+
+    public async Task<Guid> EnqueueAsync(string type, JsonObject? payload = null, PortalServer? via = null)
+    {
+        var queued = await (via ?? Portal).Get<AgentCommandQueue>().EnqueueAsync(
+            new NewAgentCommand(TenantId, AgentId, type, payload), Admin, CancellationToken.None);
+        return queued!.Id;
+    }
+
+    public async Task<AgentCommandView> CommandAsync(Guid commandId) =>
+        (await Portal.Get<AgentCommandQueue>().HistoryAsync(AgentId, 100, CancellationToken.None)).Single(c => c.Id == commandId);
+
+    /// <summary>Waits until the agent has reported a result for the command.</summary>
+    public Task<AgentCommandView> CompletedAsync(Guid commandId, PortalServer? via = null, TimeSpan? deadline = null) =>
+        Eventually.ValueAsync(
+            async () => (await (via ?? Portal).Get<AgentCommandQueue>().HistoryAsync(AgentId, 100, CancellationToken.None)).Single(c => c.Id == commandId),
+            c => c.Status != "pending", $"a result for command {commandId}", deadline);
+
+    public async Task<AgentSummary> AgentAsync() => (await Portal.Get<AgentRegistry>().GetAsync(AgentId, CancellationToken.None))!;
+
+    public static JsonObject Namespace(string name) => new() { ["namespace"] = name, ["app"] = "airflow" };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync();
+        await Portal.DisposeAsync();
+        await (await PostgresServer.GetAsync()).DropDatabaseAsync(DatabaseName);
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Portal.Features.Agents.Authentication;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Features.Agents.Enrollment;
+using Cogrion.Portal.Features.Agents.Install;
+using Cogrion.Portal.Infrastructure.Configuration;
+
+namespace Cogrion.Portal.Features.Agents;
+
+public static class AgentsServiceCollectionExtensions
+{
+    /// <summary>The Cluster Agent feature: protocol endpoints, their authentication scheme, the command queue and its listener.</summary>
+    public static WebApplicationBuilder AddPortalAgents(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<AgentApiOptions, AgentApiOptionsValidator>(builder.Configuration, AgentApiOptions.Section);
+        services.TryAddSingleton<CommandSigningKeyStore>();
+        services.TryAddSingleton<CommandSigner>();
+        services.TryAddSingleton<AgentCommandSignals>();
+        services.TryAddSingleton<AgentCommandQueue>();
+        services.TryAddSingleton<AgentCredentials>();
+        services.TryAddSingleton<AgentEnrollment>();
+        services.TryAddSingleton<AgentRegistry>();
+        services.TryAddSingleton<InstallManifest>();
+        services.TryAddSingleton<AgentCommandListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentCommandListener>());
+        services.AddHostedService<AgentHousekeeping>();
+
+        // Adds a scheme without changing the defaults: pages keep the cookie, the agent API names this one.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AgentBearerHandler>(AgentBearerHandler.SchemeName, _ => { });
+        services.AddAuthorization(options => options.AddPolicy(AgentBearerHandler.PolicyName, policy => policy
+            .AddAuthenticationSchemes(AgentBearerHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(AgentIdentity.AgentIdClaim)));
+        services.AddAgentRateLimits();
+        return builder;
+    }
+
+    /// <summary>Maps protocol v1 behind its rate limiter (which must run after authorization to know the agent).</summary>
+    public static WebApplication MapAgentEndpoints(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        app.MapAgentProtocolV1();
+        return app;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Audit;
+
+namespace Cogrion.Portal.Features.Agents.Commands;
+
+/// <summary>A command to enqueue. The payload must hold no secret: it is stored, shown and audited as is.</summary>
+public sealed record NewAgentCommand(
+    Guid TenantId,
+    Guid AgentId,
+    string Type,
+    JsonObject? Payload = null,
+    string? IdempotencyKey = null,
+    TimeSpan? Lifetime = null);
+
+public sealed record EnqueuedCommand(Guid Id, bool Created);
+
+/// <summary>A command as the status page shows it.</summary>
+public sealed record AgentCommandView(
+    Guid Id,
+    string Type,
+    string Status,
+    string Payload,
+    string IdempotencyKey,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? DeliveredAt,
+    int DeliveryCount,
+    DateTimeOffset? CompletedAt,
+    string? ResultMessage)
+{
+    public string DisplayStatus(DateTimeOffset now) => Status == "pending" && ExpiresAt <= now ? "expired" : Status;
+}
+
+public enum ResultAcceptance { Recorded, AlreadyRecorded, NotFound }
+
+/// <summary>
+/// The command queue of every agent, in PostgreSQL. Enqueue signs the command and notifies the
+/// agent's channel in the same transaction; delivery is at least once (a command stays pending
+/// until its agent reports a result), so agents execute idempotently.
+/// </summary>
+public sealed class AgentCommandQueue(
+    NpgsqlDataSource dataSource,
+    CommandSigner signer,
+    AgentCommandSignals signals,
+    AuditLog audit,
+    IOptions<AgentApiOptions> options,
+    TimeProvider time)
+{
+    /// <summary>Enqueues a command for an active agent of the tenant; null when there is none (another tenant's agent is "not found").</summary>
+    public async Task<EnqueuedCommand?> EnqueueAsync(NewAgentCommand command, Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(command.Type);
+        var now = time.GetUtcNow();
+        var idempotencyKey = string.IsNullOrWhiteSpace(command.IdempotencyKey) ? Guid.NewGuid().ToString("N") : command.IdempotencyKey;
+        var payload = command.Payload ?? new JsonObject();
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var active = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from agents where id = @AgentId and tenant_id = @TenantId and status = 'active')",
+            new { command.AgentId, command.TenantId }, transaction, cancellationToken: cancellationToken));
+        if (!active) return null;
+
+        var existing = await connection.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition(
+            "select id from agent_commands where agent_id = @AgentId and idempotency_key = @idempotencyKey",
+            new { command.AgentId, idempotencyKey }, transaction, cancellationToken: cancellationToken));
+        if (existing is { } existingId) return new EnqueuedCommand(existingId, Created: false);
+
+        var id = Guid.CreateVersion7();
+        var envelope = new CommandEnvelope(id, command.AgentId, command.Type,
+            JsonSerializer.SerializeToElement(payload, ProtocolJson.Default.JsonObject), idempotencyKey,
+            now, now + (command.Lifetime ?? options.Value.DefaultCommandLifetime));
+        var signed = await signer.SignAsync(envelope, cancellationToken);
+
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into agent_commands (id, agent_id, tenant_id, type, payload, idempotency_key, envelope, created_at, created_by, expires_at)
+            values (@Id, @AgentId, @TenantId, @Type, @Payload::jsonb, @IdempotencyKey, @Envelope, @CreatedAt, @CreatedBy, @ExpiresAt)
+            """,
+            new
+            {
+                Id = id, command.AgentId, command.TenantId, command.Type, Payload = payload.ToJsonString(), IdempotencyKey = idempotencyKey,
+                Envelope = signed, CreatedAt = now, CreatedBy = actor.Name ?? actor.Id, envelope.ExpiresAt,
+            }, transaction, cancellationToken: cancellationToken));
+        await audit.RecordAsync(new AuditEntry(actor, "agent.command_enqueued", command.TenantId, "agent", command.AgentId.ToString(),
+            new { commandId = id, type = command.Type, idempotencyKey, expiresAt = envelope.ExpiresAt }), transaction, cancellationToken);
+        // Delivered to every listening Portal process when the transaction commits, not before.
+        await NotifyAsync(connection, command.AgentId, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new EnqueuedCommand(id, Created: true);
+    }
+
+    internal static Task NotifyAsync(NpgsqlConnection connection, Guid agentId, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("select pg_notify(@Channel, @AgentId)",
+            new { Channel = AgentCommandListener.Channel, AgentId = agentId.ToString() }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// The long poll: answers at once with the agent's pending commands, or waits (without holding a
+    /// connection) until one is enqueued or <paramref name="wait"/> has passed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitForCommandsAsync(Guid agentId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            // Take the wake-up before reading, so a command committed in between is not missed.
+            var wakeUp = signals.WaitForWakeUp(agentId);
+            var commands = await TakePendingAsync(agentId, cancellationToken);
+            var remaining = wait - time.GetElapsedTime(started);
+            if (commands.Count > 0 || remaining <= TimeSpan.Zero)
+            {
+                signals.Forget(agentId, wakeUp);
+                return commands;
+            }
+            try
+            {
+                await wakeUp.WaitAsync(remaining, time, cancellationToken);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                signals.Forget(agentId, wakeUp);
+                if (ex is OperationCanceledException) throw;
+                return [];
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> TakePendingAsync(Guid agentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Envelope, DateTimeOffset CreatedAt)>(new CommandDefinition("""
+            with next as (
+                select c.id from agent_commands c
+                join agents a on a.id = c.agent_id and a.status = 'active'
+                where c.agent_id = @agentId and c.status = 'pending' and c.expires_at > @now
+                order by c.created_at
+                limit 50
+            )
+            update agent_commands c
+            set delivered_at = @now, delivery_count = c.delivery_count + 1
+            from next where c.id = next.id
+            returning c.envelope, c.created_at
+            """, new { agentId, now = time.GetUtcNow() }, cancellationToken: cancellationToken));
+        return rows.OrderBy(r => r.CreatedAt).Select(r => r.Envelope).ToList();
+    }
+
+    /// <summary>Records an agent's result for one of its own commands. Reporting twice is harmless (at-least-once).</summary>
+    public async Task<ResultAcceptance> RecordResultAsync(AgentIdentity agent, Guid commandId, CommandResult result, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var completed = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition("""
+            update agent_commands
+            set status = @Outcome, completed_at = @now, result_message = left(@Message, 4000), result_output = @Output::jsonb
+            where id = @commandId and agent_id = @AgentId and status = 'pending'
+            returning type
+            """,
+            new { result.Outcome, now, result.Message, Output = result.Output?.ToJsonString(), commandId, agent.AgentId },
+            transaction, cancellationToken: cancellationToken));
+        if (completed is null)
+        {
+            var known = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from agent_commands where id = @commandId and agent_id = @AgentId)",
+                new { commandId, agent.AgentId }, transaction, cancellationToken: cancellationToken));
+            return known ? ResultAcceptance.AlreadyRecorded : ResultAcceptance.NotFound;
+        }
+
+        var actor = Actor.Agent(agent.AgentId);
+        await audit.RecordAsync(new AuditEntry(actor, "agent.command_completed", agent.TenantId, "agent", agent.AgentId.ToString(),
+            new { commandId, type = completed, outcome = result.Outcome, message = result.Message }), transaction, cancellationToken);
+        if (completed == CommandTypes.Uninstall && result.Outcome == CommandOutcomes.Succeeded)
+        {
+            // The agent removed what it created and is going away: it may not call again.
+            await connection.ExecuteAsync(new CommandDefinition("""
+                update agents set status = 'uninstalled', status_reason = 'Uninstalled by command', status_changed_at = @now,
+                                  access_token_hash = null, access_token_expires_at = null
+                where id = @AgentId
+                """, new { now, agent.AgentId }, transaction, cancellationToken: cancellationToken));
+            await audit.RecordAsync(new AuditEntry(actor, "agent.uninstalled", agent.TenantId, "agent", agent.AgentId.ToString(), new { commandId }),
+                transaction, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return ResultAcceptance.Recorded;
+    }
+
+    public async Task<IReadOnlyList<AgentCommandView>> HistoryAsync(Guid agentId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<AgentCommandView>(new CommandDefinition("""
+            select id, type, status, payload::text as payload, idempotency_key, created_at, created_by, expires_at,
+                   delivered_at, delivery_count, completed_at, result_message
+            from agent_commands where agent_id = @agentId
+            order by created_at desc limit @limit
+            """, new { agentId, limit }, cancellationToken: cancellationToken))).ToList();
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
+
+namespace Cogrion.Portal.Features.Agents.Pages;
+
+/// <summary>
+/// One agent: status, inventory, command history, and the operator's levers. Platform admins only
+/// for now; tenant members get it (scoped by tenant) when memberships land.
+/// </summary>
+public partial class AgentPage
+{
+    [Parameter] public Guid AgentId { get; set; }
+
+    [Inject] private AgentRegistry Registry { get; set; } = default!;
+    [Inject] private AgentCommandQueue Queue { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    private AgentSummary? agent;
+    private ClusterInventory? inventory;
+    private IReadOnlyList<AgentCommandView> commands = [];
+    private DateTimeOffset now;
+    private bool loaded;
+    private string? revokeReason;
+    private string? message;
+
+    protected override Task OnParametersSetAsync() => LoadAsync();
+
+    private async Task LoadAsync()
+    {
+        now = Time.GetUtcNow();
+        agent = await Registry.GetAsync(AgentId, CancellationToken.None);
+        inventory = agent?.ParsedInventory();
+        commands = agent is null ? [] : await Queue.HistoryAsync(AgentId, 200, CancellationToken.None);
+        loaded = true;
+    }
+
+    private async Task<Actor> ActorAsync()
+    {
+        var user = (await AuthenticationState).User;
+        return Actor.User(user.GetUserId() ?? Guid.Empty, user.GetUsername());
+    }
+
+    private async Task EnqueueAsync(string type)
+    {
+        var queued = await Queue.EnqueueAsync(new NewAgentCommand(agent!.TenantId, AgentId, type), await ActorAsync(), CancellationToken.None);
+        message = queued is null ? "The agent is no longer active." : $"Sent {type}; the agent receives it at once if it is online.";
+        await LoadAsync();
+    }
+
+    private async Task RevokeAsync()
+    {
+        if (string.IsNullOrWhiteSpace(revokeReason))
+        {
+            message = "Say why the agent is revoked: the agent logs the reason when it stops.";
+            return;
+        }
+        await Registry.RevokeAsync(AgentId, revokeReason.Trim(), await ActorAsync(), CancellationToken.None);
+        message = null;
+        await LoadAsync();
+    }
+}

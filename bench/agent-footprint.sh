@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The agent's footprint: publishes Portal.Agent with Native AOT, runs it registered to a local
+# Portal with the simulated cluster, and reports the binary size and the idle resident memory.
+#
+#   bench/agent-footprint.sh [IDLE_SECONDS=30]
+set -euo pipefail
+IDLE=${1:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/cogrion-bench-footprint.XXXXXX)
+chmod 755 "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+portal_pid=""; agent_pid=""
+cleanup() {
+  for pid in $agent_pid $portal_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  bash "$root/tools/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "Publishing the agent with Native AOT and building the Portal (Release)..."
+dotnet publish "$root/Portal.Agent" -c Release -p:PublishAot=true -o "$work/agent" -v quiet -nologo >"$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }
+dotnet build "$root/bench/AgentLoad" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+load="$root/bench/AgentLoad/bin/Release/net9.0/$(ls "$root/bench/AgentLoad/bin/Release/net9.0")/AgentLoad"
+
+pg_port=$(free_port)
+bash "$root/tools/postgres.sh" start "$work/pg" "$pg_port" --fast >/dev/null
+"$(bash "$root/tools/postgres.sh" bin)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "create database footprint" postgres
+connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=footprint"
+"$load" --generate-key "$work/key.pem"
+portal_url="http://127.0.0.1:$(free_port)"
+env ASPNETCORE_URLS="$portal_url" Database__ConnectionString="$connection" Keycloak__Authority=http://127.0.0.1:9 \
+    Keycloak__ClientSecret="fp-$RANDOM$RANDOM" Keycloak__RequireHttps=false Platform__BaseDomain=bench.test \
+    Agents__CommandSigningKey="$(cat "$work/key.pem")" Logging__LogLevel__Default=Warning \
+    "$(dirname "$load")/Portal" >"$work/portal.log" 2>&1 &
+portal_pid=$!
+for _ in $(seq 1 600); do curl -sf "$portal_url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+token=$("$load" --mint-token --connection "$connection" --signing-key "$work/key.pem")
+
+env Agent__PortalUrl="$portal_url" Agent__BootstrapToken="$token" Agent__Cluster=Simulated Agent__StateDirectory="$work/state" \
+    "$work/agent/Portal.Agent" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+sleep "$IDLE"
+grep -q "is connected to the Portal" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
+size=$(stat -c %s "$work/agent/Portal.Agent")
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status")
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")
+echo "agent binary: $(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB; idle RSS after ${IDLE} s: $(awk "BEGIN {printf \"%.1f\", $rss/1024}") MiB (peak $(awk "BEGIN {printf \"%.1f\", $hwm/1024}") MiB)"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Load test of the agent protocol: N simulated agents long-polling ONE Portal process over real
+# HTTP on loopback; commands are enqueued through the Portal's own queue code (sign, insert,
+# NOTIFY) and the delivery latency, the Portal's memory and its CPU are measured.
+#
+#   bench/agents.sh [AGENTS=10000] [COMMANDS=2000] [RATE_PER_SECOND=100]
+#
+# Last line: "agents: N, delivery p99 ms: X". Bounded: the load tool gives up after 15 minutes,
+# and everything it started (PostgreSQL, the Portal) is stopped on exit. Nothing leaves 127.0.0.1.
+set -euo pipefail
+
+AGENTS=${1:-10000}
+COMMANDS=${2:-2000}
+RATE=${3:-100}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/cogrion-bench-agents.XXXXXX)
+# PostgreSQL runs as its own user when we are root: it must be able to reach its data folder.
+chmod 755 "$work"
+
+# Two sockets per agent (its side and the Portal's side) plus the database pool.
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+echo "open files limit: $(ulimit -n)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+portal_pid=""
+cleanup() {
+  if [ -n "$portal_pid" ]; then kill "$portal_pid" 2>/dev/null || true; wait "$portal_pid" 2>/dev/null || true; fi
+  bash "$root/tools/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "Building (Release)..."
+dotnet build "$root/bench/AgentLoad" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+load="$root/bench/AgentLoad/bin/Release/net9.0/$(ls "$root/bench/AgentLoad/bin/Release/net9.0")/AgentLoad"
+portal_bin=$(dirname "$load")/Portal
+
+pg_port=$(free_port)
+bash "$root/tools/postgres.sh" start "$work/pg" "$pg_port" --fast >/dev/null
+"$(bash "$root/tools/postgres.sh" bin)/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "create database bench" postgres
+connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench;Maximum Pool Size=100"
+
+"$load" --generate-key "$work/signing-key.pem"
+
+portal_port=$(free_port)
+portal_url="http://127.0.0.1:$portal_port"
+env ASPNETCORE_URLS="$portal_url" ASPNETCORE_ENVIRONMENT=Production \
+    Database__ConnectionString="$connection" \
+    Keycloak__Authority="http://127.0.0.1:9" Keycloak__ClientSecret="bench-$RANDOM$RANDOM" Keycloak__RequireHttps=false \
+    Platform__BaseDomain=bench.test \
+    Agents__CommandSigningKey="$(cat "$work/signing-key.pem")" \
+    Agents__AgentPermitsPerMinute=1000000 Agents__AnonymousPermitsPerMinute=1000000 \
+    Logging__LogLevel__Default=Warning \
+    "$portal_bin" >"$work/portal.log" 2>&1 &
+portal_pid=$!
+for _ in $(seq 1 600); do
+  curl -sf "$portal_url/readyz" >/dev/null 2>&1 && break
+  kill -0 "$portal_pid" 2>/dev/null || { cat "$work/portal.log"; exit 1; }
+  sleep 0.1
+done
+
+"$load" --portal "$portal_url" --connection "$connection" --agents "$AGENTS" --commands "$COMMANDS" --rate "$RATE" \
+        --signing-key "$work/signing-key.pem" --portal-pid "$portal_pid" --deadline-seconds 900 \
+  || { echo "--- Portal log (tail)"; tail -n 30 "$work/portal.log"; exit 1; }
