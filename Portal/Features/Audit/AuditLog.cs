@@ -34,10 +34,10 @@ public sealed class AuditLog(
             "select pg_advisory_xact_lock(hashtextextended('audit-chain:' || coalesce(@TenantId::text, 'platform'), 0))",
             new { entry.TenantId }, transaction, cancellationToken: cancellationToken));
 
-        await connection.ExecuteAsync(new CommandDefinition("""
+        await connection.ExecuteAsync(new CommandDefinition($"""
             with previous as (
                 select hash from audit_events
-                where tenant_id is not distinct from @TenantId
+                where {ChainOf(entry.TenantId)}
                 order by id desc limit 1
             ), event as (
                 select @OccurredAt::timestamptz as occurred_at, @ActorKind as actor_kind, @ActorId as actor_id,
@@ -69,6 +69,12 @@ public sealed class AuditLog(
             },
             transaction, cancellationToken: cancellationToken));
     }
+
+    /// <summary>
+    /// The predicate that selects one chain. Spelled as "=" or "is null" rather than "is not distinct
+    /// from", which no index can answer (see migration 0005).
+    /// </summary>
+    internal static string ChainOf(Guid? tenantId) => tenantId is null ? "tenant_id is null" : "tenant_id = @TenantId";
 
     private string? CurrentRequestId() =>
         Activity.Current?.TraceId.ToHexString() ?? httpContextAccessor.HttpContext?.TraceIdentifier;

@@ -16,8 +16,7 @@ public partial class AuditPage
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private RadzenDataGrid<AuditEvent>? grid;
-    // Null until the first load: Radzen's grid calls LoadData by itself only when it starts without data.
-    private IReadOnlyList<AuditEvent>? events;
+    private IReadOnlyList<AuditEvent> events = [];
     private int total;
     private bool loading;
     // Null until the reader is known: the grid is not rendered (and so loads nothing) before that.
@@ -52,13 +51,20 @@ public partial class AuditPage
             scope = new AuditScope.OwnActions(user.GetUserId()?.ToString() ?? "");
             subtitle = "The changes you made. Tenant admins will read their whole tenant's trail here.";
         }
+        // The first page is loaded here rather than left to the grid, so it is there from the first
+        // render (prerendered too); the grid's LoadData takes over for paging and filters.
+        await LoadPageAsync(0, PageSize);
     }
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private const int PageSize = 25;
+
+    private Task LoadAsync(LoadDataArgs args) => LoadPageAsync(args.Skip ?? 0, args.Top ?? PageSize);
+
+    private async Task LoadPageAsync(int skip, int take)
     {
         if (scope is null) return;
         loading = true;
-        var page = await Queries.SearchAsync(scope, filter.ToFilter(), args.Skip ?? 0, args.Top ?? 25, CancellationToken.None);
+        var page = await Queries.SearchAsync(scope, filter.ToFilter(), skip, take, CancellationToken.None);
         events = page.Events;
         total = (int)Math.Min(page.Total, int.MaxValue);
         loading = false;

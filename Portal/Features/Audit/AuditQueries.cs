@@ -96,14 +96,14 @@ public sealed class AuditQueries(NpgsqlDataSource dataSource)
     public async Task<long?> FindFirstBrokenLinkAsync(Guid? tenantId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition("""
+        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition($"""
             select id from (
                 select id, hash, prev_hash,
                        lag(hash) over (order by id) as expected_prev,
                        audit_event_payload(occurred_at, actor_kind, actor_id, actor_name, tenant_id, action,
                                            target_kind, target_id, request_id, details) as payload
                 from audit_events
-                where tenant_id is not distinct from @tenantId
+                where {AuditLog.ChainOf(tenantId).Replace("@TenantId", "@tenantId")}
             ) chain
             where prev_hash is distinct from expected_prev
                or hash <> sha256(coalesce(expected_prev, ''::bytea) || convert_to(payload, 'UTF8'))
