@@ -7,6 +7,7 @@ using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Radzen;
@@ -30,6 +31,7 @@ public static class PortalHost
         builder.AddPortalAuthentication();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
+        builder.AddOpenTofu();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
