@@ -152,7 +152,7 @@ public static class Program
         RequireJson(command);
         ui.Version(TofuVersion);
         RequireInit(directory);
-        var root = RootModule.Load(directory, command.VarFile);
+        var root = RootModule.Load(directory, command.VarFile, evaluateInputs: true);
         root.RequireAssumedRole();
         var scenario = Scenario.For(root.WorkspaceName);
         var state = SandboxState.Load(root.StatePath());

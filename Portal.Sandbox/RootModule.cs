@@ -19,7 +19,8 @@ public sealed class RootModule
 
     public string WorkspaceName => SandboxStack.Text(Variables, "workspace_name") ?? "sandbox";
 
-    public static RootModule Load(string directory, string? varFile)
+    /// <param name="varFile">The -var-file of a plan; only plan evaluates the inputs, so only plan needs the secret ones.</param>
+    public static RootModule Load(string directory, string? varFile, bool evaluateInputs = false)
     {
         var main = ReadObject(Path.Combine(directory, "main.tf.json"))
             ?? throw new SandboxError(Diagnostic.Error("No configuration files",
@@ -39,9 +40,12 @@ public sealed class RootModule
             {
                 var rootName = text[6..^1];
                 if (secrets[rootName] is not { } secret)
+                {
+                    if (!evaluateInputs) continue;
                     throw new SandboxError(Diagnostic.Error("No value for required variable",
                         $"The root module input variable \"{rootName}\" is not set, and has no default value. Use a -var or -var-file command line argument to provide a value for this variable.",
                         file: "main.tf.json", line: 3));
+                }
                 variables[name] = secret.DeepClone();
             }
             else variables[name] = Unescape(value);
