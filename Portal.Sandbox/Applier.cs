@@ -100,8 +100,7 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
                 done += step;
                 if (done >= failAt)
                 {
-                    var elapsed = Math.Round(Elapsed());
-                    ui.Hook("apply_errored", $"{resource.Address}: {noun} errored after {FormatElapsed(elapsed)}", resource, action, elapsed);
+                    ui.Hook("apply_errored", $"{resource.Address}: {noun} errored after {FormatElapsed(done)}", resource, action, done);
                     lock (gate) errors.Add(FailureFor(resource));
                     return false;
                 }

@@ -58,6 +58,7 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
     /// </summary>
     public static void DiscardPlan(TofuRunRequest request)
     {
+        if (!Directory.Exists(request.WorkingDirectory)) return;
         File.Delete(Path.Combine(request.WorkingDirectory, RootModuleWriter.SensitiveVariablesFile));
         File.Delete(Path.Combine(request.WorkingDirectory, RootModuleWriter.PlanFile));
     }
@@ -208,7 +209,10 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
         private Task<TofuRunResult?> TofuStageAsync(TofuStage tofuStage, IReadOnlyList<string> arguments, CancellationToken cancellationToken, StringBuilder? capture = null, Func<string?>? interpret = null) =>
             StageAsync(tofuStage, cancellationToken, async () =>
             {
-                var invocation = new TofuInvocation(executable, arguments, request.WorkingDirectory, Environment());
+                // The version check runs before the working directory exists, and needs none: were it
+                // run there, a missing directory would read as a missing executable.
+                var directory = tofuStage == TofuStage.CheckVersion ? Path.GetTempPath() : request.WorkingDirectory;
+                var invocation = new TofuInvocation(executable, arguments, directory, Environment());
                 string? firstError = null;
                 string? lastStandardError = null;
                 TofuExited? exit = null;
