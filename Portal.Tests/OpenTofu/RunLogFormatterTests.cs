@@ -65,4 +65,14 @@ public sealed class RunLogFormatterTests
     [Fact]
     public void Blank_text_lines_are_dropped() =>
         Assert.Empty(new RunLogFormatter(new SecretRedactor([]), TimeProvider.System).Format(TofuStage.Init, TofuUiParser.Parse("   ")));
+
+    [Fact]
+    public void An_error_in_init_text_output_is_an_error_line()
+    {
+        var formatter = new RunLogFormatter(new SecretRedactor([]), TimeProvider.System);
+
+        var line = Assert.Single(formatter.Format(TofuStage.Init, TofuUiParser.Parse("│ Error: Failed to query available provider packages", fromStandardError: true)));
+
+        Assert.Equal(RunLogLevel.Error, line.Level);
+    }
 }

@@ -106,6 +106,19 @@ public sealed class TofuRunnerTests
     }
 
     [Fact]
+    public async Task A_failed_init_says_why_in_the_init_stage()
+    {
+        using var workspace = new SandboxWorkspace();
+        var request = workspace.Request() with { ModuleSource = Path.Combine(workspace.ModuleDirectory, "missing") };
+
+        var result = await workspace.Runner().RunAsync(request, new CollectingRunLog(), CancellationToken.None);
+
+        Assert.Equal(TofuRunStatus.Failed, result.Status);
+        Assert.Equal(TofuStage.Init, result.Stage);
+        Assert.Equal("tofu init failed: Error: Unreadable module directory", result.Error);
+    }
+
+    [Fact]
     public async Task Cancelling_mid_apply_interrupts_tofu_which_stops_within_the_grace_period_and_the_run_ends_cancelled()
     {
         using var workspace = new SandboxWorkspace("slow-demo");

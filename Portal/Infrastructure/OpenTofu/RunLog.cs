@@ -56,6 +56,9 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
         {
             case TofuTextLine text when string.IsNullOrWhiteSpace(text.Text):
                 yield break;
+            case TofuTextLine { FromStandardError: true } text when Unboxed(text.Text).StartsWith("Error:", StringComparison.Ordinal):
+                yield return Line(RunLogLevel.Error, text.Text);
+                yield break;
             case TofuDiagnosticMessage d:
                 var level = d.Diagnostic.Severity == TofuLevel.Warning ? RunLogLevel.Warning : RunLogLevel.Error;
                 yield return Line(level, DiagnosticHeadline(d.Diagnostic));
@@ -90,6 +93,12 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
     }
 
     public string? Redact(string? text) => redactor.RedactText(text);
+
+    /// <summary>
+    /// A text line without the box OpenTofu draws around a diagnostic without -json
+    /// ("│ Error: ..."), so init's errors can be recognised and quoted.
+    /// </summary>
+    public static string Unboxed(string line) => line.Trim().TrimStart('╷', '│', '╵').Trim();
 
     public static string DiagnosticHeadline(TofuDiagnostic diagnostic)
     {

@@ -42,18 +42,29 @@ public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvid
 
         Task<bool>? stop = null;
         using var exited = new CancellationTokenSource();
-        // Cancellation starts the stop sequence and the stream goes on: the interrupt output matters.
-        await using (cancellationToken.Register(() => stop = StopAsync(process, exited.Token)))
+        try
         {
-            await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
-                yield return line;
+            // Cancellation starts the stop sequence and the stream goes on: the interrupt output matters.
+            await using (cancellationToken.Register(() => stop = StopAsync(process, exited.Token)))
+            {
+                await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
+                    yield return line;
 
-            await pumps;
-            await process.WaitForExitAsync(CancellationToken.None);
-            await exited.CancelAsync();
+                await pumps;
+                await process.WaitForExitAsync(CancellationToken.None);
+                await exited.CancelAsync();
+            }
+            var killed = stop is not null && await stop;
+            yield return new TofuExited(process.ExitCode, stop is not null, killed);
         }
-        var killed = stop is not null && await stop;
-        yield return new TofuExited(process.ExitCode, stop is not null, killed);
+        finally
+        {
+            // A consumer that stops reading early must not leave tofu running, holding the state lock.
+            if (!process.HasExited)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            }
+        }
     }
 
     /// <summary>SIGINT first, as a person pressing Ctrl-C: OpenTofu then finishes in-flight calls, writes state and releases the lock.</summary>

@@ -228,7 +228,8 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
                             break;
                         case TofuOutputLine line:
                             var message = TofuUiParser.Parse(line.Text, line.FromStandardError);
-                            if (line.FromStandardError && !string.IsNullOrWhiteSpace(line.Text)) lastStandardError = line.Text.Trim();
+                            if (line.FromStandardError && RunLogFormatter.Unboxed(line.Text) is { Length: > 0 } plain)
+                                lastStandardError = firstError is null && plain.StartsWith("Error:", StringComparison.Ordinal) ? (firstError = plain) : plain;
                             foreach (var formatted in formatter.Format(tofuStage, message))
                             {
                                 await log.WriteAsync(formatted, CancellationToken.None);
