@@ -8,8 +8,11 @@ WORKDIR /src
 # Restore first, from the project files only, so source edits reuse the restore layer.
 COPY global.json Directory.Build.props Directory.Packages.props Portal.sln ./
 COPY Portal/Portal.csproj Portal/
+COPY Portal.Sandbox/Portal.Sandbox.csproj Portal.Sandbox/
 RUN dotnet restore Portal/Portal.csproj
 COPY Portal/ Portal/
+# The sandbox cloud's tofu simulator, published next to the Portal as /app/tofu-sandbox (docs/sandbox.md).
+COPY Portal.Sandbox/ Portal.Sandbox/
 COPY wwwroot-assets/ wwwroot-assets/
 RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app
 

@@ -89,12 +89,13 @@ public sealed class ChildProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         if (!process.Start()) throw new InvalidOperationException($"Could not start {name}.");
         Running[process.Id] = process;
+        child.Id = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
     }
 
-    public int Id => process.Id;
+    public int Id { get; private set; }
     public bool HasExited => process.HasExited;
     public int ExitCode => process.ExitCode;
 
@@ -150,9 +151,13 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Kills the process at once (SIGKILL), as a crash would: for tests of what survives a dead replica.</summary>
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
-        Running.TryRemove(process.Id, out _);
+        // Tests may stop a child early and dispose it again at the end; only the first call acts.
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+        Running.TryRemove(Id, out _);
         try
         {
             if (!process.HasExited)

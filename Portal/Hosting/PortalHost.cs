@@ -8,6 +8,7 @@ using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Radzen;
@@ -32,6 +33,7 @@ public static class PortalHost
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
         builder.AddPortalAgents();
+        builder.AddOpenTofu();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();

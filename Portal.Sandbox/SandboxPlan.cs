@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Cogrion.Sandbox;
+
+/// <summary>A change to one resource: OpenTofu's action list (["create"], ["update"], ["delete","create"], ...).</summary>
+public sealed record PlannedChange(SimResource Resource, string[] Actions, string? Reason)
+{
+    /// <summary>The single word the UI stream uses.</summary>
+    public string UiAction => Actions switch
+    {
+        ["create"] => "create",
+        ["update"] => "update",
+        ["delete"] => "delete",
+        [_, _] => "replace",
+        _ => "noop",
+    };
+}
+
+/// <summary>
+/// A saved plan. Like OpenTofu's own plan file it records every input value, secret ones included,
+/// which is why the Portal deletes it once it has been applied or discarded.
+/// </summary>
+public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject Variables, IReadOnlyList<(string Name, bool Sensitive)> Outputs, IReadOnlyList<PlannedChange> Changes)
+{
+    public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy)
+    {
+        List<PlannedChange> changes = [];
+        if (destroy)
+        {
+            foreach (var (resource, _) in state.Resources.Values)
+                changes.Add(new PlannedChange(resource, ["delete"], null));
+        }
+        else
+        {
+            var desired = SandboxStack.Resources(root.Variables);
+            foreach (var resource in desired)
+            {
+                if (!state.Resources.TryGetValue(resource.Address, out var existing))
+                {
+                    changes.Add(new PlannedChange(resource, ["create"], null));
+                    continue;
+                }
+                var differs = resource.Attributes.Where(a => !JsonNode.DeepEquals(a.Value, existing.Resource.Attributes[a.Key])).Select(a => a.Key).ToList();
+                if (differs.Count == 0) continue;
+                changes.Add(differs.Any(d => resource.ReplaceOn?.Contains(d) == true)
+                    ? new PlannedChange(resource, ["delete", "create"], "cannot_update")
+                    : new PlannedChange(resource, ["update"], null));
+            }
+            var wanted = desired.Select(r => r.Address).ToHashSet(StringComparer.Ordinal);
+            foreach (var (resource, _) in state.Resources.Values.Where(r => !wanted.Contains(r.Resource.Address)))
+                changes.Add(new PlannedChange(resource, ["delete"], resource.Module.Contains("[\"", StringComparison.Ordinal) ? "delete_because_no_module" : "delete_because_no_resource_config"));
+        }
+        return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs, changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList());
+    }
+
+    public int Add => Changes.Count(c => c.Actions.Contains("create"));
+    public int Change => Changes.Count(c => c.Actions is ["update"]);
+    public int Remove => Changes.Count(c => c.Actions.Contains("delete"));
+
+    public void Save(string path)
+    {
+        var document = new JsonObject
+        {
+            ["sandbox_plan"] = 1,
+            ["operation"] = Operation,
+            ["prior_serial"] = PriorSerial,
+            ["variables"] = Variables.DeepClone(),
+            ["outputs"] = new JsonArray(Outputs.Select(o => (JsonNode)new JsonObject { ["name"] = o.Name, ["sensitive"] = o.Sensitive }).ToArray()),
+            ["changes"] = new JsonArray(Changes.Select(c => (JsonNode)new JsonObject
+            {
+                ["actions"] = new JsonArray(c.Actions.Select(a => (JsonNode)a).ToArray()),
+                ["reason"] = c.Reason,
+                ["module"] = c.Resource.Module,
+                ["type"] = c.Resource.Type,
+                ["name"] = c.Resource.Name,
+                ["key"] = c.Resource.Key?.DeepClone(),
+                ["wave"] = c.Resource.Wave,
+                ["seconds"] = c.Resource.Seconds,
+                ["attributes"] = c.Resource.Attributes.DeepClone(),
+                ["replace_on"] = new JsonArray((c.Resource.ReplaceOn ?? []).Select(a => (JsonNode)a).ToArray()),
+                ["sensitive"] = new JsonArray((c.Resource.SensitiveAttributes ?? []).Select(a => (JsonNode)a).ToArray()),
+            }).ToArray()),
+        };
+        File.WriteAllText(path, document.ToJsonString());
+    }
+
+    public static SandboxPlan Load(string path)
+    {
+        var document = RootModule.ReadObject(path);
+        if (document?["sandbox_plan"] is null)
+            throw new SandboxError(Diagnostic.Error("Failed to load \"" + Path.GetFileName(path) + "\" as a plan file",
+                "Error: stat " + Path.GetFileName(path) + ": no such file or directory"));
+        var changes = (document["changes"] as JsonArray ?? []).Select(c => new PlannedChange(
+            new SimResource(
+                c!["module"]!.GetValue<string>(), c["type"]!.GetValue<string>(), c["name"]!.GetValue<string>(), c["key"]?.DeepClone(),
+                c["wave"]!.GetValue<int>(), c["seconds"]!.GetValue<int>(), (JsonObject)c["attributes"]!.DeepClone(),
+                c["replace_on"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray(),
+                c["sensitive"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray()),
+            c["actions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray(),
+            c["reason"]?.GetValue<string>())).ToList();
+        var outputs = (document["outputs"] as JsonArray ?? []).Select(o => (o!["name"]!.GetValue<string>(), o["sensitive"]!.GetValue<bool>())).ToList();
+        return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes);
+    }
+
+    /// <summary>
+    /// <c>tofu show -json</c> of the plan: OpenTofu's JSON plan representation. As in OpenTofu's, the
+    /// variables and the planned attribute values are all there, sensitive ones only flagged in
+    /// <c>after_sensitive</c>: a consumer must pick addresses and actions and leave the rest.
+    /// </summary>
+    public JsonObject ToJsonRepresentation(SandboxState state)
+    {
+        var variables = new JsonObject();
+        foreach (var (name, value) in Variables) variables[name] = new JsonObject { ["value"] = value?.DeepClone() };
+
+        var resourceChanges = new JsonArray();
+        foreach (var change in Changes)
+        {
+            var r = change.Resource;
+            var before = change.Actions.Contains("delete") || change.Actions is ["update"]
+                ? (state.Resources.TryGetValue(r.Address, out var prior) ? Attributes(prior.Resource, prior.Id) : null)
+                : null;
+            JsonObject? after = change.Actions is ["delete"] ? null : Attributes(r, null);
+            var afterSensitive = new JsonObject();
+            foreach (var name in r.SensitiveAttributes ?? []) afterSensitive[name] = true;
+            if (after is not null && r.Type == "kubernetes_secret_v1")
+                after["data"] = new JsonObject { ["token"] = Variables["agent_bootstrap_token"]?.DeepClone() };
+
+            var entry = new JsonObject
+            {
+                ["address"] = r.Address,
+                ["module_address"] = r.Module.Length > 0 ? r.Module : null,
+                ["mode"] = "managed",
+                ["type"] = r.Type,
+                ["name"] = r.Name,
+                ["index"] = r.Key?.DeepClone(),
+                ["provider_name"] = r.ProviderName,
+                ["change"] = new JsonObject
+                {
+                    ["actions"] = new JsonArray(change.Actions.Select(a => (JsonNode)a).ToArray()),
+                    ["before"] = before,
+                    ["after"] = after,
+                    ["after_unknown"] = after is null ? new JsonObject() : new JsonObject { ["id"] = true, ["arn"] = true },
+                    ["before_sensitive"] = before is null ? false : new JsonObject(),
+                    ["after_sensitive"] = after is null ? false : afterSensitive,
+                },
+            };
+            if (change.Reason is not null) entry["action_reason"] = change.Reason switch
+            {
+                "cannot_update" => "replace_because_cannot_update",
+                var other => other,
+            };
+            if (entry["module_address"] is null) entry.Remove("module_address");
+            if (entry["index"] is null) entry.Remove("index");
+            resourceChanges.Add(entry);
+        }
+
+        var outputChanges = new JsonObject();
+        foreach (var (name, sensitive) in Outputs)
+        {
+            var existed = state.Outputs.ContainsKey(name);
+            string[] actions = Operation == "destroy" ? ["delete"] : existed ? ["no-op"] : ["create"];
+            outputChanges[name] = new JsonObject
+            {
+                ["actions"] = new JsonArray(actions.Select(a => (JsonNode)a).ToArray()),
+                ["before"] = existed ? state.Outputs[name]?["value"]?.DeepClone() : null,
+                ["after"] = null,
+                ["after_unknown"] = Operation != "destroy",
+                ["before_sensitive"] = sensitive,
+                ["after_sensitive"] = sensitive,
+            };
+        }
+
+        return new JsonObject
+        {
+            ["format_version"] = "1.2",
+            ["terraform_version"] = Program.TofuVersion,
+            ["variables"] = variables,
+            ["planned_values"] = new JsonObject { ["root_module"] = new JsonObject() },
+            ["resource_changes"] = resourceChanges,
+            ["output_changes"] = outputChanges,
+            ["configuration"] = new JsonObject
+            {
+                ["provider_config"] = new JsonObject { ["aws"] = new JsonObject { ["name"] = "aws", ["full_name"] = "registry.opentofu.org/hashicorp/aws" } },
+                ["root_module"] = new JsonObject(),
+            },
+            ["timestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            ["applyable"] = Changes.Count > 0,
+            ["complete"] = true,
+            ["errored"] = false,
+        };
+    }
+
+    private static JsonObject Attributes(SimResource resource, string? id)
+    {
+        var attributes = (JsonObject)resource.Attributes.DeepClone();
+        if (id is not null) attributes["id"] = id;
+        return attributes;
+    }
+}

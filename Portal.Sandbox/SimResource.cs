@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+
+namespace Cogrion.Sandbox;
+
+/// <summary>
+/// One resource instance of the simulated stack, with the inputs that decide whether a change updates
+/// it in place or replaces it, how long its creation "takes", and the wave it belongs to (resources
+/// of a wave are applied concurrently once the previous wave is done, as OpenTofu's graph walk would).
+/// </summary>
+public sealed record SimResource(
+    string Module,
+    string Type,
+    string Name,
+    JsonNode? Key,
+    int Wave,
+    int Seconds,
+    JsonObject Attributes,
+    string[]? ReplaceOn = null,
+    string[]? SensitiveAttributes = null)
+{
+    public string Address => (Module.Length > 0 ? Module + "." : "") + Type + "." + Name + KeyText;
+
+    public string KeyText => Key switch
+    {
+        null => "",
+        JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => $"[\"{v.GetValue<string>()}\"]",
+        _ => $"[{Key.ToJsonString()}]",
+    };
+
+    public string ProviderType => Type[..Type.IndexOf('_')];
+
+    public string ProviderName => $"registry.opentofu.org/hashicorp/{ProviderType}";
+
+    /// <summary>The resource object of the machine-readable UI.</summary>
+    public JsonObject AddressObject() => new()
+    {
+        ["addr"] = Address,
+        ["module"] = Module,
+        ["resource"] = Type + "." + Name + KeyText,
+        ["implied_provider"] = ProviderType,
+        ["resource_type"] = Type,
+        ["resource_name"] = Name,
+        ["resource_key"] = Key?.DeepClone(),
+    };
+
+    /// <summary>A stable, realistic-looking id, derived from the address so repeated runs agree.</summary>
+    public string NewId(string seed)
+    {
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed + Address))).ToLowerInvariant();
+        return Type switch
+        {
+            "aws_vpc" => "vpc-" + hash[..17],
+            "aws_subnet" => "subnet-" + hash[..17],
+            "aws_internet_gateway" => "igw-" + hash[..17],
+            "aws_nat_gateway" => "nat-" + hash[..17],
+            "aws_eip" => "eipalloc-" + hash[..17],
+            "aws_route_table" => "rtb-" + hash[..17],
+            "aws_route_table_association" => "rtbassoc-" + hash[..17],
+            "aws_route" => "r-rtb-" + hash[..17] + "1080289494",
+            "aws_security_group" => "sg-" + hash[..17],
+            "aws_launch_template" => "lt-" + hash[..17],
+            "aws_eks_cluster" or "aws_s3_bucket" or "aws_iam_role" or "aws_db_subnet_group" => Attributes["name"]?.GetValue<string>() ?? hash[..12],
+            "aws_db_instance" => "db-" + hash[..26].ToUpperInvariant(),
+            "aws_eks_node_group" => $"{Attributes["cluster_name"]}:{Attributes["node_group_name"]}",
+            "aws_iam_openid_connect_provider" => $"arn:aws:iam::123456789012:oidc-provider/oidc.eks.sandbox.amazonaws.com/id/{hash[..32].ToUpperInvariant()}",
+            "kubernetes_namespace_v1" => Attributes["name"]?.GetValue<string>() ?? Name,
+            _ when Type.StartsWith("kubernetes_", StringComparison.Ordinal) => $"{Attributes["namespace"]}/{Attributes["name"]}",
+            _ => hash[..20],
+        };
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+
+namespace Cogrion.Portal.Tests.OpenTofu;
+
+/// <summary>The root module every run writes: the module call, the state backend, the assumed role.</summary>
+public sealed class RootModuleWriterTests
+{
+    private static TofuRunRequest Request(TofuProvider provider = TofuProvider.Aws, TofuBackend? backend = null) => new()
+    {
+        WorkingDirectory = "/var/lib/cogrion/runs/r1",
+        ModuleSource = "/opt/cogrion/terraform/aws",
+        Provider = provider,
+        Region = "eu-central-1",
+        Role = new AssumedRole("arn:aws:iam::210987654321:role/cogrion-portal", "ext-9b1f", "cogrion-run-r1"),
+        Backend = backend ?? new S3Backend("acme-prod-tofu-state", "workspaces/w1.tfstate", "eu-central-1",
+            new AssumedRole("arn:aws:iam::210987654321:role/cogrion-portal", "ext-9b1f", "cogrion-run-r1")),
+        Variables = new JsonObject { ["workspace_name"] = "acme-prod", ["note"] = "costs ${var.x} and %{ if }" },
+        SensitiveVariables = new JsonObject { ["agent_bootstrap_token"] = "bootstrap-secret-1" },
+        Outputs = [new TofuOutputDeclaration("cluster_name"), new TofuOutputDeclaration("admin_password", Sensitive: true)],
+    };
+
+    [Fact]
+    public void The_aws_provider_assumes_the_tenants_role_with_its_external_id_and_holds_no_keys()
+    {
+        var aws = RootModuleWriter.Providers(Request())["provider"]!["aws"]!.AsObject();
+
+        Assert.Equal("arn:aws:iam::210987654321:role/cogrion-portal", aws["assume_role"]!["role_arn"]!.GetValue<string>());
+        Assert.Equal("ext-9b1f", aws["assume_role"]!["external_id"]!.GetValue<string>());
+        Assert.Equal("cogrion-run-r1", aws["assume_role"]!["session_name"]!.GetValue<string>());
+        Assert.False(aws.ContainsKey("access_key") || aws.ContainsKey("secret_key"));
+    }
+
+    [Fact]
+    public void The_alicloud_provider_assumes_the_ram_role_likewise() =>
+        Assert.Equal("ext-9b1f", RootModuleWriter.Providers(Request(TofuProvider.AliCloud))["provider"]!["alicloud"]!["assume_role"]!["external_id"]!.GetValue<string>());
+
+    [Fact]
+    public void S3_state_is_encrypted_locked_with_a_lock_file_and_reached_through_the_role()
+    {
+        var s3 = RootModuleWriter.Backend(Request().Backend)["terraform"]!["backend"]!["s3"]!;
+
+        Assert.True(s3["use_lockfile"]!.GetValue<bool>());
+        Assert.True(s3["encrypt"]!.GetValue<bool>());
+        Assert.Equal("ext-9b1f", s3["assume_role"]!["external_id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Oss_state_is_locked_through_tablestore()
+    {
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks",
+            new AssumedRole("acs:ram::1234567890:role/cogrion-portal", "ext-1", "s"));
+        var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!;
+
+        Assert.Equal("tofu_locks", oss["tablestore_table"]!.GetValue<string>());
+        Assert.Equal("acs:ram::1234567890:role/cogrion-portal", oss["assume_role_role_arn"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_sensitive_variable_is_declared_sensitive_and_passed_by_reference_never_inlined()
+    {
+        var main = RootModuleWriter.MainModule(Request());
+
+        Assert.True(main["variable"]!["agent_bootstrap_token"]!["sensitive"]!.GetValue<bool>());
+        Assert.Equal("${var.agent_bootstrap_token}", main["module"]!["stack"]!["agent_bootstrap_token"]!.GetValue<string>());
+        Assert.DoesNotContain("bootstrap-secret-1", main.ToJsonString());
+    }
+
+    [Fact]
+    public void Template_sequences_in_inputs_are_escaped_so_they_stay_literal() =>
+        Assert.Equal("costs $${var.x} and %%{ if }", RootModuleWriter.MainModule(Request())["module"]!["stack"]!["note"]!.GetValue<string>());
+
+    [Fact]
+    public void The_module_source_is_relative_as_OpenTofu_requires_for_local_modules() =>
+        Assert.Equal("../../../../../opt/cogrion/terraform/aws", RootModuleWriter.LocalModuleSource("/var/lib/cogrion/runs/r1", "/opt/cogrion/terraform/aws"));
+
+    [Fact]
+    public void A_module_below_the_working_directory_gets_a_dot_slash() =>
+        Assert.Equal("./modules/aws", RootModuleWriter.LocalModuleSource("/w", "/w/modules/aws"));
+
+    [Fact]
+    public void Sensitive_outputs_are_declared_sensitive()
+    {
+        var outputs = RootModuleWriter.MainModule(Request())["output"]!;
+
+        Assert.True(outputs["admin_password"]!["sensitive"]!.GetValue<bool>());
+        Assert.Null(outputs["cluster_name"]!["sensitive"]);
+        Assert.Equal("${module.stack.cluster_name}", outputs["cluster_name"]!["value"]!.GetValue<string>());
+    }
+}
