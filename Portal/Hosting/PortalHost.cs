@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -30,6 +31,7 @@ public static class PortalHost
         builder.AddPortalAuthentication();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
+        builder.AddPortalJobs();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -59,6 +61,7 @@ public static class PortalHost
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapJobEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
