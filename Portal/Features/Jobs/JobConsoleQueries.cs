@@ -153,7 +153,7 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
             select b.at,
                    (select count(*) from job_attempts a where a.outcome = 'succeeded' and a.finished_at >= b.at and a.finished_at < b.at + make_interval(secs => @bucketSeconds)) as succeeded,
                    (select count(*) from job_attempts a where a.outcome in ('failed', 'lease_expired') and a.finished_at >= b.at and a.finished_at < b.at + make_interval(secs => @bucketSeconds)) as failed,
-                   coalesce((select max(s.queued) from job_queue_samples s where s.sampled_at >= b.at and s.sampled_at < b.at + make_interval(secs => @bucketSeconds)), 0) as queued
+                   coalesce((select max(s.queued)::bigint from job_queue_samples s where s.sampled_at >= b.at and s.sampled_at < b.at + make_interval(secs => @bucketSeconds)), 0) as queued
             from buckets b
             order by b.at
             """, new { span, bucketSeconds = bucket.TotalSeconds }, cancellationToken: cancellationToken))).ToList();
