@@ -49,6 +49,8 @@ public static class MetricsEndpoints
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
         if (!options.Enabled) return endpoints;
+        // Start listening now, before the first job runs: a MeterListener only sees measurements made after it starts.
+        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
         // Anonymous to the cookie scheme (Prometheus has no session); access is decided below.
         endpoints.MapGet(Path, ScrapeAsync).AllowAnonymous().DisableHttpMetrics().ExcludeFromDescription();
         return endpoints;
