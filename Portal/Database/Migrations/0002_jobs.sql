@@ -139,3 +139,6 @@ $$;
 create trigger jobs_notify_change
     after insert or update of state, cancel_requested_at or delete on jobs
     for each row execute function jobs_notify_change();
+
+-- "When is the next delayed job (a retry's backoff) due?", asked by an idle worker pool.
+create index jobs_queued_by_run_after on jobs (run_after) where state = 'queued';

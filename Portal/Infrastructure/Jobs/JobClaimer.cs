@@ -7,8 +7,8 @@ namespace Cogrion.Portal.Infrastructure.Jobs;
 public sealed class JobClaimer(NpgsqlDataSource dataSource)
 {
     /// <summary>
-    /// Claims up to <paramref name="limit"/> jobs in one statement and reports when the next queued
-    /// job falls due, so an idle pool can sleep exactly that long.
+    /// Claims up to <paramref name="limit"/> jobs in one statement and, when the queue ran dry,
+    /// reports when the next delayed job falls due, so an idle pool can sleep exactly that long.
     /// </summary>
     /// <remarks>
     /// Why <c>FOR UPDATE SKIP LOCKED</c>: every replica runs this query at the same moment after a
@@ -28,8 +28,9 @@ public sealed class JobClaimer(NpgsqlDataSource dataSource)
     /// </remarks>
     public async Task<ClaimResult> ClaimAsync(string workerId, int limit, IReadOnlyCollection<string> kinds, TimeSpan lease, CancellationToken cancellationToken)
     {
+        var kindArray = kinds.ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+        var claimed = (await connection.QueryAsync<ClaimedJob>(new CommandDefinition("""
             with candidates as (
                 select j.id
                 from jobs j
@@ -55,19 +56,21 @@ public sealed class JobClaimer(NpgsqlDataSource dataSource)
             from candidates c
             where j.id = c.id
             returning j.id, j.kind, j.arguments::text as arguments, j.tenant_id, j.attempt, j.max_attempts,
-                      j.concurrency_key, j.created_at, j.run_after, j.started_at;
-
-            -- Seconds until the earliest job waiting for its time (a retry's backoff, a delayed job) is
-            -- due, on the database's clock (the one run_after was written with), so replicas with
-            -- skewed clocks still wake on time. Jobs already due but not claimable (behind a
-            -- concurrency key) are left out: the 'wake' notification announces them.
-            select extract(epoch from min(run_after) - clock_timestamp())::float8
-            from jobs where state = 'queued' and run_after > now() and kind = any(@kinds);
+                      j.concurrency_key, j.created_at, j.run_after, j.started_at
             """,
-            new { workerId, limit, kinds = kinds.ToArray(), lease },
-            cancellationToken: cancellationToken));
-        var claimed = (await results.ReadAsync<ClaimedJob>()).ToList();
-        var secondsUntilNextDue = await results.ReadSingleAsync<double?>();
+            new { workerId, limit, kinds = kindArray, lease },
+            cancellationToken: cancellationToken))).ToList();
+        // A full batch means the queue is busy: the pool comes straight back, no need to know more.
+        if (claimed.Count == limit) return new ClaimResult(claimed, null);
+
+        // Seconds until the earliest job waiting for its time (a retry's backoff, a delayed job) is
+        // due, on the database's clock (the one run_after was written with), so replicas with
+        // skewed clocks still wake on time. Jobs already due but not claimable (behind a
+        // concurrency key) are left out: the 'wake' notification announces them.
+        var secondsUntilNextDue = await connection.ExecuteScalarAsync<double?>(new CommandDefinition("""
+            select extract(epoch from min(run_after) - clock_timestamp())::float8
+            from jobs where state = 'queued' and run_after > now() and kind = any(@kinds)
+            """, new { kinds = kindArray }, cancellationToken: cancellationToken));
         return new ClaimResult(claimed, secondsUntilNextDue is { } s ? TimeSpan.FromSeconds(Math.Max(0, s)) : null);
     }
 }

@@ -11,23 +11,30 @@ namespace Cogrion.Portal.Infrastructure.Jobs;
 /// </summary>
 public sealed class JobOutcomes(NpgsqlDataSource dataSource)
 {
-    /// <summary>Marks the attempt succeeded. False when the job was no longer this worker's.</summary>
-    public async Task<bool> SucceedAsync(ClaimedJob job, string workerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks many attempts of one worker succeeded in one statement (see <see cref="SuccessWriter"/>)
+    /// and returns the ids it recorded; a job missing from the answer was no longer this worker's.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> SucceedAsync(IReadOnlyList<ClaimedJob> jobs, string workerId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var recorded = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+        var recorded = await connection.QueryAsync<long>(new CommandDefinition("""
             with finished as (
-                update jobs
+                update jobs j
                 set state = 'succeeded', finished_at = now(), lease_expires_at = null,
                     last_error = null, last_error_stack = null
-                where id = @id and state = 'running' and worker_id = @workerId and attempt = @attempt
-                returning id, attempt, started_at, finished_at
+                from unnest(@ids, @attempts) as mine (id, attempt)
+                where j.id = mine.id and j.attempt = mine.attempt and j.state = 'running' and j.worker_id = @workerId
+                returning j.id, j.attempt, j.started_at, j.finished_at
+            ), recorded as (
+                insert into job_attempts (job_id, attempt, worker_id, started_at, finished_at, outcome)
+                select id, attempt, @workerId, started_at, finished_at, 'succeeded' from finished
             )
-            insert into job_attempts (job_id, attempt, worker_id, started_at, finished_at, outcome)
-            select id, attempt, @workerId, started_at, finished_at, 'succeeded' from finished
-            returning job_id
-            """, new { id = job.Id, workerId, attempt = job.Attempt }, cancellationToken: cancellationToken));
-        return recorded is not null;
+            select id from finished
+            """,
+            new { ids = jobs.Select(j => j.Id).ToArray(), attempts = jobs.Select(j => j.Attempt).ToArray(), workerId },
+            cancellationToken: cancellationToken));
+        return recorded.ToHashSet();
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ public sealed class JobRunner(
     IServiceScopeFactory scopes,
     JobKindRegistry registry,
     JobOutcomes outcomes,
+    SuccessWriter successes,
     JobLogWriter logWriter,
     JobMetrics metrics,
     SecretRedactor redactor,
@@ -46,7 +47,7 @@ public sealed class JobRunner(
                 return;
             }
             await handler;
-            outcome = await WithWriteTimeout(ct => outcomes.SucceedAsync(job, workerId, ct)) ? AttemptOutcomes.Succeeded : "lost";
+            outcome = await WithWriteTimeout(ct => successes.SucceedAsync(job, workerId, ct)) ? AttemptOutcomes.Succeeded : "lost";
         }
         catch (OperationCanceledException) when (running.StopReason == StopReason.Shutdown)
         {

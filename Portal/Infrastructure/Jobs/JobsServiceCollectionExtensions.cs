@@ -27,6 +27,7 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton<JobControl>();
         services.TryAddSingleton<JobClaimer>();
         services.TryAddSingleton<JobOutcomes>();
+        services.TryAddSingleton<SuccessWriter>();
         services.TryAddSingleton<JobLeases>();
         services.TryAddSingleton<JobLogWriter>();
         services.TryAddSingleton<JobRunner>();
