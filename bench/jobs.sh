@@ -10,7 +10,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${BENCH_JOBS:-20000}
 idle=${BENCH_IDLE_SECONDS:-60}
-fast="--fast"; [ "${BENCH_DURABLE:-0}" = "1" ] && fast=""
+fast="--fast"; durability="off"
+if [ "${BENCH_DURABLE:-0}" = "1" ]; then fast=""; durability="on"; fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data=$(mktemp -d /tmp/cogrion-bench-pg.XXXXXX)
@@ -24,6 +25,6 @@ psql_bin=$(bash "$root/tools/postgres.sh" bin)
 if [ "$(id -u)" = "0" ]; then run=(runuser -u postgres --); else run=(); fi
 "${run[@]}" "$psql_bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "create database bench" >/dev/null
 
-echo "PostgreSQL $("$psql_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, durability ${fast:+off}${fast:-on}; $(nproc) cores; $jobs jobs per run" >&2
+echo "PostgreSQL $("$psql_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, durability $durability; $(nproc) cores; $jobs jobs per run" >&2
 exec_dir=$(dirname "$(find "$root/bench/JobsBench/bin/Release" -name JobsBench -type f -perm -u+x | head -n 1)")
 "$exec_dir/JobsBench" "Host=127.0.0.1;Port=$port;Username=postgres;Database=bench;Maximum Pool Size=64" "$jobs" "$idle"
