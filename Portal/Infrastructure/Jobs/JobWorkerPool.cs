@@ -67,7 +67,11 @@ public sealed class JobWorkerPool(
                     if (result.Jobs.Count == free) continue;
                     if (result.NextDueIn is { } due && due < wait) wait = due + TimeSpan.FromMilliseconds(5);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+                catch (Exception) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
                 {
                     // A random pause, so replicas that lost the database together do not return in lockstep.
                     wait = TimeSpan.FromMilliseconds(Random.Shared.Next(1000, 5000));
@@ -141,8 +145,9 @@ public sealed class JobWorkerPool(
             {
                 logger.LogWarning("Job heartbeat failed: {Error}", ex.Message);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                // Stopping: a query cut short may surface as an NpgsqlException as well as a cancellation.
                 return;
             }
         }
@@ -182,12 +187,32 @@ public sealed class JobWorkerPool(
         {
             foreach (var (job, _) in unfinished) job.Stop(StopReason.Shutdown, TimeSpan.FromSeconds(1));
             await WaitQuietlyAsync(Task.WhenAll(unfinished.Select(r => r.Task)), TimeSpan.FromSeconds(2));
-            var released = await outcomes.ReleaseAsync(unfinished.Select(u => u.Running.Job.Id).ToList(), identity.Id, CancellationToken.None);
-            logger.LogInformation("Handed {Count} unfinished job(s) back to the queue", released);
+            await BestEffortAsync("hand unfinished jobs back", async ct =>
+            {
+                var released = await outcomes.ReleaseAsync(unfinished.Select(u => u.Running.Job.Id).ToList(), identity.Id, ct);
+                logger.LogInformation("Handed {Count} unfinished job(s) back to the queue", released);
+            });
         }
         await maintenanceStop.CancelAsync();
         await maintenance;
-        await leases.MarkStoppedAsync(identity, CancellationToken.None);
+        await BestEffortAsync("mark the worker stopped", ct => leases.MarkStoppedAsync(identity, ct));
+    }
+
+    /// <summary>
+    /// Shutdown writes must not hang or crash the shutdown when the database is away: what they
+    /// would have done, the reaper does once the leases run out.
+    /// </summary>
+    private async Task BestEffortAsync(string what, Func<CancellationToken, Task> write)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await write(timeout.Token);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            logger.LogWarning("Could not {What} on shutdown ({Error}); the reaper will take over when the leases expire", what, ex.Message);
+        }
     }
 
     private static async Task WaitQuietlyAsync(Task task, TimeSpan timeout)
