@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -34,6 +35,7 @@ public static class PortalHost
         builder.AddPortalHealthChecks();
         builder.AddPortalAgents();
         builder.AddOpenTofu();
+        builder.AddPortalJobs();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -64,6 +66,7 @@ public static class PortalHost
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapAgentEndpoints();
+        app.MapJobEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Playwright;
+using Npgsql;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Browser;
+
+/// <summary>The admin job console in Debian Chromium against the real Portal, its real workers and the dev identity provider.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class JobConsoleTests
+{
+    private static readonly LocatorAssertionsToHaveTextOptions Slowly = new() { Timeout = 30_000 };
+
+    [Fact]
+    public async Task A_platform_admin_watches_a_diagnostic_job_appear_run_fail_and_succeed_after_a_retry()
+    {
+        var stack = await PortalStack.GetAsync();
+        var page = await stack.NewPageAsync();
+        await stack.SignInAsync(page, DevIdentityProvider.Admin, "/admin/jobs");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Jobs", Exact = true })).ToBeVisibleAsync();
+
+        await Assertions.Expect(page.GetByTestId("jobs-toolbar")).ToHaveAttributeAsync("data-interactive", "true");
+        await page.GetByTestId("run-diagnostic").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await SetNumberAsync(dialog, "diagnostic-seconds", "2");
+        await SetNumberAsync(dialog, "diagnostic-fail-first", "1");
+        await SetNumberAsync(dialog, "diagnostic-max-attempts", "1");
+        await dialog.GetByTestId("diagnostic-submit").ClickAsync();
+
+        var queued = page.GetByText(new Regex(@"Diagnostic job \d+ queued"));
+        await Assertions.Expect(queued).ToBeVisibleAsync();
+        var id = Regex.Match(await queued.InnerTextAsync(), @"\d+").Value;
+
+        // The list follows the job live: it appears, runs, and fails its only attempt on purpose.
+        var state = page.GetByTestId($"job-state-{id}");
+        await Assertions.Expect(state).ToHaveTextAsync("running", Slowly);
+        await Assertions.Expect(state).ToHaveTextAsync("failed", Slowly);
+
+        await page.GetByTestId($"job-link-{id}").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("job-toolbar")).ToHaveAttributeAsync("data-interactive", "true");
+        await Assertions.Expect(page.GetByTestId("job-state")).ToHaveTextAsync("failed");
+        await Assertions.Expect(page.GetByTestId("job-last-error")).ToContainTextAsync("Failing attempt 1 on purpose");
+
+        await page.GetByTestId("job-retry").ClickAsync();
+        await page.GetByRole(AriaRole.Alertdialog).GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("job-state")).ToHaveTextAsync("succeeded", Slowly);
+        // A retry grants the kind's full set of attempts (three for diagnostics.echo) on top of the one used.
+        await Assertions.Expect(page.GetByTestId("job-attempts")).ToHaveTextAsync("2 of 4");
+        var history = page.GetByTestId("job-attempt-history");
+        await Assertions.Expect(history).ToContainTextAsync("failed");
+        await Assertions.Expect(history).ToContainTextAsync("succeeded");
+        await Assertions.Expect(page.GetByTestId("job-log")).ToContainTextAsync("Done.");
+
+        await using var connection = new NpgsqlConnection(stack.ConnectionString);
+        var actions = await connection.QueryAsync<string>(
+            "select action from audit_events where target_kind = 'job' and target_id = @id order by id", new { id });
+        Assert.Equal(["job.enqueued", "job.retried"], actions);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_ordinary_user_is_denied_the_job_console()
+    {
+        var stack = await PortalStack.GetAsync();
+        var page = await stack.NewPageAsync();
+
+        await stack.SignInAsync(page, DevIdentityProvider.Alice, "/audit");
+
+        await page.GotoAsync("/admin/jobs");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("jobs-grid")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByText("Jobs", new() { Exact = true })).ToHaveCountAsync(0);
+        await page.GotoAsync("/admin/jobs/workers");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    private static async Task SetNumberAsync(ILocator dialog, string testId, string value)
+    {
+        // Radzen puts the attribute on the input or on its wrapper, depending on the component.
+        var input = dialog.Locator($"input[data-testid='{testId}'], [data-testid='{testId}'] input").First;
+        await input.FillAsync(value);
+        await input.PressAsync("Tab");
+    }
+}
