@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -30,6 +32,8 @@ public static class PortalHost
         builder.AddPortalAuthentication();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
+        builder.AddPortalTenants();
+        builder.AddPortalOnboarding();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -54,11 +58,13 @@ public static class PortalHost
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseTenantAccess();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapTenantEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,28 +1,27 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.WebUtilities;
 using Radzen;
 using Radzen.Blazor;
-using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Audit;
 
-public partial class AuditPage
+/// <summary>The audit grid and its filters. The page that hosts it decides the <see cref="Scope"/>: what this reader may see.</summary>
+public partial class AuditTrail
 {
     private static readonly string[] ActorKinds = ["user", "agent", "system"];
 
     [Inject] private AuditQueries Queries { get; set; } = default!;
-    [Inject] private IAuthorizationService Authorization { get; set; } = default!;
-    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    [Parameter, EditorRequired] public AuditScope Scope { get; set; } = default!;
+
+    /// <summary>Where the export endpoint for this scope lives (e.g. <c>api/v1/tenants/acme/audit/export</c>); no export links when null.</summary>
+    [Parameter] public string? ExportPath { get; set; }
 
     private RadzenDataGrid<AuditEvent>? grid;
     // Null until the first load: Radzen's grid calls LoadData by itself only when it starts without data.
     private IReadOnlyList<AuditEvent>? events;
     private int total;
     private bool loading;
-    // Null until the reader is known: the grid is not rendered (and so loads nothing) before that.
-    private AuditScope? scope;
-    private string subtitle = "";
     private readonly FilterModel filter = new();
 
     private sealed class FilterModel
@@ -39,26 +38,10 @@ public partial class AuditPage
             Action, Actor, ActorKind);
     }
 
-    protected override async Task OnInitializedAsync()
-    {
-        var user = (await AuthenticationState).User;
-        if ((await Authorization.AuthorizeAsync(user, PortalPolicies.PlatformAdmin)).Succeeded)
-        {
-            scope = new AuditScope.Everything();
-            subtitle = "Every change made by a person, an agent or the Portal itself, across the platform.";
-        }
-        else
-        {
-            scope = new AuditScope.OwnActions(user.GetUserId()?.ToString() ?? "");
-            subtitle = "The changes you made. Tenant admins will read their whole tenant's trail here.";
-        }
-    }
-
     private async Task LoadAsync(LoadDataArgs args)
     {
-        if (scope is null) return;
         loading = true;
-        var page = await Queries.SearchAsync(scope, filter.ToFilter(), args.Skip ?? 0, args.Top ?? 25, CancellationToken.None);
+        var page = await Queries.SearchAsync(Scope, filter.ToFilter(), args.Skip ?? 0, args.Top ?? 25, CancellationToken.None);
         events = page.Events;
         total = (int)Math.Min(page.Total, int.MaxValue);
         loading = false;
@@ -74,6 +57,18 @@ public partial class AuditPage
         filter.Action = filter.Actor = filter.ActorKind = null;
         filter.From = filter.To = null;
         await ApplyFiltersAsync();
+    }
+
+    private string ExportUrl(string format)
+    {
+        var query = new Dictionary<string, string?> { ["format"] = format };
+        var current = filter.ToFilter();
+        if (!string.IsNullOrWhiteSpace(current.Action)) query["action"] = current.Action;
+        if (!string.IsNullOrWhiteSpace(current.Actor)) query["actor"] = current.Actor;
+        if (!string.IsNullOrWhiteSpace(current.ActorKind)) query["actorKind"] = current.ActorKind;
+        if (current.From is { } from) query["from"] = from.ToString("O");
+        if (current.To is { } to) query["to"] = to.ToString("O");
+        return QueryHelpers.AddQueryString(ExportPath!, query);
     }
 
     private static string Short(string? requestId) => requestId is { Length: > 12 } ? requestId[..12] + "…" : requestId ?? "";
