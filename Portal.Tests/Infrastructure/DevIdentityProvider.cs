@@ -10,6 +10,8 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     public static readonly (string Username, string Password) Alice = ("alice", "alice-pass");
     public static readonly (string Username, string Password) Bob = ("bob", "bob-pass");
     public static readonly (string Username, string Password) Carol = ("carol", "carol-pass");
+    public static readonly (string Username, string Password) Dave = ("dave", "dave-pass");
+    public static readonly (string Username, string Password) Erin = ("erin", "erin-pass");
 
     private readonly ChildProcess process;
 

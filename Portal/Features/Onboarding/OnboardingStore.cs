@@ -12,7 +12,16 @@ public sealed class OnboardingStore(NpgsqlDataSource dataSource, TimeProvider ti
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private sealed record Row(Guid UserId, Guid? TenantId, string? TenantSlug, string Draft, string[] CompletedSteps);
+    // A class, not a positional record: Npgsql reports text[] as System.Array, which Dapper matches to
+    // no constructor parameter, but it does assign it to a string[] property.
+    private sealed class Row
+    {
+        public Guid UserId { get; init; }
+        public Guid? TenantId { get; init; }
+        public string? TenantSlug { get; init; }
+        public string Draft { get; init; } = "{}";
+        public string[] CompletedSteps { get; init; } = [];
+    }
 
     public async Task<OnboardingProgress> GetAsync(Guid userId, CancellationToken cancellationToken)
     {
