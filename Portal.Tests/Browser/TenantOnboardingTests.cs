@@ -54,8 +54,10 @@ public sealed class TenantOnboardingTests : IAsyncLifetime
         await dave.GetByTestId("invite-email").FillAsync("alice@example.com");
         await dave.GetByTestId("invite-role").ClickAsync();
         await dave.GetByRole(AriaRole.Option, new() { Name = "Operator", Exact = true }).Filter(new() { Visible = true }).ClickAsync();
+        await Assertions.Expect(dave.GetByTestId("invite-role")).ToContainTextAsync("operator");
         await dave.GetByTestId("invite-submit").ClickAsync();
         await Assertions.Expect(dave.GetByTestId("invitation-status-alice@example.com")).ToHaveTextAsync("pending");
+        await Assertions.Expect(dave.GetByTestId("invitations-grid")).ToContainTextAsync("operator");
         await dave.Context.CloseAsync();
 
         // Alice's verified e-mail matches: at sign-in she becomes an operator and lands in Dave's tenant.

@@ -25,11 +25,10 @@ namespace Cogrion.Portal.Tests.Tenants;
 /// follows from the endpoint's own metadata; anything else fails, and a tenant one cannot see must
 /// answer exactly like a tenant that does not exist.
 /// </summary>
-public sealed class RouteMatrixTests : IAsyncLifetime
+public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : IClassFixture<RouteMatrixTests.SeededPortal>
 {
-    private const string Alpha = "alpha";
-    private const string AlphaChild = "alpha-child";
-    private const string Bravo = "bravo";
+    private const string Alpha = SeededPortal.Alpha;
+    private const string AlphaChild = SeededPortal.AlphaChild;
     private const string Missing = "no-such-tenant";
 
     /// <summary>
@@ -38,69 +37,77 @@ public sealed class RouteMatrixTests : IAsyncLifetime
     /// </summary>
     private static readonly string[] FrameworkPrefixes = ["/_blazor", "/_framework", "/{**path:file}"];
 
-    private PortalAppFactory portal = null!;
-    private HttpClient client = null!;
-    private string connectionString = null!;
-    private readonly Dictionary<string, TestUser?> personas = [];
-
-    // Each persona's effective role per tenant slug; absent means "cannot see it".
-    private readonly Dictionary<string, Dictionary<string, TenantRole>> roles = [];
-
-    public async Task InitializeAsync()
+    /// <summary>One Portal and one seeded database for the whole class: the calls change nothing, which a test checks.</summary>
+    public sealed class SeededPortal : IAsyncLifetime
     {
-        var server = await PostgresServer.GetAsync();
-        connectionString = server.ConnectionString(await server.CreateMigratedDatabaseAsync("matrix"));
-        portal = new PortalAppFactory(connectionString) { TestServices = TestAuthentication.Register };
-        client = portal.CreateNonRedirectingClient();
-        await Eventually.StatusAsync(client, "/readyz", HttpStatusCode.OK);
-        await SeedAsync();
-    }
+        public const string Alpha = "alpha";
+        public const string AlphaChild = "alpha-child";
+        public const string Bravo = "bravo";
 
-    public async Task DisposeAsync()
-    {
-        client.Dispose();
-        await portal.DisposeAsync();
-    }
+        public PortalAppFactory Portal { get; private set; } = null!;
+        public HttpClient Client { get; private set; } = null!;
+        public string ConnectionString { get; private set; } = null!;
+        public Dictionary<string, TestUser?> Personas { get; } = [];
 
-    private async Task SeedAsync()
-    {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var connection = await dataSource.OpenConnectionAsync();
-        async Task<TestUser> User(string name, bool platformAdmin = false) => new(await connection.ExecuteScalarAsync<Guid>(
-            "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
-            new { s = "sub-" + name, name, email = name + "@example.com" }), name, platformAdmin);
-        async Task<Guid> Tenant(string slug, Guid? parent, string domain) => await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (parent_id, slug, name, domain) values (@parent, @slug, @slug, @domain) returning id", new { parent, slug, domain });
-        async Task Grant(Guid tenant, TestUser user, TenantRole role) => await connection.ExecuteAsync(
-            "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, @role::tenant_role)",
-            new { tenant, user = user.Id, role = role.ToText() });
+        /// <summary>Each persona's effective role per tenant slug; absent means "cannot see it".</summary>
+        public Dictionary<string, Dictionary<string, TenantRole>> Roles { get; } = [];
 
-        var alpha = await Tenant(Alpha, null, "alpha.cogrion.test");
-        var child = await Tenant(AlphaChild, alpha, "child.alpha.cogrion.test");
-        var bravo = await Tenant(Bravo, null, "bravo.cogrion.test");
+        public async Task InitializeAsync()
+        {
+            var server = await PostgresServer.GetAsync();
+            ConnectionString = server.ConnectionString(await server.CreateMigratedDatabaseAsync("matrix"));
+            Portal = new PortalAppFactory(ConnectionString) { TestServices = TestAuthentication.Register };
+            Client = Portal.CreateNonRedirectingClient();
+            await Eventually.StatusAsync(Client, "/readyz", HttpStatusCode.OK);
+            await SeedAsync();
+        }
 
-        var adminOfA = await User("admin-of-a");
-        var viewerOfA = await User("viewer-of-a");
-        var adminOfChild = await User("admin-of-child");
-        var adminOfB = await User("admin-of-b");
-        var platformAdmin = await User("platform-admin", platformAdmin: true);
-        await Grant(alpha, adminOfA, TenantRole.Admin);
-        await Grant(alpha, viewerOfA, TenantRole.Viewer);
-        await Grant(child, adminOfChild, TenantRole.Admin);
-        await Grant(bravo, adminOfB, TenantRole.Admin);
+        public async Task DisposeAsync()
+        {
+            Client.Dispose();
+            await Portal.DisposeAsync();
+        }
 
-        personas["admin of A"] = adminOfA;
-        personas["viewer of A"] = viewerOfA;
-        personas["admin of A's child"] = adminOfChild;
-        personas["admin of unrelated B"] = adminOfB;
-        personas["platform admin"] = platformAdmin;
-        personas["nobody"] = null;
-        roles["admin of A"] = new() { [Alpha] = TenantRole.Admin, [AlphaChild] = TenantRole.Admin };
-        roles["viewer of A"] = new() { [Alpha] = TenantRole.Viewer, [AlphaChild] = TenantRole.Viewer };
-        roles["admin of A's child"] = new() { [AlphaChild] = TenantRole.Admin };
-        roles["admin of unrelated B"] = new() { [Bravo] = TenantRole.Admin };
-        roles["platform admin"] = new() { [Alpha] = TenantRole.Viewer, [AlphaChild] = TenantRole.Viewer, [Bravo] = TenantRole.Viewer };
-        roles["nobody"] = [];
+        private async Task SeedAsync()
+        {
+            await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+            await using var connection = await dataSource.OpenConnectionAsync();
+            async Task<TestUser> User(string name, bool platformAdmin = false) => new(await connection.ExecuteScalarAsync<Guid>(
+                "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
+                new { s = "sub-" + name, name, email = name + "@example.com" }), name, platformAdmin);
+            async Task<Guid> Tenant(string slug, Guid? parent, string domain) => await connection.ExecuteScalarAsync<Guid>(
+                "insert into tenants (parent_id, slug, name, domain) values (@parent, @slug, @slug, @domain) returning id", new { parent, slug, domain });
+            async Task Grant(Guid tenant, TestUser user, TenantRole role) => await connection.ExecuteAsync(
+                "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, @role::tenant_role)",
+                new { tenant, user = user.Id, role = role.ToText() });
+
+            var alpha = await Tenant(Alpha, null, "alpha.cogrion.test");
+            var child = await Tenant(AlphaChild, alpha, "child.alpha.cogrion.test");
+            var bravo = await Tenant(Bravo, null, "bravo.cogrion.test");
+
+            var adminOfA = await User("admin-of-a");
+            var viewerOfA = await User("viewer-of-a");
+            var adminOfChild = await User("admin-of-child");
+            var adminOfB = await User("admin-of-b");
+            var platformAdmin = await User("platform-admin", platformAdmin: true);
+            await Grant(alpha, adminOfA, TenantRole.Admin);
+            await Grant(alpha, viewerOfA, TenantRole.Viewer);
+            await Grant(child, adminOfChild, TenantRole.Admin);
+            await Grant(bravo, adminOfB, TenantRole.Admin);
+
+            Personas["admin of A"] = adminOfA;
+            Personas["viewer of A"] = viewerOfA;
+            Personas["admin of A's child"] = adminOfChild;
+            Personas["admin of unrelated B"] = adminOfB;
+            Personas["platform admin"] = platformAdmin;
+            Personas["nobody"] = null;
+            Roles["admin of A"] = new() { [Alpha] = TenantRole.Admin, [AlphaChild] = TenantRole.Admin };
+            Roles["viewer of A"] = new() { [Alpha] = TenantRole.Viewer, [AlphaChild] = TenantRole.Viewer };
+            Roles["admin of A's child"] = new() { [AlphaChild] = TenantRole.Admin };
+            Roles["admin of unrelated B"] = new() { [Bravo] = TenantRole.Admin };
+            Roles["platform admin"] = new() { [Alpha] = TenantRole.Viewer, [AlphaChild] = TenantRole.Viewer, [Bravo] = TenantRole.Viewer };
+            Roles["nobody"] = [];
+        }
     }
 
     // ---- Classification: what every endpoint declares about who may call it --------------------
@@ -141,7 +148,7 @@ public sealed class RouteMatrixTests : IAsyncLifetime
 
     private IReadOnlyList<Route> Routes()
     {
-        var endpoints = portal.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
+        var endpoints = world.Portal.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
         return endpoints
             .Where(e => e.Metadata.GetMetadata<StaticAssetDescriptor>() is null) // files: public by MapStaticAssets().AllowAnonymous()
             .SelectMany(e =>
@@ -199,7 +206,7 @@ public sealed class RouteMatrixTests : IAsyncLifetime
         var request = new HttpRequestMessage(new HttpMethod(route.Method), path.Length == 0 ? "/" : path.ToString()).As(user);
         if (route.Method is "POST" or "PUT" or "PATCH")
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json"); // never valid enough to change anything
-        using var response = await client.SendAsync(request);
+        using var response = await world.Client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         var location = response.Headers.Location?.ToString() ?? "";
         var status = (int)response.StatusCode;
@@ -228,10 +235,10 @@ public sealed class RouteMatrixTests : IAsyncLifetime
 
     private Outcome Expected(Route route, string persona, string tenantSlug) => route.Rule switch
     {
-        _ when personas[persona] is null => route.Rule is Rule.Public ? Outcome.Allowed : Outcome.SignInRequired,
+        _ when world.Personas[persona] is null => route.Rule is Rule.Public ? Outcome.Allowed : Outcome.SignInRequired,
         Rule.Public or Rule.SignedInOwnData => Outcome.Allowed,
-        Rule.PlatformAdminOnly => personas[persona]!.PlatformAdmin ? Outcome.Allowed : Outcome.Forbidden,
-        Rule.TenantScoped scoped => roles[persona].TryGetValue(tenantSlug, out var role)
+        Rule.PlatformAdminOnly => world.Personas[persona]!.PlatformAdmin ? Outcome.Allowed : Outcome.Forbidden,
+        Rule.TenantScoped scoped => world.Roles[persona].TryGetValue(tenantSlug, out var role)
             ? role >= scoped.Minimum ? Outcome.Allowed : Outcome.Forbidden
             : Outcome.NotFound,
         _ => Outcome.Unexpected,
@@ -249,9 +256,9 @@ public sealed class RouteMatrixTests : IAsyncLifetime
             // Tenant routes against A and A's child; the others once.
             foreach (var slug in route.HasTenant ? new[] { Alpha, AlphaChild } : [Alpha])
             {
-                foreach (var persona in personas.Keys)
+                foreach (var persona in world.Personas.Keys)
                 {
-                    var answer = await CallAsync(route, slug, personas[persona]);
+                    var answer = await CallAsync(route, slug, world.Personas[persona]);
                     var expected = Expected(route, persona, slug);
                     // A public endpoint may itself send people to the realm: that is what /account/signin is for.
                     var acceptable = answer.Outcome == expected || (route.Rule is Rule.Public && answer.Outcome == Outcome.SignInRequired);
@@ -267,9 +274,9 @@ public sealed class RouteMatrixTests : IAsyncLifetime
     [Fact]
     public async Task An_allowed_page_renders_that_tenants_own_data_on_the_server()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/t/alpha/members").As(personas["admin of A"]);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/t/alpha/members").As(world.Personas["admin of A"]);
 
-        using var response = await client.SendAsync(request);
+        using var response = await world.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = await response.Content.ReadAsStringAsync();
@@ -280,7 +287,7 @@ public sealed class RouteMatrixTests : IAsyncLifetime
     [Fact]
     public async Task A_tenant_one_cannot_see_answers_exactly_like_a_tenant_that_does_not_exist()
     {
-        var outsider = personas["admin of unrelated B"];
+        var outsider = world.Personas["admin of unrelated B"];
         foreach (var route in Routes().Where(r => r.HasTenant))
         {
             var hidden = await CallAsync(route, Alpha, outsider);
@@ -293,7 +300,7 @@ public sealed class RouteMatrixTests : IAsyncLifetime
 
     private async Task<(long, long, long, long)> CountRowsAsync()
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(world.ConnectionString);
         return await connection.QuerySingleAsync<(long, long, long, long)>("""
             select (select count(*) from tenants), (select count(*) from tenant_memberships),
                    (select count(*) from tenant_invitations), (select count(*) from users)
