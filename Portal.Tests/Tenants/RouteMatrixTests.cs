@@ -250,6 +250,7 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
         var routes = Routes().Where(r => r.Rule is not (Rule.Framework or Rule.Unclassifiable)).ToList();
         var before = await CountRowsAsync();
         var failures = new List<string>();
+        var calls = 0;
 
         foreach (var route in routes)
         {
@@ -259,6 +260,7 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
                 foreach (var persona in world.Personas.Keys)
                 {
                     var answer = await CallAsync(route, slug, world.Personas[persona]);
+                    calls++;
                     var expected = Expected(route, persona, slug);
                     // A public endpoint may itself send people to the realm: that is what /account/signin is for.
                     var acceptable = answer.Outcome == expected || (route.Rule is Rule.Public && answer.Outcome == Outcome.SignInRequired);
@@ -267,7 +269,8 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
             }
         }
 
-        Assert.True(failures.Count == 0, $"{failures.Count} wrong answer(s):\n" + string.Join("\n", failures));
+        Assert.True(failures.Count == 0, $"{failures.Count} wrong answer(s) of {calls}:\n" + string.Join("\n", failures));
+        Assert.True(calls >= 200, $"Only {calls} calls: the matrix lost its routes.");
         Assert.Equal(before, await CountRowsAsync());
     }
 
