@@ -18,7 +18,11 @@ public sealed class PortalStack : IAsyncDisposable
     /// for tests that change users' state in ways other tests must not see (memberships, tenants).
     /// Dispose it at the end of the test.
     /// </summary>
-    public static Task<PortalStack> StartIsolatedAsync() => StartAsync("isolated");
+    public static Task<PortalStack> StartIsolatedAsync()
+    {
+        Assertions.SetDefaultExpectTimeout(15_000);
+        return StartAsync("isolated");
+    }
 
     private bool isolated;
 
@@ -33,6 +37,8 @@ public sealed class PortalStack : IAsyncDisposable
 
     private static async Task<PortalStack> StartSharedAsync()
     {
+        // Expectations wait as long as actions do: on a busy 2-core machine a circuit can take a few seconds to come up.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var stack = await StartAsync("browser");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => stack.StopProcessesAsync().GetAwaiter().GetResult();
         return stack;
@@ -86,8 +92,16 @@ public sealed class PortalStack : IAsyncDisposable
         await page.WaitForURLAsync(url => path == "/dashboard"
             ? url.StartsWith(BaseUrl + "/", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/dashboard", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/signin-oidc", StringComparison.Ordinal)
             : url.StartsWith(BaseUrl + path, StringComparison.Ordinal));
-        // Interactive pages are usable once the circuit is up; Blazor marks that by removing the prerender flag.
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await WaitUntilInteractiveAsync(page);
+    }
+
+    /// <summary>
+    /// Waits until the circuit has taken over the prerendered page. A click before that can be lost:
+    /// the URL changes but the router never renders the new page.
+    /// </summary>
+    public static async Task WaitUntilInteractiveAsync(IPage page)
+    {
+        await page.WaitForSelectorAsync("main[data-interactive=true]");
     }
 }
 

@@ -14,7 +14,6 @@ public partial class OnboardingPage
 {
     [Inject] private OnboardingSteps Steps { get; set; } = default!;
     [Inject] private OnboardingStore Store { get; set; } = default!;
-    [Inject] private NavigationManager Navigation { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private Guid userId;
