@@ -13,6 +13,7 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     public static readonly (string Username, string Password) Bob = ("bob", "bob-pass");
     public static readonly (string Username, string Password) Carol = ("carol", "carol-pass");
     public static readonly (string Username, string Password) Dave = ("dave", "dave-pass");
+    public static readonly (string Username, string Password) Erin = ("erin", "erin-pass");
 
     private readonly ChildProcess process;
 

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -11,6 +13,9 @@ namespace Cogrion.Portal.Tests.Infrastructure;
 public sealed class PortalAppFactory(string connectionString, string? keycloakAuthority = null, IDictionary<string, string?>? overrides = null)
     : WebApplicationFactory<Program>
 {
+    /// <summary>Test-only service changes (e.g. <see cref="TestAuthentication"/>), applied after the Portal's own registrations.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
@@ -18,6 +23,7 @@ public sealed class PortalAppFactory(string connectionString, string? keycloakAu
         if (overrides is not null)
             foreach (var (key, value) in overrides) settings[key] = value;
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (TestServices is not null) builder.ConfigureTestServices(TestServices);
     }
 
     /// <summary>A client that does not follow redirects, so a test can see where it is sent.</summary>

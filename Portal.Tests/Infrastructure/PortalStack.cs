@@ -7,11 +7,24 @@ namespace Cogrion.Portal.Tests.Infrastructure;
 /// identity provider, the real Portal process, and the browser. Browser tests share its data, so
 /// they assert on what they created themselves, never on totals.
 /// </summary>
-public sealed class PortalStack
+public sealed class PortalStack : IAsyncDisposable
 {
-    private static readonly Lazy<Task<PortalStack>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PortalStack>> Shared = new(StartSharedAsync);
 
     public static Task<PortalStack> GetAsync() => Shared.Value;
+
+    /// <summary>
+    /// A stack of the test's own (database, identity provider, Portal process; the browser is shared),
+    /// for tests that change users' state in ways other tests must not see (memberships, tenants).
+    /// Dispose it at the end of the test.
+    /// </summary>
+    public static Task<PortalStack> StartIsolatedAsync()
+    {
+        Assertions.SetDefaultExpectTimeout(15_000);
+        return StartAsync("isolated");
+    }
+
+    private bool isolated;
 
     public required PostgresServer Database { get; init; }
     public required string DatabaseName { get; init; }
@@ -22,16 +35,38 @@ public sealed class PortalStack
     public string BaseUrl => Portal.BaseUrl;
     public string ConnectionString => Database.ConnectionString(DatabaseName);
 
-    private static async Task<PortalStack> StartAsync()
+    private static async Task<PortalStack> StartSharedAsync()
+    {
+        // Expectations wait as long as actions do: on a busy 2-core machine a circuit can take a few seconds to come up.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        var stack = await StartAsync("browser");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => stack.StopProcessesAsync().GetAwaiter().GetResult();
+        return stack;
+    }
+
+    private static async Task<PortalStack> StartAsync(string databasePrefix)
     {
         var database = await PostgresServer.GetAsync();
-        var name = await database.CreateMigratedDatabaseAsync("browser");
+        var name = await database.CreateMigratedDatabaseAsync(databasePrefix);
         var baseUrl = PortalProcess.NextBaseUrl();
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
         var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority);
         var browser = await BrowserHost.GetAsync();
-        // The Portal and the identity provider live until the run ends; ChildProcess kills them then.
-        return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser };
+        return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser, isolated = databasePrefix != "browser" };
+    }
+
+    private async Task StopProcessesAsync()
+    {
+        await Portal.DisposeAsync();
+        await IdentityProvider.DisposeAsync();
+    }
+
+    /// <summary>Stops an isolated stack's processes and drops its database; the shared stack lives until the run ends.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!isolated) return;
+        await StopProcessesAsync();
+        await Database.DropDatabaseAsync(DatabaseName);
     }
 
     /// <summary>A fresh browser context (no cookies) with a page, for one test.</summary>
@@ -42,14 +77,28 @@ public sealed class PortalStack
         return await context.NewPageAsync();
     }
 
-    /// <summary>Signs in through the identity provider's real login page and waits for the Portal page asked for.</summary>
+    /// <summary>
+    /// Signs in through the identity provider's real login page and waits for the Portal page asked for.
+    /// "/dashboard" is only a door: it sends the person on to their tenant, the onboarding wizard or
+    /// the platform overview, so for it the wait is for any Portal page beyond it.
+    /// </summary>
     public async Task SignInAsync(IPage page, (string Username, string Password) user, string path = "/dashboard")
     {
         await page.GotoAsync(path);
         await IdentityProvider.SubmitLoginFormAsync(page, user);
-        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl + path, StringComparison.Ordinal));
-        // Interactive pages are usable once the circuit is up; Blazor marks that by removing the prerender flag.
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await page.WaitForURLAsync(url => path == "/dashboard"
+            ? url.StartsWith(BaseUrl + "/", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/dashboard", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/signin-oidc", StringComparison.Ordinal)
+            : url.StartsWith(BaseUrl + path, StringComparison.Ordinal));
+        await WaitUntilInteractiveAsync(page);
+    }
+
+    /// <summary>
+    /// Waits until the circuit has taken over the prerendered page. A click before that can be lost:
+    /// the URL changes but the router never renders the new page.
+    /// </summary>
+    public static async Task WaitUntilInteractiveAsync(IPage page)
+    {
+        await page.WaitForSelectorAsync("main[data-interactive=true]");
     }
 }
 

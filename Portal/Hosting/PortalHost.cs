@@ -3,6 +3,8 @@ using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -36,6 +38,8 @@ public static class PortalHost
         builder.AddPortalAgents();
         builder.AddOpenTofu();
         builder.AddPortalJobs();
+        builder.AddPortalTenants();
+        builder.AddPortalOnboarding();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -60,6 +64,7 @@ public static class PortalHost
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseTenantAccess();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
@@ -67,6 +72,7 @@ public static class PortalHost
         app.MapAccountEndpoints();
         app.MapAgentEndpoints();
         app.MapJobEndpoints();
+        app.MapTenantEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -12,6 +12,9 @@ public abstract record AuditScope
 
     /// <summary>A person reads the events they caused.</summary>
     public sealed record OwnActions(string ActorId) : AuditScope;
+
+    /// <summary>A tenant admin reads the events of a tenant and of every tenant below it (access flows down, never up).</summary>
+    public sealed record TenantSubtree(Guid TenantId) : AuditScope;
 }
 
 public sealed record AuditFilter(
@@ -50,6 +53,25 @@ public sealed class AuditQueries(NpgsqlDataSource dataSource)
         return new AuditResultPage(events.ToList(), total);
     }
 
+    /// <summary>
+    /// Every matching event, oldest first, read row by row from the server: an export of a large
+    /// trail streams to the client without ever holding the whole trail in memory.
+    /// </summary>
+    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditScope scope, AuditFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (where, parameters) = BuildWhere(scope, filter);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var events = connection.QueryUnbufferedAsync<AuditEvent>($"""
+            select id, occurred_at, actor_kind, actor_id, actor_name, tenant_id, action,
+                   target_kind, target_id, request_id, details::text as details
+            from audit_events
+            where {where}
+            order by id
+            """, parameters);
+        await foreach (var auditEvent in events.WithCancellation(cancellationToken))
+            yield return auditEvent;
+    }
+
     private static (string Where, DynamicParameters Parameters) BuildWhere(AuditScope scope, AuditFilter filter)
     {
         var where = new StringBuilder("true");
@@ -61,6 +83,18 @@ public sealed class AuditQueries(NpgsqlDataSource dataSource)
             case AuditScope.OwnActions own:
                 where.Append(" and actor_id = @scopeActorId");
                 parameters.Add("scopeActorId", own.ActorId);
+                break;
+            case AuditScope.TenantSubtree subtree:
+                where.Append("""
+                     and tenant_id in (
+                        with recursive subtree as (
+                            select id from tenants where id = @scopeTenantId
+                            union all
+                            select t.id from tenants t join subtree s on t.parent_id = s.id
+                        )
+                        select id from subtree)
+                    """);
+                parameters.Add("scopeTenantId", subtree.TenantId);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(scope), scope, "Unknown audit scope.");

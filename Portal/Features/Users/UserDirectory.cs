@@ -12,8 +12,10 @@ public sealed record PortalUser(Guid Id, string Subject, string Username, string
 /// The Portal's record of the people who signed in. The identity provider owns their accounts;
 /// the Portal keeps a stable id per subject to hang memberships and audit events on.
 /// </summary>
-public sealed class UserDirectory(NpgsqlDataSource dataSource, AuditLog audit)
+public sealed class UserDirectory(NpgsqlDataSource dataSource, AuditLog audit, IEnumerable<ISignInParticipant>? participants = null)
 {
+    private readonly IReadOnlyList<ISignInParticipant> participants = participants?.ToList() ?? [];
+
     /// <summary>Creates or refreshes the user behind a fresh sign-in, and audits the sign-in.</summary>
     public async Task<PortalUser> RecordSignInAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
@@ -41,6 +43,8 @@ public sealed class UserDirectory(NpgsqlDataSource dataSource, AuditLog audit)
         await audit.RecordAsync(new AuditEntry(
             Actor.User(user.Id, user.Username), "session.signed_in", TargetKind: "user", TargetId: user.Id.ToString(),
             Details: new { roles = principal.GetRoles() }), transaction, cancellationToken);
+        foreach (var participant in participants)
+            await participant.OnSignedInAsync(user, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return user;
     }

@@ -18,7 +18,7 @@ public static class AccountEndpoints
                 TypedResults.Challenge(new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) }, [AuthenticationServiceCollectionExtensions.KeycloakScheme]))
             .AllowAnonymous();
 
-        endpoints.MapPost("/account/signout", SignOutAsync);
+        endpoints.MapPost("/account/signout", SignOutAsync).WithMetadata(new UserScopedAttribute());
 
         endpoints.MapGet("/api/v1/me", (HttpContext context) =>
         {
@@ -30,7 +30,7 @@ public static class AccountEndpoints
                 email = user.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value,
                 roles = user.GetRoles(),
             });
-        });
+        }).WithMetadata(new UserScopedAttribute());
         return endpoints;
     }
 

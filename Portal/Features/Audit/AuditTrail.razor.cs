@@ -1,27 +1,27 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.WebUtilities;
 using Radzen;
 using Radzen.Blazor;
-using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Audit;
 
-public partial class AuditPage
+/// <summary>The audit grid and its filters. The page that hosts it decides the <see cref="Scope"/>: what this reader may see.</summary>
+public partial class AuditTrail
 {
     private static readonly string[] ActorKinds = ["user", "agent", "system"];
 
     [Inject] private AuditQueries Queries { get; set; } = default!;
-    [Inject] private IAuthorizationService Authorization { get; set; } = default!;
-    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    [Parameter, EditorRequired] public AuditScope Scope { get; set; } = default!;
+
+    /// <summary>Where the export endpoint for this scope lives (e.g. <c>api/v1/tenants/acme/audit/export</c>); no export links when null.</summary>
+    [Parameter] public string? ExportPath { get; set; }
 
     private RadzenDataGrid<AuditEvent>? grid;
+    private const int PageSize = 25;
     private IReadOnlyList<AuditEvent> events = [];
     private int total;
     private bool loading;
-    // Null until the reader is known: the grid is not rendered (and so loads nothing) before that.
-    private AuditScope? scope;
-    private string subtitle = "";
     private readonly FilterModel filter = new();
 
     private sealed class FilterModel
@@ -38,33 +38,17 @@ public partial class AuditPage
             Action, Actor, ActorKind);
     }
 
-    protected override async Task OnInitializedAsync()
-    {
-        var user = (await AuthenticationState).User;
-        if ((await Authorization.AuthorizeAsync(user, PortalPolicies.PlatformAdmin)).Succeeded)
-        {
-            scope = new AuditScope.Everything();
-            subtitle = "Every change made by a person, an agent or the Portal itself, across the platform.";
-        }
-        else
-        {
-            scope = new AuditScope.OwnActions(user.GetUserId()?.ToString() ?? "");
-            subtitle = "The changes you made. Tenant admins will read their whole tenant's trail here.";
-        }
-        // The first page is loaded here rather than left to the grid, so it is there from the first
-        // render (prerendered too); the grid's LoadData takes over for paging and filters.
-        await LoadPageAsync(0, PageSize);
-    }
-
-    private const int PageSize = 25;
+    // The first page is loaded here rather than left to the grid, so it is there from the first render
+    // (prerendered too): waiting for the grid to ask raced with circuit start-up and could show an
+    // empty trail. The grid's LoadData takes over for paging and filters.
+    protected override Task OnInitializedAsync() => LoadPageAsync(0, PageSize);
 
     private Task LoadAsync(LoadDataArgs args) => LoadPageAsync(args.Skip ?? 0, args.Top ?? PageSize);
 
     private async Task LoadPageAsync(int skip, int take)
     {
-        if (scope is null) return;
         loading = true;
-        var page = await Queries.SearchAsync(scope, filter.ToFilter(), skip, take, CancellationToken.None);
+        var page = await Queries.SearchAsync(Scope, filter.ToFilter(), skip, take, CancellationToken.None);
         events = page.Events;
         total = (int)Math.Min(page.Total, int.MaxValue);
         loading = false;
@@ -80,6 +64,18 @@ public partial class AuditPage
         filter.Action = filter.Actor = filter.ActorKind = null;
         filter.From = filter.To = null;
         await ApplyFiltersAsync();
+    }
+
+    private string ExportUrl(string format)
+    {
+        var query = new Dictionary<string, string?> { ["format"] = format };
+        var current = filter.ToFilter();
+        if (!string.IsNullOrWhiteSpace(current.Action)) query["action"] = current.Action;
+        if (!string.IsNullOrWhiteSpace(current.Actor)) query["actor"] = current.Actor;
+        if (!string.IsNullOrWhiteSpace(current.ActorKind)) query["actorKind"] = current.ActorKind;
+        if (current.From is { } from) query["from"] = from.ToString("O");
+        if (current.To is { } to) query["to"] = to.ToString("O");
+        return QueryHelpers.AddQueryString(ExportPath!, query);
     }
 
     private static string Short(string? requestId) => requestId is { Length: > 12 } ? requestId[..12] + "…" : requestId ?? "";

@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Authorization;
+using Npgsql;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
+
+namespace Cogrion.Portal.Features.Tenants.Access;
+
+/// <summary>
+/// The one place that answers "what is this person's role in tenant X?". Every tenant page and
+/// endpoint asks it (through <see cref="TenantRouteGuard"/> and <see cref="TenantPage"/>), and so
+/// should every later feature: resolve the context once, then pass <see cref="TenantContext.TenantId"/>
+/// to every query.
+/// <para>
+/// The role is the strongest of the person's memberships of the tenant and of its ancestors
+/// (access flows down the tree, never up). A platform admin without a membership reads the tenant
+/// as a viewer, and each such access is written to the tenant's own audit trail.
+/// </para>
+/// Scoped: it remembers which platform-admin accesses it already audited in this request or circuit.
+/// </summary>
+public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationService authorization, AuditLog audit)
+{
+    private readonly HashSet<(Guid TenantId, string Resource)> auditedPlatformAccess = [];
+
+    private sealed record Row(Guid Id, Guid? ParentId, string Slug, string Name, string Domain, DateTimeOffset CreatedAt, string? OwnRole, string? InheritedRole);
+
+    /// <summary>The person's context in the tenant with this slug, or null when they cannot see it (or it does not exist).</summary>
+    public Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string slug, string resource, CancellationToken cancellationToken) =>
+        ResolveAsync(user, "t.slug = @key", TenantRules.Normalise(slug), resource, cancellationToken);
+
+    /// <summary>The same by tenant id, for features whose objects carry a tenant id (workspaces, runs, agents).</summary>
+    public Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, Guid tenantId, string resource, CancellationToken cancellationToken) =>
+        ResolveAsync(user, "t.id = @key", tenantId, resource, cancellationToken);
+
+    /// <summary>Resolves and compares with the least role a page or action takes.</summary>
+    public async Task<TenantAccessDecision> CheckAsync(ClaimsPrincipal user, string slug, TenantRole minimum, string resource, CancellationToken cancellationToken)
+    {
+        var context = await ResolveAsync(user, slug, resource, cancellationToken);
+        if (context is null) return new TenantAccessDecision.NotFound();
+        return context.Can(minimum) ? new TenantAccessDecision.Granted(context) : new TenantAccessDecision.Forbidden(context);
+    }
+
+    /// <summary>The tenants a person reaches directly (their memberships) with their role; platform admins additionally get every root tenant.</summary>
+    public async Task<IReadOnlyList<TenantSummary>> ListEntryPointsAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var userId = user.GetUserId();
+        var platformAdmin = await IsPlatformAdminAsync(user);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid Id, string Slug, string Name, string Domain, string Role)>(new CommandDefinition("""
+            select t.id, t.slug, t.name, t.domain, m.role::text as role
+            from tenant_memberships m join tenants t on t.id = m.tenant_id
+            where m.user_id = @userId
+            union all
+            select t.id, t.slug, t.name, t.domain, 'viewer'
+            from tenants t
+            where @platformAdmin and t.parent_id is null
+              and not exists (select 1 from tenant_memberships m where m.tenant_id = t.id and m.user_id = @userId)
+            order by name, slug
+            """, new { userId, platformAdmin }, cancellationToken: cancellationToken));
+        return rows.Select(r => new TenantSummary(r.Id, r.Slug, r.Name, r.Domain, TenantRoles.Parse(r.Role))).ToList();
+    }
+
+    /// <summary>Remembers the tenant a member last worked in, for where /dashboard sends them.</summary>
+    public async Task RememberLastTenantAsync(TenantContext context, CancellationToken cancellationToken)
+    {
+        if (context.Source == TenantAccessSource.PlatformAdmin || context.UserId is not { } userId) return;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update users set last_tenant_id = @tenantId where id = @userId and last_tenant_id is distinct from @tenantId
+            """, new { tenantId = context.TenantId, userId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Where /dashboard sends a person: the tenant they used last if they still reach it, else their first tenant.</summary>
+    public async Task<string?> FindHomeTenantSlugAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var userId = user.GetUserId();
+        if (userId is null) return null;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var last = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "select t.slug from users u join tenants t on t.id = u.last_tenant_id where u.id = @userId", new { userId }, cancellationToken: cancellationToken));
+        if (last is not null && await ResolveAsync(user, last, "/dashboard", cancellationToken) is { Source: not TenantAccessSource.PlatformAdmin })
+            return last;
+        return await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
+            select t.slug from tenant_memberships m join tenants t on t.id = m.tenant_id
+            where m.user_id = @userId
+            order by m.role desc, t.name, t.slug
+            limit 1
+            """, new { userId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> IsPlatformAdminAsync(ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, PortalPolicies.PlatformAdmin)).Succeeded;
+
+    private async Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string match, object key, string resource, CancellationToken cancellationToken)
+    {
+        if (user.Identity?.IsAuthenticated != true) return null;
+        var userId = user.GetUserId();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Walk from the tenant up to its root and take the strongest role the person holds on that
+        // chain. Only ancestors are walked: a membership further down (a child) never grants anything here.
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            with recursive target as (
+                select t.id, t.parent_id, t.slug, t.name, t.domain, t.created_at from tenants t where {match}
+            ), ancestors as (
+                select parent_id as id from target where parent_id is not null
+                union all
+                select t.parent_id from tenants t join ancestors a on t.id = a.id where t.parent_id is not null
+            )
+            select target.*,
+                   (select m.role::text from tenant_memberships m
+                    where m.tenant_id = target.id and m.user_id = @userId) as own_role,
+                   (select max(m.role)::text from tenant_memberships m
+                    where m.tenant_id in (select id from ancestors) and m.user_id = @userId) as inherited_role
+            from target
+            """, new { key, userId }, cancellationToken: cancellationToken));
+        if (row is null) return null;
+
+        var tenant = new Tenant(row.Id, row.ParentId, row.Slug, row.Name, row.Domain, row.CreatedAt);
+        TenantRole? own = row.OwnRole is null ? null : TenantRoles.Parse(row.OwnRole);
+        TenantRole? inherited = row.InheritedRole is null ? null : TenantRoles.Parse(row.InheritedRole);
+        if (own is not null || inherited is not null)
+        {
+            var source = own is not null && (inherited is null || own >= inherited) ? TenantAccessSource.Member : TenantAccessSource.Inherited;
+            return new TenantContext(tenant, (TenantRole)Math.Max((int)(own ?? 0), (int)(inherited ?? 0)), source, userId);
+        }
+        if (!await IsPlatformAdminAsync(user)) return null;
+
+        if (auditedPlatformAccess.Add((tenant.Id, resource)))
+        {
+            await audit.RecordAsync(new AuditEntry(Actor.User(userId ?? Guid.Empty, user.GetUsername()), "tenant.accessed_by_platform_admin",
+                tenant.Id, "tenant", tenant.Id.ToString(), new { resource }), cancellationToken);
+        }
+        return new TenantContext(tenant, TenantRole.Viewer, TenantAccessSource.PlatformAdmin, userId);
+    }
+}
