@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Tenants;
@@ -39,6 +40,7 @@ public static class PortalHost
         builder.AddOpenTofu();
         builder.AddPortalJobs();
         builder.AddPortalTenants();
+        builder.AddPortalCloudAccounts();
         builder.AddPortalOnboarding();
 
         builder.Services.TryAddSingleton<UserDirectory>();
