@@ -9,11 +9,14 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props Portal.sln ./
 COPY Portal/Portal.csproj Portal/
 COPY Portal.Sandbox/Portal.Sandbox.csproj Portal.Sandbox/
+COPY Portal.Agent.Protocol/Portal.Agent.Protocol.csproj Portal.Agent.Protocol/
 RUN dotnet restore Portal/Portal.csproj
 COPY Portal/ Portal/
 # The sandbox cloud's tofu simulator, published next to the Portal as /app/tofu-sandbox (docs/sandbox.md).
 COPY Portal.Sandbox/ Portal.Sandbox/
+COPY Portal.Agent.Protocol/ Portal.Agent.Protocol/
 COPY wwwroot-assets/ wwwroot-assets/
+COPY terraform/ terraform/
 RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app
 
 # Self-contained: the image needs only the native dependencies of .NET, not a runtime.

@@ -72,6 +72,7 @@ echo "Starting the Portal on http://127.0.0.1:$portal_port (log: .local/logs/por
   Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Database=cogrion;Username=cogrion" \
   Keycloak__Authority="http://127.0.0.1:$idp_port" Keycloak__RequireHttps=false Keycloak__ClientSecret="$client_secret" \
   Platform__BaseDomain="cogrion.local" \
+  CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-portal-dev" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:role/cogrion-portal-dev" \
   exec ./Portal) > "$logs/portal.log" 2>&1 &
 portal_pid=$!
 pids+=("$portal_pid")

@@ -17,7 +17,12 @@ public static class TestSettings
         ["Keycloak:ClientSecret"] = ClientSecret,
         ["Keycloak:RequireHttps"] = "false",
         ["Platform:BaseDomain"] = BaseDomain,
+        ["CloudAccounts:AwsPrincipalArn"] = AwsPrincipalArn,
+        ["CloudAccounts:AliCloudPrincipal"] = AliCloudPrincipal,
     };
+
+    public const string AwsPrincipalArn = "arn:aws:iam::111122223333:role/cogrion-portal-test";
+    public const string AliCloudPrincipal = "acs:ram::1234567890123456:role/cogrion-portal-test";
 
     /// <summary>The same settings as environment variables, for a Portal started as a process.</summary>
     public static Dictionary<string, string?> AsEnvironment(IDictionary<string, string?> configuration) =>

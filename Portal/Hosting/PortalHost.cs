@@ -75,6 +75,7 @@ public static class PortalHost
         app.MapAgentEndpoints();
         app.MapJobEndpoints();
         app.MapTenantEndpoints();
+        app.MapCloudAccountsApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,4 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Jobs;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -6,7 +9,12 @@ public static class CloudAccountsServiceCollectionExtensions
 {
     public static WebApplicationBuilder AddPortalCloudAccounts(this WebApplicationBuilder builder)
     {
+        builder.Services.AddValidatedOptions<CloudAccountsOptions, CloudAccountsOptionsValidator>(builder.Configuration, CloudAccountsOptions.Section);
         builder.Services.TryAddSingleton<CloudAccountStore>();
+        builder.Services.TryAddSingleton<CloudAccountCommands>();
+        builder.Services.TryAddSingleton<CloudAccountVerifier>();
+        builder.Services.AddJobHandler<VerifyCloudAccountHandler, VerifyCloudAccountJob>();
+        builder.Services.AddOnboardingStep<ConnectCloudAccountStep>();
         return builder;
     }
 }

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Options;
+using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+
+namespace Cogrion.Portal.Features.CloudAccounts;
+
+/// <summary>Assume the account's role and read who we are. Arguments are ids only: nothing secret.</summary>
+public sealed record VerifyCloudAccountJob(Guid TenantId, Guid AccountId) : IJobArguments
+{
+    public static string Kind => "cloud-accounts.verify";
+
+    // A wrong trust policy is not fixed by retrying: one retry for a passing network problem, no more.
+    public static JobPolicy Policy => new(2, TimeSpan.FromSeconds(15), TimeSpan.FromMinutes(1));
+}
+
+public sealed class VerifyCloudAccountHandler(CloudAccountStore store, CloudAccountVerifier verifier, CloudAccountCommands commands)
+    : IJobHandler<VerifyCloudAccountJob>
+{
+    public async Task RunAsync(VerifyCloudAccountJob arguments, JobContext context)
+    {
+        var account = await store.FindAsync(arguments.TenantId, arguments.AccountId, context.CancellationToken);
+        if (account is null)
+        {
+            await context.AppendLogAsync("The cloud account no longer exists; nothing to verify.");
+            return;
+        }
+        await context.AppendLogAsync($"Verifying {account.Provider.ToText()} account {account.AccountRef} ({account.Name}).");
+        var verdict = await verifier.VerifyAsync(account, context.AppendLogAsync, context.CancellationToken);
+        await context.AppendLogAsync(verdict.Verified ? $"Verified: the Portal is {verdict.Identity}." : $"Not verified: {verdict.Reason}");
+        await commands.RecordVerificationAsync(account, verdict, context.CancellationToken);
+    }
+}
+
+/// <summary>
+/// Proves that the Portal can assume an account's role: a tiny OpenTofu run (terraform/&lt;provider&gt;/verify)
+/// that reads the caller identity through the role, with the account's external ID, and checks the
+/// account it landed in. The sandbox is simulated: it succeeds, unless the account's name starts with
+/// "fail-", so the failure path can be tried locally.
+/// </summary>
+public sealed class CloudAccountVerifier(TofuRunner runner, IOptions<OpenTofuOptions> tofuOptions, IOptions<CloudAccountsOptions> accountOptions)
+{
+    public const string SimulatedFailurePrefix = "fail-";
+
+    public async Task<VerificationVerdict> VerifyAsync(CloudAccount account, Func<string, Task> log, CancellationToken cancellationToken)
+    {
+        if (account.Provider == CloudProvider.Sandbox)
+        {
+            return account.Name.StartsWith(SimulatedFailurePrefix, StringComparison.OrdinalIgnoreCase)
+                ? VerificationVerdict.Failure("The sandbox refused to assume the role (a simulated failure: the account's name starts with 'fail-').")
+                : VerificationVerdict.Success($"sandbox:{account.AccountRef}:assumed-role/cogrion-provisioner");
+        }
+        if (string.IsNullOrEmpty(account.RoleArn))
+            return VerificationVerdict.Failure("No role ARN yet: create the role with the trust policy shown, then enter its ARN.");
+
+        var provider = account.Provider == CloudProvider.Aws ? TofuProvider.Aws : TofuProvider.AliCloud;
+        var workingDirectory = Path.Combine(tofuOptions.Value.WorkRoot, $"verify-{account.Id:N}-{Guid.NewGuid():N}");
+        try
+        {
+            var result = await runner.RunAsync(new TofuRunRequest
+            {
+                WorkingDirectory = workingDirectory,
+                ModuleSource = Path.Combine(AppContext.BaseDirectory, "terraform", account.Provider.ToKey(), "verify"),
+                Provider = provider,
+                Region = CloudRegions.For(account.Provider)[0].Code,
+                Role = new AssumedRole(account.RoleArn, account.ExternalId, $"cogrion-verify-{account.Id:N}"[..32]),
+                Backend = new LocalBackend(Path.Combine(workingDirectory, "verify.tfstate")),
+                Variables = [],
+                Outputs = [new TofuOutputDeclaration("caller_arn"), new TofuOutputDeclaration("account_id")],
+            }, new ForwardingRunLog(log), cancellationToken);
+
+            if (!result.Succeeded)
+                return VerificationVerdict.Failure(Explain(result.Error ?? "The verification run failed.", account));
+            var landedIn = result.Outputs?.Values.TryGetValue("account_id", out var id) == true ? id.GetString() : null;
+            var identity = result.Outputs?.Values.TryGetValue("caller_arn", out var arn) == true ? arn.GetString() : null;
+            return landedIn == account.AccountRef
+                ? VerificationVerdict.Success(identity ?? account.RoleArn)
+                : VerificationVerdict.Failure($"The role put the Portal in account {landedIn}, not in the connected account {account.AccountRef}.");
+        }
+        finally
+        {
+            try { if (Directory.Exists(workingDirectory)) Directory.Delete(workingDirectory, recursive: true); }
+            catch (IOException) { /* A leftover working directory holds no secret: verification passes none. */ }
+        }
+    }
+
+    /// <summary>The most common failure is a trust policy that does not match; say what to check.</summary>
+    private string Explain(string error, CloudAccount account)
+    {
+        if (!error.Contains("AssumeRole", StringComparison.OrdinalIgnoreCase) && !error.Contains("NoPermission", StringComparison.OrdinalIgnoreCase))
+            return error;
+        var principal = account.Provider == CloudProvider.Aws ? accountOptions.Value.AwsPrincipalArn : accountOptions.Value.AliCloudPrincipal;
+        return $"{error} Check that the role trusts {principal} and requires the external ID {account.ExternalId}.";
+    }
+
+    private sealed class ForwardingRunLog(Func<string, Task> log) : IRunLog
+    {
+        public async ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken) => await log(line.Text);
+    }
+}
