@@ -42,6 +42,8 @@ public sealed class TenantOnboardingTests : IAsyncLifetime
 
         await Assertions.Expect(dave.GetByTestId("onboarding-summary")).ToContainTextAsync("davedata." + TestSettings.BaseDomain);
         await dave.GetByTestId("onboarding-create").ClickAsync();
+        // The next step connects a cloud account; the sandbox lets the wizard go on at once.
+        await dave.GetByTestId("onboarding-sandbox").ClickAsync();
         await dave.GetByTestId("onboarding-go-to-tenant").ClickAsync();
         // Navigation inside the circuit changes the URL without a page load: wait for the URL only.
         await dave.WaitForURLAsync(new Regex("/t/davedata$"), InCircuit);
