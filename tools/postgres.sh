@@ -45,7 +45,8 @@ case "$cmd" in
       rm -f "$log"
     fi
     opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data -c max_connections=300 -c shared_buffers=128MB"
-    if [ "$fast" = "--fast" ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
+    # Test clusters: no durability, and room for the many hosts a parallel test run starts (each with its own pool).
+    if [ "$fast" = "--fast" ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"; fi
     as_owner "$bin/pg_ctl" -D "$data" -o "$opts" -l "$data/server.log" -w -t 60 start >/dev/null \
       || { tail -n 30 "$data/server.log" >&2; exit 1; }
     ;;
