@@ -29,7 +29,7 @@ connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=footprint"
 "$load" --generate-key "$work/key.pem"
 portal_url="http://127.0.0.1:$(free_port)"
 env ASPNETCORE_URLS="$portal_url" Database__ConnectionString="$connection" Keycloak__Authority=http://127.0.0.1:9 \
-    Keycloak__ClientSecret="fp-$RANDOM$RANDOM" Keycloak__RequireHttps=false Platform__BaseDomain=bench.test \
+    Keycloak__ClientSecret="fp-$RANDOM$RANDOM" Keycloak__RequireHttps=false Platform__BaseDomain=bench.test CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" \
     Agents__CommandSigningKey="$(cat "$work/key.pem")" Logging__LogLevel__Default=Warning \
     "$(dirname "$load")/Portal" >"$work/portal.log" 2>&1 &
 portal_pid=$!

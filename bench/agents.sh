@@ -48,7 +48,7 @@ portal_url="http://127.0.0.1:$portal_port"
 env ASPNETCORE_URLS="$portal_url" ASPNETCORE_ENVIRONMENT=Production \
     Database__ConnectionString="$connection" \
     Keycloak__Authority="http://127.0.0.1:9" Keycloak__ClientSecret="bench-$RANDOM$RANDOM" Keycloak__RequireHttps=false \
-    Platform__BaseDomain=bench.test \
+    Platform__BaseDomain=bench.test CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" \
     Agents__CommandSigningKey="$(cat "$work/signing-key.pem")" \
     Agents__AgentPermitsPerMinute=1000000 Agents__AnonymousPermitsPerMinute=1000000 \
     Logging__LogLevel__Default=Warning \
