@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Npgsql;
-using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Provisioning.Modules;
 using Cogrion.Portal.Features.Workspaces;
@@ -28,7 +26,7 @@ public sealed class WorkspaceRunExecutor(
     NpgsqlDataSource dataSource,
     TofuRunner runner,
     WorkspaceRunRequests requests,
-    AgentEnrollment enrollment,
+    IBootstrapTokenSource bootstrapTokens,
     RunLedger ledger,
     ILogger<WorkspaceRunExecutor> logger)
 {
@@ -52,8 +50,8 @@ public sealed class WorkspaceRunExecutor(
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
 
         // The token lives in this method's memory and in the variables file the runner deletes after the plan.
-        var token = await enrollment.CreateBootstrapTokenAsync(tenantId, workspaceId, Actor.System("provisioning"), cancellationToken);
-        var request = requests.Request(workspace, account, runId, run.Kind, requests.Variables(workspace, new SensitiveString(token.Token)));
+        var token = await bootstrapTokens.MintAsync(tenantId, workspaceId, cancellationToken);
+        var request = requests.Request(workspace, account, runId, run.Kind, requests.Variables(workspace, new SensitiveString(token)));
         var log = new JobRunLog(context);
         var plan = await runner.PlanAsync(request, log, cancellationToken);
         if (!plan.Succeeded) { await EndAsync(loaded, plan, request); return; }

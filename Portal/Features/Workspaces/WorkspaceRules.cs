@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -66,9 +68,19 @@ public static partial class WorkspaceRules
     public static string? CheckCidr(string? cidr)
     {
         if (string.IsNullOrWhiteSpace(cidr)) return "Enter the network range, e.g. 10.40.0.0/16.";
-        if (!IPNetwork.TryParse(cidr, out var network) || network.BaseAddress.AddressFamily != AddressFamily.InterNetwork || !cidr.Contains('/'))
+        var parts = cidr.Split('/');
+        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetwork
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix > 32)
             return $"'{cidr}' is not an IPv4 range in CIDR notation such as 10.40.0.0/16.";
-        if (network.ToString() != cidr) return $"'{cidr}' has host bits set: the range starts at {network}.";
+        // IPNetwork refuses an address with bits set past the prefix; say which range was meant.
+        if (!IPNetwork.TryParse(cidr, out var network))
+        {
+            var bits = BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()) & (prefix == 0 ? 0 : uint.MaxValue << (32 - prefix));
+            var bytes = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, bits);
+            var start = new IPAddress(bytes);
+            return $"'{cidr}' has host bits set: the range starts at {start}/{prefix}.";
+        }
         if (network.PrefixLength is < 16 or > 20) return "The prefix must be from /16 to /20.";
         if (!PrivateRanges.Any(range => range.Contains(network.BaseAddress) && range.PrefixLength <= network.PrefixLength))
             return "Use a private range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.";
