@@ -27,7 +27,7 @@ public sealed class WorkspaceWorld : IAsyncDisposable
     public string StateRoot => Path.Combine(root, "state");
     public static Actor Operator { get; } = Actor.System("test-operator");
 
-    private WorkspaceWorld(string database, string connectionString, bool runWorkers)
+    private WorkspaceWorld(string database, string connectionString, bool runWorkers, IDictionary<string, string?>? settings, Action<IServiceCollection>? services)
     {
         this.database = database;
         ConnectionString = connectionString;
@@ -40,19 +40,23 @@ public sealed class WorkspaceWorld : IAsyncDisposable
             ["OpenTofu:CancelGracePeriod"] = "00:00:10",
             ["Provisioning:SandboxStateRoot"] = StateRoot,
             ["Provisioning:DriftInterval"] = "00:00:00",
-        })
+        }.Concat(settings ?? new Dictionary<string, string?>()).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value))
         {
-            TestServices = services => services.AddSingleton<IBootstrapTokenSource>(provider =>
-                new RecordingBootstrapTokens(ActivatorUtilities.CreateInstance<EnrollmentBootstrapTokens>(provider), Tokens)),
+            TestServices = collection =>
+            {
+                collection.AddSingleton<IBootstrapTokenSource>(provider =>
+                    new RecordingBootstrapTokens(ActivatorUtilities.CreateInstance<EnrollmentBootstrapTokens>(provider), Tokens));
+                services?.Invoke(collection);
+            },
         };
         _ = Portal.Services; // starts the host: migrations, the job engine
     }
 
-    public static async Task<WorkspaceWorld> StartAsync(bool runWorkers)
+    public static async Task<WorkspaceWorld> StartAsync(bool runWorkers, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var server = await PostgresServer.GetAsync();
         var database = await server.CreateMigratedDatabaseAsync("ws");
-        return new WorkspaceWorld(database, server.ConnectionString(database), runWorkers);
+        return new WorkspaceWorld(database, server.ConnectionString(database), runWorkers, settings, services);
     }
 
     public T Get<T>() where T : notnull => Portal.Services.GetRequiredService<T>();
