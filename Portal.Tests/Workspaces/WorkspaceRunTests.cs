@@ -1,4 +1,8 @@
+using System.Text.Json.Nodes;
 using Dapper;
+using Npgsql;
+using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
 
@@ -148,5 +152,54 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         Assert.Contains("agent_bootstrap", everything); // the log did name the secret's resource, without its value
         foreach (var file in Directory.Exists(world.WorkRoot) ? Directory.EnumerateFiles(world.WorkRoot, "*", SearchOption.AllDirectories) : [])
             Assert.DoesNotContain(token, await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task An_aws_run_without_OpenTofu_installed_fails_saying_what_to_install()
+    {
+        var tenant = await world.NewTenantAsync("aws-no-tofu");
+        var account = await world.NewAccountAsync(tenant, provider: "aws");
+        var input = WorkspaceWorld.Valid(account, "lake", region: "eu-central-1", approval: ApprovalMode.Automatic);
+        var workspace = (await world.Commands.CreateAsync(tenant, input, WorkspaceWorld.Operator, default)).Value!;
+
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal("CheckVersion", run.Stage);
+        Assert.Contains("opentofu.org", run.Error);
+    }
+
+    [Fact]
+    public async Task A_drift_check_of_an_unchanged_workspace_leaves_it_ready()
+    {
+        var (tenant, workspace) = await CreateAsync("no-drift", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+
+        var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Kind == RunKind.Drift && !r.IsActive, "the drift run");
+        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.False(run.Plan!.HasChanges);
+        Assert.Equal(WorkspaceStatus.Ready, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
+    }
+
+    [Fact]
+    public async Task A_resource_gone_outside_OpenTofu_marks_the_workspace_drifted_with_the_diff()
+    {
+        var (tenant, workspace) = await CreateAsync("drift", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+        // Someone deleted a resource by hand: the state no longer has it, so the next plan creates it again.
+        var stateFile = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate");
+        var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+        var resources = state["resources"]!.AsArray();
+        resources.RemoveAt(resources.Count - 1);
+        await File.WriteAllTextAsync(stateFile, state.ToJsonString());
+
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+
+        var drifted = await StatusAsync(tenant, "lake", WorkspaceStatus.Drifted);
+        Assert.Contains("Drift detected", drifted.StatusReason);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunKind.Drift, run.Kind);
+        Assert.True(run.Plan!.HasChanges);
     }
 }

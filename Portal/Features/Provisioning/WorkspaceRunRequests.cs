@@ -53,12 +53,13 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
             _ => TofuProvider.Sandbox,
         };
         var role = new AssumedRole(account.RoleArn, account.ExternalId, $"cogrion-{workspace.Name}");
-        var stateKey = $"workspaces/{workspace.Id:n}/terraform.tfstate";
+        var stateKey = $"workspaces/{workspace.Id}/terraform.tfstate";
         TofuBackend backend = provider switch
         {
-            TofuProvider.Aws => new S3Backend($"cogrion-state-{account.AccountRef}", stateKey, workspace.Region, role),
-            TofuProvider.AliCloud => new OssBackend($"cogrion-state-{account.AccountRef}", "workspaces", $"{workspace.Id:n}.tfstate", workspace.Region,
-                $"https://cogrion-state.{workspace.Region}.ots.aliyuncs.com", "cogrion_state_lock", role),
+            // Names computed from the account and region, as terraform/<cloud>/bootstrap creates them (ADR 0041).
+            TofuProvider.Aws => new S3Backend($"cogrion-tfstate-{account.AccountRef}-{workspace.Region}", stateKey, workspace.Region, role),
+            TofuProvider.AliCloud => new OssBackend($"cogrion-tfstate-{account.AccountRef}-{workspace.Region}", $"workspaces/{workspace.Id}", "terraform.tfstate", workspace.Region,
+                $"https://cogrion-tfstate.{workspace.Region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
             _ => new LocalBackend(Path.Combine(provisioning.Value.SandboxStateRoot, workspace.Id.ToString("n"), "terraform.tfstate")),
         };
         return new TofuRunRequest
