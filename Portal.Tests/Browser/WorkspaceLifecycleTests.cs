@@ -26,6 +26,9 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         ["OpenTofu:WorkRoot"] = Path.Combine(root, "work"),
         ["Provisioning:SandboxStateRoot"] = Path.Combine(root, "state"),
         ["Provisioning:DriftInterval"] = "00:00:00",
+        // Sandbox workspaces become ready when a real agent (simulated cluster) has registered.
+        ["Provisioning:SandboxAgentExecutable"] = AgentProcess.Binary,
+        ["Provisioning:PortalUrl"] = "{baseUrl}",
     });
 
     public async Task DisposeAsync()
@@ -101,6 +104,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByTestId("run-plan")).ToContainTextAsync("module.stack.");
         await dave.GetByTestId("run-approve").ClickAsync();
         await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("Cluster Agent", new() { Timeout = 30_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-outputs")).ToContainTextAsync("cluster_name");
 
@@ -109,6 +113,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await PortalStack.WaitUntilInteractiveAsync(dave);
         await Assertions.Expect(dave.GetByTestId("workspace-status-lake")).ToHaveTextAsync("ready");
         await Assertions.Expect(dave.GetByTestId("workspace-status-warehouse")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
+        await Assertions.Expect(dave.GetByTestId("workspace-agent-lake")).ToHaveTextAsync(new Regex("^(registered|healthy)$"));
 
         // Destroy, behind the typed name.
         await dave.GotoAsync("/t/davelakes/workspaces/lake");

@@ -16,7 +16,7 @@ public sealed class PortalStack : IAsyncDisposable
     /// <summary>
     /// A stack of the test's own (database, identity provider, Portal process; the browser is shared),
     /// for tests that change users' state in ways other tests must not see (memberships, tenants).
-    /// Dispose it at the end of the test.
+    /// Dispose it at the end of the test. Extra settings may say <c>{baseUrl}</c> for the Portal's own address.
     /// </summary>
     public static Task<PortalStack> StartIsolatedAsync(IDictionary<string, string?>? settings = null)
     {
@@ -50,7 +50,8 @@ public sealed class PortalStack : IAsyncDisposable
         var name = await database.CreateMigratedDatabaseAsync(databasePrefix);
         var baseUrl = PortalProcess.NextBaseUrl();
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
-        var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority, settings);
+        var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
+            settings?.ToDictionary(s => s.Key, s => s.Value?.Replace("{baseUrl}", baseUrl, StringComparison.Ordinal)));
         var browser = await BrowserHost.GetAsync();
         return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser, isolated = databasePrefix != "browser" };
     }

@@ -24,6 +24,15 @@ public sealed class ProvisioningOptions
     /// <summary>The runner's egress ranges, allowed to reach each cluster's API.</summary>
     public string[] ApiAllowedCidrs { get; set; } = [];
 
+    /// <summary>
+    /// The Portal.Agent executable to run for sandbox workspaces (simulated cluster). Empty: no agent,
+    /// and a sandbox workspace is ready as soon as its apply succeeded.
+    /// </summary>
+    public string SandboxAgentExecutable { get; set; } = "";
+
+    /// <summary>How long a sandbox workspace waits for its agent to register before the run fails.</summary>
+    public TimeSpan SandboxAgentRegistrationTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often every ready workspace is planned to detect drift. Zero turns drift detection off.</summary>
     public TimeSpan DriftInterval { get; set; } = TimeSpan.FromHours(6);
 }

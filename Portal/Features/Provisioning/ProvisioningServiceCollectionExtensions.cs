@@ -20,6 +20,8 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<RunLedger>();
         services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
         services.TryAddScoped<WorkspaceRunExecutor>();
+        services.TryAddSingleton<SandboxAgentLauncher>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxAgentLauncher>());
         services.AddJobHandler<WorkspacePlanHandler, WorkspacePlanJob>();
         services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();
         services.AddJobHandler<DriftScanHandler, DriftScanJob>();

@@ -28,6 +28,7 @@ public sealed class WorkspaceRunExecutor(
     WorkspaceRunRequests requests,
     IBootstrapTokenSource bootstrapTokens,
     RunLedger ledger,
+    SandboxAgentLauncher sandboxAgents,
     ILogger<WorkspaceRunExecutor> logger)
 {
     private sealed record Loaded(Workspace Workspace, CloudAccount Account, WorkspaceRun Run);
@@ -54,7 +55,7 @@ public sealed class WorkspaceRunExecutor(
         var request = requests.Request(workspace, account, runId, run.Kind, requests.Variables(workspace, new SensitiveString(token)));
         var log = new JobRunLog(context);
         var plan = await runner.PlanAsync(request, log, cancellationToken);
-        if (!plan.Succeeded) { await EndAsync(loaded, plan, request); return; }
+        if (!plan.Succeeded) { await EndAsync(loaded, plan, request, context); return; }
 
         if (run.Kind == RunKind.Drift)
         {
@@ -81,7 +82,7 @@ public sealed class WorkspaceRunExecutor(
 
         await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Applying, working ?? workspace.Status, null, CancellationToken.None);
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
-        await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, apply, request);
+        await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, apply, request, context);
     }
 
     public async Task ApplyAsync(Guid tenantId, Guid workspaceId, Guid runId, JobContext context)
@@ -92,17 +93,26 @@ public sealed class WorkspaceRunExecutor(
         await context.AppendLogAsync($"Plan approved by {loaded.Run.ApprovedBy}; applying it.");
         var request = requests.Request(loaded.Workspace, loaded.Account, runId, loaded.Run.Kind, variables: null);
         var apply = await runner.ApplyAsync(request, new JobRunLog(context), cancellationToken);
-        await EndAsync(loaded, apply, request);
+        await EndAsync(loaded, apply, request, context);
     }
 
     /// <summary>Writes how the run ended; a failure fails the job and a cancel cancels it, so the console agrees.</summary>
-    private async Task EndAsync(Loaded loaded, TofuRunResult result, TofuRunRequest request)
+    private async Task EndAsync(Loaded loaded, TofuRunResult result, TofuRunRequest request, JobContext context)
     {
         var (workspace, _, run) = loaded;
         Cleanup(request);
         if (result.Succeeded)
         {
             var destroyed = run.Kind == RunKind.Destroy;
+            if (destroyed) sandboxAgents.Stop(workspace.Id);
+            if (!destroyed && workspace.Provider == CloudProvider.Sandbox && sandboxAgents.Enabled
+                && !await sandboxAgents.EnsureRegisteredAsync(workspace.TenantId, workspace.Id, workspace.Name, context.AppendLogAsync, context.CancellationToken))
+            {
+                const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
+                await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatuses.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
+                    Outputs(result.Outputs), CancellationToken.None);
+                throw new ProvisioningRunFailedException(noAgent);
+            }
             await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatuses.Succeeded, result,
                 destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs), CancellationToken.None);
             return;
