@@ -16,12 +16,12 @@ public sealed class PortalStack : IAsyncDisposable
     /// <summary>
     /// A stack of the test's own (database, identity provider, Portal process; the browser is shared),
     /// for tests that change users' state in ways other tests must not see (memberships, tenants).
-    /// Dispose it at the end of the test.
+    /// Dispose it at the end of the test. Extra settings may say <c>{baseUrl}</c> for the Portal's own address.
     /// </summary>
-    public static Task<PortalStack> StartIsolatedAsync()
+    public static Task<PortalStack> StartIsolatedAsync(IDictionary<string, string?>? settings = null)
     {
         Assertions.SetDefaultExpectTimeout(15_000);
-        return StartAsync("isolated");
+        return StartAsync("isolated", settings);
     }
 
     private bool isolated;
@@ -44,13 +44,14 @@ public sealed class PortalStack : IAsyncDisposable
         return stack;
     }
 
-    private static async Task<PortalStack> StartAsync(string databasePrefix)
+    private static async Task<PortalStack> StartAsync(string databasePrefix, IDictionary<string, string?>? settings = null)
     {
         var database = await PostgresServer.GetAsync();
         var name = await database.CreateMigratedDatabaseAsync(databasePrefix);
         var baseUrl = PortalProcess.NextBaseUrl();
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
-        var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority);
+        var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
+            settings?.ToDictionary(s => s.Key, s => s.Value?.Replace("{baseUrl}", baseUrl, StringComparison.Ordinal)));
         var browser = await BrowserHost.GetAsync();
         return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser, isolated = databasePrefix != "browser" };
     }

@@ -5,6 +5,8 @@ using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
@@ -42,6 +44,7 @@ public static class PortalHost
         builder.AddPortalTenants();
         builder.AddPortalCloudAccounts();
         builder.AddPortalOnboarding();
+        builder.AddPortalWorkspaces();
 
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -76,6 +79,7 @@ public static class PortalHost
         app.MapJobEndpoints();
         app.MapTenantEndpoints();
         app.MapCloudAccountsApi();
+        app.MapWorkspacesApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,0 +1,205 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Npgsql;
+using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Workspaces;
+
+/// <summary>
+/// Runs end to end on the sandbox: the real job engine claims the plan and apply jobs, the real
+/// runner drives the real tofu-sandbox, and the workspace and its runs move as the page shows them.
+/// </summary>
+public sealed class WorkspaceRunTests : IAsyncLifetime
+{
+    private WorkspaceWorld world = null!;
+
+    public async Task InitializeAsync() => world = await WorkspaceWorld.StartAsync(runWorkers: true);
+
+    public async Task DisposeAsync() => await world.DisposeAsync();
+
+    private async Task<(Guid Tenant, Workspace Workspace)> CreateAsync(string slug, string name, ApprovalMode approval)
+    {
+        var tenant = await world.NewTenantAsync(slug);
+        var account = await world.NewAccountAsync(tenant);
+        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, approval: approval), WorkspaceWorld.Operator, default);
+        Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+        return (tenant, created.Value!);
+    }
+
+    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) =>
+        Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+
+    private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Workspace workspace) => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
+
+    private async Task<string> RunLogAsync(WorkspaceRun run)
+    {
+        await using var connection = await world.OpenAsync();
+        return string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
+    }
+
+    [Fact]
+    public async Task A_manual_workspace_plans_waits_for_approval_then_applies_and_becomes_ready()
+    {
+        var (tenant, workspace) = await CreateAsync("manual", "lake", ApprovalMode.Manual);
+
+        await StatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
+        var planned = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.AwaitingApproval, planned.Status);
+        Assert.Contains(planned.Plan!.ToAdd, address => address.StartsWith("module.stack.", StringComparison.Ordinal));
+
+        Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
+        var ready = await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.Equal("system:test-operator", run.ApprovedBy);
+        Assert.Contains(run.StageTimings, t => t.Stage == "Apply" && t.Succeeded);
+        Assert.False(string.IsNullOrEmpty(ready.Outputs!["cluster_name"]));
+        Assert.Contains("completed", await RunLogAsync(run));
+    }
+
+    [Fact]
+    public async Task A_rejected_plan_changes_nothing_and_deletes_the_saved_plan()
+    {
+        var (tenant, workspace) = await CreateAsync("rejected", "lake", ApprovalMode.Manual);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
+        var run = await LatestRunAsync(tenant, workspace);
+
+        Assert.True((await world.Commands.RejectAsync(tenant, workspace.Id, run.Id, WorkspaceWorld.Operator, default)).Succeeded);
+
+        Assert.Equal(WorkspaceStatus.Pending, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
+        Assert.Equal(RunStatuses.Rejected, (await LatestRunAsync(tenant, workspace)).Status);
+        Assert.False(Directory.Exists(Path.Combine(world.WorkRoot, "workspaces", workspace.Id.ToString("n"), run.Id.ToString("n"))));
+    }
+
+    [Fact]
+    public async Task A_failed_apply_keeps_its_log_error_and_stage_and_can_be_retried()
+    {
+        var (tenant, workspace) = await CreateAsync("failing", "fail-apply-lake", ApprovalMode.Automatic);
+
+        var failed = await StatusAsync(tenant, "fail-apply-lake", WorkspaceStatus.Failed);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Equal("Apply", run.Stage);
+        Assert.Contains("CREATE_FAILED", run.Error);
+        Assert.Contains("resources before the failure exist", run.WorkspaceState);
+        Assert.Contains("failed in Apply", failed.StatusReason);
+        Assert.Contains("CREATE_FAILED", await RunLogAsync(run));
+        Assert.Equal("failed", await world.ScalarAsync<string>("select state from jobs where id = @id", new { id = run.PlanJobId }));
+
+        var retried = await world.Commands.RetryAsync(tenant, workspace.Id, run.Id, WorkspaceWorld.Operator, default);
+        Assert.True(retried.Succeeded);
+        Assert.Equal(2, (await world.Store.RunsAsync(tenant, workspace.Id, 10, default)).Count);
+    }
+
+    [Fact]
+    public async Task A_ready_workspace_is_destroyed_only_with_its_name_typed()
+    {
+        var (tenant, workspace) = await CreateAsync("destroying", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        var refused = await world.Commands.DestroyAsync(tenant, workspace.Id, "Lake", WorkspaceWorld.Operator, default);
+        Assert.NotNull(refused.Errors.For("confirmation"));
+
+        Assert.True((await world.Commands.DestroyAsync(tenant, workspace.Id, "lake", WorkspaceWorld.Operator, default)).Succeeded);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Destroyed);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunKind.Destroy, run.Kind);
+        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.NotEmpty(run.Plan!.ToDestroy);
+        // The name is free again.
+        Assert.Equal(0, await world.CountAsync("select count(*) from workspaces where tenant_id = @tenant and status <> 'destroyed'", new { tenant }));
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_ends_cancelled_and_the_workspace_says_what_state_it_may_be_in()
+    {
+        var (tenant, workspace) = await CreateAsync("cancelling", "slow-lake", ApprovalMode.Automatic);
+        var applying = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Status == RunStatuses.Applying, "the apply to start");
+
+        Assert.True((await world.Commands.CancelAsync(tenant, workspace.Id, applying.Id, WorkspaceWorld.Operator, default)).Succeeded);
+
+        var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => !r.IsActive, "the run to stop");
+        Assert.Equal(RunStatuses.Cancelled, run.Status);
+        var stopped = (await world.Store.FindByNameAsync(tenant, "slow-lake", default))!;
+        Assert.Contains("cancelled", stopped.StatusReason);
+        Assert.NotNull(run.WorkspaceState);
+    }
+
+    [Fact]
+    public async Task The_bootstrap_token_reaches_the_cluster_but_no_table_log_job_or_file_of_the_portal()
+    {
+        var (tenant, workspace) = await CreateAsync("secrets", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        var token = Assert.Single(world.Tokens);
+        Assert.StartsWith("cgb_", token);
+
+        await using var connection = await world.OpenAsync();
+        var everything = string.Join('\n', await connection.QueryAsync<string>("""
+            select arguments::text || coalesce(last_error, '') from jobs
+            union all select line from job_logs
+            union all select coalesce(error, '') from job_attempts
+            union all select details::text from audit_events
+            union all select r::text from workspace_runs r
+            union all select w::text from workspaces w
+            union all select b::text from agent_bootstrap_tokens b
+            """));
+        Assert.DoesNotContain(token, everything);
+        Assert.Contains("agent_bootstrap", everything); // the log did name the secret's resource, without its value
+        foreach (var file in Directory.Exists(world.WorkRoot) ? Directory.EnumerateFiles(world.WorkRoot, "*", SearchOption.AllDirectories) : [])
+            Assert.DoesNotContain(token, await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task An_aws_run_without_OpenTofu_installed_fails_saying_what_to_install()
+    {
+        var tenant = await world.NewTenantAsync("aws-no-tofu");
+        var account = await world.NewAccountAsync(tenant, provider: "aws");
+        var input = WorkspaceWorld.Valid(account, "lake", region: "eu-central-1", approval: ApprovalMode.Automatic);
+        var workspace = (await world.Commands.CreateAsync(tenant, input, WorkspaceWorld.Operator, default)).Value!;
+
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal("CheckVersion", run.Stage);
+        Assert.Contains("opentofu.org", run.Error);
+    }
+
+    [Fact]
+    public async Task A_drift_check_of_an_unchanged_workspace_leaves_it_ready()
+    {
+        var (tenant, workspace) = await CreateAsync("no-drift", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+
+        var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Kind == RunKind.Drift && !r.IsActive, "the drift run");
+        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.False(run.Plan!.HasChanges);
+        Assert.Equal(WorkspaceStatus.Ready, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
+    }
+
+    [Fact]
+    public async Task A_resource_gone_outside_OpenTofu_marks_the_workspace_drifted_with_the_diff()
+    {
+        var (tenant, workspace) = await CreateAsync("drift", "lake", ApprovalMode.Automatic);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+        // Someone deleted a resource by hand: the state no longer has it, so the next plan creates it again.
+        var stateFile = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate");
+        var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+        var resources = state["resources"]!.AsArray();
+        resources.RemoveAt(resources.Count - 1);
+        await File.WriteAllTextAsync(stateFile, state.ToJsonString());
+
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+
+        var drifted = await StatusAsync(tenant, "lake", WorkspaceStatus.Drifted);
+        Assert.Contains("Drift detected", drifted.StatusReason);
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunKind.Drift, run.Kind);
+        Assert.True(run.Plan!.HasChanges);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using Cogrion.Portal.Features.CloudAccounts;
+
+namespace Cogrion.Portal.Features.Workspaces;
+
+/// <summary>A workspace in a list: what the dashboard shows, agent health included.</summary>
+public sealed record WorkspaceSummary(Workspace Workspace, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt, WorkspaceRun? ActiveRun);
+
+/// <summary>Reads of a tenant's workspaces and runs. Every query takes the tenant.</summary>
+public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
+{
+    internal const string WorkspaceColumns = """
+        w.id, w.tenant_id, w.name, w.cloud_account_id, w.provider::text as provider, w.region, w.network_cidr::text as network_cidr,
+        w.kubernetes_version, w.node_pools::text as node_pools, w.use_karpenter, w.database::text as database, w.approval_mode,
+        w.status::text as status, w.status_reason, w.outputs::text as outputs, w.created_by, w.created_at, w.updated_at
+        """;
+
+    // A run whose job ended without the handler writing its outcome (its worker died on the last
+    // attempt, or the job was cancelled before it started) is shown with the job's outcome: a run is
+    // never left "running" after its job is over.
+    internal const string RunColumns = """
+        r.id, r.workspace_id, r.kind,
+        case when r.status in ('queued', 'planning', 'applying') and j.state in ('failed', 'cancelled') then j.state else r.status end as status,
+        r.stage, r.plan_summary::text as plan_summary,
+        coalesce(r.error, case when r.status in ('queued', 'planning', 'applying') and j.state = 'failed' then j.last_error end) as error,
+        r.workspace_state, r.stage_timings::text as stage_timings, r.plan_job_id, r.apply_job_id, r.requested_by, r.approved_by, r.created_at,
+        coalesce(r.finished_at, case when j.state in ('failed', 'cancelled') and r.status in ('queued', 'planning', 'applying') then j.finished_at end) as finished_at
+        """;
+
+    internal const string RunFrom = "workspace_runs r left join jobs j on j.id = coalesce(r.apply_job_id, r.plan_job_id)";
+
+    internal sealed record WorkspaceRow(
+        Guid Id, Guid TenantId, string Name, Guid CloudAccountId, string Provider, string Region, string NetworkCidr, string KubernetesVersion,
+        string NodePools, bool UseKarpenter, string? Database, string ApprovalMode, string Status, string? StatusReason, string? Outputs,
+        string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public Workspace ToWorkspace() => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
+            JsonSerializer.Deserialize<List<NodePoolInput>>(NodePools, WorkspaceRun.Json) ?? [], UseKarpenter,
+            Database is null ? null : JsonSerializer.Deserialize<DatabaseInput>(Database, WorkspaceRun.Json),
+            Enum.Parse<ApprovalMode>(ApprovalMode, ignoreCase: true), WorkspaceStatusText.Parse(Status), StatusReason,
+            Outputs is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Outputs, WorkspaceRun.Json),
+            CreatedBy, CreatedAt, UpdatedAt);
+    }
+
+    internal sealed record RunRow(
+        Guid Id, Guid WorkspaceId, string Kind, string Status, string? Stage, string? PlanSummary, string? Error, string? WorkspaceState,
+        string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+    {
+        public WorkspaceRun ToRun() => new(Id, WorkspaceId, Enum.Parse<RunKind>(Kind, ignoreCase: true), Status, Stage,
+            PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
+            JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt);
+    }
+
+    private sealed record SummaryRow(Guid Id, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt);
+
+    /// <summary>The tenant's workspaces across providers, destroyed ones last and only if asked for.</summary>
+    public async Task<IReadOnlyList<WorkspaceSummary>> ListAsync(Guid tenantId, bool includeDestroyed, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var workspaces = (await connection.QueryAsync<WorkspaceRow>(new CommandDefinition($"""
+            select {WorkspaceColumns} from workspaces w
+            where w.tenant_id = @tenantId and (@includeDestroyed or w.status <> 'destroyed')
+            order by w.status = 'destroyed', w.name
+            """, new { tenantId, includeDestroyed }, cancellationToken: cancellationToken))).Select(r => r.ToWorkspace()).ToList();
+        var extras = (await connection.QueryAsync<SummaryRow>(new CommandDefinition("""
+            select w.id, a.name as account_name,
+                   (select count(*)::int from agents g where g.tenant_id = w.tenant_id and g.workspace_id = w.id and g.status = 'active') as active_agents,
+                   (select max(g.last_seen_at) from agents g where g.tenant_id = w.tenant_id and g.workspace_id = w.id and g.status = 'active') as agent_last_seen_at
+            from workspaces w join cloud_accounts a on a.id = w.cloud_account_id and a.tenant_id = w.tenant_id
+            where w.tenant_id = @tenantId
+            """, new { tenantId }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
+        var active = (await connection.QueryAsync<RunRow>(new CommandDefinition($"""
+            select {RunColumns} from {RunFrom}
+            where r.tenant_id = @tenantId and r.status = any(@active)
+            """, new { tenantId, active = RunStatuses.Active }, cancellationToken: cancellationToken))).Select(r => r.ToRun())
+            .Where(r => r.IsActive).GroupBy(r => r.WorkspaceId).ToDictionary(g => g.Key, g => g.OrderByDescending(r => r.CreatedAt).First());
+        return workspaces.Select(w =>
+        {
+            var extra = extras.GetValueOrDefault(w.Id);
+            return new WorkspaceSummary(w, extra?.AccountName ?? "", extra?.ActiveAgents ?? 0, extra?.AgentLastSeenAt, active.GetValueOrDefault(w.Id));
+        }).ToList();
+    }
+
+    /// <summary>The live workspace of this name (a destroyed one only if no live one has the name).</summary>
+    public async Task<Workspace?> FindByNameAsync(Guid tenantId, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QueryFirstOrDefaultAsync<WorkspaceRow>(new CommandDefinition($"""
+            select {WorkspaceColumns} from workspaces w where w.tenant_id = @tenantId and w.name = @name
+            order by w.status = 'destroyed', w.created_at desc limit 1
+            """, new { tenantId, name }, cancellationToken: cancellationToken));
+        return row?.ToWorkspace();
+    }
+
+    public static async Task<Workspace?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid workspaceId, bool forUpdate, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<WorkspaceRow>(new CommandDefinition($"""
+            select {WorkspaceColumns} from workspaces w where w.tenant_id = @tenantId and w.id = @workspaceId {(forUpdate ? "for update" : "")}
+            """, new { tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
+        return row?.ToWorkspace();
+    }
+
+    public async Task<IReadOnlyList<WorkspaceRun>> RunsAsync(Guid tenantId, Guid workspaceId, int take, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<RunRow>(new CommandDefinition($"""
+            select {RunColumns} from {RunFrom}
+            where r.tenant_id = @tenantId and r.workspace_id = @workspaceId
+            order by r.created_at desc limit @take
+            """, new { tenantId, workspaceId, take }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRun()).ToList();
+    }
+
+    public static async Task<WorkspaceRun?> FindRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid runId, bool forUpdate, CancellationToken cancellationToken)
+    {
+        // The lock, when asked for, is on the run row only (the jobs row is read, not locked).
+        var row = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition($"""
+            select {RunColumns} from {RunFrom}
+            where r.tenant_id = @tenantId and r.id = @runId {(forUpdate ? "for update of r" : "")}
+            """, new { tenantId, runId }, transaction, cancellationToken: cancellationToken));
+        return row?.ToRun();
+    }
+
+    /// <summary>The networks of the tenant's other live workspaces in one account and region (for the overlap rule).</summary>
+    public static async Task<IReadOnlyList<string>> NetworksInAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid accountId, string region, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<string>(new CommandDefinition("""
+            select network_cidr::text from workspaces
+            where tenant_id = @tenantId and cloud_account_id = @accountId and region = @region and status <> 'destroyed'
+            """, new { tenantId, accountId, region }, transaction, cancellationToken: cancellationToken))).ToList();
+
+    public static async Task<bool> NameTakenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, string name, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from workspaces where tenant_id = @tenantId and name = @name and status <> 'destroyed')",
+            new { tenantId, name }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The checks the wizard runs step by step, against the same rules the creation uses.</summary>
+    public async Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var networks = accountId is { } a && region is { } r ? await NetworksInAsync(connection, null, tenantId, a, r, cancellationToken) : [];
+        var taken = !string.IsNullOrEmpty(name) && await NameTakenAsync(connection, null, tenantId, name, cancellationToken);
+        return (networks, taken);
+    }
+}

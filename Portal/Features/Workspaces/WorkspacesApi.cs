@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Tenants.Access;
+
+namespace Cogrion.Portal.Features.Workspaces;
+
+public sealed record CreateWorkspaceRequest(
+    Guid? CloudAccountId, string? Region, string? Name, string? NetworkCidr, string? KubernetesVersion,
+    bool UseKarpenter, IReadOnlyList<NodePoolInput>? NodePools, DatabaseInput? Database, string? ApprovalMode);
+
+public sealed record WorkspaceResponse(
+    Guid Id, string Name, string Domain, string Provider, Guid CloudAccountId, string Region, string NetworkCidr, string KubernetesVersion,
+    IReadOnlyList<NodePoolInput> NodePools, bool UseKarpenter, DatabaseInput? Database, string ApprovalMode, string Status, string? StatusReason,
+    IReadOnlyDictionary<string, string>? Outputs, DateTimeOffset CreatedAt)
+{
+    public static WorkspaceResponse From(Workspace w, string tenantDomain) => new(w.Id, w.Name, w.DomainIn(tenantDomain), w.Provider.ToString().ToLowerInvariant(),
+        w.CloudAccountId, w.Region, w.NetworkCidr, w.KubernetesVersion, w.NodePools, w.UseKarpenter, w.Database,
+        w.ApprovalMode.ToString().ToLowerInvariant(), w.Status.ToKey(), w.StatusReason, w.Outputs, w.CreatedAt);
+}
+
+/// <summary><c>/api/v1/tenants/{tenant}/workspaces</c>: list, get and create, with the wizard's rules and field names.</summary>
+public static class WorkspacesApi
+{
+    public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder endpoints)
+    {
+        var workspaces = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces");
+        workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
+        workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer);
+        workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator);
+        return endpoints;
+    }
+
+    private static async Task<IResult> ListAsync(TenantContext context, WorkspaceStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await store.ListAsync(context.TenantId, includeDestroyed: false, cancellationToken))
+            .Select(s => WorkspaceResponse.From(s.Workspace, context.Tenant.Domain)));
+
+    private static async Task<IResult> GetAsync(string name, TenantContext context, WorkspaceStore store, CancellationToken cancellationToken) =>
+        await store.FindByNameAsync(context.TenantId, name, cancellationToken) is { } workspace
+            ? TypedResults.Ok(WorkspaceResponse.From(workspace, context.Tenant.Domain))
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+
+    private static async Task<IResult> CreateAsync(CreateWorkspaceRequest request, TenantContext context, ClaimsPrincipal user, WorkspaceCommands commands, CancellationToken cancellationToken)
+    {
+        if (!Enum.TryParse<ApprovalMode>(request.ApprovalMode ?? "manual", ignoreCase: true, out var approval) || int.TryParse(request.ApprovalMode, out _))
+            return TypedResults.ValidationProblem(FieldErrors.Single("approvalMode", "automatic or manual.").ToDictionary());
+        var input = new NewWorkspace
+        {
+            CloudAccountId = request.CloudAccountId, Region = request.Region, Name = request.Name, NetworkCidr = request.NetworkCidr,
+            KubernetesVersion = request.KubernetesVersion, UseKarpenter = request.UseKarpenter, NodePools = request.NodePools ?? [],
+            Database = request.Database, ApprovalMode = approval,
+        };
+        var result = await commands.CreateAsync(context.TenantId, input, user.AsActor(), cancellationToken);
+        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
+        var workspace = result.Value!;
+        return TypedResults.Created($"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}", WorkspaceResponse.From(workspace, context.Tenant.Domain));
+    }
+}
