@@ -2,6 +2,8 @@
 # Starts the Portal locally with everything it needs, and prints where to sign in:
 #   - a private PostgreSQL whose data lives in .local/postgres (git-ignored),
 #   - the dev identity provider (a Keycloak-shaped realm with demo users),
+#   - the sandbox cloud: sandbox workspaces are provisioned by the tofu-sandbox simulator and get a
+#     real Cluster Agent process with a simulated Kubernetes cluster (state in .local/sandbox),
 #   - the Portal itself.
 # Ctrl-C stops all of it. Data survives restarts; delete .local/ to start from scratch.
 #
@@ -59,9 +61,12 @@ echo "Starting the dev identity provider on 127.0.0.1:$idp_port (log: .local/log
   exec node server.mjs) > "$logs/dev-idp.log" 2>&1 &
 pids+=($!)
 
-echo "Building the Portal"
+echo "Building the Portal and the Cluster Agent"
 dotnet build Portal/Portal.csproj -c Debug -nologo -v quiet -clp:ErrorsOnly
+dotnet build Portal.Agent/Portal.Agent.csproj -c Debug -nologo -v quiet -clp:ErrorsOnly
 portal_dir=$(dirname "$(ls -d "$root"/Portal/bin/Debug/net9.0/*/Portal | head -n 1)")
+agent_binary=$(ls -d "$root"/Portal.Agent/bin/Debug/net9.0/*/Portal.Agent | head -n 1)
+mkdir -p "$local_dir/sandbox/state" "$local_dir/sandbox/runs"
 
 for _ in $(seq 1 100); do grep -q "dev-idp ready" "$logs/dev-idp.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "dev-idp ready" "$logs/dev-idp.log" || { echo "The identity provider did not start:" >&2; cat "$logs/dev-idp.log" >&2; exit 1; }
@@ -73,6 +78,8 @@ echo "Starting the Portal on http://127.0.0.1:$portal_port (log: .local/logs/por
   Keycloak__Authority="http://127.0.0.1:$idp_port" Keycloak__RequireHttps=false Keycloak__ClientSecret="$client_secret" \
   Platform__BaseDomain="cogrion.local" \
   CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-portal-dev" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:role/cogrion-portal-dev" \
+  Provisioning__PortalUrl="http://127.0.0.1:$portal_port" Provisioning__SandboxAgentExecutable="$agent_binary" \
+  Provisioning__SandboxStateRoot="$local_dir/sandbox/state" OpenTofu__WorkRoot="$local_dir/sandbox/runs" \
   exec ./Portal) > "$logs/portal.log" 2>&1 &
 portal_pid=$!
 pids+=("$portal_pid")
@@ -94,6 +101,9 @@ cat <<BANNER
     carol / carol-pass    ordinary user
     dave  / dave-pass     ordinary user
     erin  / erin-pass     ordinary user, e-mail not verified
+
+  Try the whole lifecycle without a cloud: after sign-in the wizard offers the sandbox (simulated)
+  cloud account; a sandbox workspace is provisioned by a simulator and gets a real Cluster Agent.
 
   Logs: .local/logs/portal.log, .local/logs/dev-idp.log      Stop: Ctrl-C
 BANNER

@@ -28,12 +28,15 @@ public sealed class PostgresServer
         DataDirectory = dataDirectory;
     }
 
+    private const string DirectoryPrefix = "cogrion-tests-pg-";
+
     private static async Task<PostgresServer> StartAsync()
     {
         DapperConventions.Register();
-        var port = FreePort.Next();
-        var dataDirectory = Path.Combine(Path.GetTempPath(), $"cogrion-tests-pg-{Environment.ProcessId}-{port}");
         var script = Path.Combine(RepoPaths.Tools, "postgres.sh");
+        await RemoveClustersOfDeadRunsAsync(script);
+        var port = FreePort.Next();
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{port}");
         var result = await ProcessRunner.RunAsync("bash", [script, "start", dataDirectory, port.ToString(), "--fast"], timeout: TimeSpan.FromMinutes(2));
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"Could not start the test PostgreSQL cluster:\n{result.StandardError}{result.StandardOutput}");
@@ -44,6 +47,27 @@ public sealed class PostgresServer
             Process.Start(new ProcessStartInfo("bash") { ArgumentList = { script, "destroy", dataDirectory } })?.WaitForExit(15_000);
         };
         return new PostgresServer(port, dataDirectory);
+    }
+
+    /// <summary>
+    /// A test host that was killed (a cancelled run, a crash) never ran its exit cleanup, and its cluster
+    /// would live on. The directory name carries the owning process id: a cluster whose owner is gone is
+    /// stopped and deleted before this run starts its own.
+    /// </summary>
+    private static async Task RemoveClustersOfDeadRunsAsync(string script)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            var owner = Path.GetFileName(directory)[DirectoryPrefix.Length..].Split('-')[0];
+            if (!int.TryParse(owner, out var pid) || IsAlive(pid)) continue;
+            await ProcessRunner.RunAsync("bash", [script, "destroy", directory], timeout: TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try { return !Process.GetProcessById(pid).HasExited; }
+        catch (ArgumentException) { return false; }
     }
 
     public string ConnectionString(string database) =>

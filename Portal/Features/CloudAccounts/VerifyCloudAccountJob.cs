@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -37,7 +38,11 @@ public sealed class VerifyCloudAccountHandler(CloudAccountStore store, CloudAcco
 /// account it landed in. The sandbox is simulated: it succeeds, unless the account's name starts with
 /// "fail-", so the failure path can be tried locally.
 /// </summary>
-public sealed class CloudAccountVerifier(TofuRunner runner, IOptions<OpenTofuOptions> tofuOptions, IOptions<CloudAccountsOptions> accountOptions)
+public sealed class CloudAccountVerifier(
+    TofuRunner runner,
+    IOptions<OpenTofuOptions> tofuOptions,
+    IOptions<ProvisioningOptions> provisioningOptions,
+    IOptions<CloudAccountsOptions> accountOptions)
 {
     public const string SimulatedFailurePrefix = "fail-";
 
@@ -59,7 +64,7 @@ public sealed class CloudAccountVerifier(TofuRunner runner, IOptions<OpenTofuOpt
             var result = await runner.RunAsync(new TofuRunRequest
             {
                 WorkingDirectory = workingDirectory,
-                ModuleSource = Path.Combine(AppContext.BaseDirectory, "terraform", account.Provider.ToKey(), "verify"),
+                ModuleSource = Path.Combine(provisioningOptions.Value.ModulesRoot, account.Provider.ToKey(), "verify"),
                 Provider = provider,
                 Region = CloudRegions.For(account.Provider)[0].Code,
                 Role = new AssumedRole(account.RoleArn, account.ExternalId, $"cogrion-verify-{account.Id:N}"[..32]),
