@@ -102,6 +102,10 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("Cluster Agent", new() { Timeout = 30_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-outputs")).ToContainTextAsync("cluster_name");
+        // Its agent, as the tenant sees it: status, version, inventory and command history.
+        await Assertions.Expect(dave.GetByTestId("workspace-agent")).ToContainTextAsync("Registered (UTC)");
+        await Assertions.Expect(dave.GetByTestId("workspace-agent").GetByTestId("agent-commands")).ToBeVisibleAsync();
+        await Assertions.Expect(dave.GetByTestId("no-agent")).ToHaveCountAsync(0);
 
         // The dashboard: both workspaces, ready, side by side.
         await dave.GotoAsync("/t/davelakes");

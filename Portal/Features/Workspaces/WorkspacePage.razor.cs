@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Components;
+using Cogrion.Portal.Features.Agents;
+using Cogrion.Portal.Features.Agents.Commands;
 using Radzen;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
@@ -22,6 +24,9 @@ public partial class WorkspacePage
     [Inject] private JobConsoleQueries Jobs { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private NotificationService Notifications { get; set; } = default!;
+    [Inject] private AgentRegistry Agents { get; set; } = default!;
+    [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
 
     private bool loaded;
     private Workspace? workspace;
@@ -29,6 +34,9 @@ public partial class WorkspacePage
     private WorkspaceRun? activeRun;
     private WorkspaceRun? latestRun;
     private WorkspaceRun? shownRun;
+    private AgentSummary? agent;
+    private IReadOnlyList<AgentCommandView> agentCommands = [];
+    private DateTimeOffset now;
     private Guid? pinnedRunId;
     private readonly List<JobLogLine> log = [];
     private readonly Dictionary<long, long> lastLineId = [];
@@ -64,6 +72,11 @@ public partial class WorkspacePage
             activeRun = runs.FirstOrDefault(r => r.IsActive);
             latestRun = runs.FirstOrDefault();
             shownRun = runs.FirstOrDefault(r => r.Id == pinnedRunId) ?? activeRun ?? latestRun;
+            // The workspace's agent, found through the tenant: the agent queries below take its id only
+            // once the tenant-scoped lookup returned it.
+            now = Time.GetUtcNow();
+            agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, CancellationToken.None)).FirstOrDefault();
+            agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, CancellationToken.None);
         }
         finally
         {

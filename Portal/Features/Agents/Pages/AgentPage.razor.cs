@@ -8,8 +8,8 @@ using Cogrion.Portal.Infrastructure.Authentication;
 namespace Cogrion.Portal.Features.Agents.Pages;
 
 /// <summary>
-/// One agent: status, inventory, command history, and the operator's levers. Platform admins only
-/// for now; tenant members get it (scoped by tenant) when memberships land.
+/// One agent, for platform admins: status, inventory, command history (<see cref="AgentDetails"/>), and the
+/// operator's levers. A tenant's members see the same details, read-only, on their workspace's page.
 /// </summary>
 public partial class AgentPage
 {
@@ -21,7 +21,6 @@ public partial class AgentPage
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private AgentSummary? agent;
-    private ClusterInventory? inventory;
     private IReadOnlyList<AgentCommandView> commands = [];
     private DateTimeOffset now;
     private bool loaded;
@@ -34,7 +33,6 @@ public partial class AgentPage
     {
         now = Time.GetUtcNow();
         agent = await Registry.GetAsync(AgentId, CancellationToken.None);
-        inventory = agent?.ParsedInventory();
         commands = agent is null ? [] : await Queue.HistoryAsync(AgentId, 200, CancellationToken.None);
         loaded = true;
     }
