@@ -1,3 +1,6 @@
+using System.Security.Claims;
+using Cogrion.Portal.Infrastructure.Authentication;
+
 namespace Cogrion.Portal.Features.Audit;
 
 public enum ActorKind { User, Agent, System }
@@ -17,4 +20,14 @@ public sealed record Actor(ActorKind Kind, string Id, string? Name)
         ActorKind.Agent => "agent",
         _ => "system",
     };
+}
+
+public static class ClaimsPrincipalActor
+{
+    /// <summary>
+    /// The signed-in person as the actor of an audit event. A session without the Portal's user id is a
+    /// bug, not an anonymous actor: an event must never name a made-up user.
+    /// </summary>
+    public static Actor AsActor(this ClaimsPrincipal user) =>
+        Actor.User(user.GetUserId() ?? throw new InvalidOperationException("A signed-in user has a Portal user id."), user.GetUsername());
 }

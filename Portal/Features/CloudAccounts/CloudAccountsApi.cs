@@ -1,3 +1,4 @@
+using Cogrion.Portal.Features.Audit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Tenants;

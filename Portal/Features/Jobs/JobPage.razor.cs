@@ -92,7 +92,7 @@ public partial class JobPage
     private async Task<Actor> ActorAsync()
     {
         var user = (await AuthenticationState).User;
-        return Actor.User(user.GetUserId() ?? Guid.Empty, user.GetUsername());
+        return user.AsActor();
     }
 
     private Task RetryAsync() => ActAsync("Retry this job?", $"Job {Id} goes back to the queue with a fresh set of attempts.", "Retry", Actions.RetryAsync);

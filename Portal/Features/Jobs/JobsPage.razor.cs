@@ -116,7 +116,7 @@ public partial class JobsPage
     private async Task OpenDiagnosticDialogAsync()
     {
         var user = (await AuthenticationState).User;
-        var actor = Actor.User(user.GetUserId() ?? Guid.Empty, user.GetUsername());
+        var actor = user.AsActor();
         var result = await Dialogs.OpenAsync<DiagnosticJobDialog>("Run a diagnostic job",
             new Dictionary<string, object?> { [nameof(DiagnosticJobDialog.Actor)] = actor },
             new DialogOptions { Width = "480px", CloseDialogOnEsc = true });

@@ -1,3 +1,4 @@
+using Cogrion.Portal.Features.Audit;
 using Microsoft.AspNetCore.Components;
 using Radzen;
 using Cogrion.Portal.Features.Tenants.Access;

@@ -1,3 +1,4 @@
+using Cogrion.Portal.Features.Audit;
 using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.CloudAccounts;

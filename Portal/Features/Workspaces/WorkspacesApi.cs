@@ -1,3 +1,4 @@
+using Cogrion.Portal.Features.Audit;
 using System.Security.Claims;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;

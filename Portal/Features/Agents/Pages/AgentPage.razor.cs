@@ -40,7 +40,7 @@ public partial class AgentPage
     private async Task<Actor> ActorAsync()
     {
         var user = (await AuthenticationState).User;
-        return Actor.User(user.GetUserId() ?? Guid.Empty, user.GetUsername());
+        return user.AsActor();
     }
 
     private async Task EnqueueAsync(string type)

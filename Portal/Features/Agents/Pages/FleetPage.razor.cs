@@ -47,7 +47,7 @@ public partial class FleetPage
             return;
         }
         var user = (await AuthenticationState).User;
-        var actor = Actor.User(user.GetUserId() ?? Guid.Empty, user.GetUsername());
+        var actor = user.AsActor();
         var token = await Enrollment.CreateBootstrapTokenAsync(tenant, workspace, actor, CancellationToken.None);
         var portalUrl = string.IsNullOrWhiteSpace(Options.Value.PublicUrl) ? Navigation.BaseUri.TrimEnd('/') : Options.Value.PublicUrl;
         manifest = Manifest.Render(token, portalUrl);

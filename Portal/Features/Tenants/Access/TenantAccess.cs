@@ -128,7 +128,7 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
 
         if (auditedPlatformAccess.Add((tenant.Id, resource)))
         {
-            await audit.RecordAsync(new AuditEntry(Actor.User(userId ?? Guid.Empty, user.GetUsername()), "tenant.accessed_by_platform_admin",
+            await audit.RecordAsync(new AuditEntry(user.AsActor(), "tenant.accessed_by_platform_admin",
                 tenant.Id, "tenant", tenant.Id.ToString(), new { resource }), cancellationToken);
         }
         return new TenantContext(tenant, TenantRole.Viewer, TenantAccessSource.PlatformAdmin, userId);
