@@ -26,7 +26,7 @@ public sealed class VerifyCloudAccountHandler(CloudAccountStore store, CloudAcco
             return;
         }
         await context.AppendLogAsync($"Verifying {account.Provider.ToText()} account {account.AccountRef} ({account.Name}).");
-        var verdict = await verifier.VerifyAsync(account, context.AppendLogAsync, context.CancellationToken);
+        var verdict = await verifier.VerifyAsync(account, new JobRunLog(context), context.CancellationToken);
         await context.AppendLogAsync(verdict.Verified ? $"Verified: the Portal is {verdict.Identity}." : $"Not verified: {verdict.Reason}");
         await commands.RecordVerificationAsync(account, verdict, context.CancellationToken);
     }
@@ -46,7 +46,7 @@ public sealed class CloudAccountVerifier(
 {
     public const string SimulatedFailurePrefix = "fail-";
 
-    public async Task<VerificationVerdict> VerifyAsync(CloudAccount account, Func<string, Task> log, CancellationToken cancellationToken)
+    public async Task<VerificationVerdict> VerifyAsync(CloudAccount account, IRunLog log, CancellationToken cancellationToken)
     {
         if (account.Provider == CloudProvider.Sandbox)
         {
@@ -71,7 +71,7 @@ public sealed class CloudAccountVerifier(
                 Backend = new LocalBackend(Path.Combine(workingDirectory, "verify.tfstate")),
                 Variables = [],
                 Outputs = [new TofuOutputDeclaration("caller_arn"), new TofuOutputDeclaration("account_id")],
-            }, new ForwardingRunLog(log), cancellationToken);
+            }, log, cancellationToken);
 
             if (!result.Succeeded)
                 return VerificationVerdict.Failure(Explain(result.Error ?? "The verification run failed.", account));
@@ -95,10 +95,5 @@ public sealed class CloudAccountVerifier(
             return error;
         var principal = account.Provider == CloudProvider.Aws ? accountOptions.Value.AwsPrincipalArn : accountOptions.Value.AliCloudPrincipal;
         return $"{error} Check that the role trusts {principal} and requires the external ID {account.ExternalId}.";
-    }
-
-    private sealed class ForwardingRunLog(Func<string, Task> log) : IRunLog
-    {
-        public async ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken) => await log(line.Text);
     }
 }
