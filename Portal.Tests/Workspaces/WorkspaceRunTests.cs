@@ -62,6 +62,51 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_approval_that_reaches_a_worker_without_the_saved_plan_plans_again_and_applies_the_same_changes()
+    {
+        var (tenant, workspace) = await CreateAsync("elsewhere", "lake", ApprovalMode.Manual);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
+        var planned = await LatestRunAsync(tenant, workspace);
+        Assert.False(string.IsNullOrEmpty(planned.Plan!.Fingerprint));
+        // As on another replica, or after a restart: the working directory with the saved plan is gone.
+        Directory.Delete(Path.Combine(world.WorkRoot, "workspaces", workspace.Id.ToString("n"), planned.Id.ToString("n")), recursive: true);
+
+        Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        var log = await RunLogAsync(run);
+        Assert.Contains("planning again", log);
+        Assert.Contains("makes exactly the approved changes", log);
+        // Each plan mints its own agent token: the second one is the one the cluster received.
+        Assert.Equal(2, world.Tokens.Count);
+    }
+
+    [Fact]
+    public async Task An_approval_is_not_applied_when_the_plan_made_again_differs_from_the_approved_one()
+    {
+        var (tenant, workspace) = await CreateAsync("changed", "lake", ApprovalMode.Manual);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
+        var planned = await LatestRunAsync(tenant, workspace);
+        Directory.Delete(Path.Combine(world.WorkRoot, "workspaces", workspace.Id.ToString("n"), planned.Id.ToString("n")), recursive: true);
+        // Something changed between the review and the apply: the same resources, other values. The
+        // headline ("N to add") stays the same, which is why approvals compare fingerprints.
+        await using (var connection = await world.OpenAsync())
+            await connection.ExecuteAsync("update workspaces set kubernetes_version = '1.30' where id = @id", new { id = workspace.Id });
+
+        Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
+        var failed = await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
+
+        var run = await LatestRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Contains("The plan changed after it was approved", run.Error);
+        Assert.Contains("Nothing was changed in the cloud", run.WorkspaceState);
+        Assert.DoesNotContain(run.StageTimings, t => t.Stage == "Apply");
+        Assert.Null(failed.Outputs);
+    }
+
+    [Fact]
     public async Task A_rejected_plan_changes_nothing_and_deletes_the_saved_plan()
     {
         var (tenant, workspace) = await CreateAsync("rejected", "lake", ApprovalMode.Manual);

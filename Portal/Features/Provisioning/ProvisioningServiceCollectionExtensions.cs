@@ -18,6 +18,7 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<WorkspaceCommands>();
         services.TryAddSingleton<WorkspaceRunRequests>();
         services.TryAddSingleton<RunLedger>();
+        services.TryAddSingleton<StateBackends>();
         services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
         services.TryAddScoped<WorkspaceRunExecutor>();
         services.TryAddSingleton<SandboxAgentLauncher>();

@@ -28,6 +28,7 @@ public sealed class WorkspaceRunExecutor(
     WorkspaceRunRequests requests,
     IBootstrapTokenSource bootstrapTokens,
     RunLedger ledger,
+    StateBackends stateBackends,
     SandboxAgentLauncher sandboxAgents,
     ILogger<WorkspaceRunExecutor> logger)
 {
@@ -50,11 +51,13 @@ public sealed class WorkspaceRunExecutor(
             new { run = runId, kind = run.Kind.ToString().ToLowerInvariant() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
 
-        // The token lives in this method's memory and in the variables file the runner deletes after the plan.
-        var token = await bootstrapTokens.MintAsync(tenantId, workspaceId, cancellationToken);
-        var request = requests.Request(workspace, account, runId, run.Kind, requests.Variables(workspace, new SensitiveString(token)));
         var log = new JobRunLog(context);
+        var backend = await stateBackends.EnsureAsync(account, workspace.Region, runId, log, cancellationToken);
+        if (!backend.Succeeded) { await EndAsync(loaded, backend, requests.Request(workspace, account, runId, run.Kind, variables: null), context); return; }
+
+        var request = await PlanRequestAsync(loaded, cancellationToken);
         var plan = await runner.PlanAsync(request, log, cancellationToken);
+        plan = plan with { Timings = [.. backend.Timings, .. plan.Timings] };
         if (!plan.Succeeded) { await EndAsync(loaded, plan, request, context); return; }
 
         if (run.Kind == RunKind.Drift)
@@ -92,8 +95,42 @@ public sealed class WorkspaceRunExecutor(
         if (loaded.Run.Status != RunStatuses.Applying) { await context.AppendLogAsync($"The run is {loaded.Run.Status}; nothing to apply."); return; }
         await context.AppendLogAsync($"Plan approved by {loaded.Run.ApprovedBy}; applying it.");
         var request = requests.Request(loaded.Workspace, loaded.Account, runId, loaded.Run.Kind, variables: null);
-        var apply = await runner.ApplyAsync(request, new JobRunLog(context), cancellationToken);
-        await EndAsync(loaded, apply, request, context);
+        var log = new JobRunLog(context);
+        IReadOnlyList<TofuStageTiming> replanTimings = [];
+        if (!TofuRunner.HasSavedPlan(request))
+        {
+            // The plan job ran on another replica, or this one restarted: the saved plan (which holds
+            // secrets, so it never leaves the worker's disk) is not here. Plan again; the approval
+            // holds only if the new plan makes exactly the approved changes (ADR 0046).
+            await context.AppendLogAsync("The saved plan is not on this worker (another replica made it, or this one restarted): planning again, to apply it only if it is the plan that was approved.");
+            request = await PlanRequestAsync(loaded, cancellationToken);
+            var replanned = await runner.PlanAsync(request, log, cancellationToken);
+            if (!replanned.Succeeded) { await EndAsync(loaded, replanned, request, context); return; }
+            if (replanned.Plan!.Fingerprint != loaded.Run.Plan?.Fingerprint)
+            {
+                var changed = $"The plan changed after it was approved: it now says \"{replanned.Plan.Headline}\" (approved: \"{loaded.Run.Plan?.Headline}\"). Nothing was applied; retry to plan again and review the new plan.";
+                await EndAsync(loaded, replanned with
+                {
+                    Status = TofuRunStatus.Failed, Error = changed, WorkspaceState = TofuRunner.WorkspaceStateAfterFailure(replanned.Stage, request.Operation),
+                }, request, context);
+                return;
+            }
+            await context.AppendLogAsync("The new plan makes exactly the approved changes; applying it.");
+            replanTimings = replanned.Timings;
+        }
+        var apply = await runner.ApplyAsync(request, log, cancellationToken);
+        await EndAsync(loaded, apply with { Timings = [.. replanTimings, .. apply.Timings] }, request, context);
+    }
+
+    /// <summary>
+    /// A request with the workspace's inputs and a freshly minted agent bootstrap token. The token lives
+    /// in memory and in the variables file the runner deletes after the plan (ADR 0048).
+    /// </summary>
+    private async Task<TofuRunRequest> PlanRequestAsync(Loaded loaded, CancellationToken cancellationToken)
+    {
+        var (workspace, account, run) = loaded;
+        var token = await bootstrapTokens.MintAsync(workspace.TenantId, workspace.Id, cancellationToken);
+        return requests.Request(workspace, account, run.Id, run.Kind, requests.Variables(workspace, new SensitiveString(token)));
     }
 
     /// <summary>Writes how the run ended; a failure fails the job and a cancel cancels it, so the console agrees.</summary>

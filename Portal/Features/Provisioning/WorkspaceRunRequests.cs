@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Provisioning.Modules;
@@ -46,22 +47,11 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
 
     public TofuRunRequest Request(Workspace workspace, CloudAccount account, Guid runId, RunKind kind, ModuleVariables? variables)
     {
-        var provider = workspace.Provider switch
-        {
-            CloudProvider.Aws => TofuProvider.Aws,
-            CloudProvider.AliCloud => TofuProvider.AliCloud,
-            _ => TofuProvider.Sandbox,
-        };
+        var provider = ProviderOf(workspace.Provider);
         var role = new AssumedRole(account.RoleArn, account.ExternalId, $"cogrion-{workspace.Name}");
-        var stateKey = $"workspaces/{workspace.Id}/terraform.tfstate";
-        TofuBackend backend = provider switch
-        {
-            // Names computed from the account and region, as terraform/<cloud>/bootstrap creates them (ADR 0041).
-            TofuProvider.Aws => new S3Backend($"cogrion-tfstate-{account.AccountRef}-{workspace.Region}", stateKey, workspace.Region, role),
-            TofuProvider.AliCloud => new OssBackend($"cogrion-tfstate-{account.AccountRef}-{workspace.Region}", $"workspaces/{workspace.Id}", "terraform.tfstate", workspace.Region,
-                $"https://cogrion-tfstate.{workspace.Region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
-            _ => new LocalBackend(Path.Combine(provisioning.Value.SandboxStateRoot, workspace.Id.ToString("n"), "terraform.tfstate")),
-        };
+        TofuBackend backend = provider == TofuProvider.Sandbox
+            ? new LocalBackend(Path.Combine(provisioning.Value.SandboxStateRoot, workspace.Id.ToString("n"), "terraform.tfstate"))
+            : BucketBackend(provider, account, workspace.Region, $"workspaces/{workspace.Id}", role);
         return new TofuRunRequest
         {
             WorkingDirectory = WorkingDirectory(workspace, runId),
@@ -78,16 +68,76 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
         };
     }
 
-    private string ModuleSource(TofuProvider provider)
+    /// <summary>The bucket that holds every workspace's state in this account and region (ADR 0041), named so the Portal never has to look it up.</summary>
+    public static string StateBucket(CloudAccount account, string region) => $"cogrion-tfstate-{account.AccountRef}-{region}";
+
+    /// <summary>
+    /// The run that creates the state backend of an account and region: terraform/&lt;cloud&gt;/bootstrap,
+    /// applied with its state in the working directory (the bucket does not exist yet), then moved to
+    /// <see cref="StateBackendHome"/>.
+    /// </summary>
+    public TofuRunRequest StateBackendRequest(CloudAccount account, string region, Guid runId)
+    {
+        var provider = ProviderOf(account.Provider);
+        var workingDirectory = Path.Combine(tofu.Value.WorkRoot, "state-backends", $"{account.Id:n}-{region}", runId.ToString("n"));
+        return new TofuRunRequest
+        {
+            WorkingDirectory = workingDirectory,
+            ModuleSource = ModuleSource(provider, "bootstrap"),
+            Provider = provider,
+            Region = region,
+            Role = StateBackendRole(account),
+            Backend = new LocalBackend(Path.Combine(workingDirectory, StateBackendLocalState)),
+            Variables = new JsonObject
+            {
+                ["tenant_id"] = account.TenantId.ToString(),
+                ["cloud_account_id"] = account.Id.ToString(),
+                ["region"] = region,
+            },
+            Outputs = [new TofuOutputDeclaration("state_bucket"), new TofuOutputDeclaration("state_region")],
+        };
+    }
+
+    /// <summary>The file in the bootstrap's working directory that holds its state until it moves into the bucket.</summary>
+    public const string StateBackendLocalState = "bootstrap.tfstate";
+
+    /// <summary>Where the state backend keeps its own state once the bucket exists: in the bucket, under bootstrap/.</summary>
+    public TofuBackend StateBackendHome(CloudAccount account, string region)
+    {
+        var provider = ProviderOf(account.Provider);
+        return provider == TofuProvider.Sandbox
+            ? new LocalBackend(Path.Combine(provisioning.Value.SandboxStateRoot, "backends", $"{account.AccountRef}-{region}", "terraform.tfstate"))
+            : BucketBackend(provider, account, region, "bootstrap", StateBackendRole(account));
+    }
+
+    private static AssumedRole StateBackendRole(CloudAccount account) => new(account.RoleArn, account.ExternalId, "cogrion-state-backend");
+
+    /// <summary>A state file in the account's state bucket: S3 (locked by a lock file) or OSS (locked through Tablestore).</summary>
+    private static TofuBackend BucketBackend(TofuProvider provider, CloudAccount account, string region, string prefix, AssumedRole role) => provider switch
+    {
+        TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
+        TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
+            $"https://cogrion-tfstate.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
+    };
+
+    private static TofuProvider ProviderOf(CloudProvider provider) => provider switch
+    {
+        CloudProvider.Aws => TofuProvider.Aws,
+        CloudProvider.AliCloud => TofuProvider.AliCloud,
+        _ => TofuProvider.Sandbox,
+    };
+
+    private string ModuleSource(TofuProvider provider, string? submodule = null)
     {
         // The sandbox simulates the AWS stack and never reads the module: a stand-in directory is
         // enough when the image carries no terraform/ (development, tests).
-        var path = Path.Combine(provisioning.Value.ModulesRoot, provider == TofuProvider.AliCloud ? "alicloud" : "aws");
+        var path = Path.Combine(provisioning.Value.ModulesRoot, provider == TofuProvider.AliCloud ? "alicloud" : "aws", submodule ?? "");
         if (provider == TofuProvider.Sandbox && !Directory.Exists(path))
         {
-            path = Path.Combine(tofu.Value.WorkRoot, "sandbox-module");
+            path = Path.Combine(tofu.Value.WorkRoot, "sandbox-module", submodule ?? "");
             Directory.CreateDirectory(path);
         }
-        return path;
+        return Path.TrimEndingDirectorySeparator(path);
     }
 }

@@ -22,8 +22,12 @@ public static class RunStatuses
     public static bool IsActive(string status) => Active.Contains(status);
 }
 
-/// <summary>The plan summary as stored: addresses and actions only, never values.</summary>
-public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy, IReadOnlyList<string> ToReplace)
+/// <summary>
+/// The plan summary as stored: addresses and actions only, never values, and the plan's fingerprint
+/// (a digest that leaves sensitive values out), which tells whether a plan made again is the approved one.
+/// </summary>
+public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy, IReadOnlyList<string> ToReplace,
+    string? Fingerprint = null)
 {
     public bool HasChanges => ToAdd.Count + ToChange.Count + ToDestroy.Count + ToReplace.Count > 0;
 }

@@ -32,11 +32,24 @@ public static class RootModuleWriter
             File.SetUnixFileMode(request.WorkingDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         await WriteJsonAsync(request.WorkingDirectory, MainFile, MainModule(request), cancellationToken);
-        await WriteJsonAsync(request.WorkingDirectory, BackendFile, Backend(request.Backend), cancellationToken);
+        await WriteBackendAsync(request.WorkingDirectory, request.Backend, cancellationToken);
         await WriteJsonAsync(request.WorkingDirectory, ProvidersFile, Providers(request), cancellationToken);
         if (request.SensitiveVariables.Count > 0)
             await WriteJsonAsync(request.WorkingDirectory, SensitiveVariablesFile, request.SensitiveVariables.DeepClone(), cancellationToken);
     }
+
+    /// <summary>(Re)writes only the backend: a state migration changes where the state lives and nothing else.</summary>
+    public static Task WriteBackendAsync(string workingDirectory, TofuBackend backend, CancellationToken cancellationToken) =>
+        WriteJsonAsync(workingDirectory, BackendFile, Backend(backend), cancellationToken);
+
+    /// <summary>Where a backend keeps the state, in the words a log line uses.</summary>
+    public static string Describe(TofuBackend backend) => backend switch
+    {
+        S3Backend s3 => $"s3://{s3.Bucket}/{s3.Key}",
+        OssBackend oss => $"oss://{oss.Bucket}/{oss.Prefix}/{oss.Key}",
+        LocalBackend local => $"the local file {local.Path}",
+        _ => backend.GetType().Name,
+    };
 
     public static JsonObject MainModule(TofuRunRequest request)
     {

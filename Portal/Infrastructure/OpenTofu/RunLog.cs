@@ -3,7 +3,12 @@ using Cogrion.Portal.Features.Audit;
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
 /// <summary>The stages of a run, in order. A result names the one it ended in.</summary>
-public enum TofuStage { CheckVersion, Prepare, Init, Plan, Summarize, Apply, ReadOutputs }
+/// <summary>
+/// The stages of a run, in order. <see cref="StateBackend"/> comes first: the first run in a cloud account
+/// and region creates the bucket every workspace there keeps its state in, before the workspace's own
+/// stages; nothing of the workspace exists before <see cref="Apply"/>.
+/// </summary>
+public enum TofuStage { StateBackend, CheckVersion, Prepare, Init, Plan, Summarize, Apply, ReadOutputs }
 
 public enum RunLogLevel { Info, Warning, Error }
 

@@ -15,6 +15,9 @@ public sealed record TofuPlanSummary(
     IReadOnlyList<string> Drifted,
     IReadOnlyList<TofuOutputChange> OutputChanges)
 {
+    /// <summary>What the plan would do, as a digest without secrets (<see cref="TofuPlanFingerprint"/>): equal fingerprints, same changes.</summary>
+    public string Fingerprint { get; init; } = "";
+
     public bool HasChanges => ToAdd.Count + ToChange.Count + ToDestroy.Count + ToReplace.Count > 0;
 
     /// <summary>In OpenTofu's own words and counts: a replacement is one add and one destroy.</summary>
@@ -57,7 +60,7 @@ public sealed record TofuPlanSummary(
                 outputs.Add(new TofuOutputChange(output.Name, string.Join('/', actions)));
             }
         }
-        return new TofuPlanSummary(add, change, destroy, replace, drifted, outputs);
+        return new TofuPlanSummary(add, change, destroy, replace, drifted, outputs) { Fingerprint = TofuPlanFingerprint.Of(root) };
     }
 
     private static IEnumerable<JsonElement> Array(JsonElement root, string name) =>

@@ -53,6 +53,17 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
         new Run(this, request, log, TofuStage.Apply).ApplyAsync(cancellationToken);
 
     /// <summary>
+    /// Moves the state of a finished run to <paramref name="destination"/>: rewrites the backend and runs
+    /// <c>tofu init -migrate-state -force-copy</c> (copy without asking). Used once per cloud account and
+    /// region, when the state backend's own state leaves the working directory for the bucket it created.
+    /// </summary>
+    public Task<TofuRunResult> MigrateStateAsync(TofuRunRequest request, TofuBackend destination, IRunLog log, CancellationToken cancellationToken) =>
+        new Run(this, request, log, TofuStage.Init).MigrateStateAsync(destination, cancellationToken);
+
+    /// <summary>Whether the plan that <see cref="PlanAsync"/> saved is still in the working directory, ready for <see cref="ApplyAsync"/>.</summary>
+    public static bool HasSavedPlan(TofuRunRequest request) => File.Exists(Path.Combine(request.WorkingDirectory, RootModuleWriter.PlanFile));
+
+    /// <summary>
     /// Deletes what holds secrets in a working directory: the variables file and the saved plan (a plan
     /// file embeds every variable value). Call it when a plan is rejected or abandoned.
     /// </summary>
@@ -136,11 +147,25 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
             return Finished() with { Plan = summary };
         }
 
+        public async Task<TofuRunResult> MigrateStateAsync(TofuBackend destination, CancellationToken cancellationToken)
+        {
+            var rewritten = await StageAsync(TofuStage.Prepare, cancellationToken, async () =>
+            {
+                await RootModuleWriter.WriteBackendAsync(request.WorkingDirectory, destination, cancellationToken);
+                await NoteAsync($"Moving the state to {RootModuleWriter.Describe(destination)}.");
+                return null;
+            });
+            if (rewritten is not null) return rewritten;
+            if (await TofuStageAsync(TofuStage.Init, ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"], cancellationToken) is { } failed)
+                return failed;
+            return Finished();
+        }
+
         public async Task<TofuRunResult> ApplyAsync(CancellationToken cancellationToken)
         {
             try
             {
-                if (!File.Exists(Path.Combine(request.WorkingDirectory, RootModuleWriter.PlanFile)))
+                if (!HasSavedPlan(request))
                     return await FailAsync("The saved plan is gone (the run moved to another worker, or it was discarded); plan again.");
                 if (await TofuStageAsync(TofuStage.Apply, ["apply", "-json", "-input=false", RootModuleWriter.PlanFile], cancellationToken) is { } applyFailed)
                     return applyFailed;
@@ -325,6 +350,7 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
 
     private static string StageName(TofuStage stage) => stage switch
     {
+        TofuStage.StateBackend => "creating the state backend",
         TofuStage.CheckVersion => "the version check",
         TofuStage.Prepare => "preparation",
         TofuStage.Init => "init",

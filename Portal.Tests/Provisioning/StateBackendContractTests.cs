@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+
+namespace Cogrion.Portal.Tests.Provisioning;
+
+/// <summary>
+/// The contract between the Portal and terraform/&lt;cloud&gt;/bootstrap: the Portal writes exactly the
+/// variables the module declares, passes on outputs the module has, and keeps the backend's own
+/// state in the bucket under bootstrap/, apart from every workspace's.
+/// </summary>
+public sealed class StateBackendContractTests
+{
+    public static TheoryData<CloudProvider> Clouds => new() { CloudProvider.Aws, CloudProvider.AliCloud };
+
+    private static readonly WorkspaceRunRequests Requests = new(
+        Options.Create(new ProvisioningOptions { ModulesRoot = OpenTofuModule.Root }),
+        Options.Create(new OpenTofuOptions { WorkRoot = Path.Combine(Path.GetTempPath(), "cogrion-contract") }));
+
+    private static CloudAccount Account(CloudProvider provider) => new(
+        Guid.NewGuid(), Guid.NewGuid(), provider, "production", provider == CloudProvider.Aws ? "123456789012" : "1234567890123456",
+        provider == CloudProvider.Aws ? "arn:aws:iam::123456789012:role/cogrion" : "acs:ram::1234567890123456:role/cogrion",
+        "external-id", CloudAccountStatus.Verified, null, null, null, DateTimeOffset.UnixEpoch);
+
+    private static string Folder(CloudProvider provider) => provider == CloudProvider.Aws ? "aws/bootstrap" : "alicloud/bootstrap";
+
+    [Theory]
+    [MemberData(nameof(Clouds))]
+    public async Task The_variables_the_Portal_writes_are_exactly_those_the_bootstrap_module_declares(CloudProvider provider)
+    {
+        var declared = (await OpenTofuModule.LoadAsync(Folder(provider))).Variables;
+        var request = Requests.StateBackendRequest(Account(provider), "eu-central-1", Guid.NewGuid());
+
+        Assert.Equal(declared.Keys.Order(), request.Variables.Select(v => v.Key).Order());
+        Assert.All(request.Variables, v => Assert.Equal("string", declared[v.Key].Type));
+        Assert.Empty(request.SensitiveVariables);
+    }
+
+    [Theory]
+    [MemberData(nameof(Clouds))]
+    public async Task The_outputs_the_Portal_reads_are_declared_by_the_bootstrap_module_and_not_sensitive(CloudProvider provider)
+    {
+        var outputs = (await OpenTofuModule.LoadAsync(Folder(provider))).Outputs;
+        var request = Requests.StateBackendRequest(Account(provider), "eu-central-1", Guid.NewGuid());
+
+        Assert.All(request.Outputs, o => Assert.False(outputs[o.Name].Sensitive));
+    }
+
+    [Theory]
+    [MemberData(nameof(Clouds))]
+    public void The_bootstrap_starts_with_local_state_in_its_working_directory_and_moves_it_under_bootstrap_in_the_bucket(CloudProvider provider)
+    {
+        var account = Account(provider);
+        var request = Requests.StateBackendRequest(account, "eu-central-1", Guid.NewGuid());
+        var local = Assert.IsType<LocalBackend>(request.Backend);
+        Assert.StartsWith(request.WorkingDirectory, local.Path);
+        Assert.EndsWith(Path.Combine(provider == CloudProvider.Aws ? "aws" : "alicloud", "bootstrap"), request.ModuleSource);
+
+        var home = Requests.StateBackendHome(account, "eu-central-1");
+        var expectedBucket = provider == CloudProvider.Aws ? "cogrion-tfstate-123456789012-eu-central-1" : "cogrion-tfstate-1234567890123456-eu-central-1";
+        switch (home)
+        {
+            case S3Backend s3:
+                Assert.Equal((expectedBucket, "bootstrap/terraform.tfstate", "external-id"), (s3.Bucket, s3.Key, s3.Role.ExternalId));
+                break;
+            case OssBackend oss:
+                Assert.Equal((expectedBucket, "bootstrap", "terraform.tfstate"), (oss.Bucket, oss.Prefix, oss.Key));
+                break;
+            default:
+                Assert.Fail($"A {provider} account keeps its state in a bucket, not in {home}.");
+                break;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Dapper;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Workspaces;
+
+/// <summary>
+/// The state backend of a cloud account and region (ADR 0041), on the sandbox: the first run there
+/// creates it through the same runner and the real tofu-sandbox, moves its own state into it, and
+/// every later run in that account and region finds it ready.
+/// </summary>
+public sealed class StateBackendTests : IAsyncLifetime
+{
+    private WorkspaceWorld world = null!;
+
+    public async Task InitializeAsync() => world = await WorkspaceWorld.StartAsync(runWorkers: true);
+
+    public async Task DisposeAsync() => await world.DisposeAsync();
+
+    private async Task<Workspace> CreateAsync(Guid tenant, Guid account, string name, string cidr, string region = "sandbox-local-1")
+    {
+        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, cidr, region, ApprovalMode.Automatic), WorkspaceWorld.Operator, default);
+        Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+        return created.Value!;
+    }
+
+    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) =>
+        Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+
+    private async Task<(WorkspaceRun Run, string Log)> OnlyRunAsync(Guid tenant, Workspace workspace)
+    {
+        var run = Assert.Single(await world.Store.RunsAsync(tenant, workspace.Id, 10, default));
+        await using var connection = await world.OpenAsync();
+        var log = string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
+        return (run, log);
+    }
+
+    [Fact]
+    public async Task The_first_run_in_an_account_and_region_creates_the_state_backend_and_later_runs_use_it()
+    {
+        var tenant = await world.NewTenantAsync("backend-once");
+        var account = await world.NewAccountAsync(tenant);
+
+        // Both queued at once: whichever plans first creates the backend, the other waits for it.
+        var first = await CreateAsync(tenant, account, "lake", "10.40.0.0/16");
+        var second = await CreateAsync(tenant, account, "river", "10.41.0.0/16");
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+        await StatusAsync(tenant, "river", WorkspaceStatus.Ready);
+
+        var runs = new[] { await OnlyRunAsync(tenant, first), await OnlyRunAsync(tenant, second) };
+        var creator = Assert.Single(runs, r => r.Log.Contains("creating the state backend", StringComparison.Ordinal));
+        Assert.Contains(creator.Run.StageTimings, t => t.Stage == "StateBackend" && t.Succeeded);
+        Assert.Contains("Moving the state to", creator.Log);
+        Assert.Contains("State backend ready", creator.Log);
+
+        await using var connection = await world.OpenAsync();
+        var backend = await connection.QuerySingleAsync<(string Status, string? PendingState, string Bucket)>(
+            "select status, pending_state::text, bucket from state_backends where cloud_account_id = @account and region = 'sandbox-local-1'", new { account });
+        Assert.Equal("ready", backend.Status);
+        Assert.Null(backend.PendingState);
+        Assert.StartsWith("cogrion-tfstate-", backend.Bucket);
+        Assert.Equal(1, await world.CountAsync(
+            "select count(*) from audit_events where action = 'cloud_account.state_backend_created' and target_id = @account", new { account = account.ToString() }));
+
+        // The backend's own state lives where the sandbox keeps the "bucket", not in a run's directory.
+        var accountRef = await world.ScalarAsync<string>("select account_ref from cloud_accounts where id = @account", new { account });
+        Assert.True(File.Exists(Path.Combine(world.StateRoot, "backends", $"{accountRef}-sandbox-local-1", "terraform.tfstate")));
+        var workingDirectories = Path.Combine(world.WorkRoot, "state-backends");
+        Assert.Empty(Directory.Exists(workingDirectories) ? Directory.EnumerateFiles(workingDirectories, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task Another_region_of_the_same_account_gets_a_state_backend_of_its_own()
+    {
+        var tenant = await world.NewTenantAsync("backend-regions");
+        var account = await world.NewAccountAsync(tenant);
+
+        await CreateAsync(tenant, account, "lake", "10.40.0.0/16", region: "sandbox-local-1");
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+        var other = await CreateAsync(tenant, account, "fjord", "10.40.0.0/16", region: "sandbox-local-2");
+        await StatusAsync(tenant, "fjord", WorkspaceStatus.Ready);
+
+        Assert.Contains("creating the state backend", (await OnlyRunAsync(tenant, other)).Log);
+        Assert.Equal(2, await world.CountAsync("select count(*) from state_backends where cloud_account_id = @account and status = 'ready'", new { account }));
+    }
+}
