@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.JSInterop;
 using Cogrion.Portal.Components.Controls;
+using Cogrion.Portal.Features.Workspaces;
 
 namespace Cogrion.Portal.Tests.Components;
 
@@ -69,5 +70,26 @@ public sealed class ComponentMarkupTests
 
         Assert.Matches("<h1[^>]*>Audit</h1>", html);
         Assert.Contains("Every change.", html);
+    }
+
+    [Fact]
+    public async Task Stage_timings_list_every_stage_with_its_duration_in_words_and_mark_the_one_that_did_not_finish()
+    {
+        IReadOnlyList<StageTiming> timings =
+        [
+            new("StateBackend", DateTimeOffset.UnixEpoch, 95_000, true),
+            new("Plan", DateTimeOffset.UnixEpoch, 4_200, true),
+            new("Apply", DateTimeOffset.UnixEpoch, 350, false),
+        ];
+
+        var html = await RenderAsync<RunStageTimings>(new() { ["Timings"] = timings });
+
+        Assert.Contains("State backend", html);
+        Assert.Contains("1 min 35 s", html);
+        Assert.Contains("4.2 s", html);
+        Assert.Contains("350 ms (did not finish)", html);
+        Assert.Contains("portal-stage-failed", html);
+        Assert.Contains("width: 100%", html);
+        Assert.Contains("aria-hidden=\"true\"", html);
     }
 }

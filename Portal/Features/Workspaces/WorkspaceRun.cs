@@ -59,3 +59,21 @@ public sealed record WorkspaceRun(
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }
+
+/// <summary>The stages of a run (stored by their <c>TofuStage</c> names) in the words the pages use.</summary>
+public static class RunStages
+{
+    public static string Display(string? stage) => stage switch
+    {
+        "StateBackend" => "State backend",
+        "CheckVersion" => "Version check",
+        "Prepare" => "Preparation",
+        "Init" => "Init",
+        "Plan" => "Plan",
+        "Summarize" => "Plan summary",
+        "Apply" => "Apply",
+        "ReadOutputs" => "Outputs",
+        null => "—",
+        var other => other,
+    };
+}
