@@ -18,7 +18,11 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
     public async Task<int> ApplyAsync(SandboxPlan plan, CancellationToken interrupt)
     {
         var destroy = plan.Operation == "destroy";
-        var failOn = scenario.FailApply && !destroy ? SandboxStack.FailureTarget(plan.Changes.Where(c => c.Actions.Contains("create")).Select(c => c.Resource).ToList())?.Address : null;
+        var bootstrap = BootstrapStack.Matches(plan.Variables);
+        var created = plan.Changes.Where(c => c.Actions.Contains("create")).Select(c => c.Resource).ToList();
+        var failOn = destroy ? null
+            : bootstrap ? (scenario.FailBootstrap ? BootstrapStack.FailureTarget(created)?.Address : null)
+            : scenario.FailApply ? SandboxStack.FailureTarget(created)?.Address : null;
 
         // Creations and updates by wave; removals afterwards, dependents first.
         var forward = plan.Changes.Where(c => !c.Actions.SequenceEqual(["delete"])).GroupBy(c => c.Resource.Wave).OrderBy(g => g.Key);
@@ -73,7 +77,7 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
             if (!replace) return change;
         }
         var action = change.Actions is ["update"] ? "update" : "create";
-        var id = action == "update" ? existingId! : resource.NewId(root?.WorkspaceName ?? "");
+        var id = action == "update" ? existingId! : resource.NewId(root?.IdSeed ?? "");
         if (!await StepAsync(resource, action, action == "update" ? id : null, action == "update" ? Math.Max(1, resource.Seconds / 4) : resource.Seconds, fail, stop, id)) return null;
         state.Put(resource, id);
         return change;
@@ -121,7 +125,9 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
     }
 
     /// <summary>An error as the AWS provider reports a node group that never became healthy.</summary>
-    private static Diagnostic FailureFor(SimResource resource) => resource.Type == "aws_eks_node_group"
+    private static Diagnostic FailureFor(SimResource resource) => resource.Type == "aws_s3_bucket"
+        ? BootstrapStack.BucketTaken(resource)
+        : resource.Type == "aws_eks_node_group"
         ? Diagnostic.Error(
             $"waiting for EKS Node Group ({resource.Attributes["cluster_name"]}:{resource.Attributes["node_group_name"]}) create: unexpected state 'CREATE_FAILED', wanted target 'ACTIVE'",
             "last error: i-0b6f3c2e9a1d4f7e2: NodeCreationFailure: Instances failed to join the kubernetes cluster (sandbox: injected by the fail-apply- workspace name)",
@@ -150,6 +156,7 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
             // Stable across applies, as a real value would be; generated once and kept in state.
             JsonNode? value = sensitive
                 ? state.Outputs[output]?["value"]?.DeepClone() ?? "sandbox-secret-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant()
+                : BootstrapStack.Matches(plan.Variables) ? BootstrapStack.OutputValue(output, plan.Variables, state, root?.AccountId ?? "000000000000")
                 : output switch
                 {
                     "cluster_id" or "cluster_name" => $"{name}-eks",

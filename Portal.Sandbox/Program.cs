@@ -109,39 +109,36 @@ public static class Program
         var moduleDirectory = Path.GetFullPath(root.ModuleSource, directory);
         if (!Directory.Exists(moduleDirectory))
             throw new SandboxError(Diagnostic.Error("Unreadable module directory", $"Unable to evaluate directory symlink: lstat {root.ModuleSource}: no such file or directory"));
-        var statePath = root.StatePath();
 
-        Console.WriteLine();
-        Console.WriteLine("Initializing the backend...");
-        Console.WriteLine();
-        Console.WriteLine("Successfully configured the backend \"local\"! OpenTofu will automatically");
-        Console.WriteLine("use this backend unless the backend configuration changes.");
+        BackendInit.Initialize(command, directory, root.StatePath(), Console.Out);
         Console.WriteLine("Initializing modules...");
         Console.WriteLine($"- stack in {root.ModuleSource}");
-        Console.WriteLine("Downloading registry.opentofu.org/terraform-aws-modules/vpc/aws 5.21.0 for stack.vpc...");
-        Console.WriteLine("- stack.vpc in .terraform/modules/stack.vpc");
-        Console.WriteLine("Downloading registry.opentofu.org/terraform-aws-modules/eks/aws 20.37.1 for stack.eks...");
-        Console.WriteLine("- stack.eks in .terraform/modules/stack.eks");
+        // The community modules the called module declares, as init downloads them.
+        (string Source, string Version, string Name)[] modules = root.IsBootstrap
+            ? [("terraform-aws-modules/s3-bucket/aws", "4.11.0", "state_bucket")]
+            : [("terraform-aws-modules/vpc/aws", "5.21.0", "vpc"), ("terraform-aws-modules/eks/aws", "20.37.1", "eks")];
+        foreach (var (source, version, name) in modules)
+        {
+            Console.WriteLine($"Downloading registry.opentofu.org/{source} {version} for stack.{name}...");
+            Console.WriteLine($"- stack.{name} in .terraform/modules/stack.{name}");
+        }
         Console.WriteLine();
         Console.WriteLine("Initializing provider plugins...");
         Console.WriteLine("- Finding hashicorp/aws versions matching \">= 5.95.0, < 6.0.0\"...");
-        Console.WriteLine("- Finding hashicorp/kubernetes versions matching \"~> 2.36\"...");
+        if (!root.IsBootstrap) Console.WriteLine("- Finding hashicorp/kubernetes versions matching \"~> 2.36\"...");
         Console.WriteLine("- Installing hashicorp/aws v5.95.0...");
         Console.WriteLine("- Installed hashicorp/aws v5.95.0 (signed, key ID 0C0AF313E5FD9F80)");
-        Console.WriteLine("- Installing hashicorp/kubernetes v2.36.0...");
-        Console.WriteLine("- Installed hashicorp/kubernetes v2.36.0 (signed, key ID 0C0AF313E5FD9F80)");
+        if (!root.IsBootstrap)
+        {
+            Console.WriteLine("- Installing hashicorp/kubernetes v2.36.0...");
+            Console.WriteLine("- Installed hashicorp/kubernetes v2.36.0 (signed, key ID 0C0AF313E5FD9F80)");
+        }
         Console.WriteLine();
         Console.WriteLine("OpenTofu has created a lock file .terraform.lock.hcl to record the provider");
         Console.WriteLine("selections it made above.");
         Console.WriteLine();
         Console.WriteLine("OpenTofu has been successfully initialized!");
 
-        var dotTerraform = Directory.CreateDirectory(Path.Combine(directory, ".terraform"));
-        File.WriteAllText(Path.Combine(dotTerraform.FullName, "terraform.tfstate"), new JsonObject
-        {
-            ["version"] = 3,
-            ["backend"] = new JsonObject { ["type"] = "local", ["config"] = new JsonObject { ["path"] = statePath } },
-        }.ToJsonString());
         File.WriteAllText(Path.Combine(directory, ".terraform.lock.hcl"),
             "# This file is maintained automatically by \"tofu init\".\n# Manual edits may be lost in future updates.\n\nprovider \"registry.opentofu.org/hashicorp/aws\" {\n  version = \"5.95.0\"\n}\n");
         return 0;
@@ -153,8 +150,10 @@ public static class Program
         ui.Version(TofuVersion);
         RequireInit(directory);
         var root = RootModule.Load(directory, command.VarFile, evaluateInputs: true);
+        BackendInit.RequireUnchanged(directory, root.StatePath());
+        if (root.IsBootstrap) BootstrapStack.ValidateCall(root);
         root.RequireAssumedRole();
-        var scenario = Scenario.For(root.WorkspaceName);
+        var scenario = Scenario.For(root.WorkspaceName, root);
         var state = SandboxState.Load(root.StatePath());
 
         foreach (var (resource, id) in state.Resources.Values.OrderBy(r => r.Resource.Wave).ThenBy(r => r.Resource.Address, StringComparer.Ordinal))
@@ -170,7 +169,9 @@ public static class Program
                 $"The workspace name \"{root.WorkspaceName}\" asks the sandbox to fail the plan.\n\nThis was checked by the validation rule at {root.ModuleSource}/variables.tf:21,3-13.",
                 file: "main.tf.json", line: 5, code: $"      \"workspace_name\": \"{root.WorkspaceName}\",", context: "module \"stack\""));
 
+        if (root.IsBootstrap && !command.Destroy) BootstrapStack.CheckRegionGuard(root);
         var plan = SandboxPlan.Compute(root, state, command.Destroy);
+        if (root.IsBootstrap) BootstrapStack.CheckPreventDestroy(root, plan.Changes);
         foreach (var change in plan.Changes)
             ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
         ui.ChangeSummary(plan.Add, plan.Change, plan.Remove, "plan");
@@ -191,7 +192,7 @@ public static class Program
         var path = command.Positional ?? throw new SandboxError(Diagnostic.Error("Too few arguments", "The sandbox shows saved plans only: tofu show -json <planfile>."));
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
-        var state = SandboxState.Load(root.StatePath());
+        var state = SandboxState.Load(plan.StatePath ?? root.StatePath());
         Console.WriteLine(plan.ToJsonRepresentation(state).ToJsonString());
         return 0;
     }
@@ -208,13 +209,13 @@ public static class Program
                 "The -var and -var-file options cannot be used when applying a saved plan file, because a saved plan includes the variable values that were set when it was created."));
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
-        var state = SandboxState.Load(root.StatePath());
+        var state = SandboxState.Load(plan.StatePath ?? root.StatePath());
         if (state.Serial != plan.PriorSerial)
             throw new SandboxError(Diagnostic.Error("Saved plan is stale",
                 "The given plan file can no longer be applied because the state was changed by another operation after the plan was created."));
         foreach (var change in plan.Changes)
             ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
-        return await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? ""), root).ApplyAsync(plan, interrupt);
+        return await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root), root).ApplyAsync(plan, interrupt);
     }
 
     /// <summary>tofu output -json: every root output with its value, sensitive ones included, as OpenTofu prints them.</summary>
@@ -223,6 +224,7 @@ public static class Program
         RequireJson(command);
         RequireInit(directory);
         var root = RootModule.Load(directory, null);
+        BackendInit.RequireUnchanged(directory, root.StatePath());
         var state = SandboxState.Load(root.StatePath());
         var sorted = new JsonObject(state.Outputs.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
         Console.WriteLine(sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -246,13 +248,25 @@ public static class Program
 /// <summary>One tofu command line: the command, the flags the Portal uses, and at most one positional argument.</summary>
 public sealed record Command(string Name, bool Json, bool Destroy, string? Out, string? VarFile, string? Positional)
 {
-    private static readonly string[] Ignored = ["-input=false", "-no-color", "-auto-approve", "-compact-warnings"];
+    private static readonly string[] Ignored = ["-no-color", "-auto-approve", "-compact-warnings"];
+
+    /// <summary>-input=false: nothing may be asked, so a migration that would need a "yes" fails instead.</summary>
+    public bool NoInput { get; init; }
+
+    /// <summary>init: copy the state to a changed backend. Implied by -force-copy, as in OpenTofu.</summary>
+    public bool MigrateState { get; init; }
+
+    /// <summary>init: answer "yes" to copying the state, without asking.</summary>
+    public bool ForceCopy { get; init; }
+
+    /// <summary>init: take the backend configuration as new, ignoring (and not copying) the previous one.</summary>
+    public bool Reconfigure { get; init; }
 
     public static Command Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new SandboxError(Diagnostic.Error("No command", "Usage: tofu [global options] <subcommand> [args]"));
-        bool json = false, destroy = false;
+        bool json = false, destroy = false, noInput = false, migrateState = false, forceCopy = false, reconfigure = false;
         string? output = null, varFile = null, positional = null;
         foreach (var arg in args.Skip(1))
         {
@@ -260,11 +274,22 @@ public sealed record Command(string Name, bool Json, bool Destroy, string? Out, 
             else if (arg == "-destroy") destroy = true;
             else if (arg.StartsWith("-out=", StringComparison.Ordinal)) output = arg[5..];
             else if (arg.StartsWith("-var-file=", StringComparison.Ordinal)) varFile = arg[10..];
+            else if (arg is "-input=false" or "-input=0") noInput = true;
+            else if (arg is "-input=true" or "-input=1") noInput = false;
+            else if (arg == "-migrate-state") migrateState = true;
+            else if (arg == "-force-copy") forceCopy = true;
+            else if (arg == "-reconfigure") reconfigure = true;
             else if (Ignored.Contains(arg)) continue;
             else if (arg.StartsWith('-')) throw new SandboxError(Diagnostic.Error("Failed to parse command-line flags", $"flag provided but not defined: {arg.Split('=')[0]}"));
             else if (positional is null) positional = arg;
             else throw new SandboxError(Diagnostic.Error("Too many command line arguments", "Expected at most one positional argument."));
         }
-        return new Command(args[0], json, destroy, output, varFile, positional);
+        return new Command(args[0], json, destroy, output, varFile, positional)
+        {
+            NoInput = noInput,
+            MigrateState = migrateState || forceCopy,
+            ForceCopy = forceCopy,
+            Reconfigure = reconfigure,
+        };
     }
 }

@@ -19,6 +19,39 @@ public sealed class RootModule
 
     public string WorkspaceName => SandboxStack.Text(Variables, "workspace_name") ?? "sandbox";
 
+    /// <summary>What simulated resource ids are derived from: stable per workspace, or per account and region for the bootstrap.</summary>
+    public string IdSeed => IsBootstrap ? $"{AccountId}/{SandboxStack.Text(Variables, "region")}" : WorkspaceName;
+
+    /// <summary>Whether the module called as "stack" is terraform/aws/bootstrap (rule: <see cref="BootstrapStack.Matches"/>).</summary>
+    public bool IsBootstrap => BootstrapStack.Matches(Variables);
+
+    /// <summary>The role the provider assumes: the simulated account and the bootstrap's failure marker come from it.</summary>
+    public string RoleArn => Providers?["aws"]?["assume_role"]?["role_arn"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+
+    public string RoleSessionName => Providers?["aws"]?["assume_role"]?["session_name"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+
+    public string ExternalId => Providers?["aws"]?["assume_role"]?["external_id"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+
+    /// <summary>The region the provider is configured for (what data.aws_region.current reports).</summary>
+    public string? ProviderRegion => Providers?["aws"]?["region"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    /// <summary>
+    /// The simulated AWS account behind the role, what data.aws_caller_identity.current would report:
+    /// the account in the role ARN when it names a real-looking one, otherwise (sandbox accounts have no
+    /// role ARN, or the placeholder 000000000000) 12 digits derived from the role ARN and the external
+    /// ID, which is unique per cloud account. Deterministic, so every run in an account agrees.
+    /// </summary>
+    public string AccountId
+    {
+        get
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(RoleArn, @"^arn:aws:iam::(\d{12}):");
+            if (match.Success && match.Groups[1].Value != "000000000000") return match.Groups[1].Value;
+            var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(RoleArn + "\n" + ExternalId));
+            return (BitConverter.ToUInt64(hash, 0) % 1_000_000_000_000UL).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     /// <param name="varFile">The -var-file of a plan; only plan evaluates the inputs, so only plan needs the secret ones.</param>
     public static RootModule Load(string directory, string? varFile, bool evaluateInputs = false)
     {

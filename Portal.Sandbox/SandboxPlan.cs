@@ -23,6 +23,12 @@ public sealed record PlannedChange(SimResource Resource, string[] Actions, strin
 /// </summary>
 public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject Variables, IReadOnlyList<(string Name, bool Sensitive)> Outputs, IReadOnlyList<PlannedChange> Changes)
 {
+    /// <summary>
+    /// The state the plan was made against. Like OpenTofu, which records the backend in the plan file,
+    /// apply and show use this one, whatever backend.tf.json says by then.
+    /// </summary>
+    public string? StatePath { get; init; }
+
     public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy)
     {
         List<PlannedChange> changes = [];
@@ -33,7 +39,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         }
         else
         {
-            var desired = SandboxStack.Resources(root.Variables);
+            var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
             foreach (var resource in desired)
             {
                 if (!state.Resources.TryGetValue(resource.Address, out var existing))
@@ -51,7 +57,10 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             foreach (var (resource, _) in state.Resources.Values.Where(r => !wanted.Contains(r.Resource.Address)))
                 changes.Add(new PlannedChange(resource, ["delete"], resource.Module.Contains("[\"", StringComparison.Ordinal) ? "delete_because_no_module" : "delete_because_no_resource_config"));
         }
-        return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs, changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList());
+        return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs, changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList())
+        {
+            StatePath = root.StatePath(),
+        };
     }
 
     public int Add => Changes.Count(c => c.Actions.Contains("create"));
@@ -65,6 +74,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             ["sandbox_plan"] = 1,
             ["operation"] = Operation,
             ["prior_serial"] = PriorSerial,
+            ["state_path"] = StatePath,
             ["variables"] = Variables.DeepClone(),
             ["outputs"] = new JsonArray(Outputs.Select(o => (JsonNode)new JsonObject { ["name"] = o.Name, ["sensitive"] = o.Sensitive }).ToArray()),
             ["changes"] = new JsonArray(Changes.Select(c => (JsonNode)new JsonObject
@@ -100,7 +110,10 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             c["actions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray(),
             c["reason"]?.GetValue<string>())).ToList();
         var outputs = (document["outputs"] as JsonArray ?? []).Select(o => (o!["name"]!.GetValue<string>(), o["sensitive"]!.GetValue<bool>())).ToList();
-        return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes);
+        return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes)
+        {
+            StatePath = document["state_path"]?.GetValue<string>(),
+        };
     }
 
     /// <summary>

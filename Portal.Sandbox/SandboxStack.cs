@@ -25,11 +25,7 @@ public static class SandboxStack
         void Add(string module, string type, string resourceName, JsonNode? key, int wave, int seconds, JsonObject? attributes = null, string[]? replaceOn = null, string[]? sensitive = null) =>
             list.Add(new SimResource(module, type, resourceName, key, wave, seconds, attributes ?? [], replaceOn, sensitive));
 
-        // The bucket that will hold the workspace's own state, in the tenant's account.
-        Add(Root, "aws_s3_bucket", "state", null, 0, 3, new() { ["bucket"] = $"{name}-tofu-state", ["name"] = $"{name}-tofu-state" }, ["bucket"]);
-        Add(Root, "aws_s3_bucket_versioning", "state", null, 1, 2, new() { ["status"] = "Enabled" });
-        Add(Root, "aws_s3_bucket_server_side_encryption_configuration", "state", null, 1, 1, new() { ["sse_algorithm"] = "aws:kms" });
-        Add(Root, "aws_s3_bucket_public_access_block", "state", null, 1, 1, new() { ["block_public_acls"] = true });
+        // No state bucket: terraform/aws/bootstrap made the one this workspace's state lives in (ADR 0041).
 
         // Network: three availability zones, public and private subnets, one NAT gateway.
         Add(vpc, "aws_vpc", "this", 0, 0, 12, new() { ["cidr_block"] = cidr }, ["cidr_block"]);

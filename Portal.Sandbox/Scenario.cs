@@ -11,7 +11,14 @@ public sealed record Scenario(double Speed, bool FailPlan, bool FailApply, bool 
     /// <summary>Simulated seconds per real second when TOFU_SANDBOX_SPEED is not set: a workspace takes about a minute.</summary>
     public const double DefaultSpeed = 20;
 
-    public static Scenario For(string workspaceName)
+    /// <summary>
+    /// Bootstrap runs have no workspace name: their failure is asked for by the assumed role (its ARN or
+    /// session name containing <see cref="BootstrapStack.FailureMarker"/>), the one thing of the cloud
+    /// account that reaches the simulator.
+    /// </summary>
+    public bool FailBootstrap { get; init; }
+
+    public static Scenario For(string workspaceName, RootModule? root = null)
     {
         var speed = double.TryParse(Environment.GetEnvironmentVariable("TOFU_SANDBOX_SPEED"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : DefaultSpeed;
         var slow = workspaceName.StartsWith("slow-", StringComparison.Ordinal);
@@ -19,7 +26,12 @@ public sealed record Scenario(double Speed, bool FailPlan, bool FailApply, bool 
             slow ? speed / 100 : speed,
             workspaceName.StartsWith("fail-plan-", StringComparison.Ordinal),
             workspaceName.StartsWith("fail-apply-", StringComparison.Ordinal),
-            Environment.GetEnvironmentVariable("TOFU_SANDBOX_IGNORE_INTERRUPT") == "1");
+            Environment.GetEnvironmentVariable("TOFU_SANDBOX_IGNORE_INTERRUPT") == "1")
+        {
+            FailBootstrap = root is not null
+                && (root.RoleArn.Contains(BootstrapStack.FailureMarker, StringComparison.Ordinal)
+                    || root.RoleSessionName.Contains(BootstrapStack.FailureMarker, StringComparison.Ordinal)),
+        };
     }
 
     /// <summary>Waits for <paramref name="simulatedSeconds"/> of simulated time.</summary>

@@ -29,7 +29,8 @@ public sealed record SimResource(
 
     public string ProviderType => Type[..Type.IndexOf('_')];
 
-    public string ProviderName => $"registry.opentofu.org/hashicorp/{ProviderType}";
+    /// <summary>terraform_data belongs to the built-in provider, which has no registry address.</summary>
+    public string ProviderName => ProviderType == "terraform" ? "terraform.io/builtin/terraform" : $"registry.opentofu.org/hashicorp/{ProviderType}";
 
     /// <summary>The resource object of the machine-readable UI.</summary>
     public JsonObject AddressObject() => new()
@@ -59,7 +60,11 @@ public sealed record SimResource(
             "aws_route" => "r-rtb-" + hash[..17] + "1080289494",
             "aws_security_group" => "sg-" + hash[..17],
             "aws_launch_template" => "lt-" + hash[..17],
-            "aws_eks_cluster" or "aws_s3_bucket" or "aws_iam_role" or "aws_db_subnet_group" => Attributes["name"]?.GetValue<string>() ?? hash[..12],
+            "aws_eks_cluster" or "aws_iam_role" or "aws_db_subnet_group" => Attributes["name"]?.GetValue<string>() ?? hash[..12],
+            // A bucket's id is its name, and so is the id of each of its settings.
+            _ when Type.StartsWith("aws_s3_bucket", StringComparison.Ordinal) => Attributes["bucket"]?.GetValue<string>() ?? hash[..12],
+            "aws_kms_key" or "terraform_data" => $"{hash[..8]}-{hash[8..12]}-4{hash[13..16]}-a{hash[17..20]}-{hash[20..32]}",
+            "aws_kms_alias" => Attributes["name"]?.GetValue<string>() ?? hash[..12],
             "aws_db_instance" => "db-" + hash[..26].ToUpperInvariant(),
             "aws_eks_node_group" => $"{Attributes["cluster_name"]}:{Attributes["node_group_name"]}",
             "aws_iam_openid_connect_provider" => $"arn:aws:iam::123456789012:oidc-provider/oidc.eks.sandbox.amazonaws.com/id/{hash[..32].ToUpperInvariant()}",

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,11 +25,17 @@ public sealed class SandboxWorkspace : IDisposable
         Name = name;
         Directory.CreateDirectory(ModuleDirectory);
         File.WriteAllText(Path.Combine(ModuleDirectory, "main.tf"), "# stands in for terraform/aws: the sandbox never reads it\n");
+        Directory.CreateDirectory(BootstrapModuleDirectory);
+        File.WriteAllText(Path.Combine(BootstrapModuleDirectory, "main.tf"), "# stands in for terraform/aws/bootstrap: the sandbox never reads it\n");
     }
 
     public string Name { get; }
     public string ModuleDirectory => Path.Combine(root, "terraform", "aws");
     public string StatePath => Path.Combine(root, "state", Name, "terraform.tfstate");
+    public string BootstrapModuleDirectory => Path.Combine(ModuleDirectory, "bootstrap");
+
+    /// <summary>Where a bootstrap's state goes after migration: the sandbox's stand-in for the account's state bucket.</summary>
+    public string BackendStatePath => Path.Combine(root, "state", "backends", "account-eu-central-1", "terraform.tfstate");
     public string LastWorkingDirectory { get; private set; } = "";
 
     public OpenTofuOptions Options { get; } = new()
@@ -74,6 +82,62 @@ public sealed class SandboxWorkspace : IDisposable
             Environment = environment ?? new Dictionary<string, string>(),
         };
     }
+
+    /// <summary>
+    /// A run of terraform/aws/bootstrap as ADR 0041 describes it: the account's role, the module's three
+    /// inputs, and by default the local backend in the run's own working directory.
+    /// </summary>
+    public TofuRunRequest BootstrapRequest(string roleArn = "", string? workingDirectory = null, TofuBackend? backend = null)
+    {
+        LastWorkingDirectory = workingDirectory ?? Path.Combine(root, "runs", $"run-{++runs}");
+        return new TofuRunRequest
+        {
+            WorkingDirectory = LastWorkingDirectory,
+            ModuleSource = BootstrapModuleDirectory,
+            Provider = TofuProvider.Sandbox,
+            Region = "eu-central-1",
+            Role = new AssumedRole(roleArn, "sandbox-external-id-1", "cogrion-bootstrap"),
+            Backend = backend ?? new LocalBackend(Path.Combine(LastWorkingDirectory, "terraform.tfstate")),
+            Variables = new JsonObject
+            {
+                ["tenant_id"] = "7b0c6d0e-0000-4000-8000-000000000001",
+                ["cloud_account_id"] = "7b0c6d0e-0000-4000-8000-000000000003",
+                ["region"] = "eu-central-1",
+            },
+            Outputs = [new("state_bucket"), new("state_region"), new("kms_key_arn")],
+        };
+    }
+
+    /// <summary>Rewrites backend.tf.json to keep the state at another path, as the runner does before migrating the bootstrap's state.</summary>
+    public static Task MoveBackendAsync(string workingDirectory, string statePath) =>
+        File.WriteAllTextAsync(Path.Combine(workingDirectory, RootModuleWriter.BackendFile), RootModuleWriter.Backend(new LocalBackend(statePath)).ToJsonString());
+
+    /// <summary>
+    /// Runs tofu-sandbox with the given arguments through the real process boundary, for the command
+    /// lines the runner does not issue itself (init -migrate-state). Returns the exit code and every line.
+    /// </summary>
+    public async Task<(int ExitCode, string Output)> TofuAsync(string workingDirectory, params string[] arguments)
+    {
+        var cli = new TofuProcessCli(Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
+        var environment = new Dictionary<string, string> { ["TOFU_SANDBOX_SPEED"] = Options.SandboxSpeed.ToString(CultureInfo.InvariantCulture) };
+        var output = new StringBuilder();
+        var exitCode = -1;
+        await foreach (var item in cli.RunAsync(new TofuInvocation(Options.SandboxExecutable, arguments, workingDirectory, environment), CancellationToken.None))
+        {
+            if (item is TofuOutputLine line) output.AppendLine(line.Text);
+            else if (item is TofuExited exited) exitCode = exited.ExitCode;
+        }
+        return (exitCode, output.ToString());
+    }
+
+    /// <summary>The addresses of the resources a state file holds.</summary>
+    public static IReadOnlyList<string> AddressesInState(string statePath) =>
+        File.Exists(statePath)
+            ? JsonNode.Parse(File.ReadAllText(statePath))!["resources"]!.AsArray()
+                .Select(r => (r!["module"] is { } module ? module.GetValue<string>() + "." : "") + r["type"]!.GetValue<string>() + "." + r["name"]!.GetValue<string>()
+                    + (r["instances"]![0]!["index_key"] is JsonValue key ? $"[{key.ToJsonString()}]" : ""))
+                .ToList()
+            : [];
 
     /// <summary>The sensitive output's value, read the way OpenTofu keeps it: in the state, in the "bucket".</summary>
     public string? SensitiveOutputValueInState() =>
