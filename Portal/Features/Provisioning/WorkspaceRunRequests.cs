@@ -110,7 +110,18 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
             : BucketBackend(provider, account, region, "bootstrap", StateBackendRole(account));
     }
 
-    private static AssumedRole StateBackendRole(CloudAccount account) => new(account.RoleArn, account.ExternalId, "cogrion-state-backend");
+    /// <summary>
+    /// The session names the account, so the tenant's own audit log (CloudTrail, ActionTrail) says which
+    /// of its accounts in the Portal the backend was made for.
+    /// </summary>
+    private static AssumedRole StateBackendRole(CloudAccount account) => new(account.RoleArn, account.ExternalId, SessionName("cogrion-backend-" + account.Name));
+
+    /// <summary>Session names allow letters, digits and <c>+=,.@-</c>, at most 64 characters (STS and RAM alike).</summary>
+    private static string SessionName(string text)
+    {
+        var allowed = new string(text.Select(c => char.IsAsciiLetterOrDigit(c) || "+=,.@-".Contains(c) ? c : '-').ToArray());
+        return allowed.Length <= 64 ? allowed : allowed[..64];
+    }
 
     /// <summary>A state file in the account's state bucket: S3 (locked by a lock file) or OSS (locked through Tablestore).</summary>
     private static TofuBackend BucketBackend(TofuProvider provider, CloudAccount account, string region, string prefix, AssumedRole role) => provider switch
