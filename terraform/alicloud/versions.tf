@@ -7,8 +7,10 @@ terraform {
   required_providers {
     alicloud = {
       source = "aliyun/alicloud"
-      # 1.275 is the first release with alicloud_cs_managed_kubernetes.disable_encryption, which must
-      # be set explicitly for Secret encryption to take effect; vswitch_ids needs 1.241, RAM role_name 1.252.
+      # Checked against the provider's current source and registry docs (docs/adr/0050): RAM
+      # role_name / assume_role_policy_document need 1.252, ACK vswitch_ids 1.241, node pool
+      # node_pool_name 1.219; alicloud_cs_managed_kubernetes.disable_encryption is in the current
+      # source but its first release could not be confirmed here, hence the floor well above 1.252.
       version = ">= 1.275.0, < 2.0.0"
     }
     kubernetes = {
