@@ -53,7 +53,28 @@ public sealed class RootModuleWriterTests
         var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!;
 
         Assert.Equal("tofu_locks", oss["tablestore_table"]!.GetValue<string>());
+        Assert.Equal("https://acme.cn-hangzhou.ots.aliyuncs.com", oss["tablestore_endpoint"]!.GetValue<string>());
         Assert.Equal("acs:ram::1234567890:role/cogrion-portal", oss["assume_role_role_arn"]!.GetValue<string>());
+        Assert.Equal("s", oss["assume_role_session_name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Oss_backend_gets_only_arguments_OpenTofus_oss_backend_declares()
+    {
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks",
+            new AssumedRole("acs:ram::1234567890:role/cogrion-portal", "ext-1", "s"));
+        var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!.AsObject();
+
+        // The oss backend's schema (internal/backend/remote-state/oss/backend.go): anything else, such
+        // as an external_id, makes `tofu init` fail before a run has started.
+        string[] declared =
+        [
+            "access_key", "secret_key", "security_token", "ecs_role_name", "region", "sts_endpoint", "tablestore_endpoint", "endpoint",
+            "bucket", "prefix", "key", "tablestore_table", "encrypt", "acl", "shared_credentials_file", "profile", "assume_role",
+            "assume_role_role_arn", "assume_role_session_name", "assume_role_policy", "assume_role_session_expiration",
+        ];
+        Assert.All(oss.Select(p => p.Key), name => Assert.Contains(name, declared));
+        Assert.False(oss.ContainsKey("assume_role"), "The nested assume_role block is deprecated in favour of the flat assume_role_* arguments.");
     }
 
     [Fact]

@@ -19,6 +19,14 @@ locals {
   network_in_ten = startswith(var.network_cidr, "10.")
   pod_cidr       = local.network_in_ten ? "172.20.0.0/16" : "10.240.0.0/16"
   service_cidr   = local.network_in_ten ? "172.21.0.0/20" : "10.241.0.0/20"
+
+  # The API server's public URL. The provider's schema declares `connections` as a map in older 1.2xx
+  # releases and as a one-element list of objects in the current source (with disable_encryption);
+  # read either shape so a provider upgrade inside the pinned range cannot break the outputs.
+  api_server_internet = try(
+    alicloud_cs_managed_kubernetes.this.connections[0].api_server_internet,
+    alicloud_cs_managed_kubernetes.this.connections.api_server_internet,
+  )
 }
 
 resource "terraform_data" "kubernetes_version_guard" {
@@ -127,11 +135,14 @@ resource "alicloud_cs_kubernetes_node_pool" "this" {
     value = each.key
   }
 
-  # Managed node pool: ACK repairs failed nodes and applies OS security patches in the maintenance window.
+  # Managed node pool: ACK repairs failed nodes and fixes OS CVEs (auto_vul_fix; without it a managed
+  # pool only repairs). Kubelet upgrades stay with the Portal's runs (auto_upgrade = false), so the
+  # nodes never move ahead of the Kubernetes version the workspace asked for.
   management {
     enable       = true
     auto_repair  = true
     auto_upgrade = false
+    auto_vul_fix = true
   }
 
   tags = local.tags

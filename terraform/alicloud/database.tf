@@ -55,11 +55,17 @@ resource "alicloud_polardb_cluster" "this" {
   vswitch_id   = local.private_vswitch_ids[0]
   security_ips = local.private_cidrs
 
-  # Transparent data encryption with the workspace's key.
-  tde_status     = "Enabled"
-  encryption_key = alicloud_kms_key.this.id
+  # Transparent data encryption with the workspace's key. TDE alone only makes encryption available;
+  # encrypt_new_tables (PolarDB for MySQL 8.0) is what encrypts every table created afterwards, so an
+  # application's tables are encrypted without it asking. TDE cannot be turned off once it is on.
+  tde_status         = "Enabled"
+  encryption_key     = alicloud_kms_key.this.id
+  encrypt_new_tables = "ON"
 
-  # PolarDB's deletion protection is called a "lock": 1 locked, 0 not.
+  # PolarDB's deletion protection is called a "lock": 1 locked, 0 not. pay_type and deletion_lock are
+  # the names the provider has had since 1.169; the regenerated 1.271+ reference page lists
+  # payment_type and no deletion_lock while its own example still uses pay_type (docs/adr/0050:
+  # to be settled by `tofu validate` against the locked provider build).
   deletion_lock = var.deletion_protection ? 1 : 0
   tags          = local.tags
 }

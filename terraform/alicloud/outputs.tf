@@ -13,7 +13,7 @@ output "cluster_name" {
 
 output "cluster_endpoint" {
   description = "HTTPS URL of the cluster's Kubernetes API (public endpoint, reachable only from api_allowed_cidrs)."
-  value       = alicloud_cs_managed_kubernetes.this.connections.api_server_internet
+  value       = local.api_server_internet
 }
 
 output "kubernetes_version" {

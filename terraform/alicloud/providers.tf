@@ -18,7 +18,7 @@ locals {
 }
 
 provider "kubernetes" {
-  host                   = alicloud_cs_managed_kubernetes.this.connections.api_server_internet
+  host                   = local.api_server_internet
   cluster_ca_certificate = base64decode(local.cluster_credential.cluster_cert)
   client_certificate     = base64decode(local.cluster_credential.client_cert)
   client_key             = base64decode(local.cluster_credential.client_key)

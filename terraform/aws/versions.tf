@@ -1,6 +1,6 @@
 terraform {
-  # OpenTofu: the Portal's runner requires 1.8 or later (see docs/module-interface.md).
-  required_version = ">= 1.8.0"
+  # OpenTofu: the Portal's runner requires 1.10 or later (docs/adr/0043: S3 lock files).
+  required_version = ">= 1.10.0"
 
   # Versions the module is written and reviewed against. The root module the Portal writes commits
   # a .terraform.lock.hcl, which pins the exact provider builds and their checksums.

@@ -107,8 +107,11 @@ public static class RootModuleWriter
                     ["encrypt"] = true,
                     ["tablestore_endpoint"] = oss.TablestoreEndpoint,
                     ["tablestore_table"] = oss.TablestoreTable,
-                    // The OSS backend takes the role as flat attributes and has no external ID field;
-                    // the provider (below) does, and it is the provider that touches the resources.
+                    // OpenTofu's oss backend assumes the role itself with these flat attributes (the
+                    // nested assume_role block is their deprecated form). Its STS AssumeRole call sends
+                    // only role ARN, session name, policy and duration: there is no external ID setting
+                    // in any OpenTofu release, and an unknown argument fails `tofu init`. A trust policy
+                    // that requires sts:ExternalId therefore refuses this session (docs/adr/0050).
                     ["assume_role_role_arn"] = oss.Role.RoleArn,
                     ["assume_role_session_name"] = oss.Role.SessionName,
                 },

@@ -13,7 +13,9 @@ data "alicloud_regions" "current" {
 locals {
   # Account id and region make the name unique without a random suffix, so the Portal can compute it.
   bucket_name = "cogrion-tfstate-${data.alicloud_account.current.id}-${var.region}"
-  # Tablestore instance names: 3-16 characters, a letter first. Derived from the account and region.
+  # Tablestore instance names: 3-16 characters, a letter first, and unique in the region across all
+  # accounts (the name is the host name of the instance's endpoint), so a fixed name would collide
+  # between tenants. Derived from the account and region: the Portal computes the same name.
   lock_instance = "cgr-${substr(md5("${data.alicloud_account.current.id}/${var.region}"), 0, 12)}"
   lock_table    = "cogrion_tfstate_locks"
 
@@ -101,11 +103,13 @@ resource "alicloud_oss_bucket_policy" "state" {
 }
 
 resource "alicloud_ots_instance" "locks" {
-  name          = local.lock_instance
-  description   = "Cogrion OpenTofu state locks"
-  accessed_by   = "Any"
-  instance_type = "HighPerformance"
-  tags          = local.tags
+  name        = local.lock_instance
+  description = "Cogrion OpenTofu state locks"
+  # The Portal's runner reaches the lock table over the public endpoint (and a runner inside a VPC
+  # over the VPC one). network_type_acl replaced accessed_by (deprecated since provider 1.221).
+  network_type_acl = ["INTERNET", "VPC"]
+  instance_type    = "HighPerformance"
+  tags             = local.tags
 
   lifecycle {
     prevent_destroy = true
@@ -118,6 +122,11 @@ resource "alicloud_ots_table" "locks" {
   time_to_live  = -1
   max_version   = 1
 
+  # Lock rows say who holds a lock and on which state; encrypted at rest like the state itself.
+  enable_sse   = true
+  sse_key_type = "SSE_KMS_SERVICE"
+
+  # The oss backend requires exactly this primary key: LockID, a String.
   primary_key {
     name = "LockID"
     type = "String"

@@ -14,6 +14,8 @@ output "lock_table" {
 }
 
 output "lock_endpoint" {
-  description = "HTTPS endpoint of the Tablestore instance that holds the lock table (the oss backend's tablestore_endpoint)."
-  value       = "https://${alicloud_ots_instance.locks.name}.${var.region}.ots.aliyuncs.com"
+  description = "HTTPS endpoint of the Tablestore instance that holds the lock table: the oss backend's tablestore_endpoint, whose first label is the instance name (cgr-<first 12 hex digits of md5(\"<account id>/<region>\")>)."
+  # The oss backend takes the instance name from the first label of this host name; it has no
+  # separate instance-name setting.
+  value = "https://${alicloud_ots_instance.locks.name}.${var.region}.ots.aliyuncs.com"
 }

@@ -1,6 +1,7 @@
 # Versioned, KMS-encrypted, private S3 bucket for the OpenTofu state of every workspace in this account
-# and region (one object per workspace: workspaces/<workspace_id>/terraform.tfstate), and a DynamoDB
-# table for state locks. Destroying either is deliberately hard: it would orphan every workspace.
+# and region (one object per workspace: workspaces/<workspace_id>/terraform.tfstate). No lock table:
+# the s3 backend locks with a lock file next to the state (use_lockfile, OpenTofu 1.10+, ADR 0043),
+# so the bucket is the whole backend. Destroying it is deliberately hard: it would orphan every workspace.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -9,7 +10,6 @@ locals {
   # Account id and region make the name globally unique without a random suffix, so the Portal can
   # compute it without reading any state.
   bucket_name = "cogrion-tfstate-${data.aws_caller_identity.current.account_id}-${var.region}"
-  lock_table  = "cogrion-tfstate-locks"
 
   tags = {
     "cogrion-tenant-id"        = var.tenant_id
@@ -94,29 +94,9 @@ module "state_bucket" {
   tags = local.tags
 }
 
-resource "aws_dynamodb_table" "locks" {
-  name         = local.lock_table
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "LockID"
-
-  attribute {
-    name = "LockID"
-    type = "S"
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.state.arn
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  deletion_protection_enabled = true
-  tags                        = local.tags
-
-  lifecycle {
-    prevent_destroy = true
-  }
+# Earlier revisions of this module created a DynamoDB lock table. If a state still holds it, forget it
+# rather than destroy it (it has deletion protection, so a destroy would fail the apply); removing the
+# table, if wanted, is a manual clean-up in the tenant's account. OpenTofu's removed block forgets.
+removed {
+  from = aws_dynamodb_table.locks
 }

@@ -4,16 +4,11 @@ output "state_bucket" {
 }
 
 output "state_region" {
-  description = "Region of the state bucket and lock table."
+  description = "Region of the state bucket."
   value       = var.region
 }
 
-output "lock_table" {
-  description = "Name of the DynamoDB table used for state locking."
-  value       = aws_dynamodb_table.locks.name
-}
-
 output "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the state bucket and the lock table."
+  description = "ARN of the KMS key that encrypts the state bucket (objects and the .tflock lock files)."
   value       = aws_kms_key.state.arn
 }

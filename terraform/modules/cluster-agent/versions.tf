@@ -1,6 +1,6 @@
 terraform {
-  # OpenTofu 1.8 is the oldest release we test the Portal's runner against.
-  required_version = ">= 1.8.0"
+  # OpenTofu 1.10 is the oldest release the Portal's runner accepts (docs/adr/0043).
+  required_version = ">= 1.10.0"
 
   required_providers {
     kubernetes = {
