@@ -72,4 +72,21 @@ public sealed class StateBackendContractTests
                 break;
         }
     }
+
+    [Fact]
+    public async Task The_lock_instance_the_Portal_computes_is_the_one_the_AliCloud_bootstrap_names()
+    {
+        // The module and WorkspaceRunRequests.LockInstance must use the same formula; the Portal
+        // also checks the module's lock_endpoint output after the bootstrap applies.
+        var main = await File.ReadAllTextAsync(Path.Combine(OpenTofuModule.Root, "alicloud", "bootstrap", "main.tf"));
+        Assert.Contains("\"cgr-${substr(md5(\"${data.alicloud_account.current.id}/${var.region}\"), 0, 12)}\"", main);
+        Assert.Contains("lock_endpoint", (await OpenTofuModule.LoadAsync("alicloud/bootstrap")).Outputs.Keys);
+
+        var account = Account(CloudProvider.AliCloud);
+        var instance = WorkspaceRunRequests.LockInstance(account, "cn-hangzhou");
+        Assert.Matches("^cgr-[0-9a-f]{12}$", instance);
+        var backend = Assert.IsType<OssBackend>(Requests.StateBackendHome(account, "cn-hangzhou"));
+        Assert.Equal($"https://{instance}.cn-hangzhou.ots.aliyuncs.com", backend.TablestoreEndpoint);
+        Assert.Equal(backend.TablestoreEndpoint, WorkspaceRunRequests.ExpectedStateBackendOutputs(account, "cn-hangzhou")["lock_endpoint"]);
+    }
 }

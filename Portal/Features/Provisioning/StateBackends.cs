@@ -87,11 +87,12 @@ public sealed class StateBackends(
             await KeepProgressAsync(account, region, runId, localState, log);
             if (!applied.Succeeded) return Ended(applied, startedAt, watch, "creating the state backend");
 
-            if (request.Provider != TofuProvider.Sandbox
-                && applied.Outputs?.Values.GetValueOrDefault("state_bucket") is { ValueKind: JsonValueKind.String } created && created.GetString() != bucket)
+            foreach (var (output, expected) in WorkspaceRunRequests.ExpectedStateBackendOutputs(account, region))
             {
-                return Failed(startedAt, watch,
-                    $"The state backend module created the bucket {created.GetString()}, but the Portal keeps workspace state in {bucket}. The module and the Portal disagree on the name; nothing of the workspace was created.");
+                var actual = applied.Outputs?.Values.GetValueOrDefault(output) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+                if (actual != expected)
+                    return Failed(startedAt, watch,
+                        $"The state backend module's output {output} is {actual ?? "missing"}, but the Portal expects {expected}: the module and the Portal disagree on a name, so no workspace could find its state. Nothing of the workspace was created.");
             }
 
             var home = requests.StateBackendHome(account, region);

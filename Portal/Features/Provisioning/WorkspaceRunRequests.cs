@@ -72,6 +72,14 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     public static string StateBucket(CloudAccount account, string region) => $"cogrion-tfstate-{account.AccountRef}-{region}";
 
     /// <summary>
+    /// The Tablestore instance that holds the OSS backend's lock table, as terraform/alicloud/bootstrap
+    /// names it: <c>cgr-</c> and 12 hex digits of md5("&lt;account&gt;/&lt;region&gt;"). Instance names are
+    /// unique per region across all of AliCloud, and at most 16 characters, hence a digest.
+    /// </summary>
+    public static string LockInstance(CloudAccount account, string region) =>
+        "cgr-" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes($"{account.AccountRef}/{region}")))[..12];
+
+    /// <summary>
     /// The run that creates the state backend of an account and region: terraform/&lt;cloud&gt;/bootstrap,
     /// applied with its state in the working directory (the bucket does not exist yet), then moved to
     /// <see cref="StateBackendHome"/>.
@@ -94,9 +102,25 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
                 ["cloud_account_id"] = account.Id.ToString(),
                 ["region"] = region,
             },
-            Outputs = [new TofuOutputDeclaration("state_bucket"), new TofuOutputDeclaration("state_region")],
+            Outputs = ExpectedStateBackendOutputs(account, region).Keys.Append("state_bucket").Append("state_region").Distinct()
+                .Select(name => new TofuOutputDeclaration(name)).ToList(),
         };
     }
+
+    /// <summary>
+    /// What the bootstrap's outputs must say for the Portal's computed names to be right: the bucket,
+    /// and on AliCloud the lock endpoint. The sandbox names its simulated bucket itself.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ExpectedStateBackendOutputs(CloudAccount account, string region) => account.Provider switch
+    {
+        CloudProvider.Aws => new Dictionary<string, string> { ["state_bucket"] = StateBucket(account, region) },
+        CloudProvider.AliCloud => new Dictionary<string, string>
+        {
+            ["state_bucket"] = StateBucket(account, region),
+            ["lock_endpoint"] = $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com",
+        },
+        _ => new Dictionary<string, string>(),
+    };
 
     /// <summary>The file in the bootstrap's working directory that holds its state until it moves into the bucket.</summary>
     public const string StateBackendLocalState = "bootstrap.tfstate";
@@ -128,7 +152,7 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     {
         TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
         TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
-            $"https://cogrion-tfstate.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
+            $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
     };
 
