@@ -168,5 +168,6 @@ public static partial class BootstrapStack
     }
 
     [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] private static partial Regex Uuid();
-    [GeneratedRegex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")] private static partial Regex Region();
+    // The module's rule, plus the sandbox's own simulated regions (sandbox-local-1), which the Portal offers for sandbox accounts.
+    [GeneratedRegex("^([a-z]{2}(-gov)?-[a-z]+-[0-9]|sandbox-[a-z]+-[0-9])$")] private static partial Regex Region();
 }

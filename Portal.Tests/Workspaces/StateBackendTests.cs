@@ -83,4 +83,46 @@ public sealed class StateBackendTests : IAsyncLifetime
         Assert.Contains("creating the state backend", (await OnlyRunAsync(tenant, other)).Log);
         Assert.Equal(2, await world.CountAsync("select count(*) from state_backends where cloud_account_id = @account and status = 'ready'", new { account }));
     }
+
+    [Fact]
+    public async Task A_failed_state_backend_keeps_what_it_created_and_the_retry_finishes_it_instead_of_starting_over()
+    {
+        var tenant = await world.NewTenantAsync("backend-retry");
+        // The simulator fails the bucket's creation for a session whose name says fail-bootstrap; the
+        // state backend's session names the cloud account.
+        var account = await world.NewAccountAsync(tenant, name: "fail-bootstrap-demo");
+        var workspace = await CreateAsync(tenant, account, "lake", "10.40.0.0/16");
+
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
+        var (failed, failedLog) = await OnlyRunAsync(tenant, workspace);
+        Assert.Equal(RunStatuses.Failed, failed.Status);
+        Assert.Equal("StateBackend", failed.Stage);
+        Assert.Contains("Creating the state backend failed", failed.Error);
+        Assert.Contains("BucketAlreadyExists", failed.Error);
+        Assert.Contains("Nothing of the workspace was created", failed.WorkspaceState);
+        Assert.Contains("aws_kms_key.state: will be created", failedLog);
+        await using (var connection = await world.OpenAsync())
+        {
+            var kept = await connection.QuerySingleAsync<(string Status, string PendingState)>(
+                "select status, pending_state::text from state_backends where cloud_account_id = @account", new { account });
+            Assert.Equal("creating", kept.Status);
+            Assert.Contains("aws_kms_key", kept.PendingState);
+            // The tenant fixes the cause; here, the account's name no longer asks the simulator to fail.
+            await connection.ExecuteAsync("update cloud_accounts set name = 'recovered' where id = @account", new { account });
+        }
+
+        Assert.True((await world.Commands.RetryAsync(tenant, workspace.Id, failed.Id, WorkspaceWorld.Operator, default)).Succeeded);
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+
+        var retry = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
+        await using var check = await world.OpenAsync();
+        var retryLog = string.Join('\n', await check.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = retry.JobIds.ToArray() }));
+        Assert.Contains("Finishing the state backend", retryLog);
+        // The key from the first attempt is adopted, not created again; the bucket is still to make.
+        Assert.DoesNotContain("aws_kms_key.state: will be created", retryLog);
+        Assert.Contains("aws_s3_bucket.this[0]: will be created", retryLog);
+        Assert.Contains("State backend ready", retryLog);
+        Assert.Equal("ready", await check.ExecuteScalarAsync<string>("select status from state_backends where cloud_account_id = @account", new { account }));
+        Assert.Null(await check.ExecuteScalarAsync<string?>("select pending_state::text from state_backends where cloud_account_id = @account", new { account }));
+    }
 }
