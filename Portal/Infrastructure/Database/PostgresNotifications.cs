@@ -130,9 +130,9 @@ public sealed partial class PostgresNotifications : BackgroundService
                 while (!stoppingToken.IsCancellationRequested)
                     await connection.WaitAsync(stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                return; // Shutting down: whatever the connection threw on the way out does not matter.
             }
             catch (Exception ex)
             {

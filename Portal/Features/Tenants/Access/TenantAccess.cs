@@ -161,21 +161,21 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
         await connection.ExecuteAsync(new CommandDefinition(
             "select pg_advisory_xact_lock(hashtextextended('platform-admin-visit:' || @TenantId::text || ':' || @ActorId, 0))",
             new { TenantId = tenant.Id, ActorId = actor.Id }, transaction, cancellationToken: cancellationToken));
-        var alreadyRecorded = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-            select exists (
-                select 1 from audit_events
-                where tenant_id = @TenantId and occurred_at > @Since
-                  and action = @Action and actor_kind = 'user' and actor_id = @ActorId
-                  and details->>'session' is not distinct from @Session)
+        var recorded = await connection.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition("""
+            select max(occurred_at) from audit_events
+            where tenant_id = @TenantId and occurred_at > @Since
+              and action = @Action and actor_kind = 'user' and actor_id = @ActorId
+              and details->>'session' is not distinct from @Session
             """, new { TenantId = tenant.Id, Since = now - PlatformAdminVisit, Action = PlatformAdminAccessed, ActorId = actor.Id, Session = session },
             transaction, cancellationToken: cancellationToken));
-        if (!alreadyRecorded)
+        if (recorded is null)
         {
             await audit.RecordAsync(new AuditEntry(actor, PlatformAdminAccessed, tenant.Id, "tenant", tenant.Id.ToString(),
                 new { resource, session }), transaction, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        visitsRecorded[tenant.Id] = now;
+        // The visit runs from its event: this scope asks again once that is a window old.
+        visitsRecorded[tenant.Id] = recorded ?? now;
     }
 
     /// <summary>
