@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Hosting;
 using Cogrion.Portal.Infrastructure.Database;
 
@@ -51,7 +50,7 @@ public sealed class PortalServer : IAsyncDisposable
         app.UsePortalPipeline();
         await app.StartAsync();
         await app.Services.GetRequiredService<MigrationStatus>().WaitUntilAppliedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
-        await app.Services.GetRequiredService<AgentCommandListener>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
+        await app.Services.GetRequiredService<PostgresNotifications>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
         return new PortalServer(app, baseUrl);
     }
 

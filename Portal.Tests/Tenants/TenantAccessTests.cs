@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Tenants;
@@ -108,6 +110,69 @@ public sealed class TenantAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_platform_admin_visit_is_audited_once_though_the_prerender_and_the_circuit_both_resolve_it()
+    {
+        var admin = (await world.UserAsync("admin", platformAdmin: true)).ToPrincipal().InSession("sso-1");
+        var prerender = world.NewAccess();
+        var circuit = world.NewAccess();
+
+        await prerender.ResolveAsync(admin, "lab", "/t/lab/members", CancellationToken.None);
+        await prerender.ResolveAsync(admin, "lab", "/t/lab/members", CancellationToken.None);
+        world.Clock.Advance(TimeSpan.FromSeconds(2));
+        await circuit.ResolveAsync(admin, "lab", "/t/lab/members", CancellationToken.None);
+        world.Clock.Advance(TimeSpan.FromMinutes(3));
+        await circuit.ResolveAsync(admin, "lab", "/t/lab/workspaces", CancellationToken.None);
+        await world.NewAccess().ResolveAsync(admin, "lab", "/t/lab", CancellationToken.None);
+
+        var audited = Assert.Single(await PlatformAdminAccessesAsync(lab));
+        Assert.Contains("/t/lab/members", audited.Details);
+    }
+
+    [Fact]
+    public async Task A_platform_admin_who_comes_back_after_the_visit_is_over_is_audited_again()
+    {
+        var admin = (await world.UserAsync("admin", platformAdmin: true)).ToPrincipal().InSession("sso-1");
+        var circuit = world.NewAccess();
+
+        await circuit.ResolveAsync(admin, "lab", "/t/lab/members", CancellationToken.None);
+        world.Clock.Advance(TenantAccess.PlatformAdminVisit + TimeSpan.FromSeconds(1));
+        await circuit.ResolveAsync(admin, "lab", "/t/lab/workspaces", CancellationToken.None);
+
+        Assert.Equal(2, (await PlatformAdminAccessesAsync(lab)).Count);
+        Assert.Null(await world.AuditQueries.FindFirstBrokenLinkAsync(lab.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_new_sign_in_session_of_a_platform_admin_is_a_new_visit()
+    {
+        var admin = await world.UserAsync("admin", platformAdmin: true);
+
+        await world.NewAccess().ResolveAsync(admin.ToPrincipal().InSession("sso-1"), "lab", "/t/lab", CancellationToken.None);
+        await world.NewAccess().ResolveAsync(admin.ToPrincipal().InSession("sso-2"), "lab", "/t/lab", CancellationToken.None);
+
+        var visits = await PlatformAdminAccessesAsync(lab);
+        Assert.Equal(2, visits.Count);
+        Assert.DoesNotContain(visits, e => e.Details.Contains("sso-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Each_tenant_a_platform_admin_visits_is_audited_on_its_own()
+    {
+        var admin = (await world.UserAsync("admin", platformAdmin: true)).ToPrincipal();
+        var circuit = world.NewAccess();
+
+        await circuit.ResolveAsync(admin, "lab", "/t/lab", CancellationToken.None);
+        await circuit.ResolveAsync(admin, "research", "/t/research", CancellationToken.None);
+
+        Assert.Single(await PlatformAdminAccessesAsync(lab));
+        Assert.Single(await PlatformAdminAccessesAsync(research));
+    }
+
+    private async Task<IReadOnlyList<AuditEvent>> PlatformAdminAccessesAsync(Tenant tenant) =>
+        (await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(tenant.Id), new AuditFilter(Action: "tenant.accessed_by_platform_admin"), 0, 10, CancellationToken.None))
+            .Events.Where(e => e.TenantId == tenant.Id).ToList();
+
+    [Fact]
     public async Task A_tenant_audit_reader_sees_descendants_events_but_not_the_parents()
     {
         var parentTrail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(acme.Id), new AuditFilter(), 0, 50, CancellationToken.None);
@@ -125,5 +190,16 @@ public sealed class TenantAccessTests : IAsyncLifetime
         await access.RememberLastTenantAsync(context!, CancellationToken.None);
 
         Assert.Equal("research", await access.FindHomeTenantSlugAsync(parentAdmin.ToPrincipal(), CancellationToken.None));
+    }
+}
+
+internal static class SignInSessions
+{
+    /// <summary>The principal as the cookie carries it after a sign-in whose identity-provider session is <paramref name="sid"/>.</summary>
+    public static ClaimsPrincipal InSession(this ClaimsPrincipal principal, string sid)
+    {
+        var identity = ((ClaimsIdentity)principal.Identity!).Clone();
+        identity.AddClaim(new Claim(PortalClaims.SessionId, sid));
+        return new ClaimsPrincipal(identity);
     }
 }

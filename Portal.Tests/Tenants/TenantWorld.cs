@@ -63,7 +63,7 @@ public sealed class TenantWorld : IAsyncDisposable
     public TenantAccess NewAccess()
     {
         var audit = new AuditLog(DataSource, new SecretRedactor([]), Clock, new HttpContextAccessor());
-        return new TenantAccess(DataSource, services.GetRequiredService<IAuthorizationService>(), audit);
+        return new TenantAccess(DataSource, services.GetRequiredService<IAuthorizationService>(), audit, Clock);
     }
 
     public async Task<TestUser> UserAsync(string username, string? email = null, bool verified = true, bool platformAdmin = false)

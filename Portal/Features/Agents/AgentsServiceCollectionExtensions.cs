@@ -6,12 +6,13 @@ using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Agents;
 
 public static class AgentsServiceCollectionExtensions
 {
-    /// <summary>The Cluster Agent feature: protocol endpoints, their authentication scheme, the command queue and its listener.</summary>
+    /// <summary>The Cluster Agent feature: protocol endpoints, their authentication scheme, the command queue and its subscription to the process's notifications.</summary>
     public static WebApplicationBuilder AddPortalAgents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -24,8 +25,7 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentEnrollment>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<InstallManifest>();
-        services.TryAddSingleton<AgentCommandListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<AgentCommandListener>());
+        services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 
         // Adds a scheme without changing the defaults: pages keep the cookie, the agent API names this one.

@@ -59,3 +59,23 @@ public static class DapperConventions
         };
     }
 }
+
+public static class NotificationsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Subscribes <typeparamref name="TSubscriber"/> (a singleton) to its channel on the process's one
+    /// LISTEN connection, adding <see cref="PostgresNotifications"/> on first use. Needs DatabaseOptions
+    /// and MigrationStatus from the host.
+    /// </summary>
+    public static IServiceCollection AddNotificationSubscriber<TSubscriber>(this IServiceCollection services)
+        where TSubscriber : class, INotificationSubscriber
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<TSubscriber>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationSubscriber, TSubscriber>(sp => sp.GetRequiredService<TSubscriber>()));
+        if (services.Any(d => d.ServiceType == typeof(PostgresNotifications))) return services;
+        services.AddSingleton<PostgresNotifications>();
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
+        return services;
+    }
+}

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Jobs.Diagnostics;
 using Cogrion.Portal.Infrastructure.Jobs.Housekeeping;
 using Cogrion.Portal.Infrastructure.Jobs.Recurring;
@@ -34,7 +35,7 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton<JobMetrics>();
         services.AddSingleton<IMetricsSnapshotSource>(sp => sp.GetRequiredService<JobMetrics>());
 
-        services.AddHostedService<JobNotificationListener>();
+        services.AddNotificationSubscriber<JobNotificationSubscriber>();
         services.TryAddSingleton<JobWorkerPool>();
         services.AddHostedService(sp => sp.GetRequiredService<JobWorkerPool>());
         services.AddHostedService<RecurringJobScheduler>();

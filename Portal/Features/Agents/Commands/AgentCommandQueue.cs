@@ -97,7 +97,7 @@ public sealed class AgentCommandQueue(
 
     internal static Task NotifyAsync(NpgsqlConnection connection, Guid agentId, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("select pg_notify(@Channel, @AgentId)",
-            new { Channel = AgentCommandListener.Channel, AgentId = agentId.ToString() }, transaction, cancellationToken: cancellationToken));
+            new { Channel = AgentCommandSubscriber.ChannelName, AgentId = agentId.ToString() }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>
     /// The long poll: answers at once with the agent's pending commands, or waits (without holding a

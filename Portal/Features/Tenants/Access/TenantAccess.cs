@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;
@@ -17,11 +19,20 @@ namespace Cogrion.Portal.Features.Tenants.Access;
 /// (access flows down the tree, never up). A platform admin without a membership reads the tenant
 /// as a viewer, and each such access is written to the tenant's own audit trail.
 /// </para>
-/// Scoped: it remembers which platform-admin accesses it already audited in this request or circuit.
+/// One visit is audited once (<see cref="PlatformAdminVisit"/>), not once per request, circuit or page.
 /// </summary>
-public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationService authorization, AuditLog audit)
+public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationService authorization, AuditLog audit, TimeProvider time)
 {
-    private readonly HashSet<(Guid TenantId, string Resource)> auditedPlatformAccess = [];
+    /// <summary>
+    /// How long one platform-admin visit of a tenant lasts in the audit trail: accesses by the same
+    /// admin, to the same tenant, in the same sign-in session within this time are one visit.
+    /// </summary>
+    public static readonly TimeSpan PlatformAdminVisit = TimeSpan.FromMinutes(15);
+
+    private const string PlatformAdminAccessed = "tenant.accessed_by_platform_admin";
+
+    /// <summary>Tenants whose visit this request or circuit already saw recorded (saves a query per navigation).</summary>
+    private readonly Dictionary<Guid, DateTimeOffset> visitsRecorded = [];
 
     private sealed record Row(Guid Id, Guid? ParentId, string Slug, string Name, string Domain, DateTimeOffset CreatedAt, string? OwnRole, string? InheritedRole);
 
@@ -126,11 +137,53 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
         }
         if (!await IsPlatformAdminAsync(user)) return null;
 
-        if (auditedPlatformAccess.Add((tenant.Id, resource)))
-        {
-            await audit.RecordAsync(new AuditEntry(user.AsActor(), "tenant.accessed_by_platform_admin",
-                tenant.Id, "tenant", tenant.Id.ToString(), new { resource }), cancellationToken);
-        }
+        await RecordPlatformAdminVisitAsync(user, tenant, resource, cancellationToken);
         return new TenantContext(tenant, TenantRole.Viewer, TenantAccessSource.PlatformAdmin, userId);
     }
+
+    /// <summary>
+    /// Writes <c>tenant.accessed_by_platform_admin</c> once per visit. A page visit resolves the
+    /// tenant in at least two scopes (the prerendering request, then the interactive circuit), maybe on
+    /// two replicas, so the database decides: under a lock for this admin and tenant, the event is
+    /// written only if the visit has none yet. The event names the first page of the visit.
+    /// </summary>
+    private async Task RecordPlatformAdminVisitAsync(ClaimsPrincipal user, Tenant tenant, string resource, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (visitsRecorded.TryGetValue(tenant.Id, out var confirmed) && now - confirmed < PlatformAdminVisit) return;
+
+        var actor = user.AsActor();
+        var session = SessionKey(user);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Serialises this admin's accesses to this tenant (across requests, circuits and replicas), so
+        // that "is there one already?" and the insert are one step.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "select pg_advisory_xact_lock(hashtextextended('platform-admin-visit:' || @TenantId::text || ':' || @ActorId, 0))",
+            new { TenantId = tenant.Id, ActorId = actor.Id }, transaction, cancellationToken: cancellationToken));
+        var recorded = await connection.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition("""
+            select max(occurred_at) from audit_events
+            where tenant_id = @TenantId and occurred_at > @Since
+              and action = @Action and actor_kind = 'user' and actor_id = @ActorId
+              and details->>'session' is not distinct from @Session
+            """, new { TenantId = tenant.Id, Since = now - PlatformAdminVisit, Action = PlatformAdminAccessed, ActorId = actor.Id, Session = session },
+            transaction, cancellationToken: cancellationToken));
+        if (recorded is null)
+        {
+            await audit.RecordAsync(new AuditEntry(actor, PlatformAdminAccessed, tenant.Id, "tenant", tenant.Id.ToString(),
+                new { resource, session }), transaction, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        // The visit runs from its event: this scope asks again once that is a window old.
+        visitsRecorded[tenant.Id] = recorded ?? now;
+    }
+
+    /// <summary>
+    /// The sign-in session, as a short digest of the identity provider's <c>sid</c>: enough to tell
+    /// two sign-ins apart in the trail without storing a session identifier. Null without one.
+    /// </summary>
+    private static string? SessionKey(ClaimsPrincipal user) =>
+        user.FindFirstValue(PortalClaims.SessionId) is { Length: > 0 } sid
+            ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sid)))[..16]
+            : null;
 }
