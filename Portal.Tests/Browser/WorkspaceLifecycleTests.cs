@@ -102,6 +102,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("Cluster Agent", new() { Timeout = 30_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
         await Assertions.Expect(dave.GetByTestId("workspace-outputs")).ToContainTextAsync("cluster_name");
+        await Assertions.Expect(dave.GetByTestId("run-stage-timings")).ToContainTextAsync("Apply");
         // Its agent, as the tenant sees it: status, version, inventory and command history.
         await Assertions.Expect(dave.GetByTestId("workspace-agent")).ToContainTextAsync("Registered (UTC)");
         await Assertions.Expect(dave.GetByTestId("workspace-agent").GetByTestId("agent-commands")).ToBeVisibleAsync();
@@ -128,6 +129,12 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByTestId("run-plan")).ToContainTextAsync("to destroy");
         await dave.GetByTestId("run-approve").ClickAsync();
         await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("destroyed", new() { Timeout = 60_000 });
+
+        // The account keeps the state backend its first run made: workspaces come and go, the bucket stays.
+        await dave.GotoAsync($"/t/davelakes/cloud-accounts/{await AccountIdAsync()}");
+        await PortalStack.WaitUntilInteractiveAsync(dave);
+        await Assertions.Expect(dave.GetByTestId("state-backends")).ToContainTextAsync("sandbox-local-1");
+        await Assertions.Expect(dave.GetByTestId("state-backends")).ToContainTextAsync("ready");
         await dave.Context.CloseAsync();
     }
 

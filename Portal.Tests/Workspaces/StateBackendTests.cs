@@ -1,4 +1,5 @@
 using Dapper;
+using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
 
@@ -65,6 +66,11 @@ public sealed class StateBackendTests : IAsyncLifetime
         // The backend's own state lives where the sandbox keeps the "bucket", not in a run's directory.
         var accountRef = await world.ScalarAsync<string>("select account_ref from cloud_accounts where id = @account", new { account });
         Assert.True(File.Exists(Path.Combine(world.StateRoot, "backends", $"{accountRef}-sandbox-local-1", "terraform.tfstate")));
+        // The account's page lists it, and only for its own tenant.
+        var listed = Assert.Single(await world.Get<StateBackends>().ListAsync(tenant, account, default));
+        Assert.Equal(("sandbox-local-1", backend.Bucket, true), (listed.Region, listed.Bucket, listed.IsReady));
+        Assert.Empty(await world.Get<StateBackends>().ListAsync(await world.NewTenantAsync("backend-other"), account, default));
+
         var workingDirectories = Path.Combine(world.WorkRoot, "state-backends");
         Assert.Empty(Directory.Exists(workingDirectories) ? Directory.EnumerateFiles(workingDirectories, "*", SearchOption.AllDirectories) : []);
     }
