@@ -25,15 +25,12 @@ public sealed class StateBackendTests : IAsyncLifetime
         return created.Value!;
     }
 
-    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) =>
-        Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) => world.WorkspaceWithStatusAsync(tenant, name, status);
 
     private async Task<(WorkspaceRun Run, string Log)> OnlyRunAsync(Guid tenant, Workspace workspace)
     {
         var run = Assert.Single(await world.Store.RunsAsync(tenant, workspace.Id, 10, default));
-        await using var connection = await world.OpenAsync();
-        var log = string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
-        return (run, log);
+        return (run, await world.RunLogAsync(run));
     }
 
     [Fact]
@@ -121,8 +118,8 @@ public sealed class StateBackendTests : IAsyncLifetime
         await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var retry = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
+        var retryLog = await world.RunLogAsync(retry);
         await using var check = await world.OpenAsync();
-        var retryLog = string.Join('\n', await check.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = retry.JobIds.ToArray() }));
         Assert.Contains("Finishing the state backend", retryLog);
         // The key from the first attempt is adopted, not created again; the bucket is still to make.
         Assert.DoesNotContain("aws_kms_key.state: will be created", retryLog);

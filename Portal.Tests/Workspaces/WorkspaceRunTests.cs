@@ -29,16 +29,11 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         return (tenant, created.Value!);
     }
 
-    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) =>
-        Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+    private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) => world.WorkspaceWithStatusAsync(tenant, name, status);
 
     private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Workspace workspace) => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
 
-    private async Task<string> RunLogAsync(WorkspaceRun run)
-    {
-        await using var connection = await world.OpenAsync();
-        return string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
-    }
+    private Task<string> RunLogAsync(WorkspaceRun run) => world.RunLogAsync(run);
 
     [Fact]
     public async Task A_manual_workspace_plans_waits_for_approval_then_applies_and_becomes_ready()

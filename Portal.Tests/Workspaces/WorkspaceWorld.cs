@@ -106,6 +106,17 @@ public sealed class WorkspaceWorld : IAsyncDisposable
         ApprovalMode = approval,
     };
 
+    /// <summary>Waits until the tenant's workspace of that name has the status, and returns it.</summary>
+    public Task<Workspace> WorkspaceWithStatusAsync(Guid tenantId, string name, WorkspaceStatus status) =>
+        Eventually.ValueAsync(async () => (await Store.FindByNameAsync(tenantId, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+
+    /// <summary>A run's log as the workspace page shows it: its jobs' lines, in order.</summary>
+    public async Task<string> RunLogAsync(WorkspaceRun run)
+    {
+        await using var connection = await OpenAsync();
+        return string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
+    }
+
     public async Task<long> CountAsync(string sql, object? parameters = null)
     {
         await using var connection = await OpenAsync();
