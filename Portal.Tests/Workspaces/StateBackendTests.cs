@@ -128,4 +128,22 @@ public sealed class StateBackendTests : IAsyncLifetime
         Assert.Equal("ready", await check.ExecuteScalarAsync<string>("select status from state_backends where cloud_account_id = @account", new { account }));
         Assert.Null(await check.ExecuteScalarAsync<string?>("select pending_state::text from state_backends where cloud_account_id = @account", new { account }));
     }
+
+    [Fact]
+    public async Task A_run_that_finds_another_creating_the_state_backend_says_it_waits_and_goes_on_when_that_is_done()
+    {
+        var tenant = await world.NewTenantAsync("backend-wait");
+        var account = await world.NewAccountAsync(tenant);
+        // Stand in for another replica's run that is creating this account's backend in this region.
+        await using var other = await world.OpenAsync();
+        await other.ExecuteAsync("select pg_advisory_lock(hashtextextended(@key, 0))", new { key = $"state-backend:{account}:sandbox-local-1" });
+
+        var workspace = await CreateAsync(tenant, account, "lake", "10.40.0.0/16");
+        var run = await Eventually.ValueAsync(async () => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default)).SingleOrDefault(), r => r is not null, "the run");
+        await Eventually.ValueAsync(() => world.RunLogAsync(run!), log => log.Contains("Another run is creating the state backend in sandbox-local-1; waiting for it.", StringComparison.Ordinal), "the run to say it waits");
+        Assert.Equal(WorkspaceStatus.Provisioning, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
+
+        await other.ExecuteAsync("select pg_advisory_unlock(hashtextextended(@key, 0))", new { key = $"state-backend:{account}:sandbox-local-1" });
+        await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
+    }
 }

@@ -42,8 +42,25 @@ public sealed class StateBackends(
         // One creator per account and region, across workers and replicas. A session lock on a
         // connection of its own: it is released explicitly, since a pooled connection outlives us.
         await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await lockConnection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(hashtextextended(@key, 0))",
-            new { key = LockKey(account, region) }, cancellationToken: cancellationToken));
+        if (!await lockConnection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(hashtextextended(@key, 0))",
+                new { key = LockKey(account, region) }, cancellationToken: cancellationToken)))
+        {
+            // Someone watching this run should know why nothing happens for a minute or two.
+            await NoteAsync(log, $"Another run is creating the state backend in {region}; waiting for it.");
+            try
+            {
+                await lockConnection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(hashtextextended(@key, 0))",
+                    new { key = LockKey(account, region) }, cancellationToken: cancellationToken));
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or NpgsqlException)
+            {
+                return new TofuRunResult
+                {
+                    Status = TofuRunStatus.Cancelled, Stage = TofuStage.StateBackend, Error = "Cancelled while waiting for the state backend.",
+                    WorkspaceState = "Nothing of the workspace was created: the run was still waiting for another run to create the state backend.",
+                };
+            }
+        }
         try
         {
             var row = await FindAsync(lockConnection, account, region, cancellationToken);
