@@ -18,10 +18,12 @@ public sealed class OpenTofuOptionsTests
             WorkRoot = "relative/dir",
             SandboxSpeed = 0,
             CancelGracePeriod = TimeSpan.Zero,
+            AliCloudStsEndpoint = "sts.aliyuncs.com",
         });
 
-        Assert.Equal(5, result.Failures!.Count());
+        Assert.Equal(6, result.Failures!.Count());
         Assert.Contains(result.Failures!, f => f.StartsWith("OpenTofu:MinimumVersion must be a version", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("OpenTofu:AliCloudStsEndpoint must be an absolute URL", StringComparison.Ordinal));
     }
 
     [Theory]

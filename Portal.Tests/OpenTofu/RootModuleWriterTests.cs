@@ -32,10 +32,6 @@ public sealed class RootModuleWriterTests
     }
 
     [Fact]
-    public void The_alicloud_provider_assumes_the_ram_role_likewise() =>
-        Assert.Equal("ext-9b1f", RootModuleWriter.Providers(Request(TofuProvider.AliCloud))["provider"]!["alicloud"]!["assume_role"]!["external_id"]!.GetValue<string>());
-
-    [Fact]
     public void S3_state_is_encrypted_locked_with_a_lock_file_and_reached_through_the_role()
     {
         var s3 = RootModuleWriter.Backend(Request().Backend)["terraform"]!["backend"]!["s3"]!;
@@ -46,23 +42,31 @@ public sealed class RootModuleWriterTests
     }
 
     [Fact]
-    public void Oss_state_is_locked_through_tablestore()
+    public void Oss_state_is_locked_through_tablestore_and_reached_with_the_runners_session_not_a_role_of_its_own()
     {
-        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks",
-            new AssumedRole("acs:ram::1234567890:role/cogrion-portal", "ext-1", "s"));
-        var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!;
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks");
+        var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!.AsObject();
 
         Assert.Equal("tofu_locks", oss["tablestore_table"]!.GetValue<string>());
         Assert.Equal("https://acme.cn-hangzhou.ots.aliyuncs.com", oss["tablestore_endpoint"]!.GetValue<string>());
-        Assert.Equal("acs:ram::1234567890:role/cogrion-portal", oss["assume_role_role_arn"]!.GetValue<string>());
-        Assert.Equal("s", oss["assume_role_session_name"]!.GetValue<string>());
+        // The backend's own AssumeRole cannot send the external ID (docs/adr/0050): it must not try.
+        Assert.DoesNotContain(oss, p => p.Key.StartsWith("assume_role", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_alicloud_provider_gets_its_region_and_no_role_of_its_own()
+    {
+        var providers = RootModuleWriter.Providers(Request(TofuProvider.AliCloud) with { Region = "cn-hangzhou" });
+
+        var alicloud = providers["provider"]!["alicloud"]!.AsObject();
+        Assert.Equal(["region"], alicloud.Select(p => p.Key));
+        Assert.Equal("cn-hangzhou", alicloud["region"]!.GetValue<string>());
     }
 
     [Fact]
     public void Oss_backend_gets_only_arguments_OpenTofus_oss_backend_declares()
     {
-        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks",
-            new AssumedRole("acs:ram::1234567890:role/cogrion-portal", "ext-1", "s"));
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks");
         var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!.AsObject();
 
         // The oss backend's schema (internal/backend/remote-state/oss/backend.go): anything else, such

@@ -46,10 +46,15 @@ public sealed class SandboxWorkspace : IDisposable
         CancelGracePeriod = TimeSpan.FromSeconds(30),
     };
 
-    public TofuRunner Runner()
+    /// <summary>
+    /// The runner; without <paramref name="sessions"/> no process gets a session (the sandbox and AWS
+    /// need none). <paramref name="cli"/> may wrap the real process boundary, to watch what it starts.
+    /// </summary>
+    public TofuRunner Runner(ITofuSessionSource? sessions = null, Func<ITofuCli, ITofuCli>? cli = null, TimeProvider? time = null)
     {
         var options = Microsoft.Extensions.Options.Options.Create(Options);
-        return new TofuRunner(new TofuProcessCli(options, TimeProvider.System, NullLogger<TofuProcessCli>.Instance), options, TimeProvider.System, NullLogger<TofuRunner>.Instance);
+        ITofuCli processes = new TofuProcessCli(options, TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
+        return new TofuRunner(cli is null ? processes : cli(processes), sessions ?? NoTofuSessions.Instance, options, time ?? TimeProvider.System, NullLogger<TofuRunner>.Instance);
     }
 
     public TofuRunRequest Request(TofuOperation operation = TofuOperation.Apply, bool database = true, TofuProvider provider = TofuProvider.Sandbox, IReadOnlyDictionary<string, string>? environment = null)
@@ -150,4 +155,12 @@ public sealed class SandboxWorkspace : IDisposable
     {
         try { Directory.Delete(root, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>No sessions at all: what the sandbox and AWS get from the real source anyway.</summary>
+public sealed class NoTofuSessions : ITofuSessionSource
+{
+    public static NoTofuSessions Instance { get; } = new();
+
+    public Task<TofuSession> SessionForAsync(TofuRunRequest request, CancellationToken cancellationToken) => Task.FromResult(TofuSession.None);
 }

@@ -1,6 +1,7 @@
 # Where provider configuration lives (docs/adr/0040):
-#   - alicloud: configured by the root module the Portal writes (region, and assume_role with the
-#     tenant's RAM role ARN, a session name and the external ID; a fresh STS session per run).
+#   - alicloud: configured by the root module the Portal writes (region only). The Portal's runner
+#     assumes the tenant's RAM role with the external ID and starts tofu with that STS session in
+#     ALICLOUD_ACCESS_KEY/SECRET_KEY/SECURITY_TOKEN, for the provider and the oss backend alike (docs/adr/0052).
 #   - kubernetes: configured here from the cluster itself. ACK issues a temporary client certificate
 #     (alicloud_cs_cluster_credential, expiring after temporary_duration_minutes) through the same
 #     assumed role; no cloud CLI, no kubeconfig on disk. The module cannot be called with count/for_each.

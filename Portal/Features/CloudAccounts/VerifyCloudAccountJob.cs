@@ -35,7 +35,8 @@ public sealed class VerifyCloudAccountHandler(CloudAccountStore store, CloudAcco
 /// <summary>
 /// Proves that the Portal can assume an account's role: a tiny OpenTofu run (terraform/&lt;provider&gt;/verify)
 /// that reads the caller identity through the role, with the account's external ID, and checks the
-/// account it landed in. The sandbox is simulated: it succeeds, unless the account's name starts with
+/// account it landed in. For AliCloud the runner itself assumes the role before starting tofu
+/// (docs/adr/0052), so this proves exactly the path every workspace run takes. The sandbox is simulated: it succeeds, unless the account's name starts with
 /// "fail-", so the failure path can be tried locally.
 /// </summary>
 public sealed class CloudAccountVerifier(
@@ -88,11 +89,17 @@ public sealed class CloudAccountVerifier(
         }
     }
 
-    /// <summary>The most common failure is a trust policy that does not match; say what to check.</summary>
+    /// <summary>
+    /// The most common failure is a trust policy that does not match; say what to check. An AliCloud
+    /// refusal comes from the runner's own AssumeRole (docs/adr/0052) and already says what to check,
+    /// so it only gets the principal's name added.
+    /// </summary>
     private string Explain(string error, CloudAccount account)
     {
         if (!error.Contains("AssumeRole", StringComparison.OrdinalIgnoreCase) && !error.Contains("NoPermission", StringComparison.OrdinalIgnoreCase))
             return error;
+        if (error.Contains(account.ExternalId, StringComparison.Ordinal))
+            return account.Provider == CloudProvider.AliCloud ? $"{error} The Cogrion principal is {accountOptions.Value.AliCloudPrincipal}." : error;
         var principal = account.Provider == CloudProvider.Aws ? accountOptions.Value.AwsPrincipalArn : accountOptions.Value.AliCloudPrincipal;
         return $"{error} Check that the role trusts {principal} and requires the external ID {account.ExternalId}.";
     }

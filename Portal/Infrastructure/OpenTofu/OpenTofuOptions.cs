@@ -39,6 +39,13 @@ public sealed class OpenTofuOptions
     /// </summary>
     public TimeSpan CancelGracePeriod { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// AliCloud's STS, where the runner assumes a tenant's RAM role (with its external ID) before each
+    /// alicloud <c>tofu</c> process (docs/adr/0052). The global endpoint serves every region; a regional
+    /// or VPC endpoint (https://sts-vpc.cn-hangzhou.aliyuncs.com) keeps the call off the internet.
+    /// </summary>
+    public string AliCloudStsEndpoint { get; set; } = "https://sts.aliyuncs.com";
+
     public string ExecutableFor(TofuProvider provider) =>
         provider == TofuProvider.Sandbox ? SandboxExecutable : Executable;
 
@@ -60,6 +67,8 @@ public sealed class OpenTofuOptionsValidator : IValidateOptions<OpenTofuOptions>
             errors.Add(nameof(options.WorkRoot), $"must be an absolute path; '{options.WorkRoot}' is not.");
         if (options.SandboxSpeed is <= 0 or > 1_000_000 || double.IsNaN(options.SandboxSpeed))
             errors.Add(nameof(options.SandboxSpeed), "must be a positive number of simulated seconds per second (20 for demos).");
+        if (!Uri.TryCreate(options.AliCloudStsEndpoint, UriKind.Absolute, out var sts) || sts.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(sts.Query))
+            errors.Add(nameof(options.AliCloudStsEndpoint), $"must be an absolute URL such as https://sts.aliyuncs.com; '{options.AliCloudStsEndpoint}' is not.");
         if (options.CancelGracePeriod < TimeSpan.FromSeconds(1) || options.CancelGracePeriod > TimeSpan.FromMinutes(30))
             errors.Add(nameof(options.CancelGracePeriod), "must be between 00:00:01 and 00:30:00.");
         return errors.ToResult();

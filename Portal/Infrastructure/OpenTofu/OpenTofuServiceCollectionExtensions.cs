@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.OpenTofu.AliCloud;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -10,6 +11,11 @@ public static class OpenTofuServiceCollectionExtensions
     {
         builder.Services.AddValidatedOptions<OpenTofuOptions, OpenTofuOptionsValidator>(builder.Configuration, OpenTofuOptions.Section);
         builder.Services.TryAddSingleton<ITofuCli, TofuProcessCli>();
+        // STS answers in well under a second; a hung call must not hold a run for the default 100 s.
+        builder.Services.AddHttpClient(AliCloudStsClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        builder.Services.TryAddSingleton<IAliCloudPrincipalCredentials, EnvironmentAliCloudPrincipalCredentials>();
+        builder.Services.TryAddSingleton<AliCloudStsClient>();
+        builder.Services.TryAddSingleton<ITofuSessionSource, CloudTofuSessionSource>();
         builder.Services.TryAddSingleton<TofuRunner>();
         return builder;
     }

@@ -6,8 +6,8 @@ namespace Cogrion.Portal.Infrastructure.OpenTofu;
 /// <summary>
 /// Writes the root module of a run: <c>main.tf.json</c> calling the workspace's module,
 /// <c>backend.tf.json</c> (state in the tenant's bucket) and <c>providers.tf.json</c> (the tenant's role,
-/// assumed with its external ID). JSON rather than HCL because we generate it: no quoting rules to
-/// get wrong, and OpenTofu reads both the same way.
+/// assumed with its external ID: by OpenTofu for AWS, by the runner for AliCloud). JSON rather than
+/// HCL because we generate it: no quoting rules to get wrong, and OpenTofu reads both the same way.
 /// </summary>
 public static class RootModuleWriter
 {
@@ -107,13 +107,9 @@ public static class RootModuleWriter
                     ["encrypt"] = true,
                     ["tablestore_endpoint"] = oss.TablestoreEndpoint,
                     ["tablestore_table"] = oss.TablestoreTable,
-                    // OpenTofu's oss backend assumes the role itself with these flat attributes (the
-                    // nested assume_role block is their deprecated form). Its STS AssumeRole call sends
-                    // only role ARN, session name, policy and duration: there is no external ID setting
-                    // in any OpenTofu release, and an unknown argument fails `tofu init`. A trust policy
-                    // that requires sts:ExternalId therefore refuses this session (docs/adr/0050).
-                    ["assume_role_role_arn"] = oss.Role.RoleArn,
-                    ["assume_role_session_name"] = oss.Role.SessionName,
+                    // No assume_role_* arguments: the backend's own AssumeRole cannot send the external ID
+                    // that the tenant's trust policy requires, so the runner assumes the role and passes
+                    // the session as ALICLOUD_ACCESS_KEY/SECRET_KEY/SECURITY_TOKEN (docs/adr/0050, 0052).
                 },
             },
             LocalBackend local => new JsonObject { ["local"] = new JsonObject { ["path"] = local.Path } },
@@ -135,12 +131,13 @@ public static class RootModuleWriter
                     ["assume_role"] = RoleBlock(request.Role),
                 },
             },
+            // The provider uses the session the runner assumed (with the external ID) from the process
+            // environment, like the oss backend must: one identity for state and resources (docs/adr/0052).
             TofuProvider.AliCloud => new JsonObject
             {
                 ["alicloud"] = new JsonObject
                 {
                     ["region"] = request.Region,
-                    ["assume_role"] = RoleBlock(request.Role),
                 },
             },
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Provider, "Unknown provider."),

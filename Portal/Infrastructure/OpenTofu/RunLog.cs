@@ -55,7 +55,8 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
     public IEnumerable<RunLogLine> Format(TofuStage stage, TofuEvent message)
     {
         var at = message.Timestamp ?? time.GetUtcNow();
-        RunLogLine Line(RunLogLevel level, string text) => new(at, stage, level, redactor.RedactText(text) ?? "", message);
+        var redacted = Redacted(message);
+        RunLogLine Line(RunLogLevel level, string text) => new(at, stage, level, redactor.RedactText(text) ?? "", redacted);
 
         switch (message)
         {
@@ -98,6 +99,22 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
     }
 
     public string? Redact(string? text) => redactor.RedactText(text);
+
+    /// <summary>
+    /// The event a line carries, with its free texts masked too: a plain line or a provider's
+    /// diagnostic may echo a secret (a session key in an error), and whoever reads the line's event
+    /// must not find what its text hides.
+    /// </summary>
+    private TofuEvent Redacted(TofuEvent message) => message switch
+    {
+        TofuTextLine text => text with { Text = redactor.RedactText(text.Text) ?? "", Message = redactor.RedactText(text.Message) ?? "" },
+        TofuDiagnosticMessage d => d with
+        {
+            Message = redactor.RedactText(d.Message) ?? "",
+            Diagnostic = d.Diagnostic with { Summary = redactor.RedactText(d.Diagnostic.Summary) ?? "", Detail = redactor.RedactText(d.Diagnostic.Detail) ?? "" },
+        },
+        _ => message with { Message = redactor.RedactText(message.Message) ?? "" },
+    };
 
     /// <summary>
     /// A text line without the box OpenTofu draws around a diagnostic without -json

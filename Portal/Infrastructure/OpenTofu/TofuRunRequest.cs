@@ -33,8 +33,12 @@ public abstract record TofuBackend;
 /// <summary>The tenant's S3 bucket, locked with a lock file beside the state (OpenTofu 1.10+).</summary>
 public sealed record S3Backend(string Bucket, string Key, string Region, AssumedRole Role) : TofuBackend;
 
-/// <summary>The tenant's OSS bucket, locked through a Tablestore table (OSS itself has no conditional writes).</summary>
-public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable, AssumedRole Role) : TofuBackend;
+/// <summary>
+/// The tenant's OSS bucket, locked through a Tablestore table (OSS itself has no conditional writes).
+/// The backend reaches it with the session the runner assumed for the run's <see cref="TofuRunRequest.Role"/>
+/// (docs/adr/0052): <paramref name="Role"/> is not written anywhere and is only kept so existing callers compile.
+/// </summary>
+public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable, AssumedRole? Role = null) : TofuBackend;
 
 /// <summary>
 /// A state file on the Portal's disk: only for the sandbox, whose "cloud" is the simulator. Lives
@@ -71,6 +75,9 @@ public sealed record TofuRunRequest
     public IReadOnlyList<TofuOutputDeclaration> Outputs { get; init; } = [];
     public TofuOperation Operation { get; init; } = TofuOperation.Apply;
 
-    /// <summary>Extra environment for <c>tofu</c> (e.g. a plugin cache). Never credentials: roles are assumed.</summary>
+    /// <summary>
+    /// Extra environment for <c>tofu</c> (e.g. a plugin cache). Never credentials: roles are assumed, by
+    /// the root module (AWS) or by the runner through its <see cref="ITofuSessionSource"/> (AliCloud).
+    /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }

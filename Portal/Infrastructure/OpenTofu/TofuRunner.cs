@@ -13,15 +13,22 @@ namespace Cogrion.Portal.Infrastructure.OpenTofu;
 /// <see cref="PlanAsync"/>, waits for an approval if the workspace wants one, then calls
 /// <see cref="ApplyAsync"/> on the same working directory (or <see cref="RunAsync"/> for both at once).
 /// </summary>
-public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuRunner> logger)
+public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuRunner> logger)
 {
     // Fields rather than captured parameters: the nested Run reads them.
     private readonly ITofuCli cli = cli;
+    private readonly ITofuSessionSource sessions = sessions;
     private readonly IOptions<OpenTofuOptions> options = options;
     private readonly TimeProvider time = time;
     private readonly ILogger<TofuRunner> logger = logger;
 
     public const string InstallHint = "https://opentofu.org/docs/intro/install/";
+
+    /// <summary>
+    /// A session with less than this left is not handed to another <c>tofu</c> process: an init or a
+    /// plan fits in it, but an apply that starts after a long approval wait gets a fresh one.
+    /// </summary>
+    public static readonly TimeSpan SessionRenewalMargin = TimeSpan.FromMinutes(10);
 
     /// <summary>Plans, and applies the plan straight away if it changes anything (automatic approval).</summary>
     public async Task<TofuRunResult> RunAsync(TofuRunRequest request, IRunLog log, CancellationToken cancellationToken)
@@ -80,7 +87,9 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
         private readonly TofuRunner runner;
         private readonly TofuRunRequest request;
         private readonly IRunLog log;
-        private readonly RunLogFormatter formatter;
+        private readonly List<string> sessionSecrets = [];
+        private RunLogFormatter formatter;
+        private TofuSession? session;
         private readonly List<TofuStageTiming> timings = [];
         private readonly string executable;
         private TofuStage stage;
@@ -93,8 +102,12 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
             this.log = log;
             stage = firstStage;
             executable = runner.options.Value.ExecutableFor(request.Provider);
-            formatter = new RunLogFormatter(new SecretRedactor(SecretStrings(request.SensitiveVariables)), runner.time);
+            formatter = NewFormatter();
         }
+
+        /// <summary>The run's secret inputs and every session secret it was given so far are masked in whatever it writes.</summary>
+        private RunLogFormatter NewFormatter() =>
+            new(new SecretRedactor(SecretStrings(request.SensitiveVariables).Concat(sessionSecrets)), runner.time);
 
         public async Task<TofuRunResult> PlanAsync(CancellationToken cancellationToken)
         {
@@ -237,7 +250,7 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
                 // The version check runs before the working directory exists, and needs none: were it
                 // run there, a missing directory would read as a missing executable.
                 var directory = tofuStage == TofuStage.CheckVersion ? Path.GetTempPath() : request.WorkingDirectory;
-                var invocation = new TofuInvocation(executable, arguments, directory, Environment());
+                var invocation = new TofuInvocation(executable, arguments, directory, await EnvironmentAsync(cancellationToken));
                 string? firstError = null;
                 string? lastStandardError = null;
                 TofuExited? exit = null;
@@ -290,6 +303,15 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
             {
                 outcome = $"OpenTofu cannot be run: {ex.Message} {Remedy()}";
             }
+            catch (TofuSessionUnavailableException ex)
+            {
+                outcome = ex.Message;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Cancelled while a session was being obtained: no process was running.
+                outcome = new Stopped(Killed: false);
+            }
             catch (IOException ex)
             {
                 outcome = $"The working directory could not be written: {ex.Message}";
@@ -339,12 +361,31 @@ public sealed class TofuRunner(ITofuCli cli, IOptions<OpenTofuOptions> options, 
         private ValueTask NoteAsync(string text, RunLogLevel level = RunLogLevel.Info) =>
             log.WriteAsync(new RunLogLine(runner.time.GetUtcNow(), stage, level, formatter.Redact(text) ?? text), CancellationToken.None);
 
-        private Dictionary<string, string> Environment()
+        private async Task<Dictionary<string, string>> EnvironmentAsync(CancellationToken cancellationToken)
         {
             var environment = new Dictionary<string, string>(request.Environment);
             if (request.Provider == TofuProvider.Sandbox && !environment.ContainsKey("TOFU_SANDBOX_SPEED"))
                 environment["TOFU_SANDBOX_SPEED"] = runner.options.Value.SandboxSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var (name, value) in (await SessionAsync(cancellationToken)).Environment)
+                environment[name] = value;
             return environment;
+        }
+
+        /// <summary>
+        /// The session for the next process: the one this run already has while it lasts long enough,
+        /// otherwise a new one, whose secrets the redactor learns before any process could print them.
+        /// </summary>
+        private async Task<TofuSession> SessionAsync(CancellationToken cancellationToken)
+        {
+            if (session is { ExpiresAt: null } || (session?.ExpiresAt is { } expires && expires - runner.time.GetUtcNow() > SessionRenewalMargin))
+                return session;
+            session = await runner.sessions.SessionForAsync(request, cancellationToken);
+            if (session.Secrets.Count > 0)
+            {
+                sessionSecrets.AddRange(session.Secrets);
+                formatter = NewFormatter();
+            }
+            return session;
         }
     }
 

@@ -1,5 +1,6 @@
-# Verification of a connected AliCloud account: the Portal assumes the tenant's RAM role (with the
-# external ID, configured in the root module the Portal writes) and reads who it is. Creates nothing.
+# Verification of a connected AliCloud account: the Portal's runner assumes the tenant's RAM role (with
+# the external ID) and starts tofu with that session in ALICLOUD_ACCESS_KEY/SECRET_KEY/SECURITY_TOKEN
+# (docs/adr/0052); this reads who the session is. Creates nothing.
 terraform {
   required_version = ">= 1.10.0"
   required_providers {
