@@ -152,7 +152,7 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     {
         TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
         TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
-            $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks", role),
+            $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks"),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
     };
 

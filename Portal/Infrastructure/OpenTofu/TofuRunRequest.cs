@@ -36,9 +36,9 @@ public sealed record S3Backend(string Bucket, string Key, string Region, Assumed
 /// <summary>
 /// The tenant's OSS bucket, locked through a Tablestore table (OSS itself has no conditional writes).
 /// The backend reaches it with the session the runner assumed for the run's <see cref="TofuRunRequest.Role"/>
-/// (docs/adr/0052): <paramref name="Role"/> is not written anywhere and is only kept so existing callers compile.
+/// (docs/adr/0052): OpenTofu's oss backend cannot send an external ID itself, so it carries no role.
 /// </summary>
-public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable, AssumedRole? Role = null) : TofuBackend;
+public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable) : TofuBackend;
 
 /// <summary>
 /// A state file on the Portal's disk: only for the sandbox, whose "cloud" is the simulator. Lives
