@@ -46,7 +46,7 @@ public sealed class StateBackendTests : IAsyncLifetime
         await StatusAsync(tenant, "river", WorkspaceStatus.Ready);
 
         var runs = new[] { await OnlyRunAsync(tenant, first), await OnlyRunAsync(tenant, second) };
-        var creator = Assert.Single(runs, r => r.Log.Contains("creating the state backend", StringComparison.Ordinal));
+        var creator = Assert.Single(runs, r => r.Log.Contains("First run in", StringComparison.Ordinal));
         Assert.Contains(creator.Run.StageTimings, t => t.Stage == "StateBackend" && t.Succeeded);
         Assert.Contains("Moving the state to", creator.Log);
         Assert.Contains("State backend ready", creator.Log);
@@ -83,7 +83,7 @@ public sealed class StateBackendTests : IAsyncLifetime
         var other = await CreateAsync(tenant, account, "fjord", "10.40.0.0/16", region: "sandbox-local-2");
         await StatusAsync(tenant, "fjord", WorkspaceStatus.Ready);
 
-        Assert.Contains("creating the state backend", (await OnlyRunAsync(tenant, other)).Log);
+        Assert.Contains("First run in", (await OnlyRunAsync(tenant, other)).Log);
         Assert.Equal(2, await world.CountAsync("select count(*) from state_backends where cloud_account_id = @account and status = 'ready'", new { account }));
     }
 
