@@ -12,7 +12,7 @@ namespace Cogrion.Sandbox;
 public static class Program
 {
     /// <summary>The OpenTofu version the simulator presents; TOFU_SANDBOX_VERSION overrides it (to test version checks).</summary>
-    public static string TofuVersion { get; } = Environment.GetEnvironmentVariable("TOFU_SANDBOX_VERSION") is { Length: > 0 } v ? v : "1.10.6";
+    public static string TofuVersion { get; } = Environment.GetEnvironmentVariable("TOFU_SANDBOX_VERSION") is { Length: > 0 } v ? v : "1.10.7";
 
     private const string InterruptMessage = "Interrupt received.\nPlease wait for OpenTofu to exit or data loss may occur.\nGracefully shutting down...";
 

@@ -233,7 +233,7 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
             await Task.Yield();
             string[] lines = invocation.Arguments[0] switch
             {
-                "version" => ["""{"terraform_version":"1.10.3","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}"""],
+                "version" => ["""{"terraform_version":"1.10.7","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}"""],
                 "init" => ["", "OpenTofu has been successfully initialized!"],
                 "plan" => Lines("plan.jsonl"),
                 "show" => [Recording.Text("plan.json")],

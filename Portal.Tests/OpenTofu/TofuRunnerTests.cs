@@ -163,7 +163,7 @@ public sealed class TofuRunnerTests
         Assert.Equal(TofuRunStatus.Failed, result.Status);
         Assert.Equal(TofuStage.CheckVersion, result.Stage);
         Assert.Contains("/nonexistent/bin/tofu", result.Error);
-        Assert.Contains("Install OpenTofu 1.10.0 or newer from https://opentofu.org/docs/intro/install/", result.Error);
+        Assert.Contains("Install OpenTofu 1.10.7 or newer from https://opentofu.org/docs/intro/install/", result.Error);
         Assert.Contains("OpenTofu:Executable", result.Error);
     }
 
@@ -179,8 +179,8 @@ public sealed class TofuRunnerTests
 
         Assert.Equal(TofuRunStatus.Failed, result.Status);
         Assert.Equal(TofuStage.CheckVersion, result.Stage);
-        Assert.Contains("is OpenTofu 1.6.2, older than the 1.10.0 this Portal needs", result.Error);
-        Assert.Contains("Install OpenTofu 1.10.0 or newer from https://opentofu.org/docs/intro/install/", result.Error);
+        Assert.Contains("is OpenTofu 1.6.2, older than the 1.10.7 this Portal needs", result.Error);
+        Assert.Contains("Install OpenTofu 1.10.7 or newer from https://opentofu.org/docs/intro/install/", result.Error);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class OpenTofuOptions
     /// The oldest OpenTofu accepted. 1.10 because the S3 backend locks state with a lock file next to
     /// it only from 1.10 on (docs/adr/0043): older versions would need a DynamoDB table in every tenant account.
     /// </summary>
-    public string MinimumVersion { get; set; } = "1.10.0";
+    public string MinimumVersion { get; set; } = "1.10.7";
 
     /// <summary>The simulator that serves sandbox runs; the Portal ships it next to its own binary.</summary>
     public string SandboxExecutable { get; set; } = Path.Combine(AppContext.BaseDirectory, "tofu-sandbox");
