@@ -116,7 +116,7 @@ public static class Program
         // The community modules the called module declares, as init downloads them.
         (string Source, string Version, string Name)[] modules = root.IsBootstrap
             ? [("terraform-aws-modules/s3-bucket/aws", "4.11.0", "state_bucket")]
-            : [("terraform-aws-modules/vpc/aws", "5.21.0", "vpc"), ("terraform-aws-modules/eks/aws", "20.37.1", "eks")];
+            : [("terraform-aws-modules/vpc/aws", "5.21.0", "vpc"), ("terraform-aws-modules/eks/aws", "20.37.2", "eks")];
         foreach (var (source, version, name) in modules)
         {
             Console.WriteLine($"Downloading registry.opentofu.org/{source} {version} for stack.{name}...");
