@@ -90,6 +90,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(review).ToContainTextAsync("\"workspace_name\": \"lake\"");
         await Assertions.Expect(review).ToContainTextAsync("\"network_cidr\": \"10.41.0.0/16\"");
         await Assertions.Expect(review).Not.ToContainTextAsync("agent_bootstrap_token");
+        await Assertions.Expect(dave.GetByTestId("wizard-state-backend")).ToContainTextAsync("sandbox simulator");
         await dave.GetByTestId("wizard-create").ClickAsync();
 
         // The workspace page: the plan's log streams in, then the plan waits for approval.

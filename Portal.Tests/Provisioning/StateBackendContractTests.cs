@@ -89,4 +89,19 @@ public sealed class StateBackendContractTests
         Assert.Equal($"https://{instance}.cn-hangzhou.ots.aliyuncs.com", backend.TablestoreEndpoint);
         Assert.Equal(backend.TablestoreEndpoint, WorkspaceRunRequests.ExpectedStateBackendOutputs(account, "cn-hangzhou")["lock_endpoint"]);
     }
+
+    [Fact]
+    public void The_wizard_says_where_the_state_will_live_and_whether_the_first_run_creates_the_bucket()
+    {
+        var aws = Account(CloudProvider.Aws);
+        var ready = new StateBackendView("eu-central-1", "cogrion-tfstate-123456789012-eu-central-1", "ready", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        Assert.Contains("first workspace in eu-central-1, so the run first creates that bucket", StateBackends.ReviewNote(aws, "eu-central-1", []));
+        Assert.Contains("already has in eu-central-1", StateBackends.ReviewNote(aws, "eu-central-1", [ready]));
+        // A bucket in another region, or one still being created, is not this region's backend.
+        Assert.Contains("first creates that bucket", StateBackends.ReviewNote(aws, "us-east-1", [ready]));
+        Assert.Contains("first creates that bucket", StateBackends.ReviewNote(aws, "eu-central-1", [ready with { Status = "creating" }]));
+        Assert.Contains("cogrion-tfstate-123456789012-eu-central-1", StateBackends.ReviewNote(aws, "eu-central-1", []));
+        Assert.Contains("sandbox simulator", StateBackends.ReviewNote(Account(CloudProvider.Sandbox), "sandbox-local-1", []));
+    }
 }

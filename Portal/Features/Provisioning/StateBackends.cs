@@ -204,6 +204,16 @@ public sealed class StateBackends(
             """, new { tenantId, cloudAccountId }, cancellationToken: cancellationToken))).AsList();
     }
 
+    /// <summary>What the wizard's review says about where a new workspace's state will live, and whether its first run creates that place.</summary>
+    public static string ReviewNote(CloudAccount account, string region, IReadOnlyList<StateBackendView> backendsOfAccount)
+    {
+        if (account.Provider == CloudProvider.Sandbox) return "State: kept by the sandbox simulator (no bucket).";
+        var bucket = WorkspaceRunRequests.StateBucket(account, region);
+        return backendsOfAccount.Any(b => b.Region == region && b.IsReady)
+            ? $"State: in the bucket {bucket}, which this account already has in {region}."
+            : $"State: in the bucket {bucket}. This is the account's first workspace in {region}, so the run first creates that bucket (versioned, encrypted, private) in your account.";
+    }
+
     private static async Task<Row?> FindAsync(NpgsqlDataSource dataSource, CloudAccount account, string region, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -29,6 +29,7 @@ public partial class WorkspaceWizardPage
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
     [Inject] private WorkspaceRunRequests Requests { get; set; } = default!;
     [Inject] private OnboardingStore Onboarding { get; set; } = default!;
+    [Inject] private StateBackends Backends { get; set; } = default!;
     [SupplyParameterFromQuery(Name = "onboarding")] public int? FromOnboarding { get; set; }
 
     private IReadOnlyList<CloudAccount>? accounts;
@@ -36,6 +37,7 @@ public partial class WorkspaceWizardPage
     private FieldErrors errors = new();
     private int step;
     private bool busy;
+    private string? stateBackendNote;
 
     private sealed class PoolModel
     {
@@ -127,6 +129,7 @@ public partial class WorkspaceWizardPage
             step++;
             // Suggest a free range once the account and region are known.
             if (step == 2 && string.IsNullOrEmpty(model.NetworkCidr)) model.NetworkCidr = await SuggestNetworkAsync();
+            if (step == LastStep) stateBackendNote = await StateBackendNoteAsync();
         }
         finally
         {
@@ -143,6 +146,13 @@ public partial class WorkspaceWizardPage
             if (WorkspaceRules.CheckOverlap(candidate, networks) is null) return candidate;
         }
         return "";
+    }
+
+    /// <summary>Where the workspace's state will live, and whether this run also creates that place (ADR 0041).</summary>
+    private async Task<string?> StateBackendNoteAsync()
+    {
+        if (SelectedAccount is not { } account || model.Region is not { } region) return null;
+        return StateBackends.ReviewNote(account, region, await Backends.ListAsync(Current.TenantId, account.Id, CancellationToken.None));
     }
 
     private string ReviewJson
