@@ -105,7 +105,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, AuditLog audit)
     }
 
     private static string? SummaryJson(TofuPlanSummary? plan) => plan is null ? null
-        : JsonSerializer.Serialize(new RunPlan(plan.Headline, plan.ToAdd, plan.ToChange, plan.ToDestroy, plan.ToReplace, plan.Fingerprint), WorkspaceRun.Json);
+        : JsonSerializer.Serialize(new RunPlan(plan.Headline, plan.ToAdd, plan.ToChange, plan.ToDestroy, plan.ToReplace, plan.Fingerprint, plan.Drifted), WorkspaceRun.Json);
 
     private static string TimingsJson(IReadOnlyList<TofuStageTiming> timings) => JsonSerializer.Serialize(
         timings.Select(t => new StageTiming(t.Stage.ToString(), t.StartedAt, (long)t.Duration.TotalMilliseconds, t.Succeeded)), WorkspaceRun.Json);

@@ -63,13 +63,13 @@ public sealed class WorkspaceRunExecutor(
         if (run.Kind == RunKind.Drift)
         {
             TofuRunner.DiscardPlan(request);
+            // Drift is what a plan would change: an object changed outside OpenTofu in a way the
+            // configuration ignores is reported by the refresh but needs nothing.
             var drifted = plan.Plan!.HasChanges;
-            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Succeeded,
-                drifted ? WorkspaceStatus.Drifted : workspace.Status == WorkspaceStatus.Drifted ? WorkspaceStatus.Ready : workspace.Status,
-                drifted ? $"Drift detected: {plan.Plan.Headline} Review the plan and apply to bring the workspace back." : null, CancellationToken.None);
-            await ledger.FinishAsync(tenantId, workspaceId, runId, RunStatuses.Succeeded, null,
-                drifted ? WorkspaceStatus.Drifted : workspace.Status == WorkspaceStatus.Drifted ? WorkspaceStatus.Ready : workspace.Status,
-                drifted ? $"Drift detected: {plan.Plan.Headline}" : null, null, CancellationToken.None);
+            var status = drifted ? WorkspaceStatus.Drifted : workspace.Status == WorkspaceStatus.Drifted ? WorkspaceStatus.Ready : workspace.Status;
+            var reason = drifted ? DriftReason(plan.Plan) : null;
+            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Succeeded, status, reason, CancellationToken.None);
+            await ledger.FinishAsync(tenantId, workspaceId, runId, RunStatuses.Succeeded, null, status, reason, null, CancellationToken.None);
             Cleanup(request);
             return;
         }
@@ -167,6 +167,10 @@ public sealed class WorkspaceRunExecutor(
         if (result.Status == TofuRunStatus.Cancelled) throw new OperationCanceledException("The run was cancelled.");
         throw new ProvisioningRunFailedException(result.Error ?? $"The run failed in {result.Stage}.");
     }
+
+    private static string DriftReason(TofuPlanSummary plan) =>
+        $"Drift detected: {(plan.Drifted.Count switch { 0 => "", 1 => "1 object changed outside OpenTofu. ", var n => $"{n} objects changed outside OpenTofu. " })}"
+        + $"{plan.Headline} Review the plan and apply to bring the workspace back.";
 
     /// <summary>Outputs as text for display; <see cref="TofuOutputs"/> never carries a sensitive value.</summary>
     private static Dictionary<string, string>? Outputs(TofuOutputs? outputs) => outputs?.Values.ToDictionary(

@@ -27,8 +27,11 @@ public static class RunStatuses
 /// (a digest that leaves sensitive values out), which tells whether a plan made again is the approved one.
 /// </summary>
 public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy, IReadOnlyList<string> ToReplace,
-    string? Fingerprint = null)
+    string? Fingerprint = null, IReadOnlyList<string>? ChangedOutside = null)
 {
+    /// <summary>Objects the plan's refresh found changed or deleted outside OpenTofu (its <c>resource_drift</c>).</summary>
+    public IReadOnlyList<string> Drifted => ChangedOutside ?? [];
+
     public bool HasChanges => ToAdd.Count + ToChange.Count + ToDestroy.Count + ToReplace.Count > 0;
 }
 
