@@ -39,6 +39,12 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy, IReadOnlyList<Drift> drifts)
     {
         List<PlannedChange> changes = [];
+        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
+        // The state does not say which attributes are sensitive; the configuration does, also for drift.
+        drifts = drifts.Select(d => d with
+        {
+            Prior = d.Prior with { SensitiveAttributes = desired.FirstOrDefault(r => r.Address == d.Prior.Address)?.SensitiveAttributes },
+        }).ToList();
         if (destroy)
         {
             foreach (var (resource, _) in state.Resources.Values)
@@ -46,7 +52,6 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         }
         else
         {
-            var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
             foreach (var resource in desired)
             {
                 if (!state.Resources.TryGetValue(resource.Address, out var existing))
@@ -113,6 +118,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                 ["id"] = d.Id,
                 ["attributes"] = d.Prior.Attributes.DeepClone(),
                 ["cloud"] = d.Cloud?.DeepClone(),
+                ["sensitive"] = new JsonArray((d.Prior.SensitiveAttributes ?? []).Select(a => (JsonNode)a).ToArray()),
             }).ToArray());
         }
         File.WriteAllText(path, document.ToJsonString());
@@ -136,7 +142,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         var drifts = (document["drift"] as JsonArray ?? []).Select(d => new Drift(
             new SimResource(
                 d!["module"]!.GetValue<string>(), d["type"]!.GetValue<string>(), d["name"]!.GetValue<string>(), d["key"]?.DeepClone(),
-                d["wave"]!.GetValue<int>(), d["seconds"]!.GetValue<int>(), (JsonObject)d["attributes"]!.DeepClone()),
+                d["wave"]!.GetValue<int>(), d["seconds"]!.GetValue<int>(), (JsonObject)d["attributes"]!.DeepClone(),
+                SensitiveAttributes: d["sensitive"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray()),
             d["id"]!.GetValue<string>(),
             d["cloud"]?.DeepClone() as JsonObject)).ToList();
         return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes)
@@ -211,7 +218,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             JsonNode Sensitivity()
             {
                 var flags = new JsonObject();
-                foreach (var name in planned?.SensitiveAttributes ?? []) flags[name] = true;
+                foreach (var name in r.SensitiveAttributes ?? []) flags[name] = true;
                 return flags;
             }
             var entry = new JsonObject
