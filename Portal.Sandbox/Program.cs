@@ -155,14 +155,22 @@ public static class Program
         root.RequireAssumedRole();
         var scenario = Scenario.For(root.WorkspaceName, root);
         var state = SandboxState.Load(root.StatePath());
+        var drifts = OutsideChanges.Load(root.StatePath()).Refresh(state);
 
         foreach (var (resource, id) in state.Resources.Values.OrderBy(r => r.Resource.Wave).ThenBy(r => r.Resource.Address, StringComparer.Ordinal))
         {
             ui.Hook("refresh_start", $"{resource.Address}: Refreshing state... [id={id}]", resource, id: id);
             await scenario.PauseAsync(0.2, interrupt);
-            ui.Hook("refresh_complete", $"{resource.Address}: Refresh complete [id={id}]", resource, id: id);
+            // An object deleted outside OpenTofu reads back as nothing: the hook has no id to name.
+            if (drifts.Any(d => d.Cloud is null && d.Prior.Address == resource.Address))
+                ui.Hook("refresh_complete", $"{resource.Address}: Refresh complete", resource);
+            else
+                ui.Hook("refresh_complete", $"{resource.Address}: Refresh complete [id={id}]", resource, id: id);
         }
         await scenario.PauseAsync(3, interrupt);
+        // The plan is made against what the refresh found, as OpenTofu's is (its prior state); the
+        // state file itself is not written by a plan.
+        state.Refresh(drifts, save: false);
 
         if (scenario.FailPlan)
             throw new SandboxError(Diagnostic.Error("Invalid value for variable",
@@ -170,8 +178,11 @@ public static class Program
                 file: "main.tf.json", line: 5, code: $"      \"workspace_name\": \"{root.WorkspaceName}\",", context: "module \"stack\""));
 
         if (root.IsBootstrap && !command.Destroy) BootstrapStack.CheckRegionGuard(root);
-        var plan = SandboxPlan.Compute(root, state, command.Destroy);
+        var plan = SandboxPlan.Compute(root, state, command.Destroy, drifts);
         if (root.IsBootstrap) BootstrapStack.CheckPreventDestroy(root, plan.Changes);
+        // OpenTofu reports drift with the plan, before its planned changes (views.OperationJSON.Plan).
+        foreach (var drift in drifts)
+            ui.ResourceDrift(drift.Prior, drift.Action);
         foreach (var change in plan.Changes)
             ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
         ui.ChangeSummary(plan.Add, plan.Change, plan.Remove, "plan");
@@ -193,6 +204,7 @@ public static class Program
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
         var state = SandboxState.Load(plan.StatePath ?? root.StatePath());
+        state.Refresh(plan.Drifts, save: false);
         Console.WriteLine(plan.ToJsonRepresentation(state).ToJsonString());
         return 0;
     }
@@ -213,6 +225,10 @@ public static class Program
         if (state.Serial != plan.PriorSerial)
             throw new SandboxError(Diagnostic.Error("Saved plan is stale",
                 "The given plan file can no longer be applied because the state was changed by another operation after the plan was created."));
+        // Apply starts from the plan's refreshed state and saves it: from here the state knows what was
+        // changed by hand, so the console's entries for those objects are spent.
+        state.Refresh(plan.Drifts, save: true);
+        OutsideChanges.Load(plan.StatePath ?? root.StatePath()).Reconciled(plan.Drifts);
         foreach (var change in plan.Changes)
             ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
         return await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root), root).ApplyAsync(plan, interrupt);

@@ -29,9 +29,22 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     /// </summary>
     public string? StatePath { get; init; }
 
-    public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy)
+    /// <summary>
+    /// What the refresh before this plan found changed outside OpenTofu. Kept in the plan, as OpenTofu
+    /// keeps the refreshed state in its plan file: show reports it and apply starts from it.
+    /// </summary>
+    public IReadOnlyList<Drift> Drifts { get; init; } = [];
+
+    /// <summary>Plans against <paramref name="state"/>, which is the refreshed one: an object deleted outside OpenTofu is not in it.</summary>
+    public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy, IReadOnlyList<Drift> drifts)
     {
         List<PlannedChange> changes = [];
+        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
+        // The state does not say which attributes are sensitive; the configuration does, also for drift.
+        drifts = drifts.Select(d => d with
+        {
+            Prior = d.Prior with { SensitiveAttributes = desired.FirstOrDefault(r => r.Address == d.Prior.Address)?.SensitiveAttributes },
+        }).ToList();
         if (destroy)
         {
             foreach (var (resource, _) in state.Resources.Values)
@@ -39,7 +52,6 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         }
         else
         {
-            var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
             foreach (var resource in desired)
             {
                 if (!state.Resources.TryGetValue(resource.Address, out var existing))
@@ -60,6 +72,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs, changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList())
         {
             StatePath = root.StatePath(),
+            Drifts = drifts,
         };
     }
 
@@ -92,6 +105,22 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                 ["sensitive"] = new JsonArray((c.Resource.SensitiveAttributes ?? []).Select(a => (JsonNode)a).ToArray()),
             }).ToArray()),
         };
+        if (Drifts.Count > 0)
+        {
+            document["drift"] = new JsonArray(Drifts.Select(d => (JsonNode)new JsonObject
+            {
+                ["module"] = d.Prior.Module,
+                ["type"] = d.Prior.Type,
+                ["name"] = d.Prior.Name,
+                ["key"] = d.Prior.Key?.DeepClone(),
+                ["wave"] = d.Prior.Wave,
+                ["seconds"] = d.Prior.Seconds,
+                ["id"] = d.Id,
+                ["attributes"] = d.Prior.Attributes.DeepClone(),
+                ["cloud"] = d.Cloud?.DeepClone(),
+                ["sensitive"] = new JsonArray((d.Prior.SensitiveAttributes ?? []).Select(a => (JsonNode)a).ToArray()),
+            }).ToArray());
+        }
         File.WriteAllText(path, document.ToJsonString());
     }
 
@@ -110,9 +139,17 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             c["actions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray(),
             c["reason"]?.GetValue<string>())).ToList();
         var outputs = (document["outputs"] as JsonArray ?? []).Select(o => (o!["name"]!.GetValue<string>(), o["sensitive"]!.GetValue<bool>())).ToList();
+        var drifts = (document["drift"] as JsonArray ?? []).Select(d => new Drift(
+            new SimResource(
+                d!["module"]!.GetValue<string>(), d["type"]!.GetValue<string>(), d["name"]!.GetValue<string>(), d["key"]?.DeepClone(),
+                d["wave"]!.GetValue<int>(), d["seconds"]!.GetValue<int>(), (JsonObject)d["attributes"]!.DeepClone(),
+                SensitiveAttributes: d["sensitive"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray()),
+            d["id"]!.GetValue<string>(),
+            d["cloud"]?.DeepClone() as JsonObject)).ToList();
         return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes)
         {
             StatePath = document["state_path"]?.GetValue<string>(),
+            Drifts = drifts,
         };
     }
 
@@ -120,6 +157,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     /// <c>tofu show -json</c> of the plan: OpenTofu's JSON plan representation. As in OpenTofu's, the
     /// variables and the planned attribute values are all there, sensitive ones only flagged in
     /// <c>after_sensitive</c>: a consumer must pick addresses and actions and leave the rest.
+    /// <paramref name="state"/> is the refreshed state (<see cref="Drifts"/> taken into it): what
+    /// <c>before</c> of a change shows, as OpenTofu's prior state does.
     /// </summary>
     public JsonObject ToJsonRepresentation(SandboxState state)
     {
@@ -168,6 +207,50 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             resourceChanges.Add(entry);
         }
 
+        // Changes made outside OpenTofu, shaped like resource_changes: before is what the state had,
+        // after what the refresh found (null for an object that is gone).
+        var resourceDrift = new JsonArray();
+        var relevantAttributes = new JsonArray();
+        foreach (var drift in Drifts)
+        {
+            var r = drift.Prior;
+            var planned = Changes.FirstOrDefault(c => c.Resource.Address == r.Address)?.Resource;
+            JsonNode Sensitivity()
+            {
+                var flags = new JsonObject();
+                foreach (var name in r.SensitiveAttributes ?? []) flags[name] = true;
+                return flags;
+            }
+            var entry = new JsonObject
+            {
+                ["address"] = r.Address,
+                ["module_address"] = r.Module.Length > 0 ? r.Module : null,
+                ["mode"] = "managed",
+                ["type"] = r.Type,
+                ["name"] = r.Name,
+                ["index"] = r.Key?.DeepClone(),
+                ["provider_name"] = r.ProviderName,
+                ["change"] = new JsonObject
+                {
+                    ["actions"] = new JsonArray(drift.Action),
+                    ["before"] = Attributes(r, drift.Id),
+                    ["after"] = drift.Cloud is null ? null : Attributes(drift.Refreshed, drift.Id),
+                    ["after_unknown"] = new JsonObject(),
+                    ["before_sensitive"] = Sensitivity(),
+                    ["after_sensitive"] = drift.Cloud is null ? false : Sensitivity(),
+                },
+            };
+            if (entry["module_address"] is null) entry.Remove("module_address");
+            if (entry["index"] is null) entry.Remove("index");
+            resourceDrift.Add(entry);
+
+            // The attributes of the drift the configuration has an opinion on: the ones the plan acts on.
+            if (drift.Cloud is null || planned is null) continue;
+            foreach (var (name, value) in drift.Cloud)
+                if (planned.Attributes.ContainsKey(name) && !JsonNode.DeepEquals(value, r.Attributes[name]))
+                    relevantAttributes.Add(new JsonObject { ["resource"] = r.Address, ["attribute"] = new JsonArray(name) });
+        }
+
         var outputChanges = new JsonObject();
         foreach (var (name, sensitive) in Outputs)
         {
@@ -184,24 +267,28 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             };
         }
 
-        return new JsonObject
+        var representation = new JsonObject
         {
             ["format_version"] = "1.2",
             ["terraform_version"] = Program.TofuVersion,
             ["variables"] = variables,
             ["planned_values"] = new JsonObject { ["root_module"] = new JsonObject() },
-            ["resource_changes"] = resourceChanges,
-            ["output_changes"] = outputChanges,
-            ["configuration"] = new JsonObject
-            {
-                ["provider_config"] = new JsonObject { ["aws"] = new JsonObject { ["name"] = "aws", ["full_name"] = "registry.opentofu.org/hashicorp/aws" } },
-                ["root_module"] = new JsonObject(),
-            },
-            ["timestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            ["applyable"] = Changes.Count > 0,
-            ["complete"] = true,
-            ["errored"] = false,
         };
+        // Left out when empty, as OpenTofu leaves it out.
+        if (resourceDrift.Count > 0) representation["resource_drift"] = resourceDrift;
+        representation["resource_changes"] = resourceChanges;
+        representation["output_changes"] = outputChanges;
+        representation["configuration"] = new JsonObject
+        {
+            ["provider_config"] = new JsonObject { ["aws"] = new JsonObject { ["name"] = "aws", ["full_name"] = "registry.opentofu.org/hashicorp/aws" } },
+            ["root_module"] = new JsonObject(),
+        };
+        if (relevantAttributes.Count > 0) representation["relevant_attributes"] = relevantAttributes;
+        representation["timestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        representation["applyable"] = Changes.Count > 0;
+        representation["complete"] = true;
+        representation["errored"] = false;
+        return representation;
     }
 
     private static JsonObject Attributes(SimResource resource, string? id)

@@ -70,6 +70,25 @@ public sealed class SandboxState
         }
     }
 
+    /// <summary>
+    /// Takes what a refresh found: an object gone from the cloud leaves the state, a changed one keeps
+    /// its id with the cloud's values. Saved only when <paramref name="save"/> (apply starts from the
+    /// refreshed state and persists it; plan and show only look at it, as OpenTofu's plan writes no state).
+    /// </summary>
+    public void Refresh(IReadOnlyList<Drift> drifts, bool save)
+    {
+        if (drifts.Count == 0) return;
+        lock (gate)
+        {
+            foreach (var drift in drifts)
+            {
+                if (drift.Cloud is null) Resources.Remove(drift.Prior.Address);
+                else Resources[drift.Prior.Address] = (drift.Refreshed, drift.Id);
+            }
+            if (save) Save();
+        }
+    }
+
     public void SetOutputs(JsonObject outputs)
     {
         lock (gate)

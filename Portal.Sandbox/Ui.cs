@@ -69,6 +69,13 @@ public sealed class Ui(TextWriter output)
         Message("info", $"{resource.Address}: Plan to {action}", "planned_change", new() { ["change"] = change });
     }
 
+    /// <summary>An object the refresh found changed (<c>update</c>) or gone (<c>delete</c>) outside OpenTofu.</summary>
+    public void ResourceDrift(SimResource resource, string action) =>
+        Message("info", $"{resource.Address}: Drift detected ({action})", "resource_drift", new()
+        {
+            ["change"] = new JsonObject { ["resource"] = resource.AddressObject(), ["action"] = action },
+        });
+
     public void ChangeSummary(int add, int change, int remove, string operation)
     {
         var message = operation switch

@@ -44,6 +44,23 @@ public sealed class RunLogFormatterTests
             Recording.Log("plan.jsonl", TofuStage.Plan).Select(l => l.Text));
 
     [Fact]
+    public void Drift_reads_as_OpenTofu_says_it_under_objects_changed_outside_of_OpenTofu() =>
+        Assert.Contains("module.stack.module.eks.aws_eks_cluster.this[0]: has changed outside of OpenTofu",
+            Recording.Log("plan.jsonl", TofuStage.Plan).Select(l => l.Text));
+
+    [Fact]
+    public void An_object_deleted_outside_OpenTofu_reads_as_deleted()
+    {
+        var formatter = new RunLogFormatter(new SecretRedactor([]), TimeProvider.System);
+        var message = TofuUiParser.Parse(
+            """{"@level":"info","@message":"module.stack.module.vpc.aws_vpc.this[0]: Drift detected (delete)","@module":"tofu.ui","@timestamp":"2026-11-21T12:00:00.000000Z","change":{"resource":{"addr":"module.stack.module.vpc.aws_vpc.this[0]","module":"module.stack.module.vpc","resource":"aws_vpc.this[0]","implied_provider":"aws","resource_type":"aws_vpc","resource_name":"this","resource_key":0},"action":"delete"},"type":"resource_drift"}""");
+
+        var line = Assert.Single(formatter.Format(TofuStage.Plan, message));
+
+        Assert.Equal("module.stack.module.vpc.aws_vpc.this[0]: has been deleted outside of OpenTofu", line.Text);
+    }
+
+    [Fact]
     public void Outputs_are_listed_by_name_and_the_sensitive_value_is_nowhere()
     {
         var lines = Recording.Log("apply.jsonl", TofuStage.Apply);

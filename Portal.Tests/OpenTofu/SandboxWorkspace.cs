@@ -135,6 +135,17 @@ public sealed class SandboxWorkspace : IDisposable
         return (exitCode, output.ToString());
     }
 
+    /// <summary>The sandbox's cloud console for this workspace (docs/sandbox.md): what was changed by hand, next to the state.</summary>
+    public string OutsideChangesPath => StatePath + ".outside.json";
+
+    /// <summary>Changes objects "by hand", behind OpenTofu's back: <paramref name="changed"/> maps an address to its new attribute values.</summary>
+    public Task ChangeOutsideOpenTofuAsync(IReadOnlyList<string>? deleted = null, IReadOnlyDictionary<string, JsonObject>? changed = null) =>
+        File.WriteAllTextAsync(OutsideChangesPath, new JsonObject
+        {
+            ["deleted"] = new JsonArray((deleted ?? []).Select(a => (JsonNode)a).ToArray()),
+            ["changed"] = new JsonObject((changed ?? new Dictionary<string, JsonObject>()).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value.DeepClone()))),
+        }.ToJsonString());
+
     /// <summary>The addresses of the resources a state file holds.</summary>
     public static IReadOnlyList<string> AddressesInState(string statePath) =>
         File.Exists(statePath)

@@ -76,7 +76,7 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
                 yield break;
             case TofuResourceChangeMessage change:
                 yield return Line(RunLogLevel.Info, change.IsDrift
-                    ? $"{change.Resource.Address}: changed outside OpenTofu ({change.Action})"
+                    ? $"{change.Resource.Address}: {DriftPhrase(change.Action)}"
                     : $"{change.Resource.Address}: {PlannedPhrase(change.Action)}{(change.Reason is { } reason ? $" ({reason.Replace('_', ' ')})" : "")}");
                 yield break;
             case TofuOutputsMessage outputs:
@@ -155,6 +155,17 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
         "replace" => "replacing",
         "read" => "reading",
         _ => "applying",
+    };
+
+    /// <summary>
+    /// A <c>resource_drift</c> message in the words of OpenTofu's plan under "Objects have changed
+    /// outside of OpenTofu": the object "has changed" or "has been deleted".
+    /// </summary>
+    private static string DriftPhrase(string action) => action switch
+    {
+        "update" => "has changed outside of OpenTofu",
+        "delete" => "has been deleted outside of OpenTofu",
+        _ => $"changed outside of OpenTofu ({action})",
     };
 
     private static string PlannedPhrase(string action) => action switch
