@@ -224,23 +224,23 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_resource_gone_outside_OpenTofu_marks_the_workspace_drifted_with_the_diff()
+    public async Task A_resource_changed_outside_OpenTofu_marks_the_workspace_drifted_with_what_changed_and_the_diff()
     {
         var (tenant, workspace) = await CreateAsync("drift", "lake", ApprovalMode.Automatic);
         await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
-        // Someone deleted a resource by hand: the state no longer has it, so the next plan creates it again.
-        var stateFile = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate");
-        var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
-        var resources = state["resources"]!.AsArray();
-        resources.RemoveAt(resources.Count - 1);
-        await File.WriteAllTextAsync(stateFile, state.ToJsonString());
+        // Someone raised the node group's maximum by hand, in the (simulated) cloud console.
+        const string nodeGroup = "module.stack.module.eks.module.eks_managed_node_group[\"default\"].aws_eks_node_group.this[0]";
+        var outside = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate.outside.json");
+        await File.WriteAllTextAsync(outside, new JsonObject { ["changed"] = new JsonObject { [nodeGroup] = new JsonObject { ["max_size"] = 10 } } }.ToJsonString());
 
         await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
 
         var drifted = await StatusAsync(tenant, "lake", WorkspaceStatus.Drifted);
-        Assert.Contains("Drift detected", drifted.StatusReason);
+        Assert.Contains("Drift detected: 1 object changed outside OpenTofu.", drifted.StatusReason);
         var run = await LatestRunAsync(tenant, workspace);
         Assert.Equal(RunKind.Drift, run.Kind);
-        Assert.True(run.Plan!.HasChanges);
+        Assert.Equal([nodeGroup], run.Plan!.Drifted);
+        Assert.Equal([nodeGroup], run.Plan.ToChange);
+        Assert.Contains($"{nodeGroup}: has changed outside of OpenTofu", await RunLogAsync(run));
     }
 }
