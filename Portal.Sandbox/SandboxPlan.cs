@@ -160,6 +160,26 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     /// <paramref name="state"/> is the refreshed state (<see cref="Drifts"/> taken into it): what
     /// <c>before</c> of a change shows, as OpenTofu's prior state does.
     /// </summary>
+    /// <summary>One entry of <c>resource_changes</c> or <c>resource_drift</c>: the object's address parts, then its change.</summary>
+    private static JsonObject ResourceEntry(SimResource r, JsonObject change)
+    {
+        var entry = new JsonObject
+        {
+            ["address"] = r.Address,
+            ["module_address"] = r.Module.Length > 0 ? r.Module : null,
+            ["mode"] = "managed",
+            ["type"] = r.Type,
+            ["name"] = r.Name,
+            ["index"] = r.Key?.DeepClone(),
+            ["provider_name"] = r.ProviderName,
+            ["change"] = change,
+        };
+        // OpenTofu omits them when empty.
+        if (entry["module_address"] is null) entry.Remove("module_address");
+        if (entry["index"] is null) entry.Remove("index");
+        return entry;
+    }
+
     public JsonObject ToJsonRepresentation(SandboxState state)
     {
         var variables = new JsonObject();
@@ -178,32 +198,20 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             if (after is not null && r.Type == "kubernetes_secret_v1")
                 after["data"] = new JsonObject { ["token"] = Variables["agent_bootstrap_token"]?.DeepClone() };
 
-            var entry = new JsonObject
+            var entry = ResourceEntry(r, new JsonObject
             {
-                ["address"] = r.Address,
-                ["module_address"] = r.Module.Length > 0 ? r.Module : null,
-                ["mode"] = "managed",
-                ["type"] = r.Type,
-                ["name"] = r.Name,
-                ["index"] = r.Key?.DeepClone(),
-                ["provider_name"] = r.ProviderName,
-                ["change"] = new JsonObject
-                {
-                    ["actions"] = new JsonArray(change.Actions.Select(a => (JsonNode)a).ToArray()),
-                    ["before"] = before,
-                    ["after"] = after,
-                    ["after_unknown"] = after is null ? new JsonObject() : new JsonObject { ["id"] = true, ["arn"] = true },
-                    ["before_sensitive"] = before is null ? false : new JsonObject(),
-                    ["after_sensitive"] = after is null ? false : afterSensitive,
-                },
-            };
+                ["actions"] = new JsonArray(change.Actions.Select(a => (JsonNode)a).ToArray()),
+                ["before"] = before,
+                ["after"] = after,
+                ["after_unknown"] = after is null ? new JsonObject() : new JsonObject { ["id"] = true, ["arn"] = true },
+                ["before_sensitive"] = before is null ? false : new JsonObject(),
+                ["after_sensitive"] = after is null ? false : afterSensitive,
+            });
             if (change.Reason is not null) entry["action_reason"] = change.Reason switch
             {
                 "cannot_update" => "replace_because_cannot_update",
                 var other => other,
             };
-            if (entry["module_address"] is null) entry.Remove("module_address");
-            if (entry["index"] is null) entry.Remove("index");
             resourceChanges.Add(entry);
         }
 
@@ -221,28 +229,15 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                 foreach (var name in r.SensitiveAttributes ?? []) flags[name] = true;
                 return flags;
             }
-            var entry = new JsonObject
+            resourceDrift.Add(ResourceEntry(r, new JsonObject
             {
-                ["address"] = r.Address,
-                ["module_address"] = r.Module.Length > 0 ? r.Module : null,
-                ["mode"] = "managed",
-                ["type"] = r.Type,
-                ["name"] = r.Name,
-                ["index"] = r.Key?.DeepClone(),
-                ["provider_name"] = r.ProviderName,
-                ["change"] = new JsonObject
-                {
-                    ["actions"] = new JsonArray(drift.Action),
-                    ["before"] = Attributes(r, drift.Id),
-                    ["after"] = drift.Cloud is null ? null : Attributes(drift.Refreshed, drift.Id),
-                    ["after_unknown"] = new JsonObject(),
-                    ["before_sensitive"] = Sensitivity(),
-                    ["after_sensitive"] = drift.Cloud is null ? false : Sensitivity(),
-                },
-            };
-            if (entry["module_address"] is null) entry.Remove("module_address");
-            if (entry["index"] is null) entry.Remove("index");
-            resourceDrift.Add(entry);
+                ["actions"] = new JsonArray(drift.Action),
+                ["before"] = Attributes(r, drift.Id),
+                ["after"] = drift.Cloud is null ? null : Attributes(drift.Refreshed, drift.Id),
+                ["after_unknown"] = new JsonObject(),
+                ["before_sensitive"] = Sensitivity(),
+                ["after_sensitive"] = drift.Cloud is null ? false : Sensitivity(),
+            }));
 
             // The attributes of the drift the configuration has an opinion on: the ones the plan acts on.
             if (drift.Cloud is null || planned is null) continue;

@@ -3,10 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.OpenTofu;
@@ -21,7 +18,7 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
 {
     public sealed record Issued(string RoleArn, string SessionName, string ExternalId, string AccessKeyId, string AccessKeySecret, string SecurityToken);
 
-    private readonly WebApplication app;
+    private LoopbackServer server = null!;
     private readonly ConcurrentDictionary<string, byte> nonces = new();
     private int sessions;
 
@@ -36,24 +33,16 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
 
     public ConcurrentQueue<Issued> IssuedSessions { get; } = new();
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Requests { get; } = new();
-    public string Endpoint { get; }
+    public string Endpoint => server.BaseUrl;
 
-    private SimulatedAliCloudSts(WebApplication app, string endpoint)
+    private SimulatedAliCloudSts()
     {
-        this.app = app;
-        Endpoint = endpoint;
     }
 
     public static async Task<SimulatedAliCloudSts> StartAsync()
     {
-        var endpoint = $"http://127.0.0.1:{FreePort.Next()}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(endpoint);
-        var app = builder.Build();
-        var sts = new SimulatedAliCloudSts(app, endpoint);
-        app.Run(sts.HandleAsync);
-        await app.StartAsync();
+        var sts = new SimulatedAliCloudSts();
+        sts.server = await LoopbackServer.StartAsync(sts.HandleAsync);
         return sts;
     }
 
@@ -175,7 +164,6 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await server.DisposeAsync();
     }
 }

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Agents.Kubernetes;
@@ -17,31 +14,23 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 {
     public sealed record Request(string Method, string Path, string Query, string? ContentType, string? Authorization, string Body);
 
-    private readonly WebApplication app;
+    private LoopbackServer server = null!;
     private readonly ConcurrentDictionary<string, JsonObject> objects = new();
     public ConcurrentQueue<Request> Requests { get; } = new();
-    public string BaseUrl { get; }
+    public string BaseUrl => server.BaseUrl;
 
     /// <summary>Paths (prefix) answered with 403, to test RBAC error messages.</summary>
     public ConcurrentBag<string> Forbidden { get; } = [];
 
-    private FakeKubernetesApiServer(WebApplication app, string baseUrl)
+    private FakeKubernetesApiServer()
     {
-        this.app = app;
-        BaseUrl = baseUrl;
     }
 
     public static async Task<FakeKubernetesApiServer> StartAsync()
     {
-        var baseUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(baseUrl);
-        var app = builder.Build();
-        var server = new FakeKubernetesApiServer(app, baseUrl);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        return server;
+        var fake = new FakeKubernetesApiServer();
+        fake.server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        return fake;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -111,7 +100,6 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await server.DisposeAsync();
     }
 }
