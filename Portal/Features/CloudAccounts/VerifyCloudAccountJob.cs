@@ -43,7 +43,8 @@ public sealed class CloudAccountVerifier(
     TofuRunner runner,
     IOptions<OpenTofuOptions> tofuOptions,
     IOptions<ProvisioningOptions> provisioningOptions,
-    IOptions<CloudAccountsOptions> accountOptions)
+    IOptions<CloudAccountsOptions> accountOptions,
+    ILogger<CloudAccountVerifier> logger)
 {
     public const string SimulatedFailurePrefix = "fail-";
 
@@ -84,8 +85,7 @@ public sealed class CloudAccountVerifier(
         }
         finally
         {
-            try { if (Directory.Exists(workingDirectory)) Directory.Delete(workingDirectory, recursive: true); }
-            catch (IOException) { /* A leftover working directory holds no secret: verification passes none. */ }
+            TofuRunner.DeleteWorkingDirectory(workingDirectory, logger);
         }
     }
 

@@ -143,9 +143,7 @@ public sealed class StateBackends(
         }
         finally
         {
-            try { Directory.Delete(request.WorkingDirectory, recursive: true); }
-            catch (DirectoryNotFoundException) { }
-            catch (IOException ex) { logger.LogWarning(ex, "Could not delete the state backend's working directory {Directory}", request.WorkingDirectory); }
+            TofuRunner.DeleteWorkingDirectory(request.WorkingDirectory, logger);
         }
     }
 

@@ -185,10 +185,7 @@ public sealed class WorkspaceRunExecutor(
 
     private void Cleanup(TofuRunRequest request)
     {
-        TofuRunner.DiscardPlan(request);
-        try { Directory.Delete(request.WorkingDirectory, recursive: true); }
-        catch (DirectoryNotFoundException) { }
-        catch (IOException ex) { logger.LogWarning(ex, "Could not delete the run directory {Directory}", request.WorkingDirectory); }
+        TofuRunner.DeleteWorkingDirectory(request.WorkingDirectory, logger);
     }
 
     private async Task<Loaded?> LoadAsync(Guid tenantId, Guid workspaceId, Guid runId, CancellationToken cancellationToken)

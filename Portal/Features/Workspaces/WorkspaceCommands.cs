@@ -14,7 +14,7 @@ namespace Cogrion.Portal.Features.Workspaces;
 /// Every change a person makes to a workspace: create (and its first run), approve or reject a plan,
 /// cancel, retry, destroy. Each is one transaction with its audit event; a refused request changes nothing.
 /// </summary>
-public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queue, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests)
+public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queue, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests, ILogger<WorkspaceCommands> logger)
 {
     public async Task<CommandResult<Workspace>> CreateAsync(Guid tenantId, NewWorkspace input, Actor actor, CancellationToken cancellationToken)
     {
@@ -180,8 +180,6 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
     private void DiscardPlanFiles(Workspace workspace, Guid runId)
     {
         // The saved plan embeds every variable value: it must not outlive a decision not to apply it.
-        var directory = requests.WorkingDirectory(workspace, runId);
-        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
-        catch (IOException) { /* best effort; the next run uses a new directory */ }
+        TofuRunner.DeleteWorkingDirectory(requests.WorkingDirectory(workspace, runId), logger);
     }
 }

@@ -74,11 +74,34 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
     /// Deletes what holds secrets in a working directory: the variables file and the saved plan (a plan
     /// file embeds every variable value). Call it when a plan is rejected or abandoned.
     /// </summary>
-    public static void DiscardPlan(TofuRunRequest request)
+    public static void DiscardPlan(TofuRunRequest request) => DiscardSecrets(request.WorkingDirectory);
+
+    private static void DiscardSecrets(string workingDirectory)
     {
-        if (!Directory.Exists(request.WorkingDirectory)) return;
-        File.Delete(Path.Combine(request.WorkingDirectory, RootModuleWriter.SensitiveVariablesFile));
-        File.Delete(Path.Combine(request.WorkingDirectory, RootModuleWriter.PlanFile));
+        if (!Directory.Exists(workingDirectory)) return;
+        File.Delete(Path.Combine(workingDirectory, RootModuleWriter.SensitiveVariablesFile));
+        File.Delete(Path.Combine(workingDirectory, RootModuleWriter.PlanFile));
+    }
+
+    /// <summary>
+    /// Removes a run's working directory once nobody needs it: the files that hold secrets first, so a
+    /// directory that cannot be removed whole (a file in use, permissions) at least keeps none of them.
+    /// A leftover directory is logged, never an error: the next run uses a new one.
+    /// </summary>
+    public static void DeleteWorkingDirectory(string workingDirectory, ILogger logger)
+    {
+        try
+        {
+            DiscardSecrets(workingDirectory);
+            Directory.Delete(workingDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not delete the run's working directory {Directory}", workingDirectory);
+        }
     }
 
     /// <summary>The state of one call: its stage timings, its redactor, where it is.</summary>
