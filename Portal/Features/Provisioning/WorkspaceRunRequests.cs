@@ -79,6 +79,9 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     public static string LockInstance(CloudAccount account, string region) =>
         "cgr-" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes($"{account.AccountRef}/{region}")))[..12];
 
+    /// <summary>The OSS backend's <c>tablestore_endpoint</c>: its first host label is the instance name.</summary>
+    public static string LockEndpoint(CloudAccount account, string region) => $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com";
+
     /// <summary>
     /// The run that creates the state backend of an account and region: terraform/&lt;cloud&gt;/bootstrap,
     /// applied with its state in the working directory (the bucket does not exist yet), then moved to
@@ -117,7 +120,7 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
         CloudProvider.AliCloud => new Dictionary<string, string>
         {
             ["state_bucket"] = StateBucket(account, region),
-            ["lock_endpoint"] = $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com",
+            ["lock_endpoint"] = LockEndpoint(account, region),
         },
         _ => new Dictionary<string, string>(),
     };
@@ -152,7 +155,7 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     {
         TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
         TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
-            $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com", "cogrion_tfstate_locks"),
+            LockEndpoint(account, region), "cogrion_tfstate_locks"),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
     };
 

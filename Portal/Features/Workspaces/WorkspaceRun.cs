@@ -24,13 +24,12 @@ public static class RunStatuses
 
 /// <summary>
 /// The plan summary as stored: addresses and actions only, never values, and the plan's fingerprint
-/// (a digest that leaves sensitive values out), which tells whether a plan made again is the approved one.
+/// (a digest that leaves sensitive values out), which tells whether a plan made again is the approved one,
+/// and the objects its refresh found changed or deleted outside OpenTofu (null in runs stored before that).
 /// </summary>
 public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy, IReadOnlyList<string> ToReplace,
-    string? Fingerprint = null, IReadOnlyList<string>? ChangedOutside = null)
+    string? Fingerprint = null, IReadOnlyList<string>? Drifted = null)
 {
-    /// <summary>Objects the plan's refresh found changed or deleted outside OpenTofu (its <c>resource_drift</c>).</summary>
-    public IReadOnlyList<string> Drifted => ChangedOutside ?? [];
 
     public bool HasChanges => ToAdd.Count + ToChange.Count + ToDestroy.Count + ToReplace.Count > 0;
 }
