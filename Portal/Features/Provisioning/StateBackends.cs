@@ -134,12 +134,7 @@ public sealed class StateBackends(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await KeepProgressAsync(account, region, runId, localState, log);
-            return new TofuRunResult
-            {
-                Status = TofuRunStatus.Cancelled, Stage = TofuStage.StateBackend, Error = "Cancelled while creating the state backend.",
-                WorkspaceState = "Nothing of the workspace was created. The next run finishes the state backend.",
-                Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, false)],
-            };
+            return Cancelled(startedAt, watch, "Cancelled while creating the state backend.");
         }
         finally
         {
@@ -226,14 +221,16 @@ public sealed class StateBackends(
     private static string LockKey(CloudAccount account, string region) => $"state-backend:{account.Id}:{region}";
 
     /// <summary>The bootstrap's failure or cancel, as a failure of the run's first stage: the workspace's own stages never started.</summary>
-    private static TofuRunResult Ended(TofuRunResult inner, DateTimeOffset startedAt, Stopwatch watch, string doing) => inner.Status == TofuRunStatus.Cancelled
-        ? inner with
-        {
-            Stage = TofuStage.StateBackend,
-            WorkspaceState = "Nothing of the workspace was created. The next run finishes the state backend.",
-            Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, false)],
-        }
-        : Failed(startedAt, watch, $"{Capitalized(doing)} failed: {inner.Error}") with { TofuVersion = inner.TofuVersion };
+    private static TofuRunResult Ended(TofuRunResult inner, DateTimeOffset startedAt, Stopwatch watch, string doing) => (inner.Status == TofuRunStatus.Cancelled
+        ? Cancelled(startedAt, watch, inner.Error ?? "Cancelled while creating the state backend.")
+        : Failed(startedAt, watch, $"{Capitalized(doing)} failed: {inner.Error}")) with { TofuVersion = inner.TofuVersion };
+
+    private static TofuRunResult Cancelled(DateTimeOffset startedAt, Stopwatch watch, string error) => new()
+    {
+        Status = TofuRunStatus.Cancelled, Stage = TofuStage.StateBackend, Error = error,
+        WorkspaceState = "Nothing of the workspace was created. The next run finishes the state backend.",
+        Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, false)],
+    };
 
     private static TofuRunResult Failed(DateTimeOffset startedAt, Stopwatch watch, string error) => new()
     {
