@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The Portal, published self-contained (see docs/adr/0001) onto a minimal runtime-deps image,
+# The Portal, published framework-dependent (see docs/adr/0053) onto the ASP.NET Core runtime image,
 # running as a non-root user. Build from the repository root:  docker build -t cogrion-portal .
 # (No Docker engine runs on our build machines; this file is kept simple and reviewed by hand.)
 
@@ -19,8 +19,9 @@ COPY wwwroot-assets/ wwwroot-assets/
 COPY terraform/ terraform/
 RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app
 
-# Self-contained: the image needs only the native dependencies of .NET, not a runtime.
-FROM mcr.microsoft.com/dotnet/runtime-deps:9.0-bookworm-slim AS runtime
+# Framework-dependent: the runtime comes from Microsoft's image, so a runtime security fix is a
+# rebuild on the patched base image (the tag follows 10.0 patches), with no change to our build.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim AS runtime
 WORKDIR /app
 COPY --from=build --chown=root:root /app ./
 # The image's unprivileged 'app' user (uid 1654); the files stay root-owned and read-only to it.

@@ -20,7 +20,7 @@ trap cleanup EXIT
 echo "Publishing the agent with Native AOT and building the Portal (Release)..."
 dotnet publish "$root/Portal.Agent" -c Release -p:PublishAot=true -o "$work/agent" -v quiet -nologo >"$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }
 dotnet build "$root/bench/AgentLoad" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-load="$root/bench/AgentLoad/bin/Release/net9.0/$(ls "$root/bench/AgentLoad/bin/Release/net9.0")/AgentLoad"
+load="$root/bench/AgentLoad/bin/Release/net10.0/AgentLoad"
 
 pg_port=$(free_port)
 bash "$root/tools/postgres.sh" start "$work/pg" "$pg_port" --fast >/dev/null

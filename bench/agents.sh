@@ -33,7 +33,7 @@ trap cleanup EXIT
 
 echo "Building (Release)..."
 dotnet build "$root/bench/AgentLoad" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-load="$root/bench/AgentLoad/bin/Release/net9.0/$(ls "$root/bench/AgentLoad/bin/Release/net9.0")/AgentLoad"
+load="$root/bench/AgentLoad/bin/Release/net10.0/AgentLoad"
 portal_bin=$(dirname "$load")/Portal
 
 pg_port=$(free_port)

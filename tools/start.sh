@@ -64,8 +64,8 @@ pids+=($!)
 echo "Building the Portal and the Cluster Agent"
 dotnet build Portal/Portal.csproj -c Debug -nologo -v quiet -clp:ErrorsOnly
 dotnet build Portal.Agent/Portal.Agent.csproj -c Debug -nologo -v quiet -clp:ErrorsOnly
-portal_dir=$(dirname "$(ls -d "$root"/Portal/bin/Debug/net9.0/*/Portal | head -n 1)")
-agent_binary=$(ls -d "$root"/Portal.Agent/bin/Debug/net9.0/*/Portal.Agent | head -n 1)
+portal_dir="$root/Portal/bin/Debug/net10.0"
+agent_binary="$root/Portal.Agent/bin/Debug/net10.0/Portal.Agent"
 mkdir -p "$local_dir/sandbox/state" "$local_dir/sandbox/runs"
 
 for _ in $(seq 1 100); do grep -q "dev-idp ready" "$logs/dev-idp.log" 2>/dev/null && break; sleep 0.1; done

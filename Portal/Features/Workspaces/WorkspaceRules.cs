@@ -72,15 +72,17 @@ public static partial class WorkspaceRules
         if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetwork
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix > 32)
             return $"'{cidr}' is not an IPv4 range in CIDR notation such as 10.40.0.0/16.";
-        // IPNetwork refuses an address with bits set past the prefix; say which range was meant.
-        if (!IPNetwork.TryParse(cidr, out var network))
+        // Say which range was meant when bits are set past the prefix. Checked here rather than left to
+        // IPNetwork.TryParse, which refused such input up to .NET 9 and accepts it (masked) from .NET 10.
+        var given = BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
+        var masked = given & (prefix == 0 ? 0 : uint.MaxValue << (32 - prefix));
+        if (masked != given)
         {
-            var bits = BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()) & (prefix == 0 ? 0 : uint.MaxValue << (32 - prefix));
             var bytes = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, bits);
-            var start = new IPAddress(bytes);
-            return $"'{cidr}' has host bits set: the range starts at {start}/{prefix}.";
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, masked);
+            return $"'{cidr}' has host bits set: the range starts at {new IPAddress(bytes)}/{prefix}.";
         }
+        var network = new IPNetwork(address, prefix);
         if (network.PrefixLength is < 16 or > 20) return "The prefix must be from /16 to /20.";
         if (!PrivateRanges.Any(range => range.Contains(network.BaseAddress) && range.PrefixLength <= network.PrefixLength))
             return "Use a private range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.";
