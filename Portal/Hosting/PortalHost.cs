@@ -12,6 +12,7 @@ using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.DataProtection;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.OpenTofu;
@@ -35,6 +36,7 @@ public static class PortalHost
         builder.Services.AddProblemDetails();
 
         builder.AddPortalDatabase();
+        builder.AddPortalDataProtection();
         builder.AddPortalAuthentication();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
