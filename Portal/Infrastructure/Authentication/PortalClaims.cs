@@ -16,6 +16,8 @@ public static class PortalClaims
     /// secret). Added when the session is read, so a Blazor circuit knows which end to listen for.
     /// </summary>
     public const string ServerSession = "cogrion:session";
+    /// <summary>On the anonymous principal a circuit gets when its session ended under it: the page says so instead of navigating.</summary>
+    public const string SessionEnded = "cogrion:session_ended";
 
     public static Guid? GetUserId(this ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(UserId), out var id) ? id : null;

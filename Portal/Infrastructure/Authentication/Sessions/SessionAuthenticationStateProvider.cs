@@ -12,7 +12,8 @@ namespace Cogrion.Portal.Infrastructure.Authentication.Sessions;
 /// </summary>
 public sealed class SessionAuthenticationStateProvider : RevalidatingServerAuthenticationStateProvider
 {
-    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity()));
+    // Not authenticated (no authentication type), and marked so the page shows "your session has ended".
+    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.SessionEnded, "true")])));
 
     private readonly SessionEndNotifications notifications;
     private readonly SessionRevocations revocations;
@@ -36,7 +37,10 @@ public sealed class SessionAuthenticationStateProvider : RevalidatingServerAuthe
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {
         var hash = authenticationState.User.FindFirstValue(PortalClaims.ServerSession);
-        return hash is null || await revocations.IsActiveAsync(hash, cancellationToken);
+        if (hash is null || await revocations.IsActiveAsync(hash, cancellationToken)) return true;
+        // Ended: drop the user the same way a notification does (the page says so), rather than the base class's way.
+        EndSession();
+        return true;
     }
 
     private async void OnAuthenticationStateChanged(Task<AuthenticationState> task)
