@@ -48,7 +48,7 @@ public static class PortalHost
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
 
-        builder.Services.TryAddSingleton<UserDirectory>();
+        builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -42,7 +42,8 @@ public static class DataProtectionServiceCollectionExtensions
             var current = configured.HasCertificate ? certificates.FirstOrDefault() : null;
             options.XmlEncryptor = current is not null
                 ? new CertificateXmlEncryptor(current, sp.GetRequiredService<ILoggerFactory>())
-                : new AesGcmXmlEncryptor(sp.GetRequiredService<KeyEncryptionKeys>());
+                // The keys are read when the first key is encrypted: after start-up validation has run.
+                : new AesGcmXmlEncryptor(sp.GetRequiredService<KeyEncryptionKeys>);
         });
         return builder;
     }

@@ -37,7 +37,7 @@ public sealed class KeyEncryptionKeys
 /// before the key reaches the database. The framework only ships certificate, DPAPI and Windows
 /// encryptors; a 32-byte key from a secret store is the simplest thing an operator can provide.
 /// </summary>
-public sealed class AesGcmXmlEncryptor(KeyEncryptionKeys keys) : IXmlEncryptor
+public sealed class AesGcmXmlEncryptor(Func<KeyEncryptionKeys> getKeys) : IXmlEncryptor
 {
     internal static readonly XNamespace Namespace = "urn:cogrion:data-protection:v1";
     private const int NonceSize = 12;
@@ -45,6 +45,7 @@ public sealed class AesGcmXmlEncryptor(KeyEncryptionKeys keys) : IXmlEncryptor
 
     public EncryptedXmlInfo Encrypt(XElement plaintextElement)
     {
+        var keys = getKeys();
         var key = keys.Current ?? throw new InvalidOperationException("No key-encryption key is configured to encrypt new Data Protection keys.");
         var keyId = keys.CurrentId!;
         var plaintext = System.Text.Encoding.UTF8.GetBytes(plaintextElement.ToString(SaveOptions.DisableFormatting));

@@ -14,8 +14,12 @@ namespace Cogrion.Portal.Infrastructure.DataProtection;
 /// What arrives here was already encrypted by the key encryptor (<see cref="AesGcmXmlEncryptor"/>
 /// or the certificate encryptor), so the table alone unprotects nothing.
 /// </summary>
-public sealed class PostgresXmlRepository(NpgsqlDataSource dataSource, MigrationStatus migrations, ILogger<PostgresXmlRepository> logger) : IXmlRepository
+public sealed class PostgresXmlRepository(IServiceProvider services, MigrationStatus migrations, ILogger<PostgresXmlRepository> logger) : IXmlRepository
 {
+    // Resolved at first use, not when the framework builds its key manager: that happens while the
+    // host is built, before start-up validation could list a bad database setting as a clear problem.
+    private NpgsqlDataSource DataSource => services.GetRequiredService<NpgsqlDataSource>();
+
     // The key ring is first read while the host starts, possibly before the schema exists; the
     // migration service usually needs well under a second. Past this the read fails (and is retried
     // by the framework on the next use) rather than holding start-up hostage.
@@ -24,7 +28,7 @@ public sealed class PostgresXmlRepository(NpgsqlDataSource dataSource, Migration
     public IReadOnlyCollection<XElement> GetAllElements()
     {
         WaitForSchema();
-        using var connection = dataSource.OpenConnection();
+        using var connection = DataSource.OpenConnection();
         var rows = connection.Query<string>("select xml from data_protection_keys order by id");
         return rows.Select(XElement.Parse).ToList();
     }
@@ -32,7 +36,7 @@ public sealed class PostgresXmlRepository(NpgsqlDataSource dataSource, Migration
     public void StoreElement(XElement element, string friendlyName)
     {
         WaitForSchema();
-        using var connection = dataSource.OpenConnection();
+        using var connection = DataSource.OpenConnection();
         // The framework names each key "key-<guid>": a name seen before means this key is already stored.
         var inserted = connection.Execute(
             "insert into data_protection_keys (friendly_name, xml) values (@friendlyName, @xml) on conflict (friendly_name) do nothing",
