@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
 namespace Cogrion.Portal.Features.Users;

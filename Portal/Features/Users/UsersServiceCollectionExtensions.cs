@@ -4,10 +4,9 @@ namespace Cogrion.Portal.Features.Users;
 
 public static class UsersServiceCollectionExtensions
 {
-    /// <summary>The people who signed in: their record (<see cref="UserDirectory"/>) and their sessions (<see cref="UserSessions"/>).</summary>
+    /// <summary>The platform admin's view of the people who signed in and their sessions (<see cref="UserSessions"/>).</summary>
     public static WebApplicationBuilder AddPortalUsers(this WebApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<UserSessions>();
         return builder;
     }

@@ -38,6 +38,7 @@ public static class AuthenticationServiceCollectionExtensions
         services.AddValidatedOptions<KeycloakOptions, KeycloakOptionsValidator>(builder.Configuration, KeycloakOptions.Section);
         services.AddHttpClient(SessionRefresher.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<UserDirectory>();
         services.TryAddSingleton<RealmTokens>();
         services.TryAddSingleton<SessionRefresher>();
         services.TryAddSingleton<PostgresTicketStore>();

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
