@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
@@ -20,6 +21,9 @@ public sealed class KeycloakOpenIdConnectEvents(
 {
     /// <summary>The authentication property that asks the realm for a fresh password prompt (<c>prompt=login</c>).</summary>
     public const string ForceLoginItem = "cogrion.force_login";
+
+    /// <summary>Marks the one sign-in retried because the realm had rotated its keys, so it is never retried twice.</summary>
+    private const string KeyRotationRetryItem = "cogrion.key_rotation_retry";
 
     public override Task RedirectToIdentityProvider(RedirectContext context)
     {
@@ -61,13 +65,24 @@ public sealed class KeycloakOpenIdConnectEvents(
         context.Principal = principal;
     }
 
-    public override Task RemoteFailure(RemoteFailureContext context)
+    public override async Task RemoteFailure(RemoteFailureContext context)
     {
+        // The realm rotated its keys: the id_token names a key the Portal has not fetched yet. The handler
+        // has already asked for the keys again; sign in once more (the realm's session makes that silent)
+        // rather than show the person an error for the realm's housekeeping.
+        if (context.Failure is SecurityTokenSignatureKeyNotFoundException && context.Properties is { } failed && !failed.Items.ContainsKey(KeyRotationRetryItem))
+        {
+            logger.LogInformation("The realm signed with a key not seen yet (it rotated its keys); signing in once more with its keys fetched again");
+            var retry = new AuthenticationProperties { RedirectUri = AccountEndpoints.LocalOrHome(failed.RedirectUri) };
+            retry.Items[KeyRotationRetryItem] = "1";
+            context.HandleResponse();
+            await context.HttpContext.ChallengeAsync(AuthenticationServiceCollectionExtensions.KeycloakScheme, retry);
+            return;
+        }
         // The message comes from the handler's validation or the provider's error code; it carries no token.
         logger.LogWarning("Sign-in failed: {Reason}", context.Failure?.Message);
         context.Response.Redirect($"{context.Request.PathBase}/signin-error");
         context.HandleResponse();
-        return Task.CompletedTask;
     }
 
     public override Task RedirectToIdentityProviderForSignOut(RedirectContext context)

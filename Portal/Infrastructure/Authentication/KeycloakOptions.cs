@@ -35,7 +35,7 @@ public sealed class KeycloakOptions
     /// names a key the Portal does not know yet (the realm rotated its keys). Keeps a flood of forged
     /// tokens from turning into a flood of requests to Keycloak.
     /// </summary>
-    public TimeSpan KeySetRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan KeySetRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How old a back-channel logout token may be (by its iat) and still be acted on.</summary>
     public TimeSpan LogoutTokenMaxAge { get; set; } = TimeSpan.FromMinutes(5);

@@ -45,9 +45,10 @@ public sealed class SessionRefresher(
         }
 
         var identity = KeycloakClaims.ToPortalIdentity(refreshed.IdTokenClaims, settings.ClientId, refreshed.Issuer);
-        // The Portal's own user id does not come from the token: carry it over.
-        if (context.Principal!.FindFirst(PortalClaims.UserId) is { } userId)
-            identity.AddClaim(new Claim(PortalClaims.UserId, userId.Value));
+        // The Portal's own user id and the server-side session's name do not come from the token: carry them over
+        // (a circuit that starts on this very request listens for its session's end by that name).
+        foreach (var type in new[] { PortalClaims.UserId, PortalClaims.ServerSession })
+            if (context.Principal!.FindFirst(type) is { } carried) identity.AddClaim(new Claim(type, carried.Value));
         context.ReplacePrincipal(new ClaimsPrincipal(identity));
 
         context.Properties.UpdateTokenValue("access_token", refreshed.AccessToken);

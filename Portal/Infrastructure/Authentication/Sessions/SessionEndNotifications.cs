@@ -51,8 +51,14 @@ public sealed class SessionEndNotifications : INotificationSubscriber
             foreach (var listener in forSession.Keys) listener.Recheck();
     }
 
-    private sealed record Listener(SessionEndNotifications Owner, string Hash, Action Ended, Action Recheck) : IDisposable
+    // A class, not a record: each circuit's registration is its own entry, whatever it holds.
+    private sealed class Listener(SessionEndNotifications owner, string hash, Action ended, Action recheck) : IDisposable
     {
+        private SessionEndNotifications Owner => owner;
+        private string Hash => hash;
+        public Action Ended => ended;
+        public Action Recheck => recheck;
+
         public void Dispose()
         {
             if (!Owner.listeners.TryGetValue(Hash, out var forSession)) return;
