@@ -46,6 +46,27 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task A_database_from_before_the_job_engine_had_its_own_schema_upgrades_and_keeps_its_jobs()
+    {
+        // What tools/start.sh left in .local before: the Portal's migrations with 0002_jobs.sql among them.
+        var (_, dataSource) = await EmptyDatabaseAsync();
+        await using var _ds = dataSource;
+        var old0002 = new MigrationScript(2, "0002_jobs.sql", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "portal-0002_jobs.sql")));
+        var before = MigrationScript.LoadEmbedded(typeof(MigrationRunner).Assembly).Append(old0002).OrderBy(s => s.Version).ToList();
+        await RunnerFor(dataSource).ApplyAsync(before, CancellationToken.None);
+        await using (var connection = await dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("insert into jobs (kind, max_attempts, created_by) values ('diagnostics.echo', 1, 'user:before')");
+
+        var report = await RunnerFor(dataSource).ApplyAsync(CancellationToken.None);
+
+        Assert.Equal(0, report.AppliedNow);
+        await using var check = await dataSource.OpenConnectionAsync();
+        Assert.Equal("0002_jobs.sql", await check.ExecuteScalarAsync<string>("select name from schema_migrations where version = 2"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("select count(*) from job_schema_migrations"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<long>("select count(*) from jobs where created_by = 'user:before'"));
+    }
+
+    [Fact]
     public async Task Two_runners_starting_together_apply_each_migration_once()
     {
         var (server, dataSource) = await EmptyDatabaseAsync();

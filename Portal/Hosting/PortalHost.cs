@@ -13,6 +13,7 @@ using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,7 @@ public static class PortalHost
         builder.AddPortalHealthChecks();
         builder.AddPortalAgents();
         builder.AddOpenTofu();
+        builder.AddPortalJobEngine();
         builder.AddPortalJobs();
         builder.AddPortalTenants();
         builder.AddPortalCloudAccounts();

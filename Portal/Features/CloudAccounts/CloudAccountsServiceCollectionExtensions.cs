@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Runs;
 

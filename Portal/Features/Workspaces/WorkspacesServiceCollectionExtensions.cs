@@ -2,8 +2,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Recurring;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Audit;
 
@@ -23,7 +23,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, AuditLog audit)
     {
         var connection = transaction.Connection!;
         var runId = Guid.CreateVersion7();
-        var requestedBy = JobQueue.Describe(actor);
+        var requestedBy = actor.Label;
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into workspace_runs (id, tenant_id, workspace_id, kind, status, requested_by)
             values (@runId, @tenantId, @workspaceId, @kind, 'queued', @requestedBy)
@@ -31,7 +31,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, AuditLog audit)
             transaction, cancellationToken: cancellationToken));
         var jobId = await queue.EnqueueAsync(transaction, new WorkspacePlanJob(workspace.TenantId, workspace.Id, runId), new EnqueueOptions
         {
-            CreatedBy = actor,
+            CreatedBy = actor.Label,
             TenantId = workspace.TenantId,
             ConcurrencyKey = WorkspaceConcurrency.Key(workspace.Id),
         }, cancellationToken);

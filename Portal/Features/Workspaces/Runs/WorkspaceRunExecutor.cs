@@ -2,7 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Modules;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
