@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -128,7 +129,7 @@ public sealed class IdTokenValidatorTests
         return new { kty = "RSA", use = "sig", alg = "RS256", kid, n = B64(p.Modulus!), e = B64(p.Exponent!) };
     }
 
-    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string B64(byte[] bytes) => Base64Url.EncodeToString(bytes);
 
     private sealed class JwksHandler : HttpMessageHandler
     {

@@ -76,7 +76,9 @@ public sealed class RunLogLatencyBench
             });
             await Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, $"bench-{i}", default))!.Status,
                 s => s is WorkspaceStatus.Ready or WorkspaceStatus.Failed, "the run to end", TimeSpan.FromMinutes(5));
-            await Task.Delay(500); // the last refresh
+            // The listener has read the run's last line: a signal, not a pause for the last refresh.
+            var lastLine = await logs.ReadAsync(jobId, 0, 5000, CancellationToken.None) is { Count: > 0 } all ? all[^1].Id : 0;
+            await Eventually.ValueAsync(() => Task.FromResult(Volatile.Read(ref after)), read => read >= lastLine, "the page to show the last line");
         }
 
         var sorted = latencies.Order().ToArray();

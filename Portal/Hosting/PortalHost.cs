@@ -80,6 +80,7 @@ public static class PortalHost
         app.MapAgentEndpoints();
         app.MapJobEndpoints();
         app.MapTenantEndpoints();
+        app.MapAuditEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 
-namespace Cogrion.Portal.Features.Tenants.Api;
+namespace Cogrion.Portal.Features.Audit;
 
 /// <summary>
 /// <c>GET /api/v1/tenants/{tenant}/audit/export?format=csv|json</c>: the tenant's audit trail (and its
@@ -14,6 +14,13 @@ namespace Cogrion.Portal.Features.Tenants.Api;
 /// </summary>
 public static class AuditExport
 {
+    /// <summary>Mapped by the audit feature under the tenant's API, with the same tenant-role rule as the tenant's other endpoints.</summary>
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/v1/tenants/{tenant}/audit/export", ExportAsync).RequireTenantRole(TenantRole.Admin);
+        return endpoints;
+    }
+
     private static readonly string[] Columns =
         ["id", "occurred_at", "tenant_id", "actor_kind", "actor_id", "actor_name", "action", "target_kind", "target_id", "request_id", "details"];
 

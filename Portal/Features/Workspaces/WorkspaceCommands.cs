@@ -8,6 +8,7 @@ using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -44,13 +45,13 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
                 id, tenantId, name = input.Name, accountId = account!.Id, provider = account.Provider.ToKey(), region = input.Region, cidr = input.NetworkCidr,
                 version = input.KubernetesVersion, pools = JsonSerializer.Serialize(pools, WorkspaceRun.Json), karpenter = input.UseKarpenter,
                 database = input.Database is null ? null : JsonSerializer.Serialize(input.Database, WorkspaceRun.Json),
-                approval = input.ApprovalMode.ToString().ToLowerInvariant(), createdBy = actor.Label,
+                approval = input.ApprovalMode.ToDbText(), createdBy = actor.Label,
             }, transaction, cancellationToken: cancellationToken));
         var workspace = (await WorkspaceStore.FindAsync(connection, transaction, tenantId, id, forUpdate: false, cancellationToken))!;
         await audit.RecordAsync(new AuditEntry(actor, "workspace.created", tenantId, "workspace", id.ToString(), new
         {
             name = workspace.Name, provider = account.Provider.ToKey(), account = account.Name, region = workspace.Region, network = workspace.NetworkCidr,
-            kubernetes = workspace.KubernetesVersion, approval = input.ApprovalMode.ToString().ToLowerInvariant(),
+            kubernetes = workspace.KubernetesVersion, approval = input.ApprovalMode.ToDbText(),
         }), transaction, cancellationToken);
         await RunLedger.StartRunAsync(transaction, queue, audit, workspace, RunKind.Apply, actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

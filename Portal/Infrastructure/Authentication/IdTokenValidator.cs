@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -42,7 +43,7 @@ public sealed class IdTokenValidator(
         var key = await FindKeyAsync(kid, cancellationToken)
             ?? throw new InvalidIdTokenException($"The id_token is signed with key '{kid}', which the realm does not publish.");
         var signedBytes = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
-        var signature = Base64UrlDecode(parts[2]);
+        var signature = Base64Url.DecodeFromChars(parts[2]);
         if (!VerifySignature(alg, key, signedBytes, signature))
             throw new InvalidIdTokenException("The id_token's signature does not verify.");
 
@@ -126,8 +127,8 @@ public sealed class IdTokenValidator(
                 {
                     rsa.ImportParameters(new RSAParameters
                     {
-                        Modulus = Base64UrlDecode(GetString(jwk, "n") ?? ""),
-                        Exponent = Base64UrlDecode(GetString(jwk, "e") ?? ""),
+                        Modulus = Base64Url.DecodeFromChars(GetString(jwk, "n") ?? ""),
+                        Exponent = Base64Url.DecodeFromChars(GetString(jwk, "e") ?? ""),
                     });
                     return rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
                 }
@@ -135,7 +136,7 @@ public sealed class IdTokenValidator(
                 using (var ecdsa = ECDsa.Create(new ECParameters
                 {
                     Curve = ECCurve.NamedCurves.nistP256,
-                    Q = new ECPoint { X = Base64UrlDecode(GetString(jwk, "x") ?? ""), Y = Base64UrlDecode(GetString(jwk, "y") ?? "") },
+                    Q = new ECPoint { X = Base64Url.DecodeFromChars(GetString(jwk, "x") ?? ""), Y = Base64Url.DecodeFromChars(GetString(jwk, "y") ?? "") },
                 }))
                 {
                     return ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
@@ -149,20 +150,13 @@ public sealed class IdTokenValidator(
     {
         try
         {
-            using var document = JsonDocument.Parse(Base64UrlDecode(segment));
+            using var document = JsonDocument.Parse(Base64Url.DecodeFromChars(segment));
             return document.RootElement.Clone();
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
             throw new InvalidIdTokenException($"The id_token's {what} is not valid JSON.");
         }
-    }
-
-    internal static byte[] Base64UrlDecode(string value)
-    {
-        var s = value.Replace('-', '+').Replace('_', '/');
-        s = s.PadRight(s.Length + (4 - s.Length % 4) % 4, '=');
-        return Convert.FromBase64String(s);
     }
 
     private static string? GetString(JsonElement element, string name) =>

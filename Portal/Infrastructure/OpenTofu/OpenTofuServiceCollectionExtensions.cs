@@ -10,6 +10,7 @@ public static class OpenTofuServiceCollectionExtensions
     public static WebApplicationBuilder AddOpenTofu(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<OpenTofuOptions, OpenTofuOptionsValidator>(builder.Configuration, OpenTofuOptions.Section);
+        builder.Services.AddValidatedOptions<ProvisioningOptions, ProvisioningOptionsValidator>(builder.Configuration, ProvisioningOptions.Section);
         builder.Services.TryAddSingleton<ITofuCli, TofuProcessCli>();
         // STS answers in well under a second; a hung call must not hold a run for the default 100 s.
         builder.Services.AddHttpClient(AliCloudStsClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));

@@ -1,9 +1,12 @@
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
 
-namespace Cogrion.Portal.Features.Workspaces.Runs;
+namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
-/// <summary>What a workspace run needs besides the runner's own settings (<c>OpenTofu</c> section).</summary>
+/// <summary>
+/// What runs need besides the runner's own settings (<c>OpenTofu</c> section): where the modules are (a
+/// workspace's run and a cloud account's verification both read it), and what a workspace run passes on.
+/// </summary>
 public sealed class ProvisioningOptions
 {
     public const string Section = "Provisioning";
