@@ -14,6 +14,8 @@ def scan(line):
     """Returns list of (index, kind) break candidates at depth info, and string spans [(start,end,kind)] for top-level literals."""
     cands=[]; strings=[]
     i=0; n=len(line); depth=0
+    # A line that closes a raw string ('""", new { ... }') is code after the quotes.
+    if line.lstrip().startswith('"""'): i=len(line)-len(line.lstrip())+3
     while i<n:
         c=line[i]
         if line.startswith('//',i): break
@@ -125,12 +127,13 @@ for f in files:
     for idx,l in enumerate(lines):
         was=inraw
         if l.count('"""')%2==1: inraw=not inraw
-        if len(l)<=LIMIT or was: 
+        closing = was and not inraw and l.lstrip().startswith('"""') and l.count('"""') == 1
+        if len(l)<=LIMIT or (was and not closing):
             if len(l)>LIMIT: left.append(f'{f}:{idx+1}: in a raw string')
             res.append(l); continue
         if l.strip().startswith('//'):
             res.extend(wrap_comment(l)); changed=True; continue
-        if '"""' in l:
+        if '"""' in l and not closing:
             left.append(f'{f}:{idx+1}: opens a raw string'); res.append(l); continue
         w=wrap_code(l)
         if w is None: left.append(f'{f}:{idx+1}: no safe break'); res.append(l); continue
