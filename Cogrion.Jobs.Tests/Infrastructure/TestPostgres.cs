@@ -81,7 +81,16 @@ public sealed class TestPostgres
         foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
         {
             if (int.TryParse(Path.GetFileName(directory)[DirectoryPrefix.Length..].Split('-')[0], out var owner) && !IsAlive(owner))
-                await RunAsync("bash", script, "destroy", directory);
+            {
+                try
+                {
+                    await RunAsync("bash", script, "destroy", directory);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
+                {
+                    // A leftover that will not stop must not fail this run; the next one retries.
+                }
+            }
         }
         var port = FreePort();
         var data = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{port}");
