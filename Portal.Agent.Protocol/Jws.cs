@@ -1,3 +1,5 @@
+// base64url without padding (RFC 7515 §2) is the BCL's System.Buffers.Text.Base64Url.
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -17,11 +19,11 @@ public static class Jws
 
     public static string Sign<T>(T payload, JsonTypeInfo<T> typeInfo, string type, string? keyId, ECDsa key)
     {
-        var header = Base64Url.Encode(JsonSerializer.SerializeToUtf8Bytes(new JwsHeader(Algorithm, type, keyId), ProtocolJson.Default.JwsHeader));
-        var body = Base64Url.Encode(JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo));
+        var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new JwsHeader(Algorithm, type, keyId), ProtocolJson.Default.JwsHeader));
+        var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo));
         var signingInput = Encoding.ASCII.GetBytes(header + "." + body);
         var signature = key.SignData(signingInput, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return header + "." + body + "." + Base64Url.Encode(signature);
+        return header + "." + body + "." + Base64Url.EncodeToString(signature);
     }
 
     /// <summary>Reads the header and payload without checking anything: only to find which key should verify it.</summary>
@@ -32,8 +34,8 @@ public static class Jws
         if (!TrySplit(jws, out var parts)) return false;
         try
         {
-            header = JsonSerializer.Deserialize(Base64Url.Decode(parts[0]), ProtocolJson.Default.JwsHeader);
-            payload = JsonSerializer.Deserialize(Base64Url.Decode(parts[1]), typeInfo);
+            header = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[0]), ProtocolJson.Default.JwsHeader);
+            payload = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[1]), typeInfo);
             return header is not null && payload is not null;
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
@@ -52,7 +54,7 @@ public static class Jws
         byte[] signature;
         try
         {
-            signature = Base64Url.Decode(parts[2]);
+            signature = Base64Url.DecodeFromChars(parts[2]);
         }
         catch (FormatException)
         {
@@ -70,20 +72,6 @@ public static class Jws
     {
         parts = jws?.Split('.') ?? [];
         return parts.Length == 3 && parts.All(p => p.Length > 0) && jws!.Length < 64 * 1024;
-    }
-}
-
-/// <summary>base64url without padding (RFC 7515 §2).</summary>
-public static class Base64Url
-{
-    public static string Encode(ReadOnlySpan<byte> bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static byte[] Decode(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        s += (s.Length % 4) switch { 2 => "==", 3 => "=", 0 => "", _ => throw new FormatException("Not base64url.") };
-        return Convert.FromBase64String(s);
     }
 }
 
@@ -120,5 +108,5 @@ public static class ProtocolKeys
     }
 
     /// <summary>A short, stable name for a public key: the first 16 bytes of its SPKI's SHA-256, base64url.</summary>
-    public static string KeyId(ECDsa key) => Base64Url.Encode(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16));
+    public static string KeyId(ECDsa key) => Base64Url.EncodeToString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16));
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (PostgreSQL, Chromium, the dev identity provider's
-# packages), builds the solution with warnings as errors, runs the dev identity provider's smoke
-# test and the whole xunit suite (which starts its own PostgreSQL cluster, identity provider,
-# Portal processes and one headless Chromium), and ends with one line:
+# packages), builds the solution with warnings as errors, checks the code style (dotnet format),
+# runs the dev identity provider's smoke test and every xunit project of the solution (the fast
+# Portal.Tests.Unit, Cogrion.Jobs.Tests, and Portal.Tests, which starts its own PostgreSQL cluster,
+# identity provider, Portal processes and one headless Chromium), and ends with one line:
 #   tests: N passed, N failed, N skipped
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,11 @@ tools/prerequisites.sh test
 
 echo "Building"
 dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
+
+# The house style (.editorconfig): the run fails when `dotnet format` would change anything.
+echo "Checking the code style"
+dotnet format Portal.sln --verify-no-changes --no-restore -v quiet \
+  || { echo "The code drifted from .editorconfig: run 'dotnet format Portal.sln' and commit the result."; echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 echo "Smoke-testing the dev identity provider"
 (cd tools/dev-idp && node smoke-test.mjs > "$root/artifacts-idp-smoke.log" 2>&1) \

@@ -42,9 +42,8 @@ public sealed class PlatformAdminVisitTests
     private static async Task<Guid> CreateTenantAsync(string connectionString, string slug)
     {
         await using var connection = new NpgsqlConnection(connectionString);
-        var owner = await connection.ExecuteScalarAsync<Guid>("""
-            insert into users (subject, username, email, email_verified) values (@subject, @subject, @subject || '@example.com', true) returning id
-            """, new { subject = "owner-" + slug });
+        await connection.OpenAsync();
+        var owner = (await TestUsers.CreateAsync(connection, "owner-" + slug, subject: "owner-" + slug)).Id;
         var tenantId = await connection.ExecuteScalarAsync<Guid>("""
             insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @owner) returning id
             """, new { slug, owner });

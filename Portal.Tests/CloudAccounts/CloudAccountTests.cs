@@ -37,10 +37,9 @@ public sealed class CloudAccountTests : IAsyncLifetime
     private async Task<TenantContext> TenantAsync(string slug)
     {
         await using var connection = new NpgsqlConnection(connectionString);
-        var userId = await connection.ExecuteScalarAsync<Guid>(
-            "insert into users (subject, username, email, email_verified) values (@s, @u, @e, true) returning id",
-            new { s = "sub-" + Guid.NewGuid(), u = slug + "-admin", e = $"{slug}@example.com" });
-        var user = new TestUser(userId, slug + "-admin");
+        await connection.OpenAsync();
+        var user = await TestUsers.CreateAsync(connection, slug + "-admin", email: $"{slug}@example.com");
+        var userId = user.Id;
         var result = await Get<TenantStore>().CreateAsync(new NewTenant(slug, slug, null), userId, user.Username, CancellationToken.None);
         Assert.True(result.Succeeded);
         return (await Get<TenantAccess>().ResolveAsync(user.ToPrincipal(), result.Value!.Id, "/test", CancellationToken.None))!;

@@ -21,7 +21,7 @@ public sealed class MigrationTests
     public async Task Applies_every_embedded_migration_to_an_empty_database()
     {
         var (_, dataSource) = await EmptyDatabaseAsync();
-        await using var _ds = dataSource;
+        await using var ownedDataSource = dataSource;
         var scripts = MigrationScript.LoadEmbedded(typeof(MigrationRunner).Assembly);
 
         var report = await RunnerFor(dataSource).ApplyAsync(CancellationToken.None);
@@ -37,7 +37,7 @@ public sealed class MigrationTests
     public async Task Applying_again_changes_nothing()
     {
         var (_, dataSource) = await EmptyDatabaseAsync();
-        await using var _ds = dataSource;
+        await using var ownedDataSource = dataSource;
         await RunnerFor(dataSource).ApplyAsync(CancellationToken.None);
 
         var second = await RunnerFor(dataSource).ApplyAsync(CancellationToken.None);
@@ -46,10 +46,31 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task A_database_from_before_the_job_engine_had_its_own_schema_upgrades_and_keeps_its_jobs()
+    {
+        // What tools/start.sh left in .local before: the Portal's migrations with 0002_jobs.sql among them.
+        var (_, dataSource) = await EmptyDatabaseAsync();
+        await using var ownedDataSource = dataSource;
+        var old0002 = new MigrationScript(2, "0002_jobs.sql", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "portal-0002_jobs.sql")));
+        var before = MigrationScript.LoadEmbedded(typeof(MigrationRunner).Assembly).Append(old0002).OrderBy(s => s.Version).ToList();
+        await RunnerFor(dataSource).ApplyAsync(before, CancellationToken.None);
+        await using (var connection = await dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("insert into jobs (kind, max_attempts, created_by) values ('diagnostics.echo', 1, 'user:before')");
+
+        var report = await RunnerFor(dataSource).ApplyAsync(CancellationToken.None);
+
+        Assert.Equal(0, report.AppliedNow);
+        await using var check = await dataSource.OpenConnectionAsync();
+        Assert.Equal("0002_jobs.sql", await check.ExecuteScalarAsync<string>("select name from schema_migrations where version = 2"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("select count(*) from job_schema_migrations"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<long>("select count(*) from jobs where created_by = 'user:before'"));
+    }
+
+    [Fact]
     public async Task Two_runners_starting_together_apply_each_migration_once()
     {
         var (server, dataSource) = await EmptyDatabaseAsync();
-        await using var _ds = dataSource;
+        await using var ownedDataSource = dataSource;
         // A second data source stands in for a second replica: its own connections, its own session lock.
         await using var other = NpgsqlDataSource.Create(dataSource.ConnectionString);
 
@@ -67,7 +88,7 @@ public sealed class MigrationTests
     public async Task A_failing_migration_names_the_file_and_leaves_nothing_of_itself()
     {
         var (_, dataSource) = await EmptyDatabaseAsync();
-        await using var _ds = dataSource;
+        await using var ownedDataSource = dataSource;
         var broken = new List<MigrationScript>
         {
             new(1, "0001_fine.sql", "create table fine (id int)"),
@@ -87,7 +108,7 @@ public sealed class MigrationTests
     public async Task An_edited_migration_that_was_already_applied_is_refused()
     {
         var (_, dataSource) = await EmptyDatabaseAsync();
-        await using var _ds = dataSource;
+        await using var ownedDataSource = dataSource;
         await RunnerFor(dataSource).ApplyAsync([new(1, "0001_a.sql", "create table a (id int)")], CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<MigrationException>(() =>

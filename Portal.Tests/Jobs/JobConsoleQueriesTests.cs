@@ -1,7 +1,9 @@
 using Npgsql;
 using Cogrion.Portal.Features.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Tests.Infrastructure;
+
+using Cogrion.Jobs.Tests;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -11,7 +13,7 @@ public sealed class JobConsoleQueriesTests
     [Fact]
     public async Task Queued_jobs_show_their_position_in_claim_order_priority_first_then_age()
     {
-        var db = await JobTestDatabase.CreateAsync();
+        var db = await PortalJobDatabase.CreateAsync();
         var first = await db.EnqueueAsync(new CountingJob("q"));
         var second = await db.EnqueueAsync(new CountingJob("q"));
         var urgent = await db.EnqueueAsync(new CountingJob("q"), JobTestDatabase.ByTest with { Priority = 10 });
@@ -32,7 +34,7 @@ public sealed class JobConsoleQueriesTests
     [Fact]
     public async Task A_finished_job_shows_its_detail_attempts_log_worker_and_place_in_the_charts()
     {
-        var db = await JobTestDatabase.CreateAsync();
+        var db = await PortalJobDatabase.CreateAsync();
         await using var host = await JobEngineHost.StartAsync(db.ConnectionString);
         var id = await db.EnqueueAsync(new SlowJob(JobLedger.NewRun(), 10));
         await db.WaitForStateAsync(id, JobStates.Succeeded);
@@ -42,7 +44,7 @@ public sealed class JobConsoleQueriesTests
 
         var detail = await queries.FindAsync(id, CancellationToken.None);
         var attempts = await queries.AttemptsAsync(id, CancellationToken.None);
-        var log = await queries.LogAsync(id, 0, 100, CancellationToken.None);
+        var log = await new JobLogReader(dataSource).ReadAsync(id, 0, 100, CancellationToken.None);
         var workers = await Eventually.ValueAsync(() => queries.WorkersAsync(CancellationToken.None), w => w.Count == 1, "the worker to register");
         var chart = await queries.ChartAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), CancellationToken.None);
         var kinds = await queries.KindsAsync(CancellationToken.None);
@@ -51,7 +53,7 @@ public sealed class JobConsoleQueriesTests
         Assert.Contains("\"milliseconds\": 10", detail?.Arguments);
         Assert.Equal(AttemptOutcomes.Succeeded, Assert.Single(attempts).Outcome);
         Assert.Equal("sleeping 10 ms", Assert.Single(log).Line);
-        Assert.Equal(host.Worker.Id, workers[0].Id);
+        Assert.Equal(host.WorkerId, workers[0].Id);
         Assert.True(chart.Count >= 60);
         Assert.True(chart.Sum(p => p.Succeeded) >= 1);
         Assert.Equal(3, chart.Max(p => p.Queued));

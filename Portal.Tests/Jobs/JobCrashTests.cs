@@ -1,7 +1,9 @@
 using System.Diagnostics;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Diagnostics;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Diagnostics;
 using Cogrion.Portal.Tests.Infrastructure;
+
+using Cogrion.Jobs.Tests;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -22,17 +24,19 @@ public sealed class JobCrashTests
     [Fact]
     public async Task Jobs_of_a_replica_killed_mid_run_complete_once_on_the_other_or_fail_saying_why()
     {
-        var db = await JobTestDatabase.CreateAsync();
+        var db = await PortalJobDatabase.CreateAsync();
         var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9", ShortLeases);
         var retried = await db.EnqueueAsync(new DiagnosticEchoJob(Seconds: 6), JobTestDatabase.ByTest with { MaxAttempts = 3 });
         var lastChance = await db.EnqueueAsync(new DiagnosticEchoJob(Seconds: 6), JobTestDatabase.ByTest with { MaxAttempts = 1 });
         await db.WaitForStateAsync(retried, JobStates.Running);
         await db.WaitForStateAsync(lastChance, JobStates.Running);
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9", ShortLeases);
 
+        // Killed at once, while both jobs still run: starting the other replica first could take longer
+        // than the jobs on a loaded machine, and they would finish before the crash.
         var doomedPid = doomed.ProcessId;
         Process.GetProcessById(doomedPid).Kill(); // SIGKILL: no shutdown hook runs, nothing is handed back.
         await doomed.DisposeAsync();
+        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9", ShortLeases);
 
         var done = await db.WaitForStateAsync(retried, JobStates.Succeeded);
         Assert.Equal(2, done.Attempt);

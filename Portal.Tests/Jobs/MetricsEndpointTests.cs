@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Diagnostics;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Diagnostics;
 using Cogrion.Portal.Tests.Infrastructure;
+
+using Cogrion.Jobs.Tests;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -14,7 +16,7 @@ public sealed class MetricsEndpointTests
     [Fact]
     public async Task A_scrape_with_the_token_gets_the_job_metrics_in_prometheus_text()
     {
-        var db = await JobTestDatabase.CreateAsync();
+        var db = await PortalJobDatabase.CreateAsync();
         await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string, string?> { ["Metrics:BearerToken"] = Token });
         var client = portal.CreateNonRedirectingClient();
         await Eventually.StatusAsync(client, "/readyz", HttpStatusCode.OK);
@@ -40,7 +42,7 @@ public sealed class MetricsEndpointTests
     [Fact]
     public async Task A_scrape_without_the_token_is_refused()
     {
-        var db = await JobTestDatabase.CreateAsync();
+        var db = await PortalJobDatabase.CreateAsync();
         await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string, string?> { ["Metrics:BearerToken"] = Token });
         var client = portal.CreateNonRedirectingClient();
 

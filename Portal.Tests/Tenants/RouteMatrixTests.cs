@@ -72,9 +72,8 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
         {
             await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
             await using var connection = await dataSource.OpenConnectionAsync();
-            async Task<TestUser> User(string name, bool platformAdmin = false) => new(await connection.ExecuteScalarAsync<Guid>(
-                "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
-                new { s = "sub-" + name, name, email = name + "@example.com" }), name, platformAdmin);
+            Task<TestUser> User(string name, bool platformAdmin = false) =>
+                TestUsers.CreateAsync(connection, name, platformAdmin: platformAdmin, subject: "sub-" + name);
             async Task<Guid> Tenant(string slug, Guid? parent, string domain) => await connection.ExecuteScalarAsync<Guid>(
                 "insert into tenants (parent_id, slug, name, domain) values (@parent, @slug, @slug, @domain) returning id", new { parent, slug, domain });
             async Task Grant(Guid tenant, TestUser user, TenantRole role) => await connection.ExecuteAsync(

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants;
@@ -25,7 +26,7 @@ namespace Cogrion.Portal.Tests.Tenants;
 public sealed class TenantWorld : IAsyncDisposable
 {
     public required NpgsqlDataSource DataSource { get; init; }
-    public required ManualClock Clock { get; init; }
+    public required FakeTimeProvider Clock { get; init; }
     public required TenantStore Tenants { get; init; }
     public required MembershipStore Members { get; init; }
     public required InvitationStore Invitations { get; init; }
@@ -38,7 +39,7 @@ public sealed class TenantWorld : IAsyncDisposable
         var server = await PostgresServer.GetAsync();
         var dataSource = NpgsqlDataSource.Create(server.ConnectionString(await server.CreateMigratedDatabaseAsync("tenants")));
         // Whole seconds: PostgreSQL keeps microseconds, and a test compares what it stored with the clock.
-        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         var audit = new AuditLog(dataSource, new SecretRedactor([]), clock, new HttpContextAccessor());
         var platform = Options.Create(new PlatformOptions { BaseDomain = TestSettings.BaseDomain });
         var tenantOptions = Options.Create(new TenantOptions { InvitationLifetime = TimeSpan.FromDays(7) });
@@ -66,14 +67,8 @@ public sealed class TenantWorld : IAsyncDisposable
         return new TenantAccess(DataSource, services.GetRequiredService<IAuthorizationService>(), audit, Clock);
     }
 
-    public async Task<TestUser> UserAsync(string username, string? email = null, bool verified = true, bool platformAdmin = false)
-    {
-        await using var connection = await DataSource.OpenConnectionAsync();
-        var id = await connection.ExecuteScalarAsync<Guid>("""
-            insert into users (subject, username, email, email_verified) values (@subject, @username, @email, @verified) returning id
-            """, new { subject = "sub-" + Guid.NewGuid(), username, email = email ?? $"{username}@example.com", verified });
-        return new TestUser(id, username, platformAdmin);
-    }
+    public Task<TestUser> UserAsync(string username, string? email = null, bool verified = true, bool platformAdmin = false) =>
+        TestUsers.CreateAsync(DataSource, username, email, verified, platformAdmin);
 
     /// <summary>Creates a tenant through the store (the creator becomes admin) and fails the test if it is refused.</summary>
     public async Task<Tenant> TenantAsync(TestUser creator, string slug, Tenant? parent = null, string? domain = null)
@@ -114,14 +109,4 @@ public sealed class TenantWorld : IAsyncDisposable
         await services.DisposeAsync();
         await DataSource.DisposeAsync();
     }
-}
-
-/// <summary>A clock the test moves by hand.</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset now = start;
-
-    public override DateTimeOffset GetUtcNow() => now;
-
-    public void Advance(TimeSpan by) => now += by;
 }

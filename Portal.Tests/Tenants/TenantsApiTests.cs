@@ -23,8 +23,9 @@ public sealed class TenantsApiTests : IAsyncLifetime
         client = portal.CreateNonRedirectingClient();
         await Eventually.StatusAsync(client, "/readyz", HttpStatusCode.OK);
         await using var connection = new NpgsqlConnection(connectionString);
-        dave = new TestUser(await connection.ExecuteScalarAsync<Guid>("insert into users (subject, username, email, email_verified) values ('s-dave', 'dave', 'dave@example.com', true) returning id"), "dave");
-        bob = new TestUser(await connection.ExecuteScalarAsync<Guid>("insert into users (subject, username, email, email_verified) values ('s-bob', 'bob', 'bob@example.com', true) returning id"), "bob");
+        await connection.OpenAsync();
+        dave = await TestUsers.CreateAsync(connection, "dave", subject: "s-dave");
+        bob = await TestUsers.CreateAsync(connection, "bob", subject: "s-bob");
     }
 
     public async Task DisposeAsync()

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Infrastructure.Audit;
@@ -41,7 +41,7 @@ public sealed class RunLogLatencyBench
             services => services.Replace(ServiceDescriptor.Singleton<ITofuCli>(provider =>
                 new TimestampRecordingCli(ActivatorUtilities.CreateInstance<TofuProcessCli>(provider), emitted))));
         var events = world.Get<JobEvents>();
-        var queries = world.Get<JobConsoleQueries>();
+        var logs = world.Get<JobLogReader>();
         var latencies = new ConcurrentBag<double>();
 
         for (var i = 0; i < workspaces; i++)
@@ -59,7 +59,7 @@ public sealed class RunLogLatencyBench
                 await gate.WaitAsync();
                 try
                 {
-                    var lines = await queries.LogAsync(jobId, after, 5000, CancellationToken.None);
+                    var lines = await logs.ReadAsync(jobId, after, 5000, CancellationToken.None);
                     var arrived = DateTimeOffset.UtcNow;
                     foreach (var line in lines)
                     {
@@ -76,7 +76,9 @@ public sealed class RunLogLatencyBench
             });
             await Eventually.ValueAsync(async () => (await world.Store.FindByNameAsync(tenant, $"bench-{i}", default))!.Status,
                 s => s is WorkspaceStatus.Ready or WorkspaceStatus.Failed, "the run to end", TimeSpan.FromMinutes(5));
-            await Task.Delay(500); // the last refresh
+            // The listener has read the run's last line: a signal, not a pause for the last refresh.
+            var lastLine = await logs.ReadAsync(jobId, 0, 5000, CancellationToken.None) is { Count: > 0 } all ? all[^1].Id : 0;
+            await Eventually.ValueAsync(() => Task.FromResult(Volatile.Read(ref after)), read => read >= lastLine, "the page to show the last line");
         }
 
         var sorted = latencies.Order().ToArray();

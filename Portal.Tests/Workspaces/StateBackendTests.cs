@@ -2,6 +2,8 @@ using Dapper;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Features.CloudAccounts;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -64,9 +66,9 @@ public sealed class StateBackendTests : IAsyncLifetime
         var accountRef = await world.ScalarAsync<string>("select account_ref from cloud_accounts where id = @account", new { account });
         Assert.True(File.Exists(Path.Combine(world.StateRoot, "backends", $"{accountRef}-sandbox-local-1", "terraform.tfstate")));
         // The account's page lists it, and only for its own tenant.
-        var listed = Assert.Single(await world.Get<StateBackends>().ListAsync(tenant, account, default));
+        var listed = Assert.Single(await world.Get<StateBackendViews>().ListAsync(tenant, account, default));
         Assert.Equal(("sandbox-local-1", backend.Bucket, true), (listed.Region, listed.Bucket, listed.IsReady));
-        Assert.Empty(await world.Get<StateBackends>().ListAsync(await world.NewTenantAsync("backend-other"), account, default));
+        Assert.Empty(await world.Get<StateBackendViews>().ListAsync(await world.NewTenantAsync("backend-other"), account, default));
 
         var workingDirectories = Path.Combine(world.WorkRoot, "state-backends");
         Assert.Empty(Directory.Exists(workingDirectories) ? Directory.EnumerateFiles(workingDirectories, "*", SearchOption.AllDirectories) : []);

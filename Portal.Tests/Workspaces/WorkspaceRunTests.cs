@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Runs;
@@ -215,7 +215,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         var (tenant, workspace) = await CreateAsync("no-drift", "lake", ApprovalMode.Automatic);
         await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
-        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label }, default);
 
         var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Kind == RunKind.Drift && !r.IsActive, "the drift run");
         Assert.Equal(RunStatuses.Succeeded, run.Status);
@@ -233,7 +233,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         var outside = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate.outside.json");
         await File.WriteAllTextAsync(outside, new JsonObject { ["changed"] = new JsonObject { [nodeGroup] = new JsonObject { ["max_size"] = 10 } } }.ToJsonString());
 
-        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator }, default);
+        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label }, default);
 
         var drifted = await StatusAsync(tenant, "lake", WorkspaceStatus.Drifted);
         Assert.Contains("Drift detected: 1 object changed outside OpenTofu.", drifted.StatusReason);

@@ -15,6 +15,7 @@ using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.DataProtection;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public static class PortalHost
         builder.AddPortalHealthChecks();
         builder.AddPortalAgents();
         builder.AddOpenTofu();
+        builder.AddPortalJobEngine();
         builder.AddPortalJobs();
         builder.AddPortalTenants();
         builder.AddPortalCloudAccounts();
@@ -81,6 +83,7 @@ public static class PortalHost
         app.MapAgentEndpoints();
         app.MapJobEndpoints();
         app.MapTenantEndpoints();
+        app.MapAuditEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -1,6 +1,9 @@
+
+using Cogrion.Portal.Infrastructure.Database;
+
 namespace Cogrion.Portal.Features.CloudAccounts;
 
-public enum CloudProvider { Aws, AliCloud, Sandbox }
+public enum CloudProvider { Aws, [EnumText("alicloud")] AliCloud, Sandbox }
 
 public enum CloudAccountStatus { Pending, Verifying, Verified, Failed }
 
@@ -35,20 +38,8 @@ public static class CloudProviderText
     };
 
     /// <summary>The value stored in the database and used in URLs and module paths (terraform/aws, terraform/alicloud).</summary>
-    public static string ToKey(this CloudProvider provider) => provider switch
-    {
-        CloudProvider.Aws => "aws",
-        CloudProvider.AliCloud => "alicloud",
-        _ => "sandbox",
-    };
+    public static string ToKey(this CloudProvider provider) => provider.ToDbText();
 
-    public static CloudProvider Parse(string key) => key switch
-    {
-        "aws" => CloudProvider.Aws,
-        "alicloud" => CloudProvider.AliCloud,
-        "sandbox" => CloudProvider.Sandbox,
-        _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Unknown cloud provider."),
-    };
-
-    public static CloudAccountStatus ParseStatus(string key) => Enum.Parse<CloudAccountStatus>(key, ignoreCase: true);
+    public static CloudProvider Parse(string key) =>
+        EnumText.TryParse<CloudProvider>(key, out var provider) ? provider : throw new ArgumentOutOfRangeException(nameof(key), key, "Unknown cloud provider.");
 }

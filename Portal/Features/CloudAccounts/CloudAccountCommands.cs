@@ -2,7 +2,7 @@ using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 
@@ -127,7 +127,7 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
     private Task<long> EnqueueVerificationAsync(NpgsqlTransaction transaction, Guid tenantId, Guid accountId, Actor actor, CancellationToken cancellationToken) =>
         jobs.EnqueueAsync(transaction, new VerifyCloudAccountJob(tenantId, accountId), new EnqueueOptions
         {
-            CreatedBy = actor,
+            CreatedBy = actor.Label,
             TenantId = tenantId,
             // One verification per account at a time; a second request waits for the first.
             ConcurrencyKey = $"cloud-account:{accountId}",

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -16,7 +17,7 @@ public sealed partial class CloudAccountStore(NpgsqlDataSource dataSource)
         string Status, string? StatusReason, string? VerifiedIdentity, DateTimeOffset? VerifiedAt, DateTimeOffset CreatedAt)
     {
         public CloudAccount ToAccount() => new(Id, TenantId, CloudProviderText.Parse(Provider), Name, AccountRef, RoleArn, ExternalId,
-            CloudProviderText.ParseStatus(Status), StatusReason, VerifiedIdentity, VerifiedAt, CreatedAt);
+            EnumText.Parse<CloudAccountStatus>(Status), StatusReason, VerifiedIdentity, VerifiedAt, CreatedAt);
     }
 
     public async Task<IReadOnlyList<CloudAccount>> ListAsync(Guid tenantId, CancellationToken cancellationToken)

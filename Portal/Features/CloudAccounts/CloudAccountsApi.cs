@@ -4,6 +4,7 @@ using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -20,7 +21,7 @@ public static class CloudAccountsApi
         public static CloudAccountResponse From(CloudAccount a, CloudAccountsOptions options)
         {
             var setup = TrustSetupBuilder.For(a, options);
-            return new(a.Id, a.Provider.ToKey(), a.Name, a.AccountRef, a.RoleArn, a.ExternalId, a.Status.ToString().ToLowerInvariant(),
+            return new(a.Id, a.Provider.ToKey(), a.Name, a.AccountRef, a.RoleArn, a.ExternalId, a.Status.ToDbText(),
                 a.StatusReason, a.VerifiedIdentity, a.VerifiedAt, setup?.TrustPolicyJson, setup?.OpenTofuSnippet);
         }
     }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -11,6 +11,7 @@ public static class CloudAccountsServiceCollectionExtensions
     {
         builder.Services.AddValidatedOptions<CloudAccountsOptions, CloudAccountsOptionsValidator>(builder.Configuration, CloudAccountsOptions.Section);
         builder.Services.TryAddSingleton<CloudAccountStore>();
+        builder.Services.TryAddSingleton<StateBackendViews>();
         builder.Services.TryAddSingleton<CloudAccountCommands>();
         builder.Services.TryAddSingleton<CloudAccountVerifier>();
         builder.Services.AddJobHandler<VerifyCloudAccountHandler, VerifyCloudAccountJob>();

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
-using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

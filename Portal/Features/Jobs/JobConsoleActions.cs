@@ -1,6 +1,6 @@
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Diagnostics;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Diagnostics;
 using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
@@ -23,7 +23,7 @@ public sealed class JobConsoleActions(NpgsqlDataSource dataSource, JobControl co
         ChangeAsync(actor, jobId, "job.retried", async (tx, ct) =>
             {
                 var kind = await KindOfAsync(tx, jobId, ct);
-                var attempts = kind is null ? JobPolicy.Default.MaxAttempts : kinds.Find(kind)?.Policy.MaxAttempts ?? JobPolicy.Default.MaxAttempts;
+                var attempts = kind is null ? JobPolicy.Default.MaxAttempts : kinds.PolicyOf(kind)?.MaxAttempts ?? JobPolicy.Default.MaxAttempts;
                 return await control.RetryAsync(tx, jobId, attempts, ct);
             },
             _ => $"Job {jobId} is queued again.",
@@ -41,7 +41,7 @@ public sealed class JobConsoleActions(NpgsqlDataSource dataSource, JobControl co
         if (maxAttempts is < 1 or > 10) throw new JobArgumentsException("Attempts must be between 1 and 10.");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var id = await queue.EnqueueAsync(transaction, job, new EnqueueOptions { CreatedBy = actor, MaxAttempts = maxAttempts }, cancellationToken);
+        var id = await queue.EnqueueAsync(transaction, job, new EnqueueOptions { CreatedBy = actor.Label, MaxAttempts = maxAttempts }, cancellationToken);
         await audit.RecordAsync(new AuditEntry(actor, "job.enqueued", null, "job", id.ToString(),
             new { kind = DiagnosticEchoJob.Kind, job.Seconds, job.FailFirstAttempts, maxAttempts }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -24,7 +24,6 @@ public sealed record JobDetail(
 
 public sealed record JobAttempt(int Attempt, string? WorkerId, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, string Outcome, string? Error, string? StackTrace);
 
-public sealed record JobLogLine(long Id, int Attempt, DateTimeOffset LoggedAt, string Line);
 
 /// <summary>A replica's worker pool as the workers view shows it.</summary>
 public sealed record JobWorker(string Id, string Host, int ProcessId, int Slots, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, long JobsInHand, string? RunningJobIds);
@@ -109,17 +108,6 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
             select attempt, worker_id, started_at, finished_at, outcome, error, stack_trace
             from job_attempts where job_id = @jobId order by id
             """, new { jobId }, cancellationToken: cancellationToken))).ToList();
-    }
-
-    /// <summary>Log lines after <paramref name="afterId"/> (0 for all), oldest first, at most <paramref name="take"/>.</summary>
-    public async Task<IReadOnlyList<JobLogLine>> LogAsync(long jobId, long afterId, int take, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<JobLogLine>(new CommandDefinition("""
-            select id, attempt, logged_at, line from job_logs
-            where job_id = @jobId and id > @afterId
-            order by id limit @take
-            """, new { jobId, afterId, take = Math.Clamp(take, 1, 5000) }, cancellationToken: cancellationToken))).ToList();
     }
 
     /// <summary>Workers seen in the last day, live ones first.</summary>

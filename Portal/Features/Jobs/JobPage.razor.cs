@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Radzen;
 using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
@@ -16,6 +16,7 @@ public partial class JobPage
     [Inject] private JobConsoleQueries Queries { get; set; } = default!;
     [Inject] private JobConsoleActions Actions { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private JobLogReader JobLogs { get; set; } = default!;
     [Inject] private DialogService Dialogs { get; set; } = default!;
     [Inject] private NotificationService Notifications { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -64,7 +65,7 @@ public partial class JobPage
     private async Task LoadNewLogLinesAsync()
     {
         var after = log.Count == 0 ? 0 : log[^1].Id;
-        var lines = await Queries.LogAsync(Id, after, MaxLogLines, CancellationToken.None);
+        var lines = await JobLogs.ReadAsync(Id, after, MaxLogLines, CancellationToken.None);
         log.AddRange(lines);
         if (log.Count > MaxLogLines) log.RemoveRange(0, log.Count - MaxLogLines);
     }

@@ -1,15 +1,13 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.Metrics;
 
 namespace Cogrion.Portal.Features.Jobs;
 
 public static class JobsFeature
 {
-    /// <summary>The job engine (shared infrastructure), /metrics, and the admin job console.</summary>
+    /// <summary>/metrics and the admin job console. The engine itself is infrastructure (AddPortalJobEngine).</summary>
     public static WebApplicationBuilder AddPortalJobs(this WebApplicationBuilder builder)
     {
-        builder.Services.AddJobEngine(builder.Configuration);
         builder.Services.AddPortalMetrics(builder.Configuration);
         builder.Services.TryAddSingleton<JobConsoleQueries>();
         builder.Services.TryAddSingleton<JobConsoleActions>();

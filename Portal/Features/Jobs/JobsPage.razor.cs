@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Radzen;
 using Radzen.Blazor;
 using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;

@@ -1,4 +1,4 @@
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 
 namespace Cogrion.Portal.Features.Jobs;
 

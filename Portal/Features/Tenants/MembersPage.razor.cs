@@ -6,6 +6,7 @@ using Cogrion.Portal.Features.Tenants.Members;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Tenants;
 
@@ -34,7 +35,7 @@ public partial class MembersPage
         invitations = Current.IsAdmin ? await Invitations.ListAsync(Current.TenantId, CancellationToken.None) : [];
     }
 
-    private string StatusOf(Invitation invitation) => invitation.StatusAt(Time.GetUtcNow()).ToString().ToLowerInvariant();
+    private string StatusOf(Invitation invitation) => invitation.StatusAt(Time.GetUtcNow()).ToDbText();
 
     private async Task ChangeRoleAsync(Member member, TenantRole role)
     {

@@ -3,11 +3,12 @@ using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -44,13 +45,13 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
                 id, tenantId, name = input.Name, accountId = account!.Id, provider = account.Provider.ToKey(), region = input.Region, cidr = input.NetworkCidr,
                 version = input.KubernetesVersion, pools = JsonSerializer.Serialize(pools, WorkspaceRun.Json), karpenter = input.UseKarpenter,
                 database = input.Database is null ? null : JsonSerializer.Serialize(input.Database, WorkspaceRun.Json),
-                approval = input.ApprovalMode.ToString().ToLowerInvariant(), createdBy = JobQueue.Describe(actor),
+                approval = input.ApprovalMode.ToDbText(), createdBy = actor.Label,
             }, transaction, cancellationToken: cancellationToken));
         var workspace = (await WorkspaceStore.FindAsync(connection, transaction, tenantId, id, forUpdate: false, cancellationToken))!;
         await audit.RecordAsync(new AuditEntry(actor, "workspace.created", tenantId, "workspace", id.ToString(), new
         {
             name = workspace.Name, provider = account.Provider.ToKey(), account = account.Name, region = workspace.Region, network = workspace.NetworkCidr,
-            kubernetes = workspace.KubernetesVersion, approval = input.ApprovalMode.ToString().ToLowerInvariant(),
+            kubernetes = workspace.KubernetesVersion, approval = input.ApprovalMode.ToDbText(),
         }), transaction, cancellationToken);
         await RunLedger.StartRunAsync(transaction, queue, audit, workspace, RunKind.Apply, actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -64,12 +65,12 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
             if (run.Status != RunStatuses.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.Replace('_', ' ')}, not awaiting approval.");
             var jobId = await queue.EnqueueAsync(transaction, new WorkspaceApplyJob(tenantId, workspaceId, runId), new EnqueueOptions
             {
-                CreatedBy = actor, TenantId = tenantId, ConcurrencyKey = WorkspaceConcurrency.Key(workspaceId),
+                CreatedBy = actor.Label, TenantId = tenantId, ConcurrencyKey = WorkspaceConcurrency.Key(workspaceId),
             }, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_runs set status = 'applying', apply_job_id = @jobId, approved_by = @by, approved_at = now()
                 where tenant_id = @tenantId and id = @runId
-                """, new { jobId, by = JobQueue.Describe(actor), tenantId, runId }, transaction, cancellationToken: cancellationToken));
+                """, new { jobId, by = actor.Label, tenantId, runId }, transaction, cancellationToken: cancellationToken));
             var working = run.Kind == RunKind.Destroy ? WorkspaceStatus.Destroying : workspace.Outputs is null ? WorkspaceStatus.Provisioning : WorkspaceStatus.Updating;
             await SetStatusAsync(connection, transaction, workspace, working, null, cancellationToken);
             await audit.RecordAsync(new AuditEntry(actor, "workspace.plan_approved", tenantId, "workspace", workspaceId.ToString(),
@@ -82,7 +83,7 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
         OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (connection, transaction, workspace, run) =>
         {
             if (run.Status != RunStatuses.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.Replace('_', ' ')}, not awaiting approval.");
-            await EndRunAsync(connection, transaction, tenantId, runId, RunStatuses.Rejected, $"Plan rejected by {JobQueue.Describe(actor)}.", cancellationToken);
+            await EndRunAsync(connection, transaction, tenantId, runId, RunStatuses.Rejected, $"Plan rejected by {actor.Label}.", cancellationToken);
             await SetStatusAsync(connection, transaction, workspace, RestingStatus(workspace), "The last plan was rejected; nothing was changed in the cloud.", cancellationToken);
             await audit.RecordAsync(new AuditEntry(actor, "workspace.plan_rejected", tenantId, "workspace", workspaceId.ToString(),
                 new { run = runId, plan = run.Plan?.Headline }), transaction, cancellationToken);

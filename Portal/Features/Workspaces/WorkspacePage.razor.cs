@@ -4,7 +4,7 @@ using Cogrion.Portal.Features.Agents.Commands;
 using Radzen;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Tenants;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
@@ -23,7 +23,7 @@ public partial class WorkspacePage
 
     [Inject] private WorkspaceStore Store { get; set; } = default!;
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
-    [Inject] private JobConsoleQueries Jobs { get; set; } = default!;
+    [Inject] private JobLogReader JobLogs { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private NotificationService Notifications { get; set; } = default!;
     [Inject] private AgentRegistry Agents { get; set; } = default!;
@@ -98,7 +98,7 @@ public partial class WorkspacePage
         }
         foreach (var jobId in run.JobIds)
         {
-            var lines = await Jobs.LogAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, CancellationToken.None);
+            var lines = await JobLogs.ReadAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, CancellationToken.None);
             if (lines.Count == 0) continue;
             lastLineId[jobId] = lines[^1].Id;
             log.AddRange(lines);

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -48,7 +49,7 @@ public static partial class WorkspaceRules
         (null, _) => "Choose the cloud account to create the workspace in.",
         // Another tenant's account is simply not found: the two must look the same.
         (_, null) => "This cloud account does not exist in this tenant.",
-        (_, { IsVerified: false }) => $"The cloud account '{account.Name}' is not verified yet ({account.Status.ToString().ToLowerInvariant()}): verify it first.",
+        (_, { IsVerified: false }) => $"The cloud account '{account.Name}' is not verified yet ({account.Status.ToDbText()}): verify it first.",
         _ => null,
     };
 

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -40,7 +41,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         public Workspace ToWorkspace() => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
             JsonSerializer.Deserialize<List<NodePoolInput>>(NodePools, WorkspaceRun.Json) ?? [], UseKarpenter,
             Database is null ? null : JsonSerializer.Deserialize<DatabaseInput>(Database, WorkspaceRun.Json),
-            Enum.Parse<ApprovalMode>(ApprovalMode, ignoreCase: true), WorkspaceStatusText.Parse(Status), StatusReason,
+            EnumText.Parse<ApprovalMode>(ApprovalMode), WorkspaceStatusText.Parse(Status), StatusReason,
             Outputs is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Outputs, WorkspaceRun.Json),
             CreatedBy, CreatedAt, UpdatedAt);
     }
@@ -49,7 +50,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         Guid Id, Guid WorkspaceId, string Kind, string Status, string? Stage, string? PlanSummary, string? Error, string? WorkspaceState,
         string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
     {
-        public WorkspaceRun ToRun() => new(Id, WorkspaceId, Enum.Parse<RunKind>(Kind, ignoreCase: true), Status, Stage,
+        public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), Status, Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
             JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt);
     }

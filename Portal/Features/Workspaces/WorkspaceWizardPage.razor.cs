@@ -8,6 +8,7 @@ using Cogrion.Portal.Features.Workspaces.Modules;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -30,7 +31,7 @@ public partial class WorkspaceWizardPage
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
     [Inject] private WorkspaceRunRequests Requests { get; set; } = default!;
     [Inject] private OnboardingStore Onboarding { get; set; } = default!;
-    [Inject] private StateBackends Backends { get; set; } = default!;
+    [Inject] private StateBackendViews Backends { get; set; } = default!;
     [SupplyParameterFromQuery(Name = "onboarding")] public int? FromOnboarding { get; set; }
 
     private IReadOnlyList<CloudAccount>? accounts;

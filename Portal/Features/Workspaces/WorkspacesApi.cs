@@ -3,6 +3,7 @@ using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -15,9 +16,9 @@ public sealed record WorkspaceResponse(
     IReadOnlyList<NodePoolInput> NodePools, bool UseKarpenter, DatabaseInput? Database, string ApprovalMode, string Status, string? StatusReason,
     IReadOnlyDictionary<string, string>? Outputs, DateTimeOffset CreatedAt)
 {
-    public static WorkspaceResponse From(Workspace w, string tenantDomain) => new(w.Id, w.Name, w.DomainIn(tenantDomain), w.Provider.ToString().ToLowerInvariant(),
+    public static WorkspaceResponse From(Workspace w, string tenantDomain) => new(w.Id, w.Name, w.DomainIn(tenantDomain), w.Provider.ToDbText(),
         w.CloudAccountId, w.Region, w.NetworkCidr, w.KubernetesVersion, w.NodePools, w.UseKarpenter, w.Database,
-        w.ApprovalMode.ToString().ToLowerInvariant(), w.Status.ToKey(), w.StatusReason, w.Outputs, w.CreatedAt);
+        w.ApprovalMode.ToDbText(), w.Status.ToKey(), w.StatusReason, w.Outputs, w.CreatedAt);
 }
 
 /// <summary><c>/api/v1/tenants/{tenant}/workspaces</c>: list, get and create, with the wizard's rules and field names.</summary>

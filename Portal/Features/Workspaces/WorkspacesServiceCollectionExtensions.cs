@@ -2,10 +2,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Recurring;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -15,7 +16,6 @@ public static class ProvisioningServiceCollectionExtensions
     public static WebApplicationBuilder AddPortalWorkspaces(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddValidatedOptions<ProvisioningOptions, ProvisioningOptionsValidator>(builder.Configuration, ProvisioningOptions.Section);
         services.TryAddSingleton<WorkspaceStore>();
         services.TryAddSingleton<WorkspaceCommands>();
         services.TryAddSingleton<WorkspaceRunRequests>();

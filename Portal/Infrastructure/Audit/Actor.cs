@@ -14,6 +14,17 @@ public sealed record Actor(ActorKind Kind, string Id, string? Name)
 
     public static Actor Agent(Guid agentId, string? name = null) => new(ActorKind.Agent, agentId.ToString(), name);
 
+    /// <summary>
+    /// "user:admin", "agent:3f2…", "system:recurring:jobs.prune": who acted, as people read it where a
+    /// job or a run names who asked for it. Never a secret.
+    /// </summary>
+    public string Label => Kind switch
+    {
+        ActorKind.User => $"user:{Name ?? Id}",
+        ActorKind.Agent => $"agent:{Id}",
+        _ => $"system:{Id}",
+    };
+
     internal string KindText => Kind switch
     {
         ActorKind.User => "user",

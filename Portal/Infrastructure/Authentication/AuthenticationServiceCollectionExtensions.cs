@@ -10,8 +10,8 @@ using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Infrastructure.Jobs.Recurring;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Cogrion.Jobs.Schema;
 using Dapper;
 using Npgsql;
 
@@ -41,7 +42,8 @@ public sealed record MigrationReport(int AppliedNow, int CurrentVersion);
 /// <summary>
 /// Applies pending migrations in order, each in its own transaction, recorded in <c>schema_migrations</c>.
 /// A session-level advisory lock makes replicas that start together take turns: the second one
-/// waits, then finds nothing left to do.
+/// waits, then finds nothing left to do. The job engine's schema comes first: it is a library of
+/// its own with its own history (<see cref="JobSchema"/>), and the Portal's tables may refer to it.
 /// </summary>
 public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
@@ -50,8 +52,30 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
 
     private sealed record Applied(int Version, string Name, string Checksum);
 
-    public Task<MigrationReport> ApplyAsync(CancellationToken cancellationToken) =>
-        ApplyAsync(MigrationScript.LoadEmbedded(), cancellationToken);
+    /// <summary>
+    /// Migrations that moved out of the Portal. A database that applied one keeps its row in
+    /// <c>schema_migrations</c>; this build knows where the file went instead of calling the database
+    /// newer than itself. 0002_jobs.sql is now the job engine's Schema/0001_jobs.sql, which adopts the
+    /// tables 0002 created as they are.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<int, string> MovedOut = new Dictionary<int, string>
+    {
+        [2] = "0002_jobs.sql",
+    };
+
+    /// <summary>The job engine's schema, then the Portal's migrations.</summary>
+    public async Task<MigrationReport> ApplyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await JobSchema.ApplyAsync(dataSource, logger, cancellationToken);
+        }
+        catch (JobSchemaException ex)
+        {
+            throw new MigrationException(ex.Message, ex);
+        }
+        return await ApplyAsync(MigrationScript.LoadEmbedded(), cancellationToken);
+    }
 
     public async Task<MigrationReport> ApplyAsync(IReadOnlyList<MigrationScript> scripts, CancellationToken cancellationToken)
     {
@@ -80,7 +104,8 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
                         "Applied migrations are history: add a new numbered file instead of editing an old one.");
             }
 
-            var unknown = applied.Keys.Except(scripts.Select(s => s.Version)).ToList();
+            var unknown = applied.Keys.Except(scripts.Select(s => s.Version))
+                .Where(v => !(MovedOut.TryGetValue(v, out var name) && applied[v].Name == name)).ToList();
             if (unknown.Count > 0)
                 throw new MigrationException(
                     $"The database has migration(s) {string.Join(", ", unknown.Select(v => applied[v].Name))} that this Portal build does not know. " +

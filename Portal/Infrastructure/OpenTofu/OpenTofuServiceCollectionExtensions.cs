@@ -12,6 +12,7 @@ public static class OpenTofuServiceCollectionExtensions
     {
         builder.Services.AddValidatedOptions<OpenTofuOptions, OpenTofuOptionsValidator>(builder.Configuration, OpenTofuOptions.Section);
         builder.Services.AddLifelines();
+        builder.Services.AddValidatedOptions<ProvisioningOptions, ProvisioningOptionsValidator>(builder.Configuration, ProvisioningOptions.Section);
         builder.Services.TryAddSingleton<ITofuCli, TofuProcessCli>();
         // STS answers in well under a second; a hung call must not hold a run for the default 100 s.
         builder.Services.AddHttpClient(AliCloudStsClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));

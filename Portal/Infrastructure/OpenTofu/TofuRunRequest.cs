@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
 public enum TofuProvider
 {
     Aws,
-    AliCloud,
+    [EnumText("alicloud")] AliCloud,
 
     /// <summary>Simulated: the same root module and commands, served by the <c>tofu-sandbox</c> executable.</summary>
     Sandbox,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -139,7 +140,7 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             var prepared = await StageAsync(TofuStage.Prepare, cancellationToken, async () =>
             {
                 await RootModuleWriter.WriteAsync(request, cancellationToken);
-                await NoteAsync($"Root module written for {request.Provider.ToString().ToLowerInvariant()} ({request.Operation.ToString().ToLowerInvariant()}); module {RootModuleWriter.LocalModuleSource(request.WorkingDirectory, request.ModuleSource)}");
+                await NoteAsync($"Root module written for {request.Provider.ToDbText()} ({request.Operation.ToDbText()}); module {RootModuleWriter.LocalModuleSource(request.WorkingDirectory, request.ModuleSource)}");
                 return null;
             });
             if (prepared is not null) return prepared;

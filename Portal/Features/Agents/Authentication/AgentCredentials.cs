@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -137,7 +138,7 @@ public sealed class AgentCredentials(
     }
 
     /// <summary>"{agent id}.{secret}": the id finds the row without an index on the hash; only the secret's hash is stored.</summary>
-    private static string FormatToken(Guid agentId, byte[] secret) => $"{agentId:N}.{Base64Url.Encode(secret)}";
+    private static string FormatToken(Guid agentId, byte[] secret) => $"{agentId:N}.{Base64Url.EncodeToString(secret)}";
 
     private static bool TryParseToken(string token, out Guid agentId, out byte[] secret)
     {
@@ -147,7 +148,7 @@ public sealed class AgentCredentials(
         if (dot != 32 || !Guid.TryParseExact(token.AsSpan(0, dot), "N", out agentId)) return false;
         try
         {
-            secret = Base64Url.Decode(token[(dot + 1)..]);
+            secret = Base64Url.DecodeFromChars(token.AsSpan(dot + 1));
             return secret.Length == 32;
         }
         catch (FormatException)

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -29,7 +30,7 @@ public sealed class AgentEnrollment(
 
     public async Task<BootstrapToken> CreateBootstrapTokenAsync(Guid tenantId, Guid workspaceId, Actor actor, CancellationToken cancellationToken)
     {
-        var token = TokenPrefix + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+        var token = TokenPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var id = Guid.CreateVersion7();
         var now = time.GetUtcNow();
         var expiresAt = now + options.Value.BootstrapTokenLifetime;

@@ -5,6 +5,7 @@ using Cogrion.Portal.Features.Tenants.Members;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Tenants.Api;
 
@@ -52,7 +53,6 @@ public static class TenantsApi
         tenant.MapPost("/invitations", InviteAsync).RequireTenantRole(TenantRole.Admin);
         tenant.MapPost("/invitations/{invitationId:guid}/resend", ResendAsync).RequireTenantRole(TenantRole.Admin);
         tenant.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapGet("/audit/export", AuditExport.ExportAsync).RequireTenantRole(TenantRole.Admin);
         return endpoints;
     }
 
@@ -110,7 +110,7 @@ public static class TenantsApi
             invitation => TypedResults.Ok(ToResponse(invitation, time)), "No such invitation in this tenant.");
 
     private static InvitationResponse ToResponse(Invitation i, TimeProvider time) =>
-        new(i.Id, i.Email, i.Role.ToText(), i.StatusAt(time.GetUtcNow()).ToString().ToLowerInvariant(), i.SentAt, i.ExpiresAt, i.InvitedBy, i.AcceptedBy);
+        new(i.Id, i.Email, i.Role.ToText(), i.StatusAt(time.GetUtcNow()).ToDbText(), i.SentAt, i.ExpiresAt, i.InvitedBy, i.AcceptedBy);
 
 
     private static IResult ToResult<T>(CommandResult<T> result, Func<T, IResult> ok, string notFound = "Not found in this tenant.") =>

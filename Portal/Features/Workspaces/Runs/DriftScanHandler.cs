@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;

@@ -2,9 +2,10 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -23,15 +24,15 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, AuditLog audit)
     {
         var connection = transaction.Connection!;
         var runId = Guid.CreateVersion7();
-        var requestedBy = JobQueue.Describe(actor);
+        var requestedBy = actor.Label;
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into workspace_runs (id, tenant_id, workspace_id, kind, status, requested_by)
             values (@runId, @tenantId, @workspaceId, @kind, 'queued', @requestedBy)
-            """, new { runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToString().ToLowerInvariant(), requestedBy },
+            """, new { runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToDbText(), requestedBy },
             transaction, cancellationToken: cancellationToken));
         var jobId = await queue.EnqueueAsync(transaction, new WorkspacePlanJob(workspace.TenantId, workspace.Id, runId), new EnqueueOptions
         {
-            CreatedBy = actor,
+            CreatedBy = actor.Label,
             TenantId = workspace.TenantId,
             ConcurrencyKey = WorkspaceConcurrency.Key(workspace.Id),
         }, cancellationToken);
@@ -39,7 +40,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, AuditLog audit)
             "update workspace_runs set plan_job_id = @jobId where tenant_id = @tenantId and id = @runId",
             new { jobId, tenantId = workspace.TenantId, runId }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "workspace.run_queued", workspace.TenantId, "workspace", workspace.Id.ToString(),
-            new { workspace = workspace.Name, run = runId, kind = kind.ToString().ToLowerInvariant(), job = jobId }), transaction, cancellationToken);
+            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId }), transaction, cancellationToken);
         return (runId, jobId);
     }
 

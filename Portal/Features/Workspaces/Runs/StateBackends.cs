@@ -186,17 +186,6 @@ public sealed class StateBackends(
         await transaction.CommitAsync(CancellationToken.None);
     }
 
-    /// <summary>The state backends of one of a tenant's cloud accounts, by region, as its page lists them.</summary>
-    public async Task<IReadOnlyList<StateBackendView>> ListAsync(Guid tenantId, Guid cloudAccountId, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<StateBackendView>(new CommandDefinition("""
-            select region, bucket, status, created_at, ready_at from state_backends
-            where tenant_id = @tenantId and cloud_account_id = @cloudAccountId
-            order by region
-            """, new { tenantId, cloudAccountId }, cancellationToken: cancellationToken))).AsList();
-    }
-
     /// <summary>What the wizard's review says about where a new workspace's state will live, and whether its first run creates that place.</summary>
     public static string ReviewNote(CloudAccount account, string region, IReadOnlyList<StateBackendView> backendsOfAccount)
     {
@@ -243,12 +232,6 @@ public sealed class StateBackends(
 
     private ValueTask NoteAsync(IRunLog log, string text, RunLogLevel level = RunLogLevel.Info) =>
         log.WriteAsync(new RunLogLine(time.GetUtcNow(), TofuStage.StateBackend, level, text), CancellationToken.None);
-}
-
-/// <summary>A state backend as people see it: where, which bucket, and whether workspaces can use it yet.</summary>
-public sealed record StateBackendView(string Region, string Bucket, string Status, DateTimeOffset CreatedAt, DateTimeOffset? ReadyAt)
-{
-    public bool IsReady => Status == "ready";
 }
 
 /// <summary>Reads an OpenTofu state document (format version 4) just enough to know whether it may be kept.</summary>

@@ -2,19 +2,13 @@ using System.Text.Json;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Modules;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
-
-/// <summary>The run's readable log goes to the job's log: stored, and streamed to whoever watches the workspace.</summary>
-public sealed class JobRunLog(JobContext context) : IRunLog
-{
-    public async ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken) =>
-        await context.AppendLogAsync(line.Level == RunLogLevel.Info ? line.Text : $"[{line.Level.ToString().ToLowerInvariant()}] {line.Text}");
-}
 
 /// <summary>A run that failed: the job fails with the run's error (already in plain words, secrets masked).</summary>
 public sealed class ProvisioningRunFailedException(string message) : Exception(message);
@@ -49,7 +43,7 @@ public sealed class WorkspaceRunExecutor(
             _ => null,
         };
         await ledger.MoveAsync(tenantId, workspaceId, runId, RunStatuses.Planning, working, "workspace.run_started",
-            new { run = runId, kind = run.Kind.ToString().ToLowerInvariant() }, CancellationToken.None);
+            new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
 
         var log = new JobRunLog(context);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Features.Workspaces.Sandbox;
 

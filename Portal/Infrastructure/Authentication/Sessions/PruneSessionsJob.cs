@@ -1,6 +1,6 @@
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Jobs;
 
 namespace Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
