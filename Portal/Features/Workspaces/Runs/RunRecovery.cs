@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
 
@@ -11,8 +12,8 @@ namespace Cogrion.Portal.Features.Workspaces.Runs;
 public sealed record RecoverySweep(int LeftoversEnded, int RunsFailed);
 
 /// <summary>
-/// Cleans up after a worker that stopped in the middle of a run (ADR 0061), on every replica, at start
-/// and every <see cref="ProvisioningOptions.RecoveryInterval"/>:
+/// Cleans up after a worker that stopped in the middle of a run (ADR 0061), on every replica that runs
+/// workers, at start and every <see cref="ProvisioningOptions.RecoveryInterval"/>:
 /// <list type="number">
 /// <item>Processes a run recorded whose job its worker no longer holds (the reaper took it, it was
 /// handed back, it ended) are looked for: on this system they are interrupted and, after OpenTofu's
@@ -30,6 +31,7 @@ public sealed class RunRecovery(
     LeftoverProcesses leftovers,
     IOptions<ProvisioningOptions> provisioning,
     IOptions<OpenTofuOptions> tofu,
+    IOptions<JobsOptions> jobs,
     MigrationStatus migrations,
     TimeProvider time,
     ILogger<RunRecovery> logger) : BackgroundService
@@ -50,6 +52,8 @@ public sealed class RunRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A replica that runs no workers is a web front end only: cleaning up after workers is a worker's job.
+        if (!jobs.Value.RunWorkers) return;
         try
         {
             await migrations.WaitUntilAppliedAsync(stoppingToken);
