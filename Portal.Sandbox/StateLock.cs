@@ -28,14 +28,20 @@ public sealed class StateLock
         "running OpenTofu to potentially modify the state at the same time. An\nerror occurred while releasing this lock. " +
         "This could mean that the lock\ndid or did not release properly. If the lock didn't release properly,\n" +
         "OpenTofu may not be able to run future commands since it'll appear as if\nthe lock is held.\n\n" +
-        "In this scenario, please call the \"force-unlock\" command to unlock the\nstate manually. This is a very dangerous operation since if it is done\n" +
-        "erroneously it could result in two people modifying state at the same time.\nOnly call this command if you're certain that the unlock above failed and\n" +
+        "In this scenario, please call the \"force-unlock\" command to unlock the\nstate manually. This is a very dangerous operation since if it " +
+            "is done\n" +
+        "erroneously it could result in two people modifying state at the same time.\nOnly call this command if you're certain that the unlock " +
+            "above failed and\n" +
         "that no one else is holding a lock.";
 
     /// <summary>What S3 answers a conditional put of an object that exists.</summary>
-    private static string PreconditionFailed() =>
-        $"operation error S3: PutObject, https response error StatusCode: 412, RequestID: {Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}, " +
-        $"HostID: {Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))}, api error PreconditionFailed: At least one of the pre-conditions you specified did not hold";
+    private static string PreconditionFailed()
+    {
+        var requestId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        var hostId = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+        return $"operation error S3: PutObject, https response error StatusCode: 412, RequestID: {requestId}, HostID: {hostId}, "
+            + "api error PreconditionFailed: At least one of the pre-conditions you specified did not hold";
+    }
 
     private readonly string statePath;
 
@@ -49,7 +55,8 @@ public sealed class StateLock
 
     public static string LockPath(string statePath) => statePath + Suffix;
 
-    /// <summary>Takes the lock for <paramref name="operation"/> (<c>OperationTypePlan</c>, <c>OperationTypeApply</c>) or fails with OpenTofu's lock error.</summary>
+    /// <summary>Takes the lock for <paramref name="operation"/> (<c>OperationTypePlan</c>, <c>OperationTypeApply</c>) or fails with OpenTofu's lock
+    /// error.</summary>
     public static StateLock Acquire(string statePath, string operation)
     {
         var info = LockInfo.New(statePath, operation);
@@ -68,7 +75,8 @@ public sealed class StateLock
             File.Delete(written);
             var held = Read(lockPath);
             throw new SandboxError(Diagnostic.Error("Error acquiring the state lock",
-                string.Format(CultureInfo.InvariantCulture, LockErrorMessage, PreconditionFailed() + "\n" + (held?.ToString() ?? new LockInfo().ToString()))));
+                string.Format(CultureInfo.InvariantCulture, LockErrorMessage, PreconditionFailed() + "\n"
+                    + (held?.ToString() ?? new LockInfo().ToString()))));
         }
     }
 
@@ -85,7 +93,8 @@ public sealed class StateLock
     {
         var lockPath = LockPath(statePath);
         var held = File.Exists(lockPath) ? Read(lockPath) : new LockInfo();
-        if (held is null) return $"failed to retrieve s3 lock info: empty lock info found for \"{Path.GetFileName(lockPath)}\" in the s3 bucket: {Path.GetDirectoryName(lockPath)}";
+        if (held is null) return $"failed to retrieve s3 lock info: empty lock info found for \"{Path.GetFileName(lockPath)}\" in the s3 bucket: " +
+            $"{Path.GetDirectoryName(lockPath)}";
         if (held.Id != id) return $"lock id \"{id}\" from s3 does not match existing lock\n{held}";
         File.Delete(lockPath);
         return null;
@@ -144,13 +153,19 @@ public sealed record LockInfo
         Info = Text(json, "Info"),
         Who = Text(json, "Who"),
         Version = Text(json, "Version"),
-        Created = DateTimeOffset.TryParse(Text(json, "Created"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : null,
+        Created = DateTimeOffset.TryParse(Text(json, "Created"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
+            ? created : null,
         Path = Text(json, "Path"),
     };
 
-    private static string Text(JsonObject json, string name) => json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    private static string Text(JsonObject json, string name) => json[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        ? v.GetValue<string>() : "";
 
-    /// <summary>OpenTofu's <c>LockInfo.String()</c>; the time as Go prints a <c>time.Time</c>.</summary>
+    /// <summary>A time as Go's <c>time.Time.String()</c> prints it in UTC (the zero time when there is none).</summary>
+    private static string GoTime(DateTimeOffset? time) =>
+        (time ?? DateTimeOffset.MinValue).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture) + " +0000 UTC";
+
+    /// <summary>OpenTofu's <c>LockInfo.String()</c>.</summary>
     public override string ToString() =>
         "Lock Info:\n" +
         $"  ID:        {Id}\n" +
@@ -158,6 +173,6 @@ public sealed record LockInfo
         $"  Operation: {Operation}\n" +
         $"  Who:       {Who}\n" +
         $"  Version:   {Version}\n" +
-        $"  Created:   {(Created ?? new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero)).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)} +0000 UTC\n" +
+        $"  Created:   {GoTime(Created)}\n" +
         $"  Info:      {Info}\n";
 }

@@ -24,7 +24,8 @@ public sealed class StateLockTests
         }
     }
 
-    private static bool ApplyStarted(RunLogLine line) => line.Stage == TofuStage.Apply && line.Text.Contains(": create started", StringComparison.Ordinal);
+    private static bool ApplyStarted(RunLogLine line) => line.Stage == TofuStage.Apply
+        && line.Text.Contains(": create started", StringComparison.Ordinal);
 
     [Fact]
     public async Task A_second_apply_of_a_locked_state_fails_with_opentofus_lock_error_naming_who_holds_it_and_since_when()

@@ -36,7 +36,8 @@ public sealed class CrashBench
     public async Task Kill_the_portal_at_random_points_of_sandbox_runs()
     {
         var kills = Math.Max(10, int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_KILLS") ?? "10", CultureInfo.InvariantCulture));
-        var seed = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SEED") ?? Environment.TickCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var seed = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SEED") ?? Environment.TickCount.ToString(CultureInfo.InvariantCulture),
+            CultureInfo.InvariantCulture);
         var random = new Random(seed);
         var report = new StringBuilder();
         void Say(string line)
@@ -59,7 +60,8 @@ public sealed class CrashBench
             ["Jobs:HeartbeatInterval"] = "00:00:01",
             ["Jobs:ReaperInterval"] = "00:00:01",
         };
-        Task<PortalProcess> StartPortalAsync() => PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", settings);
+        Task<PortalProcess> StartPortalAsync()
+            => PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", settings);
 
         Say($"crash bench: {kills} kills, seed {seed}, sandbox speed {Speed}, lifeline grace {Grace.TotalSeconds} s, lease 3 s");
         int recovered = 0, orphans = 0, doubleApplies = 0, stuck = 0, locksReleased = 0;
@@ -73,9 +75,11 @@ public sealed class CrashBench
             for (var i = 1; i <= kills; i++)
             {
                 var workspace = (await world.Commands.CreateAsync(tenant,
-                    WorkspaceWorld.Valid(account, $"crash-{i}", cidr: $"10.{i % 250}.0.0/16", approval: ApprovalMode.Automatic), WorkspaceWorld.Operator, default)).Value!;
+                    WorkspaceWorld.Valid(account, $"crash-{i}", cidr: $"10.{i % 250}.0.0/16", approval: ApprovalMode.Automatic),
+                        WorkspaceWorld.Operator, default)).Value!;
                 workspaces.Add((tenant, workspace.Id));
-                await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspace.Id), r => r.Status != RunStatus.Queued, "the run to start", TimeSpan.FromMinutes(2));
+                await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspace.Id), r => r.Status != RunStatus.Queued, "the run to start",
+                    TimeSpan.FromMinutes(2));
 
                 // A random point of the run: plan and apply take about 15 s at this speed (the first run also creates the state backend).
                 await Task.Delay(TimeSpan.FromSeconds(0.2 + random.NextDouble() * 14));
@@ -95,8 +99,10 @@ public sealed class CrashBench
                 var outcome = await RecoverAsync(world, tenant, workspace.Id, sinceKill);
                 if (outcome.LockReleased) locksReleased++;
                 if (outcome.Recovered) recovered++; else stuck++;
-                Say($"kill {i}/{kills}: {(atKill.IsActive ? $"{atKill.Status.ToText()}, stage {RunStages.Display(atKill.Stage)}" : $"after the run ended ({atKill.Status.ToText()})")}; "
-                    + $"{left.Count} process(es) left running; {outcome.Story}");
+                var when = atKill.IsActive
+                    ? $"{atKill.Status.ToText()}, stage {RunStages.Display(atKill.Stage)}"
+                    : $"after the run ended ({atKill.Status.ToText()})";
+                Say($"kill {i}/{kills}: {when}; {left.Count} process(es) left running; {outcome.Story}");
             }
         }
         finally
@@ -123,7 +129,8 @@ public sealed class CrashBench
         WorkspaceRun ended;
         try
         {
-            ended = await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => !r.IsActive, "the run to end", TimeSpan.FromMinutes(2));
+            ended = await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => !r.IsActive, "the run to end",
+                TimeSpan.FromMinutes(2));
         }
         catch (TimeoutException)
         {
@@ -132,7 +139,8 @@ public sealed class CrashBench
         var workspace = (await world.Store.FindByNameAsync(tenant, (await NameOfAsync(world, tenant, workspaceId))!, default))!;
         if (workspace.Status is WorkspaceStatus.Provisioning or WorkspaceStatus.Updating or WorkspaceStatus.Destroying)
             return new Recovery(false, false, $"STUCK: workspace {workspace.Status.ToText()} with no run");
-        var story = $"run {ended.Status.ToText()}{(ended.Status == RunStatus.Failed ? $" in {RunStages.Display(ended.Stage)}" : "")} {watch.Elapsed.TotalSeconds:0.0} s after the kill";
+        var story = $"run {ended.Status.ToText()}{(ended.Status == RunStatus.Failed ? $" in {RunStages.Display(ended.Stage)}" : "")} " +
+            $"{watch.Elapsed.TotalSeconds:0.0} s after the kill";
         var lockReleased = false;
         for (var attempt = 0; workspace.Status != WorkspaceStatus.Ready && attempt < 3; attempt++)
         {
@@ -140,9 +148,11 @@ public sealed class CrashBench
             if (last is { Status: RunStatus.Failed, StateLock: { } held })
             {
                 lockReleased = true;
-                var release = await world.Commands.ReleaseStateLockAsync(tenant, workspaceId, held.Id, workspace.Name, WorkspaceWorld.Operator, default);
+                var release = await world.Commands.ReleaseStateLockAsync(tenant, workspaceId, held.Id, workspace.Name, WorkspaceWorld.Operator,
+                    default);
                 if (!release.Succeeded) return new Recovery(false, true, $"{story}; STUCK: the lock release was refused");
-                await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => !r.IsActive, "the lock to be released", TimeSpan.FromMinutes(2));
+                await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => !r.IsActive, "the lock to be released",
+                    TimeSpan.FromMinutes(2));
             }
             var failed = (await world.Store.RunsAsync(tenant, workspaceId, 10, default)).First(r => r.Kind != RunKind.Unlock);
             var retry = await world.Commands.RetryAsync(tenant, workspaceId, failed.Id, WorkspaceWorld.Operator, default);
@@ -150,7 +160,8 @@ public sealed class CrashBench
             WorkspaceRun retried;
             try
             {
-                retried = await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => r.Id != failed.Id && !r.IsActive, "the retry to end", TimeSpan.FromMinutes(3));
+                retried = await Eventually.ValueAsync(() => LatestAsync(world, tenant, workspaceId), r => r.Id != failed.Id && !r.IsActive,
+                    "the retry to end", TimeSpan.FromMinutes(3));
             }
             catch (TimeoutException)
             {
@@ -187,7 +198,8 @@ public sealed class CrashBench
         return found;
     }
 
-    /// <summary>Applies of the workspace's state that overlapped: one that started while another ran, or two journalled intervals that cross.</summary>
+    /// <summary>Applies of the workspace's state that overlapped: one that started while another ran, or two journalled intervals that
+    /// cross.</summary>
     private static int DoubleApplies(WorkspaceWorld world, Guid workspaceId)
     {
         var path = Path.Combine(world.StateRoot, workspaceId.ToString("n"), "terraform.tfstate.applies.jsonl");
@@ -195,7 +207,9 @@ public sealed class CrashBench
         var journal = File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var concurrent = journal.Count(e => e["event"]!.GetValue<string>() == "start" && e["concurrent_with"]!.AsArray().Count > 0);
         var intervals = journal.GroupBy(e => e["apply"]!.GetValue<string>())
-            .Select(g => (Start: DateTimeOffset.Parse(g.First(e => e["event"]!.GetValue<string>() == "start")["at"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+            .Select(g
+                => (Start: DateTimeOffset.Parse(g.First(e => e["event"]!.GetValue<string>() == "start")["at"]!.GetValue<string>(),
+                CultureInfo.InvariantCulture),
                           End: g.FirstOrDefault(e => e["event"]!.GetValue<string>() == "end")?["at"]?.GetValue<string>()))
             .OrderBy(i => i.Start).ToList();
         var crossing = 0;

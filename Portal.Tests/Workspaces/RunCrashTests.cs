@@ -50,17 +50,21 @@ public sealed class RunCrashTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync(slug);
         var account = await world.NewAccountAsync(tenant);
-        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "lake", approval: ApprovalMode.Automatic), WorkspaceWorld.Operator, default);
+        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "lake", approval: ApprovalMode.Automatic),
+            WorkspaceWorld.Operator, default);
         return (tenant, created.Value!);
     }
 
     /// <summary>Starts a worker, waits until the workspace's apply runs under it, and SIGKILLs the Portal alone (no shutdown hook runs).</summary>
     private async Task<ProcessIdentity> KillMidApplyAsync(Guid workspaceId, bool tofuIgnoresInterrupt = false)
     {
-        await using var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(speed: 40, tofuIgnoresInterrupt));
-        var apply = await Eventually.ValueAsync(() => OpenApplyProcessAsync(workspaceId), p => p is not null, "the apply to start", TimeSpan.FromMinutes(2));
+        await using var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
+            Worker(speed: 40, tofuIgnoresInterrupt));
+        var apply = await Eventually.ValueAsync(() => OpenApplyProcessAsync(workspaceId), p => p is not null, "the apply to start",
+            TimeSpan.FromMinutes(2));
         // Let it change the state first, as in the issue (state serial 1 at the kill).
-        await Eventually.ValueAsync(() => Task.FromResult(JournalOf(workspaceId).Count(e => e["event"]!.GetValue<string>() == "start")), n => n == 1, "the apply to begin writing");
+        await Eventually.ValueAsync(() => Task.FromResult(JournalOf(workspaceId).Count(e => e["event"]!.GetValue<string>() == "start")), n => n == 1,
+            "the apply to begin writing");
         Assert.Contains(LeftoverProcesses.Members(apply!), p => CommandLineOf(p.ProcessId).Contains("tofu-sandbox", StringComparison.Ordinal));
 
         Process.GetProcessById(doomed.ProcessId).Kill();
@@ -86,19 +90,22 @@ public sealed class RunCrashTests : IAsyncLifetime
         return File.Exists(path) ? File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList() : [];
     }
 
-    /// <summary>Never two applies of one state at once: no apply started while another was running, and no two journalled intervals overlap.</summary>
+    /// <summary>Never two applies of one state at once: no apply started while another was running, and no two journalled intervals
+    /// overlap.</summary>
     private void AssertNoConcurrentApplies(Guid workspaceId)
     {
         var journal = JournalOf(workspaceId);
         Assert.All(journal.Where(e => e["event"]!.GetValue<string>() == "start"), e => Assert.Empty(e["concurrent_with"]!.AsArray()));
         var intervals = journal.GroupBy(e => e["apply"]!.GetValue<string>()).Select(g => (
             Start: DateTimeOffset.Parse(g.Single(e => e["event"]!.GetValue<string>() == "start")["at"]!.GetValue<string>()),
-            End: g.FirstOrDefault(e => e["event"]!.GetValue<string>() == "end")?["at"]?.GetValue<string>() is { } end ? DateTimeOffset.Parse(end) : (DateTimeOffset?)null))
+            End: g.FirstOrDefault(e => e["event"]!.GetValue<string>() == "end")?["at"]?.GetValue<string>() is { } end ? DateTimeOffset.Parse(end)
+                : (DateTimeOffset?)null))
             .OrderBy(i => i.Start).ToList();
         for (var i = 1; i < intervals.Count; i++)
         {
             // A killed apply has no end: the next one may only start once its lock was released by hand.
-            if (intervals[i - 1].End is { } previousEnd) Assert.True(previousEnd <= intervals[i].Start, $"apply {i} started before apply {i - 1} ended");
+            if (intervals[i - 1].End is { } previousEnd) Assert.True(previousEnd <= intervals[i].Start,
+                $"apply {i} started before apply {i - 1} ended");
         }
     }
 
@@ -110,7 +117,8 @@ public sealed class RunCrashTests : IAsyncLifetime
 
     /// <summary>Every tofu-sandbox (or lifeline) running in a working directory of this test's runs.</summary>
     private List<int> SandboxProcessesUnderWorkRoot() => ProcessTable.All()
-        .Where(p => p.IsRunning && CommandLineOf(p.ProcessId) is var command && (command.Contains("tofu-sandbox", StringComparison.Ordinal) || command.Contains("cogrion-lifeline", StringComparison.Ordinal)))
+        .Where(p => p.IsRunning && CommandLineOf(p.ProcessId) is var command
+            && (command.Contains("tofu-sandbox", StringComparison.Ordinal) || command.Contains("cogrion-lifeline", StringComparison.Ordinal)))
         .Where(p => new DirectoryInfo($"/proc/{p.ProcessId}/cwd").LinkTarget is { } cwd && cwd.StartsWith(world.WorkRoot, StringComparison.Ordinal))
         .Select(p => p.ProcessId).ToList();
 
@@ -131,7 +139,8 @@ public sealed class RunCrashTests : IAsyncLifetime
         Assert.False(File.Exists(StatePathOf(workspace.Id) + ".tflock"));
         Assert.Equal(WorkspaceStatus.Provisioning, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status); // nobody has looked yet
 
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(speed: 5000));
+        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
+            Worker(speed: 5000));
         var failed = await LatestRunAsync(tenant, workspace.Id, r => r.Status == RunStatus.Failed, "the run to be failed by the restarted worker");
 
         Assert.Equal("Apply", failed.Stage);
@@ -146,7 +155,8 @@ public sealed class RunCrashTests : IAsyncLifetime
         Assert.Equal(0, await world.CountAsync("select count(*) from run_processes where ended_at is null"));
         Assert.Empty(SandboxProcessesUnderWorkRoot());
         Assert.Equal(1, await world.CountAsync(
-            "select count(*) from audit_events where action = 'workspace.run_failed' and target_id = @id and details->>'workerLost' = 'true'", new { id = workspace.Id.ToString() }));
+            "select count(*) from audit_events where action = 'workspace.run_failed' and target_id = @id and details->>'workerLost' = 'true'",
+                new { id = workspace.Id.ToString() }));
 
         var retried = await world.Commands.RetryAsync(tenant, workspace.Id, failed.Id, WorkspaceWorld.Operator, default);
         Assert.True(retried.Succeeded, string.Join("; ", retried.Errors.ToDictionary().SelectMany(e => e.Value)));
@@ -167,12 +177,14 @@ public sealed class RunCrashTests : IAsyncLifetime
         await Eventually.ValueAsync(() => Task.FromResult(LeftoverProcesses.Members(apply).Count), n => n == 0, "the lifeline to kill the apply");
         Assert.True(File.Exists(StatePathOf(workspace.Id) + ".tflock"));
 
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(speed: 5000));
+        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
+            Worker(speed: 5000));
         var lost = await LatestRunAsync(tenant, workspace.Id, r => r.Status == RunStatus.Failed, "the run to be failed by the restarted worker");
         Assert.True((await world.Commands.RetryAsync(tenant, workspace.Id, lost.Id, WorkspaceWorld.Operator, default)).Succeeded);
 
         // The retry's plan finds the state locked and says by whom and since when, in OpenTofu's own words.
-        var locked = await LatestRunAsync(tenant, workspace.Id, r => r.Id != lost.Id && r.Status == RunStatus.Failed, "the retry to fail on the lock");
+        var locked = await LatestRunAsync(tenant, workspace.Id, r => r.Id != lost.Id && r.Status == RunStatus.Failed,
+            "the retry to fail on the lock");
         Assert.Equal("Plan", locked.Stage);
         var held = locked.StateLock!;
         Assert.Equal("OperationTypeApply", held.Operation);
@@ -195,7 +207,8 @@ public sealed class RunCrashTests : IAsyncLifetime
 
         var accepted = await ReleaseAsync(held.Id, "lake");
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        var unlock = await LatestRunAsync(tenant, workspace.Id, r => r.Kind == RunKind.Unlock && r.Status == RunStatus.Succeeded, "the lock to be released");
+        var unlock = await LatestRunAsync(tenant, workspace.Id, r => r.Kind == RunKind.Unlock && r.Status == RunStatus.Succeeded,
+            "the lock to be released");
         Assert.Equal(held.Id, unlock.StateLock!.Id);
         Assert.False(File.Exists(StatePathOf(workspace.Id) + ".tflock"));
         Assert.Contains("OpenTofu state has been successfully unlocked!", await world.RunLogAsync(unlock));
@@ -216,7 +229,8 @@ public sealed class RunCrashTests : IAsyncLifetime
         var id = await connection.ExecuteScalarAsync<Guid>(
             "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
             new { s = "sub-" + name, name, email = name + "@example.com" });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @id, 'operator'::tenant_role)", new { tenant, id });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @id, 'operator'::tenant_role)",
+            new { tenant, id });
         return new TestUser(id, name);
     }
 }

@@ -37,7 +37,8 @@ public sealed class RunRecoveryTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync(name);
         var account = await world.NewAccountAsync(tenant);
-        var workspace = (await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, approval: ApprovalMode.Automatic), WorkspaceWorld.Operator, default)).Value!;
+        var workspace = (await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, approval: ApprovalMode.Automatic),
+            WorkspaceWorld.Operator, default)).Value!;
         await using var connection = await world.OpenAsync();
         await connection.ExecuteAsync("""
             update workspace_runs set status = @runStatus, stage = @stage where workspace_id = @id;
@@ -54,7 +55,8 @@ public sealed class RunRecoveryTests : IAsyncLifetime
         await connection.ExecuteAsync(reaped
             ? """
               update jobs set state = 'failed', attempt = 1, worker_id = @worker, started_at = now() - interval '1 minute', finished_at = now(),
-                     last_error = 'Worker ' || @worker || ' stopped renewing its lease (its process died or froze); the lease expired at 2026-12-05 10:11:12 UTC. No attempts were left.'
+                     last_error = 'Worker ' || @worker || ' stopped renewing its lease (its process died or froze); '
+                                  || 'the lease expired at 2026-12-05 10:11:12 UTC. No attempts were left.'
               where id = @jobId;
               insert into job_attempts (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
               values (@jobId, 1, @worker, now() - interval '1 minute', now(), 'lease_expired', 'lease expired');
@@ -73,7 +75,8 @@ public sealed class RunRecoveryTests : IAsyncLifetime
         start.ArgumentList.Add(command);
         var process = await lifelines.StartAsync(start, TimeSpan.FromMinutes(5), CancellationToken.None);
         started.Add(process);
-        await world.Get<RunLedger>().RecordProcessStartedAsync(tenant, run.Id, run.PlanJobId!.Value, 1, DeadWorker, TofuStage.Apply, process.Identity, default);
+        await world.Get<RunLedger>()
+            .RecordProcessStartedAsync(tenant, run.Id, run.PlanJobId!.Value, 1, DeadWorker, TofuStage.Apply, process.Identity, default);
         return process;
     }
 
@@ -142,7 +145,8 @@ public sealed class RunRecoveryTests : IAsyncLifetime
         var (tenant, workspace, run) = await RunInAsync("elsewhere", "applying", "Apply");
         await JobOfDeadWorkerAsync(run.PlanJobId!.Value, reaped: true);
         var elsewhere = new ProcessIdentity("another-boot/pid:[4026531836]", "gone-host", 4242, 12345);
-        await world.Get<RunLedger>().RecordProcessStartedAsync(tenant, run.Id, run.PlanJobId!.Value, 1, DeadWorker, TofuStage.Apply, elsewhere, default);
+        await world.Get<RunLedger>()
+            .RecordProcessStartedAsync(tenant, run.Id, run.PlanJobId!.Value, 1, DeadWorker, TofuStage.Apply, elsewhere, default);
 
         Assert.Equal(new RecoverySweep(0, 0), await Recovery.SweepAsync(default));
         Assert.Equal(RunStatus.Applying, (await world.Store.RunsAsync(tenant, workspace.Id, 1, default))[0].Status);

@@ -19,9 +19,11 @@ public sealed partial record TofuStateLock(string Id, string Path, string Operat
     public static TofuStateLock? FromDiagnostic(TofuDiagnostic diagnostic)
     {
         if (diagnostic.Summary != AcquireErrorSummary) return null;
-        var fields = FieldLine().Matches(diagnostic.Detail).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["value"].Value.Trim(), StringComparer.Ordinal);
+        var fields = FieldLine().Matches(diagnostic.Detail)
+            .ToDictionary(m => m.Groups["name"].Value, m => m.Groups["value"].Value.Trim(), StringComparer.Ordinal);
         if (!fields.TryGetValue("ID", out var id) || id.Length == 0) return null;
-        return new TofuStateLock(id, fields.GetValueOrDefault("Path", ""), fields.GetValueOrDefault("Operation", ""), fields.GetValueOrDefault("Who", ""),
+        return new TofuStateLock(id, fields.GetValueOrDefault("Path", ""), fields.GetValueOrDefault("Operation", ""),
+            fields.GetValueOrDefault("Who", ""),
             fields.GetValueOrDefault("Version", ""), ParseGoTime(fields.GetValueOrDefault("Created", "")), fields.GetValueOrDefault("Info", ""));
     }
 
@@ -32,7 +34,8 @@ public sealed partial record TofuStateLock(string Id, string Path, string Operat
 
     /// <summary>"an apply by runner@worker-3 since 2026-12-05 10:11:12 UTC (lock ID 9f1c…)".</summary>
     public string Describe() =>
-        $"{(OperationText is "apply" ? "an apply" : OperationText is "plan" ? "a plan" : $"'{Operation}'")} by {(Who.Length > 0 ? Who : "an unknown process")}"
+        $"{(OperationText is "apply" ? "an apply" : OperationText is "plan" ? "a plan" : $"'{Operation}'")} by " +
+            $"{(Who.Length > 0 ? Who : "an unknown process")}"
         + (Created is { } created ? $" since {created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC" : "")
         + $" (lock ID {Id})";
 
@@ -43,7 +46,8 @@ public sealed partial record TofuStateLock(string Id, string Path, string Operat
         if (!match.Success) return null;
         var fraction = match.Groups["fraction"].Value.PadRight(7, '0')[..7];
         var stamp = $"{match.Groups["time"].Value}.{fraction}{match.Groups["offset"].Value.Insert(3, ":")}";
-        return DateTimeOffset.TryParseExact(stamp, "yyyy-MM-dd HH:mm:ss.fffffffzzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed) ? parsed : null;
+        return DateTimeOffset.TryParseExact(stamp, "yyyy-MM-dd HH:mm:ss.fffffffzzz", CultureInfo.InvariantCulture, DateTimeStyles.None,
+            out var parsed) ? parsed : null;
     }
 
     [GeneratedRegex(@"^\s*(?<name>ID|Path|Operation|Who|Version|Created|Info):[ \t]*(?<value>.*)$", RegexOptions.Multiline)]

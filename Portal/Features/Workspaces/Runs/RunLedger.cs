@@ -25,7 +25,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// that asked for it commits with it, or neither exists). An unlock run carries the lock it releases.
     /// </summary>
     public async Task<(Guid RunId, long JobId)> StartRunAsync(
-        NpgsqlTransaction transaction, Workspace workspace, RunKind kind, Actor actor, CancellationToken cancellationToken, TofuStateLock? stateLock = null)
+        NpgsqlTransaction transaction, Workspace workspace, RunKind kind, Actor actor, CancellationToken cancellationToken,
+            TofuStateLock? stateLock = null)
     {
         var connection = transaction.Connection!;
         var runId = Guid.CreateVersion7();
@@ -53,7 +54,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     }
 
     /// <summary>An operator approved the plan: the apply job runs it; the workspace is at work again. In the caller's transaction.</summary>
-    public async Task ApproveAsync(NpgsqlTransaction transaction, Workspace workspace, WorkspaceRun run, Actor actor, CancellationToken cancellationToken)
+    public async Task ApproveAsync(NpgsqlTransaction transaction, Workspace workspace, WorkspaceRun run, Actor actor,
+        CancellationToken cancellationToken)
     {
         var connection = transaction.Connection!;
         var jobId = await queue.EnqueueAsync(transaction, new WorkspaceApplyJob(workspace.TenantId, workspace.Id, run.Id), new EnqueueOptions
@@ -65,7 +67,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             where tenant_id = @tenantId and id = @runId
             """, new { status = RunStatus.Applying.ToKey(), jobId, by = JobQueue.Describe(actor), tenantId = workspace.TenantId, runId = run.Id },
             transaction, cancellationToken: cancellationToken));
-        await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, WorkingStatus(run.Kind, workspace) ?? workspace.Status, null, cancellationToken);
+        await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, WorkingStatus(run.Kind, workspace) ?? workspace.Status,
+            null, cancellationToken);
         await audit.RecordAsync(new AuditEntry(actor, "workspace.plan_approved", workspace.TenantId, "workspace", workspace.Id.ToString(),
             new { run = run.Id, plan = run.Plan?.Headline, job = jobId }), transaction, cancellationToken);
     }
@@ -74,7 +77,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// Ends a run that applied nothing, at a person's word (rejected, or cancelled before anything ran):
     /// the workspace returns to where it rested. In the caller's transaction, with the person's audit event.
     /// </summary>
-    public async Task EndUnappliedAsync(NpgsqlTransaction transaction, Workspace workspace, WorkspaceRun run, RunStatus ended, string? error, string workspaceReason,
+    public async Task EndUnappliedAsync(NpgsqlTransaction transaction, Workspace workspace, WorkspaceRun run, RunStatus ended, string? error,
+        string workspaceReason,
         AuditEntry audited, CancellationToken cancellationToken)
     {
         var connection = transaction.Connection!;
@@ -82,29 +86,36 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             update workspace_runs set status = @status, error = coalesce(@error, error), finished_at = now(),
                    workspace_state = 'Nothing was changed in the cloud: the run stopped before applying.'
             where tenant_id = @tenantId and id = @runId
-            """, new { status = ended.ToKey(), error, tenantId = workspace.TenantId, runId = run.Id }, transaction, cancellationToken: cancellationToken));
-        await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, RestingStatus(workspace), workspaceReason, cancellationToken);
+            """, new { status = ended.ToKey(), error, tenantId = workspace.TenantId, runId = run.Id }, transaction,
+                cancellationToken: cancellationToken));
+        await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, RestingStatus(workspace), workspaceReason,
+            cancellationToken);
         await audit.RecordAsync(audited, transaction, cancellationToken);
     }
 
     /// <summary>The run enters a stage of its lifecycle; the workspace's status follows when given.</summary>
-    public Task MoveAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, WorkspaceStatus? workspaceStatus, string action, object details, CancellationToken cancellationToken) =>
+    public Task MoveAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, WorkspaceStatus? workspaceStatus, string action,
+        object details, CancellationToken cancellationToken) =>
         InTransactionAsync(tenantId, workspaceId, action, details, cancellationToken, async (connection, transaction) =>
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "update workspace_runs set status = @runStatus where tenant_id = @tenantId and id = @runId",
                 new { runStatus = runStatus.ToKey(), tenantId, runId }, transaction, cancellationToken: cancellationToken));
-            if (workspaceStatus is { } status) await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, status, null, cancellationToken);
+            if (workspaceStatus is { } status) await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, status, null,
+                cancellationToken);
         });
 
     /// <summary>Keeps the plan's summary and timings; moves the run on to <paramref name="runStatus"/>.</summary>
-    public Task RecordPlanAsync(Guid tenantId, Guid workspaceId, Guid runId, TofuRunResult plan, RunStatus runStatus, WorkspaceStatus workspaceStatus, string? reason, CancellationToken cancellationToken) =>
-        InTransactionAsync(tenantId, workspaceId, "workspace.planned", new { run = runId, plan = plan.Plan?.Headline, next = runStatus.ToKey() }, cancellationToken, async (connection, transaction) =>
+    public Task RecordPlanAsync(Guid tenantId, Guid workspaceId, Guid runId, TofuRunResult plan, RunStatus runStatus, WorkspaceStatus workspaceStatus,
+        string? reason, CancellationToken cancellationToken) =>
+        InTransactionAsync(tenantId, workspaceId, "workspace.planned", new { run = runId, plan = plan.Plan?.Headline, next = runStatus.ToKey() },
+            cancellationToken, async (connection, transaction) =>
         {
             await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_runs set status = @runStatus, stage = @stage, plan_summary = @summary::jsonb, stage_timings = @timings::jsonb
                 where tenant_id = @tenantId and id = @runId
-                """, new { runStatus = runStatus.ToKey(), stage = plan.Stage.ToString(), summary = SummaryJson(plan.Plan), timings = TimingsJson(plan.Timings), tenantId, runId },
+                """, new { runStatus = runStatus.ToKey(), stage = plan.Stage.ToString(), summary = SummaryJson(plan.Plan),
+                    timings = TimingsJson(plan.Timings), tenantId, runId },
                 transaction, cancellationToken: cancellationToken));
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, reason, cancellationToken);
         });
@@ -113,7 +124,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     public Task FinishAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, TofuRunResult? result, WorkspaceStatus workspaceStatus,
         string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken) =>
         InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToKey(),
-            new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToKey(), stateLock = result?.StateLock?.Id }, cancellationToken,
+            new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToKey(),
+                stateLock = result?.StateLock?.Id }, cancellationToken,
             async (connection, transaction) =>
         {
             // Timings accumulate across the plan job and the apply job of one run. An unlock run keeps the lock it released.
@@ -139,7 +151,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// where such a run leaves it. Nothing happens unless the run is still working and its job is
     /// <paramref name="expectedJobId"/>: a run another hand ended meanwhile keeps its end.
     /// </summary>
-    public async Task<bool> AbandonAsync(Guid tenantId, Guid runId, long expectedJobId, string jobState, string error, bool killed, CancellationToken cancellationToken)
+    public async Task<bool> AbandonAsync(Guid tenantId, Guid runId, long expectedJobId, string jobState, string error, bool killed,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -177,7 +190,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     }
 
     /// <summary>Records a process the run started, with the job, attempt and worker that own it.</summary>
-    public async Task RecordProcessStartedAsync(Guid tenantId, Guid runId, long jobId, int attempt, string workerId, TofuStage stage, ProcessIdentity process, CancellationToken cancellationToken)
+    public async Task RecordProcessStartedAsync(Guid tenantId, Guid runId, long jobId, int attempt, string workerId, TofuStage stage,
+        ProcessIdentity process, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -197,7 +211,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         await connection.ExecuteAsync(new CommandDefinition("""
             update run_processes set ended_at = now(), ended_by = @endedBy
             where run_id = @runId and system = @system and process_id = @processId and start_ticks = @startTicks and ended_at is null
-            """, new { runId, system = process.System, processId = process.ProcessId, startTicks = process.StartTicks, endedBy }, cancellationToken: cancellationToken));
+            """, new { runId, system = process.System, processId = process.ProcessId, startTicks = process.StartTicks, endedBy },
+                cancellationToken: cancellationToken));
     }
 
     /// <summary>Where a workspace stands while a run of this kind works on it (null: it keeps its status).</summary>
@@ -220,23 +235,27 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     {
         RunKind.Unlock => workspace.Status,
         RunKind.Drift => workspace.Status is WorkspaceStatus.Drifted ? WorkspaceStatus.Drifted : WorkspaceStatus.Ready,
-        _ when stage < TofuStage.Apply && workspace.Outputs is not null => workspace.Status is WorkspaceStatus.Drifted ? WorkspaceStatus.Drifted : WorkspaceStatus.Ready,
+        _ when stage < TofuStage.Apply && workspace.Outputs is not null => workspace.Status is WorkspaceStatus.Drifted ? WorkspaceStatus.Drifted
+            : WorkspaceStatus.Ready,
         _ => WorkspaceStatus.Failed,
     };
 
-    private static Task SetWorkspaceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid workspaceId, WorkspaceStatus status, string? reason, CancellationToken cancellationToken) =>
+    private static Task SetWorkspaceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid workspaceId,
+        WorkspaceStatus status, string? reason, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
             update workspaces set status = @status::workspace_status, status_reason = @reason, updated_at = now(),
                    destroyed_at = case when @status = 'destroyed' then now() else destroyed_at end
             where tenant_id = @tenantId and id = @workspaceId
             """, new { status = status.ToKey(), reason, tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
 
-    private async Task InTransactionAsync(Guid tenantId, Guid workspaceId, string action, object details, CancellationToken cancellationToken, Func<NpgsqlConnection, NpgsqlTransaction, Task> change)
+    private async Task InTransactionAsync(Guid tenantId, Guid workspaceId, string action, object details, CancellationToken cancellationToken,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task> change)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await change(connection, transaction);
-        await audit.RecordAsync(new AuditEntry(Provisioning, action, tenantId, "workspace", workspaceId.ToString(), details), transaction, cancellationToken);
+        await audit.RecordAsync(new AuditEntry(Provisioning, action, tenantId, "workspace", workspaceId.ToString(), details), transaction,
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -245,7 +264,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     private static string? LockJson(TofuStateLock? stateLock) => stateLock is null ? null : JsonSerializer.Serialize(stateLock, WorkspaceRun.Json);
 
     private static string? SummaryJson(TofuPlanSummary? plan) => plan is null ? null
-        : JsonSerializer.Serialize(new RunPlan(plan.Headline, plan.ToAdd, plan.ToChange, plan.ToDestroy, plan.ToReplace, plan.Fingerprint, plan.Drifted), WorkspaceRun.Json);
+        : JsonSerializer.Serialize(new RunPlan(plan.Headline, plan.ToAdd, plan.ToChange, plan.ToDestroy, plan.ToReplace, plan.Fingerprint,
+            plan.Drifted), WorkspaceRun.Json);
 
     private static string TimingsJson(IReadOnlyList<TofuStageTiming> timings) => JsonSerializer.Serialize(
         timings.Select(t => new StageTiming(t.Stage.ToString(), t.StartedAt, (long)t.Duration.TotalMilliseconds, t.Succeeded)), WorkspaceRun.Json);

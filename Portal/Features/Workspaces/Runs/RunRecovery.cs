@@ -165,7 +165,8 @@ public sealed class RunRecovery(
     /// Why no new run of the workspace may start now, or null: an earlier run still works (or its worker
     /// stopped and it is being cleaned up), or a process an earlier run started may still be alive.
     /// </summary>
-    public static async Task<string?> WhyBusyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Workspace workspace, CancellationToken cancellationToken)
+    public static async Task<string?> WhyBusyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Workspace workspace,
+        CancellationToken cancellationToken)
     {
         var active = await connection.QueryFirstOrDefaultAsync<WorkspaceStore.RunRow>(new CommandDefinition($"""
             select {WorkspaceStore.RunColumns} from {WorkspaceStore.RunFrom}
@@ -175,7 +176,8 @@ public sealed class RunRecovery(
             cancellationToken: cancellationToken));
         if (active?.ToRun() is { } run)
             return run.IsBeingRecovered
-                ? "The worker running the last run stopped; the Portal is ending what it left running before it fails that run. Try again in a minute."
+                ? "The worker running the last run stopped; the Portal is ending what it left running before it fails that run. Try again in a " +
+                    "minute."
                 : "Another run of this workspace is in progress.";
 
         var open = await connection.QueryAsync<OpenProcess>(new CommandDefinition("""
