@@ -28,11 +28,14 @@ public sealed class JobCrashTests
         var lastChance = await db.EnqueueAsync(new DiagnosticEchoJob(Seconds: 6), JobTestDatabase.ByTest with { MaxAttempts = 1 });
         await db.WaitForStateAsync(retried, JobStates.Running);
         await db.WaitForStateAsync(lastChance, JobStates.Running);
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9", ShortLeases);
 
+        // Killed at once, while both jobs still run: starting the other replica first could take longer
+        // than the jobs on a loaded machine, and they would finish before the crash.
         var doomedPid = doomed.ProcessId;
         Process.GetProcessById(doomedPid).Kill(); // SIGKILL: no shutdown hook runs, nothing is handed back.
         await doomed.DisposeAsync();
+        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9",
+            ShortLeases);
 
         var done = await db.WaitForStateAsync(retried, JobStates.Succeeded);
         Assert.Equal(2, done.Attempt);
