@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Cogrion.Lifeline;
 
-/// <summary>One process as Linux's <c>/proc/&lt;pid&gt;/stat</c> shows it: enough to tell who it belongs to and whether it is the one recorded.</summary>
+/// <summary>One process as Linux's <c>/proc/&lt;pid&gt;/stat</c> shows it: enough to tell who it belongs to and whether it is the one
+/// recorded.</summary>
 /// <param name="StartTicks">
 /// When it started, in clock ticks since boot. With the pid it names one process for the life of the
 /// machine: a pid that was recycled belongs to a process that started later.

@@ -36,7 +36,8 @@ public static class Program
         }
         if (Posix.setsid() < 0)
         {
-            Console.Error.WriteLine($"cogrion-lifeline: setsid failed (errno {Marshal.GetLastPInvokeError()}): it must be started as a new process, not exec'd by a group leader.");
+            Console.Error.WriteLine($"cogrion-lifeline: setsid failed (errno {Marshal.GetLastPInvokeError()}): it must be started as a new " +
+                $"process, not exec'd by a group leader.");
             return Handshake.UsageExitCode;
         }
         var group = Environment.ProcessId;
@@ -132,7 +133,8 @@ public static class Program
         }
     }
 
-    /// <summary>Copies one of the child's streams to ours; once the parent stops reading, keeps draining so the child never blocks or dies on a full or broken pipe.</summary>
+    /// <summary>Copies one of the child's streams to ours; once the parent stops reading, keeps draining so the child never blocks or dies on a full
+    /// or broken pipe.</summary>
     private sealed class Relay(Stream destination)
     {
         private readonly Lock gate = new();
@@ -167,7 +169,8 @@ public static class Program
     }
 }
 
-/// <summary>What the lifeline says first on its standard output, so the parent knows the child started (and its pid) before reading the child's own output.</summary>
+/// <summary>What the lifeline says first on its standard output, so the parent knows the child started (and its pid) before reading the child's own
+/// output.</summary>
 public static class Handshake
 {
     public const string StartedPrefix = "cogrion-lifeline: started ";
@@ -196,7 +199,8 @@ public sealed record LifelineArguments(TimeSpan Grace, int Signal, string Comman
             switch (args[index])
             {
                 case "--grace" when index + 1 < args.Length
-                    && double.TryParse(args[index + 1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                    && double.TryParse(args[index + 1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+                        out var seconds)
                     && seconds is >= 0 and <= 86_400:
                     grace = TimeSpan.FromSeconds(seconds);
                     index++;

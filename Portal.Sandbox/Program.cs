@@ -46,6 +46,7 @@ public static class Program
                 "show" => Show(command, directory),
                 "apply" => await ApplyAsync(command, ui, directory, interrupt.Token),
                 "output" => Output(command, directory),
+                "force-unlock" => ForceUnlock(command, directory),
                 _ => Usage($"OpenTofu has no command named \"{command.Name}\"."),
             };
         }
@@ -75,7 +76,7 @@ public static class Program
     private static int Usage(string problem)
     {
         Console.Error.WriteLine(problem);
-        Console.Error.WriteLine("The sandbox simulator supports: version, init, plan, show, apply, output.");
+        Console.Error.WriteLine("The sandbox simulator supports: version, init, plan, show, apply, output, force-unlock.");
         return 1;
     }
 
@@ -151,6 +152,12 @@ public static class Program
         RequireInit(directory);
         var root = RootModule.Load(directory, command.VarFile, evaluateInputs: true);
         BackendInit.RequireUnchanged(directory, root.StatePath());
+        // A plan holds the state lock while it reads the state, as OpenTofu's does (-lock=true).
+        return await LockedAsync(ui, root.StatePath(), "OperationTypePlan", () => PlanLockedAsync(command, ui, directory, root, interrupt));
+    }
+
+    private static async Task<int> PlanLockedAsync(Command command, Ui ui, string directory, RootModule root, CancellationToken interrupt)
+    {
         if (root.IsBootstrap) BootstrapStack.ValidateCall(root);
         root.RequireAssumedRole();
         var scenario = Scenario.For(root.WorkspaceName, root);
@@ -221,17 +228,32 @@ public static class Program
                 "The -var and -var-file options cannot be used when applying a saved plan file, because a saved plan includes the variable values that were set when it was created."));
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
-        var state = SandboxState.Load(plan.StatePath ?? root.StatePath());
+        var statePath = plan.StatePath ?? root.StatePath();
+        return await LockedAsync(ui, statePath, "OperationTypeApply", () => ApplyLockedAsync(ui, plan, root, statePath, interrupt));
+    }
+
+    private static async Task<int> ApplyLockedAsync(Ui ui, SandboxPlan plan, RootModule root, string statePath, CancellationToken interrupt)
+    {
+        var state = SandboxState.Load(statePath);
         if (state.Serial != plan.PriorSerial)
             throw new SandboxError(Diagnostic.Error("Saved plan is stale",
                 "The given plan file can no longer be applied because the state was changed by another operation after the plan was created."));
         // Apply starts from the plan's refreshed state and saves it: from here the state knows what was
         // changed by hand, so the console's entries for those objects are spent.
-        state.Refresh(plan.Drifts, save: true);
-        OutsideChanges.Load(plan.StatePath ?? root.StatePath()).Reconciled(plan.Drifts);
-        foreach (var change in plan.Changes)
-            ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
-        return await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root), root).ApplyAsync(plan, interrupt);
+        var journal = ApplyJournal.Start(statePath);
+        var code = 1;
+        try
+        {
+            state.Refresh(plan.Drifts, save: true);
+            OutsideChanges.Load(statePath).Reconciled(plan.Drifts);
+            foreach (var change in plan.Changes)
+                ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
+            return code = await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root), root).ApplyAsync(plan, interrupt);
+        }
+        finally
+        {
+            journal.End(code);
+        }
     }
 
     /// <summary>tofu output -json: every root output with its value, sensitive ones included, as OpenTofu prints them.</summary>
@@ -244,6 +266,63 @@ public static class Program
         var state = SandboxState.Load(root.StatePath());
         var sorted = new JsonObject(state.Outputs.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
         Console.WriteLine(sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> holding the state lock, and releases it however the body ends (an
+    /// interrupt included); only a killed process leaves the lock behind. A lock that is no longer ours
+    /// when released (someone forced it open) fails the command, as in OpenTofu.
+    /// </summary>
+    private static async Task<int> LockedAsync(Ui ui, string statePath, string operation, Func<Task<int>> body)
+    {
+        var held = StateLock.Acquire(statePath, operation);
+        var released = true;
+        int code;
+        try
+        {
+            code = await body();
+        }
+        finally
+        {
+            if (held.Release() is { } problem)
+            {
+                ui.Diagnostic(problem);
+                released = false;
+            }
+        }
+        return released ? code : 1;
+    }
+
+    /// <summary>
+    /// tofu force-unlock -force LOCK_ID: removes the state's lock if it has this id. Plain text, as
+    /// OpenTofu prints it (the command has no -json). Without -force OpenTofu would ask; the sandbox never asks.
+    /// </summary>
+    private static int ForceUnlock(Command command, string directory)
+    {
+        var id = command.Positional;
+        if (id is null)
+        {
+            Console.Error.WriteLine("Expected a single argument: LOCK_ID");
+            return 1;
+        }
+        RequireInit(directory);
+        var root = RootModule.Load(directory, null);
+        BackendInit.RequireUnchanged(directory, root.StatePath());
+        if (!command.Force)
+        {
+            Console.Error.WriteLine("Error asking for confirmation: the sandbox does not ask; run tofu force-unlock -force LOCK_ID");
+            return 1;
+        }
+        if (StateLock.Unlock(root.StatePath(), id) is { } problem)
+        {
+            Console.Error.WriteLine($"Failed to unlock state: {problem}");
+            return 1;
+        }
+        Console.WriteLine("OpenTofu state has been successfully unlocked!");
+        Console.WriteLine();
+        Console.WriteLine("The state has been unlocked, and OpenTofu commands should now be able to");
+        Console.WriteLine("obtain a new lock on the remote state.");
         return 0;
     }
 
@@ -278,11 +357,14 @@ public sealed record Command(string Name, bool Json, bool Destroy, string? Out, 
     /// <summary>init: take the backend configuration as new, ignoring (and not copying) the previous one.</summary>
     public bool Reconfigure { get; init; }
 
+    /// <summary>force-unlock: do not ask for confirmation.</summary>
+    public bool Force { get; init; }
+
     public static Command Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
             throw new SandboxError(Diagnostic.Error("No command", "Usage: tofu [global options] <subcommand> [args]"));
-        bool json = false, destroy = false, noInput = false, migrateState = false, forceCopy = false, reconfigure = false;
+        bool json = false, destroy = false, noInput = false, migrateState = false, forceCopy = false, reconfigure = false, force = false;
         string? output = null, varFile = null, positional = null;
         foreach (var arg in args.Skip(1))
         {
@@ -295,6 +377,7 @@ public sealed record Command(string Name, bool Json, bool Destroy, string? Out, 
             else if (arg == "-migrate-state") migrateState = true;
             else if (arg == "-force-copy") forceCopy = true;
             else if (arg == "-reconfigure") reconfigure = true;
+            else if (arg == "-force") force = true;
             else if (Ignored.Contains(arg)) continue;
             else if (arg.StartsWith('-')) throw new SandboxError(Diagnostic.Error("Failed to parse command-line flags", $"flag provided but not defined: {arg.Split('=')[0]}"));
             else if (positional is null) positional = arg;
@@ -306,6 +389,7 @@ public sealed record Command(string Name, bool Json, bool Destroy, string? Out, 
             MigrateState = migrateState || forceCopy,
             ForceCopy = forceCopy,
             Reconfigure = reconfigure,
+            Force = force,
         };
     }
 }

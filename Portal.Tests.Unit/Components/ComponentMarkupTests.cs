@@ -93,4 +93,41 @@ public sealed class ComponentMarkupTests
         Assert.Contains("width: 100%", html);
         Assert.Contains("aria-hidden=\"true\"", html);
     }
+
+    private static readonly Cogrion.Portal.Infrastructure.OpenTofu.TofuStateLock HeldLock = new(
+        "5f0c2a3e-0000-4000-8000-00000000beef", "/state/ws/terraform.tfstate", "OperationTypeApply", "portal@worker-1", "1.10.7",
+        new DateTimeOffset(2026, 12, 5, 10, 11, 12, TimeSpan.Zero), "");
+
+    [Fact]
+    public async Task A_stale_state_lock_names_its_holder_and_since_when_and_offers_operators_its_release()
+    {
+        Func<string, string, Task<string?>> release = (_, _) => Task.FromResult<string?>(null);
+
+        var forOperator = await RenderAsync<StateLockRelease>(new() { ["Lock"] = HeldLock, ["WorkspaceName"] = "lake", ["CanOperate"] = true, ["Release"] = release });
+        var forViewer = await RenderAsync<StateLockRelease>(new() { ["Lock"] = HeldLock, ["WorkspaceName"] = "lake", ["CanOperate"] = false, ["Release"] = release });
+
+        Assert.Contains("held by an apply by portal@worker-1 since 2026-12-05 10:11:12 UTC (lock ID 5f0c2a3e-0000-4000-8000-00000000beef)", forOperator);
+        Assert.Contains("aria-labelledby=\"state-lock-title\"", forOperator);
+        Assert.Contains("data-testid=\"state-lock-release\"", forOperator);
+        Assert.Contains("held by an apply by portal@worker-1", forViewer);
+        Assert.DoesNotContain("state-lock-release", forViewer);
+    }
+
+    [Fact]
+    public async Task A_run_whose_worker_stopped_says_in_which_stage_and_what_to_do_next()
+    {
+        WorkspaceRun Run(RunStatus status, string? jobState, DateTimeOffset? lostAt) => new(Guid.NewGuid(), Guid.NewGuid(), RunKind.Apply, status, "Apply", null,
+            "The worker running this run stopped.", "The apply was interrupted: some resources may exist or have changed.", [], 1, null, "alice", null,
+            DateTimeOffset.UnixEpoch, null, null, lostAt, jobState);
+
+        var cleaning = await RenderAsync<RunRecoveryNotice>(new() { ["Run"] = Run(RunStatus.Applying, "failed", null) });
+        var ended = await RenderAsync<RunRecoveryNotice>(new() { ["Run"] = Run(RunStatus.Failed, "failed", new DateTimeOffset(2026, 12, 5, 10, 12, 0, TimeSpan.Zero)) });
+        var healthy = await RenderAsync<RunRecoveryNotice>(new() { ["Run"] = Run(RunStatus.Applying, "running", null) });
+
+        Assert.Contains("stopped during Apply. The Portal is ending what it left running", cleaning);
+        Assert.Contains("at 2026-12-05 10:12:00 UTC the Portal", ended);
+        Assert.Contains("The apply was interrupted", ended);
+        Assert.Contains("Next: Retry plans again from where the cloud is now.", ended);
+        Assert.DoesNotContain("run-worker-lost", healthy);
+    }
 }

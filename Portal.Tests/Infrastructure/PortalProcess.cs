@@ -57,5 +57,8 @@ public sealed class PortalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the process to end (after a kill, for instance); false if it still runs after <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
+
     public ValueTask DisposeAsync() => process.DisposeAsync();
 }

@@ -31,7 +31,8 @@ public sealed class LifelineTests : IDisposable
     private static bool IsRunning(int processId) => ProcessTable.Find(processId) is not null;
 
     private async Task<int> PidFromAsync(string file) =>
-        int.Parse((await Eventually.ValueAsync(() => Task.FromResult(File.Exists(file) ? File.ReadAllText(file).Trim() : ""), text => text.Length > 0, $"{file} to be written")));
+        int.Parse((await Eventually.ValueAsync(() => Task.FromResult(File.Exists(file) ? File.ReadAllText(file).Trim() : ""), text => text.Length > 0,
+            $"{file} to be written")));
 
     [Fact]
     public async Task The_command_runs_in_a_process_group_of_its_own_with_its_output_and_exit_code_passed_through()
@@ -54,7 +55,8 @@ public sealed class LifelineTests : IDisposable
     public async Task The_group_is_the_lifelines_and_a_signal_to_it_reaches_the_command()
     {
         var trapped = FileIn("trapped");
-        using var process = await launcher.StartAsync(Bash($"trap 'echo interrupted > {trapped}; exit 0' INT; echo $$ > {FileIn("pid")}; sleep 300 & wait"), TimeSpan.FromSeconds(5), CancellationToken.None);
+        using var process = await launcher.StartAsync(Bash($"trap 'echo interrupted > {trapped}; exit 0' INT; echo $$ > {FileIn("pid")}; sleep 300 " +
+            $"& wait"), TimeSpan.FromSeconds(5), CancellationToken.None);
         var child = await PidFromAsync(FileIn("pid"));
 
         Assert.Equal(process.ChildProcessId, child);
@@ -73,7 +75,8 @@ public sealed class LifelineTests : IDisposable
     {
         var missing = FileIn("no-such-program");
 
-        var refused = await Assert.ThrowsAsync<ChildProcessNotStartedException>(() => launcher.StartAsync(new ProcessStartInfo(missing), TimeSpan.FromSeconds(1), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<ChildProcessNotStartedException>(()
+            => launcher.StartAsync(new ProcessStartInfo(missing), TimeSpan.FromSeconds(1), CancellationToken.None));
 
         Assert.Contains(missing, refused.Message);
         Assert.Contains("No such file or directory", refused.Message);
@@ -86,7 +89,8 @@ public sealed class LifelineTests : IDisposable
     /// </summary>
     private static Process StartHolder(string command, double graceSeconds)
     {
-        var start = Bash($"exec 3> >(exec \"{LifelineLauncher.Executable}\" --grace {graceSeconds} -- bash -c '{command}' > /dev/null); exec sleep 600");
+        var start = Bash($"exec 3> >(exec \"{LifelineLauncher.Executable}\" --grace {graceSeconds} -- bash -c '{command}' > /dev/null); exec sleep " +
+            $"600");
         start.RedirectStandardOutput = true;
         return Process.Start(start)!;
     }
@@ -95,7 +99,8 @@ public sealed class LifelineTests : IDisposable
     public async Task When_its_parent_is_killed_the_command_is_interrupted_then_what_it_left_running_is_killed()
     {
         var trapped = FileIn("trapped");
-        using var holder = StartHolder($"trap \"echo interrupted > {trapped}; exit 0\" INT; sleep 300 & echo $! > {FileIn("grandchild")}; echo $$ > {FileIn("pid")}; wait", graceSeconds: 30);
+        using var holder = StartHolder($"trap \"echo interrupted > {trapped}; exit 0\" INT; sleep 300 & echo $! > {FileIn("grandchild")}; echo $$ " +
+            $"> {FileIn("pid")}; wait", graceSeconds: 30);
         var child = await PidFromAsync(FileIn("pid"));
         var grandchild = await PidFromAsync(FileIn("grandchild"));
         Assert.True(IsRunning(child));
@@ -103,7 +108,8 @@ public sealed class LifelineTests : IDisposable
 
         holder.Kill(); // SIGKILL to the holder alone: no chance to clean up
 
-        await Eventually.ValueAsync(() => Task.FromResult(IsRunning(child) || IsRunning(grandchild)), running => !running, "the command and its own child to be gone");
+        await Eventually.ValueAsync(() => Task.FromResult(IsRunning(child) || IsRunning(grandchild)), running => !running,
+            "the command and its own child to be gone");
         Assert.Equal("interrupted", File.ReadAllText(trapped).Trim()); // stopped as Ctrl-C would, not killed outright
     }
 
@@ -123,7 +129,8 @@ public sealed class LifelineTests : IDisposable
     public async Task A_leftover_group_is_found_by_its_identity_and_ended()
     {
         // Long grace and no holder death: only the leftover sweep can end this one.
-        using var process = await launcher.StartAsync(Bash($"trap '' INT; echo $$ > {FileIn("pid")}; sleep 300"), TimeSpan.FromMinutes(5), CancellationToken.None);
+        using var process = await launcher.StartAsync(Bash($"trap '' INT; echo $$ > {FileIn("pid")}; sleep 300"), TimeSpan.FromMinutes(5),
+            CancellationToken.None);
         var child = await PidFromAsync(FileIn("pid"));
         var recorded = process.Identity;
         var members = LeftoverProcesses.Members(recorded).Select(m => m.ProcessId).ToList();

@@ -46,7 +46,7 @@ public sealed class ApprovalAcrossReplicasTests : IAsyncLifetime
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var run = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
-        Assert.Equal((planned.Id, RunStatuses.Succeeded), (run.Id, run.Status));
+        Assert.Equal((planned.Id, RunStatus.Succeeded), (run.Id, run.Status));
         var log = await world.RunLogAsync(run);
         Assert.Contains("The saved plan is not on this worker", log);
         Assert.Contains("makes exactly the approved changes", log);

@@ -100,7 +100,7 @@ public sealed class StateBackendTests : IAsyncLifetime
 
         await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
         var (failed, failedLog) = await OnlyRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.Failed, failed.Status);
+        Assert.Equal(RunStatus.Failed, failed.Status);
         Assert.Equal("StateBackend", failed.Stage);
         Assert.Contains("Creating the state backend failed", failed.Error);
         Assert.Contains("BucketAlreadyExists", failed.Error);

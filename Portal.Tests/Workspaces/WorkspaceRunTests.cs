@@ -42,14 +42,14 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
 
         await StatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
         var planned = await LatestRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.AwaitingApproval, planned.Status);
+        Assert.Equal(RunStatus.AwaitingApproval, planned.Status);
         Assert.Contains(planned.Plan!.ToAdd, address => address.StartsWith("module.stack.", StringComparison.Ordinal));
 
         Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
         var ready = await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var run = await LatestRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal("system:test-operator", run.ApprovedBy);
         Assert.Contains(run.StageTimings, t => t.Stage == "Apply" && t.Succeeded);
         Assert.False(string.IsNullOrEmpty(ready.Outputs!["cluster_name"]));
@@ -70,7 +70,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var run = await LatestRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         var log = await RunLogAsync(run);
         Assert.Contains("planning again", log);
         Assert.Contains("makes exactly the approved changes", log);
@@ -94,7 +94,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         var failed = await StatusAsync(tenant, "lake", WorkspaceStatus.Failed);
 
         var run = await LatestRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Contains("The plan changed after it was approved", run.Error);
         Assert.Contains("Nothing was changed in the cloud", run.WorkspaceState);
         Assert.DoesNotContain(run.StageTimings, t => t.Stage == "Apply");
@@ -111,7 +111,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         Assert.True((await world.Commands.RejectAsync(tenant, workspace.Id, run.Id, WorkspaceWorld.Operator, default)).Succeeded);
 
         Assert.Equal(WorkspaceStatus.Pending, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
-        Assert.Equal(RunStatuses.Rejected, (await LatestRunAsync(tenant, workspace)).Status);
+        Assert.Equal(RunStatus.Rejected, (await LatestRunAsync(tenant, workspace)).Status);
         Assert.False(Directory.Exists(Path.Combine(world.WorkRoot, "workspaces", workspace.Id.ToString("n"), run.Id.ToString("n"))));
     }
 
@@ -122,7 +122,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
 
         var failed = await StatusAsync(tenant, "fail-apply-lake", WorkspaceStatus.Failed);
         var run = await LatestRunAsync(tenant, workspace);
-        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal("Apply", run.Stage);
         Assert.Contains("CREATE_FAILED", run.Error);
         Assert.Contains("resources before the failure exist", run.WorkspaceState);
@@ -148,7 +148,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         await StatusAsync(tenant, "lake", WorkspaceStatus.Destroyed);
         var run = await LatestRunAsync(tenant, workspace);
         Assert.Equal(RunKind.Destroy, run.Kind);
-        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.NotEmpty(run.Plan!.ToDestroy);
         // The name is free again.
         Assert.Equal(0, await world.CountAsync("select count(*) from workspaces where tenant_id = @tenant and status <> 'destroyed'", new { tenant }));
@@ -158,12 +158,12 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
     public async Task A_cancelled_run_ends_cancelled_and_the_workspace_says_what_state_it_may_be_in()
     {
         var (tenant, workspace) = await CreateAsync("cancelling", "slow-lake", ApprovalMode.Automatic);
-        var applying = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Status == RunStatuses.Applying, "the apply to start");
+        var applying = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Status == RunStatus.Applying, "the apply to start");
 
         Assert.True((await world.Commands.CancelAsync(tenant, workspace.Id, applying.Id, WorkspaceWorld.Operator, default)).Succeeded);
 
         var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => !r.IsActive, "the run to stop");
-        Assert.Equal(RunStatuses.Cancelled, run.Status);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
         var stopped = (await world.Store.FindByNameAsync(tenant, "slow-lake", default))!;
         Assert.Contains("cancelled", stopped.StatusReason);
         Assert.NotNull(run.WorkspaceState);
@@ -218,7 +218,7 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label }, default);
 
         var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Kind == RunKind.Drift && !r.IsActive, "the drift run");
-        Assert.Equal(RunStatuses.Succeeded, run.Status);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.False(run.Plan!.HasChanges);
         Assert.Equal(WorkspaceStatus.Ready, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
     }

@@ -14,9 +14,10 @@ namespace Cogrion.Portal.Features.Workspaces;
 
 /// <summary>
 /// Every change a person makes to a workspace: create (and its first run), approve or reject a plan,
-/// cancel, retry, destroy. Each is one transaction with its audit event; a refused request changes nothing.
+/// cancel, retry, destroy, release a stale state lock. Each is one transaction with its audit event; a
+/// refused request changes nothing. Run and workspace statuses are written by <see cref="RunLedger"/> alone.
 /// </summary>
-public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queue, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests, ILogger<WorkspaceCommands> logger)
+public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, RunLedger ledger, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests, ILogger<WorkspaceCommands> logger)
 {
     public async Task<CommandResult<Workspace>> CreateAsync(Guid tenantId, NewWorkspace input, Actor actor, CancellationToken cancellationToken)
     {
@@ -53,40 +54,29 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
             name = workspace.Name, provider = account.Provider.ToKey(), account = account.Name, region = workspace.Region, network = workspace.NetworkCidr,
             kubernetes = workspace.KubernetesVersion, approval = input.ApprovalMode.ToDbText(),
         }), transaction, cancellationToken);
-        await RunLedger.StartRunAsync(transaction, queue, audit, workspace, RunKind.Apply, actor, cancellationToken);
+        await ledger.StartRunAsync(transaction, workspace, RunKind.Apply, actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CommandResult<Workspace>.Ok(workspace);
     }
 
     /// <summary>An operator read the plan and lets it apply: the apply job runs the saved plan.</summary>
     public Task<CommandResult<WorkspaceRun>> ApproveAsync(Guid tenantId, Guid workspaceId, Guid runId, Actor actor, CancellationToken cancellationToken) =>
-        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (connection, transaction, workspace, run) =>
+        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (transaction, workspace, run) =>
         {
-            if (run.Status != RunStatuses.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.Replace('_', ' ')}, not awaiting approval.");
-            var jobId = await queue.EnqueueAsync(transaction, new WorkspaceApplyJob(tenantId, workspaceId, runId), new EnqueueOptions
-            {
-                CreatedBy = actor.Label, TenantId = tenantId, ConcurrencyKey = WorkspaceConcurrency.Key(workspaceId),
-            }, cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition("""
-                update workspace_runs set status = 'applying', apply_job_id = @jobId, approved_by = @by, approved_at = now()
-                where tenant_id = @tenantId and id = @runId
-                """, new { jobId, by = actor.Label, tenantId, runId }, transaction, cancellationToken: cancellationToken));
-            var working = run.Kind == RunKind.Destroy ? WorkspaceStatus.Destroying : workspace.Outputs is null ? WorkspaceStatus.Provisioning : WorkspaceStatus.Updating;
-            await SetStatusAsync(connection, transaction, workspace, working, null, cancellationToken);
-            await audit.RecordAsync(new AuditEntry(actor, "workspace.plan_approved", tenantId, "workspace", workspaceId.ToString(),
-                new { run = runId, plan = run.Plan?.Headline, job = jobId }), transaction, cancellationToken);
+            if (run.Status != RunStatus.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.ToText()}, not awaiting approval.");
+            await ledger.ApproveAsync(transaction, workspace, run, actor, cancellationToken);
             return CommandResult<WorkspaceRun>.Ok(run);
         });
 
     /// <summary>An operator refuses the plan: the saved plan is deleted and nothing changes in the cloud.</summary>
     public Task<CommandResult<WorkspaceRun>> RejectAsync(Guid tenantId, Guid workspaceId, Guid runId, Actor actor, CancellationToken cancellationToken) =>
-        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (connection, transaction, workspace, run) =>
+        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (transaction, workspace, run) =>
         {
-            if (run.Status != RunStatuses.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.Replace('_', ' ')}, not awaiting approval.");
-            await EndRunAsync(connection, transaction, tenantId, runId, RunStatuses.Rejected, $"Plan rejected by {actor.Label}.", cancellationToken);
-            await SetStatusAsync(connection, transaction, workspace, RestingStatus(workspace), "The last plan was rejected; nothing was changed in the cloud.", cancellationToken);
-            await audit.RecordAsync(new AuditEntry(actor, "workspace.plan_rejected", tenantId, "workspace", workspaceId.ToString(),
-                new { run = runId, plan = run.Plan?.Headline }), transaction, cancellationToken);
+            if (run.Status != RunStatus.AwaitingApproval) return CommandResult<WorkspaceRun>.Invalid("run", $"This run is {run.Status.ToText()}, not awaiting approval.");
+            await ledger.EndUnappliedAsync(transaction, workspace, run, RunStatus.Rejected, $"Plan rejected by {actor.Label}.",
+                "The last plan was rejected; nothing was changed in the cloud.",
+                new AuditEntry(actor, "workspace.plan_rejected", tenantId, "workspace", workspaceId.ToString(), new { run = runId, plan = run.Plan?.Headline }),
+                cancellationToken);
             DiscardPlanFiles(workspace, runId);
             return CommandResult<WorkspaceRun>.Ok(run);
         });
@@ -97,33 +87,72 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
     /// cancelled at once, and a plan awaiting approval is simply dropped.
     /// </summary>
     public Task<CommandResult<WorkspaceRun>> CancelAsync(Guid tenantId, Guid workspaceId, Guid runId, Actor actor, CancellationToken cancellationToken) =>
-        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (connection, transaction, workspace, run) =>
+        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (transaction, workspace, run) =>
         {
-            if (!run.IsActive) return CommandResult<WorkspaceRun>.Invalid("run", $"This run already ended ({run.Status}).");
+            if (!run.IsActive) return CommandResult<WorkspaceRun>.Invalid("run", $"This run already ended ({run.Status.ToText()}).");
             var jobId = run.ApplyJobId ?? run.PlanJobId;
-            var job = run.Status == RunStatuses.AwaitingApproval || jobId is null ? null : await jobs.RequestCancelAsync(transaction, jobId.Value, cancellationToken);
+            var cancelRequested = new AuditEntry(actor, "workspace.run_cancel_requested", tenantId, "workspace", workspaceId.ToString(), new { run = runId, job = jobId });
+            var job = run.Status == RunStatus.AwaitingApproval || jobId is null ? null : await jobs.RequestCancelAsync(transaction, jobId.Value, cancellationToken);
             if (job is null || job.State == JobStates.Cancelled)
             {
                 // Nothing is running: the handler will not write the outcome, so it is written here.
-                await EndRunAsync(connection, transaction, tenantId, runId, RunStatuses.Cancelled, null, cancellationToken);
-                await SetStatusAsync(connection, transaction, workspace, RestingStatus(workspace),
-                    "The run was cancelled before it applied anything: nothing was changed in the cloud.", cancellationToken);
+                await ledger.EndUnappliedAsync(transaction, workspace, run, RunStatus.Cancelled, null,
+                    "The run was cancelled before it applied anything: nothing was changed in the cloud.", cancelRequested, cancellationToken);
                 DiscardPlanFiles(workspace, runId);
             }
-            await audit.RecordAsync(new AuditEntry(actor, "workspace.run_cancel_requested", tenantId, "workspace", workspaceId.ToString(),
-                new { run = runId, job = jobId }), transaction, cancellationToken);
+            else
+            {
+                await audit.RecordAsync(cancelRequested, transaction, cancellationToken);
+            }
             return CommandResult<WorkspaceRun>.Ok(run);
         });
 
-    /// <summary>Starts a new run of the same kind as a failed or cancelled one: a fresh plan, since the cloud may have moved.</summary>
+    /// <summary>
+    /// Starts a new run of the same kind as a failed or cancelled one: a fresh plan, since the cloud may
+    /// have moved. Refused while an earlier run may still be at work: its job still holds a lease, or its
+    /// worker stopped and a process it started may still be alive (ADR 0061).
+    /// </summary>
     public Task<CommandResult<WorkspaceRun>> RetryAsync(Guid tenantId, Guid workspaceId, Guid runId, Actor actor, CancellationToken cancellationToken) =>
-        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (connection, transaction, workspace, run) =>
+        OnRunAsync(tenantId, workspaceId, runId, cancellationToken, async (transaction, workspace, run) =>
         {
-            if (run.Status is not (RunStatuses.Failed or RunStatuses.Cancelled)) return CommandResult<WorkspaceRun>.Invalid("run", "Only a failed or cancelled run can be retried.");
-            if (await HasActiveRunAsync(connection, transaction, workspace, cancellationToken)) return CommandResult<WorkspaceRun>.Invalid("run", "Another run of this workspace is in progress.");
-            await RunLedger.StartRunAsync(transaction, queue, audit, workspace, run.Kind, actor, cancellationToken);
+            if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled) || run.Kind == RunKind.Unlock)
+                return CommandResult<WorkspaceRun>.Invalid("run", "Only a failed or cancelled run can be retried.");
+            if (await RunRecovery.WhyBusyAsync(transaction.Connection!, transaction, workspace, cancellationToken) is { } busy)
+                return CommandResult<WorkspaceRun>.Invalid("run", busy);
+            await ledger.StartRunAsync(transaction, workspace, run.Kind, actor, cancellationToken);
             return CommandResult<WorkspaceRun>.Ok(run);
         });
+
+    /// <summary>
+    /// Releases the state lock that the workspace's last run could not take (left by a process that was
+    /// killed), as <c>tofu force-unlock</c> does: an unlock run. The operator names the lock (its ID, as the
+    /// page shows it) and types the workspace's name; refused while any run may still be at work, since the
+    /// lock may then be a live run's.
+    /// </summary>
+    public async Task<CommandResult<WorkspaceRun>> ReleaseStateLockAsync(Guid tenantId, Guid workspaceId, string? lockId, string? typedName, Actor actor, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var workspace = await WorkspaceStore.FindAsync(connection, transaction, tenantId, workspaceId, forUpdate: true, cancellationToken);
+        if (workspace is null || workspace.Status == WorkspaceStatus.Destroyed) return CommandResult<WorkspaceRun>.NotFound();
+        var latest = await WorkspaceStore.LatestRunAsync(connection, transaction, tenantId, workspaceId, cancellationToken);
+        if (latest?.StateLock is not { } held || latest.Kind == RunKind.Unlock || latest.IsActive)
+            return CommandResult<WorkspaceRun>.Invalid("lockId", "The last run of this workspace did not find its state locked: there is no lock to release.");
+        if (!string.Equals(lockId?.Trim(), held.Id, StringComparison.Ordinal))
+            return CommandResult<WorkspaceRun>.Invalid("lockId", $"The lock to release is {held.Id}; the state's lock may have changed since you looked.");
+        if (!string.Equals(typedName, workspace.Name, StringComparison.Ordinal))
+            return CommandResult<WorkspaceRun>.Invalid("confirmation", $"Type the workspace's name, {workspace.Name}, to confirm.");
+        if (await RunRecovery.WhyBusyAsync(connection, transaction, workspace, cancellationToken) is { } busy)
+            return CommandResult<WorkspaceRun>.Invalid("confirmation", busy);
+        await audit.RecordAsync(new AuditEntry(actor, "workspace.state_lock_release_requested", tenantId, "workspace", workspaceId.ToString(), new
+        {
+            name = workspace.Name, lockId = held.Id, heldBy = held.Who, operation = held.Operation, since = held.Created, failedRun = latest.Id,
+        }), transaction, cancellationToken);
+        var (runId, _) = await ledger.StartRunAsync(transaction, workspace, RunKind.Unlock, actor, cancellationToken, held);
+        var run = (await WorkspaceStore.FindRunAsync(connection, transaction, tenantId, runId, forUpdate: false, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return CommandResult<WorkspaceRun>.Ok(run);
+    }
 
     /// <summary>Destroys every resource of the workspace, once the person typed its name.</summary>
     public async Task<CommandResult<Workspace>> DestroyAsync(Guid tenantId, Guid workspaceId, string? typedName, Actor actor, CancellationToken cancellationToken)
@@ -134,19 +163,16 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
         if (workspace is null || workspace.Status == WorkspaceStatus.Destroyed) return CommandResult<Workspace>.NotFound();
         if (!string.Equals(typedName, workspace.Name, StringComparison.Ordinal))
             return CommandResult<Workspace>.Invalid("confirmation", $"Type the workspace's name, {workspace.Name}, to confirm.");
-        if (await HasActiveRunAsync(connection, transaction, workspace, cancellationToken))
-            return CommandResult<Workspace>.Invalid("confirmation", "A run of this workspace is in progress: cancel it or wait for it to end.");
+        if (await RunRecovery.WhyBusyAsync(connection, transaction, workspace, cancellationToken) is { } busy)
+            return CommandResult<Workspace>.Invalid("confirmation", $"{busy} Cancel it or wait for it to end.");
         await audit.RecordAsync(new AuditEntry(actor, "workspace.destroy_requested", tenantId, "workspace", workspaceId.ToString(), new { name = workspace.Name }), transaction, cancellationToken);
-        await RunLedger.StartRunAsync(transaction, queue, audit, workspace, RunKind.Destroy, actor, cancellationToken);
+        await ledger.StartRunAsync(transaction, workspace, RunKind.Destroy, actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CommandResult<Workspace>.Ok(workspace);
     }
 
-    /// <summary>Where a workspace rests when a run ends without touching the cloud.</summary>
-    private static WorkspaceStatus RestingStatus(Workspace workspace) => workspace.Outputs is null ? WorkspaceStatus.Pending : WorkspaceStatus.Ready;
-
     private async Task<CommandResult<WorkspaceRun>> OnRunAsync(Guid tenantId, Guid workspaceId, Guid runId, CancellationToken cancellationToken,
-        Func<NpgsqlConnection, NpgsqlTransaction, Workspace, WorkspaceRun, Task<CommandResult<WorkspaceRun>>> change)
+        Func<NpgsqlTransaction, Workspace, WorkspaceRun, Task<CommandResult<WorkspaceRun>>> change)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -154,30 +180,10 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, JobQueue queu
         var workspace = await WorkspaceStore.FindAsync(connection, transaction, tenantId, workspaceId, forUpdate: true, cancellationToken);
         var run = workspace is null ? null : await WorkspaceStore.FindRunAsync(connection, transaction, tenantId, runId, forUpdate: true, cancellationToken);
         if (workspace is null || run is null || run.WorkspaceId != workspaceId) return CommandResult<WorkspaceRun>.NotFound();
-        var result = await change(connection, transaction, workspace, run);
+        var result = await change(transaction, workspace, run);
         if (result.Succeeded) await transaction.CommitAsync(cancellationToken);
         return result;
     }
-
-    private static Task<bool> HasActiveRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Workspace workspace, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition($"""
-            select exists (select 1 from {WorkspaceStore.RunFrom}
-                           where r.tenant_id = @tenantId and r.workspace_id = @workspaceId and r.status = any(@active)
-                             and (j.state is null or j.state not in ('failed', 'cancelled')))
-            """, new { tenantId = workspace.TenantId, workspaceId = workspace.Id, active = RunStatuses.Active }, transaction, cancellationToken: cancellationToken));
-
-    private static Task EndRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid runId, string status, string? error, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition("""
-            update workspace_runs set status = @status, error = coalesce(@error, error), finished_at = now(),
-                   workspace_state = 'Nothing was changed in the cloud: the run stopped before applying.'
-            where tenant_id = @tenantId and id = @runId
-            """, new { status, error, tenantId, runId }, transaction, cancellationToken: cancellationToken));
-
-    private static Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Workspace workspace, WorkspaceStatus status, string? reason, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition("""
-            update workspaces set status = @status::workspace_status, status_reason = @reason, updated_at = now()
-            where tenant_id = @tenantId and id = @workspaceId
-            """, new { status = status.ToKey(), reason, tenantId = workspace.TenantId, workspaceId = workspace.Id }, transaction, cancellationToken: cancellationToken));
 
     private void DiscardPlanFiles(Workspace workspace, Guid runId)
     {

@@ -50,6 +50,9 @@ public partial class WorkspacePage
     private string typedName = "";
     private string? destroyError;
 
+    /// <summary>The last run that changes the workspace (an unlock run only clears the way for it), when it failed or was cancelled.</summary>
+    private WorkspaceRun? RetryableRun => runs.FirstOrDefault(r => r.Kind != RunKind.Unlock) is { Status: RunStatus.Failed or RunStatus.Cancelled } run ? run : null;
+
     private bool CanOperate => Current.Can(TenantRole.Operator) && Current.Source != Tenants.Access.TenantAccessSource.PlatformAdmin;
 
     protected override async Task OnTenantReadyAsync()
@@ -124,6 +127,18 @@ public partial class WorkspacePage
         });
         pinnedRunId = null;
         await ReloadAsync();
+    }
+
+    /// <summary>Queues the release of the lock the last run could not take; null when queued, else why not.</summary>
+    private async Task<string?> ReleaseStateLockAsync(string lockId, string typed)
+    {
+        if (workspace is null) return "This workspace no longer exists.";
+        var result = await Commands.ReleaseStateLockAsync(Current.TenantId, workspace.Id, lockId, typed, User.AsActor(), CancellationToken.None);
+        if (!result.Succeeded) return result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation") ?? result.Errors.For("lockId");
+        Notifications.Notify(new NotificationMessage { Severity = NotificationSeverity.Success, Summary = "Releasing the state lock.", Duration = 6000 });
+        pinnedRunId = null;
+        await ReloadAsync();
+        return null;
     }
 
     private async Task DestroyAsync()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces.Runs;
@@ -19,16 +20,13 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         w.status::text as status, w.status_reason, w.outputs::text as outputs, w.created_by, w.created_at, w.updated_at
         """;
 
-    // A run whose job ended without the handler writing its outcome (its worker died on the last
-    // attempt, or the job was cancelled before it started) is shown with the job's outcome: a run is
-    // never left "running" after its job is over.
+    // A run is shown as its ledger wrote it, with the state of the job that runs it now: a run still
+    // working whose job has ended lost its worker, and RunRecovery ends what that worker left running
+    // before it fails the run (ADR 0061); until then the run holds the workspace.
     internal const string RunColumns = """
-        r.id, r.workspace_id, r.kind,
-        case when r.status in ('queued', 'planning', 'applying') and j.state in ('failed', 'cancelled') then j.state else r.status end as status,
-        r.stage, r.plan_summary::text as plan_summary,
-        coalesce(r.error, case when r.status in ('queued', 'planning', 'applying') and j.state = 'failed' then j.last_error end) as error,
-        r.workspace_state, r.stage_timings::text as stage_timings, r.plan_job_id, r.apply_job_id, r.requested_by, r.approved_by, r.created_at,
-        coalesce(r.finished_at, case when j.state in ('failed', 'cancelled') and r.status in ('queued', 'planning', 'applying') then j.finished_at end) as finished_at
+        r.id, r.workspace_id, r.kind, r.status, r.stage, r.plan_summary::text as plan_summary, r.error, r.workspace_state,
+        r.stage_timings::text as stage_timings, r.plan_job_id, r.apply_job_id, r.requested_by, r.approved_by, r.created_at, r.finished_at,
+        r.state_lock::text as state_lock, r.worker_lost_at, j.state as job_state
         """;
 
     internal const string RunFrom = "workspace_runs r left join jobs j on j.id = coalesce(r.apply_job_id, r.plan_job_id)";
@@ -48,11 +46,13 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
 
     internal sealed record RunRow(
         Guid Id, Guid WorkspaceId, string Kind, string Status, string? Stage, string? PlanSummary, string? Error, string? WorkspaceState,
-        string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+        string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
+        string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState)
     {
-        public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), Status, Stage,
+        public WorkspaceRun ToRun() => new(Id, WorkspaceId, Enum.Parse<RunKind>(Kind, ignoreCase: true), RunStatusText.Parse(Status), Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
-            JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt);
+            JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt,
+            StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState);
     }
 
     private sealed record SummaryRow(Guid Id, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt);
@@ -76,7 +76,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         var active = (await connection.QueryAsync<RunRow>(new CommandDefinition($"""
             select {RunColumns} from {RunFrom}
             where r.tenant_id = @tenantId and r.status = any(@active)
-            """, new { tenantId, active = RunStatuses.Active }, cancellationToken: cancellationToken))).Select(r => r.ToRun())
+            """, new { tenantId, active = RunStatusText.Keys(RunStatusText.Active) }, cancellationToken: cancellationToken))).Select(r => r.ToRun())
             .Where(r => r.IsActive).GroupBy(r => r.WorkspaceId).ToDictionary(g => g.Key, g => g.OrderByDescending(r => r.CreatedAt).First());
         return workspaces.Select(w =>
         {
@@ -122,6 +122,17 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
             select {RunColumns} from {RunFrom}
             where r.tenant_id = @tenantId and r.id = @runId {(forUpdate ? "for update of r" : "")}
             """, new { tenantId, runId }, transaction, cancellationToken: cancellationToken));
+        return row?.ToRun();
+    }
+
+    /// <summary>The workspace's most recent run, if it has any.</summary>
+    public static async Task<WorkspaceRun?> LatestRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
+    {
+        var row = await connection.QueryFirstOrDefaultAsync<RunRow>(new CommandDefinition($"""
+            select {RunColumns} from {RunFrom}
+            where r.tenant_id = @tenantId and r.workspace_id = @workspaceId
+            order by r.created_at desc limit 1
+            """, new { tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
         return row?.ToRun();
     }
 

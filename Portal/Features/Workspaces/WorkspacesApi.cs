@@ -4,6 +4,7 @@ using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -21,7 +22,23 @@ public sealed record WorkspaceResponse(
         w.ApprovalMode.ToDbText(), w.Status.ToKey(), w.StatusReason, w.Outputs, w.CreatedAt);
 }
 
-/// <summary><c>/api/v1/tenants/{tenant}/workspaces</c>: list, get and create, with the wizard's rules and field names.</summary>
+/// <summary>
+/// Release a stale state lock: <paramref name="LockId"/> is the lock the workspace page (or the last run's
+/// error) shows, <paramref name="Confirmation"/> the workspace's name, typed.
+/// </summary>
+public sealed record ReleaseStateLockRequest(string? LockId, string? Confirmation);
+
+/// <summary>A run as the API shows it.</summary>
+public sealed record RunResponse(Guid Id, string Kind, string Status, string? Stage, string? Error, string RequestedBy, DateTimeOffset CreatedAt)
+{
+    public static RunResponse From(WorkspaceRun run) =>
+        new(run.Id, run.Kind.ToKey(), run.Status.ToKey(), run.Stage, run.Error, run.RequestedBy, run.CreatedAt);
+}
+
+/// <summary>
+/// <c>/api/v1/tenants/{tenant}/workspaces</c>: list, get and create, with the wizard's rules and field names;
+/// and the release of a state lock left by a killed process (an unlock run, 202 Accepted).
+/// </summary>
 public static class WorkspacesApi
 {
     public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder endpoints)
@@ -30,7 +47,19 @@ public static class WorkspacesApi
         workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
         workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer);
         workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator);
+        workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator);
         return endpoints;
+    }
+
+    private static async Task<IResult> ReleaseStateLockAsync(string name, ReleaseStateLockRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceCommands commands, CancellationToken cancellationToken)
+    {
+        if (await store.FindByNameAsync(context.TenantId, name, cancellationToken) is not { Status: not WorkspaceStatus.Destroyed } workspace)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+        var result = await commands.ReleaseStateLockAsync(context.TenantId, workspace.Id, request.LockId, request.Confirmation, user.AsActor(), cancellationToken);
+        if (result.IsNotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
+        return TypedResults.Accepted((string?)null, RunResponse.From(result.Value!));
     }
 
     private static async Task<IResult> ListAsync(TenantContext context, WorkspaceStore store, CancellationToken cancellationToken) =>

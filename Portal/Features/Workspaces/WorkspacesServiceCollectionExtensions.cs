@@ -7,6 +7,7 @@ using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -20,6 +21,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<WorkspaceCommands>();
         services.TryAddSingleton<WorkspaceRunRequests>();
         services.TryAddSingleton<RunLedger>();
+        services.AddLifelines();
+        services.TryAddSingleton<RunRecovery>();
+        services.AddHostedService(provider => provider.GetRequiredService<RunRecovery>());
         services.TryAddSingleton<StateBackends>();
         services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
         services.TryAddScoped<WorkspaceRunExecutor>();

@@ -38,6 +38,12 @@ public sealed class ProvisioningOptions
 
     /// <summary>How often every ready workspace is planned to detect drift. Zero turns drift detection off.</summary>
     public TimeSpan DriftInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// How often each replica looks for runs whose worker stopped: it ends the processes they left and then
+    /// fails them (RunRecovery, ADR 0061). A run is cleaned up within this after the reaper took its job.
+    /// </summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 public sealed class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>
@@ -51,6 +57,8 @@ public sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioning
         errors.RequireText(nameof(options.AgentImage), options.AgentImage);
         if (options.DriftInterval < TimeSpan.Zero || (options.DriftInterval > TimeSpan.Zero && options.DriftInterval < TimeSpan.FromMinutes(1)))
             errors.Add(nameof(options.DriftInterval), "must be zero (off) or at least 00:01:00.");
+        if (options.RecoveryInterval < TimeSpan.FromMilliseconds(100) || options.RecoveryInterval > TimeSpan.FromHours(1))
+            errors.Add(nameof(options.RecoveryInterval), "must be between 00:00:00.1 and 01:00:00.");
         return errors.ToResult();
     }
 }

@@ -1,15 +1,16 @@
 using Cogrion.Portal.Infrastructure.Audit;
-
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
-/// <summary>The stages of a run, in order. A result names the one it ended in.</summary>
 /// <summary>
-/// The stages of a run, in order. <see cref="StateBackend"/> comes first: the first run in a cloud account
-/// and region creates the bucket every workspace there keeps its state in, before the workspace's own
-/// stages; nothing of the workspace exists before <see cref="Apply"/>.
+/// The stages of a run, in order. A result names the one it ended in. <see cref="StateBackend"/> comes
+/// first: the first run in a cloud account and region creates the bucket every workspace there keeps
+/// its state in, before the workspace's own stages; nothing of the workspace exists before
+/// <see cref="Apply"/>. <see cref="Unlock"/> is no stage of a run: it is an operator's release of a
+/// stale state lock (<see cref="TofuRunner.ForceUnlockAsync"/>).
 /// </summary>
-public enum TofuStage { StateBackend, CheckVersion, Prepare, Init, Plan, Summarize, Apply, ReadOutputs }
+public enum TofuStage { StateBackend, CheckVersion, Prepare, Init, Plan, Summarize, Apply, ReadOutputs, Unlock }
 
 public enum RunLogLevel { Info, Warning, Error }
 
@@ -20,12 +21,24 @@ public enum RunLogLevel { Info, Warning, Error }
 public sealed record RunLogLine(DateTimeOffset At, TofuStage Stage, RunLogLevel Level, string Text, TofuEvent? Event = null);
 
 /// <summary>
-/// Where a run's log goes as it happens: the job engine stores and streams it; tests collect it.
-/// Called one line at a time, in order, from one task.
+/// Where a run's log and progress go as they happen: the job engine stores and streams the log and
+/// records the stage and the processes; tests collect the lines. Called in order, from one task.
 /// </summary>
 public interface IRunLog
 {
     ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken);
+
+    /// <summary>A stage begins: a run whose worker dies is then known to have died in it.</summary>
+    ValueTask StageStartedAsync(TofuStage stage, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// A <c>tofu</c> process runs, in a process group named by <paramref name="process"/>: recorded, a
+    /// restarted worker can find and end it should this one die (ADR 0060).
+    /// </summary>
+    ValueTask ProcessStartedAsync(TofuStage stage, ProcessIdentity process, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>The process of <see cref="ProcessStartedAsync"/> has ended (and its group with it).</summary>
+    ValueTask ProcessEndedAsync(ProcessIdentity process, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>A log that keeps every line in memory (tests, and short runs such as account verification).</summary>

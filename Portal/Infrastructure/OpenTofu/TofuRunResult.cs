@@ -23,6 +23,9 @@ public sealed record TofuRunResult
     /// <summary>The OpenTofu version that ran (what <c>tofu version -json</c> said).</summary>
     public string? TofuVersion { get; init; }
 
+    /// <summary>When the run failed because another process holds the state's lock: who, since when, and the ID that releases it.</summary>
+    public TofuStateLock? StateLock { get; init; }
+
     public TofuPlanSummary? Plan { get; init; }
     public TofuOutputs? Outputs { get; init; }
 

@@ -68,6 +68,14 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
     public Task<TofuRunResult> MigrateStateAsync(TofuRunRequest request, TofuBackend destination, IRunLog log, CancellationToken cancellationToken) =>
         new Run(this, request, log, TofuStage.Init).MigrateStateAsync(destination, cancellationToken);
 
+    /// <summary>
+    /// Releases a state lock that a killed process left behind: writes the root module (without secret
+    /// inputs, which unlocking does not need), runs init, then <c>tofu force-unlock -force ID</c>. Only an
+    /// operator decides this (a lock may belong to a run that still works); the caller checks and audits.
+    /// </summary>
+    public Task<TofuRunResult> ForceUnlockAsync(TofuRunRequest request, string lockId, IRunLog log, CancellationToken cancellationToken) =>
+        new Run(this, request with { SensitiveVariables = [] }, log, TofuStage.CheckVersion).ForceUnlockAsync(lockId, cancellationToken);
+
     /// <summary>Whether the plan that <see cref="PlanAsync"/> saved is still in the working directory, ready for <see cref="ApplyAsync"/>.</summary>
     public static bool HasSavedPlan(TofuRunRequest request) => File.Exists(Path.Combine(request.WorkingDirectory, RootModuleWriter.PlanFile));
 
@@ -118,6 +126,7 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
         private readonly string executable;
         private TofuStage stage;
         private string? tofuVersion;
+        private TofuStateLock? stateLock;
 
         public Run(TofuRunner runner, TofuRunRequest request, IRunLog log, TofuStage firstStage)
         {
@@ -195,6 +204,23 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             if (rewritten is not null) return rewritten;
             if (await TofuStageAsync(TofuStage.Init, ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"], cancellationToken) is { } failed)
                 return failed;
+            return Finished();
+        }
+
+        public async Task<TofuRunResult> ForceUnlockAsync(string lockId, CancellationToken cancellationToken)
+        {
+            if (await CheckVersionAsync(cancellationToken) is { } refused) return refused;
+            var prepared = await StageAsync(TofuStage.Prepare, cancellationToken, async () =>
+            {
+                await RootModuleWriter.WriteAsync(request, cancellationToken);
+                return null;
+            });
+            if (prepared is not null) return prepared;
+            if (await TofuStageAsync(TofuStage.Init, ["init", "-input=false", "-no-color"], cancellationToken) is { } initFailed)
+                return initFailed;
+            if (await TofuStageAsync(TofuStage.Unlock, ["force-unlock", "-force", lockId], cancellationToken) is { } unlockFailed)
+                return unlockFailed;
+            await NoteAsync($"State lock {lockId} released.");
             return Finished();
         }
 
@@ -278,28 +304,47 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
                 string? firstError = null;
                 string? lastStandardError = null;
                 TofuExited? exit = null;
-                await foreach (var output in runner.cli.RunAsync(invocation, cancellationToken))
+                TofuStarted? started = null;
+                try
                 {
-                    switch (output)
+                    await foreach (var output in runner.cli.RunAsync(invocation, cancellationToken))
                     {
-                        case TofuExited e:
-                            exit = e;
-                            break;
-                        case TofuOutputLine { FromStandardError: false } line when capture is not null:
-                            capture.AppendLine(line.Text);
-                            break;
-                        case TofuOutputLine line:
-                            var message = TofuUiParser.Parse(line.Text, line.FromStandardError);
-                            if (line.FromStandardError && RunLogFormatter.Unboxed(line.Text) is { Length: > 0 } plain)
-                                lastStandardError = firstError is null && plain.StartsWith("Error:", StringComparison.Ordinal) ? (firstError = plain) : plain;
-                            foreach (var formatted in formatter.Format(tofuStage, message))
-                            {
-                                await log.WriteAsync(formatted, CancellationToken.None);
-                                if (firstError is null && message is TofuDiagnosticMessage { Diagnostic.Severity: TofuLevel.Error } && formatted.Level == RunLogLevel.Error)
-                                    firstError = formatted.Text;
-                            }
-                            break;
+                        switch (output)
+                        {
+                            case TofuStarted s:
+                                started = s;
+                                await log.ProcessStartedAsync(tofuStage, s.Process, CancellationToken.None);
+                                break;
+                            case TofuExited e:
+                                exit = e;
+                                break;
+                            case TofuOutputLine { FromStandardError: false } line when capture is not null:
+                                capture.AppendLine(line.Text);
+                                break;
+                            case TofuOutputLine line:
+                                var message = TofuUiParser.Parse(line.Text, line.FromStandardError);
+                                if (line.FromStandardError && RunLogFormatter.Unboxed(line.Text) is { Length: > 0 } plain)
+                                    lastStandardError = firstError is null && IsErrorHeadline(plain) ? (firstError = plain) : plain;
+                                if (message is TofuDiagnosticMessage { Diagnostic.Severity: TofuLevel.Error } diagnostic && stateLock is null
+                                    && TofuStateLock.FromDiagnostic(diagnostic.Diagnostic) is { } held)
+                                {
+                                    stateLock = held;
+                                    firstError ??= $"the workspace's state is locked by {held.Describe()}. OpenTofu takes the lock for every plan and apply; "
+                                        + "if no run of this workspace is still working on it (a killed process leaves its lock behind), an operator can release it.";
+                                }
+                                foreach (var formatted in formatter.Format(tofuStage, message))
+                                {
+                                    await log.WriteAsync(formatted, CancellationToken.None);
+                                    if (firstError is null && message is TofuDiagnosticMessage { Diagnostic.Severity: TofuLevel.Error } && formatted.Level == RunLogLevel.Error)
+                                        firstError = formatted.Text;
+                                }
+                                break;
+                        }
                     }
+                }
+                finally
+                {
+                    if (started is not null) await log.ProcessEndedAsync(started.Process, CancellationToken.None);
                 }
 
                 if (exit is { Interrupted: true }) return new Stopped(exit.Killed);
@@ -311,11 +356,19 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
                 return interpret?.Invoke();
             });
 
+        /// <summary>
+        /// A plain-text error's first line ("Error: …", or "Failed to unlock state: …" from force-unlock):
+        /// what follows it (a lock's info, a hint) is detail.
+        /// </summary>
+        private static bool IsErrorHeadline(string line) =>
+            line.StartsWith("Error:", StringComparison.Ordinal) || line.StartsWith("Failed to ", StringComparison.Ordinal);
+
         /// <summary>Times a stage and turns its outcome (null: fine; a string: failed; <see cref="Stopped"/>: cancelled) into a result.</summary>
         private async Task<TofuRunResult?> StageAsync(TofuStage next, CancellationToken cancellationToken, Func<Task<object?>> body)
         {
             stage = next;
             if (cancellationToken.IsCancellationRequested) return await CancelledAsync(killed: false);
+            await log.StageStartedAsync(next, CancellationToken.None);
             var startedAt = runner.time.GetUtcNow();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             object? outcome;
@@ -365,7 +418,7 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             return new TofuRunResult
             {
                 Status = TofuRunStatus.Failed, Stage = stage, Error = error, Timings = timings, TofuVersion = tofuVersion,
-                WorkspaceState = WorkspaceStateAfterFailure(stage, request.Operation),
+                WorkspaceState = stateLock is null ? WorkspaceStateAfterFailure(stage, request.Operation) : LockedOutState, StateLock = stateLock,
             };
         }
 
@@ -423,13 +476,18 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
         TofuStage.Summarize => "the plan summary",
         TofuStage.Apply => "apply",
         TofuStage.ReadOutputs => "reading the outputs",
+        TofuStage.Unlock => "releasing the state lock",
         _ => stage.ToString(),
     };
+
+    /// <summary>A plan or apply that could not take the state lock did nothing: OpenTofu takes it before it reads or writes anything.</summary>
+    public const string LockedOutState = "Nothing was changed in the cloud: OpenTofu could not take the state lock.";
 
     public static string WorkspaceStateAfterCancel(TofuStage stage, TofuOperation operation, bool killed)
     {
         var state = stage switch
         {
+            TofuStage.Unlock => "Nothing was changed in the cloud; the state lock may still be held.",
             < TofuStage.Apply => "Nothing was changed in the cloud: the run stopped before applying.",
             TofuStage.Apply when operation == TofuOperation.Destroy =>
                 "The destroy was interrupted: some resources may already be gone while others remain. Run the destroy again to finish it.",
@@ -444,6 +502,7 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
 
     public static string WorkspaceStateAfterFailure(TofuStage stage, TofuOperation operation) => stage switch
     {
+        TofuStage.Unlock => "Nothing was changed in the cloud; the state lock is still held.",
         < TofuStage.Apply => "Nothing was changed in the cloud: the run failed before applying.",
         TofuStage.Apply when operation == TofuOperation.Destroy =>
             "The destroy failed part-way: some resources are gone, others remain. Fix the cause and run the destroy again.",

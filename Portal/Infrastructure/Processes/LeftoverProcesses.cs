@@ -29,7 +29,8 @@ public sealed class LeftoverProcesses(TimeProvider time, ILogger<LeftoverProcess
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The processes of the recorded group that still run (empty when none, or when it is <see cref="LeftoverOutcome.Elsewhere"/>).</summary>
+    /// <summary>The processes of the recorded group that still run (empty when none, or when it is <see
+    /// cref="LeftoverOutcome.Elsewhere"/>).</summary>
     public static IReadOnlyList<ProcessEntry> Members(ProcessIdentity group)
     {
         if (!group.IsOnThisSystem || group.StartTicks == 0) return [];
@@ -40,7 +41,8 @@ public sealed class LeftoverProcesses(TimeProvider time, ILogger<LeftoverProcess
             .ToList();
     }
 
-    /// <summary>Whether anything of the group may still run: yes when it runs here, and when it was recorded elsewhere (nobody here can tell).</summary>
+    /// <summary>Whether anything of the group may still run: yes when it runs here, and when it was recorded elsewhere (nobody here can
+    /// tell).</summary>
     public static bool MayBeAlive(ProcessIdentity group) => !group.IsOnThisSystem || Members(group).Count > 0;
 
     /// <summary>Interrupts what runs of the group, waits up to <paramref name="grace"/> for it to stop, then kills the rest.</summary>

@@ -31,7 +31,8 @@ public sealed class LifelineLauncher(ILogger<LifelineLauncher> logger)
     public async Task<LifelineProcess> StartAsync(ProcessStartInfo command, TimeSpan grace, CancellationToken cancellationToken)
     {
         if (!OperatingSystem.IsLinux())
-            throw new PlatformNotSupportedException("Child processes are tied to the Portal with Linux process groups and /proc (docs/adr/0060); run the Portal on Linux.");
+            throw new PlatformNotSupportedException("Child processes are tied to the Portal with Linux process groups and /proc (docs/adr/0060); " +
+                "run the Portal on Linux.");
 
         var start = new ProcessStartInfo(Executable)
         {
@@ -62,7 +63,8 @@ public sealed class LifelineLauncher(ILogger<LifelineLauncher> logger)
         catch (Win32Exception ex)
         {
             process.Dispose();
-            throw new ChildProcessNotStartedException($"The lifeline '{Executable}' cannot be started: {ex.Message}. It ships next to the Portal's binary; reinstall the Portal.", ex);
+            throw new ChildProcessNotStartedException($"The lifeline '{Executable}' cannot be started: {ex.Message}. It ships next to the Portal's " +
+                $"binary; reinstall the Portal.", ex);
         }
         // Read at once, while the lifeline surely runs: its start time is what tells it from a later process with its pid.
         var identity = ProcessIdentity.Of(process.Id) ?? new ProcessIdentity(ProcessTable.ThisSystem, Environment.MachineName, process.Id, 0);
@@ -91,7 +93,8 @@ public sealed class LifelineLauncher(ILogger<LifelineLauncher> logger)
         await process.WaitForExitAsync(CancellationToken.None);
         var reason = first is not null && first.StartsWith(Handshake.FailedPrefix, StringComparison.Ordinal)
             ? first[Handshake.FailedPrefix.Length..]
-            : (await process.StandardError.ReadToEndAsync(CancellationToken.None)).Trim() is { Length: > 0 } said ? said : $"the lifeline exited with code {process.ExitCode}";
+            : (await process.StandardError.ReadToEndAsync(CancellationToken.None)).Trim() is { Length: > 0 } said ? said
+                : $"the lifeline exited with code {process.ExitCode}";
         process.Dispose();
         throw new ChildProcessNotStartedException($"'{command.FileName}' cannot be started: {reason.TrimEnd('.')}.");
     }

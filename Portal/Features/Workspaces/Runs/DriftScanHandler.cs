@@ -11,7 +11,7 @@ namespace Cogrion.Portal.Features.Workspaces.Runs;
 /// active run. The one query here that spans tenants: the scan is the platform's, and each run it
 /// starts is tenant-scoped like any other.
 /// </summary>
-public sealed class DriftScanHandler(NpgsqlDataSource dataSource, JobQueue queue, AuditLog audit) : IJobHandler<DriftScanJob>
+public sealed class DriftScanHandler(NpgsqlDataSource dataSource, RunLedger ledger) : IJobHandler<DriftScanJob>
 {
     public async Task RunAsync(DriftScanJob arguments, JobContext context)
     {
@@ -28,8 +28,9 @@ public sealed class DriftScanHandler(NpgsqlDataSource dataSource, JobQueue queue
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var workspace = await WorkspaceStore.FindAsync(connection, transaction, tenantId, workspaceId, forUpdate: true, cancellationToken);
-            if (workspace is null || workspace.Status is not (WorkspaceStatus.Ready or WorkspaceStatus.Drifted)) continue;
-            await RunLedger.StartRunAsync(transaction, queue, audit, workspace, RunKind.Drift, Actor.System("drift-detection"), cancellationToken);
+            if (workspace is null || workspace.Status is not (WorkspaceStatus.Ready or WorkspaceStatus.Drifted)
+                || await RunRecovery.WhyBusyAsync(connection, transaction, workspace, cancellationToken) is not null) continue;
+            await ledger.StartRunAsync(transaction, workspace, RunKind.Drift, Actor.System("drift-detection"), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             started++;
         }

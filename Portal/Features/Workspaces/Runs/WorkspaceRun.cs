@@ -1,25 +1,54 @@
 using System.Text.Json;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
-public enum RunKind { Apply, Destroy, Drift }
+/// <summary>
+/// What a run does. <see cref="Unlock"/> releases a state lock a killed process left behind
+/// (<c>tofu force-unlock</c>): an operator's decision, confirmed by typing the workspace's name.
+/// </summary>
+public enum RunKind { Apply, Destroy, Drift, Unlock }
 
-/// <summary>Statuses of a run, as stored (<c>workspace_runs.status</c>).</summary>
-public static class RunStatuses
+/// <summary>
+/// Where a run is in its life: queued → planning → awaiting approval → applying → succeeded | failed |
+/// cancelled | rejected. Stored as text (<c>workspace_runs.status</c>) by <see cref="RunStatusText"/>,
+/// and written only by <see cref="RunLedger"/>.
+/// </summary>
+public enum RunStatus { Queued, Planning, AwaitingApproval, Applying, Succeeded, Failed, Cancelled, Rejected }
+
+/// <summary>
+/// The one mapping between <see cref="RunStatus"/> and its stored text ("awaiting_approval"). Every query
+/// passes <see cref="ToKey"/> and every row is read with <see cref="Parse"/>. Not a Dapper type handler:
+/// Dapper (2.1) ignores handlers registered for enum types, both for parameters (sent as the enum's
+/// integer) and for columns (read with Enum.Parse, which knows no underscores).
+/// </summary>
+public static class RunStatusText
 {
-    public const string Queued = "queued";
-    public const string Planning = "planning";
-    public const string AwaitingApproval = "awaiting_approval";
-    public const string Applying = "applying";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    public const string Cancelled = "cancelled";
-    public const string Rejected = "rejected";
-
     /// <summary>A run in one of these holds the workspace: no other run may start.</summary>
-    public static readonly string[] Active = [Queued, Planning, AwaitingApproval, Applying];
+    public static readonly RunStatus[] Active = [RunStatus.Queued, RunStatus.Planning, RunStatus.AwaitingApproval, RunStatus.Applying];
 
-    public static bool IsActive(string status) => Active.Contains(status);
+    /// <summary>The statuses in which a job of the run is (or should be) working on it; awaiting approval waits for a person.</summary>
+    public static readonly RunStatus[] Working = [RunStatus.Queued, RunStatus.Planning, RunStatus.Applying];
+
+    public static bool IsActive(this RunStatus status) => Active.Contains(status);
+
+    public static string ToKey(this RunStatus status) => status switch
+    {
+        RunStatus.AwaitingApproval => "awaiting_approval",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    public static RunStatus Parse(string key) => key == "awaiting_approval"
+        ? RunStatus.AwaitingApproval
+        : Enum.Parse<RunStatus>(key, ignoreCase: true);
+
+    /// <summary>The keys of several statuses, for <c>= any(@statuses)</c>.</summary>
+    public static string[] Keys(IEnumerable<RunStatus> statuses) => statuses.Select(ToKey).ToArray();
+
+    /// <summary>For people: "awaiting approval".</summary>
+    public static string ToText(this RunStatus status) => status.ToKey().Replace('_', ' ');
+
+    public static string ToKey(this RunKind kind) => kind.ToString().ToLowerInvariant();
 }
 
 /// <summary>
@@ -37,11 +66,14 @@ public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IRead
 public sealed record StageTiming(string Stage, DateTimeOffset StartedAt, long DurationMs, bool Succeeded);
 
 /// <summary>One run of a workspace, as the workspace page shows it.</summary>
+/// <param name="StateLock">The state lock the run could not take (who held it, since when), or, for an <see cref="RunKind.Unlock"/> run, the lock it releases.</param>
+/// <param name="WorkerLostAt">When the Portal found that the worker running this run had stopped (its lease expired, or it shut down mid-run) and ended the run for it.</param>
+/// <param name="JobState">The state of the job that runs (or ran) the run now: a run still working whose job has ended lost its worker and is being cleaned up.</param>
 public sealed record WorkspaceRun(
     Guid Id,
     Guid WorkspaceId,
     RunKind Kind,
-    string Status,
+    RunStatus Status,
     string? Stage,
     RunPlan? Plan,
     string? Error,
@@ -52,9 +84,19 @@ public sealed record WorkspaceRun(
     string RequestedBy,
     string? ApprovedBy,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    TofuStateLock? StateLock = null,
+    DateTimeOffset? WorkerLostAt = null,
+    string? JobState = null)
 {
-    public bool IsActive => RunStatuses.IsActive(Status);
+    public bool IsActive => Status.IsActive();
+
+    /// <summary>
+    /// Still working by its status, but its job is over: the worker that ran it stopped. The Portal ends
+    /// what that worker left running and then fails the run (<see cref="RunRecovery"/>); until then no
+    /// other run may start.
+    /// </summary>
+    public bool IsBeingRecovered => RunStatusText.Working.Contains(Status) && JobState is "succeeded" or "failed" or "cancelled";
 
     /// <summary>The jobs whose logs make up this run's log, in order.</summary>
     public IEnumerable<long> JobIds => new[] { PlanJobId, ApplyJobId }.OfType<long>();
@@ -75,6 +117,7 @@ public static class RunStages
         "Summarize" => "Plan summary",
         "Apply" => "Apply",
         "ReadOutputs" => "Outputs",
+        "Unlock" => "Releasing the state lock",
         null => "—",
         var other => other,
     };

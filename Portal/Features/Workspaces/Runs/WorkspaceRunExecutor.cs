@@ -7,15 +7,56 @@ using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Modules;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
+
+/// <summary>The run's readable log goes to the job's log: stored, and streamed to whoever watches the workspace.</summary>
+public sealed class JobRunLog(JobContext context) : IRunLog
+{
+    public async ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken) =>
+        await context.AppendLogAsync(line.Level == RunLogLevel.Info ? line.Text : $"[{line.Level.ToString().ToLowerInvariant()}] {line.Text}");
+}
+
+/// <summary>
+/// A workspace run's log (the job's log) and its progress, which goes to the ledger: the stage it is
+/// in, and each process it starts, with the job and worker that own it (ADR 0061).
+/// <paramref name="pinnedStage"/>: the stage every stage of an inner run counts as (the state backend's
+/// bootstrap runs its own plan and apply within the run's first stage).
+/// </summary>
+public sealed class WorkspaceRunLog(JobContext context, RunLedger ledger, Guid tenantId, Guid runId, TofuStage? pinnedStage = null) : IRunLog
+{
+    private readonly JobRunLog log = new(context);
+
+    public ValueTask WriteAsync(RunLogLine line, CancellationToken cancellationToken) => log.WriteAsync(line, cancellationToken);
+
+    public async ValueTask StageStartedAsync(TofuStage stage, CancellationToken cancellationToken)
+    {
+        if (pinnedStage is null) await ledger.RecordStageAsync(tenantId, runId, stage, cancellationToken);
+    }
+
+    public async ValueTask ProcessStartedAsync(TofuStage stage, ProcessIdentity process, CancellationToken cancellationToken) =>
+        await ledger.RecordProcessStartedAsync(tenantId, runId, context.JobId, context.Attempt, context.WorkerId, pinnedStage ?? stage, process, cancellationToken);
+
+    public async ValueTask ProcessEndedAsync(ProcessIdentity process, CancellationToken cancellationToken) =>
+        await ledger.RecordProcessEndedAsync(runId, process, "exited", cancellationToken);
+
+    /// <summary>The same log, with every stage counted as <paramref name="stage"/> (recorded once, now).</summary>
+    public async Task<WorkspaceRunLog> WithinAsync(TofuStage stage)
+    {
+        await ledger.RecordStageAsync(tenantId, runId, stage, CancellationToken.None);
+        return new WorkspaceRunLog(context, ledger, tenantId, runId, stage);
+    }
+}
 
 /// <summary>A run that failed: the job fails with the run's error (already in plain words, secrets masked).</summary>
 public sealed class ProvisioningRunFailedException(string message) : Exception(message);
 
 /// <summary>
-/// Executes the halves of a run: plan (then apply at once, or wait for an approval) and apply.
-/// Idempotent per run: a job that finds its run already past its stage does nothing.
+/// Executes the halves of a run: plan (then apply at once, or wait for an approval) and apply; and the
+/// release of a stale state lock. Idempotent per run: a job that finds its run already past its stage
+/// does nothing, and a job handed back by a worker that stopped mid-run (a shutdown) ends what that
+/// worker left running and fails the run rather than pick up half of it.
 /// </summary>
 public sealed class WorkspaceRunExecutor(
     NpgsqlDataSource dataSource,
@@ -23,6 +64,7 @@ public sealed class WorkspaceRunExecutor(
     WorkspaceRunRequests requests,
     IBootstrapTokenSource bootstrapTokens,
     RunLedger ledger,
+    RunRecovery recovery,
     StateBackends stateBackends,
     SandboxAgentLauncher sandboxAgents,
     ILogger<WorkspaceRunExecutor> logger)
@@ -34,20 +76,26 @@ public sealed class WorkspaceRunExecutor(
         var cancellationToken = context.CancellationToken;
         if (await LoadAsync(tenantId, workspaceId, runId, cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
         var (workspace, account, run) = loaded;
-        if (run.Status != RunStatuses.Queued) { await context.AppendLogAsync($"The run is already {run.Status}; nothing to do."); return; }
-
-        WorkspaceStatus? working = run.Kind switch
+        if (run.Status != RunStatus.Queued)
         {
-            RunKind.Apply => workspace.Outputs is null ? WorkspaceStatus.Provisioning : WorkspaceStatus.Updating,
-            RunKind.Destroy => WorkspaceStatus.Destroying,
-            _ => null,
-        };
-        await ledger.MoveAsync(tenantId, workspaceId, runId, RunStatuses.Planning, working, "workspace.run_started",
-            new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
+            if (RunStatusText.Working.Contains(run.Status) && run.ApplyJobId is null && run.PlanJobId == context.JobId)
+                await FailInterruptedAsync(tenantId, run, context);
+            await context.AppendLogAsync($"The run is already {run.Status.ToText()}; nothing to do.");
+            return;
+        }
+
+        var working = RunLedger.WorkingStatus(run.Kind, workspace);
+        await ledger.MoveAsync(tenantId, workspaceId, runId, run.Kind == RunKind.Unlock ? RunStatus.Applying : RunStatus.Planning, working, "workspace.run_started",
+            new { run = runId, kind = run.Kind.ToKey() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
 
-        var log = new JobRunLog(context);
-        var backend = await stateBackends.EnsureAsync(account, workspace.Region, runId, log, cancellationToken);
+        var log = new WorkspaceRunLog(context, ledger, tenantId, runId);
+        if (run.Kind == RunKind.Unlock)
+        {
+            await UnlockAsync(loaded, log, context);
+            return;
+        }
+        var backend = await stateBackends.EnsureAsync(account, workspace.Region, runId, await log.WithinAsync(TofuStage.StateBackend), cancellationToken);
         if (!backend.Succeeded) { await EndAsync(loaded, backend, requests.Request(workspace, account, runId, run.Kind, variables: null), context); return; }
 
         var request = await PlanRequestAsync(loaded, cancellationToken);
@@ -63,8 +111,8 @@ public sealed class WorkspaceRunExecutor(
             var drifted = plan.Plan!.HasChanges;
             var status = drifted ? WorkspaceStatus.Drifted : workspace.Status == WorkspaceStatus.Drifted ? WorkspaceStatus.Ready : workspace.Status;
             var reason = drifted ? DriftReason(plan.Plan) : null;
-            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Succeeded, status, reason, CancellationToken.None);
-            await ledger.FinishAsync(tenantId, workspaceId, runId, RunStatuses.Succeeded, null, status, reason, null, CancellationToken.None);
+            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.Succeeded, status, reason, CancellationToken.None);
+            await ledger.FinishAsync(tenantId, workspaceId, runId, RunStatus.Succeeded, null, status, reason, null, CancellationToken.None);
             Cleanup(request);
             return;
         }
@@ -72,25 +120,62 @@ public sealed class WorkspaceRunExecutor(
         if (workspace.ApprovalMode == ApprovalMode.Manual && plan.Plan!.HasChanges)
         {
             // The saved plan waits in the working directory for an operator; the token is already out of it.
-            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.AwaitingApproval, WorkspaceStatus.AwaitingApproval,
+            await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.AwaitingApproval, WorkspaceStatus.AwaitingApproval,
                 $"Waiting for an operator to approve: {plan.Plan.Headline}", CancellationToken.None);
             await context.AppendLogAsync("Waiting for an operator to approve the plan.");
             return;
         }
 
-        await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Applying, working ?? workspace.Status, null, CancellationToken.None);
+        await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.Applying, working ?? workspace.Status, null, CancellationToken.None);
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
-        await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, apply, request, context);
+        await EndAsync(loaded with { Run = run with { Status = RunStatus.Applying } }, apply, request, context);
+    }
+
+    /// <summary>
+    /// An operator asked to release the state lock a killed process left behind (<c>tofu force-unlock</c>
+    /// with the lock's ID, which the run carries). The workspace keeps its status; its reason says what
+    /// to do next.
+    /// </summary>
+    private async Task UnlockAsync(Loaded loaded, WorkspaceRunLog log, JobContext context)
+    {
+        var (workspace, account, run) = loaded;
+        var request = requests.Request(workspace, account, run.Id, RunKind.Apply, variables: null);
+        var stateLock = run.StateLock ?? throw new InvalidOperationException("An unlock run without the lock it releases.");
+        await context.AppendLogAsync($"Releasing the state lock held by {stateLock.Describe()}.");
+        var result = await runner.ForceUnlockAsync(request, stateLock.Id, log, context.CancellationToken);
+        if (!result.Succeeded)
+        {
+            await EndAsync(loaded, result, request, context);
+            return;
+        }
+        Cleanup(request);
+        await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Succeeded, result, workspace.Status,
+            $"The state lock {stateLock.Id} was released by {run.RequestedBy}. Retry the run that could not take it.", null, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// This job was handed back by a worker that stopped in the middle of it (a shutdown that outlasted
+    /// its grace period): what that worker started is ended first, then the run fails in the stage it
+    /// was in. Half a run is not picked up: the cloud may have moved under it, and Retry plans afresh.
+    /// </summary>
+    private async Task FailInterruptedAsync(Guid tenantId, WorkspaceRun run, JobContext context)
+    {
+        await context.AppendLogAsync($"The worker that ran this job stopped during {RunStages.Display(run.Stage)}; ending what it left running, then failing the run.");
+        var killed = await recovery.EndLeftoversAsync(run.Id, context.CancellationToken);
+        await ledger.AbandonAsync(tenantId, run.Id, context.JobId, "failed",
+            "The worker running this run stopped in the middle of it (it shut down before the run ended).", killed, CancellationToken.None);
+        throw new ProvisioningRunFailedException($"The run was interrupted during {RunStages.Display(run.Stage)} when its worker stopped; retry it.");
     }
 
     public async Task ApplyAsync(Guid tenantId, Guid workspaceId, Guid runId, JobContext context)
     {
         var cancellationToken = context.CancellationToken;
         if (await LoadAsync(tenantId, workspaceId, runId, cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
-        if (loaded.Run.Status != RunStatuses.Applying) { await context.AppendLogAsync($"The run is {loaded.Run.Status}; nothing to apply."); return; }
+        if (loaded.Run.Status != RunStatus.Applying) { await context.AppendLogAsync($"The run is {loaded.Run.Status.ToText()}; nothing to apply."); return; }
+        if (await recovery.StartedProcessesAsync(runId, context.JobId, cancellationToken)) await FailInterruptedAsync(tenantId, loaded.Run, context);
         await context.AppendLogAsync($"Plan approved by {loaded.Run.ApprovedBy}; applying it.");
         var request = requests.Request(loaded.Workspace, loaded.Account, runId, loaded.Run.Kind, variables: null);
-        var log = new JobRunLog(context);
+        var log = new WorkspaceRunLog(context, ledger, tenantId, runId);
         IReadOnlyList<TofuStageTiming> replanTimings = [];
         if (!TofuRunner.HasSavedPlan(request))
         {
@@ -141,22 +226,19 @@ public sealed class WorkspaceRunExecutor(
                 && !await sandboxAgents.EnsureRegisteredAsync(workspace.TenantId, workspace.Id, workspace.Name, context.AppendLogAsync, context.CancellationToken))
             {
                 const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
-                await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatuses.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
+                await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
                     Outputs(result.Outputs), CancellationToken.None);
                 throw new ProvisioningRunFailedException(noAgent);
             }
-            await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatuses.Succeeded, result,
+            await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Succeeded, result,
                 destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs), CancellationToken.None);
             return;
         }
 
-        // Before the apply nothing changed in the cloud: a workspace that existed keeps its status.
-        var untouched = result.Stage < TofuStage.Apply;
-        var status = run.Kind == RunKind.Drift || (untouched && workspace.Outputs is not null)
-            ? (workspace.Status is WorkspaceStatus.Drifted ? WorkspaceStatus.Drifted : WorkspaceStatus.Ready)
-            : WorkspaceStatus.Failed;
-        var reason = $"{run.Kind} run {(result.Status == TofuRunStatus.Cancelled ? "cancelled" : "failed")} in {result.Stage}. {result.WorkspaceState}".Trim();
-        var runStatus = result.Status == TofuRunStatus.Cancelled ? RunStatuses.Cancelled : RunStatuses.Failed;
+        var status = RunLedger.AfterUnsuccessful(run.Kind, result.Stage, workspace);
+        var runStatus = result.Status == TofuRunStatus.Cancelled ? RunStatus.Cancelled : RunStatus.Failed;
+        var reason = $"{run.Kind} run {runStatus.ToKey()} in {RunStages.Display(result.Stage.ToString())}. {result.WorkspaceState}"
+            + (result.StateLock is { } held ? $" The state is locked by {held.Describe()}: if no run is still working on it, release the lock." : "");
         await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, runStatus, result, status, reason, null, CancellationToken.None);
         logger.LogInformation("Workspace {WorkspaceId} run {RunId} ended {RunStatus} in {Stage}", workspace.Id, run.Id, runStatus, result.Stage);
         if (result.Status == TofuRunStatus.Cancelled) throw new OperationCanceledException("The run was cancelled.");
