@@ -17,7 +17,7 @@ using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
-using Radzen;
+
 
 namespace Cogrion.Portal.Hosting;
 
@@ -26,7 +26,7 @@ public static class PortalHost
 {
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
-        // Serve package assets (Radzen's CSS and JS) from a build output in any environment, not just
+        // Serve package assets (MudBlazor's CSS and JS) from a build output in any environment, not just
         // Development: tests and tools/start.sh run the build output as Production. A published
         // Portal has the files in wwwroot and no runtime manifest, so this does nothing there.
         builder.WebHost.UseStaticWebAssets();
@@ -49,8 +49,7 @@ public static class PortalHost
         builder.Services.TryAddSingleton<UserDirectory>();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
 
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddRadzenComponents();
+        builder.AddPortalUserInterface();
         return builder;
     }
 

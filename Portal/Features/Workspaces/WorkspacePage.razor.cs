@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
-using Radzen;
+using MudBlazor;
+using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Tenants;
@@ -23,7 +24,8 @@ public partial class WorkspacePage
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
     [Inject] private JobConsoleQueries Jobs { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
-    [Inject] private NotificationService Notifications { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private AgentRegistry Agents { get; set; } = default!;
     [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
@@ -44,8 +46,6 @@ public partial class WorkspacePage
     private LiveJobUpdates? stateUpdates;
     private LiveJobUpdates? logUpdates;
     private readonly SemaphoreSlim reloading = new(1, 1);
-    private bool confirming;
-    private string typedName = "";
     private string? destroyError;
 
     private bool CanOperate => Current.Can(TenantRole.Operator) && Current.Source != Tenants.Access.TenantAccessSource.PlatformAdmin;
@@ -54,6 +54,10 @@ public partial class WorkspacePage
     {
         await ReloadAsync();
         loaded = true;
+        // Only the live circuit follows the run: a prerendered copy is thrown away after the response.
+        if (!RendererInfo.IsInteractive) return;
+        stateUpdates?.Dispose();
+        logUpdates?.Dispose();
         // Job notifications carry ids only: state changes of any job may move this workspace (half a second at most);
         // log lines only of the shown run's jobs (a quarter second, as the job console).
         stateUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromMilliseconds(500),
@@ -67,16 +71,16 @@ public partial class WorkspacePage
         await reloading.WaitAsync();
         try
         {
-            workspace = await Store.FindByNameAsync(Current.TenantId, Name, CancellationToken.None);
-            runs = workspace is null ? [] : await Store.RunsAsync(Current.TenantId, workspace.Id, 50, CancellationToken.None);
+            workspace = await Store.FindByNameAsync(Current.TenantId, Name, Aborted);
+            runs = workspace is null ? [] : await Store.RunsAsync(Current.TenantId, workspace.Id, 50, Aborted);
             activeRun = runs.FirstOrDefault(r => r.IsActive);
             latestRun = runs.FirstOrDefault();
             shownRun = runs.FirstOrDefault(r => r.Id == pinnedRunId) ?? activeRun ?? latestRun;
             // The workspace's agent, found through the tenant: the agent queries below take its id only
             // once the tenant-scoped lookup returned it.
             now = Time.GetUtcNow();
-            agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, CancellationToken.None)).FirstOrDefault();
-            agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, CancellationToken.None);
+            agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, Aborted)).FirstOrDefault();
+            agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, Aborted);
         }
         finally
         {
@@ -96,7 +100,7 @@ public partial class WorkspacePage
         }
         foreach (var jobId in run.JobIds)
         {
-            var lines = await Jobs.LogAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, CancellationToken.None);
+            var lines = await Jobs.LogAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, Aborted);
             if (lines.Count == 0) continue;
             lastLineId[jobId] = lines[^1].Id;
             log.AddRange(lines);
@@ -113,32 +117,37 @@ public partial class WorkspacePage
     private async Task ActAsync(Func<Guid, Guid, Guid, Actor, CancellationToken, Task<CommandResult<WorkspaceRun>>> action, Guid runId, string done)
     {
         if (workspace is null) return;
-        var result = await action(Current.TenantId, workspace.Id, runId, User.AsActor(), CancellationToken.None);
-        Notifications.Notify(new NotificationMessage
-        {
-            Severity = result.Succeeded ? NotificationSeverity.Success : NotificationSeverity.Warning,
-            Summary = result.Succeeded ? done : result.IsNotFound ? "That run no longer exists." : result.Errors.For("run") ?? "Not possible now.",
-            Duration = 6000,
-        });
+        var result = await action(Current.TenantId, workspace.Id, runId, User.AsActor(), Aborted);
+        Snackbar.Add(result.Succeeded ? done : result.IsNotFound ? "That run no longer exists." : result.Errors.For("run") ?? "Not possible now.",
+            result.Succeeded ? Severity.Success : Severity.Warning);
         pinnedRunId = null;
         await ReloadAsync();
     }
 
-    private async Task DestroyAsync()
+    /// <summary>Destroy is a run too, behind the workspace's name typed in full; the command checks the name again.</summary>
+    private async Task ConfirmDestroyAsync()
     {
-        if (workspace is null) return;
-        var result = await Commands.DestroyAsync(Current.TenantId, workspace.Id, typedName, User.AsActor(), CancellationToken.None);
+        if (workspace is not { } w) return;
+        destroyError = null;
+        var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>($"Destroy {w.Name}?", new DialogParameters<TypedConfirmationDialog>
+        {
+            { d => d.Title, $"Destroy {w.Name}?" },
+            { d => d.Message, $"Every resource of this workspace is deleted: cluster, network{(w.Database is null ? "" : ", and the database with its data")}. This cannot be undone." },
+            { d => d.Expected, w.Name },
+            { d => d.ActionLabel, "Destroy workspace" },
+        }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: string typed }) return;
+        var result = await Commands.DestroyAsync(Current.TenantId, w.Id, typed, User.AsActor(), Aborted);
         if (!result.Succeeded)
         {
             destroyError = result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation");
             return;
         }
-        confirming = false;
         pinnedRunId = null;
         await ReloadAsync();
     }
 
-    public void Dispose()
+    protected override void OnDisposing()
     {
         stateUpdates?.Dispose();
         logUpdates?.Dispose();
