@@ -32,7 +32,7 @@ public sealed class SessionRefreshTests
 
         await page.GotoAsync("/audit");
 
-        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("dave");
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("dave", new() { Exact = true })).ToBeVisibleAsync();
         Assert.True(idp.TokenRequests > grantsAfterSignIn, "the page load should have refreshed the tokens");
 
         // The provider restarts and forgets every session: the refresh token is now worthless.
@@ -43,7 +43,7 @@ public sealed class SessionRefreshTests
         await page.GotoAsync("/audit");
 
         await page.WaitForURLAsync(url => url.StartsWith(restarted.Authority, StringComparison.Ordinal));
-        await Assertions.Expect(page.Locator("#kc-login")).ToBeVisibleAsync();
+        await Assertions.Expect(DevIdentityProvider.LoginButton(page)).ToBeVisibleAsync();
         await context.CloseAsync();
     }
 }
