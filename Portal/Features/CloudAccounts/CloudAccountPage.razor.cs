@@ -1,9 +1,9 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Jobs;
-using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

@@ -1,4 +1,4 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 

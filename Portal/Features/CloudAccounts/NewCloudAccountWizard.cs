@@ -1,4 +1,4 @@
-using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

@@ -4,6 +4,7 @@ using MudBlazor;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
 

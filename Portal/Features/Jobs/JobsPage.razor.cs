@@ -1,4 +1,4 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;

@@ -1,3 +1,5 @@
+using Cogrion.Portal.Infrastructure.Http;
+
 namespace Cogrion.Portal.Features.Tenants;
 
 /// <summary>What the "create a child tenant" form holds, and the request it makes of <see cref="TenantStore"/>.</summary>

@@ -1,6 +1,7 @@
 using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

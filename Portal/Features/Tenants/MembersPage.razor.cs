@@ -1,9 +1,10 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

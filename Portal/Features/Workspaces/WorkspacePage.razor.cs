@@ -7,6 +7,9 @@ using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

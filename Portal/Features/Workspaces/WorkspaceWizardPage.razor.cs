@@ -1,7 +1,7 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Onboarding;
-using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Wizard;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 

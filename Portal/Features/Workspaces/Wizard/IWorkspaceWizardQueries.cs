@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Features.Provisioning;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Features.Workspaces.Wizard;
 

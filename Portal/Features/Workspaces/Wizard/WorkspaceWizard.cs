@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces.Wizard;
 
