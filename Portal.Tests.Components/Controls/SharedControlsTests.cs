@@ -58,7 +58,7 @@ public sealed class SharedControlsTests : PortalTestContext
     [Fact]
     public void A_status_chip_is_a_named_status_whose_text_says_the_state_in_words()
     {
-        var cut = Render<StatusChip>(p => p.Add(c => c.Text, "ready").Add(c => c.Tone, StatusTone.Success).Add(c => c.Label, "Status of lake"));
+        var cut = Render(StatusChip.Render("ready", StatusTone.Success, "Status of lake"));
 
         var chip = cut.Find("[role=status]");
         Assert.Equal("Status of lake", chip.GetAttribute("aria-label"));

@@ -9,6 +9,7 @@ namespace Cogrion.Portal.Components;
 public partial class App
 {
     [CascadingParameter] private HttpContext HttpContext { get; set; } = default!;
+    [Inject] private ThemeStylesheet Theme { get; set; } = default!;
 
     // The whole app is interactive (Blazor Server) except the few public pages marked
     // [ExcludeFromInteractiveRouting]: they must work without a signed-in circuit.
@@ -16,4 +17,7 @@ public partial class App
 
     // Read from the request so the first render is already in the chosen scheme; the circuit gets it as a parameter.
     private ColourScheme ColourScheme => ColourSchemeCookie.Parse(HttpContext.Request.Cookies[ColourSchemeCookie.Name]);
+
+    // The stylesheet picks the palette from this attribute; "system" follows prefers-color-scheme.
+    private string SchemeAttribute => ColourSchemeCookie.ToValue(ColourScheme);
 }

@@ -18,7 +18,21 @@ public static class UserInterfaceServiceCollectionExtensions
             options.SnackbarConfiguration.VisibleStateDuration = 6000;
             options.SnackbarConfiguration.PreventDuplicates = false;
         });
-        builder.Services.AddSingleton(BrandTheme.Load(Path.Combine(AppContext.BaseDirectory, "assets", "brand.json")));
+        var brand = BrandTheme.Load(Path.Combine(AppContext.BaseDirectory, "assets", "brand.json"));
+        builder.Services.AddSingleton(brand);
+        builder.Services.AddSingleton(_ => ThemeStylesheet.Build(brand));
         return builder;
+    }
+
+    /// <summary>The brand's colours as one cacheable stylesheet (public: the landing page uses it too).</summary>
+    public static WebApplication MapThemeStylesheet(this WebApplication app)
+    {
+        app.MapGet(ThemeStylesheet.Path, (ThemeStylesheet theme, HttpContext context) =>
+        {
+            // The page links it with ?v=<hash of the content>: a new brand is a new address.
+            context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+            return Results.Text(theme.Css, "text/css; charset=utf-8");
+        }).AllowAnonymous().ExcludeFromDescription();
+        return app;
     }
 }

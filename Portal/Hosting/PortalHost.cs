@@ -72,6 +72,7 @@ public static class PortalHost
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
+        app.MapThemeStylesheet();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapAgentEndpoints();

@@ -116,12 +116,39 @@ static async Task<(long RssKb, long ManagedKb)> SettledMemoryAsync(Options optio
     await Task.Delay(TimeSpan.FromSeconds(3));
     var rss = long.Parse(File.ReadLines($"/proc/{options.PortalPid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
         .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    Console.WriteLine($"{label}: {ResidentByMapping(options.PortalPid)}");
     var report = await RunAsync(options.GcDump, $"report {dump}");
     if (label == "loaded" && options.ReportPath is not null) await File.WriteAllTextAsync(options.ReportPath, report);
     // The report's type lines: "   12,345,678  GC Heap bytes" then one line per type "size  count  type".
     var managedBytes = report.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith("GC Heap bytes", StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0].Replace(",", ""), CultureInfo.InvariantCulture)).FirstOrDefault();
     return (rss, managedBytes / 1024);
+}
+
+// Where the resident memory is: the GC's reservation (one huge anonymous mapping), other anonymous
+// memory (native allocations, thread stacks), and file-backed pages (the runtime's and the app's code).
+static string ResidentByMapping(int pid)
+{
+    long gc = 0, anonymous = 0, files = 0, size = 0;
+    var fileBacked = false;
+    foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length >= 5 && parts[0].Contains('-') && !parts[0].EndsWith(':'))
+        {
+            var range = parts[0].Split('-');
+            size = (long)((Convert.ToUInt64(range[1], 16) - Convert.ToUInt64(range[0], 16)) / 1024);
+            fileBacked = parts.Length >= 6 && parts[5].StartsWith('/');
+        }
+        else if (parts.Length >= 2 && parts[0] == "Rss:")
+        {
+            var kb = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            if (fileBacked) files += kb;
+            else if (size > 16L * 1024 * 1024) gc += kb;
+            else anonymous += kb;
+        }
+    }
+    return $"resident {gc / 1024} MiB in the GC's reservation, {anonymous / 1024} MiB other anonymous, {files / 1024} MiB file-backed";
 }
 
 static async Task<string> RunAsync(string file, string arguments)

@@ -6,9 +6,9 @@ using MudBlazor;
 namespace Cogrion.Portal.Components.Layout;
 
 /// <summary>
-/// The signed-in shell: header (brand, tenant switcher, colour scheme, user), navigation drawer and
-/// the page. The colour scheme follows the system unless the person picked light or dark; the pick
-/// is remembered in a cookie so the next page is rendered in it from the start.
+/// The signed-in shell: header (brand, tenant switcher, colour scheme, user), navigation drawer and the
+/// page. The colour scheme is the system's unless the person picked light or dark; the stylesheet follows
+/// the page's <c>data-colour-scheme</c>, so switching is one script call and no circuit tracks it.
 /// </summary>
 public partial class MainLayout
 {
@@ -16,11 +16,15 @@ public partial class MainLayout
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [CascadingParameter] private ColourScheme RememberedScheme { get; set; }
 
-    private MudThemeProvider? themeProvider;
     private bool navigationOpen = true;
     private ColourScheme scheme;
-    private bool systemIsDark;
-    private bool isDarkMode;
+
+    private string LayoutClass => navigationOpen
+        ? "mud-layout mud-drawer-open-persistent-left mud-drawer-left-clipped-always"
+        : "mud-layout mud-drawer-close-persistent-left mud-drawer-left-clipped-always";
+
+    private string DrawerClass =>
+        $"mud-drawer mud-drawer-fixed mud-drawer-pos-left mud-drawer-md mud-drawer-clipped-always mud-elevation-0 mud-drawer-persistent portal-drawer {(navigationOpen ? "mud-drawer--open" : "mud-drawer--closed")}";
 
     private string SchemeLabel => scheme switch
     {
@@ -36,41 +40,12 @@ public partial class MainLayout
         _ => Icons.Material.Filled.BrightnessAuto,
     };
 
-    protected override void OnInitialized()
-    {
-        scheme = RememberedScheme;
-        isDarkMode = scheme == ColourScheme.Dark;
-    }
-
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        if (!firstRender || themeProvider is null || !RendererInfo.IsInteractive) return;
-        // Only the browser knows the system's scheme, and it may change while the page is open.
-        systemIsDark = await themeProvider.GetSystemDarkModeAsync();
-        await themeProvider.WatchSystemDarkModeAsync(OnSystemSchemeChangedAsync);
-        if (Apply()) StateHasChanged();
-    }
-
-    private Task OnSystemSchemeChangedAsync(bool dark)
-    {
-        systemIsDark = dark;
-        if (Apply()) StateHasChanged();
-        return Task.CompletedTask;
-    }
-
-    private bool Apply()
-    {
-        var dark = scheme == ColourScheme.Dark || (scheme == ColourScheme.System && systemIsDark);
-        if (dark == isDarkMode) return false;
-        isDarkMode = dark;
-        return true;
-    }
+    protected override void OnInitialized() => scheme = RememberedScheme;
 
     private async Task SwitchColourSchemeAsync()
     {
         scheme = ColourSchemeCookie.Next(scheme);
-        Apply();
-        await JS.InvokeVoidAsync("cogrionPortal.rememberColourScheme", ColourSchemeCookie.ToValue(scheme));
+        await JS.InvokeVoidAsync("cogrionPortal.setColourScheme", ColourSchemeCookie.ToValue(scheme));
     }
 
     private void ToggleNavigation() => navigationOpen = !navigationOpen;
