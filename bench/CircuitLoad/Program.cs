@@ -110,8 +110,12 @@ static async Task<string> SeedTenantAsync(Options options)
 
 static async Task<(long RssKb, long ManagedKb)> SettledMemoryAsync(Options options, string label)
 {
-    // dotnet-gcdump induces a full blocking collection in the Portal and writes what survived it.
+    // dotnet-gcdump induces a full blocking collection in the Portal and writes what survived it. The
+    // GC gives freed memory back to the system a little at a time after a collection: collect, let the
+    // idle process settle, and collect again before reading what stays resident.
     var dump = Path.Combine(options.WorkDirectory, $"{label}.gcdump");
+    await RunAsync(options.GcDump, $"collect -p {options.PortalPid} -o {dump}");
+    await Task.Delay(TimeSpan.FromSeconds(options.SettleSeconds));
     await RunAsync(options.GcDump, $"collect -p {options.PortalPid} -o {dump}");
     await Task.Delay(TimeSpan.FromSeconds(3));
     var rss = long.Parse(File.ReadLines($"/proc/{options.PortalPid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
@@ -125,30 +129,24 @@ static async Task<(long RssKb, long ManagedKb)> SettledMemoryAsync(Options optio
     return (rss, managedBytes / 1024);
 }
 
-// Where the resident memory is: the GC's reservation (one huge anonymous mapping), other anonymous
-// memory (native allocations, thread stacks), and file-backed pages (the runtime's and the app's code).
+// Where the resident memory is: anonymous memory (the GC's heap, native allocations, thread stacks,
+// jitted code) or pages of files (the runtime's and the app's assemblies), which circuits do not grow.
 static string ResidentByMapping(int pid)
 {
-    long gc = 0, anonymous = 0, files = 0, size = 0;
+    long anonymous = 0, files = 0;
     var fileBacked = false;
     foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
     {
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length >= 5 && parts[0].Contains('-') && !parts[0].EndsWith(':'))
-        {
-            var range = parts[0].Split('-');
-            size = (long)((Convert.ToUInt64(range[1], 16) - Convert.ToUInt64(range[0], 16)) / 1024);
-            fileBacked = parts.Length >= 6 && parts[5].StartsWith('/');
-        }
+            fileBacked = parts.Length >= 6 && parts[5].StartsWith('/') && !parts[5].StartsWith("/memfd:", StringComparison.Ordinal);
         else if (parts.Length >= 2 && parts[0] == "Rss:")
         {
             var kb = long.Parse(parts[1], CultureInfo.InvariantCulture);
-            if (fileBacked) files += kb;
-            else if (size > 16L * 1024 * 1024) gc += kb;
-            else anonymous += kb;
+            if (fileBacked) files += kb; else anonymous += kb;
         }
     }
-    return $"resident {gc / 1024} MiB in the GC's reservation, {anonymous / 1024} MiB other anonymous, {files / 1024} MiB file-backed";
+    return $"resident {anonymous / 1024} MiB anonymous (heap, native, stacks, code), {files / 1024} MiB of mapped files";
 }
 
 static async Task<string> RunAsync(string file, string arguments)
@@ -163,7 +161,7 @@ static async Task<string> RunAsync(string file, string arguments)
 }
 
 internal sealed record Options(string Portal, string Idp, string Connection, int PortalPid, int Circuits, int Warm, int IdleSeconds,
-    string Username, string Password, string GcDump, string WorkDirectory, string? ReportPath)
+    string Username, string Password, string GcDump, string WorkDirectory, string? ReportPath, int SettleSeconds)
 {
     public static Options Parse(string[] args)
     {
@@ -175,6 +173,7 @@ internal sealed record Options(string Portal, string Idp, string Connection, int
         return new Options(Get("portal"), Get("idp"), Get("connection"), int.Parse(Get("portal-pid"), CultureInfo.InvariantCulture),
             int.Parse(Get("circuits", "200"), CultureInfo.InvariantCulture), int.Parse(Get("warm", "10"), CultureInfo.InvariantCulture),
             int.Parse(Get("idle-seconds", "20"), CultureInfo.InvariantCulture), Get("username", "alice"), Get("password", "alice-pass"),
-            Get("gcdump"), Get("work"), args.Contains("--report") ? Get("report") : null);
+            Get("gcdump"), Get("work"), args.Contains("--report") ? Get("report") : null,
+            int.Parse(Get("settle-seconds", "20"), CultureInfo.InvariantCulture));
     }
 }
