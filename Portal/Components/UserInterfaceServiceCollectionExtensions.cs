@@ -1,5 +1,4 @@
 using Cogrion.Portal.Components.Theme;
-using Microsoft.AspNetCore.Components.Server;
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -11,7 +10,6 @@ public static class UserInterfaceServiceCollectionExtensions
     public static WebApplicationBuilder AddPortalUserInterface(this WebApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.Configure<CircuitOptions>(options => CircuitLimits.Apply(options));
         builder.Services.AddMudServices(options =>
         {
             options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;

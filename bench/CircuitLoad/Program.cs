@@ -146,7 +146,8 @@ static string ResidentByMapping(int pid)
             if (fileBacked) files += kb; else anonymous += kb;
         }
     }
-    return $"resident {anonymous / 1024} MiB anonymous (heap, native, stacks, code), {files / 1024} MiB of mapped files";
+    var threads = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal)).Split('\t', ' ').Last();
+    return $"resident {anonymous / 1024} MiB anonymous (heap, native, stacks, code), {files / 1024} MiB of mapped files; {threads} threads";
 }
 
 static async Task<string> RunAsync(string file, string arguments)

@@ -45,6 +45,14 @@ public partial class FleetPage
     private string? manifest;
     private string? expiresAt;
 
+    private string? search;
+
+    /// <summary>The fleet is bounded (500 newest); the search narrows it in memory as the person types.</summary>
+    private bool Matches(AgentSummary agent) =>
+        string.IsNullOrWhiteSpace(search)
+        || new[] { agent.Name, agent.AgentVersion, agent.KubernetesVersion, agent.TenantId.ToString(), agent.WorkspaceId.ToString() }
+            .Any(value => value?.Contains(search.Trim(), StringComparison.OrdinalIgnoreCase) == true);
+
     private string ManifestDataUri => "data:application/yaml;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes(manifest ?? ""));
 
     protected override async Task OnInitializedAsync()
