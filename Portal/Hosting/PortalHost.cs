@@ -80,7 +80,7 @@ public static class PortalHost
         app.MapTenantEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitLimits.ConfigureEndpoint);
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
     }
 

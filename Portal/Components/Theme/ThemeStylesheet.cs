@@ -48,12 +48,15 @@ public sealed partial class ThemeStylesheet
         RootBlock().Match(providerMarkup) is { Success: true } match ? match.Groups["block"].Value : throw new InvalidOperationException("MudThemeProvider rendered no :root block.");
 
     // MudThemeProvider renders its rules statically (its script runs only in a live circuit), so the
-    // framework's HtmlRenderer gives the exact CSS MudBlazor would write into every page.
-    private static string Render(MudTheme theme, bool dark)
+    // framework's HtmlRenderer gives the exact CSS MudBlazor would write into every page. Once, at start-up.
+    private static string Render(MudTheme theme, bool dark) => RenderAsync(theme, dark).GetAwaiter().GetResult();
+
+    private static async Task<string> RenderAsync(MudTheme theme, bool dark)
     {
-        var services = new ServiceCollection().AddLogging().AddMudServices().AddSingleton<IJSRuntime, NoScript>().BuildServiceProvider();
-        using var renderer = new HtmlRenderer(services, services.GetRequiredService<ILoggerFactory>());
-        return renderer.Dispatcher.InvokeAsync(async () =>
+        // Some of MudBlazor's services can only be disposed asynchronously.
+        await using var services = new ServiceCollection().AddLogging().AddMudServices().AddSingleton<IJSRuntime, NoScript>().BuildServiceProvider();
+        await using var renderer = new HtmlRenderer(services, services.GetRequiredService<ILoggerFactory>());
+        return await renderer.Dispatcher.InvokeAsync(async () =>
         {
             var output = await renderer.RenderComponentAsync<MudThemeProvider>(ParameterView.FromDictionary(new Dictionary<string, object?>
             {
@@ -62,7 +65,7 @@ public sealed partial class ThemeStylesheet
                 [nameof(MudThemeProvider.ObserveSystemDarkModeChange)] = false,
             }));
             return output.ToHtmlString();
-        }).GetAwaiter().GetResult();
+        });
     }
 
     [GeneratedRegex(@":root\s*(?<block>\{[^}]*\})", RegexOptions.Singleline)]

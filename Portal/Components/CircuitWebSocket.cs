@@ -7,7 +7,7 @@ namespace Cogrion.Portal.Components;
 /// framework's default (compression with context takeover) every open tab keeps a zlib compressor of its
 /// own (a few hundred KB of native memory) alive for as long as it is open, idle or not.
 /// </summary>
-public static class CircuitLimits
+public static class CircuitWebSocket
 {
     public static void ConfigureEndpoint(ServerComponentsEndpointOptions options)
     {
