@@ -36,7 +36,7 @@ public sealed class NavigationAndAccountTests : PortalTestContext
     public void Only_platform_admins_get_the_consoles()
     {
         Assert.DoesNotContain("Jobs", Titles(null, platformAdmin: false));
-        Assert.Equal(["Dashboard", "Tenants", "Audit", "Admin", "Agent fleet", "Jobs"], Titles(null, platformAdmin: true));
+        Assert.Equal(["Dashboard", "Tenants", "Audit", "Admin", "Agent fleet", "Jobs", "People"], Titles(null, platformAdmin: true));
     }
 
     [Theory]

@@ -28,7 +28,7 @@ public sealed class AccessibleNamesTests
         [
             $"/t/{slug}", $"/t/{slug}/members", $"/t/{slug}/tenants", $"/t/{slug}/settings", $"/t/{slug}/audit",
             $"/t/{slug}/cloud-accounts", $"/t/{slug}/cloud-accounts/new", $"/t/{slug}/workspaces",
-            "/tenants", "/audit", "/admin", "/admin/jobs", "/admin/jobs/workers", "/admin/agents",
+            "/tenants", "/audit", "/admin", "/admin/jobs", "/admin/jobs/workers", "/admin/agents", "/admin/users",
         ];
         var unnamed = new List<string>();
         foreach (var path in paths)

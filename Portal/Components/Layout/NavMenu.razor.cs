@@ -42,6 +42,7 @@ public partial class NavMenu
             yield return new("Admin", "admin", Icons.Material.Outlined.AdminPanelSettings, NavLinkMatch.All);
             yield return new("Agent fleet", "admin/agents", Icons.Material.Outlined.Hub);
             yield return new("Jobs", "admin/jobs", Icons.Material.Outlined.WorkHistory);
+            yield return new("People", "admin/users", Icons.Material.Outlined.ManageAccounts);
         }
     }
 

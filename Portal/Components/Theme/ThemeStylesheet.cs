@@ -74,10 +74,10 @@ public sealed partial class ThemeStylesheet
     [GeneratedRegex(@"<style[^>]*>(.*?)</style>", RegexOptions.Singleline)]
     private static partial Regex StyleContents();
 
+    // Static rendering runs no script; the provider's clean-up still says goodbye to it, and nothing reads an answer.
     private sealed class NoScript : IJSRuntime
     {
-        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) =>
-            throw new InvalidOperationException($"No script while building the theme ({identifier}).");
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => ValueTask.FromResult<TValue>(default!);
 
         public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args) =>
             InvokeAsync<TValue>(identifier, args);
