@@ -24,33 +24,38 @@ public sealed class CloudAccountBrowserTests : IAsyncLifetime
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Bob);
         await page.WaitForURLAsync(new Regex("/onboarding$"));
-        await page.GetByTestId("onboarding-name").FillAsync("Bob Labs");
-        await page.GetByTestId("onboarding-next").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("slug-available")).ToBeVisibleAsync();
-        await page.GetByTestId("onboarding-next").ClickAsync();
-        await page.GetByTestId("onboarding-create").ClickAsync();
+        await page.GetByLabel("Organisation name").FillAsync("Bob Labs");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "is available." })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create organisation" }).ClickAsync();
 
-        await page.GetByTestId("onboarding-real-account").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Connect AWS or AliCloud" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/t/bob-labs/cloud-accounts/new$"), new() { WaitUntil = WaitUntilState.Commit });
-        await page.GetByTestId("account-name").FillAsync("Production");
-        await page.GetByTestId("account-ref").FillAsync("12345");
-        await page.GetByTestId("connect-submit").ClickAsync();
-        await Assertions.Expect(page.Locator("#account-error")).ToContainTextAsync("12 digits");
-        await page.GetByTestId("account-ref").FillAsync("123456789012");
-        await page.GetByTestId("connect-submit").ClickAsync();
+        // The wizard: the provider (AWS is chosen), then the account.
+        await Assertions.Expect(page.GetByRole(AriaRole.Radio, new() { Name = "AWS" })).ToBeCheckedAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Production");
+        var accountId = page.GetByLabel("AWS account ID (12 digits)");
+        await accountId.FillAsync("12345");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true }).ClickAsync();
+        await Assertions.Expect(accountId).ToHaveAccessibleDescriptionAsync(new Regex("12 digits"));
+        await accountId.FillAsync("123456789012");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true }).ClickAsync();
 
-        var externalId = page.GetByTestId("external-id");
+        var externalId = page.GetByLabel("External ID");
         await Assertions.Expect(externalId).ToContainTextAsync("cogrion-");
-        var trustPolicy = await page.GetByTestId("trust-policy").TextContentAsync();
+        var trustPolicy = await page.GetByLabel("Trust policy", new() { Exact = true }).TextContentAsync();
         Assert.Contains(TestSettings.AwsPrincipalArn, trustPolicy);
         Assert.Contains(await externalId.TextContentAsync() ?? "?", trustPolicy);
-        await Assertions.Expect(page.GetByTestId("account-status")).ToHaveTextAsync("pending");
+        var status = page.GetByRole(AriaRole.Status, new() { Name = "Status of Production" });
+        await Assertions.Expect(status).ToHaveTextAsync("pending");
 
-        await page.GetByTestId("role-arn").FillAsync("arn:aws:iam::123456789012:role/cogrion-provisioner");
-        await page.GetByTestId("verify").ClickAsync();
+        await page.GetByLabel("Role ARN").FillAsync("arn:aws:iam::123456789012:role/cogrion-provisioner");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
 
-        await Assertions.Expect(page.GetByTestId("account-status")).ToHaveTextAsync("failed");
-        await Assertions.Expect(page.GetByTestId("verification-reason")).ToContainTextAsync("OpenTofu");
+        await Assertions.Expect(status).ToHaveTextAsync("failed");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert, new() { Name = "Why verification failed" })).ToContainTextAsync("OpenTofu");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "cogrion-cloud-account.png"), FullPage = true });
         await page.Context.CloseAsync();
     }

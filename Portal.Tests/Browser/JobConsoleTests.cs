@@ -20,38 +20,37 @@ public sealed class JobConsoleTests
         await stack.SignInAsync(page, DevIdentityProvider.Admin, "/admin/jobs");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Jobs", Exact = true })).ToBeVisibleAsync();
 
-        await Assertions.Expect(page.GetByTestId("jobs-toolbar")).ToHaveAttributeAsync("data-interactive", "true");
-        await page.GetByTestId("run-diagnostic").ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog);
-        await SetNumberAsync(dialog, "diagnostic-seconds", "2");
-        await SetNumberAsync(dialog, "diagnostic-fail-first", "1");
-        await SetNumberAsync(dialog, "diagnostic-max-attempts", "1");
-        await dialog.GetByTestId("diagnostic-submit").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run a diagnostic job" }).First.ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Run a diagnostic job" });
+        await SetNumberAsync(dialog, "Seconds to run", "2");
+        await SetNumberAsync(dialog, "Fail the first N attempts", "1");
+        await SetNumberAsync(dialog, "Attempts allowed", "1");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Queue job" }).ClickAsync();
 
         var queued = page.GetByText(new Regex(@"Diagnostic job \d+ queued"));
         await Assertions.Expect(queued).ToBeVisibleAsync();
         var id = Regex.Match(await queued.InnerTextAsync(), @"\d+").Value;
 
         // The list follows the job live: it appears, runs, and fails its only attempt on purpose.
-        var state = page.GetByTestId($"job-state-{id}");
+        var state = page.GetByRole(AriaRole.Status, new() { Name = $"State of job {id}" });
         await Assertions.Expect(state).ToHaveTextAsync("running", Slowly);
         await Assertions.Expect(state).ToHaveTextAsync("failed", Slowly);
 
-        await page.GetByTestId($"job-link-{id}").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("job-toolbar")).ToHaveAttributeAsync("data-interactive", "true");
-        await Assertions.Expect(page.GetByTestId("job-state")).ToHaveTextAsync("failed");
-        await Assertions.Expect(page.GetByTestId("job-last-error")).ToContainTextAsync("Failing attempt 1 on purpose");
+        await page.GetByRole(AriaRole.Link, new() { Name = $"Job {id}", Exact = true }).ClickAsync();
+        var jobState = page.GetByRole(AriaRole.Status, new() { Name = "Job state" });
+        await Assertions.Expect(jobState).ToHaveTextAsync("failed");
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Last error" })).ToContainTextAsync("Failing attempt 1 on purpose");
 
-        await page.GetByTestId("job-retry").ClickAsync();
-        await page.GetByRole(AriaRole.Alertdialog).GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog, new() { Name = "Retry this job?" }).GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
 
-        await Assertions.Expect(page.GetByTestId("job-state")).ToHaveTextAsync("succeeded", Slowly);
+        await Assertions.Expect(jobState).ToHaveTextAsync("succeeded", Slowly);
         // A retry grants the kind's full set of attempts (three for diagnostics.echo) on top of the one used.
-        await Assertions.Expect(page.GetByTestId("job-attempts")).ToHaveTextAsync("2 of 4");
-        var history = page.GetByTestId("job-attempt-history");
+        await Assertions.Expect(page.GetByLabel("Attempts used")).ToHaveTextAsync("2 of 4");
+        var history = page.GetByRole(AriaRole.Table, new() { Name = "Attempts" });
         await Assertions.Expect(history).ToContainTextAsync("failed");
         await Assertions.Expect(history).ToContainTextAsync("succeeded");
-        await Assertions.Expect(page.GetByTestId("job-log")).ToContainTextAsync("Done.");
+        await Assertions.Expect(page.GetByRole(AriaRole.Log, new() { Name = "Job log" })).ToContainTextAsync("Done.");
 
         await using var connection = new NpgsqlConnection(stack.ConnectionString);
         var actions = await connection.QueryAsync<string>(
@@ -70,17 +69,16 @@ public sealed class JobConsoleTests
 
         await page.GotoAsync("/admin/jobs");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByTestId("jobs-grid")).ToHaveCountAsync(0);
-        await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByText("Jobs", new() { Exact = true })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByLabel("Jobs", new() { Exact = true })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true })).ToHaveCountAsync(0);
         await page.GotoAsync("/admin/jobs/workers");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
         await page.Context.CloseAsync();
     }
 
-    private static async Task SetNumberAsync(ILocator dialog, string testId, string value)
+    private static async Task SetNumberAsync(ILocator dialog, string label, string value)
     {
-        // Radzen puts the attribute on the input or on its wrapper, depending on the component.
-        var input = dialog.Locator($"input[data-testid='{testId}'], [data-testid='{testId}'] input").First;
+        var input = dialog.GetByLabel(label);
         await input.FillAsync(value);
         await input.PressAsync("Tab");
     }

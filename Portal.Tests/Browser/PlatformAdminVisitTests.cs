@@ -26,10 +26,10 @@ public sealed class PlatformAdminVisitTests
 
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Admin, $"/t/{slug}");
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByText("Members", new() { Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true }).ClickAsync();
         await page.WaitForURLAsync(new Regex($"/t/{slug}/members$"), InCircuit);
         // The members page rendered in the circuit: every resolution of this visit has happened.
-        await Assertions.Expect(page.GetByTestId("members-grid")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("Members", new() { Exact = true })).ToBeVisibleAsync();
         await page.Context.CloseAsync();
 
         await using var connection = new NpgsqlConnection(stack.ConnectionString);

@@ -75,10 +75,10 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         // Alice signs out at Keycloak itself (its account page, another application...): in another tab.
         var keycloakTab = await page.Context.NewPageAsync();
         await keycloakTab.GotoAsync($"{Stack.IdentityProvider.Issuer}/protocol/openid-connect/logout");
-        await keycloakTab.Locator("#kc-logout").ClickAsync();
+        await keycloakTab.GetByRole(AriaRole.Button, new() { Name = "Logout" }).ClickAsync();
 
         // The realm posted a logout token to the Portal, which ended the session: the open page says so...
-        await Assertions.Expect(page.GetByTestId("session-ended")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
         Assert.True(Stack.IdentityProvider.BackChannelLogoutsDelivered > delivered);
         Assert.Equal(0, await SessionsOfAsync(AliceSubject));
         // ...and the cookie no longer opens anything.
@@ -89,7 +89,7 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         // Signing in again needs the password: the realm's session is gone too.
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign in again" }).ClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith(Stack.IdentityProvider.Authority, StringComparison.Ordinal));
-        await Assertions.Expect(page.Locator("#kc-login")).ToBeVisibleAsync();
+        await Assertions.Expect(DevIdentityProvider.LoginButton(page)).ToBeVisibleAsync();
         await page.Context.CloseAsync();
     }
 
@@ -152,7 +152,7 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         var frank = await Stack.NewPageAsync();
         await Stack.SignInAsync(frank, DevIdentityProvider.Frank);
         await frank.WaitForURLAsync(new Regex("/admin$"));
-        await Assertions.Expect(frank.GetByTestId("user-role")).ToHaveTextAsync("platform-admin");
+        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("platform-admin", new() { Exact = true })).ToBeVisibleAsync();
         var frankElsewhere = await frank.Context.Browser!.NewContextAsync(new() { BaseURL = Stack.BaseUrl });
         var secondDevice = await frankElsewhere.NewPageAsync();
         await Stack.SignInAsync(secondDevice, DevIdentityProvider.Frank);
@@ -160,15 +160,15 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
 
         var admin = await Stack.NewPageAsync();
         await Stack.SignInAsync(admin, DevIdentityProvider.Admin, "/admin/users");
-        var row = admin.GetByTestId("user-row").Filter(new() { Has = admin.GetByRole(AriaRole.Rowheader, new() { Name = "frank", Exact = true }) });
-        await Assertions.Expect(row.GetByTestId("session-count")).ToHaveTextAsync("2");
+        var row = admin.GetByRole(AriaRole.Row).Filter(new() { Has = admin.GetByRole(AriaRole.Rowheader, new() { Name = "frank", Exact = true }) });
+        await Assertions.Expect(row.GetByLabel("Open sessions of frank")).ToHaveTextAsync("2");
         await row.GetByRole(AriaRole.Button, new() { Name = "Sign frank out everywhere" }).ClickAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = "Yes, sign frank out everywhere" }).ClickAsync();
-        await Assertions.Expect(admin.GetByTestId("users-message")).ToContainTextAsync("2 session(s) ended");
+        await Assertions.Expect(admin.GetByRole(AriaRole.Status, new() { Name = "Result" })).ToContainTextAsync("2 session(s) ended");
 
         // Both of Frank's open pages say so at once; neither cookie opens anything any more.
-        await Assertions.Expect(frank.GetByTestId("session-ended")).ToBeVisibleAsync();
-        await Assertions.Expect(secondDevice.GetByTestId("session-ended")).ToBeVisibleAsync();
+        await Assertions.Expect(frank.GetByRole(AriaRole.Alert, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
+        await Assertions.Expect(secondDevice.GetByRole(AriaRole.Alert, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
         Assert.Equal(401, (await frank.Context.APIRequest.GetAsync("/api/v1/me")).Status);
         Assert.Equal(401, (await frankElsewhere.APIRequest.GetAsync("/api/v1/me")).Status);
         Assert.Equal(0, await SessionsOfAsync(FrankSubject));
@@ -178,7 +178,7 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         await frank.GetByRole(AriaRole.Link, new() { Name = "Sign in again" }).ClickAsync();
         await Stack.IdentityProvider.SubmitLoginFormAsync(frank, DevIdentityProvider.Frank);
         await frank.WaitForURLAsync(url => url.StartsWith(Stack.BaseUrl, StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
-        await Assertions.Expect(frank.GetByTestId("signed-in-user")).ToHaveTextAsync("frank");
+        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("frank", new() { Exact = true })).ToBeVisibleAsync();
         await frankElsewhere.CloseAsync();
         await frank.Context.CloseAsync();
         await admin.Context.CloseAsync();

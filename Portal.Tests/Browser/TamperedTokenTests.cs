@@ -66,7 +66,7 @@ public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<Tam
 
         await stack.SignInAsync(page, DevIdentityProvider.Carol);
 
-        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("carol");
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("carol", new() { Exact = true })).ToBeVisibleAsync();
         await page.Context.CloseAsync();
     }
 }

@@ -28,49 +28,52 @@ public sealed class TenantOnboardingTests : IAsyncLifetime
         await stack.SignInAsync(dave, DevIdentityProvider.Dave);
         await dave.WaitForURLAsync(new Regex("/onboarding$"));
 
-        await dave.GetByTestId("onboarding-name").FillAsync("Dave's Data");
-        await dave.GetByTestId("onboarding-next").ClickAsync();
+        await dave.GetByLabel("Organisation name").FillAsync("Dave's Data");
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
 
         // The slug is suggested from the name and checked as it is typed; the domain follows it.
-        await Assertions.Expect(dave.GetByTestId("onboarding-slug")).ToHaveValueAsync("dave-s-data");
-        await dave.GetByTestId("onboarding-slug").FillAsync("admin");
-        await Assertions.Expect(dave.GetByTestId("slug-error")).ToContainTextAsync("reserved");
-        await dave.GetByTestId("onboarding-slug").FillAsync("davedata");
-        await Assertions.Expect(dave.GetByTestId("slug-available")).ToBeVisibleAsync();
-        await Assertions.Expect(dave.GetByTestId("onboarding-domain")).ToHaveValueAsync("davedata." + TestSettings.BaseDomain);
-        await dave.GetByTestId("onboarding-next").ClickAsync();
+        var slug = dave.GetByLabel("Slug", new() { Exact = true });
+        await Assertions.Expect(slug).ToHaveValueAsync("dave-s-data");
+        await slug.FillAsync("admin");
+        await Assertions.Expect(slug).ToHaveAccessibleDescriptionAsync(new Regex("reserved"));
+        await slug.FillAsync("davedata");
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status).Filter(new() { HasText = "'davedata' is available." })).ToBeVisibleAsync();
+        await Assertions.Expect(dave.GetByLabel("Domain", new() { Exact = true })).ToHaveValueAsync("davedata." + TestSettings.BaseDomain);
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
 
-        await Assertions.Expect(dave.GetByTestId("onboarding-summary")).ToContainTextAsync("davedata." + TestSettings.BaseDomain);
-        await dave.GetByTestId("onboarding-create").ClickAsync();
+        await Assertions.Expect(dave.GetByLabel("Your organisation")).ToContainTextAsync("davedata." + TestSettings.BaseDomain);
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Create organisation" }).ClickAsync();
         // The next step connects a cloud account; the sandbox lets the wizard go on at once.
-        await dave.GetByTestId("onboarding-sandbox").ClickAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Use the sandbox (simulated)" }).ClickAsync();
         // The workspace step comes next; this test is about the tenant, so it is skipped.
-        await dave.GetByTestId("onboarding-skip-workspace").ClickAsync();
-        await dave.GetByTestId("onboarding-go-to-tenant").ClickAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Skip for now" }).ClickAsync();
+        await dave.GetByRole(AriaRole.Link, new() { Name = "Go to your organisation" }).ClickAsync();
         // Navigation inside the circuit changes the URL without a page load: wait for the URL only.
         await dave.WaitForURLAsync(new Regex("/t/davedata$"), InCircuit);
-        await Assertions.Expect(dave.GetByTestId("tenant-role")).ToHaveTextAsync("admin");
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Your role" })).ToHaveTextAsync("admin");
 
         // Invite Alice as operator from the members page; a malformed address is refused at the field.
-        await dave.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByText("Members", new() { Exact = true }).ClickAsync();
+        await dave.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true }).ClickAsync();
         await dave.WaitForURLAsync(new Regex("/t/davedata/members$"), InCircuit);
-        await dave.GetByTestId("invite-email").FillAsync("not an address");
-        await dave.GetByTestId("invite-submit").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("invite-email-error")).ToContainTextAsync("e-mail address");
-        await dave.GetByTestId("invite-email").FillAsync("alice@example.com");
-        await dave.GetByTestId("invite-role").ClickAsync();
-        await dave.GetByRole(AriaRole.Option, new() { Name = "Operator", Exact = true }).Filter(new() { Visible = true }).ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("invite-role")).ToContainTextAsync("operator");
-        await dave.GetByTestId("invite-submit").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("invitation-status-alice@example.com")).ToHaveTextAsync("pending");
-        await Assertions.Expect(dave.GetByTestId("invitations-grid")).ToContainTextAsync("operator");
+        var invite = dave.GetByRole(AriaRole.Form, new() { Name = "Invite a member" });
+        var email = invite.GetByLabel("E-mail");
+        await email.FillAsync("not an address");
+        await invite.GetByRole(AriaRole.Button, new() { Name = "Invite" }).ClickAsync();
+        await Assertions.Expect(email).ToHaveAccessibleDescriptionAsync(new Regex("e-mail address"));
+        await email.FillAsync("alice@example.com");
+        await invite.GetByLabel("Role").ClickAsync();
+        await dave.GetByRole(AriaRole.Option, new() { Name = "operator", Exact = true }).ClickAsync();
+        await Assertions.Expect(invite.GetByLabel("Role")).ToHaveValueAsync("operator");
+        await invite.GetByRole(AriaRole.Button, new() { Name = "Invite" }).ClickAsync();
+        await Assertions.Expect(dave.GetByLabel("Invitation status of alice@example.com")).ToHaveTextAsync("pending");
+        await Assertions.Expect(dave.GetByLabel("Invitation list")).ToContainTextAsync("operator");
         await dave.Context.CloseAsync();
 
         // Alice's verified e-mail matches: at sign-in she becomes an operator and lands in Dave's tenant.
         var alice = await stack.NewPageAsync();
         await stack.SignInAsync(alice, DevIdentityProvider.Alice);
         await alice.WaitForURLAsync(new Regex("/t/davedata$"));
-        await Assertions.Expect(alice.GetByTestId("tenant-role")).ToHaveTextAsync("operator");
+        await Assertions.Expect(alice.GetByRole(AriaRole.Status, new() { Name = "Your role" })).ToHaveTextAsync("operator");
         await alice.GotoAsync("/t/davedata/settings");
         await Assertions.Expect(alice.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
         await alice.Context.CloseAsync();

@@ -46,7 +46,7 @@ public sealed class TwoReplicaTests
             // ...is signed in on the second, without a trip to the identity provider.
             var onSecond = await context.NewPageAsync();
             await onSecond.GotoAsync(second + "/audit");
-            await Assertions.Expect(onSecond.GetByTestId("signed-in-user")).ToHaveTextAsync("alice");
+            await Assertions.Expect(onSecond.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true })).ToBeVisibleAsync();
             Assert.StartsWith(second + "/audit", onSecond.Url, StringComparison.Ordinal);
             Assert.Equal(200, (await context.APIRequest.GetAsync(second + "/api/v1/me")).Status);
 
@@ -56,10 +56,10 @@ public sealed class TwoReplicaTests
             await PortalStack.WaitUntilInteractiveAsync(onFirst);
             var keycloakTab = await context.NewPageAsync();
             await keycloakTab.GotoAsync($"{idp.Issuer}/protocol/openid-connect/logout");
-            await keycloakTab.Locator("#kc-logout").ClickAsync();
+            await keycloakTab.GetByRole(AriaRole.Button, new() { Name = "Logout" }).ClickAsync();
 
-            await Assertions.Expect(onFirst.GetByTestId("session-ended")).ToBeVisibleAsync();
-            await Assertions.Expect(onSecond.GetByTestId("session-ended")).ToBeVisibleAsync();
+            await Assertions.Expect(onFirst.GetByRole(AriaRole.Alert, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
+            await Assertions.Expect(onSecond.GetByRole(AriaRole.Alert, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
             Assert.Equal(1, idp.BackChannelLogoutsDelivered);
             Assert.Equal(401, (await context.APIRequest.GetAsync(first + "/api/v1/me")).Status);
             Assert.Equal(401, (await context.APIRequest.GetAsync(second + "/api/v1/me")).Status);

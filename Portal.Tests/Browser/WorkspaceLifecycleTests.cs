@@ -43,15 +43,16 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         var dave = await stack.NewPageAsync();
         await stack.SignInAsync(dave, DevIdentityProvider.Dave);
         await dave.WaitForURLAsync(new Regex("/onboarding$"));
-        await dave.GetByTestId("onboarding-name").FillAsync("Dave's Lakes");
-        await dave.GetByTestId("onboarding-next").ClickAsync();
-        await dave.GetByTestId("onboarding-slug").FillAsync("davelakes");
-        await Assertions.Expect(dave.GetByTestId("slug-available")).ToBeVisibleAsync();
-        await dave.GetByTestId("onboarding-next").ClickAsync();
-        await dave.GetByTestId("onboarding-create").ClickAsync();
+        await dave.GetByLabel("Organisation name").FillAsync("Dave's Lakes");
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await dave.GetByLabel("Slug", new() { Exact = true }).FillAsync("davelakes");
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status).Filter(new() { HasText = "'davelakes' is available." })).ToBeVisibleAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Create organisation" }).ClickAsync();
         // The cloud account step: the sandbox is connected here, and a job verifies it (simulated).
-        await dave.GetByTestId("onboarding-sandbox").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("onboarding-create-workspace")).ToBeVisibleAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Use the sandbox (simulated)" }).ClickAsync();
+        var createFirst = dave.GetByRole(AriaRole.Link, new() { Name = "Create your first workspace" });
+        await Assertions.Expect(createFirst).ToBeVisibleAsync();
         await Eventually.ValueAsync(
             async () => await (await dave.Context.APIRequest.GetAsync("/api/v1/tenants/davelakes/cloud-accounts")).TextAsync(),
             body => body.Contains("\"status\":\"verified\"", StringComparison.Ordinal), "the sandbox account to be verified");
@@ -68,74 +69,83 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         Assert.Equal(201, other.Status);
 
         // The wizard, from the onboarding step.
-        await dave.GetByTestId("onboarding-create-workspace").ClickAsync();
+        await createFirst.ClickAsync();
         await dave.WaitForURLAsync(new Regex("/t/davelakes/workspaces/new"), InCircuit);
-        await Assertions.Expect(dave.GetByTestId("wizard-simulated")).ToBeVisibleAsync();
-        await dave.GetByTestId("wizard-next").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("wizard-region")).ToBeVisibleAsync();
-        await dave.GetByTestId("wizard-next").ClickAsync();
+        var next = dave.GetByRole(AriaRole.Button, new() { Name = "Next" });
+        await Assertions.Expect(dave.GetByText("Sandbox: every resource is simulated")).ToBeVisibleAsync();
+        await next.ClickAsync();
+        await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Region" })).ToBeVisibleAsync();
+        await next.ClickAsync();
         // A bad name is refused at the field; the suggested range avoids the other workspace's.
-        await dave.GetByTestId("wizard-name").FillAsync("Lake!");
-        await dave.GetByTestId("wizard-next").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("wizard-name-error")).ToContainTextAsync("Lowercase letters");
-        await Assertions.Expect(dave.GetByTestId("wizard-cidr")).ToHaveValueAsync("10.41.0.0/16");
-        await dave.GetByTestId("wizard-name").FillAsync("lake");
-        await Assertions.Expect(dave.GetByTestId("wizard-domain")).ToHaveTextAsync("lake.davelakes." + TestSettings.BaseDomain);
-        await dave.GetByTestId("wizard-next").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("wizard-pool-0")).ToBeVisibleAsync();
-        await dave.GetByTestId("wizard-next").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("wizard-database")).ToBeVisibleAsync();
-        await dave.GetByTestId("wizard-next").ClickAsync();
-        var review = dave.GetByTestId("wizard-review");
+        var name = dave.GetByLabel("Name", new() { Exact = true });
+        await name.FillAsync("Lake!");
+        await next.ClickAsync();
+        await Assertions.Expect(name).ToHaveAccessibleDescriptionAsync(new Regex("Lowercase letters"));
+        await Assertions.Expect(dave.GetByLabel("Network range")).ToHaveValueAsync("10.41.0.0/16");
+        await name.FillAsync("lake");
+        await Assertions.Expect(dave.GetByLabel("Workspace domain")).ToHaveTextAsync("lake.davelakes." + TestSettings.BaseDomain);
+        await next.ClickAsync();
+        await Assertions.Expect(dave.GetByRole(AriaRole.Group, new() { Name = "Node pool 1" })).ToBeVisibleAsync();
+        await next.ClickAsync();
+        await Assertions.Expect(dave.GetByRole(AriaRole.Checkbox, new() { Name = "Create a managed database" })).ToBeVisibleAsync();
+        await next.ClickAsync();
+        var review = dave.GetByLabel("Run inputs");
         await Assertions.Expect(review).ToContainTextAsync("\"workspace_name\": \"lake\"");
         await Assertions.Expect(review).ToContainTextAsync("\"network_cidr\": \"10.41.0.0/16\"");
         await Assertions.Expect(review).Not.ToContainTextAsync("agent_bootstrap_token");
-        await Assertions.Expect(dave.GetByTestId("wizard-state-backend")).ToContainTextAsync("sandbox simulator");
-        await dave.GetByTestId("wizard-create").ClickAsync();
+        await Assertions.Expect(dave.GetByLabel("Where the state lives")).ToContainTextAsync("sandbox simulator");
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Create workspace" }).ClickAsync();
 
         // The workspace page: the plan's log streams in, then the plan waits for approval.
         await dave.WaitForURLAsync(new Regex("/t/davelakes/workspaces/lake$"), InCircuit);
-        await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("Plan:", new() { Timeout = 30_000 });
-        await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("awaiting approval", new() { Timeout = 30_000 });
-        await Assertions.Expect(dave.GetByTestId("run-plan")).ToContainTextAsync("module.stack.");
-        await dave.GetByTestId("run-approve").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("completed", new() { Timeout = 30_000 });
-        await Assertions.Expect(dave.GetByTestId("run-log")).ToContainTextAsync("Cluster Agent", new() { Timeout = 30_000 });
-        await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
-        await Assertions.Expect(dave.GetByTestId("workspace-outputs")).ToContainTextAsync("cluster_name");
-        await Assertions.Expect(dave.GetByTestId("run-stage-timings")).ToContainTextAsync("Apply");
+        var runLog = dave.GetByRole(AriaRole.Log, new() { Name = "Run log" });
+        var status = dave.GetByRole(AriaRole.Status, new() { Name = "Workspace status" });
+        await Assertions.Expect(runLog).ToContainTextAsync("Plan:", new() { Timeout = 30_000 });
+        await Assertions.Expect(status).ToHaveTextAsync("awaiting approval", new() { Timeout = 30_000 });
+        await Assertions.Expect(dave.GetByRole(AriaRole.Region, new() { Name = "Plan" })).ToContainTextAsync("module.stack.");
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Approve and apply" }).ClickAsync();
+        await Assertions.Expect(runLog).ToContainTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(runLog).ToContainTextAsync("Cluster Agent", new() { Timeout = 30_000 });
+        await Assertions.Expect(status).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
+        await Assertions.Expect(dave.GetByLabel("Outputs", new() { Exact = true })).ToContainTextAsync("cluster_name");
+        await Assertions.Expect(dave.GetByRole(AriaRole.Region, new() { Name = "Stage timings" })).ToContainTextAsync("Apply");
         // Its agent, as the tenant sees it: status, version, inventory and command history.
-        await Assertions.Expect(dave.GetByTestId("workspace-agent")).ToContainTextAsync("Registered (UTC)");
-        await Assertions.Expect(dave.GetByTestId("workspace-agent").GetByTestId("agent-commands")).ToBeVisibleAsync();
-        await Assertions.Expect(dave.GetByTestId("no-agent")).ToHaveCountAsync(0);
+        var agent = dave.GetByRole(AriaRole.Region, new() { Name = "Cluster Agent" });
+        await Assertions.Expect(agent).ToContainTextAsync("Registered (UTC)");
+        await Assertions.Expect(agent.GetByLabel("Agent command history")).ToBeVisibleAsync();
+        await Assertions.Expect(agent).Not.ToContainTextAsync("No agent has registered");
 
         // The dashboard: both workspaces, ready, side by side.
         await dave.GotoAsync("/t/davelakes");
         await PortalStack.WaitUntilInteractiveAsync(dave);
-        await Assertions.Expect(dave.GetByTestId("workspace-status-lake")).ToHaveTextAsync("ready");
-        await Assertions.Expect(dave.GetByTestId("workspace-status-warehouse")).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
-        await Assertions.Expect(dave.GetByTestId("workspace-agent-lake")).ToHaveTextAsync(new Regex("^(registered|healthy)$"));
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Status of lake" })).ToHaveTextAsync("ready");
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Status of warehouse" })).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
+        await Assertions.Expect(dave.GetByLabel("Agent of lake")).ToHaveTextAsync(new Regex("^(registered|healthy)$"));
 
         // Destroy, behind the typed name.
         await dave.GotoAsync("/t/davelakes/workspaces/lake");
         await PortalStack.WaitUntilInteractiveAsync(dave);
-        await dave.GetByTestId("workspace-destroy").ClickAsync();
-        await dave.GetByTestId("destroy-confirmation").FillAsync("lak");
-        await Assertions.Expect(dave.GetByTestId("destroy-confirm")).ToBeDisabledAsync();
-        await dave.GetByTestId("destroy-confirmation").FillAsync("lake");
-        await Assertions.Expect(dave.GetByTestId("destroy-confirm")).ToBeEnabledAsync();
-        await dave.GetByTestId("destroy-confirm").ClickAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Destroy", Exact = true }).ClickAsync();
+        var dialog = dave.GetByRole(AriaRole.Dialog, new() { Name = "Destroy lake?" });
+        var typed = dialog.GetByLabel("Type lake to confirm");
+        var confirm = dialog.GetByRole(AriaRole.Button, new() { Name = "Destroy workspace" });
+        await typed.FillAsync("lak");
+        await Assertions.Expect(confirm).ToBeDisabledAsync();
+        await typed.FillAsync("lake");
+        await Assertions.Expect(confirm).ToBeEnabledAsync();
+        await confirm.ClickAsync();
         // Manual approval covers destroys too: the operator reads what will go.
-        await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("awaiting approval", new() { Timeout = 30_000 });
-        await Assertions.Expect(dave.GetByTestId("run-plan")).ToContainTextAsync("to destroy");
-        await dave.GetByTestId("run-approve").ClickAsync();
-        await Assertions.Expect(dave.GetByTestId("workspace-status")).ToHaveTextAsync("destroyed", new() { Timeout = 60_000 });
+        await Assertions.Expect(status).ToHaveTextAsync("awaiting approval", new() { Timeout = 30_000 });
+        await Assertions.Expect(dave.GetByRole(AriaRole.Region, new() { Name = "Plan" })).ToContainTextAsync("to destroy");
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Approve and apply" }).ClickAsync();
+        await Assertions.Expect(status).ToHaveTextAsync("destroyed", new() { Timeout = 60_000 });
 
         // The account keeps the state backend its first run made: workspaces come and go, the bucket stays.
         await dave.GotoAsync($"/t/davelakes/cloud-accounts/{await AccountIdAsync()}");
         await PortalStack.WaitUntilInteractiveAsync(dave);
-        await Assertions.Expect(dave.GetByTestId("state-backends")).ToContainTextAsync("sandbox-local-1");
-        await Assertions.Expect(dave.GetByTestId("state-backends")).ToContainTextAsync("ready");
+        var backends = dave.GetByRole(AriaRole.Region, new() { Name = "State backends" });
+        await Assertions.Expect(backends).ToContainTextAsync("sandbox-local-1");
+        await Assertions.Expect(backends).ToContainTextAsync("ready");
         await dave.Context.CloseAsync();
     }
 

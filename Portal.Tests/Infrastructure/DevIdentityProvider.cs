@@ -60,14 +60,17 @@ public sealed class DevIdentityProvider : IAsyncDisposable
 
     public int Port => new Uri(Authority).Port;
 
-    /// <summary>Fills in and submits this provider's login form (Keycloak's element ids) once the browser is on it.</summary>
+    /// <summary>Fills in and submits this provider's login form (Keycloak's labels) once the browser is on it.</summary>
     public async Task SubmitLoginFormAsync(IPage page, (string Username, string Password) user)
     {
         await page.WaitForURLAsync(url => url.StartsWith(Authority, StringComparison.Ordinal));
-        await page.FillAsync("#username", user.Username);
-        await page.FillAsync("#password", user.Password);
-        await page.ClickAsync("#kc-login");
+        await page.GetByLabel("Username or email").FillAsync(user.Username);
+        await page.GetByLabel("Password").FillAsync(user.Password);
+        await LoginButton(page).ClickAsync();
     }
+
+    /// <summary>The login form's submit button: visible when the provider asks for credentials.</summary>
+    public static ILocator LoginButton(IPage page) => page.GetByRole(AriaRole.Button, new() { Name = "Sign In" });
 
     /// <summary>How many token requests (code redemptions and refreshes) the provider has granted.</summary>
     public int TokenRequests => Output.Split('\n').Count(line => line.StartsWith("POST /realms/", StringComparison.Ordinal) && line.Contains("/protocol/openid-connect/token 200 ", StringComparison.Ordinal));

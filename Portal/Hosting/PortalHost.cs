@@ -19,7 +19,7 @@ using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
-using Radzen;
+
 
 namespace Cogrion.Portal.Hosting;
 
@@ -28,7 +28,7 @@ public static class PortalHost
 {
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
-        // Serve package assets (Radzen's CSS and JS) from a build output in any environment, not just
+        // Serve package assets (MudBlazor's CSS and JS) from a build output in any environment, not just
         // Development: tests and tools/start.sh run the build output as Production. A published
         // Portal has the files in wwwroot and no runtime manifest, so this does nothing there.
         builder.WebHost.UseStaticWebAssets();
@@ -54,8 +54,7 @@ public static class PortalHost
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
 
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddRadzenComponents();
+        builder.AddPortalUserInterface();
         return builder;
     }
 
@@ -78,6 +77,7 @@ public static class PortalHost
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
+        app.MapThemeStylesheet();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapAgentEndpoints();
@@ -86,7 +86,7 @@ public static class PortalHost
         app.MapAuditEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Radzen;
+using MudBlazor;
+using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
@@ -17,8 +18,8 @@ public partial class JobPage
     [Inject] private JobConsoleActions Actions { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private JobLogReader JobLogs { get; set; } = default!;
-    [Inject] private DialogService Dialogs { get; set; } = default!;
-    [Inject] private NotificationService Notifications { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
@@ -40,6 +41,7 @@ public partial class JobPage
         log.Clear();
         await ReloadAsync();
         loaded = true;
+        if (!RendererInfo.IsInteractive) return;
         // This job's own changes only; a quarter of a second keeps a streaming log lively without a query per line.
         stateUpdates = new LiveJobUpdates(Events, n => n.JobId == Id && n.Kind is not JobNotificationKind.Log, TimeSpan.FromMilliseconds(250),
             () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); }));
@@ -52,8 +54,8 @@ public partial class JobPage
         await reloading.WaitAsync();
         try
         {
-            job = await Queries.FindAsync(Id, CancellationToken.None);
-            attempts = job is null ? [] : await Queries.AttemptsAsync(Id, CancellationToken.None);
+            job = await Queries.FindAsync(Id, Aborted);
+            attempts = job is null ? [] : await Queries.AttemptsAsync(Id, Aborted);
         }
         finally
         {
@@ -65,7 +67,7 @@ public partial class JobPage
     private async Task LoadNewLogLinesAsync()
     {
         var after = log.Count == 0 ? 0 : log[^1].Id;
-        var lines = await JobLogs.ReadAsync(Id, after, MaxLogLines, CancellationToken.None);
+        var lines = await JobLogs.ReadAsync(Id, after, MaxLogLines, Aborted);
         log.AddRange(lines);
         if (log.Count > MaxLogLines) log.RemoveRange(0, log.Count - MaxLogLines);
     }
@@ -103,24 +105,19 @@ public partial class JobPage
     private async Task DeleteAsync()
     {
         await ActAsync("Delete this job?", $"Job {Id}, its attempts and its log are deleted for good. The audit trail keeps a record of the deletion.", "Delete", Actions.DeleteAsync);
-        if (await Queries.FindAsync(Id, CancellationToken.None) is null) Navigation.NavigateTo("admin/jobs");
+        if (await Queries.FindAsync(Id, Aborted) is null) Navigation.NavigateTo("admin/jobs");
     }
 
     private async Task ActAsync(string title, string message, string confirm, Func<Actor, long, CancellationToken, Task<JobActionResult>> action)
     {
-        var confirmed = await Dialogs.Confirm(message, title, new ConfirmOptions { OkButtonText = confirm, CancelButtonText = "Keep as is" });
+        var confirmed = await Dialogs.ShowMessageBoxAsync(title, message, yesText: confirm, cancelText: "Keep as is");
         if (confirmed != true) return;
-        var result = await action(await ActorAsync(), Id, CancellationToken.None);
-        Notifications.Notify(new NotificationMessage
-        {
-            Severity = result.Done ? NotificationSeverity.Success : NotificationSeverity.Warning,
-            Summary = result.Message,
-            Duration = 6000,
-        });
+        var result = await action(await ActorAsync(), Id, Aborted);
+        Snackbar.Add(result.Message, result.Done ? Severity.Success : Severity.Warning);
         await ReloadAsync();
     }
 
-    public void Dispose()
+    protected override void OnDisposing()
     {
         stateUpdates?.Dispose();
         logUpdates?.Dispose();

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Onboarding;
@@ -31,7 +30,7 @@ public partial class OnboardingPage
 
     private async Task ReloadAsync(bool moveToCurrent)
     {
-        progress = await Store.GetAsync(userId, CancellationToken.None);
+        progress = await Store.GetAsync(userId, Aborted);
         current = Steps.CurrentIndex(progress);
         if (moveToCurrent) selected = Math.Max(current, 0);
         revision++;
@@ -41,10 +40,10 @@ public partial class OnboardingPage
     {
         ["Step"] = new OnboardingStepContext(
             progress!,
-            draft => Store.SaveDraftAsync(userId, draft, CancellationToken.None),
+            draft => Store.SaveDraftAsync(userId, draft, Aborted),
             async () =>
             {
-                await Store.CompleteStepAsync(userId, step.Key, null, null, CancellationToken.None);
+                await Store.CompleteStepAsync(userId, step.Key, null, null, Aborted);
                 await ReloadAsync(moveToCurrent: true);
                 StateHasChanged();
             },
@@ -56,14 +55,17 @@ public partial class OnboardingPage
             }),
     };
 
-    private void OnCanChange(StepsCanChangeEventArgs args)
+    // A click on a step's title opens it if the person may go there; the stepper itself never moves on its own.
+    private Task OnStepperInteractionAsync(StepperInteractionEventArgs args)
     {
-        if (progress is null || !Steps.CanVisit(progress, args.NewIndex)) args.PreventDefault();
+        args.Cancel = true;
+        if (args.Action == StepAction.Activate && progress is not null && Steps.CanVisit(progress, args.StepIndex)) selected = args.StepIndex;
+        return Task.CompletedTask;
     }
 
     private async Task StartOverAsync()
     {
-        await Store.ResetAsync(userId, CancellationToken.None);
+        await Store.ResetAsync(userId, Aborted);
         await ReloadAsync(moveToCurrent: true);
     }
 }

@@ -1,53 +1,42 @@
-using Microsoft.AspNetCore.Components;
-using Radzen;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
 using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 
+/// <summary>The tenant's subtree, and (for its admins) a form to create a child under it.</summary>
 public partial class ChildTenantsPage
 {
     [Inject] private TenantStore Tenants { get; set; } = default!;
-    [Inject] private NotificationService Notifications { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
-    /// <summary>A subtree node for the tree view, built from the flat, parent-first list the store returns.</summary>
-    private sealed record TreeNode(string Slug, string Name, string Domain, List<TreeNode> Children);
+    private IReadOnlyCollection<ITreeItemData<TenantTreeNode>> tree = [];
+    private ChildTenantForm form = new(null, "");
 
-    private IReadOnlyList<TreeNode> roots = [];
-    private string? childName;
-    private string? childSlug;
-    private string? childDomain;
-    private FieldErrors errors = new();
-
-    private string DefaultDomain => TenantRules.DefaultDomain(string.IsNullOrEmpty(childSlug) ? "<slug>" : childSlug, Current.Tenant.Domain);
-
-    protected override Task OnTenantReadyAsync() => LoadTreeAsync();
-
-    private async Task LoadTreeAsync()
+    protected override async Task OnTenantReadyAsync()
     {
-        var nodes = await Tenants.GetSubtreeAsync(Current.TenantId, CancellationToken.None);
-        var byId = nodes.ToDictionary(n => n.Id, n => new TreeNode(n.Slug, n.Name, n.Domain, []));
-        foreach (var node in nodes.Where(n => n.Depth > 0))
-            byId[node.ParentId!.Value].Children.Add(byId[node.Id]);
-        roots = [byId[Current.TenantId]];
+        form = new ChildTenantForm(Current.TenantId, Current.Tenant.Domain);
+        await LoadTreeAsync();
     }
+
+    private async Task LoadTreeAsync() => tree = TenantTree.Build(await Tenants.GetSubtreeAsync(Current.TenantId, Aborted), Current.TenantId);
 
     private async Task OnSlugChangedAsync(string? value)
     {
-        childSlug = TenantRules.Normalise(value);
-        var checkedErrors = await Tenants.ValidateAsync(Request(), CancellationToken.None);
-        errors = new FieldErrors().AddIf("slug", checkedErrors.For("slug"));
+        form.Slug = TenantRules.Normalise(value);
+        // Only the slug is checked as it is typed (availability included); the rest when the form is sent.
+        var checkedErrors = await Tenants.ValidateAsync(form.Request(), Aborted);
+        form.Errors = new FieldErrors().AddIf("slug", checkedErrors.For("slug"));
     }
-
-    private NewTenant Request() => new(childName, childSlug, string.IsNullOrWhiteSpace(childDomain) ? null : childDomain, Current.TenantId);
 
     private async Task CreateAsync()
     {
-        var result = await Tenants.CreateAsync(Request(), User.GetUserId()!.Value, User.GetUsername() ?? "", CancellationToken.None);
-        errors = result.Errors;
+        var result = await Tenants.CreateAsync(form.Request(), User.GetUserId()!.Value, User.GetUsername() ?? "", Aborted);
+        form.Errors = result.Errors;
         if (!result.Succeeded) return;
-        Notifications.Notify(NotificationSeverity.Success, $"{result.Value!.Name} is created at {result.Value.Domain}.");
-        childName = childSlug = childDomain = null;
+        Snackbar.Add($"{result.Value!.Name} is created at {result.Value.Domain}.", Severity.Success);
+        form.Clear();
         await LoadTreeAsync();
     }
 }

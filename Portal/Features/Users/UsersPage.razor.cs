@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Cogrion.Portal.Features.Users;
 
+/// <summary>The platform admins' list of people and their open sessions, with "sign this person out everywhere".</summary>
 public partial class UsersPage
 {
     [Inject] private UserSessions Sessions { get; set; } = default!;
@@ -14,11 +15,10 @@ public partial class UsersPage
     private Guid? confirming;
     private bool busy;
     private string? message;
-    private readonly CancellationTokenSource disposed = new();
 
     protected override Task OnInitializedAsync() => LoadAsync();
 
-    private async Task LoadAsync() => users = await Sessions.ListAsync(search, disposed.Token);
+    private async Task LoadAsync() => users = await Sessions.ListAsync(search, Aborted);
 
     private async Task SearchAsync()
     {
@@ -32,7 +32,7 @@ public partial class UsersPage
         try
         {
             var admin = (await AuthenticationState).User;
-            var ended = await Sessions.SignOutEverywhereAsync(user.Id, admin, disposed.Token);
+            var ended = await Sessions.SignOutEverywhereAsync(user.Id, admin, Aborted);
             message = ended is null
                 ? $"{user.Username} no longer exists."
                 : $"Signed {user.Username} out everywhere: {ended} session(s) ended. Their next sign-in asks for their password.";
@@ -47,10 +47,4 @@ public partial class UsersPage
 
     private static string Format(DateTimeOffset? at) =>
         at is null ? "never" : at.Value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
-
-    public void Dispose()
-    {
-        disposed.Cancel();
-        disposed.Dispose();
-    }
 }

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
-using Radzen;
+using MudBlazor;
+using Cogrion.Portal.Components.Dialogs;
+using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Jobs;
@@ -25,7 +27,8 @@ public partial class WorkspacePage
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
     [Inject] private JobLogReader JobLogs { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
-    [Inject] private NotificationService Notifications { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private AgentRegistry Agents { get; set; } = default!;
     [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
@@ -46,8 +49,6 @@ public partial class WorkspacePage
     private LiveJobUpdates? stateUpdates;
     private LiveJobUpdates? logUpdates;
     private readonly SemaphoreSlim reloading = new(1, 1);
-    private bool confirming;
-    private string typedName = "";
     private string? destroyError;
 
     /// <summary>The last run that changes the workspace (an unlock run only clears the way for it), when it failed or was cancelled.</summary>
@@ -59,6 +60,10 @@ public partial class WorkspacePage
     {
         await ReloadAsync();
         loaded = true;
+        // Only the live circuit follows the run: a prerendered copy is thrown away after the response.
+        if (!RendererInfo.IsInteractive) return;
+        stateUpdates?.Dispose();
+        logUpdates?.Dispose();
         // Job notifications carry ids only: state changes of any job may move this workspace (half a second at most);
         // log lines only of the shown run's jobs (a quarter second, as the job console).
         stateUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromMilliseconds(500),
@@ -72,16 +77,16 @@ public partial class WorkspacePage
         await reloading.WaitAsync();
         try
         {
-            workspace = await Store.FindByNameAsync(Current.TenantId, Name, CancellationToken.None);
-            runs = workspace is null ? [] : await Store.RunsAsync(Current.TenantId, workspace.Id, 50, CancellationToken.None);
+            workspace = await Store.FindByNameAsync(Current.TenantId, Name, Aborted);
+            runs = workspace is null ? [] : await Store.RunsAsync(Current.TenantId, workspace.Id, 50, Aborted);
             activeRun = runs.FirstOrDefault(r => r.IsActive);
             latestRun = runs.FirstOrDefault();
             shownRun = runs.FirstOrDefault(r => r.Id == pinnedRunId) ?? activeRun ?? latestRun;
             // The workspace's agent, found through the tenant: the agent queries below take its id only
             // once the tenant-scoped lookup returned it.
             now = Time.GetUtcNow();
-            agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, CancellationToken.None)).FirstOrDefault();
-            agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, CancellationToken.None);
+            agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, Aborted)).FirstOrDefault();
+            agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, Aborted);
         }
         finally
         {
@@ -101,7 +106,7 @@ public partial class WorkspacePage
         }
         foreach (var jobId in run.JobIds)
         {
-            var lines = await JobLogs.ReadAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, CancellationToken.None);
+            var lines = await JobLogs.ReadAsync(jobId, lastLineId.GetValueOrDefault(jobId), MaxLogLines, Aborted);
             if (lines.Count == 0) continue;
             lastLineId[jobId] = lines[^1].Id;
             log.AddRange(lines);
@@ -118,13 +123,9 @@ public partial class WorkspacePage
     private async Task ActAsync(Func<Guid, Guid, Guid, Actor, CancellationToken, Task<CommandResult<WorkspaceRun>>> action, Guid runId, string done)
     {
         if (workspace is null) return;
-        var result = await action(Current.TenantId, workspace.Id, runId, User.AsActor(), CancellationToken.None);
-        Notifications.Notify(new NotificationMessage
-        {
-            Severity = result.Succeeded ? NotificationSeverity.Success : NotificationSeverity.Warning,
-            Summary = result.Succeeded ? done : result.IsNotFound ? "That run no longer exists." : result.Errors.For("run") ?? "Not possible now.",
-            Duration = 6000,
-        });
+        var result = await action(Current.TenantId, workspace.Id, runId, User.AsActor(), Aborted);
+        Snackbar.Add(result.Succeeded ? done : result.IsNotFound ? "That run no longer exists." : result.Errors.For("run") ?? "Not possible now.",
+            result.Succeeded ? Severity.Success : Severity.Warning);
         pinnedRunId = null;
         await ReloadAsync();
     }
@@ -133,29 +134,38 @@ public partial class WorkspacePage
     private async Task<string?> ReleaseStateLockAsync(string lockId, string typed)
     {
         if (workspace is null) return "This workspace no longer exists.";
-        var result = await Commands.ReleaseStateLockAsync(Current.TenantId, workspace.Id, lockId, typed, User.AsActor(), CancellationToken.None);
+        var result = await Commands.ReleaseStateLockAsync(Current.TenantId, workspace.Id, lockId, typed, User.AsActor(), Aborted);
         if (!result.Succeeded) return result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation") ?? result.Errors.For("lockId");
-        Notifications.Notify(new NotificationMessage { Severity = NotificationSeverity.Success, Summary = "Releasing the state lock.", Duration = 6000 });
+        Snackbar.Add("Releasing the state lock.", Severity.Success);
         pinnedRunId = null;
         await ReloadAsync();
         return null;
     }
 
-    private async Task DestroyAsync()
+    /// <summary>Destroy is a run too, behind the workspace's name typed in full; the command checks the name again.</summary>
+    private async Task ConfirmDestroyAsync()
     {
-        if (workspace is null) return;
-        var result = await Commands.DestroyAsync(Current.TenantId, workspace.Id, typedName, User.AsActor(), CancellationToken.None);
+        if (workspace is not { } w) return;
+        destroyError = null;
+        var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>($"Destroy {w.Name}?", new DialogParameters<TypedConfirmationDialog>
+        {
+            { d => d.Title, $"Destroy {w.Name}?" },
+            { d => d.Message, $"Every resource of this workspace is deleted: cluster, network{(w.Database is null ? "" : ", and the database with its data")}. This cannot be undone." },
+            { d => d.Expected, w.Name },
+            { d => d.ActionLabel, "Destroy workspace" },
+        }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: string typed }) return;
+        var result = await Commands.DestroyAsync(Current.TenantId, w.Id, typed, User.AsActor(), Aborted);
         if (!result.Succeeded)
         {
             destroyError = result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation");
             return;
         }
-        confirming = false;
         pinnedRunId = null;
         await ReloadAsync();
     }
 
-    public void Dispose()
+    protected override void OnDisposing()
     {
         stateUpdates?.Dispose();
         logUpdates?.Dispose();

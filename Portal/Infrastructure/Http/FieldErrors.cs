@@ -20,6 +20,8 @@ public sealed class FieldErrors
     /// <summary>Adds <paramref name="message"/> when it is not null: reads well with the rule checks that return one.</summary>
     public FieldErrors AddIf(string field, string? message) => message is null ? this : Add(field, message);
 
+    public bool Has(string field) => errors.ContainsKey(field);
+
     public string? For(string field) => errors.TryGetValue(field, out var list) ? string.Join(" ", list) : null;
 
     public IDictionary<string, string[]> ToDictionary() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());

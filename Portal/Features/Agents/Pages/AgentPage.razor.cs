@@ -32,8 +32,8 @@ public partial class AgentPage
     private async Task LoadAsync()
     {
         now = Time.GetUtcNow();
-        agent = await Registry.GetAsync(AgentId, CancellationToken.None);
-        commands = agent is null ? [] : await Queue.HistoryAsync(AgentId, 200, CancellationToken.None);
+        agent = await Registry.GetAsync(AgentId, Aborted);
+        commands = agent is null ? [] : await Queue.HistoryAsync(AgentId, 200, Aborted);
         loaded = true;
     }
 
@@ -45,7 +45,7 @@ public partial class AgentPage
 
     private async Task EnqueueAsync(string type)
     {
-        var queued = await Queue.EnqueueAsync(new NewAgentCommand(agent!.TenantId, AgentId, type), await ActorAsync(), CancellationToken.None);
+        var queued = await Queue.EnqueueAsync(new NewAgentCommand(agent!.TenantId, AgentId, type), await ActorAsync(), Aborted);
         message = queued is null ? "The agent is no longer active." : $"Sent {type}; the agent receives it at once if it is online.";
         await LoadAsync();
     }
@@ -57,7 +57,7 @@ public partial class AgentPage
             message = "Say why the agent is revoked: the agent logs the reason when it stops.";
             return;
         }
-        await Registry.RevokeAsync(AgentId, revokeReason.Trim(), await ActorAsync(), CancellationToken.None);
+        await Registry.RevokeAsync(AgentId, revokeReason.Trim(), await ActorAsync(), Aborted);
         message = null;
         await LoadAsync();
     }

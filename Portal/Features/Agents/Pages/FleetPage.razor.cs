@@ -4,13 +4,32 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
+using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 
+/// <summary>The platform admins' view of every agent, and a way to install one by hand.</summary>
 public partial class FleetPage
 {
+    /// <summary>The "install by hand" form: both ids must be UUIDs; each field says so itself.</summary>
+    private sealed class InstallRequest
+    {
+        public string? TenantId { get; set; }
+        public string? WorkspaceId { get; set; }
+        public FieldErrors Errors { get; private set; } = new();
+
+        public bool TryParse(out Guid tenant, out Guid workspace)
+        {
+            Errors = new FieldErrors();
+            if (!Guid.TryParse(TenantId?.Trim(), out tenant)) Errors.Add("tenantId", "Enter the tenant's id (a UUID, shown on the workspace's page).");
+            if (!Guid.TryParse(WorkspaceId?.Trim(), out workspace)) Errors.Add("workspaceId", "Enter the workspace's id (a UUID, shown on the workspace's page).");
+            return Errors.IsEmpty;
+        }
+    }
+
     [Inject] private AgentRegistry Registry { get; set; } = default!;
     [Inject] private AgentEnrollment Enrollment { get; set; } = default!;
     [Inject] private InstallManifest Manifest { get; set; } = default!;
@@ -22,33 +41,34 @@ public partial class FleetPage
     private FleetOverview? overview;
     private IReadOnlyList<AgentSummary> agents = [];
     private DateTimeOffset now;
-    private string? tenantId;
-    private string? workspaceId;
+    private readonly InstallRequest install = new();
     private string? manifest;
     private string? expiresAt;
-    private string? installProblem;
+
+    private string? search;
+
+    /// <summary>The fleet is bounded (500 newest); the search narrows it in memory as the person types.</summary>
+    private bool Matches(AgentSummary agent) =>
+        string.IsNullOrWhiteSpace(search)
+        || new[] { agent.Name, agent.AgentVersion, agent.KubernetesVersion, agent.TenantId.ToString(), agent.WorkspaceId.ToString() }
+            .Any(value => value?.Contains(search.Trim(), StringComparison.OrdinalIgnoreCase) == true);
 
     private string ManifestDataUri => "data:application/yaml;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes(manifest ?? ""));
 
     protected override async Task OnInitializedAsync()
     {
         now = Time.GetUtcNow();
-        overview = await Registry.FleetOverviewAsync(CancellationToken.None);
-        agents = await Registry.ListFleetAsync(500, CancellationToken.None);
+        overview = await Registry.FleetOverviewAsync(Aborted);
+        agents = await Registry.ListFleetAsync(500, Aborted);
     }
 
     private async Task MintAsync()
     {
         manifest = null;
-        installProblem = null;
-        if (!Guid.TryParse(tenantId, out var tenant) || !Guid.TryParse(workspaceId, out var workspace))
-        {
-            installProblem = "Enter the tenant id and the workspace id (both are UUIDs, shown on the workspace's page).";
-            return;
-        }
+        if (!install.TryParse(out var tenant, out var workspace)) return;
         var user = (await AuthenticationState).User;
         var actor = user.AsActor();
-        var token = await Enrollment.CreateBootstrapTokenAsync(tenant, workspace, actor, CancellationToken.None);
+        var token = await Enrollment.CreateBootstrapTokenAsync(tenant, workspace, actor, Aborted);
         var portalUrl = string.IsNullOrWhiteSpace(Options.Value.PublicUrl) ? Navigation.BaseUri.TrimEnd('/') : Options.Value.PublicUrl;
         manifest = Manifest.Render(token, portalUrl);
         expiresAt = token.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm");

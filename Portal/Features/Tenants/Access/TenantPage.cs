@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Cogrion.Portal.Components;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 
@@ -11,7 +12,7 @@ namespace Cogrion.Portal.Features.Tenants.Access;
 /// A page renders <c>&lt;TenantGate Outcome="Outcome"&gt;...&lt;/TenantGate&gt;</c> and reads
 /// <see cref="Current"/> inside it; load data in <see cref="OnTenantReadyAsync"/>.
 /// </summary>
-public abstract class TenantPage : ComponentBase
+public abstract class TenantPage : PortalComponentBase
 {
     [Parameter] public string Tenant { get; set; } = "";
 
@@ -39,12 +40,12 @@ public abstract class TenantPage : ComponentBase
         User = (await AuthenticationState).User;
         var minimum = RequiresTenantRoleAttribute.Of(GetType());
         var resource = "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('?')[0];
-        switch (await TenantAccess.CheckAsync(User, Tenant, minimum, resource, CancellationToken.None))
+        switch (await TenantAccess.CheckAsync(User, Tenant, minimum, resource, Aborted))
         {
             case TenantAccessDecision.Granted granted:
                 current = granted.Context;
                 Outcome = TenantGateOutcome.Granted;
-                await TenantAccess.RememberLastTenantAsync(granted.Context, CancellationToken.None);
+                await TenantAccess.RememberLastTenantAsync(granted.Context, Aborted);
                 await OnTenantReadyAsync();
                 break;
             case TenantAccessDecision.Forbidden:

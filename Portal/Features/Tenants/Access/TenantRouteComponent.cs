@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Routing;
+using Cogrion.Portal.Components;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 
@@ -10,7 +11,7 @@ namespace Cogrion.Portal.Features.Tenants.Access;
 /// navigates, resolved through <see cref="TenantAccess"/>: the navigation menu and the tenant switcher.
 /// <see cref="CurrentTenant"/> is null outside a tenant page and for tenants the person cannot see.
 /// </summary>
-public abstract class TenantRouteComponent : ComponentBase, IDisposable
+public abstract class TenantRouteComponent : PortalComponentBase
 {
     [Inject] protected NavigationManager Navigation { get; set; } = default!;
     [Inject] protected TenantAccess TenantAccess { get; set; } = default!;
@@ -43,7 +44,7 @@ public abstract class TenantRouteComponent : ComponentBase, IDisposable
         resolvedSlug = slug;
         // The same resource text as the page itself, so a platform admin's visit is audited once, not per component.
         CurrentTenant = slug is null || User.Identity?.IsAuthenticated != true ? null
-            : await TenantAccess.ResolveAsync(User, slug, "/" + path.Split('?', '#')[0], CancellationToken.None);
+            : await TenantAccess.ResolveAsync(User, slug, "/" + path.Split('?', '#')[0], Aborted);
         await OnTenantChangedAsync();
     }
 
@@ -54,9 +55,5 @@ public abstract class TenantRouteComponent : ComponentBase, IDisposable
             StateHasChanged();
         });
 
-    public void Dispose()
-    {
-        Navigation.LocationChanged -= OnLocationChanged;
-        GC.SuppressFinalize(this);
-    }
+    protected override void OnDisposing() => Navigation.LocationChanged -= OnLocationChanged;
 }

@@ -17,14 +17,31 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     /// <summary>Shown wherever the token would be: the review step, tests. Never sent to a run.</summary>
     public const string TokenPlaceholder = "(minted when the run starts)";
 
-    public ModuleVariables Variables(Workspace workspace, SensitiveString bootstrapToken)
+    public ModuleVariables Variables(Workspace workspace, SensitiveString bootstrapToken) =>
+        Build(new ModuleShape(workspace.TenantId, workspace.Id, workspace.Name, workspace.Provider, workspace.Region, workspace.NetworkCidr,
+            workspace.KubernetesVersion, workspace.NodePools, workspace.UseKarpenter, workspace.Database), bootstrapToken);
+
+    /// <summary>
+    /// The variables a workspace asked for in the wizard would run with, before it exists: what the review step
+    /// shows. The workspace id is not known yet (empty) and the token is the placeholder.
+    /// </summary>
+    public ModuleVariables Preview(Guid tenantId, CloudProvider provider, NewWorkspace input) =>
+        Build(new ModuleShape(tenantId, Guid.Empty, input.Name ?? "", provider, input.Region ?? "", input.NetworkCidr ?? "",
+            input.KubernetesVersion ?? "", input.NodePools, input.UseKarpenter, input.Database), new SensitiveString(TokenPlaceholder));
+
+    /// <summary>What the module needs to know of a workspace, stored or only asked for.</summary>
+    private sealed record ModuleShape(
+        Guid TenantId, Guid WorkspaceId, string Name, CloudProvider Provider, string Region, string NetworkCidr, string KubernetesVersion,
+        IReadOnlyList<NodePoolInput> NodePools, bool UseKarpenter, DatabaseInput? Database);
+
+    private ModuleVariables Build(ModuleShape workspace, SensitiveString bootstrapToken)
     {
         var options = provisioning.Value;
         var sizes = WorkspaceCatalog.DatabaseSizes(workspace.Provider);
         return new ModuleVariables
         {
             TenantId = workspace.TenantId,
-            WorkspaceId = workspace.Id,
+            WorkspaceId = workspace.WorkspaceId,
             WorkspaceName = workspace.Name,
             Region = workspace.Region,
             NetworkCidr = workspace.NetworkCidr,

@@ -1,0 +1,4 @@
+namespace Cogrion.Portal.Components.Controls;
+
+/// <summary>The colour family of a status chip; the chip's text always says the status in words too.</summary>
+public enum StatusTone { Neutral, Info, Progress, Success, Warning, Error }

@@ -1,0 +1,30 @@
+using Cogrion.Portal.Components.Controls;
+using Microsoft.AspNetCore.Components;
+
+namespace Cogrion.Portal.Features.CloudAccounts;
+
+/// <summary>Provider mark and status of a cloud account, the same everywhere they appear.</summary>
+public static class CloudAccountBadges
+{
+    public static RenderFragment Render(CloudAccount account) => builder =>
+    {
+        builder.OpenElement(0, "span");
+        builder.AddAttribute(1, "class", "portal-provider");
+        builder.OpenElement(2, "img");
+        builder.AddAttribute(3, "src", $"assets/icons/{account.Provider.ToKey()}.svg");
+        builder.AddAttribute(4, "alt", "");
+        builder.AddAttribute(5, "width", "20");
+        builder.AddAttribute(6, "height", "20");
+        builder.CloseElement();
+        builder.AddContent(7, account.Provider.ToText());
+        builder.CloseElement();
+        builder.AddContent(8, " ");
+        builder.AddContent(9, StatusChip.Render(account.Status.ToString().ToLowerInvariant(), account.Status switch
+        {
+            CloudAccountStatus.Verified => StatusTone.Success,
+            CloudAccountStatus.Failed => StatusTone.Error,
+            CloudAccountStatus.Verifying => StatusTone.Progress,
+            _ => StatusTone.Warning,
+        }, $"Status of {account.Name}"));
+    };
+}
