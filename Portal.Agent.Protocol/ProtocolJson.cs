@@ -22,6 +22,7 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(EnsureNamespacePayload))]
 [JsonSerializable(typeof(ApplyManifestPayload))]
 [JsonSerializable(typeof(DeleteManifestPayload))]
+[JsonSerializable(typeof(UpgradePayload))]
 [JsonSerializable(typeof(ProblemDetailsMessage))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonElement))]

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 
@@ -56,7 +56,7 @@ public sealed class UninstallExecutor(
     IKubernetesClient kubernetes,
     IAgentStateStore store,
     AgentLifecycle lifecycle,
-    IOptions<AgentOptions> options) : ICommandExecutor
+    AgentPod pod) : ICommandExecutor
 {
     public string Type => CommandTypes.Uninstall;
 
@@ -77,11 +77,11 @@ public sealed class UninstallExecutor(
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)
     {
         await store.DeleteAsync(cancellationToken);
-        // The install manifest's cluster-scoped objects, then the agent's own namespace (its Deployment goes with it).
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "cogrion-agent", null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", EnsureNamespaceExecutor.WorkloadClusterRole, null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", "cogrion-agent", null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", options.Value.StateSecretNamespace, null), cancellationToken);
+        // The install's cluster-scoped objects, then the agent's own namespace (its Deployment goes with it).
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.ClusterRole, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");
     }
 }
