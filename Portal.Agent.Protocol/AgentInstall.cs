@@ -92,3 +92,13 @@ public static class AgentLabels
     public const string FieldManager = "cogrion-agent";
     public const string ManagedSelector = ManagedBy + "=" + ManagedByValue;
 }
+
+/// <summary>
+/// The one thing the agent knows about the sandbox: the simulated kubelet has no mount namespace, so it
+/// runs each container with its files (service-account token, mounted Secrets) under a directory of
+/// their own and names it in this variable; paths below it are the real ones (docs/sandbox.md).
+/// </summary>
+public static class SandboxContainer
+{
+    public const string RootVariable = "COGRION_SANDBOX_CONTAINER_ROOT";
+}

@@ -26,4 +26,5 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(ProblemDetailsMessage))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(string))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

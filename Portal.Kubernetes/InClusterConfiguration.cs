@@ -11,16 +11,13 @@ namespace Cogrion.Kubernetes;
 /// One difference, on purpose: the files are looked up under <see cref="ContainerRoot"/>. In a real
 /// pod that is "/", so this is exactly InClusterConfig. The sandbox's simulated kubelet has no mount
 /// namespace, so it runs each pod with its files under a directory of their own and says where in
-/// <see cref="ContainerRootVariable"/> (docs/sandbox.md); the rest of the path is the real one.
+/// <c>COGRION_SANDBOX_CONTAINER_ROOT</c> (docs/sandbox.md); the rest of the path is the real one.
 /// </summary>
 public static class InClusterConfiguration
 {
     public const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-    /// <summary>Set only by the sandbox's simulated kubelet: the directory that stands for the container's "/".</summary>
-    public const string ContainerRootVariable = "COGRION_SANDBOX_CONTAINER_ROOT";
-
-    public static string ContainerRoot => Environment.GetEnvironmentVariable(ContainerRootVariable) is { Length: > 0 } root ? root : "/";
+    public static string ContainerRoot => Environment.GetEnvironmentVariable(Cogrion.Agent.Protocol.SandboxContainer.RootVariable) is { Length: > 0 } root ? root : "/";
 
     /// <summary>An absolute path in the container, as this process sees it.</summary>
     public static string ContainerPath(string path) =>

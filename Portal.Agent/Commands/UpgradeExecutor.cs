@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
 
@@ -15,23 +14,19 @@ namespace Cogrion.Agent.Commands;
 /// or by the new pod, which sees the same pending command), it finds the image already set and waits
 /// for the same readiness.
 /// </summary>
-public sealed partial class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, TimeProvider time, ILogger<UpgradeExecutor> logger) : ICommandExecutor
+public sealed class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, TimeProvider time, ILogger<UpgradeExecutor> logger) : ICommandExecutor
 {
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
 
     public string Type => CommandTypes.Upgrade;
 
-    /// <summary>registry/repository:tag or @sha256:digest, with a tag that is a version, never "latest".</summary>
-    [GeneratedRegex(@"^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+:(v?\d+\.\d+\.\d+[A-Za-z0-9.+-]*)(@sha256:[0-9a-f]{64})?$")]
-    private static partial Regex PinnedImage();
-
     public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
         var payload = command.Payload.Deserialize(ProtocolJson.Default.UpgradePayload)
             ?? throw new InvalidPayloadException("image and version are required.");
-        if (string.IsNullOrWhiteSpace(payload.Image) || !PinnedImage().IsMatch(payload.Image))
-            throw new InvalidPayloadException($"'{payload.Image}' is not an image pinned by version (registry/repository:X.Y.Z, optionally @sha256:digest).");
+        if (!AgentImage.TryParse(payload.Image, out _))
+            throw new InvalidPayloadException($"'{payload.Image}' is not an image pinned by version ({AgentImage.Rule}).");
         var deadline = payload.ReadyWithinSeconds is > 0 and <= 3600 ? TimeSpan.FromSeconds(payload.ReadyWithinSeconds.Value) : DefaultDeadline;
 
         var self = new ObjectReference("apps/v1", "Deployment", AgentInstall.Deployment, pod.Namespace);

@@ -25,6 +25,7 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentEnrollment>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<InstallManifest>();
+        services.TryAddSingleton<Versions.AgentRelease>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 
