@@ -40,11 +40,14 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly Task loop;
     private readonly Kubelet kubelet;
     private readonly string? temporaryDirectory;
+    private readonly TokenRegistry tokens;
 
     private SimulatedCluster(WebApplication app, ObjectStore store, ApiServer api, Kubelet kubelet, DeploymentController controller,
-        ClusterCertificates certificates, string url, string adminToken, string? temporaryDirectory, ILogger logger)
+        ClusterCertificates certificates, TokenRegistry tokens, string url, string adminToken, string directory, string? temporaryDirectory, ILogger logger)
     {
+        this.tokens = tokens;
         this.app = app;
+        Directory = directory;
         Store = store;
         Api = api;
         this.kubelet = kubelet;
@@ -57,6 +60,9 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
     public ObjectStore Store { get; }
     public ApiServer Api { get; }
+
+    /// <summary>The cluster's directory (for an in-memory cluster, a temporary one holding its pods' files).</summary>
+    public string Directory { get; }
     public ClusterCertificates Certificates { get; }
 
     /// <summary>https://127.0.0.1:PORT</summary>
@@ -104,8 +110,11 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var kubelet = new Kubelet(store, tokens, node, time, logger);
         var controller = new DeploymentController(store, time);
         logger.LogInformation("Simulated cluster serving at https://127.0.0.1:{Port}", port);
-        return new SimulatedCluster(app, store, api, kubelet, controller, certificates, $"https://127.0.0.1:{port}", adminToken, temporary, logger);
+        return new SimulatedCluster(app, store, api, kubelet, controller, certificates, tokens, $"https://127.0.0.1:{port}", adminToken, directory, temporary, logger);
     }
+
+    /// <summary>A token for a service account, as `kubectl create token` (the TokenRequest API) gives one.</summary>
+    public string CreateToken(string ns, string serviceAccount) => tokens.Issue(UserInfo.ServiceAccount(ns, serviceAccount));
 
     /// <summary>A kubeconfig with the admin's credentials, as the cloud's console would give one (0600).</summary>
     public string Kubeconfig() => $"""

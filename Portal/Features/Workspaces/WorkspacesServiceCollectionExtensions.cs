@@ -6,6 +6,7 @@ using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.Jobs.Recurring;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -23,8 +24,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<StateBackends>();
         services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
         services.TryAddScoped<WorkspaceRunExecutor>();
-        services.TryAddSingleton<SandboxAgentLauncher>();
-        services.AddHostedService(provider => provider.GetRequiredService<SandboxAgentLauncher>());
+        services.AddLifelines();
+        services.TryAddSingleton<SandboxClusters>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxClusters>());
         services.AddJobHandler<WorkspacePlanHandler, WorkspacePlanJob>();
         services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();
         services.AddJobHandler<DriftScanHandler, DriftScanJob>();

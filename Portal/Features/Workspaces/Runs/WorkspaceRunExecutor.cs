@@ -30,7 +30,7 @@ public sealed class WorkspaceRunExecutor(
     IBootstrapTokenSource bootstrapTokens,
     RunLedger ledger,
     StateBackends stateBackends,
-    SandboxAgentLauncher sandboxAgents,
+    SandboxClusters sandboxClusters,
     ILogger<WorkspaceRunExecutor> logger)
 {
     private sealed record Loaded(Workspace Workspace, CloudAccount Account, WorkspaceRun Run);
@@ -85,6 +85,7 @@ public sealed class WorkspaceRunExecutor(
         }
 
         await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Applying, working ?? workspace.Status, null, CancellationToken.None);
+        await PrepareClusterAsync(workspace, context);
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, apply, request, context);
     }
@@ -119,6 +120,7 @@ public sealed class WorkspaceRunExecutor(
             await context.AppendLogAsync("The new plan makes exactly the approved changes; applying it.");
             replanTimings = replanned.Timings;
         }
+        await PrepareClusterAsync(loaded.Workspace, context);
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded, apply with { Timings = [.. replanTimings, .. apply.Timings] }, request, context);
     }
@@ -142,9 +144,9 @@ public sealed class WorkspaceRunExecutor(
         if (result.Succeeded)
         {
             var destroyed = run.Kind == RunKind.Destroy;
-            if (destroyed) sandboxAgents.Stop(workspace.Id);
-            if (!destroyed && workspace.Provider == CloudProvider.Sandbox && sandboxAgents.Enabled
-                && !await sandboxAgents.EnsureRegisteredAsync(workspace.TenantId, workspace.Id, workspace.Name, context.AppendLogAsync, context.CancellationToken))
+            if (destroyed && workspace.Provider == CloudProvider.Sandbox) await sandboxClusters.RemoveAsync(workspace.Id);
+            if (!destroyed && workspace.Provider == CloudProvider.Sandbox && sandboxClusters.RunsAgents
+                && !await WaitForAgentAsync(workspace, context))
             {
                 const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
                 await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatuses.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
@@ -167,6 +169,24 @@ public sealed class WorkspaceRunExecutor(
         logger.LogInformation("Workspace {WorkspaceId} run {RunId} ended {RunStatus} in {Stage}", workspace.Id, run.Id, runStatus, result.Stage);
         if (result.Status == TofuRunStatus.Cancelled) throw new OperationCanceledException("The run was cancelled.");
         throw new ProvisioningRunFailedException(result.Error ?? $"The run failed in {result.Stage}.");
+    }
+
+    /// <summary>
+    /// The sandbox's cluster must serve before the apply reaches its Kubernetes objects (the cloud's
+    /// cluster would exist by then): started here, or found running.
+    /// </summary>
+    private async Task PrepareClusterAsync(Workspace workspace, JobContext context)
+    {
+        if (workspace.Provider == CloudProvider.Sandbox) await sandboxClusters.EnsureRunningAsync(workspace.Id, context.AppendLogAsync, context.CancellationToken);
+    }
+
+    /// <summary>The module's Deployment runs the agent in the cluster; the workspace is ready when that agent has registered.</summary>
+    private async Task<bool> WaitForAgentAsync(Workspace workspace, JobContext context)
+    {
+        await context.AppendLogAsync("Waiting for the Cluster Agent, started by the cluster from the module's Deployment, to register with the Portal.");
+        var registered = await sandboxClusters.WaitForAgentAsync(workspace.TenantId, workspace.Id, context.CancellationToken);
+        if (registered) await context.AppendLogAsync("The Cluster Agent registered.");
+        return registered;
     }
 
     private static string DriftReason(TofuPlanSummary plan) =>
