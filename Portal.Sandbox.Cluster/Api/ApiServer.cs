@@ -36,6 +36,8 @@ public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, str
 public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens, string gitVersion, TimeProvider time)
 {
     private const int AuditKept = 2000;
+    /// <summary>Quotes in messages as \" (Kubernetes is a Go program), not \u0022.</summary>
+    private static readonly JsonSerializerOptions Encoding = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ConcurrentQueue<AuditEntry> audit = new();
 
     /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
@@ -45,7 +47,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     {
         var request = context.Request;
         var user = tokens.Authenticate(request.Headers.Authorization);
-        var path = request.Path.Value ?? "/";
+        var path = request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
         int code;
         string verb = request.Method;
         if (user is null)
@@ -289,6 +291,6 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(body.ToJsonString());
+        await context.Response.WriteAsync(body.ToJsonString(Encoding));
     }
 }

@@ -39,7 +39,7 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         var name = Text(deployment, "name")!;
         var spec = deployment["spec"] as JsonObject ?? [];
         var template = spec["template"] as JsonObject ?? [];
-        var replicas = spec["replicas"]?.GetValue<int>() ?? 1;
+        var replicas = (int)(ObjectStore.Number(spec["replicas"]) ?? 1);
         var hash = TemplateHash(template);
         var selector = LabelSelector.FromMatchLabels(spec["selector"]?["matchLabels"] as JsonObject);
         var pods = store.List(ResourceTypes.Pod, ns, selector).Where(p => p["metadata"]?["deletionTimestamp"] is null).ToList();
@@ -82,7 +82,7 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         var ready = live.Count(IsReady);
         var status = new JsonObject
         {
-            ["observedGeneration"] = deployment["metadata"]?["generation"]?.GetValue<long>() ?? 1,
+            ["observedGeneration"] = ObjectStore.Number(deployment["metadata"]?["generation"]) ?? 1,
             ["replicas"] = live.Count,
             ["updatedReplicas"] = updated,
             ["readyReplicas"] = ready,

@@ -249,19 +249,29 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             process.Dispose();
             return ("RunContainerError", first is not null && first.StartsWith(Handshake.FailedPrefix, StringComparison.Ordinal) ? first[Handshake.FailedPrefix.Length..] : "the container did not start");
         }
-        runtime.Log ??= new StreamWriter(new FileStream(Path.Combine(runtime.Directory, "container.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        var log = runtime.Log;
-        process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
-        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         runtime.Lifeline = process;
+        runtime.Log ??= new StreamWriter(new FileStream(Path.Combine(runtime.Directory, "container.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        _ = PumpAsync(process.StandardOutput, runtime.Log);
+        _ = PumpAsync(process.StandardError, runtime.Log);
         runtime.StartedAt = ObjectStore.Timestamp(time.GetUtcNow());
         runtime.Waiting = null;
         runtime.ProbeFailures = 0;
         runtime.NextProbe = time.GetUtcNow() + TimeSpan.FromSeconds(container["readinessProbe"]?["initialDelaySeconds"]?.GetValue<int>() ?? 0);
         logger.LogInformation("Pod {Namespace}/{Pod}: started {Image} as {Executable} at {PodIp}", ns, runtime.Name, image, executable, runtime.Ip);
         return null;
+    }
+
+    /// <summary>The container's output, line by line into its log (kubectl logs reads the same).</summary>
+    private static async Task PumpAsync(StreamReader from, StreamWriter log)
+    {
+        try
+        {
+            while (await from.ReadLineAsync() is { } line)
+                lock (log) log.WriteLine(line);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>HTTP readiness probes (GET path on the pod IP and the named or numbered port); without a probe, running is ready.</summary>

@@ -26,7 +26,7 @@ public sealed class ObjectStore
         objects = [];
         if (file is not null && File.Exists(file) && JsonNode.Parse(File.ReadAllText(file)) is JsonObject saved)
         {
-            resourceVersion = saved["resourceVersion"]?.GetValue<long>() ?? 0;
+            resourceVersion = Number(saved["resourceVersion"]) ?? 0;
             foreach (var (key, value) in saved["objects"] as JsonObject ?? [])
                 if (value is JsonObject o) objects[key] = (JsonObject)o.DeepClone();
         }
@@ -84,13 +84,13 @@ public sealed class ObjectStore
             {
                 metadata["uid"] = Guid.NewGuid().ToString();
                 metadata["creationTimestamp"] = Timestamp(time.GetUtcNow());
-                if (updated.ContainsKey("spec")) metadata["generation"] = 1;
+                if (updated.ContainsKey("spec")) metadata["generation"] = 1L;
             }
             else
             {
                 metadata["uid"] = existing["metadata"]?["uid"]?.DeepClone();
                 metadata["creationTimestamp"] = existing["metadata"]?["creationTimestamp"]?.DeepClone();
-                var generation = existing["metadata"]?["generation"]?.GetValue<long>() ?? 0;
+                var generation = Number(existing["metadata"]?["generation"]) ?? 0;
                 var specChanged = !JsonNode.DeepEquals(existing["spec"], updated["spec"]);
                 if (updated.ContainsKey("spec")) metadata["generation"] = specChanged ? generation + 1 : Math.Max(generation, 1);
             }
@@ -113,6 +113,11 @@ public sealed class ObjectStore
             return true;
         }
     }
+
+    /// <summary>A JSON number as a long, whether it was parsed or built in code (JsonValue keeps the type it was made with).</summary>
+    public static long? Number(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue<long>(out var l) ? l : value.TryGetValue<int>(out var i) ? i : value.TryGetValue<double>(out var d) ? (long)d : null
+        : null;
 
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using k8s;
+using Microsoft.Extensions.Logging;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
 using Cogrion.Sandbox;
@@ -40,18 +41,23 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public SimulatedCluster Cluster { get; }
 
+    /// <summary>The simulated cluster's own log (its kubelet and controllers).</summary>
+    public string LogFile { get; private init; } = "";
+
     /// <summary>The cluster's admin, over HTTPS with the same client the agent uses.</summary>
     public KubernetesClient Admin { get; }
 
     /// <summary>A cluster with the given images in its registry (default: this build as <see cref="Image"/>).</summary>
     public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null)
     {
-        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } });
+        var log = Path.Combine(Path.GetTempPath(), $"cogrion-cluster-{Guid.NewGuid():N}.log");
+        var loggers = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(log)));
+        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } }, loggers);
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"cogrion-kubeconfig-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
         File.Delete(kubeconfig);
-        return new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin"));
+        return new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin")) { LogFile = log };
     }
 
     /// <summary>Renders the repository's install template and applies every object, as `kubectl apply -f` or the module would.</summary>
@@ -91,8 +97,19 @@ public sealed class AgentProcess : IAsyncDisposable
         return new StreamReader(stream).ReadToEnd();
     }
 
-    public Task WaitForOutputAsync(string marker, TimeSpan? timeout = null) =>
-        Eventually.ValueAsync(() => Task.FromResult(Output), output => output.Contains(marker, StringComparison.Ordinal), $"the agent to log \"{marker}\"", timeout ?? TimeSpan.FromSeconds(60));
+    public async Task WaitForOutputAsync(string marker, TimeSpan? timeout = null)
+    {
+        try
+        {
+            await Eventually.ValueAsync(() => Task.FromResult(Output), output => output.Contains(marker, StringComparison.Ordinal), $"the agent to log \"{marker}\"", timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException ex)
+        {
+            // What a person would look at next: the pods' status and the Deployment's.
+            var deployment = Cluster.Store.Get(ResourceTypes.Deployment, AgentInstall.Namespace, AgentInstall.Deployment);
+            throw new TimeoutException($"{ex.Message}\nCluster log: {(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}\nDeployment status: {deployment?["status"]?.ToJsonString()}\nPods: {string.Join("\n", Pods().Select(p => p["status"]?.ToJsonString()))}", ex);
+        }
+    }
 
     /// <summary>The cluster's objects, keyed apiVersion|Kind|namespace|name, as JSON.</summary>
     public string ClusterSnapshot()

@@ -83,7 +83,7 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Created, workload.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
-        Assert.Contains("\\\"cluster-admin\\\" not found", await admin.Content.ReadAsStringAsync());
+        Assert.Contains("\"cluster-admin\" not found", JsonNode.Parse(await admin.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
     }
 
     [Fact]
