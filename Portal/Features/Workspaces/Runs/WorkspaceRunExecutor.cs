@@ -85,7 +85,7 @@ public sealed class WorkspaceRunExecutor(
         }
 
         await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatuses.Applying, working ?? workspace.Status, null, CancellationToken.None);
-        await PrepareClusterAsync(workspace, context);
+        if (await PrepareClusterAsync(workspace, context) is { } noCluster) { await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, noCluster, request, context); return; }
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded with { Run = run with { Status = RunStatuses.Applying } }, apply, request, context);
     }
@@ -120,7 +120,7 @@ public sealed class WorkspaceRunExecutor(
             await context.AppendLogAsync("The new plan makes exactly the approved changes; applying it.");
             replanTimings = replanned.Timings;
         }
-        await PrepareClusterAsync(loaded.Workspace, context);
+        if (await PrepareClusterAsync(loaded.Workspace, context) is { } noCluster) { await EndAsync(loaded, noCluster, request, context); return; }
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded, apply with { Timings = [.. replanTimings, .. apply.Timings] }, request, context);
     }
@@ -175,9 +175,23 @@ public sealed class WorkspaceRunExecutor(
     /// The sandbox's cluster must serve before the apply reaches its Kubernetes objects (the cloud's
     /// cluster would exist by then): started here, or found running.
     /// </summary>
-    private async Task PrepareClusterAsync(Workspace workspace, JobContext context)
+    /// <returns>Null when the apply may go on; otherwise how the run ended (nothing was applied).</returns>
+    private async Task<TofuRunResult?> PrepareClusterAsync(Workspace workspace, JobContext context)
     {
-        if (workspace.Provider == CloudProvider.Sandbox) await sandboxClusters.EnsureRunningAsync(workspace.Id, context.AppendLogAsync, context.CancellationToken);
+        if (workspace.Provider != CloudProvider.Sandbox) return null;
+        try
+        {
+            await sandboxClusters.EnsureRunningAsync(workspace.Id, context.AppendLogAsync, context.CancellationToken);
+            return null;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            return new TofuRunResult { Status = TofuRunStatus.Cancelled, Stage = TofuStage.Apply, Error = "The run was cancelled before the apply started.", WorkspaceState = "Nothing was applied." };
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Cogrion.Portal.Infrastructure.Processes.ChildProcessNotStartedException)
+        {
+            return new TofuRunResult { Status = TofuRunStatus.Failed, Stage = TofuStage.Apply, Error = $"The workspace's simulated cluster could not start: {ex.Message}", WorkspaceState = "Nothing was applied." };
+        }
     }
 
     /// <summary>The module's Deployment runs the agent in the cluster; the workspace is ready when that agent has registered.</summary>

@@ -158,19 +158,24 @@ public sealed class SandboxClusters(
     /// <summary>After a destroy: the cluster stops and its directory (objects, CA, pods' files) goes.</summary>
     public async Task RemoveAsync(Guid workspaceId)
     {
-        await StopAsync(workspaceId);
+        await StopAsync(workspaceId, TimeSpan.FromSeconds(20));
         try { if (Directory.Exists(DirectoryOf(workspaceId))) Directory.Delete(DirectoryOf(workspaceId), recursive: true); }
         catch (IOException ex) { logger.LogWarning("Could not remove the simulated cluster of workspace {WorkspaceId}: {Problem}", workspaceId, ex.Message); }
     }
 
-    private async Task StopAsync(Guid workspaceId)
+    /// <summary>
+    /// SIGTERM, then SIGKILL after <paramref name="grace"/>. Nothing is lost either way: the cluster's
+    /// objects are saved after every change, and its pods' lifelines end them when the host is gone.
+    /// </summary>
+    private async Task StopAsync(Guid workspaceId, TimeSpan grace, CancellationToken cancellationToken = default)
     {
         if (!hosts.TryRemove(workspaceId, out var host)) return;
         if (!host.HasExited)
         {
             host.Terminate();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try { await host.WaitForExitAsync(grace.Token); }
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(grace);
+            try { await host.WaitForExitAsync(deadline.Token); }
             catch (OperationCanceledException) { host.Kill(); }
         }
         host.Dispose();
@@ -232,6 +237,10 @@ public sealed class SandboxClusters(
     {
         await stopping.CancelAsync();
         await resuming;
-        await Task.WhenAll(hosts.Keys.ToList().Select(StopAsync));
+        // The Portal's shutdown does not wait on its sandbox: the hosts end as if the Portal had died
+        // (ADR 0060). Nothing is lost: the clusters' objects are saved after every change, and each
+        // pod's own lifeline stops it gracefully once its host is gone.
+        foreach (var id in hosts.Keys.ToList())
+            if (hosts.TryRemove(id, out var host)) host.Dispose();
     }
 }
