@@ -29,6 +29,7 @@ public partial class WorkspacePage
     [Inject] private AgentRegistry Agents { get; set; } = default!;
     [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private Agents.Versions.AgentVersions AgentVersions { get; set; } = default!;
 
     private bool loaded;
     private Workspace? workspace;
@@ -37,6 +38,7 @@ public partial class WorkspacePage
     private WorkspaceRun? latestRun;
     private WorkspaceRun? shownRun;
     private AgentSummary? agent;
+    private Agents.Versions.AgentVersionStatus? agentVersion;
     private IReadOnlyList<AgentCommandView> agentCommands = [];
     private DateTimeOffset now;
     private Guid? pinnedRunId;
@@ -79,6 +81,7 @@ public partial class WorkspacePage
             now = Time.GetUtcNow();
             agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, CancellationToken.None)).FirstOrDefault();
             agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, CancellationToken.None);
+            agentVersion = agent is null ? null : await AgentVersions.StatusAsync(agent.AgentVersion, CancellationToken.None);
         }
         finally
         {

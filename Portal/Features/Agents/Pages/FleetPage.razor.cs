@@ -17,10 +17,13 @@ public partial class FleetPage
     [Inject] private IOptions<AgentApiOptions> Options { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private Versions.AgentVersions Versions { get; set; } = default!;
+    [Inject] private Versions.AgentRelease Release { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private FleetOverview? overview;
     private IReadOnlyList<AgentSummary> agents = [];
+    private IReadOnlyList<(string Version, DateTimeOffset CurrentSince)> releases = [];
     private DateTimeOffset now;
     private string? tenantId;
     private string? workspaceId;
@@ -35,7 +38,10 @@ public partial class FleetPage
         now = Time.GetUtcNow();
         overview = await Registry.FleetOverviewAsync(CancellationToken.None);
         agents = await Registry.ListFleetAsync(500, CancellationToken.None);
+        releases = await Versions.ReleasesAsync(CancellationToken.None);
     }
+
+    private Versions.AgentVersionStatus VersionOf(AgentSummary agent) => Agents.Versions.AgentVersionStatus.Of(agent.AgentVersion, Release.Current.Version, releases, now);
 
     private async Task MintAsync()
     {
