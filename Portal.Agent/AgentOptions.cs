@@ -15,8 +15,12 @@ public sealed class AgentOptions
     /// <summary>The Portal's base URL. The agent only ever calls out to it; nothing connects in.</summary>
     public string PortalUrl { get; set; } = "";
 
-    /// <summary>The file holding the one-time bootstrap token (the mounted bootstrap Secret); read only until the agent has registered.</summary>
-    public string BootstrapTokenFile { get; set; } = AgentInstall.BootstrapTokenFile;
+    /// <summary>
+    /// The file holding the one-time bootstrap token (the mounted bootstrap Secret); read only until the
+    /// agent has registered. No default on purpose: the install says where it mounted the token, so an
+    /// install that does not say it fails plainly instead of working by coincidence.
+    /// </summary>
+    public string? BootstrapTokenFile { get; set; }
 
     /// <summary>A display name for the Portal (defaults to the host name, which in a pod is the pod's name).</summary>
     public string? Name { get; set; }
@@ -57,7 +61,7 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         var errors = new List<string>();
         if (!Uri.TryCreate(options.PortalUrl, UriKind.Absolute, out var portal) || (portal.Scheme != Uri.UriSchemeHttps && portal.Scheme != Uri.UriSchemeHttp))
             errors.Add($"Agent:PortalUrl must be the Portal's absolute http(s) URL; '{options.PortalUrl}' is not.");
-        if (string.IsNullOrWhiteSpace(options.BootstrapTokenFile) || !options.BootstrapTokenFile.StartsWith('/'))
+        if (!string.IsNullOrWhiteSpace(options.BootstrapTokenFile) && !options.BootstrapTokenFile.StartsWith('/'))
             errors.Add($"Agent:BootstrapTokenFile must be an absolute path (the mounted bootstrap Secret, {AgentInstall.BootstrapTokenFile}).");
         if (options.HealthPort is < 1 or > 65535) errors.Add("Agent:HealthPort must be a TCP port (1-65535).");
         if (options.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Agent:HeartbeatInterval must be more than zero.");

@@ -62,6 +62,12 @@ public sealed class AgentLoop(
         }
         if (state is not null) return state;
 
+        if (string.IsNullOrWhiteSpace(options.Value.BootstrapTokenFile))
+        {
+            lifecycle.Stop(AgentExitCodes.RegistrationRefused,
+                $"The agent is not registered and has no bootstrap token: Agent:BootstrapTokenFile ({AgentInstall.BootstrapTokenFileVariable}) is not set. The install sets it to the mounted Secret {AgentInstall.BootstrapSecret}.");
+            return null;
+        }
         var tokenFile = InClusterConfiguration.ContainerPath(options.Value.BootstrapTokenFile);
         var bootstrapToken = File.Exists(tokenFile) ? (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim() : "";
         if (bootstrapToken.Length == 0)
