@@ -37,9 +37,9 @@ public sealed class SandboxAgentInstallTests
         Assert.Contains(cluster, o => o["kind"]?.GetValue<string>() == "Pod"
             && o["metadata"]?["ownerReferences"]?[0]?["name"]?.GetValue<string>() == AgentInstall.Deployment
             && o["status"]?["podIP"] is not null);
-        Assert.Contains(cluster, o => o["kind"]?.GetValue<string>() == "Secret" && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.StateSecret);
         // Its rights in app namespaces come from the workload role it binds there.
         Assert.Equal("succeeded", await world.EnsureNamespaceAsync(workspace, "tenant-airflow"));
+        Assert.Contains(world.ClusterObjects(workspace), o => o["kind"]?.GetValue<string>() == "Secret" && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.StateSecret);
     }
 
     /// <summary>The three names that once drifted apart between the module, the manifest and the agent.</summary>
