@@ -100,6 +100,9 @@ public sealed class AgentInstallContractTests
         Assert.Equal($"{AgentInstall.ImageRepository}:1.2.3", container["image"]!.GetValue<string>());
     }
 
+    /// <summary>Spelled in two parts, so this file does not find itself.</summary>
+    private static readonly string MovingTag = "portal-agent" + ":latest";
+
     [Fact]
     public void No_image_anywhere_is_latest()
     {
@@ -110,7 +113,7 @@ public sealed class AgentInstallContractTests
                          && (f.EndsWith(".cs") || f.EndsWith(".json") || f.EndsWith(".tf") || f.EndsWith(".tftpl") || f.EndsWith(".md") || f.EndsWith(".yaml") || f.EndsWith(".sh") || f.EndsWith("Dockerfile"))))
         {
             var text = File.ReadAllText(file);
-            Assert.False(text.Contains("portal-agent:latest", StringComparison.Ordinal), $"{file} names the agent image by 'latest'.");
+            Assert.False(text.Contains(MovingTag, StringComparison.Ordinal), $"{file} names the agent image by 'latest'.");
         }
     }
 
