@@ -2,11 +2,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Cogrion.Sandbox.Cluster;
 
-// sandbox-cluster --dir DIRECTORY [--image REFERENCE=EXECUTABLE ...] [--kubernetes-version vX.Y.Z]
+// sandbox-cluster --dir DIRECTORY [--image REFERENCE=EXECUTABLE ...] [--kubernetes-version vX.Y.Z] [--apply FILE.yaml ...]
 //
 // Serves one sandbox workspace's simulated cluster until SIGTERM or SIGINT. The Portal starts it under
 // cogrion-lifeline (it dies with the Portal) and reads DIRECTORY/kubeconfig for its address and admin
-// credentials; so does tofu-sandbox when it applies the workspace's Kubernetes objects.
+// credentials; so does tofu-sandbox when it applies the workspace's Kubernetes objects. --apply
+// applies a YAML file's documents as the admin once serving (a local trial, bench/agent-footprint.sh).
 // Exit codes: 0 stopped, 2 bad arguments, 3 another sandbox-cluster already serves DIRECTORY.
 public static class Program
 {
@@ -15,12 +16,14 @@ public static class Program
         string? directory = null;
         var images = new Dictionary<string, string>();
         var version = "v1.31.0-sandbox";
+        var apply = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--dir" when i + 1 < args.Length: directory = Path.GetFullPath(args[++i]); break;
                 case "--kubernetes-version" when i + 1 < args.Length: version = args[++i]; break;
+                case "--apply" when i + 1 < args.Length: apply.Add(Path.GetFullPath(args[++i])); break;
                 case "--image" when i + 1 < args.Length && args[i + 1].LastIndexOf('=') > 0:
                     var mapping = args[++i];
                     var split = mapping.LastIndexOf('=');
@@ -65,6 +68,12 @@ public static class Program
             await using var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Directory = directory, Images = images, KubernetesVersion = version }, loggers);
             var kubeconfig = Path.Combine(directory, "kubeconfig");
             ClusterCertificates.WritePrivate(kubeconfig, cluster.Kubeconfig());
+            foreach (var file in apply)
+            {
+                using var admin = new Cogrion.Kubernetes.KubernetesClient(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig), fieldManager: "sandbox-cluster");
+                foreach (var document in Cogrion.Agent.Protocol.InstallTemplate.SplitDocuments(await File.ReadAllTextAsync(file)))
+                    await admin.ApplyAsync(Cogrion.Sandbox.YamlDocuments.Parse(document), stop.Token);
+            }
             Console.WriteLine($"sandbox-cluster: serving {cluster.Url}; kubeconfig {kubeconfig}");
             try
             {
