@@ -86,6 +86,7 @@ public sealed class SandboxAgentInstallTests
         {
             workspace = await first.CreateWorkspaceAsync("lake");
             await first.WaitForStatusAsync(workspace, WorkspaceStatus.Ready);
+            Assert.Equal("succeeded", await first.EnsureNamespaceAsync(workspace, "before-upgrade"));
             (tenant, baseUrl, database) = (first.TenantId, first.Portal.BaseUrl, first.Database);
             first.KeepDatabase = true;
         }

@@ -141,7 +141,8 @@ public sealed class SandboxClusters(
 
     /// <summary>
     /// Waits until the workspace's agent, started by the cluster from the module's Deployment, has
-    /// registered with the bootstrap token the run minted; false after the registration timeout.
+    /// registered with the bootstrap token the run minted and reported in (its first heartbeat comes
+    /// after it saved its identity in its state Secret); false after the registration timeout.
     /// </summary>
     public async Task<bool> WaitForAgentAsync(Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
     {
@@ -216,7 +217,7 @@ public sealed class SandboxClusters(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from agents where tenant_id = @tenantId and workspace_id = @workspaceId and status = 'active')",
+            "select exists (select 1 from agents where tenant_id = @tenantId and workspace_id = @workspaceId and status = 'active' and last_seen_at is not null)",
             new { tenantId, workspaceId }, cancellationToken: cancellationToken));
     }
 
