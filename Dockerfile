@@ -11,6 +11,8 @@ COPY Portal/Portal.csproj Portal/
 COPY Portal.Sandbox/Portal.Sandbox.csproj Portal.Sandbox/
 COPY Portal.Lifeline/Portal.Lifeline.csproj Portal.Lifeline/
 COPY Portal.Agent.Protocol/Portal.Agent.Protocol.csproj Portal.Agent.Protocol/
+COPY Portal.Sandbox.Cluster/Portal.Sandbox.Cluster.csproj Portal.Sandbox.Cluster/
+COPY Portal.Kubernetes/Portal.Kubernetes.csproj Portal.Kubernetes/
 RUN dotnet restore Portal/Portal.csproj
 COPY Portal/ Portal/
 # The sandbox cloud's tofu simulator, published next to the Portal as /app/tofu-sandbox (docs/sandbox.md).
@@ -18,6 +20,9 @@ COPY Portal.Sandbox/ Portal.Sandbox/
 # The lifeline every child process runs under, so none outlives the Portal: /app/cogrion-lifeline (docs/adr/0060).
 COPY Portal.Lifeline/ Portal.Lifeline/
 COPY Portal.Agent.Protocol/ Portal.Agent.Protocol/
+# The sandbox workspaces' simulated Kubernetes, published next to the Portal as /app/sandbox-cluster (docs/sandbox.md).
+COPY Portal.Sandbox.Cluster/ Portal.Sandbox.Cluster/
+COPY Portal.Kubernetes/ Portal.Kubernetes/
 COPY wwwroot-assets/ wwwroot-assets/
 COPY terraform/ terraform/
 RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app

@@ -77,6 +77,12 @@ public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);
 /// <summary>Payload of manifest.delete: the objects to delete; a missing object counts as deleted.</summary>
 public sealed record DeleteManifestPayload(IReadOnlyList<ObjectReference> Objects);
 
+/// <summary>
+/// Payload of agent.upgrade: the image to run (pinned by version, and digest where known), the version
+/// it carries, and how long the new pod may take to become ready before the agent rolls back.
+/// </summary>
+public sealed record UpgradePayload(string Image, string Version, int? ReadyWithinSeconds);
+
 public sealed record ObjectReference(string ApiVersion, string Kind, string Name, string? Namespace);
 
 /// <summary>The RFC 7807 fields the agent reads.</summary>

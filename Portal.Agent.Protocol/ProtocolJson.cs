@@ -22,7 +22,9 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(EnsureNamespacePayload))]
 [JsonSerializable(typeof(ApplyManifestPayload))]
 [JsonSerializable(typeof(DeleteManifestPayload))]
+[JsonSerializable(typeof(UpgradePayload))]
 [JsonSerializable(typeof(ProblemDetailsMessage))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(string))]
 public sealed partial class ProtocolJson : JsonSerializerContext;

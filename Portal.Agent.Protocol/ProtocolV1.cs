@@ -30,8 +30,10 @@ public static class CommandTypes
     public const string ReportInventory = "inventory.report";
     public const string RotateKey = "agent.rotate-key";
     public const string Uninstall = "agent.uninstall";
+    /// <summary>Patch the agent's own Deployment to another image; roll back if it does not become ready in time.</summary>
+    public const string Upgrade = "agent.upgrade";
 
-    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall];
+    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade];
 }
 
 /// <summary>How a command ended, as the agent reports it.</summary>

@@ -1,16 +1,13 @@
 using Microsoft.Extensions.Options;
+using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Agent;
 
-public enum ClusterMode
-{
-    /// <summary>The cluster the agent runs in: service-account token, CA bundle, KUBERNETES_SERVICE_HOST/PORT.</summary>
-    InCluster,
-    /// <summary>An in-memory cluster persisted to the state directory: the sandbox provider, demos and tests.</summary>
-    Simulated,
-}
-
-/// <summary>How the Cluster Agent finds the Portal, where it keeps its state, and how it paces itself.</summary>
+/// <summary>
+/// How the Cluster Agent finds the Portal and paces itself. The agent always runs in a cluster (a
+/// real one, or a sandbox workspace's simulated one) and is configured by its Deployment: the
+/// environment variables in terraform/modules/cluster-agent/install.yaml.tftpl bind to these.
+/// </summary>
 public sealed class AgentOptions
 {
     public const string Section = "Agent";
@@ -18,19 +15,23 @@ public sealed class AgentOptions
     /// <summary>The Portal's base URL. The agent only ever calls out to it; nothing connects in.</summary>
     public string PortalUrl { get; set; } = "";
 
-    /// <summary>The one-time bootstrap token; used only until the agent has registered.</summary>
-    public string? BootstrapToken { get; set; }
+    /// <summary>
+    /// The file holding the one-time bootstrap token (the mounted bootstrap Secret); read only until the
+    /// agent has registered. No default on purpose: the install says where it mounted the token, so an
+    /// install that does not say it fails plainly instead of working by coincidence.
+    /// </summary>
+    public string? BootstrapTokenFile { get; set; }
 
-    /// <summary>A display name for the Portal (defaults to the host name).</summary>
+    /// <summary>A display name for the Portal (defaults to the host name, which in a pod is the pod's name).</summary>
     public string? Name { get; set; }
 
-    public ClusterMode Cluster { get; set; } = ClusterMode.InCluster;
+    /// <summary>The agent's own namespace (its state Secret and Deployment). Empty: the pod's namespace, from its service account.</summary>
+    public string? Namespace { get; set; }
 
-    /// <summary>Simulated cluster: where the agent keeps its key, registration and the simulated cluster (a folder).</summary>
-    public string StateDirectory { get; set; } = "/var/lib/cogrion-agent";
+    /// <summary>The address the readiness endpoint listens on: the pod's IP (the Deployment passes status.podIP), or every address when empty.</summary>
+    public string? HealthAddress { get; set; }
 
-    /// <summary>In a cluster: the namespace of the Secret cogrion-agent-state that holds the agent's key and registration.</summary>
-    public string StateSecretNamespace { get; set; } = "cogrion-agent";
+    public int HealthPort { get; set; } = AgentInstall.HealthPort;
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -60,10 +61,9 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         var errors = new List<string>();
         if (!Uri.TryCreate(options.PortalUrl, UriKind.Absolute, out var portal) || (portal.Scheme != Uri.UriSchemeHttps && portal.Scheme != Uri.UriSchemeHttp))
             errors.Add($"Agent:PortalUrl must be the Portal's absolute http(s) URL; '{options.PortalUrl}' is not.");
-        if (options.Cluster == ClusterMode.Simulated && string.IsNullOrWhiteSpace(options.StateDirectory))
-            errors.Add("Agent:StateDirectory is required with the simulated cluster.");
-        if (options.Cluster == ClusterMode.InCluster && string.IsNullOrWhiteSpace(options.StateSecretNamespace))
-            errors.Add("Agent:StateSecretNamespace is required in a cluster.");
+        if (!string.IsNullOrWhiteSpace(options.BootstrapTokenFile) && !options.BootstrapTokenFile.StartsWith('/'))
+            errors.Add($"Agent:BootstrapTokenFile must be an absolute path (the mounted bootstrap Secret, {AgentInstall.BootstrapTokenFile}).");
+        if (options.HealthPort is < 1 or > 65535) errors.Add("Agent:HealthPort must be a TCP port (1-65535).");
         if (options.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Agent:HeartbeatInterval must be more than zero.");
         if (options.LongPollWait <= TimeSpan.Zero || options.LongPollWait > TimeSpan.FromSeconds(100))
             errors.Add("Agent:LongPollWait must be more than zero and at most 100 seconds.");

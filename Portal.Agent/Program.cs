@@ -6,6 +6,7 @@ using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
+using Cogrion.Kubernetes;
 
 if (args.Contains("--version"))
 {
@@ -16,11 +17,7 @@ if (args.Contains("--version"))
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
-// Read once, before the container is built: it decides which implementations are registered.
-var cluster = Enum.TryParse<ClusterMode>(builder.Configuration[$"{AgentOptions.Section}:{nameof(AgentOptions.Cluster)}"], ignoreCase: true, out var mode)
-    ? mode
-    : ClusterMode.InCluster;
-builder.Services.AddClusterAgent(cluster);
+builder.Services.AddClusterAgent();
 
 using var host = builder.Build();
 try
@@ -35,25 +32,26 @@ catch (OptionsValidationException ex)
     foreach (var failure in ex.Failures) Console.Error.WriteLine($"  - {failure}");
     return AgentExitCodes.InvalidConfiguration;
 }
+catch (KubernetesException ex) when (ex.StatusCode == 0)
+{
+    Console.Error.WriteLine($"The agent cannot start: {ex.Message}");
+    return AgentExitCodes.InvalidConfiguration;
+}
 
 namespace Cogrion.Agent
 {
     public static class AgentServices
     {
-        /// <summary>The agent's parts. Each boundary has one real implementation and one simulator, chosen by <paramref name="cluster"/>.</summary>
-        public static IServiceCollection AddClusterAgent(this IServiceCollection services, ClusterMode cluster)
+        /// <summary>The agent's parts. Each boundary is an interface, so a test substitutes exactly one piece.</summary>
+        public static IServiceCollection AddClusterAgent(this IServiceCollection services)
         {
             services.TryAddSingleton(TimeProvider.System);
-            if (cluster == ClusterMode.Simulated)
-            {
-                services.TryAddSingleton<IKubernetesClient, SimulatedCluster>();
-                services.TryAddSingleton<IAgentStateStore, FileAgentStateStore>();
-            }
-            else
-            {
-                services.TryAddSingleton<IKubernetesClient>(_ => new KubernetesClient(KubernetesConnection.InCluster()));
-                services.TryAddSingleton<IAgentStateStore, KubernetesSecretStateStore>();
-            }
+            // The pod's in-cluster configuration, read once: the same for a real cluster and a sandbox's simulated one.
+            services.TryAddSingleton(_ => InClusterConfiguration.Load());
+            services.TryAddSingleton<IKubernetesClient>(provider => new KubernetesClient(provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
+            services.TryAddSingleton(provider => AgentPod.From(
+                provider.GetRequiredService<IOptions<AgentOptions>>().Value, provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
+            services.TryAddSingleton<IAgentStateStore, KubernetesSecretStateStore>();
             services.TryAddSingleton<AgentSession>();
             services.TryAddSingleton<IPortalClient, PortalClient>();
             services.TryAddSingleton<InventoryReader>();
@@ -62,12 +60,15 @@ namespace Cogrion.Agent
             services.TryAddSingleton<CommandProcessor>();
             services.TryAddSingleton<Backoff>();
             services.TryAddSingleton<AgentLifecycle>();
+            services.TryAddSingleton<AgentReadiness>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteManifestExecutor>();
             services.AddSingleton<ICommandExecutor, ReportInventoryExecutor>();
             services.AddSingleton<ICommandExecutor, RotateKeyExecutor>();
             services.AddSingleton<ICommandExecutor, UninstallExecutor>();
+            services.AddSingleton<ICommandExecutor, UpgradeExecutor>();
+            services.AddHostedService<ReadinessEndpoint>();
             services.AddHostedService<AgentLoop>();
             return services;
         }

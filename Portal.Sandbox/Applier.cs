@@ -9,7 +9,7 @@ namespace Cogrion.Sandbox;
 /// saving the state after each. On an interrupt or a failure, what is in flight ends and nothing new
 /// starts, as in OpenTofu.
 /// </summary>
-public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootModule? root)
+public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootModule? root, ClusterEffects? cluster = null)
 {
     private const double ProgressEvery = 10;
     private readonly List<Diagnostic> errors = [];
@@ -72,18 +72,18 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
 
         if (replace || change.Actions is ["delete"])
         {
-            if (!await StepAsync(resource, "delete", existingId, Math.Max(1, resource.Seconds / 3), false, stop)) return null;
+            if (!await StepAsync(resource, "delete", existingId, Math.Max(1, resource.Seconds / 3), false, stop, effect: "delete")) return null;
             state.Remove(resource.Address);
             if (!replace) return change;
         }
         var action = change.Actions is ["update"] ? "update" : "create";
         var id = action == "update" ? existingId! : resource.NewId(root?.IdSeed ?? "");
-        if (!await StepAsync(resource, action, action == "update" ? id : null, action == "update" ? Math.Max(1, resource.Seconds / 4) : resource.Seconds, fail, stop, id)) return null;
+        if (!await StepAsync(resource, action, action == "update" ? id : null, action == "update" ? Math.Max(1, resource.Seconds / 4) : resource.Seconds, fail, stop, id, effect: action)) return null;
         state.Put(resource, id);
         return change;
     }
 
-    private async Task<bool> StepAsync(SimResource resource, string action, string? startId, int seconds, bool fail, CancellationToken stop, string? completeId = null)
+    private async Task<bool> StepAsync(SimResource resource, string action, string? startId, int seconds, bool fail, CancellationToken stop, string? completeId = null, string? effect = null)
     {
         var (verb, progressive, noun) = action switch
         {
@@ -117,6 +117,13 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
             // Interrupted: the provider's call is abandoned and OpenTofu records what it knows.
             var elapsed = Math.Round(Elapsed());
             ui.Hook("apply_errored", $"{resource.Address}: {noun} errored after {FormatElapsed(elapsed)}", resource, action, elapsed);
+            return false;
+        }
+        // The provider's call itself: for the Kubernetes objects, a real request to the workspace's cluster.
+        if (cluster is not null && effect is not null && await cluster.ApplyAsync(resource, effect, stop) is { } refused)
+        {
+            ui.Hook("apply_errored", $"{resource.Address}: {noun} errored after {FormatElapsed(seconds)}", resource, action, seconds);
+            lock (gate) errors.Add(refused);
             return false;
         }
         var total = (double)seconds;

@@ -92,7 +92,7 @@ public static class Program
         if (Directory.Exists(Path.Combine(directory, ".terraform")))
         {
             providers["registry.opentofu.org/hashicorp/aws"] = "5.95.0";
-            providers["registry.opentofu.org/hashicorp/kubernetes"] = "2.36.0";
+            providers["registry.opentofu.org/alekc/kubectl"] = "2.1.3";
         }
         Console.WriteLine(new JsonObject
         {
@@ -126,13 +126,13 @@ public static class Program
         Console.WriteLine();
         Console.WriteLine("Initializing provider plugins...");
         Console.WriteLine("- Finding hashicorp/aws versions matching \">= 5.95.0, < 6.0.0\"...");
-        if (!root.IsBootstrap) Console.WriteLine("- Finding hashicorp/kubernetes versions matching \"~> 2.36\"...");
+        if (!root.IsBootstrap) Console.WriteLine("- Finding alekc/kubectl versions matching \"~> 2.1\"...");
         Console.WriteLine("- Installing hashicorp/aws v5.95.0...");
         Console.WriteLine("- Installed hashicorp/aws v5.95.0 (signed, key ID 0C0AF313E5FD9F80)");
         if (!root.IsBootstrap)
         {
-            Console.WriteLine("- Installing hashicorp/kubernetes v2.36.0...");
-            Console.WriteLine("- Installed hashicorp/kubernetes v2.36.0 (signed, key ID 0C0AF313E5FD9F80)");
+            Console.WriteLine("- Installing alekc/kubectl v2.1.3...");
+            Console.WriteLine("- Installed alekc/kubectl v2.1.3 (signed by a HashiCorp partner, key ID 772FB27A86DAFCE7)");
         }
         Console.WriteLine();
         Console.WriteLine("OpenTofu has created a lock file .terraform.lock.hcl to record the provider");
@@ -229,10 +229,11 @@ public static class Program
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
         var statePath = plan.StatePath ?? root.StatePath();
-        return await LockedAsync(ui, statePath, "OperationTypeApply", () => ApplyLockedAsync(ui, plan, root, statePath, interrupt));
+        return await LockedAsync(ui, statePath, "OperationTypeApply", () => ApplyLockedAsync(ui, plan, root, directory, statePath, interrupt));
     }
 
-    private static async Task<int> ApplyLockedAsync(Ui ui, SandboxPlan plan, RootModule root, string statePath, CancellationToken interrupt)
+    private static async Task<int> ApplyLockedAsync(Ui ui, SandboxPlan plan, RootModule root, string directory, string statePath,
+        CancellationToken interrupt)
     {
         var state = SandboxState.Load(statePath);
         if (state.Serial != plan.PriorSerial)
@@ -248,7 +249,10 @@ public static class Program
             OutsideChanges.Load(statePath).Reconciled(plan.Drifts);
             foreach (var change in plan.Changes)
                 ui.PlannedChange(change.Resource, change.UiAction, change.Reason);
-            return code = await new Applier(ui, state, Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root), root).ApplyAsync(plan, interrupt);
+            var effects = root.IsBootstrap ? null
+                : new ClusterEffects(plan.Variables, Path.GetFullPath(root.ModuleSource, directory), statePath);
+            var scenario = Scenario.For(SandboxStack.Text(plan.Variables, "workspace_name") ?? "", root);
+            return code = await new Applier(ui, state, scenario, root, effects).ApplyAsync(plan, interrupt);
         }
         finally
         {

@@ -39,7 +39,7 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy, IReadOnlyList<Drift> drifts)
     {
         List<PlannedChange> changes = [];
-        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables);
+        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables, Path.GetFullPath(root.ModuleSource, root.Directory));
         // The state does not say which attributes are sensitive; the configuration does, also for drift.
         drifts = drifts.Select(d => d with
         {
@@ -195,8 +195,9 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             JsonObject? after = change.Actions is ["delete"] ? null : Attributes(r, null);
             var afterSensitive = new JsonObject();
             foreach (var name in r.SensitiveAttributes ?? []) afterSensitive[name] = true;
-            if (after is not null && r.Type == "kubernetes_secret_v1")
-                after["data"] = new JsonObject { ["token"] = Variables["agent_bootstrap_token"]?.DeepClone() };
+            // The bootstrap Secret's body carries the token: present in the plan, flagged sensitive, as OpenTofu shows it.
+            if (after is not null && r.Type == "kubectl_manifest" && r.Name == "bootstrap_token")
+                after["yaml_body"] = $"stringData:\n  token: {Variables["agent_bootstrap_token"]?.ToJsonString()}\n";
 
             var entry = ResourceEntry(r, new JsonObject
             {

@@ -12,7 +12,7 @@ public static class SandboxStack
 {
     public const string Root = "module.stack";
 
-    public static IReadOnlyList<SimResource> Resources(JsonObject variables)
+    public static IReadOnlyList<SimResource> Resources(JsonObject variables, string moduleSource)
     {
         var name = Text(variables, "workspace_name") ?? "sandbox";
         var cidr = Text(variables, "network_cidr") ?? "10.40.0.0/16";
@@ -95,19 +95,10 @@ public static class SandboxStack
             }, ["engine"]);
         }
 
-        // The Cluster Agent: its role for service accounts, then its objects in the new cluster.
+        // The Cluster Agent: its role for service accounts, then its objects in the new cluster, read
+        // from the module's own install template (terraform/modules/cluster-agent).
         Add($"{Root}.module.agent_irsa", "aws_iam_role", "this", 0, 5, 2, new() { ["name"] = $"{name}-cluster-agent" });
-        Add(Root, "kubernetes_namespace_v1", "agent", null, 6, 1, new() { ["name"] = "cogrion-agent" });
-        Add(Root, "kubernetes_service_account_v1", "agent", null, 7, 1, new() { ["namespace"] = "cogrion-agent", ["name"] = "cluster-agent" });
-        Add(Root, "kubernetes_secret_v1", "agent_bootstrap", null, 7, 1, new() { ["namespace"] = "cogrion-agent", ["name"] = "agent-bootstrap" }, sensitive: ["data"]);
-        Add(Root, "kubernetes_role_v1", "agent", null, 7, 1, new() { ["namespace"] = "cogrion-agent", ["name"] = "cluster-agent" });
-        Add(Root, "kubernetes_role_binding_v1", "agent", null, 7, 1, new() { ["namespace"] = "cogrion-agent", ["name"] = "cluster-agent" });
-        Add(Root, "kubernetes_deployment_v1", "agent", null, 8, 25, new()
-        {
-            ["namespace"] = "cogrion-agent",
-            ["name"] = "cluster-agent",
-            ["image"] = Text(variables, "agent_image") ?? "ghcr.io/cogrion/portal-agent:0.1.0",
-        });
+        list.AddRange(ClusterAgentInstall.Resources(variables, moduleSource));
         return list;
     }
 

@@ -30,7 +30,12 @@ public sealed record SimResource(
     public string ProviderType => Type[..Type.IndexOf('_')];
 
     /// <summary>terraform_data belongs to the built-in provider, which has no registry address.</summary>
-    public string ProviderName => ProviderType == "terraform" ? "terraform.io/builtin/terraform" : $"registry.opentofu.org/hashicorp/{ProviderType}";
+    public string ProviderName => ProviderType switch
+    {
+        "terraform" => "terraform.io/builtin/terraform",
+        "kubectl" => "registry.opentofu.org/alekc/kubectl",
+        _ => $"registry.opentofu.org/hashicorp/{ProviderType}",
+    };
 
     /// <summary>The resource object of the machine-readable UI.</summary>
     public JsonObject AddressObject() => new()
@@ -43,6 +48,14 @@ public sealed record SimResource(
         ["resource_name"] = Name,
         ["resource_key"] = Key?.DeepClone(),
     };
+
+    private string ObjectPath()
+    {
+        var apiVersion = Attributes["api_version"]?.GetValue<string>() ?? "v1";
+        var plural = Cogrion.Kubernetes.ResourceKinds.Get(apiVersion, Attributes["kind"]?.GetValue<string>() ?? "").Plural;
+        var prefix = apiVersion.Contains('/') ? $"/apis/{apiVersion}" : $"/api/{apiVersion}";
+        return Attributes["namespace"]?.GetValue<string>() is { } ns ? $"{prefix}/namespaces/{ns}/{plural}/{Attributes["name"]}" : $"{prefix}/{plural}/{Attributes["name"]}";
+    }
 
     /// <summary>A stable, realistic-looking id, derived from the address so repeated runs agree.</summary>
     public string NewId(string seed)
@@ -68,8 +81,8 @@ public sealed record SimResource(
             "aws_db_instance" => "db-" + hash[..26].ToUpperInvariant(),
             "aws_eks_node_group" => $"{Attributes["cluster_name"]}:{Attributes["node_group_name"]}",
             "aws_iam_openid_connect_provider" => $"arn:aws:iam::123456789012:oidc-provider/oidc.eks.sandbox.amazonaws.com/id/{hash[..32].ToUpperInvariant()}",
-            "kubernetes_namespace_v1" => Attributes["name"]?.GetValue<string>() ?? Name,
-            _ when Type.StartsWith("kubernetes_", StringComparison.Ordinal) => $"{Attributes["namespace"]}/{Attributes["name"]}",
+            // kubectl_manifest's id is the object's API path.
+            "kubectl_manifest" => ObjectPath(),
             _ => hash[..20],
         };
     }

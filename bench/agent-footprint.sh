@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The agent's footprint: publishes Portal.Agent with Native AOT, runs it registered to a local
-# Portal with the simulated cluster, and reports the binary size and the idle resident memory.
+# The agent's footprint: publishes Portal.Agent with Native AOT, installs it from the install template
+# into a simulated cluster (sandbox-cluster, whose kubelet starts it from the Deployment, docs/sandbox.md)
+# registered to a local Portal, and reports the binary size and the idle resident memory.
 #
 #   bench/agent-footprint.sh [IDLE_SECONDS=30]
 set -euo pipefail
@@ -9,9 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/cogrion-bench-footprint.XXXXXX)
 chmod 755 "$work"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-portal_pid=""; agent_pid=""
+portal_pid=""; cluster_pid=""
 cleanup() {
-  for pid in $agent_pid $portal_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  # The cluster's kubelet stops the agent (its pod) when the cluster stops.
+  for pid in $cluster_pid $portal_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   bash "$root/tools/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -20,6 +22,8 @@ trap cleanup EXIT
 echo "Publishing the agent with Native AOT and building the Portal (Release)..."
 dotnet publish "$root/Portal.Agent" -c Release -p:PublishAot=true -o "$work/agent" -v quiet -nologo >"$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }
 dotnet build "$root/bench/AgentLoad" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+dotnet build "$root/Portal.Sandbox.Cluster" -c Release -v quiet -nologo >"$work/build-cluster.log" 2>&1 || { cat "$work/build-cluster.log"; exit 1; }
+cluster="$root/Portal.Sandbox.Cluster/bin/Release/net10.0/sandbox-cluster"
 load="$root/bench/AgentLoad/bin/Release/net10.0/AgentLoad"
 
 pg_port=$(free_port)
@@ -36,11 +40,22 @@ portal_pid=$!
 for _ in $(seq 1 600); do curl -sf "$portal_url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 token=$("$load" --mint-token --connection "$connection" --signing-key "$work/key.pem")
 
-env Agent__PortalUrl="$portal_url" Agent__BootstrapToken="$token" Agent__Cluster=Simulated Agent__StateDirectory="$work/state" \
-    "$work/agent/Portal.Agent" >"$work/agent.log" 2>&1 &
-agent_pid=$!
+# The install as the Portal renders it (terraform/modules/cluster-agent/install.yaml.tftpl, JSON-encoded values).
+image="ghcr.io/cogrion/portal-agent:bench"
+python3 - "$root/terraform/modules/cluster-agent/install.yaml.tftpl" "$work/install.yaml" "$image" "$portal_url" "$token" <<'PY'
+import json, re, sys, uuid
+template, target, image, portal, token = sys.argv[1:]
+values = {"tenant_id": str(uuid.uuid4()), "workspace_id": str(uuid.uuid4()), "image": image, "portal_url": portal, "bootstrap_token": token}
+text = open(template).read().replace("$${", "\0")
+text = re.sub(r"\$\{\s*([a-z_]+)\s*\}", lambda m: json.dumps(values[m.group(1)]), text).replace("\0", "${")
+open(target, "w").write(text)
+PY
+"$cluster" --dir "$work/cluster" --image "$image=$work/agent/Portal.Agent" --apply "$work/install.yaml" >"$work/cluster.log" 2>&1 &
+cluster_pid=$!
+for _ in $(seq 1 600); do grep -qs "is connected to the Portal" "$work"/cluster/pods/*/container.log && break; sleep 0.2; done
+grep -qs "is connected to the Portal" "$work"/cluster/pods/*/container.log || { cat "$work/cluster.log" "$work"/cluster/pods/*/container.log 2>/dev/null; exit 1; }
+agent_pid=$(pgrep -f -x "$work/agent/Portal.Agent" | head -n 1)
 sleep "$IDLE"
-grep -q "is connected to the Portal" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
 size=$(stat -c %s "$work/agent/Portal.Agent")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 
@@ -56,7 +56,7 @@ public sealed class UninstallExecutor(
     IKubernetesClient kubernetes,
     IAgentStateStore store,
     AgentLifecycle lifecycle,
-    IOptions<AgentOptions> options) : ICommandExecutor
+    AgentPod pod) : ICommandExecutor
 {
     public string Type => CommandTypes.Uninstall;
 
@@ -70,18 +70,21 @@ public sealed class UninstallExecutor(
             await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", name, null), cancellationToken);
             removed.Add((JsonNode)name);
         }
-        return new CommandOutcome(CommandOutcomes.Succeeded, $"Removed {removed.Count} tenant app namespace(s); the agent removes itself next.",
+        return new CommandOutcome(CommandOutcomes.Succeeded,
+            $"Removed {removed.Count} tenant app namespace(s); the agent removes itself next (its namespace, state and role binding; the unbound ClusterRole {AgentInstall.ClusterRole} is left for `kubectl delete clusterrole {AgentInstall.ClusterRole}`).",
             new JsonObject { ["namespaces"] = removed }, RemoveSelfAsync);
     }
 
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)
     {
         await store.DeleteAsync(cancellationToken);
-        // The install manifest's cluster-scoped objects, then the agent's own namespace (its Deployment goes with it).
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "cogrion-agent", null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", EnsureNamespaceExecutor.WorkloadClusterRole, null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", "cogrion-agent", null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", options.Value.StateSecretNamespace, null), cancellationToken);
+        // Every delete needs a right the install granted, checked per request: the binding that grants
+        // them goes last, and its ClusterRole stays behind, unbound (it grants nothing; an operator may
+        // delete it). Deleting the namespace stops this pod (its Deployment goes with it), so the last
+        // call must not wait for the cancellation the shutdown brings.
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null), CancellationToken.None);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");
     }
 }

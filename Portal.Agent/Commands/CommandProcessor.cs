@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Cogrion.Agent.Kubernetes;
+using Cogrion.Kubernetes;
 using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Agent.Commands;

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
-using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 
@@ -11,10 +10,8 @@ namespace Cogrion.Agent.Commands;
 /// agent's workload role bound inside it (and only inside it), a ResourceQuota, and a default-deny
 /// NetworkPolicy (apps open what they need with their own policies). Apply makes it idempotent.
 /// </summary>
-public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, IOptions<AgentOptions> options) : ICommandExecutor
+public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentPod pod) : ICommandExecutor
 {
-    public const string WorkloadClusterRole = "cogrion-agent-workload";
-
     public string Type => CommandTypes.EnsureNamespace;
 
     public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
@@ -42,11 +39,11 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, IOptio
         await kubernetes.ApplyAsync(new JsonObject
         {
             ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
-            ["metadata"] = Metadata("cogrion-agent", ns),
-            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = WorkloadClusterRole },
+            ["metadata"] = Metadata(AgentInstall.WorkloadRoleBinding, ns),
+            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = AgentInstall.WorkloadClusterRole },
             ["subjects"] = new JsonArray(new JsonObject
             {
-                ["kind"] = "ServiceAccount", ["name"] = "cogrion-agent", ["namespace"] = options.Value.StateSecretNamespace,
+                ["kind"] = "ServiceAccount", ["name"] = AgentInstall.ServiceAccount, ["namespace"] = pod.Namespace,
             }),
         }, cancellationToken);
 

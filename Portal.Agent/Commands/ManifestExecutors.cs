@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cogrion.Agent.Kubernetes;
+using Cogrion.Kubernetes;
 using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Agent.Commands;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 
@@ -11,7 +11,7 @@ namespace Cogrion.Agent.Commands;
 /// </summary>
 public sealed partial class NamespaceRules(IKubernetesClient kubernetes)
 {
-    private static readonly HashSet<string> Reserved = ["default", "kube-system", "kube-public", "kube-node-lease", "cogrion-agent"];
+    private static readonly HashSet<string> Reserved = ["default", "kube-system", "kube-public", "kube-node-lease", AgentInstall.Namespace];
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();

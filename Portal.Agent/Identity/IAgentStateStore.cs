@@ -1,6 +1,6 @@
 namespace Cogrion.Agent.Identity;
 
-/// <summary>Where the agent's state lives: a Kubernetes Secret of its own namespace, or a file in the sandbox.</summary>
+/// <summary>Where the agent's state lives: a Kubernetes Secret of its own namespace.</summary>
 public interface IAgentStateStore
 {
     Task<AgentState?> LoadAsync(CancellationToken cancellationToken);

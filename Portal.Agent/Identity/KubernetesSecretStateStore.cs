@@ -1,27 +1,22 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
-using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Identity;
 
 /// <summary>
-/// The in-cluster state store: the Secret cogrion-agent-state in the agent's own namespace. The
-/// install manifest lets the agent create it and read or patch it by name, and nothing else there.
+/// The agent's state store: the Secret cogrion-agent-state in its own namespace. The install lets the
+/// agent create it and read, patch or delete it by name, and no other Secret there.
 /// </summary>
-public sealed class KubernetesSecretStateStore(IKubernetesClient kubernetes, IOptions<AgentOptions> options) : IAgentStateStore
+public sealed class KubernetesSecretStateStore(IKubernetesClient kubernetes, AgentPod pod) : IAgentStateStore
 {
-    public const string SecretName = "cogrion-agent-state";
-    private const string Key = "state.json";
-
-    private ObjectReference Reference => new("v1", "Secret", SecretName, options.Value.StateSecretNamespace);
+    private ObjectReference Reference => new("v1", "Secret", AgentInstall.StateSecret, pod.Namespace);
 
     public async Task<AgentState?> LoadAsync(CancellationToken cancellationToken)
     {
         var secret = await kubernetes.GetAsync(Reference, cancellationToken);
-        var data = secret?["data"]?[Key]?.GetValue<string>();
+        var data = secret?["data"]?[AgentInstall.StateSecretKey]?.GetValue<string>();
         return data is null ? null : JsonSerializer.Deserialize(Convert.FromBase64String(data), AgentStateJson.Default.AgentState);
     }
 
@@ -32,9 +27,9 @@ public sealed class KubernetesSecretStateStore(IKubernetesClient kubernetes, IOp
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Secret",
-            ["metadata"] = new JsonObject { ["name"] = SecretName, ["namespace"] = options.Value.StateSecretNamespace },
+            ["metadata"] = new JsonObject { ["name"] = AgentInstall.StateSecret, ["namespace"] = pod.Namespace },
             ["type"] = "Opaque",
-            ["data"] = new JsonObject { [Key] = Convert.ToBase64String(json) },
+            ["data"] = new JsonObject { [AgentInstall.StateSecretKey] = Convert.ToBase64String(json) },
         };
         return kubernetes.ApplyAsync(secret, cancellationToken);
     }

@@ -47,9 +47,8 @@ public sealed class PortalClient : IPortalClient, IDisposable
         return await ReadAsync(response, ProtocolJson.Default.RegistrationResponse, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<string>> WaitForCommandsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> WaitForCommandsAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
-        var wait = options.Value.LongPollWait;
         using var response = await SendAuthenticatedAsync(HttpMethod.Get, $"{ProtocolV1.Commands}?wait={(int)wait.TotalSeconds}", null,
             wait + TimeSpan.FromSeconds(20), cancellationToken);
         await EnsureSuccessAsync(response, "poll for commands", cancellationToken);

@@ -3,6 +3,7 @@ using Cogrion.Agent.Commands;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Runtime;
 
@@ -21,18 +22,19 @@ public sealed class AgentLoop(
     InventoryReader inventory,
     Backoff backoff,
     AgentLifecycle lifecycle,
+    AgentReadiness readiness,
     TimeProvider time,
     ILogger<AgentLoop> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.LogInformation("Cogrion Cluster Agent {Version} starting; Portal at {PortalUrl}, cluster {Cluster}",
-            AgentVersion.Current, options.Value.PortalUrl, options.Value.Cluster);
+        logger.LogInformation("Cogrion Cluster Agent {Version} starting; Portal at {PortalUrl}", AgentVersion.Current, options.Value.PortalUrl);
         try
         {
             var state = await LoadOrRegisterAsync(stoppingToken);
             if (state is null) return;
             session.Use(state);
+            await BecomeReadyAsync(stoppingToken);
             logger.LogInformation("Agent {AgentId} of workspace {WorkspaceId} is connected to the Portal; polling for commands", state.AgentId, state.WorkspaceId);
 
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -60,13 +62,22 @@ public sealed class AgentLoop(
         }
         if (state is not null) return state;
 
-        if (string.IsNullOrWhiteSpace(options.Value.BootstrapToken))
+        if (string.IsNullOrWhiteSpace(options.Value.BootstrapTokenFile))
         {
-            lifecycle.Stop(AgentExitCodes.RegistrationRefused, "The agent is not registered and has no bootstrap token (Agent:BootstrapToken). Mint one for the workspace in the Portal.");
+            lifecycle.Stop(AgentExitCodes.RegistrationRefused,
+                $"The agent is not registered and has no bootstrap token: Agent:BootstrapTokenFile ({AgentInstall.BootstrapTokenFileVariable}) is not set. The install sets it to the mounted Secret {AgentInstall.BootstrapSecret}.");
+            return null;
+        }
+        var tokenFile = InClusterConfiguration.ContainerPath(options.Value.BootstrapTokenFile);
+        var bootstrapToken = File.Exists(tokenFile) ? (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim() : "";
+        if (bootstrapToken.Length == 0)
+        {
+            lifecycle.Stop(AgentExitCodes.RegistrationRefused,
+                $"The agent is not registered and has no bootstrap token: {options.Value.BootstrapTokenFile} (Agent:BootstrapTokenFile, the mounted Secret {AgentInstall.BootstrapSecret}) is missing or empty. Mint one for the workspace in the Portal.");
             return null;
         }
         using var key = ProtocolKeys.Create();
-        var request = new RegistrationRequest(options.Value.BootstrapToken, ProtocolKeys.ExportPublicKey(key), AgentVersion.Current,
+        var request = new RegistrationRequest(bootstrapToken, ProtocolKeys.ExportPublicKey(key), AgentVersion.Current,
             options.Value.Name ?? Environment.MachineName);
         RegistrationResponse registration;
         try
@@ -98,6 +109,19 @@ public sealed class AgentLoop(
         return state;
     }
 
+    /// <summary>
+    /// Readiness (the rollout's gate): a token exchanged with the Portal and one poll completed, with
+    /// no wait. Commands that poll brings are handled at once, like any others.
+    /// </summary>
+    private async Task BecomeReadyAsync(CancellationToken cancellationToken)
+    {
+        readiness.NotReady("waiting for a token and a first poll from the Portal");
+        var commands = await RetryAsync("reach the Portal with a token of its own", () => portal.WaitForCommandsAsync(TimeSpan.Zero, cancellationToken), cancellationToken);
+        readiness.Ready();
+        logger.LogInformation("Ready: exchanged a token with the Portal and completed a poll");
+        foreach (var command in commands) await processor.HandleAsync(command, cancellationToken);
+    }
+
     private async Task CommandLoopAsync(CancellationToken cancellationToken)
     {
         var errors = 0;
@@ -105,7 +129,7 @@ public sealed class AgentLoop(
         {
             try
             {
-                var commands = await portal.WaitForCommandsAsync(cancellationToken);
+                var commands = await portal.WaitForCommandsAsync(options.Value.LongPollWait, cancellationToken);
                 if (errors > 0) logger.LogInformation("The Portal is reachable again after {Errors} failed attempt(s)", errors);
                 errors = 0;
                 foreach (var command in commands)

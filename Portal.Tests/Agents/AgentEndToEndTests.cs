@@ -8,7 +8,10 @@ using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Agents;
 
-/// <summary>The real agent binary against the real Portal over HTTP, with the simulated cluster behind the agent.</summary>
+/// <summary>
+/// The real agent binary against the real Portal over HTTP, started by a simulated cluster's kubelet
+/// from the install's Deployment and reaching that cluster's API server over HTTPS with its token.
+/// </summary>
 public sealed class AgentEndToEndTests
 {
     /// <summary>Well under the agent's 50 s long poll: a command that arrives within it was pushed, not picked up by a re-poll.</summary>
@@ -28,7 +31,8 @@ public sealed class AgentEndToEndTests
         Assert.Equal("v1.31.0-sandbox", inventory.KubernetesVersion);
         Assert.Equal(3, inventory.Nodes.Count);
         Assert.Equal(12, inventory.Capacity.CpuCores);
-        Assert.True(File.Exists(Path.Combine(scenario.Agent.StateDirectory, "state.json")));
+        // Its key and registration are in the state Secret, the only Secret of its namespace it may touch.
+        Assert.Contains($"v1|Secret|{AgentInstall.Namespace}|{AgentInstall.StateSecret}", scenario.Agent.ClusterSnapshot());
     }
 
     [Fact]
@@ -64,7 +68,7 @@ public sealed class AgentEndToEndTests
         await using var scenario = await AgentScenario.StartAsync();
         await Eventually.ValueAsync(scenario.AgentAsync, a => a.LastSeenAt is not null, "a first heartbeat");
 
-        await scenario.Agent.DisposeAsync();
+        await scenario.Agent.ScaleToZeroAsync();
 
         await Eventually.ValueAsync(async () => (await scenario.AgentAsync()).Health(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(3)),
             health => health == "offline", "the agent to show offline");
@@ -96,14 +100,15 @@ public sealed class AgentEndToEndTests
 
         Assert.True(await scenario.Portal.Get<AgentRegistry>().RevokeAsync(scenario.AgentId, "Tenant offboarded.", AgentScenario.Admin, CancellationToken.None));
 
-        Assert.True(await scenario.Agent.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the agent should stop by itself");
-        Assert.Equal(4, scenario.Agent.ExitCode);
+        // It stops by itself with exit code 4 and says why...
+        var stopped = await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Single()),
+            pod => pod["status"]?["containerStatuses"]?[0]?["lastState"]?["terminated"]?["exitCode"]?.GetValue<int>() == 4, "the agent to exit with code 4");
+        Assert.NotNull(stopped);
         Assert.Contains("Tenant offboarded.", scenario.Agent.Output);
-        // It remembers: started again, it refuses to call the Portal and repeats why.
-        await using var again = AgentProcess.Start(scenario.Portal.BaseUrl, null, scenario.Agent.StateDirectory);
-        Assert.True(await again.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal(4, again.ExitCode);
-        Assert.Contains("Tenant offboarded.", again.Output);
+        // ...and it remembers: restarted by the kubelet, it refuses to call the Portal and repeats why.
+        await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Output.Split("Tenant offboarded.").Length - 1), n => n >= 2,
+            "the restarted agent to repeat why it stopped", TimeSpan.FromSeconds(60));
+        Assert.Equal("revoked", (await scenario.AgentAsync()).Status);
     }
 
     [Fact]
@@ -134,11 +139,14 @@ public sealed class AgentEndToEndTests
         var uninstall = await scenario.EnqueueAsync(CommandTypes.Uninstall);
 
         Assert.Equal("succeeded", (await scenario.CompletedAsync(uninstall)).Status);
-        Assert.True(await scenario.Agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal(0, scenario.Agent.ExitCode);
-        Assert.DoesNotContain("app-one", scenario.Agent.ClusterSnapshot());
-        Assert.False(File.Exists(Path.Combine(scenario.Agent.StateDirectory, "state.json")));
+        // It removed what it created and then itself: its namespace (Deployment, pods, state Secret) and cluster roles.
+        var snapshot = await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.ClusterSnapshot()),
+            s => !s.Contains($"v1|Namespace||{AgentInstall.Namespace}", StringComparison.Ordinal), "the agent's namespace to be gone");
+        Assert.DoesNotContain("app-one", snapshot);
+        Assert.DoesNotContain(AgentInstall.StateSecret, snapshot);
+        Assert.DoesNotContain($"ClusterRole||{AgentInstall.WorkloadClusterRole}", snapshot);
         Assert.Equal("uninstalled", (await scenario.AgentAsync()).Status);
+        await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Count), n => n == 0, "the agent's pod to stop");
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace Cogrion.Portal.Tests.Agents;
 
 /// <summary>
 /// One tenant's workspace with the real Portal on a Kestrel port, a database of its own, and the
-/// real agent binary registered to it. Tenants and workspaces are plain ids until their tables land.
+/// real agent binary registered to it: installed into a simulated cluster from the install template,
+/// started by the cluster's kubelet from its Deployment. Tenants and workspaces are plain ids here.
 /// </summary>
 public sealed class AgentScenario : IAsyncDisposable
 {
@@ -37,13 +38,14 @@ public sealed class AgentScenario : IAsyncDisposable
         return (await PortalServer.StartAsync(connectionString, overrides: FastPortal), connectionString, database);
     }
 
-    public static async Task<AgentScenario> StartAsync(IDictionary<string, string?>? agentSettings = null)
+    public static async Task<AgentScenario> StartAsync()
     {
         var (portal, connectionString, database) = await StartPortalAsync();
         var tenantId = Guid.NewGuid();
         var workspaceId = Guid.NewGuid();
         var token = await portal.Get<AgentEnrollment>().CreateBootstrapTokenAsync(tenantId, workspaceId, Admin, CancellationToken.None);
-        var agent = AgentProcess.Start(portal.BaseUrl, token.Token, extra: agentSettings);
+        var agent = await AgentProcess.StartClusterAsync();
+        await agent.InstallAsync(tenantId, workspaceId, portal.BaseUrl, token.Token);
         var scenario = new AgentScenario
         {
             ConnectionString = connectionString, DatabaseName = database, Portal = portal, Agent = agent,

@@ -1,65 +1,141 @@
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
+using Cogrion.Sandbox;
+using Cogrion.Sandbox.Cluster;
+using Cogrion.Sandbox.Cluster.Store;
+
 namespace Cogrion.Portal.Tests.Infrastructure;
 
 /// <summary>
-/// The real Portal.Agent binary (built next to the tests by the project reference) with the
-/// simulated cluster in a state directory of the test's own, and fast retry and heartbeat timings.
+/// The real Portal.Agent binary, installed the way a cluster gets it: the repository's
+/// install.yaml.tftpl rendered and applied as the cluster's admin to a simulated cluster hosted in the
+/// test (the same classes sandbox-cluster runs), whose kubelet starts the agent from the Deployment.
+/// The agent reaches the API server over HTTPS with its service account's token, and RBAC is the
+/// install's. Only the agent's pacing is changed for tests (fast heartbeats and retries, in its env).
 /// </summary>
 public sealed class AgentProcess : IAsyncDisposable
 {
-    private readonly ChildProcess process;
+    public const string Image = AgentInstall.ImageRepository + ":0.1.0";
 
-    public string StateDirectory { get; }
-    public string Output => process.Output;
-    public bool HasExited => process.HasExited;
-    public int ExitCode => process.ExitCode;
-
-    private AgentProcess(ChildProcess process, string stateDirectory)
-    {
-        this.process = process;
-        StateDirectory = stateDirectory;
-    }
-
+    /// <summary>The agent build next to the tests (framework-dependent; the kubelet's node provides .NET).</summary>
     public static string Binary => Path.Combine(AppContext.BaseDirectory, "Portal.Agent");
 
-    public static string NewStateDirectory() => Directory.CreateTempSubdirectory("cogrion-agent-test-").FullName;
-
-    public static AgentProcess Start(string portalUrl, string? bootstrapToken, string? stateDirectory = null, IDictionary<string, string?>? extra = null)
+    public static readonly IReadOnlyDictionary<string, string> FastTimings = new Dictionary<string, string>
     {
-        stateDirectory ??= NewStateDirectory();
-        var environment = new Dictionary<string, string?>
-        {
-            ["Agent__PortalUrl"] = portalUrl,
-            ["Agent__BootstrapToken"] = bootstrapToken,
-            ["Agent__Cluster"] = "Simulated",
-            ["Agent__StateDirectory"] = stateDirectory,
-            ["Agent__Name"] = "test-agent",
-            ["Agent__HeartbeatInterval"] = "00:00:01",
-            ["Agent__Retry__MinDelay"] = "00:00:00.200",
-            ["Agent__Retry__MaxDelay"] = "00:00:00.500",
-            ["Agent__Retry__LongMinDelay"] = "00:00:00.500",
-            ["Agent__Retry__LongMaxDelay"] = "00:00:01",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-        };
-        if (extra is not null)
-            foreach (var (key, value) in extra) environment[key] = value;
-        var child = ChildProcess.Start("agent", Binary, [], environment, stateDirectory);
-        return new AgentProcess(child, stateDirectory);
+        ["Agent__HeartbeatInterval"] = "00:00:01",
+        ["Agent__Retry__MinDelay"] = "00:00:00.200",
+        ["Agent__Retry__MaxDelay"] = "00:00:00.500",
+        ["Agent__Retry__LongMinDelay"] = "00:00:00.500",
+        ["Agent__Retry__LongMaxDelay"] = "00:00:01",
+        ["DOTNET_ENVIRONMENT"] = "Production",
+    };
+
+    private AgentProcess(SimulatedCluster cluster, KubernetesClient admin)
+    {
+        Cluster = cluster;
+        Admin = admin;
     }
 
-    public Task WaitForOutputAsync(string marker, TimeSpan? timeout = null) => process.WaitForOutputAsync(marker, timeout ?? TimeSpan.FromSeconds(30));
+    public SimulatedCluster Cluster { get; }
 
-    public Task<bool> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
+    /// <summary>The simulated cluster's own log (its kubelet and controllers).</summary>
+    public string LogFile { get; private init; } = "";
 
-    /// <summary>The simulated cluster as the agent left it on disk.</summary>
+    /// <summary>The cluster's admin, over HTTPS with the same client the agent uses.</summary>
+    public KubernetesClient Admin { get; }
+
+    /// <summary>A cluster with the given images in its registry (default: this build as <see cref="Image"/>).</summary>
+    public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null)
+    {
+        var log = Path.Combine(Path.GetTempPath(), $"cogrion-cluster-{Guid.NewGuid():N}.log");
+        var loggers = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(log)));
+        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } }, loggers);
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"cogrion-kubeconfig-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
+        var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        File.Delete(kubeconfig);
+        return new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin")) { LogFile = log };
+    }
+
+    /// <summary>Renders the repository's install template and applies every object, as `kubectl apply -f` or the module would.</summary>
+    public async Task InstallAsync(Guid tenantId, Guid workspaceId, string portalUrl, string bootstrapToken, string image = Image, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    {
+        var template = await File.ReadAllTextAsync(TemplatePath);
+        var rendered = InstallTemplate.Render(template, InstallTemplate.Values(tenantId, workspaceId, image, portalUrl, bootstrapToken));
+        foreach (var document in InstallTemplate.SplitDocuments(rendered))
+        {
+            var manifest = YamlDocuments.Parse(document);
+            if (manifest["kind"]?.GetValue<string>() == "Deployment")
+            {
+                var env = (JsonArray)manifest["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!;
+                foreach (var (name, value) in extraEnvironment ?? FastTimings) env.Add(new JsonObject { ["name"] = name, ["value"] = value });
+            }
+            await Admin.ApplyAsync(manifest, CancellationToken.None);
+        }
+    }
+
+    public static string TemplatePath => Path.Combine(RepoPaths.Root, "terraform", "modules", "cluster-agent", InstallTemplate.FileName);
+
+    /// <summary>The agent's pods, oldest first.</summary>
+    public IReadOnlyList<JsonObject> Pods() =>
+        Cluster.Store.List(ResourceTypes.Pod, AgentInstall.Namespace, $"{AgentInstall.NameLabel}={AgentInstall.NameLabelValue}")
+            .OrderBy(p => p["metadata"]?["creationTimestamp"]?.GetValue<string>(), StringComparer.Ordinal).ToList();
+
+    /// <summary>Everything the agent's containers wrote, across pods and restarts.</summary>
+    public string Output => string.Join("\n", Directory.Exists(PodsDirectory)
+        ? Directory.GetFiles(PodsDirectory, "container.log", SearchOption.AllDirectories).Select(ReadShared)
+        : []);
+
+    private string PodsDirectory => Path.Combine(Cluster.Directory, "pods");
+
+    private static string ReadShared(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    public async Task WaitForOutputAsync(string marker, TimeSpan? timeout = null)
+    {
+        try
+        {
+            await Eventually.ValueAsync(() => Task.FromResult(Output), output => output.Contains(marker, StringComparison.Ordinal), $"the agent to log \"{marker}\"", timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException ex)
+        {
+            // What a person would look at next: the pods' status and the Deployment's.
+            var deployment = Cluster.Store.Get(ResourceTypes.Deployment, AgentInstall.Namespace, AgentInstall.Deployment);
+            throw new TimeoutException($"{ex.Message}\nCluster log: {(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}\nDeployment status: {deployment?["status"]?.ToJsonString()}\nPods: {string.Join("\n", Pods().Select(p => p["status"]?.ToJsonString()))}", ex);
+        }
+    }
+
+    /// <summary>The cluster's objects, keyed apiVersion|Kind|namespace|name, as JSON.</summary>
     public string ClusterSnapshot()
     {
-        var file = Path.Combine(StateDirectory, "simulated-cluster.json");
-        return File.Exists(file) ? File.ReadAllText(file) : "{}";
+        var all = new JsonObject();
+        foreach (var type in ResourceTypes.All)
+            foreach (var o in Cluster.Store.List(type, null))
+                all[ObjectStore.Key(type, o["metadata"]?["namespace"]?.GetValue<string>(), o["metadata"]!["name"]!.GetValue<string>())] = o;
+        return all.ToJsonString();
+    }
+
+    /// <summary>Stops the agent as an operator would: the Deployment scaled to zero.</summary>
+    public async Task ScaleToZeroAsync()
+    {
+        await Admin.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
+            ["metadata"] = new JsonObject { ["name"] = AgentInstall.Deployment, ["namespace"] = AgentInstall.Namespace },
+            ["spec"] = new JsonObject { ["replicas"] = 0 },
+        }, CancellationToken.None);
+        await Eventually.ValueAsync(() => Task.FromResult(Pods().Count), count => count == 0, "the agent's pods to stop");
     }
 
     public async ValueTask DisposeAsync()
     {
-        await process.DisposeAsync();
-        try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Admin.Dispose();
+        await Cluster.DisposeAsync();
     }
 }

@@ -66,7 +66,8 @@ public sealed class PostgresServer
             }
             catch (TimeoutException)
             {
-                // A loaded machine can take longer to stop it; a leftover must not fail this run, the next one retries.
+                // A loaded machine can be slow to stop a leftover cluster; it uses its own port and
+                // directory, so this run goes on and a later one removes it.
             }
         }
     }

@@ -11,7 +11,9 @@ namespace Cogrion.Portal.Tests.OpenTofu;
 /// <summary>
 /// A sandbox workspace on disk for runner tests: a module directory, a state directory standing in
 /// for the bucket, and a fresh working directory per run; the real runner with the real process
-/// boundary, pointed at the real tofu-sandbox built next to the tests.
+/// boundary, pointed at the real tofu-sandbox built next to the tests. Beside the stand-in module lies
+/// the real Cluster Agent install (terraform/modules/cluster-agent), and the workspace's simulated
+/// cluster serves next to its state, so an apply installs the agent's objects into it for real.
 /// </summary>
 public sealed class SandboxWorkspace : IDisposable
 {
@@ -28,7 +30,16 @@ public sealed class SandboxWorkspace : IDisposable
         File.WriteAllText(Path.Combine(ModuleDirectory, "main.tf"), "# stands in for terraform/aws: the sandbox never reads it\n");
         Directory.CreateDirectory(BootstrapModuleDirectory);
         File.WriteAllText(Path.Combine(BootstrapModuleDirectory, "main.tf"), "# stands in for terraform/aws/bootstrap: the sandbox never reads it\n");
+        var agentModule = Path.Combine(root, "terraform", "modules", "cluster-agent");
+        Directory.CreateDirectory(agentModule);
+        File.Copy(Infrastructure.AgentProcess.TemplatePath, Path.Combine(agentModule, Cogrion.Agent.Protocol.InstallTemplate.FileName));
+        var clusterDirectory = Path.Combine(Path.GetDirectoryName(StatePath)!, "cluster");
+        Cluster = Cogrion.Sandbox.Cluster.SimulatedCluster.StartAsync(new Cogrion.Sandbox.Cluster.ClusterOptions { Directory = clusterDirectory }).GetAwaiter().GetResult();
+        File.WriteAllText(Path.Combine(clusterDirectory, "kubeconfig"), Cluster.Kubeconfig());
     }
+
+    /// <summary>The workspace's simulated cluster (no agent image in its registry: the agent's pod waits in ErrImagePull).</summary>
+    public Cogrion.Sandbox.Cluster.SimulatedCluster Cluster { get; }
 
     public string Name { get; }
     public string ModuleDirectory => Path.Combine(root, "terraform", "aws");
@@ -165,6 +176,7 @@ public sealed class SandboxWorkspace : IDisposable
 
     public void Dispose()
     {
+        Cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
         try { Directory.Delete(root, recursive: true); } catch (IOException) { }
     }
 }

@@ -17,7 +17,8 @@ public sealed class StateBackendContractTests
 
     private static readonly WorkspaceRunRequests Requests = new(
         Options.Create(new ProvisioningOptions { ModulesRoot = OpenTofuModule.Root }),
-        Options.Create(new OpenTofuOptions { WorkRoot = Path.Combine(Path.GetTempPath(), "cogrion-contract") }));
+        Options.Create(new OpenTofuOptions { WorkRoot = Path.Combine(Path.GetTempPath(), "cogrion-contract") }),
+        new Cogrion.Portal.Features.Agents.Versions.AgentRelease(Options.Create(new Cogrion.Portal.Features.Agents.AgentApiOptions())));
 
     private static CloudAccount Account(CloudProvider provider) => new(
         Guid.NewGuid(), Guid.NewGuid(), provider, "production", provider == CloudProvider.Aws ? "123456789012" : "1234567890123456",

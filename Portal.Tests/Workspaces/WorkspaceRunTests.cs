@@ -189,7 +189,10 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
             union all select b::text from agent_bootstrap_tokens b
             """));
         Assert.DoesNotContain(token, everything);
-        Assert.Contains("agent_bootstrap", everything); // the log did name the secret's resource, without its value
+        Assert.Contains("kubectl_manifest.bootstrap_token", everything); // the log did name the secret's resource, without its value
+        // It did reach the cluster: the bootstrap Secret the simulated cluster keeps holds it (base64, as Kubernetes stores it).
+        var cluster = await File.ReadAllTextAsync(Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "cluster", "objects.json"));
+        Assert.Contains(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(token)), cluster);
         foreach (var file in Directory.Exists(world.WorkRoot) ? Directory.EnumerateFiles(world.WorkRoot, "*", SearchOption.AllDirectories) : [])
             Assert.DoesNotContain(token, await File.ReadAllTextAsync(file));
     }

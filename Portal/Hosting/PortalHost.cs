@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
+using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
@@ -86,6 +87,7 @@ public static class PortalHost
         app.MapAuditEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
+        app.MapAgentUpgradesApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
     }

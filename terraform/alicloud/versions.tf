@@ -13,9 +13,10 @@ terraform {
       # source but its first release could not be confirmed here, hence the floor well above 1.252.
       version = ">= 1.275.0, < 2.0.0"
     }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = "~> 2.36"
+    # Applies the Cluster Agent's install (terraform/modules/cluster-agent/install.yaml.tftpl).
+    kubectl = {
+      source  = "alekc/kubectl"
+      version = "~> 2.1"
     }
   }
 }

@@ -10,9 +10,10 @@ terraform {
       # terraform-aws-modules/eks 20.37.x supports the 5.x provider from 5.95 on, not 6.x.
       version = ">= 5.95.0, < 6.0.0"
     }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = "~> 2.36"
+    # Applies the Cluster Agent's install (terraform/modules/cluster-agent/install.yaml.tftpl).
+    kubectl = {
+      source  = "alekc/kubectl"
+      version = "~> 2.1"
     }
     helm = {
       source  = "hashicorp/helm"

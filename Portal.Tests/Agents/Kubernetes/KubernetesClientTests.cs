@@ -1,30 +1,39 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
+using KubernetesClientConfiguration = k8s.KubernetesClientConfiguration;
 using Cogrion.Agent;
 using Cogrion.Agent.Commands;
-using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
+using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Sandbox.Cluster;
 
 namespace Cogrion.Portal.Tests.Agents.Kubernetes;
 
-/// <summary>The agent's typed Kubernetes client against a fake API server that checks what it is sent.</summary>
+/// <summary>
+/// The agent's Kubernetes client (KubernetesClient.Aot) against the simulated API server over HTTPS:
+/// what it sends (server-side apply, the field manager, the bearer token, the paths of named API
+/// groups) is read from the server's audit log, and RBAC answers come from the install's own roles.
+/// </summary>
 public sealed class KubernetesClientTests : IAsyncLifetime
 {
-    private FakeKubernetesApiServer server = null!;
+    private AgentProcess cluster = null!;
     private KubernetesClient client = null!;
 
     public async Task InitializeAsync()
     {
-        server = await FakeKubernetesApiServer.StartAsync();
-        client = new KubernetesClient(new KubernetesConnection(new Uri(server.BaseUrl), () => "sa-token", null));
+        cluster = await AgentProcess.StartClusterAsync(new Dictionary<string, string>());
+        client = cluster.Admin;
+        await client.ApplyAsync(Namespace("team-a"), CancellationToken.None);
     }
 
-    public async Task DisposeAsync()
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    private static JsonObject Namespace(string name) => new()
     {
-        client.Dispose();
-        await server.DisposeAsync();
-    }
+        ["apiVersion"] = "v1", ["kind"] = "Namespace",
+        ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
+    };
 
     private static JsonObject ConfigMap(string name, string ns) => new()
     {
@@ -33,18 +42,21 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         ["data"] = new JsonObject { ["a"] = "b" },
     };
 
-    [Fact]
-    public async Task Apply_is_a_server_side_apply_patch_with_the_agents_field_manager()
-    {
-        await client.ApplyAsync(ConfigMap("settings", "team-a"), CancellationToken.None);
+    private AuditEntryView Last(string pathPart) => cluster.Cluster.Api.Audit.Where(a => a.Path.Contains(pathPart, StringComparison.Ordinal)).Select(a => new AuditEntryView(a.User, a.Verb, a.Path, a.Code)).Last();
 
-        var request = Assert.Single(server.Requests);
-        Assert.Equal("PATCH", request.Method);
-        Assert.Equal("/api/v1/namespaces/team-a/configmaps/settings", request.Path);
-        Assert.Equal("application/apply-patch+yaml", request.ContentType);
-        Assert.Equal("?fieldManager=cogrion-agent&force=true", request.Query);
-        Assert.Equal("Bearer sa-token", request.Authorization);
-        Assert.Equal("b", JsonNode.Parse(request.Body)!["data"]!["a"]!.GetValue<string>());
+    private sealed record AuditEntryView(string User, string Verb, string Path, int Code);
+
+    [Fact]
+    public async Task Apply_is_a_server_side_apply_patch_with_the_field_manager_and_force()
+    {
+        var applied = await client.ApplyAsync(ConfigMap("settings", "team-a"), CancellationToken.None);
+
+        Assert.Equal("b", applied["data"]!["a"]!.GetValue<string>());
+        var request = Last("/configmaps/settings");
+        Assert.Equal("patch", request.Verb);
+        Assert.Equal("/api/v1/namespaces/team-a/configmaps/settings?fieldManager=test-admin&force=true", request.Path);
+        Assert.Equal(201, request.Code);
+        Assert.Equal("kubernetes-admin", request.User);
     }
 
     [Fact]
@@ -52,12 +64,12 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     {
         await client.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
-            ["metadata"] = new JsonObject { ["name"] = "web", ["namespace"] = "team-a" },
+            ["apiVersion"] = "networking.k8s.io/v1", ["kind"] = "NetworkPolicy",
+            ["metadata"] = new JsonObject { ["name"] = "deny", ["namespace"] = "team-a" },
+            ["spec"] = new JsonObject { ["podSelector"] = new JsonObject() },
         }, CancellationToken.None);
-        await client.ApplyAsync(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "team-a" } }, CancellationToken.None);
 
-        Assert.Equal(["/apis/apps/v1/namespaces/team-a/deployments/web", "/api/v1/namespaces/team-a"], server.Requests.Select(r => r.Path));
+        Assert.StartsWith("/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/deny", Last("networkpolicies").Path);
     }
 
     [Fact]
@@ -70,76 +82,94 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Delete_is_idempotent()
+    public async Task Delete_is_idempotent_and_deleting_a_namespace_deletes_what_is_inside_it()
     {
-        await client.ApplyAsync(ConfigMap("doomed", "team-a"), CancellationToken.None);
-        var reference = new ObjectReference("v1", "ConfigMap", "doomed", "team-a");
+        await client.ApplyAsync(Namespace("doomed"), CancellationToken.None);
+        await client.ApplyAsync(ConfigMap("inside", "doomed"), CancellationToken.None);
+        var reference = new ObjectReference("v1", "Namespace", "doomed", null);
 
         Assert.True(await client.DeleteAsync(reference, CancellationToken.None));
         Assert.False(await client.DeleteAsync(reference, CancellationToken.None));
-        Assert.Equal("DELETE", server.Requests.Last().Method);
+        Assert.Null(await client.GetAsync(new ObjectReference("v1", "ConfigMap", "inside", "doomed"), CancellationToken.None));
     }
 
     [Fact]
-    public async Task List_sends_the_label_selector()
+    public async Task List_sends_the_label_selector_and_returns_complete_objects()
     {
-        await client.ListAsync("v1", "Namespace", null, AgentLabels.ManagedSelector, CancellationToken.None);
+        await client.ApplyAsync(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "unmanaged" } }, CancellationToken.None);
 
-        var request = Assert.Single(server.Requests);
-        Assert.Equal("/api/v1/namespaces", request.Path);
-        Assert.Equal("?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dcogrion-agent", request.Query);
+        var managed = await client.ListAsync("v1", "Namespace", null, AgentLabels.ManagedSelector, CancellationToken.None);
+
+        Assert.Equal(["team-a"], managed.Select(n => n["metadata"]!["name"]!.GetValue<string>()));
+        Assert.Equal("Namespace", managed[0]["kind"]!.GetValue<string>());
+        Assert.Contains("labelSelector=app.kubernetes.io%2Fmanaged-by%3Dcogrion-agent", Last("/api/v1/namespaces?").Path);
+    }
+
+    [Fact]
+    public async Task A_json_patch_changes_one_field_and_its_test_guards_it()
+    {
+        await client.ApplyAsync(ConfigMap("patched", "team-a"), CancellationToken.None);
+        var reference = new ObjectReference("v1", "ConfigMap", "patched", "team-a");
+
+        await client.JsonPatchAsync(reference, new JsonArray(
+            new JsonObject { ["op"] = "test", ["path"] = "/data/a", ["value"] = "b" },
+            new JsonObject { ["op"] = "replace", ["path"] = "/data/a", ["value"] = "c" }), CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<KubernetesException>(() => client.JsonPatchAsync(reference, new JsonArray(
+            new JsonObject { ["op"] = "test", ["path"] = "/data/a", ["value"] = "b" },
+            new JsonObject { ["op"] = "replace", ["path"] = "/data/a", ["value"] = "d" }), CancellationToken.None));
+
+        Assert.Equal(422, refused.StatusCode);
+        Assert.Equal("c", (await client.GetAsync(reference, CancellationToken.None))!["data"]!["a"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task The_version_is_the_servers_git_version()
     {
-        Assert.Equal("v1.31.2", await client.GetVersionAsync(CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task A_forbidden_call_is_explained_as_an_rbac_problem()
-    {
-        server.Forbidden.Add("/api/v1/namespaces/kube-system");
-
-        var error = await Assert.ThrowsAsync<KubernetesException>(() => client.ApplyAsync(ConfigMap("x", "kube-system"), CancellationToken.None));
-
-        Assert.Equal(403, error.StatusCode);
-        Assert.Contains("RBAC does not allow it to apply ConfigMap kube-system/x", error.Message);
+        Assert.Equal("v1.31.0-sandbox", await client.GetVersionAsync(CancellationToken.None));
     }
 
     [Fact]
     public async Task An_unreachable_api_server_is_named_in_the_error()
     {
-        using var nowhere = new KubernetesClient(new KubernetesConnection(new Uri("http://127.0.0.1:9"), () => null, null));
+        using var nowhere = new KubernetesClient(new KubernetesClientConfiguration { Host = "https://127.0.0.1:9", SkipTlsVerify = true });
 
         var error = await Assert.ThrowsAsync<KubernetesException>(() => nowhere.GetVersionAsync(CancellationToken.None));
 
         Assert.Equal(0, error.StatusCode);
-        Assert.Contains("Cannot reach the Kubernetes API at http://127.0.0.1:9", error.Message);
+        Assert.Contains("Cannot reach the Kubernetes API at https://127.0.0.1:9", error.Message);
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_trust_the_clusters_ca_cannot_talk_to_it()
+    {
+        using var untrusting = new KubernetesClient(new KubernetesClientConfiguration { Host = cluster.Cluster.Url, AccessToken = cluster.Cluster.AdminToken });
+
+        var error = await Assert.ThrowsAsync<KubernetesException>(() => untrusting.GetVersionAsync(CancellationToken.None));
+
+        Assert.Equal(0, error.StatusCode);
     }
 
     [Fact]
     public async Task Ensuring_a_namespace_applies_restricted_labels_the_agents_binding_a_quota_and_a_default_deny_policy()
     {
-        var executor = new EnsureNamespaceExecutor(client, Options.Create(new AgentOptions()));
+        var executor = new EnsureNamespaceExecutor(client, new AgentPod(AgentInstall.Namespace));
         var payload = JsonSerializer.SerializeToElement(new JsonObject { ["namespace"] = "tenant-jupyter", ["app"] = "jupyterhub" }, ProtocolJson.Default.JsonObject);
 
         var outcome = await executor.ExecuteAsync(new CommandEnvelope(Guid.NewGuid(), Guid.NewGuid(), CommandTypes.EnsureNamespace, payload, "k",
             DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None);
 
         Assert.Equal(CommandOutcomes.Succeeded, outcome.Outcome);
-        Assert.All(server.Requests, r => Assert.Equal("application/apply-patch+yaml", r.ContentType));
         Assert.Equal(
         [
             "/api/v1/namespaces/tenant-jupyter",
             "/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-jupyter/rolebindings/cogrion-agent",
             "/api/v1/namespaces/tenant-jupyter/resourcequotas/cogrion-quota",
             "/apis/networking.k8s.io/v1/namespaces/tenant-jupyter/networkpolicies/default-deny",
-        ], server.Requests.Select(r => r.Path));
-        var ns = JsonNode.Parse(server.Requests.First().Body)!;
-        Assert.Equal("restricted", ns["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
-        var policy = JsonNode.Parse(server.Requests.Last().Body)!;
-        Assert.Equal(["Ingress", "Egress"], policy["spec"]!["policyTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+        ], cluster.Cluster.Api.Audit.Where(a => a.Path.Contains("tenant-jupyter", StringComparison.Ordinal)).Select(a => a.Path.Split('?')[0]));
+        var ns = await client.GetAsync(new ObjectReference("v1", "Namespace", "tenant-jupyter", null), CancellationToken.None);
+        Assert.Equal("restricted", ns!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+        var policy = await client.GetAsync(new ObjectReference("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "tenant-jupyter"), CancellationToken.None);
+        Assert.Equal(["Ingress", "Egress"], policy!["spec"]!["policyTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
 
     [Theory]

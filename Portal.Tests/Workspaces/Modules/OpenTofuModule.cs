@@ -17,9 +17,13 @@ public sealed class OpenTofuModule
     public IReadOnlyDictionary<string, HclVariable> Variables { get; }
     public IReadOnlyDictionary<string, HclOutput> Outputs { get; }
 
-    private OpenTofuModule(string directory, IReadOnlyDictionary<string, HclVariable> variables, IReadOnlyDictionary<string, HclOutput> outputs)
+    /// <summary>The whole module as hcl2json gives it (blocks as lists, expressions as "${...}" strings).</summary>
+    public JsonElement Document { get; }
+
+    private OpenTofuModule(string directory, IReadOnlyDictionary<string, HclVariable> variables, IReadOnlyDictionary<string, HclOutput> outputs, JsonElement document)
     {
         Directory = directory;
+        Document = document;
         Variables = variables;
         Outputs = outputs;
     }
@@ -43,7 +47,7 @@ public sealed class OpenTofuModule
 
         using var document = JsonDocument.Parse(result.StandardOutput);
         var root = document.RootElement;
-        return new OpenTofuModule(relativeDirectory, ReadVariables(root), ReadOutputs(root));
+        return new OpenTofuModule(relativeDirectory, ReadVariables(root), ReadOutputs(root), root.Clone());
     }
 
     private static Dictionary<string, HclVariable> ReadVariables(JsonElement root)

@@ -23,8 +23,14 @@ public sealed class AgentApiOptions
     /// <summary>PKCS#8 PEM of the command-signing ECDSA P-256 key. Empty: generated once and kept in the database, protected by Data Protection.</summary>
     public string? CommandSigningKey { get; set; }
 
-    /// <summary>The agent's container image, written into the install manifest.</summary>
-    public string AgentImage { get; set; } = "ghcr.io/cogrion/portal-agent:0.1.0";
+    /// <summary>
+    /// The agent image this Portal installs (the manifest, the OpenTofu module) and upgrades agents to.
+    /// Pinned by version, optionally by digest; never "latest". Default: the agent of the Portal's own version.
+    /// </summary>
+    public string AgentImage { get; set; } = Versions.AgentRelease.DefaultImage;
+
+    /// <summary>How long an upgraded agent's new pod may take to become ready before the agent rolls back.</summary>
+    public TimeSpan UpgradeReadyWithin { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Requests per minute per agent on the authenticated agent endpoints.</summary>
     public int AgentPermitsPerMinute { get; set; } = 120;
@@ -45,7 +51,9 @@ public sealed class AgentApiOptionsValidator : IValidateOptions<AgentApiOptions>
         Positive(errors, nameof(options.DefaultCommandLifetime), options.DefaultCommandLifetime, TimeSpan.FromDays(30));
         if (options.OfflineAfter <= options.HeartbeatInterval)
             errors.Add(nameof(options.OfflineAfter), "must be longer than HeartbeatInterval, or every agent would flicker offline between beats.");
-        errors.RequireText(nameof(options.AgentImage), options.AgentImage);
+        if (!Cogrion.Agent.Protocol.AgentImage.TryParse(options.AgentImage, out _))
+            errors.Add(nameof(options.AgentImage), $"must be {Cogrion.Agent.Protocol.AgentImage.Rule}; '{options.AgentImage}' is not.");
+        Positive(errors, nameof(options.UpgradeReadyWithin), options.UpgradeReadyWithin, TimeSpan.FromHours(1));
         if (options.AgentPermitsPerMinute < 1) errors.Add(nameof(options.AgentPermitsPerMinute), "must be at least 1.");
         if (options.AnonymousPermitsPerMinute < 1) errors.Add(nameof(options.AnonymousPermitsPerMinute), "must be at least 1.");
         if (!string.IsNullOrWhiteSpace(options.CommandSigningKey) && !CommandSigningKeyStore.TryParsePem(options.CommandSigningKey, out _))

@@ -25,6 +25,10 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentEnrollment>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<InstallManifest>();
+        services.TryAddSingleton<Versions.AgentRelease>();
+        services.TryAddSingleton<Versions.AgentVersions>();
+        services.TryAddSingleton<Versions.AgentUpgrades>();
+        services.AddHostedService<Versions.AgentReleaseRecorder>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 

@@ -32,6 +32,7 @@ public partial class WorkspacePage
     [Inject] private AgentRegistry Agents { get; set; } = default!;
     [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private Agents.Versions.AgentVersions AgentVersions { get; set; } = default!;
 
     private bool loaded;
     private Workspace? workspace;
@@ -40,6 +41,7 @@ public partial class WorkspacePage
     private WorkspaceRun? latestRun;
     private WorkspaceRun? shownRun;
     private AgentSummary? agent;
+    private Agents.Versions.AgentVersionStatus? agentVersion;
     private IReadOnlyList<AgentCommandView> agentCommands = [];
     private DateTimeOffset now;
     private Guid? pinnedRunId;
@@ -87,6 +89,7 @@ public partial class WorkspacePage
             now = Time.GetUtcNow();
             agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, Aborted)).FirstOrDefault();
             agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, Aborted);
+            agentVersion = agent is null ? null : await AgentVersions.StatusAsync(agent.AgentVersion, Aborted);
         }
         finally
         {

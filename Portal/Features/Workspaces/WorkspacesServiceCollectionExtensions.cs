@@ -27,8 +27,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<StateBackends>();
         services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
         services.TryAddScoped<WorkspaceRunExecutor>();
-        services.TryAddSingleton<SandboxAgentLauncher>();
-        services.AddHostedService(provider => provider.GetRequiredService<SandboxAgentLauncher>());
+        services.AddLifelines();
+        services.TryAddSingleton<SandboxClusters>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxClusters>());
         services.AddJobHandler<WorkspacePlanHandler, WorkspacePlanJob>();
         services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();
         services.AddJobHandler<DriftScanHandler, DriftScanJob>();

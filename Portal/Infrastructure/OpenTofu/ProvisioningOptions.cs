@@ -22,16 +22,21 @@ public sealed class ProvisioningOptions
     /// <summary>The Portal's URL as the Cluster Agent should call it (written to the module's portal_url).</summary>
     public string PortalUrl { get; set; } = "http://127.0.0.1:5080";
 
-    public string AgentImage { get; set; } = "ghcr.io/cogrion/portal-agent:latest";
-
     /// <summary>The runner's egress ranges, allowed to reach each cluster's API.</summary>
     public string[] ApiAllowedCidrs { get; set; } = [];
 
     /// <summary>
-    /// The Portal.Agent executable to run for sandbox workspaces (simulated cluster). Empty: no agent,
-    /// and a sandbox workspace is ready as soon as its apply succeeded.
+    /// The agent build the sandbox's clusters run for the Portal's current agent image (Agents:AgentImage).
+    /// Empty: the sandbox's registry has no agent image, its pod cannot start, and a sandbox workspace is
+    /// ready as soon as its apply succeeded.
     /// </summary>
     public string SandboxAgentExecutable { get; set; } = "";
+
+    /// <summary>More images the sandbox's registry serves (an older or newer agent build, to try an upgrade).</summary>
+    public List<SandboxAgentImage> SandboxAgentImages { get; set; } = [];
+
+    /// <summary>The simulated cluster's executable (docs/sandbox.md), built next to the Portal.</summary>
+    public string SandboxClusterExecutable { get; set; } = Path.Combine(AppContext.BaseDirectory, "sandbox-cluster");
 
     /// <summary>How long a sandbox workspace waits for its agent to register before the run fails.</summary>
     public TimeSpan SandboxAgentRegistrationTimeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -54,11 +59,24 @@ public sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioning
         errors.RequireText(nameof(options.ModulesRoot), options.ModulesRoot);
         errors.RequireText(nameof(options.SandboxStateRoot), options.SandboxStateRoot);
         errors.RequireAbsoluteUrl(nameof(options.PortalUrl), options.PortalUrl, requireHttps: false);
-        errors.RequireText(nameof(options.AgentImage), options.AgentImage);
+        errors.RequireText(nameof(options.SandboxClusterExecutable), options.SandboxClusterExecutable);
+        foreach (var (image, index) in options.SandboxAgentImages.Select((image, index) => (image, index)))
+        {
+            if (!Cogrion.Agent.Protocol.AgentImage.TryParse(image.Image, out _))
+                errors.Add($"{nameof(options.SandboxAgentImages)}:{index}:{nameof(image.Image)}", $"must be {Cogrion.Agent.Protocol.AgentImage.Rule}.");
+            errors.RequireText($"{nameof(options.SandboxAgentImages)}:{index}:{nameof(image.Executable)}", image.Executable);
+        }
         if (options.DriftInterval < TimeSpan.Zero || (options.DriftInterval > TimeSpan.Zero && options.DriftInterval < TimeSpan.FromMinutes(1)))
             errors.Add(nameof(options.DriftInterval), "must be zero (off) or at least 00:01:00.");
         if (options.RecoveryInterval < TimeSpan.FromMilliseconds(100) || options.RecoveryInterval > TimeSpan.FromHours(1))
             errors.Add(nameof(options.RecoveryInterval), "must be between 00:00:00.1 and 01:00:00.");
         return errors.ToResult();
     }
+}
+
+/// <summary>An image reference the sandbox's registry serves, and the agent build that stands for it.</summary>
+public sealed class SandboxAgentImage
+{
+    public string Image { get; set; } = "";
+    public string Executable { get; set; } = "";
 }

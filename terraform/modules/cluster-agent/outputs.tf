@@ -1,9 +1,9 @@
 output "namespace" {
   description = "Namespace the Cluster Agent runs in."
-  value       = kubernetes_namespace_v1.agent.metadata[0].name
+  value       = one([for object in values(local.namespaces) : object.metadata.name])
 }
 
 output "service_account" {
   description = "Name of the agent's Kubernetes service account (bound to a cloud role by annotation)."
-  value       = kubernetes_service_account_v1.agent.metadata[0].name
+  value       = one([for object in values(local.access) : object.metadata.name if object.kind == "ServiceAccount"])
 }

@@ -3,9 +3,11 @@ terraform {
   required_version = ">= 1.10.0"
 
   required_providers {
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = "~> 2.36"
+    # Applies the rendered install.yaml.tftpl without needing the API server at plan time (the
+    # cluster is created by the same run). Configured by the calling cloud module (docs/adr/0040).
+    kubectl = {
+      source  = "alekc/kubectl"
+      version = "~> 2.1"
     }
   }
 }

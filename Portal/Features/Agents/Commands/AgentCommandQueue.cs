@@ -175,6 +175,14 @@ public sealed class AgentCommandQueue(
         var actor = Actor.Agent(agent.AgentId);
         await audit.RecordAsync(new AuditEntry(actor, "agent.command_completed", agent.TenantId, "agent", agent.AgentId.ToString(),
             new { commandId, type = completed, outcome = result.Outcome, message = result.Message }), transaction, cancellationToken);
+        if (completed == CommandTypes.Upgrade)
+        {
+            // The outcome of an upgrade, in words an auditor reads: which image, and a rollback's reason.
+            await audit.RecordAsync(new AuditEntry(actor, result.Outcome == CommandOutcomes.Succeeded ? "agent.upgraded" : "agent.upgrade_failed",
+                agent.TenantId, "agent", agent.AgentId.ToString(),
+                new { commandId, image = result.Output?["image"]?.ToString(), previousImage = result.Output?["previousImage"]?.ToString(), message = result.Message }),
+                transaction, cancellationToken);
+        }
         if (completed == CommandTypes.Uninstall && result.Outcome == CommandOutcomes.Succeeded)
         {
             // The agent removed what it created and is going away: it may not call again.

@@ -36,10 +36,13 @@ public partial class FleetPage
     [Inject] private IOptions<AgentApiOptions> Options { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private Versions.AgentVersions Versions { get; set; } = default!;
+    [Inject] private Versions.AgentRelease Release { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private FleetOverview? overview;
     private IReadOnlyList<AgentSummary> agents = [];
+    private IReadOnlyList<(string Version, DateTimeOffset CurrentSince)> releases = [];
     private DateTimeOffset now;
     private readonly InstallRequest install = new();
     private string? manifest;
@@ -60,7 +63,10 @@ public partial class FleetPage
         now = Time.GetUtcNow();
         overview = await Registry.FleetOverviewAsync(Aborted);
         agents = await Registry.ListFleetAsync(500, Aborted);
+        releases = await Versions.ReleasesAsync(Aborted);
     }
+
+    private Versions.AgentVersionStatus VersionOf(AgentSummary agent) => Agents.Versions.AgentVersionStatus.Of(agent.AgentVersion, Release.Current.Version, releases, now);
 
     private async Task MintAsync()
     {

@@ -66,7 +66,7 @@ public sealed class WorkspaceRunExecutor(
     RunLedger ledger,
     RunRecovery recovery,
     StateBackends stateBackends,
-    SandboxAgentLauncher sandboxAgents,
+    SandboxClusters sandboxClusters,
     ILogger<WorkspaceRunExecutor> logger)
 {
     private sealed record Loaded(Workspace Workspace, CloudAccount Account, WorkspaceRun Run);
@@ -127,6 +127,11 @@ public sealed class WorkspaceRunExecutor(
         }
 
         await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.Applying, working ?? workspace.Status, null, CancellationToken.None);
+        if (await PrepareClusterAsync(workspace, context) is { } noCluster)
+        {
+            await EndAsync(loaded with { Run = run with { Status = RunStatus.Applying } }, noCluster, request, context);
+            return;
+        }
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded with { Run = run with { Status = RunStatus.Applying } }, apply, request, context);
     }
@@ -198,6 +203,7 @@ public sealed class WorkspaceRunExecutor(
             await context.AppendLogAsync("The new plan makes exactly the approved changes; applying it.");
             replanTimings = replanned.Timings;
         }
+        if (await PrepareClusterAsync(loaded.Workspace, context) is { } noCluster) { await EndAsync(loaded, noCluster, request, context); return; }
         var apply = await runner.ApplyAsync(request, log, cancellationToken);
         await EndAsync(loaded, apply with { Timings = [.. replanTimings, .. apply.Timings] }, request, context);
     }
@@ -221,9 +227,9 @@ public sealed class WorkspaceRunExecutor(
         if (result.Succeeded)
         {
             var destroyed = run.Kind == RunKind.Destroy;
-            if (destroyed) sandboxAgents.Stop(workspace.Id);
-            if (!destroyed && workspace.Provider == CloudProvider.Sandbox && sandboxAgents.Enabled
-                && !await sandboxAgents.EnsureRegisteredAsync(workspace.TenantId, workspace.Id, workspace.Name, context.AppendLogAsync, context.CancellationToken))
+            if (destroyed && workspace.Provider == CloudProvider.Sandbox) await sandboxClusters.RemoveAsync(workspace.Id);
+            if (!destroyed && workspace.Provider == CloudProvider.Sandbox && sandboxClusters.RunsAgents
+                && !await WaitForAgentAsync(workspace, context))
             {
                 const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
                 await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
@@ -243,6 +249,38 @@ public sealed class WorkspaceRunExecutor(
         logger.LogInformation("Workspace {WorkspaceId} run {RunId} ended {RunStatus} in {Stage}", workspace.Id, run.Id, runStatus, result.Stage);
         if (result.Status == TofuRunStatus.Cancelled) throw new OperationCanceledException("The run was cancelled.");
         throw new ProvisioningRunFailedException(result.Error ?? $"The run failed in {result.Stage}.");
+    }
+
+    /// <summary>
+    /// The sandbox's cluster must serve before the apply reaches its Kubernetes objects (the cloud's
+    /// cluster would exist by then): started here, or found running.
+    /// </summary>
+    /// <returns>Null when the apply may go on; otherwise how the run ended (nothing was applied).</returns>
+    private async Task<TofuRunResult?> PrepareClusterAsync(Workspace workspace, JobContext context)
+    {
+        if (workspace.Provider != CloudProvider.Sandbox) return null;
+        try
+        {
+            await sandboxClusters.EnsureRunningAsync(workspace.Id, context.AppendLogAsync, context.CancellationToken);
+            return null;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            return new TofuRunResult { Status = TofuRunStatus.Cancelled, Stage = TofuStage.Apply, Error = "The run was cancelled before the apply started.", WorkspaceState = "Nothing was applied." };
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Cogrion.Portal.Infrastructure.Processes.ChildProcessNotStartedException)
+        {
+            return new TofuRunResult { Status = TofuRunStatus.Failed, Stage = TofuStage.Apply, Error = $"The workspace's simulated cluster could not start: {ex.Message}", WorkspaceState = "Nothing was applied." };
+        }
+    }
+
+    /// <summary>The module's Deployment runs the agent in the cluster; the workspace is ready when that agent has registered.</summary>
+    private async Task<bool> WaitForAgentAsync(Workspace workspace, JobContext context)
+    {
+        await context.AppendLogAsync("Waiting for the Cluster Agent, started by the cluster from the module's Deployment, to register with the Portal.");
+        var registered = await sandboxClusters.WaitForAgentAsync(workspace.TenantId, workspace.Id, context.CancellationToken);
+        if (registered) await context.AppendLogAsync("The Cluster Agent registered.");
+        return registered;
     }
 
     private static string DriftReason(TofuPlanSummary plan) =>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Workspaces.Modules;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
@@ -12,7 +13,7 @@ namespace Cogrion.Portal.Features.Workspaces.Runs;
 /// same ones), the role, the state backend and a working directory that the plan job and the apply
 /// job of one run share.
 /// </summary>
-public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provisioning, IOptions<OpenTofuOptions> tofu)
+public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provisioning, IOptions<OpenTofuOptions> tofu, AgentRelease agents)
 {
     /// <summary>Shown wherever the token would be: the review step, tests. Never sent to a run.</summary>
     public const string TokenPlaceholder = "(minted when the run starts)";
@@ -53,7 +54,8 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
             // Off for the sandbox and until a confirmed destroy turns it off: the cloud guards the data.
             DeletionProtection = workspace.Provider != CloudProvider.Sandbox,
             ApiAllowedCidrs = options.ApiAllowedCidrs,
-            AgentImage = options.AgentImage,
+            // The Portal's current agent, pinned by version (and digest where known); the agent upgrades itself afterwards.
+            AgentImage = agents.Current.ToString(),
             PortalUrl = options.PortalUrl,
             AgentBootstrapToken = bootstrapToken,
         };
@@ -185,8 +187,9 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
 
     private string ModuleSource(TofuProvider provider, string? submodule = null)
     {
-        // The sandbox simulates the AWS stack and never reads the module: a stand-in directory is
-        // enough when the image carries no terraform/ (development, tests).
+        // The sandbox simulates the AWS stack; of the module it reads only the Cluster Agent's install
+        // template. A stand-in directory is enough when the image carries no terraform/ (then the
+        // sandbox's plan fails as OpenTofu would, naming the missing template).
         var path = Path.Combine(provisioning.Value.ModulesRoot, provider == TofuProvider.AliCloud ? "alicloud" : "aws", submodule ?? "");
         if (provider == TofuProvider.Sandbox && !Directory.Exists(path))
         {

@@ -1,19 +1,23 @@
 using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
 
-namespace Cogrion.Agent.Kubernetes;
+namespace Cogrion.Kubernetes;
 
 /// <summary>
-/// The little of the Kubernetes API the agent needs. One real implementation over HTTP
-/// (<see cref="KubernetesClient"/>) and one simulator (<see cref="SimulatedCluster"/>) for the sandbox.
+/// The little of the Kubernetes API the agent (and the sandbox's OpenTofu simulator) needs, on plain
+/// JSON objects. One implementation, <see cref="KubernetesClient"/>, over KubernetesClient.Aot; the
+/// sandbox serves it a simulated API server over real HTTPS, never an in-process shortcut.
 /// </summary>
 public interface IKubernetesClient
 {
     /// <summary>The server's gitVersion, e.g. v1.31.2.</summary>
     Task<string> GetVersionAsync(CancellationToken cancellationToken);
 
-    /// <summary>Server-side apply with the agent's field manager (forced: the agent owns what it applies).</summary>
+    /// <summary>Server-side apply with the client's field manager (forced: the caller owns what it applies).</summary>
     Task<JsonObject> ApplyAsync(JsonObject manifest, CancellationToken cancellationToken);
+
+    /// <summary>An RFC 6902 JSON patch of one object (e.g. one container's image, guarded by a test of its name).</summary>
+    Task<JsonObject> JsonPatchAsync(ObjectReference reference, JsonArray patch, CancellationToken cancellationToken);
 
     /// <summary>The object, or null when it does not exist.</summary>
     Task<JsonObject?> GetAsync(ObjectReference reference, CancellationToken cancellationToken);
@@ -29,14 +33,4 @@ public sealed class KubernetesException(int statusCode, string message, Exceptio
 {
     /// <summary>The HTTP status, or 0 when the API could not be reached at all.</summary>
     public int StatusCode { get; } = statusCode;
-}
-
-/// <summary>Labels the agent puts on what it creates, so it can find (and uninstall) exactly that.</summary>
-public static class AgentLabels
-{
-    public const string ManagedBy = "app.kubernetes.io/managed-by";
-    public const string ManagedByValue = "cogrion-agent";
-    public const string App = "cogrion.dev/app";
-    public const string FieldManager = "cogrion-agent";
-    public const string ManagedSelector = ManagedBy + "=" + ManagedByValue;
 }

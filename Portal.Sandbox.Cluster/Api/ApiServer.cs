@@ -1,0 +1,296 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Cogrion.Sandbox.Cluster.Store;
+
+namespace Cogrion.Sandbox.Cluster.Api;
+
+/// <summary>Bearer tokens the API server accepts: the cluster admin's, and one per pod for its service account.</summary>
+public sealed class TokenRegistry
+{
+    private readonly ConcurrentDictionary<string, UserInfo> tokens = new();
+
+    public string Issue(UserInfo user)
+    {
+        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        tokens[token] = user;
+        return token;
+    }
+
+    public void Revoke(string token) => tokens.TryRemove(token, out _);
+
+    public UserInfo? Authenticate(string? authorization) =>
+        authorization is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) && tokens.TryGetValue(header[7..].Trim(), out var user) ? user : null;
+}
+
+/// <summary>One API request, as the audit log records it.</summary>
+public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code);
+
+/// <summary>
+/// The simulated Kubernetes API server: the REST paths of the resources in <see cref="ResourceTypes"/>
+/// (get, list with label selectors, create, server-side apply, JSON patch, update, delete), bearer-token
+/// authentication, RBAC per request (<see cref="Rbac"/>) and Kubernetes' Status bodies for every error.
+/// Served over HTTPS by <see cref="SimulatedCluster"/>, so a client talks to it as to a real cluster.
+/// </summary>
+public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens, string gitVersion, TimeProvider time)
+{
+    private const int AuditKept = 2000;
+    /// <summary>Quotes in messages as \" (Kubernetes is a Go program), not \u0022.</summary>
+    private static readonly JsonSerializerOptions Encoding = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly ConcurrentQueue<AuditEntry> audit = new();
+
+    /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
+    public IReadOnlyCollection<AuditEntry> Audit => audit;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var user = tokens.Authenticate(request.Headers.Authorization);
+        var path = request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
+        int code;
+        string verb = request.Method;
+        if (user is null)
+        {
+            code = await WriteStatusAsync(context, 401, "Unauthorized", "Unauthorized");
+        }
+        else
+        {
+            (code, verb) = await DispatchAsync(context, user, path);
+        }
+        audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code));
+        while (audit.Count > AuditKept) audit.TryDequeue(out _);
+    }
+
+    private async Task<(int Code, string Verb)> DispatchAsync(HttpContext context, UserInfo user, string path)
+    {
+        var method = context.Request.Method;
+        if (path is "/version" or "/healthz" or "/readyz" or "/livez")
+        {
+            if (!rbac.Allows(user, new RequestAttributes("get", "", "", null, null, path)))
+                return (await ForbiddenAsync(context, $"forbidden: User \"{user.Name}\" cannot get path \"{path}\"", null, null), "get");
+            if (path == "/version")
+            {
+                var parts = gitVersion.TrimStart('v').Split('.', '-');
+                await WriteJsonAsync(context, 200, new JsonObject
+                {
+                    ["major"] = parts[0], ["minor"] = parts.Length > 1 ? parts[1] : "0", ["gitVersion"] = gitVersion, ["platform"] = "linux/amd64",
+                });
+            }
+            else
+            {
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync("ok");
+            }
+            return (200, "get");
+        }
+
+        if (!TryParse(path, out var type, out var ns, out var name, out var subresource))
+            return (await WriteStatusAsync(context, 404, "NotFound", "the server could not find the requested resource"), method.ToLowerInvariant());
+        if (subresource is not null)
+            return (await WriteStatusAsync(context, 404, "NotFound", $"the sandbox does not serve the {subresource} subresource of {type!.Plural}"), method.ToLowerInvariant());
+
+        var verb = (method, name) switch
+        {
+            ("GET", null) => context.Request.Query["watch"] == "true" ? "watch" : "list",
+            ("GET", _) => "get",
+            ("POST", null) => "create",
+            ("PATCH", not null) => "patch",
+            ("PUT", not null) => "update",
+            ("DELETE", not null) => "delete",
+            _ => "",
+        };
+        if (verb.Length == 0 || verb == "watch")
+            return (await WriteStatusAsync(context, 405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {path})"), method.ToLowerInvariant());
+
+        var requestNamespace = type == ResourceTypes.Namespace ? name : ns;
+        if (!rbac.Allows(user, new RequestAttributes(verb, type!.Group, type.Plural, requestNamespace, name)))
+        {
+            var what = name is null ? type.QualifiedPlural : $"{type.QualifiedPlural} \"{name}\"";
+            var scope = type.Namespaced && ns is not null ? $"in the namespace \"{ns}\"" : "at the cluster scope";
+            return (await ForbiddenAsync(context,
+                $"{what} is forbidden: User \"{user.Name}\" cannot {verb} resource \"{type.Plural}\" in API group \"{type.Group}\" {scope}", type, name), verb);
+        }
+
+        try
+        {
+            return verb switch
+            {
+                "get" => (await GetAsync(context, type, ns, name!), verb),
+                "list" => (await ListAsync(context, type, ns), verb),
+                "delete" => (await DeleteAsync(context, type, ns, name!), verb),
+                _ => (await WriteAsync(context, user, type, ns, name, verb), verb),
+            };
+        }
+        catch (PatchException ex)
+        {
+            return (await WriteStatusAsync(context, ex.Code, ex.Code == 422 ? "Invalid" : "BadRequest", ex.Message), verb);
+        }
+        catch (JsonException ex)
+        {
+            return (await WriteStatusAsync(context, 400, "BadRequest", $"the body of the request could not be decoded as JSON: {ex.Message}"), verb);
+        }
+    }
+
+    private async Task<int> GetAsync(HttpContext context, ResourceType type, string? ns, string name)
+    {
+        var found = store.Get(type, ns, name);
+        if (found is null) return await NotFoundAsync(context, type, name);
+        await WriteJsonAsync(context, 200, found);
+        return 200;
+    }
+
+    private async Task<int> ListAsync(HttpContext context, ResourceType type, string? ns)
+    {
+        var items = store.List(type, ns, context.Request.Query["labelSelector"].FirstOrDefault());
+        await WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = type.Kind + "List",
+            ["apiVersion"] = type.ApiVersion,
+            ["metadata"] = new JsonObject(),
+            ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
+        });
+        return 200;
+    }
+
+    private async Task<int> DeleteAsync(HttpContext context, ResourceType type, string? ns, string name)
+    {
+        var found = store.Get(type, ns, name);
+        if (found is null || !store.Delete(type, ns, name)) return await NotFoundAsync(context, type, name);
+        await WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success",
+            ["details"] = new JsonObject { ["name"] = name, ["kind"] = type.Plural, ["uid"] = found["metadata"]?["uid"]?.DeepClone() },
+        });
+        return 200;
+    }
+
+    private async Task<int> WriteAsync(HttpContext context, UserInfo user, ResourceType type, string? ns, string? name, string verb)
+    {
+        var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
+        var existing = name is null ? null : store.Get(type, ns, name);
+        JsonObject desired;
+        switch (verb)
+        {
+            case "patch" when contentType == "application/apply-patch+yaml":
+                if (string.IsNullOrEmpty(context.Request.Query["fieldManager"]))
+                    return await WriteStatusAsync(context, 400, "BadRequest", "PATCH, fieldManager is required for apply requests");
+                desired = ServerSideApply.Merge(existing, ParseObject(body, "the sandbox reads apply bodies written as JSON (which is YAML too)"));
+                break;
+            case "patch" when contentType is "application/strategic-merge-patch+json" or "application/merge-patch+json":
+                if (existing is null) return await NotFoundAsync(context, type, name!);
+                desired = ServerSideApply.Merge(existing, ParseObject(body, null));
+                break;
+            case "patch" when contentType == "application/json-patch+json":
+                if (existing is null) return await NotFoundAsync(context, type, name!);
+                desired = JsonPatch.Apply(existing, JsonNode.Parse(body) as JsonArray ?? throw new PatchException(400, "a JSON patch is an array of operations"));
+                break;
+            case "patch":
+                return await WriteStatusAsync(context, 415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+            case "create":
+                desired = ParseObject(body, null);
+                name = desired["metadata"]?["name"]?.GetValue<string>();
+                if (string.IsNullOrEmpty(name)) return await WriteStatusAsync(context, 422, "Invalid", $"{type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required");
+                existing = store.Get(type, ns, name);
+                if (existing is not null) return await WriteStatusAsync(context, 409, "AlreadyExists", $"{type.QualifiedPlural} \"{name}\" already exists");
+                break;
+            default: // update
+                if (existing is null) return await NotFoundAsync(context, type, name!);
+                desired = ParseObject(body, null);
+                break;
+        }
+
+        var bodyName = desired["metadata"]?["name"]?.GetValue<string>();
+        if (bodyName is not null && bodyName != name)
+            return await WriteStatusAsync(context, 400, "BadRequest", $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        if (desired["kind"]?.GetValue<string>() is { } kind && kind != type.Kind)
+            return await WriteStatusAsync(context, 400, "BadRequest", $"the object's kind {kind} does not match the resource {type.Plural}");
+        var bodyNamespace = desired["metadata"]?["namespace"]?.GetValue<string>();
+        if (type.Namespaced && bodyNamespace is not null && bodyNamespace != ns)
+            return await WriteStatusAsync(context, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+        if (type.Namespaced && store.Get(ResourceTypes.Namespace, null, ns!) is null)
+            return await WriteStatusAsync(context, 404, "NotFound", $"namespaces \"{ns}\" not found");
+
+        var refusal = type == ResourceTypes.RoleBinding || type == ResourceTypes.ClusterRoleBinding ? rbac.RefuseBinding(user, desired, ns)
+            : type == ResourceTypes.Role || type == ResourceTypes.ClusterRole ? rbac.RefuseRole(user, desired, ns, type.Plural)
+            : null;
+        if (refusal is not null)
+            return await ForbiddenAsync(context, $"{type.QualifiedPlural} \"{name}\" is forbidden: {refusal}", type, name);
+
+        // Like the API server: stringData is a write-only convenience, stored as base64 data.
+        if (type == ResourceTypes.Secret && desired["stringData"] is JsonObject stringData)
+        {
+            var data = desired["data"] as JsonObject ?? [];
+            foreach (var (key, value) in stringData) data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? ""));
+            desired["data"] = data;
+            desired.Remove("stringData");
+        }
+        // Status belongs to the controllers and the kubelet, not to clients.
+        var status = existing?["status"]?.DeepClone();
+        desired.Remove("status");
+        if (status is not null) desired["status"] = status;
+        else if (type == ResourceTypes.Namespace) desired["status"] = new JsonObject { ["phase"] = "Active" };
+        var (stored, created) = store.Write(type, ns, name!, _ => desired);
+        var code = created ? 201 : 200;
+        await WriteJsonAsync(context, code, stored);
+        return code;
+    }
+
+    private static JsonObject ParseObject(string body, string? hint) =>
+        (JsonNode.Parse(body) as JsonObject) ?? throw new PatchException(400, hint ?? "the body must be a JSON object");
+
+    /// <summary>/api/v1/[namespaces/{ns}/]{plural}[/{name}[/{sub}]] and /apis/{group}/{version}/... .</summary>
+    internal static bool TryParse(string path, out ResourceType? type, out string? ns, out string? name, out string? subresource)
+    {
+        type = null; ns = null; name = null; subresource = null;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        int rest;
+        string group, version;
+        if (segments.Length >= 3 && segments[0] == "api" && segments[1] == "v1") { group = ""; version = "v1"; rest = 2; }
+        else if (segments.Length >= 4 && segments[0] == "apis") { group = segments[1]; version = segments[2]; rest = 3; }
+        else return false;
+        var tail = segments[rest..];
+        if (tail.Length >= 3 && tail[0] == "namespaces" && ResourceTypes.ByPath(group, version, tail[2]) is { Namespaced: true } namespaced)
+        {
+            type = namespaced;
+            ns = tail[1];
+            name = tail.Length > 3 ? tail[3] : null;
+            subresource = tail.Length > 4 ? string.Join('/', tail[4..]) : null;
+            return tail.Length <= 5;
+        }
+        type = ResourceTypes.ByPath(group, version, tail[0]);
+        if (type is null) return false;
+        name = tail.Length > 1 ? tail[1] : null;
+        subresource = tail.Length > 2 ? string.Join('/', tail[2..]) : null;
+        // A namespaced resource without a namespace is the list across all namespaces; it names no object.
+        return !(type.Namespaced && name is not null) && tail.Length <= 3;
+    }
+
+    private static Task<int> NotFoundAsync(HttpContext context, ResourceType type, string name) =>
+        WriteStatusAsync(context, 404, "NotFound", $"{type.QualifiedPlural} \"{name}\" not found", new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural });
+
+    private static Task<int> ForbiddenAsync(HttpContext context, string message, ResourceType? type, string? name) =>
+        WriteStatusAsync(context, 403, "Forbidden", message,
+            type is null ? null : new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural });
+
+    /// <summary>Kubernetes' error body: a v1 Status with the reason and the code.</summary>
+    private static async Task<int> WriteStatusAsync(HttpContext context, int code, string reason, string message, JsonObject? details = null)
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(),
+            ["status"] = "Failure", ["message"] = message, ["reason"] = reason, ["code"] = code,
+        };
+        if (details is not null) status["details"] = details;
+        await WriteJsonAsync(context, code, status);
+        return code;
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int code, JsonObject body)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString(Encoding));
+    }
+}

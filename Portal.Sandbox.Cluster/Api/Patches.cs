@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+
+namespace Cogrion.Sandbox.Cluster.Api;
+
+/// <summary>A patch the API server refuses (422, or 400 for a malformed one).</summary>
+public sealed class PatchException(int code, string message) : Exception(message)
+{
+    public int Code { get; } = code;
+}
+
+/// <summary>
+/// Server-side apply, as far as a single client per field needs it: the applied object's fields
+/// replace or extend the stored ones; maps merge; lists Kubernetes treats as maps keyed by "name"
+/// (containers, env, ports, volumes, volumeMounts) merge entry by entry; other lists are replaced.
+/// Field ownership and conflicts are not modelled: every writer here applies with force.
+/// </summary>
+public static class ServerSideApply
+{
+    private static readonly HashSet<string> ListsKeyedByName = ["containers", "initContainers", "env", "ports", "volumes", "volumeMounts"];
+
+    public static JsonObject Merge(JsonObject? existing, JsonObject applied)
+    {
+        var result = (JsonObject?)existing?.DeepClone() ?? [];
+        MergeInto(result, applied);
+        return result;
+    }
+
+    private static void MergeInto(JsonObject target, JsonObject source)
+    {
+        foreach (var (key, value) in source)
+        {
+            if (value is JsonObject child && target[key] is JsonObject existing) MergeInto(existing, child);
+            else if (value is JsonArray list && target[key] is JsonArray current && ListsKeyedByName.Contains(key) && list.All(e => e?["name"] is not null))
+            {
+                var merged = new JsonArray();
+                foreach (var item in list)
+                {
+                    var name = item!["name"]!.GetValue<string>();
+                    var match = current.FirstOrDefault(c => c?["name"]?.GetValue<string>() == name) as JsonObject;
+                    var entry = (JsonObject?)match?.DeepClone() ?? [];
+                    MergeInto(entry, (JsonObject)item);
+                    merged.Add(entry);
+                }
+                target[key] = merged;
+            }
+            else target[key] = value?.DeepClone();
+        }
+    }
+}
+
+/// <summary>RFC 6902 JSON Patch: add, remove, replace, test (the operations clients send to Kubernetes).</summary>
+public static class JsonPatch
+{
+    public static JsonObject Apply(JsonObject document, JsonArray operations)
+    {
+        var result = (JsonObject)document.DeepClone();
+        foreach (var operation in operations)
+        {
+            var op = operation?["op"]?.GetValue<string>() ?? throw new PatchException(400, "a JSON patch operation has no \"op\"");
+            var path = operation["path"]?.GetValue<string>() ?? throw new PatchException(400, $"the \"{op}\" operation has no \"path\"");
+            var (parent, last) = Locate(result, path);
+            var value = operation["value"];
+            switch (op)
+            {
+                case "test":
+                    if (!JsonNode.DeepEquals(Read(parent, last, path), value))
+                        throw new PatchException(422, $"the server rejected our request due to an error in our request: testing value {path} failed");
+                    break;
+                case "replace":
+                    Read(parent, last, path);
+                    Write(parent, last, value?.DeepClone(), replace: true, path);
+                    break;
+                case "add":
+                    Write(parent, last, value?.DeepClone(), replace: false, path);
+                    break;
+                case "remove":
+                    Read(parent, last, path);
+                    if (parent is JsonObject o) o.Remove(last);
+                    else if (parent is JsonArray a) a.RemoveAt(Index(a, last, path, allowEnd: false));
+                    break;
+                default:
+                    throw new PatchException(400, $"the JSON patch operation \"{op}\" is not supported");
+            }
+        }
+        return result;
+    }
+
+    private static (JsonNode Parent, string Last) Locate(JsonObject document, string path)
+    {
+        if (!path.StartsWith('/')) throw new PatchException(400, $"\"{path}\" is not a JSON pointer");
+        var segments = path[1..].Split('/').Select(s => s.Replace("~1", "/").Replace("~0", "~")).ToArray();
+        JsonNode current = document;
+        foreach (var segment in segments[..^1])
+        {
+            current = current switch
+            {
+                JsonObject o when o[segment] is { } next => next,
+                JsonArray a when a[Index(a, segment, path, allowEnd: false)] is { } item => item,
+                _ => throw new PatchException(422, $"the server rejected our request due to an error in our request: {path} does not exist"),
+            };
+        }
+        return (current, segments[^1]);
+    }
+
+    private static JsonNode? Read(JsonNode parent, string last, string path) => parent switch
+    {
+        JsonObject o when o.ContainsKey(last) => o[last],
+        JsonArray a => a[Index(a, last, path, allowEnd: false)],
+        _ => throw new PatchException(422, $"the server rejected our request due to an error in our request: {path} does not exist"),
+    };
+
+    private static void Write(JsonNode parent, string last, JsonNode? value, bool replace, string path)
+    {
+        if (parent is JsonObject o) o[last] = value;
+        else if (parent is JsonArray a)
+        {
+            var index = Index(a, last, path, allowEnd: !replace);
+            if (replace) a[index] = value;
+            else a.Insert(index, value);
+        }
+    }
+
+    private static int Index(JsonArray array, string segment, string path, bool allowEnd)
+    {
+        if (allowEnd && segment == "-") return array.Count;
+        if (int.TryParse(segment, out var index) && index >= 0 && (index < array.Count || (allowEnd && index == array.Count))) return index;
+        throw new PatchException(422, $"the server rejected our request due to an error in our request: {path}: index {segment} is out of range");
+    }
+}

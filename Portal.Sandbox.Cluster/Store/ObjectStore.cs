@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Cogrion.Sandbox.Cluster.Store;
+
+/// <summary>
+/// The simulated cluster's etcd: every object as JSON, saved to <c>objects.json</c> in the cluster's
+/// directory after every change (write, then rename), so a restarted host finds the cluster as it was.
+/// It assigns what the API server would (uid, creationTimestamp, resourceVersion, generation on spec
+/// changes) and tells the controllers when anything changed.
+/// </summary>
+public sealed class ObjectStore
+{
+    private readonly string? file;
+    private readonly TimeProvider time;
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, JsonObject> objects;
+    private long resourceVersion;
+    private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <param name="file">Where to persist; null keeps the cluster in memory (tests).</param>
+    public ObjectStore(string? file, TimeProvider time)
+    {
+        this.file = file;
+        this.time = time;
+        objects = [];
+        if (file is not null && File.Exists(file) && JsonNode.Parse(File.ReadAllText(file)) is JsonObject saved)
+        {
+            resourceVersion = Number(saved["resourceVersion"]) ?? 0;
+            foreach (var (key, value) in saved["objects"] as JsonObject ?? [])
+                if (value is JsonObject o) objects[key] = (JsonObject)o.DeepClone();
+        }
+    }
+
+    /// <summary>Completes at the next change: controllers wait on it instead of polling.</summary>
+    public Task NextChange
+    {
+        get
+        {
+            lock (gate) return changed.Task;
+        }
+    }
+
+    public static string Key(ResourceType type, string? ns, string name) => $"{type.ApiVersion}|{type.Kind}|{(type.Namespaced ? ns : "")}|{name}";
+
+    public JsonObject? Get(ResourceType type, string? ns, string name)
+    {
+        lock (gate) return objects.TryGetValue(Key(type, ns, name), out var o) ? (JsonObject)o.DeepClone() : null;
+    }
+
+    /// <summary>Objects of a type, in one namespace or all (null), matching an equality label selector ("a=b,c", "a!=b").</summary>
+    public List<JsonObject> List(ResourceType type, string? ns, string? labelSelector = null)
+    {
+        var prefix = type.Namespaced && ns is not null ? $"{type.ApiVersion}|{type.Kind}|{ns}|" : $"{type.ApiVersion}|{type.Kind}|";
+        lock (gate)
+        {
+            return objects.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(e => (JsonObject)e.Value.DeepClone())
+                .Where(o => LabelSelector.Matches(o["metadata"]?["labels"] as JsonObject, labelSelector))
+                .OrderBy(o => o["metadata"]?["namespace"]?.GetValue<string>(), StringComparer.Ordinal)
+                .ThenBy(o => o["metadata"]?["name"]?.GetValue<string>(), StringComparer.Ordinal)
+                .ToList();
+        }
+    }
+
+    /// <summary>
+    /// Creates or changes one object: <paramref name="change"/> gets the stored object (null when new)
+    /// and returns the new one. Returns the stored result and whether it was created.
+    /// </summary>
+    public (JsonObject Stored, bool Created) Write(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject> change)
+    {
+        lock (gate)
+        {
+            var key = Key(type, ns, name);
+            objects.TryGetValue(key, out var existing);
+            var updated = change(existing is null ? null : (JsonObject)existing.DeepClone());
+            var metadata = updated["metadata"] as JsonObject ?? [];
+            updated["metadata"] = metadata;
+            updated["apiVersion"] = type.ApiVersion;
+            updated["kind"] = type.Kind;
+            metadata["name"] = name;
+            if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
+            if (existing is null)
+            {
+                metadata["uid"] = Guid.NewGuid().ToString();
+                metadata["creationTimestamp"] = Timestamp(time.GetUtcNow());
+                if (updated.ContainsKey("spec")) metadata["generation"] = 1L;
+            }
+            else
+            {
+                metadata["uid"] = existing["metadata"]?["uid"]?.DeepClone();
+                metadata["creationTimestamp"] = existing["metadata"]?["creationTimestamp"]?.DeepClone();
+                var generation = Number(existing["metadata"]?["generation"]) ?? 0;
+                var specChanged = !JsonNode.DeepEquals(existing["spec"], updated["spec"]);
+                if (updated.ContainsKey("spec")) metadata["generation"] = specChanged ? generation + 1 : Math.Max(generation, 1);
+            }
+            metadata["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
+            objects[key] = updated;
+            SaveAndSignal();
+            return ((JsonObject)updated.DeepClone(), existing is null);
+        }
+    }
+
+    /// <summary>Deletes an object (and, for a namespace, everything in it, as the namespace controller does). False when it did not exist.</summary>
+    public bool Delete(ResourceType type, string? ns, string name)
+    {
+        lock (gate)
+        {
+            if (!objects.Remove(Key(type, ns, name))) return false;
+            if (type == ResourceTypes.Namespace)
+                foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList()) objects.Remove(inside);
+            SaveAndSignal();
+            return true;
+        }
+    }
+
+    /// <summary>A JSON number as a long, whether it was parsed or built in code (JsonValue keeps the type it was made with).</summary>
+    public static long? Number(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue<long>(out var l) ? l : value.TryGetValue<int>(out var i) ? i : value.TryGetValue<double>(out var d) ? (long)d : null
+        : null;
+
+    public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    private void SaveAndSignal()
+    {
+        if (file is not null)
+        {
+            var document = new JsonObject
+            {
+                ["resourceVersion"] = resourceVersion,
+                ["objects"] = new JsonObject(objects.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value.DeepClone()))),
+            };
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file + ".tmp", document.ToJsonString());
+            File.Move(file + ".tmp", file, overwrite: true);
+        }
+        var previous = changed;
+        changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+}
+
+/// <summary>Equality-based label selectors, the forms the agent and the Deployment controller use.</summary>
+public static class LabelSelector
+{
+    public static bool Matches(JsonObject? labels, string? selector)
+    {
+        if (string.IsNullOrWhiteSpace(selector)) return true;
+        foreach (var term in selector.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var notEquals = term.IndexOf("!=", StringComparison.Ordinal);
+            if (notEquals > 0)
+            {
+                if (labels?[term[..notEquals]]?.GetValue<string>() == term[(notEquals + 2)..]) return false;
+                continue;
+            }
+            var equals = term.IndexOf('=');
+            var key = equals < 0 ? term : term[..equals];
+            var expected = equals < 0 ? null : term[(equals + 1)..].TrimStart('=');
+            var value = labels?[key]?.GetValue<string>();
+            if (value is null || (expected is not null && value != expected)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>matchLabels of a Deployment's selector, as "a=b,c=d".</summary>
+    public static string FromMatchLabels(JsonObject? matchLabels) =>
+        string.Join(",", (matchLabels ?? []).Select(l => $"{l.Key}={l.Value?.GetValue<string>()}"));
+}

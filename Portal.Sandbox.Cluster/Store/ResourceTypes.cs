@@ -1,0 +1,52 @@
+namespace Cogrion.Sandbox.Cluster.Store;
+
+/// <summary>A resource the simulated API server serves: where it lives in the URL space and whether it is namespaced.</summary>
+public sealed record ResourceType(string Group, string Version, string Kind, string Plural, bool Namespaced)
+{
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    /// <summary>"deployments.apps", as Kubernetes names a resource in its messages ("secrets" for the core group).</summary>
+    public string QualifiedPlural => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
+}
+
+/// <summary>The resources of the simulated cluster: what the agent, its install and tenant apps use.</summary>
+public static class ResourceTypes
+{
+    public static readonly ResourceType Namespace = new("", "v1", "Namespace", "namespaces", false);
+    public static readonly ResourceType Node = new("", "v1", "Node", "nodes", false);
+    public static readonly ResourceType Pod = new("", "v1", "Pod", "pods", true);
+    public static readonly ResourceType Secret = new("", "v1", "Secret", "secrets", true);
+    public static readonly ResourceType ConfigMap = new("", "v1", "ConfigMap", "configmaps", true);
+    public static readonly ResourceType ServiceAccount = new("", "v1", "ServiceAccount", "serviceaccounts", true);
+    public static readonly ResourceType Deployment = new("apps", "v1", "Deployment", "deployments", true);
+    public static readonly ResourceType Role = new("rbac.authorization.k8s.io", "v1", "Role", "roles", true);
+    public static readonly ResourceType RoleBinding = new("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true);
+    public static readonly ResourceType ClusterRole = new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false);
+    public static readonly ResourceType ClusterRoleBinding = new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false);
+
+    public static readonly IReadOnlyList<ResourceType> All =
+    [
+        Namespace, Node, Pod, Secret, ConfigMap, ServiceAccount,
+        new("", "v1", "Service", "services", true),
+        new("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+        new("", "v1", "ResourceQuota", "resourcequotas", true),
+        new("", "v1", "LimitRange", "limitranges", true),
+        new("", "v1", "Event", "events", true),
+        Deployment,
+        new("apps", "v1", "StatefulSet", "statefulsets", true),
+        new("apps", "v1", "ReplicaSet", "replicasets", true),
+        new("batch", "v1", "Job", "jobs", true),
+        new("batch", "v1", "CronJob", "cronjobs", true),
+        new("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
+        new("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+        new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+        new("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+        Role, RoleBinding, ClusterRole, ClusterRoleBinding,
+    ];
+
+    public static ResourceType? ByPath(string group, string version, string plural) =>
+        All.FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
+
+    public static ResourceType? ByKind(string apiVersion, string kind) =>
+        All.FirstOrDefault(t => t.ApiVersion == apiVersion && t.Kind == kind);
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
+using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Sandbox.Cluster;
+
+namespace Cogrion.Portal.Tests.Agents.Kubernetes;
+
+/// <summary>
+/// The sandbox's API server enforces RBAC per request from the Roles and bindings actually applied
+/// (here: the install template's), answers refusals with Kubernetes' Status body, and refuses a
+/// binding that would grant rights its author does not hold. Over HTTPS, as the agent sees it.
+/// </summary>
+public sealed class SimulatedApiServerTests : IAsyncLifetime
+{
+    private AgentProcess cluster = null!;
+    private HttpClient agent = null!;
+
+    public async Task InitializeAsync()
+    {
+        cluster = await AgentProcess.StartClusterAsync(new Dictionary<string, string>());
+        await cluster.InstallAsync(Guid.NewGuid(), Guid.NewGuid(), "https://portal.test", "cgr_bt_test-token-of-sufficient-length-000000");
+        agent = new HttpClient(new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Issuer == cluster.Cluster.Certificates.Authority.Subject,
+        }) { BaseAddress = new Uri(cluster.Cluster.Url) };
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Cluster.CreateToken(AgentInstall.Namespace, AgentInstall.ServiceAccount));
+    }
+
+    public async Task DisposeAsync()
+    {
+        agent.Dispose();
+        await cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_agent_may_read_its_state_secret_but_no_other_secret_of_its_namespace()
+    {
+        var own = await agent.GetAsync($"/api/v1/namespaces/{AgentInstall.Namespace}/secrets/{AgentInstall.StateSecret}");
+        var other = await agent.GetAsync($"/api/v1/namespaces/{AgentInstall.Namespace}/secrets/{AgentInstall.BootstrapSecret}");
+
+        Assert.Equal(HttpStatusCode.NotFound, own.StatusCode); // allowed; it does not exist yet
+        Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        var status = JsonNode.Parse(await other.Content.ReadAsStringAsync())!;
+        Assert.Equal("Status", status["kind"]!.GetValue<string>());
+        Assert.Equal("Forbidden", status["reason"]!.GetValue<string>());
+        Assert.Equal(403, status["code"]!.GetValue<int>());
+        Assert.Equal($"secrets \"{AgentInstall.BootstrapSecret}\" is forbidden: User \"system:serviceaccount:{AgentInstall.Namespace}:{AgentInstall.ServiceAccount}\" cannot get resource \"secrets\" in API group \"\" in the namespace \"{AgentInstall.Namespace}\"",
+            status["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_agent_may_patch_its_own_deployment_and_no_other()
+    {
+        var own = await agent.GetAsync($"/apis/apps/v1/namespaces/{AgentInstall.Namespace}/deployments/{AgentInstall.Deployment}");
+        var listing = await agent.GetAsync($"/apis/apps/v1/namespaces/{AgentInstall.Namespace}/deployments");
+
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, listing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cluster_wide_the_agent_reads_nodes_but_not_secrets()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/api/v1/nodes")).StatusCode);
+        var secrets = await agent.GetAsync("/api/v1/secrets");
+        Assert.Equal(HttpStatusCode.Forbidden, secrets.StatusCode);
+        Assert.Contains("at the cluster scope", await secrets.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_agent_may_bind_the_workload_role_and_no_other()
+    {
+        await cluster.Admin.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "app-one" },
+        }, CancellationToken.None);
+
+        var workload = await BindAsync(AgentInstall.WorkloadClusterRole);
+        var admin = await BindAsync("cluster-admin");
+
+        Assert.Equal(HttpStatusCode.Created, workload.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
+        Assert.Contains("\"cluster-admin\" not found", JsonNode.Parse(await admin.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_request_without_a_valid_token_is_unauthorized()
+    {
+        using var anonymous = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nodes");
+        anonymous.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
+        var response = await agent.SendAsync(anonymous);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> BindAsync(string role)
+    {
+        var binding = new JsonObject
+        {
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
+            ["metadata"] = new JsonObject { ["name"] = $"bind-{role}", ["namespace"] = "app-one" },
+            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = role },
+            ["subjects"] = new JsonArray(new JsonObject { ["kind"] = "ServiceAccount", ["name"] = AgentInstall.ServiceAccount, ["namespace"] = AgentInstall.Namespace }),
+        };
+        var content = new StringContent(binding.ToJsonString());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/apply-patch+yaml");
+        return await agent.PatchAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/app-one/rolebindings/bind-{role}?fieldManager=cogrion-agent&force=true", content);
+    }
+}
