@@ -37,6 +37,7 @@ public static class PortalHost
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
 
+        builder.AddPortalReverseProxy();
         builder.AddPortalDatabase();
         builder.AddPortalDataProtection();
         builder.AddPortalAuthentication();
@@ -61,6 +62,9 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // First: everything after it (sign-in redirect URIs, agent install URLs, the audit's client
+        // address) must see the scheme and host the browser used, not the proxy's hop (docs/deployment.md).
+        app.UseForwardedHeaders();
         app.UseWhen(context => ApiProblems.IsApiRequest(context.Request), api => api.UseExceptionHandler());
         app.UseWhen(context => !ApiProblems.IsApiRequest(context.Request), pages => pages.UseExceptionHandler("/error", createScopeForErrors: true));
         app.UseApiProblemStatusCodes();
