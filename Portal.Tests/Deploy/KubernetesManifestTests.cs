@@ -15,7 +15,8 @@ public sealed class KubernetesManifestTests
 
     private static async Task<IReadOnlyList<JsonObject>> RenderAsync()
     {
-        var result = await ProcessRunner.RunAsync("kubectl", ["kustomize", Path.Combine(RepoPaths.Root, "deploy", "kubernetes")], timeout: TimeSpan.FromSeconds(60));
+        var result = await ProcessRunner.RunAsync("kubectl", ["kustomize", Path.Combine(RepoPaths.Root, "deploy", "kubernetes")],
+            timeout: TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, $"kubectl kustomize failed:\n{result.StandardError}");
         return InstallTemplate.SplitDocuments(result.StandardOutput).Select(YamlDocuments.Parse).ToList();
     }
@@ -24,7 +25,8 @@ public sealed class KubernetesManifestTests
 
     private static JsonObject PodSpec(JsonObject deployment) => deployment["spec"]!["template"]!["spec"]!.AsObject();
 
-    private static JsonObject Portal(JsonObject deployment) => Assert.Single(PodSpec(deployment)["containers"]!.AsArray(), c => c!["name"]!.GetValue<string>() == "portal")!.AsObject();
+    private static JsonObject Portal(JsonObject deployment)
+        => Assert.Single(PodSpec(deployment)["containers"]!.AsArray(), c => c!["name"]!.GetValue<string>() == "portal")!.AsObject();
 
     [Fact]
     public async Task The_deployment_runs_at_least_two_replicas_and_replaces_pods_only_once_the_new_one_is_ready()
@@ -36,8 +38,8 @@ public sealed class KubernetesManifestTests
         Assert.Equal(1L, budget["spec"]!["maxUnavailable"]!.GetValue<long>());
         Assert.Equal(deployment["spec"]!["selector"]!["matchLabels"]!.ToJsonString(), budget["spec"]!["selector"]!["matchLabels"]!.ToJsonString());
         // Replicas spread over nodes.
-        Assert.Equal("kubernetes.io/hostname",
-            PodSpec(deployment)["affinity"]!["podAntiAffinity"]!["preferredDuringSchedulingIgnoredDuringExecution"]![0]!["podAffinityTerm"]!["topologyKey"]!.GetValue<string>());
+        var antiAffinity = PodSpec(deployment)["affinity"]!["podAntiAffinity"]!["preferredDuringSchedulingIgnoredDuringExecution"]![0]!;
+        Assert.Equal("kubernetes.io/hostname", antiAffinity["podAffinityTerm"]!["topologyKey"]!.GetValue<string>());
     }
 
     [Fact]
@@ -72,7 +74,8 @@ public sealed class KubernetesManifestTests
     public async Task Secrets_come_from_a_secret_and_the_key_encryption_key_is_one_of_them()
     {
         var portal = Portal(await OneAsync("Deployment"));
-        var fromSecrets = portal["env"]!.AsArray().Where(e => e!["valueFrom"]?["secretKeyRef"] is not null).Select(e => e!["name"]!.GetValue<string>()).ToList();
+        var fromSecrets = portal["env"]!.AsArray().Where(e => e!["valueFrom"]?["secretKeyRef"] is not null)
+            .Select(e => e!["name"]!.GetValue<string>()).ToList();
         Assert.Contains("DataProtection__KeyEncryptionKey", fromSecrets);
         Assert.Contains("Keycloak__ClientSecret", fromSecrets);
         Assert.Contains("Database__ConnectionString", fromSecrets);
@@ -90,7 +93,8 @@ public sealed class KubernetesManifestTests
         var annotations = (await OneAsync("Ingress"))["metadata"]!["annotations"]!.AsObject();
         Assert.Equal("cookie", annotations["nginx.ingress.kubernetes.io/affinity"]!.GetValue<string>());
         Assert.Equal("persistent", annotations["nginx.ingress.kubernetes.io/affinity-mode"]!.GetValue<string>());
-        Assert.True(int.Parse(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]!.GetValue<string>()) > 60, "a 50 s long poll must outlive the proxy's read timeout");
+        Assert.True(int.Parse(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]!.GetValue<string>()) > 60,
+            "a 50 s long poll must outlive the proxy's read timeout");
         // The Portal trusts forwarded headers only from the proxies it is told of.
         Assert.NotNull((await OneAsync("ConfigMap"))["data"]!["ReverseProxy__KnownNetworks__0"]);
     }

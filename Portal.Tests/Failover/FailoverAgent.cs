@@ -61,7 +61,8 @@ public sealed class FailoverAgent : IAsyncDisposable
         };
         var tenantId = Guid.NewGuid();
         var key = ProtocolKeys.Create();
-        var response = await ProtocolAgent.RegisterRawAsync(http, await TestBootstrapTokens.MintAsync(connectionString, tenantId, Guid.NewGuid()), key);
+        var response = await ProtocolAgent.RegisterRawAsync(http, await TestBootstrapTokens.MintAsync(connectionString, tenantId, Guid.NewGuid()),
+            key);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var protocol = new ProtocolAgent(http, key, (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.RegistrationResponse))!);
         Assert.True(ProtocolKeys.TryImportPublicKey(protocol.Registration.CommandPublicKey, out var pinned));
@@ -85,7 +86,8 @@ public sealed class FailoverAgent : IAsyncDisposable
                 var arrived = Stopwatch.GetTimestamp();
                 foreach (var signed in batch.Commands)
                 {
-                    if (!Jws.TryVerify(signed, ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, pinned, out var command) || command!.AgentId != AgentId)
+                    if (!Jws.TryVerify(signed, ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, pinned, out var command)
+                        || command!.AgentId != AgentId)
                         throw new InvalidOperationException("A command failed verification with the key pinned at registration.");
                     if (Arrivals.AddOrUpdate(command.Id, 1, (_, n) => n + 1) == 1) FirstArrival[command.Id] = (arrived, servedBy);
                     await ReportAsync(command.Id, cancellationToken);
@@ -111,11 +113,13 @@ public sealed class FailoverAgent : IAsyncDisposable
             try
             {
                 using var request = Request(HttpMethod.Post, ProtocolV1.CommandResult(commandId));
-                request.Content = JsonContent.Create(new CommandResult(CommandOutcomes.Succeeded, "failover test", null), ProtocolJson.Default.CommandResult);
+                request.Content = JsonContent.Create(new CommandResult(CommandOutcomes.Succeeded, "failover test", null),
+                    ProtocolJson.Default.CommandResult);
                 using var response = await protocol.Http.SendAsync(request, cancellationToken);
                 if (response.IsSuccessStatusCode) return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception ex) when (ex is HttpRequestException or IOException
+                || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 // The replica died under the report; the proxy sends the next one elsewhere.
             }

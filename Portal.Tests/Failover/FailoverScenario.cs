@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Dapper;
-using Microsoft.Playwright;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Diagnostics;
@@ -10,13 +7,17 @@ using Cogrion.Jobs.Tests;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Playwright;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Failover;
 
 /// <summary>What a replica's death did, measured from outside (the proxy, the browsers, the agents, the database).</summary>
 public sealed record FailoverOutcome
 {
-    /// <summary>Per agent that long-polled the killed replica: seconds from the kill until a command enqueued then reached it from another replica.</summary>
+    /// <summary>Per agent that long-polled the killed replica: seconds from the kill until a command enqueued then reached it from another
+    /// replica.</summary>
     public required IReadOnlyList<double> RepollSeconds { get; init; }
     public required int AgentsOnVictim { get; init; }
     /// <summary>Of those, the ones whose commands after the kill came from another replica.</summary>
@@ -26,7 +27,8 @@ public sealed record FailoverOutcome
     public required int Lost { get; init; }
     /// <summary>Arrivals of a command id beyond the first, at any agent.</summary>
     public required int Duplicated { get; init; }
-    /// <summary>Commands the database handed out more than once (a response lost with the replica): informative, the agent never saw them twice.</summary>
+    /// <summary>Commands the database handed out more than once (a response lost with the replica): informative, the agent never saw them
+    /// twice.</summary>
     public required int Redelivered { get; init; }
     public required int Sessions { get; init; }
     /// <summary>Signed-in sessions of the killed replica whose next request was not answered as signed in.</summary>
@@ -88,9 +90,13 @@ public sealed class FailoverScenario : IAsyncDisposable
         {
             var home = Directory.CreateTempSubdirectory("portal-home-").FullName;
             homes.Add(home);
-            replicas.Add(Own(await PortalProcess.StartAsync(url, connectionString, idp.Authority, new Dictionary<string, string?>(ReplicaSettings) { ["HOME"] = home })));
+            replicas.Add(Own(await PortalProcess.StartAsync(url, connectionString, idp.Authority, new Dictionary<string,
+                string?>(ReplicaSettings)
+            { ["HOME"] = home })));
         }
-        var enqueuer = Own(await PortalServer.StartAsync(connectionString, overrides: new Dictionary<string, string?> { ["Jobs:RunWorkers"] = "false" }));
+        var enqueuer = Own(await PortalServer.StartAsync(connectionString, overrides: new Dictionary<string,
+            string?>
+        { ["Jobs:RunWorkers"] = "false" }));
         var victim = replicas[0];
         var victimAuthority = new Uri(victim.BaseUrl).Authority;
         var affinities = new List<string>();
@@ -123,12 +129,14 @@ public sealed class FailoverScenario : IAsyncDisposable
         var agents = new List<FailoverAgent>();
         for (var r = 0; r < replicas.Count; r++)
             for (var i = 0; i < agentsPerReplica; i++)
-                agents.Add(OwnAgent(await FailoverAgent.RegisterAsync(proxy.BaseUrl, connectionString, affinities[r], new Uri(replicaUrls[r]).Authority)));
+                agents.Add(OwnAgent(await FailoverAgent.RegisterAsync(proxy.BaseUrl, connectionString, affinities[r], new Uri(replicaUrls[r])
+                    .Authority)));
         var queue = enqueuer.Get<AgentCommandQueue>();
         var enqueued = new ConcurrentDictionary<Guid, FailoverAgent>();
         async Task<Guid> EnqueueAsync(FailoverAgent agent)
         {
-            var command = await queue.EnqueueAsync(new NewAgentCommand(agent.TenantId, agent.AgentId, CommandTypes.ReportInventory), AgentScenario.Admin, CancellationToken.None);
+            var command = await queue.EnqueueAsync(new NewAgentCommand(agent.TenantId, agent.AgentId, CommandTypes.ReportInventory),
+                AgentScenario.Admin, CancellationToken.None);
             enqueued[command!.Id] = agent;
             return command.Id;
         }
@@ -147,7 +155,9 @@ public sealed class FailoverScenario : IAsyncDisposable
             jobIds.Add(await jobDatabase.EnqueueAsync(new DiagnosticEchoJob(Seconds: 12), JobTestDatabase.ByTest with { MaxAttempts = 3 }));
         var victimMarker = $":{victim.ProcessId}:";
         var victimJobs = await Eventually.ValueAsync(
-            async () => (await Task.WhenAll(jobIds.Select(jobDatabase.JobAsync))).Where(j => j.State == JobStates.Running && j.WorkerId?.Contains(victimMarker, StringComparison.Ordinal) == true).Select(j => j.Id).ToList(),
+            async () => (await Task.WhenAll(jobIds.Select(jobDatabase.JobAsync)))
+                .Where(j => j.State == JobStates.Running && j.WorkerId?.Contains(victimMarker, StringComparison.Ordinal) == true).Select(j => j.Id)
+                .ToList(),
             held => held.Count > 0, "the victim to run some of the jobs", TimeSpan.FromSeconds(60));
         say($"{jobIds.Count} jobs enqueued; the victim runs {victimJobs.Count}");
 
@@ -180,7 +190,8 @@ public sealed class FailoverScenario : IAsyncDisposable
         int Arrived() => enqueued.Count(e => e.Value.Arrivals.ContainsKey(e.Key));
         try
         {
-            await Eventually.ValueAsync(() => Task.FromResult(Arrived()), n => n == enqueued.Count, "every enqueued command to arrive", TimeSpan.FromSeconds(90));
+            await Eventually.ValueAsync(() => Task.FromResult(Arrived()), n => n == enqueued.Count, "every enqueued command to arrive",
+                TimeSpan.FromSeconds(90));
         }
         catch (TimeoutException)
         {
@@ -188,10 +199,12 @@ public sealed class FailoverScenario : IAsyncDisposable
         }
         await using var connection = new NpgsqlConnection(connectionString);
         var ids = enqueued.Keys.ToArray();
-        int Unrecorded() => connection.ExecuteScalar<int>("select count(*) from agent_commands where id = any(@ids) and status <> 'succeeded'", new { ids });
+        int Unrecorded()
+            => connection.ExecuteScalar<int>("select count(*) from agent_commands where id = any(@ids) and status <> 'succeeded'", new { ids });
         try
         {
-            await Eventually.ValueAsync(() => Task.FromResult(Unrecorded()), n => n == 0, "every command's result to be recorded", TimeSpan.FromSeconds(60));
+            await Eventually.ValueAsync(() => Task.FromResult(Unrecorded()), n => n == 0, "every command's result to be recorded",
+                TimeSpan.FromSeconds(60));
         }
         catch (TimeoutException)
         {
@@ -199,7 +212,8 @@ public sealed class FailoverScenario : IAsyncDisposable
         }
         var lost = enqueued.Count(e => !e.Value.Arrivals.ContainsKey(e.Key)) + Unrecorded();
         var duplicated = agents.Sum(a => a.Arrivals.Values.Sum(n => n - 1));
-        var redelivered = connection.ExecuteScalar<int>("select count(*) from agent_commands where id = any(@ids) and delivery_count > 1", new { ids });
+        var redelivered = connection.ExecuteScalar<int>("select count(*) from agent_commands where id = any(@ids) and delivery_count > 1",
+            new { ids });
         var repoll = probes.Where(p => p.Agent.FirstArrival.ContainsKey(p.Command))
             .Select(p => Stopwatch.GetElapsedTime(killedAt, p.Agent.FirstArrival[p.Command].At).TotalSeconds).ToList();
         var moved = onVictim.Count(agent => agent.FirstArrival.Where(f => f.Value.At > killedAt).ToList() is { Count: > 0 } after
@@ -223,10 +237,12 @@ public sealed class FailoverScenario : IAsyncDisposable
         {
             try
             {
-                await page.WaitForFunctionAsync("() => window.cogrionBeforeFailover === undefined && document.querySelector('main[data-interactive=true]') !== null",
+                await page.WaitForFunctionAsync("() => window.cogrionBeforeFailover === undefined && " +
+                    "document.querySelector('main[data-interactive=true]') !== null",
                     null, new() { Timeout = 90_000 });
                 if (page.Url.StartsWith(proxy.BaseUrl, StringComparison.Ordinal)
-                    && await page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true }).IsVisibleAsync())
+                    && await page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true })
+                        .IsVisibleAsync())
                     restored++;
             }
             catch (TimeoutException)

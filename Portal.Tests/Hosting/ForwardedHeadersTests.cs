@@ -35,13 +35,15 @@ public sealed class ForwardedHeadersTests
         // Off to the identity provider, which accepted the redirect URI (it knows only the public one).
         Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
         Assert.StartsWith(idp.Authority, challenge.Headers.Location!.ToString(), StringComparison.Ordinal);
-        var correlation = challenge.Headers.GetValues("Set-Cookie").Where(c => c.Contains(".AspNetCore.Correlation", StringComparison.Ordinal)).ToList();
+        var correlation = challenge.Headers.GetValues("Set-Cookie").Where(c => c.Contains(".AspNetCore.Correlation", StringComparison.Ordinal))
+            .ToList();
         Assert.NotEmpty(correlation);
         Assert.All(correlation, cookie => Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase));
 
         // The same request straight to the replica names the replica's own http address: refused.
         using var direct = await http.GetAsync("/dashboard");
-        Assert.False(direct.StatusCode == HttpStatusCode.Redirect && direct.Headers.Location!.ToString().StartsWith(idp.Authority, StringComparison.Ordinal),
+        Assert.False(direct.StatusCode == HttpStatusCode.Redirect && direct.Headers.Location!.ToString()
+            .StartsWith(idp.Authority, StringComparison.Ordinal),
             "the identity provider accepted a redirect URI it does not know");
 
         // A forwarded host outside ReverseProxy:AllowedHosts is ignored, so it cannot choose where sign-in returns.
@@ -49,7 +51,8 @@ public sealed class ForwardedHeadersTests
         spoofed.Headers.Add("X-Forwarded-Proto", "https");
         spoofed.Headers.Add("X-Forwarded-Host", "evil.example");
         using var refused = await http.SendAsync(spoofed);
-        Assert.False(refused.StatusCode == HttpStatusCode.Redirect && refused.Headers.Location!.ToString().StartsWith(idp.Authority, StringComparison.Ordinal),
+        Assert.False(refused.StatusCode == HttpStatusCode.Redirect && refused.Headers.Location!.ToString()
+            .StartsWith(idp.Authority, StringComparison.Ordinal),
             "a forwarded host outside the allowed hosts was used");
         await database.DropDatabaseAsync(name);
     }

@@ -67,7 +67,8 @@ public sealed class NginxProxy : IAsyncDisposable
                 }
             }
             """);
-        var process = ChildProcess.Start("nginx", Binary, ["-p", directory, "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")],
+        var process = ChildProcess.Start("nginx", Binary,
+            ["-p", directory, "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")],
             new Dictionary<string, string?>(), directory);
         var proxy = new NginxProxy(process, directory, $"http://127.0.0.1:{port}");
         await Eventually.ValueAsync(() => Task.FromResult(proxy.Accepts(port)), accepts => accepts || process.HasExited, "nginx to listen");

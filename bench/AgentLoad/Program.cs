@@ -4,17 +4,17 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 // bench/agents.sh runs this; see bench/README.md. Everything stays on 127.0.0.1.
 var settings = Args.Parse(args);
@@ -74,14 +74,16 @@ HttpClient SourceBoundClient(int index)
 }
 var shardLabel = settings.ShardDirectory is null ? "" : $"[shard {settings.Shard}] ";
 
-Console.WriteLine($"{shardLabel}Ramping to {settings.Agents} agents against {settings.PortalUrl} (Portal pid {settings.PortalPid}) from {settings.SourceAddresses} source address(es)");
+Console.WriteLine($"{shardLabel}Ramping to {settings.Agents} agents against {settings.PortalUrl} (Portal pid {settings.PortalPid}) from " +
+    $"{settings.SourceAddresses} source address(es)");
 var ramp = Stopwatch.StartNew();
 var agents = new SimulatedAgent[settings.Agents];
 var latencies = new ConcurrentBag<double>();
 var received = new ConcurrentDictionary<Guid, bool>();
 var errors = 0;
 var polling = new ConcurrentBag<Task>();
-await Parallel.ForEachAsync(Enumerable.Range(0, settings.Agents), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
+await Parallel.ForEachAsync(Enumerable.Range(0, settings.Agents), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
+    async (i, token) =>
 {
     // Five workspaces per tenant: audit chains are per tenant, as in production.
     var tenant = new Guid(i / 5 + 1, (short)settings.Shard, 0, [0, 0, 0, 0, 0, 0, 0, 1]);
@@ -114,7 +116,8 @@ var enqueueClock = Stopwatch.StartNew();
 var enqueueDurations = new ConcurrentBag<double>();
 var targets = Enumerable.Range(0, settings.Agents).OrderBy(_ => Random.Shared.Next()).Take(settings.Commands).ToArray();
 var interval = TimeSpan.FromSeconds(1.0 / settings.Rate);
-await Parallel.ForEachAsync(Enumerable.Range(0, targets.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (n, token) =>
+await Parallel.ForEachAsync(Enumerable.Range(0, targets.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+    async (n, token) =>
 {
     var due = interval * n - enqueueClock.Elapsed;
     if (due > TimeSpan.Zero) await Task.Delay(due, token);
@@ -131,14 +134,18 @@ var sorted = latencies.OrderBy(l => l).ToArray();
 double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 var cpu = (busy.CpuSeconds - cpuBefore.CpuSeconds) / (enqueueClock.Elapsed.TotalSeconds) * 100;
 Console.WriteLine($"{shardLabel}Delivered {sorted.Length}/{targets.Length} commands (enqueued in {enqueueSeconds:0.0} s); poll errors: {errors}");
-Console.WriteLine($"{shardLabel}Enqueue (sign, insert, audit, notify, commit) ms: mean {enqueueDurations.DefaultIfEmpty().Average():0.0} max {enqueueDurations.DefaultIfEmpty().Max():0}");
-Console.WriteLine($"{shardLabel}Delivery latency ms: p50 {Percentile(0.50):0} p90 {Percentile(0.90):0} p99 {Percentile(0.99):0} max {sorted.LastOrDefault():0}");
-Console.WriteLine($"{shardLabel}Portal: RSS idle {idle.RssMb:0} MB, RSS after {busy.RssMb:0} MB, peak {busy.PeakRssMb:0} MB; CPU during delivery {cpu:0}% of one core; threads {busy.Threads}");
+Console.WriteLine($"{shardLabel}Enqueue (sign, insert, audit, notify, commit) ms: mean {enqueueDurations.DefaultIfEmpty().Average():0.0} max " +
+    $"{enqueueDurations.DefaultIfEmpty().Max():0}");
+Console.WriteLine($"{shardLabel}Delivery latency ms: p50 {Percentile(0.50):0} p90 {Percentile(0.90):0} p99 {Percentile(0.99):0} max " +
+    $"{sorted.LastOrDefault():0}");
+Console.WriteLine($"{shardLabel}Portal: RSS idle {idle.RssMb:0} MB, RSS after {busy.RssMb:0} MB, peak {busy.PeakRssMb:0} MB; CPU during delivery " +
+    $"{cpu:0}% of one core; threads {busy.Threads}");
 overall.Cancel();
 if (settings.ShardDirectory is { } done)
 {
     // The script merges every shard's latencies into one p99.
-    await File.WriteAllLinesAsync(Path.Combine(done, $"latencies.{settings.Shard}"), sorted.Select(l => l.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)));
+    await File.WriteAllLinesAsync(Path.Combine(done, $"latencies.{settings.Shard}"),
+        sorted.Select(l => l.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)));
     return sorted.Length == targets.Length ? 0 : 1;
 }
 Console.WriteLine($"agents: {settings.Agents}, delivery p99 ms: {Percentile(0.99):0}");
@@ -161,16 +168,24 @@ sealed class SimulatedAgent
         var registration = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.RegistrationResponse, ct))!;
         var now = DateTimeOffset.UtcNow;
         var id = registration.AgentId.ToString();
-        var assertion = Jws.Sign(new AssertionClaims(id, id, registration.TokenAudience, Guid.NewGuid().ToString("N"), now.ToUnixTimeSeconds(), now.AddMinutes(1).ToUnixTimeSeconds()),
+        var assertion = Jws.Sign(new AssertionClaims(id, id, registration.TokenAudience, Guid.NewGuid().ToString("N"), now.ToUnixTimeSeconds(),
+            now.AddMinutes(1).ToUnixTimeSeconds()),
             ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, null, key);
         var tokenResponse = await http.PostAsJsonAsync(ProtocolV1.Token, new TokenRequest(assertion), ProtocolJson.Default.TokenRequest, ct);
         tokenResponse.EnsureSuccessStatusCode();
         var token = (await tokenResponse.Content.ReadFromJsonAsync(ProtocolJson.Default.TokenResponse, ct))!;
         ProtocolKeys.TryImportPublicKey(registration.CommandPublicKey, out var portalKey);
-        return new SimulatedAgent { AgentId = registration.AgentId, TenantId = registration.TenantId, AccessToken = token.AccessToken, PortalKey = portalKey! };
+        return new SimulatedAgent
+        {
+            AgentId = registration.AgentId,
+            TenantId = registration.TenantId,
+            AccessToken = token.AccessToken,
+            PortalKey = portalKey!
+        };
     }
 
-    public async Task RunAsync(HttpClient http, ConcurrentBag<double> latencies, ConcurrentDictionary<Guid, bool> received, Action onError, CancellationToken ct)
+    public async Task RunAsync(HttpClient http, ConcurrentBag<double> latencies, ConcurrentDictionary<Guid, bool> received, Action onError,
+        CancellationToken ct)
     {
         await Task.Yield();
         while (!ct.IsCancellationRequested)
@@ -186,7 +201,8 @@ sealed class SimulatedAgent
                 var arrived = DateTimeOffset.UtcNow;
                 foreach (var signed in batch.Commands)
                 {
-                    if (!Jws.TryVerify(signed, ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, PortalKey, out var command) || command!.AgentId != AgentId)
+                    if (!Jws.TryVerify(signed, ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, PortalKey, out var command)
+                        || command!.AgentId != AgentId)
                         throw new InvalidOperationException("A command failed verification.");
                     if (received.TryAdd(command.Id, true)) latencies.Add((arrived - command.IssuedAt).TotalMilliseconds);
                     using var result = new HttpRequestMessage(HttpMethod.Post, ProtocolV1.CommandResult(command.Id))
@@ -228,7 +244,8 @@ sealed class PortalProbe(int pid)
     }
 }
 
-sealed record Args(string PortalUrl, string ConnectionString, int Agents, int Commands, int Rate, string? SigningKeyFile, int PortalPid, TimeSpan Deadline,
+sealed record Args(string PortalUrl, string ConnectionString, int Agents, int Commands, int Rate, string? SigningKeyFile, int PortalPid,
+    TimeSpan Deadline,
     string? GenerateKey, bool MintToken, int SourceAddresses, int Shard, string? ShardDirectory)
 {
     public static Args Parse(string[] args)

@@ -1,7 +1,7 @@
 using System.Net;
+using Cogrion.Portal.Infrastructure.Configuration;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Configuration;
 
 namespace Cogrion.Portal.Infrastructure.Http;
 
