@@ -16,9 +16,12 @@ public sealed class PortalAppFactory(string connectionString, string? keycloakAu
     /// <summary>Test-only service changes (e.g. <see cref="TestAuthentication"/>), applied after the Portal's own registrations.</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
+    /// <summary>Production unless a test needs another: tools/start.sh runs the Portal as Development.</summary>
+    public string Environment { get; init; } = "Production";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        builder.UseEnvironment(Environment);
         var settings = TestSettings.PortalConfiguration(connectionString, keycloakAuthority ?? "http://127.0.0.1:9");
         if (overrides is not null)
             foreach (var (key, value) in overrides) settings[key] = value;

@@ -4,6 +4,7 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 
@@ -55,6 +56,11 @@ public partial class AgentPage
         if (string.IsNullOrWhiteSpace(revokeReason))
         {
             message = "Say why the agent is revoked: the agent logs the reason when it stops.";
+            return;
+        }
+        if (InputText.StorableProblem(revokeReason) is { } problem)
+        {
+            message = "The reason: " + problem;
             return;
         }
         await Registry.RevokeAsync(AgentId, revokeReason.Trim(), await ActorAsync(), CancellationToken.None);
