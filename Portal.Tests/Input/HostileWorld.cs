@@ -5,6 +5,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants;
@@ -36,6 +37,9 @@ public class HostileWorld : IAsyncLifetime
     public Guid AccountId { get; private set; }
     public Guid WorkspaceId { get; private set; }
     public ProtocolAgent Agent { get; private set; } = null!;
+
+    /// <summary>A command the agent has not answered yet, so a result for it reaches the code that records results.</summary>
+    public Guid PendingCommandId { get; private set; }
 
     public T Get<T>() where T : notnull => Portal.Services.GetRequiredService<T>();
 
@@ -78,6 +82,8 @@ public class HostileWorld : IAsyncLifetime
         var registered = await ProtocolAgent.RegisterRawAsync(Client, bootstrap.Token, key);
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         Agent = new ProtocolAgent(Client, key, (await registered.Content.ReadFromJsonAsync(ProtocolJson.Default.RegistrationResponse))!);
+        PendingCommandId = (await Get<AgentCommandQueue>().EnqueueAsync(new NewAgentCommand(TenantId, Agent.AgentId, CommandTypes.ReportInventory),
+            Actor.User(Admin.Id, Admin.Username), CancellationToken.None))!.Id;
     }
 
     /// <summary>A current access token of the agent (each token request replaces the previous token, so one per call).</summary>

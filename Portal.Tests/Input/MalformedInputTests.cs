@@ -76,7 +76,7 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     [Fact]
     public async Task A_nul_in_a_command_results_message_or_output_is_a_400_naming_the_field()
     {
-        var path = ProtocolV1.CommandResult(Guid.NewGuid());
+        var path = ProtocolV1.CommandResult(world.PendingCommandId);
 
         var message = await SendAsAgentAsync(HttpMethod.Post, path, """{"outcome":"succeeded","message":"done\u0000"}""");
         var output = await SendAsAgentAsync(HttpMethod.Post, path, """{"outcome":"succeeded","output":{"pods":["a\u0000"]}}""");
