@@ -9,11 +9,14 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props Portal.sln ./
 COPY Portal/Portal.csproj Portal/
 COPY Portal.Sandbox/Portal.Sandbox.csproj Portal.Sandbox/
+COPY Portal.Lifeline/Portal.Lifeline.csproj Portal.Lifeline/
 COPY Portal.Agent.Protocol/Portal.Agent.Protocol.csproj Portal.Agent.Protocol/
 RUN dotnet restore Portal/Portal.csproj
 COPY Portal/ Portal/
 # The sandbox cloud's tofu simulator, published next to the Portal as /app/tofu-sandbox (docs/sandbox.md).
 COPY Portal.Sandbox/ Portal.Sandbox/
+# The lifeline every child process runs under, so none outlives the Portal: /app/cogrion-lifeline (docs/adr/0060).
+COPY Portal.Lifeline/ Portal.Lifeline/
 COPY Portal.Agent.Protocol/ Portal.Agent.Protocol/
 COPY wwwroot-assets/ wwwroot-assets/
 COPY terraform/ terraform/

@@ -32,7 +32,7 @@ if [ ! -f "$stamp" ] || [ "$idp/package-lock.json" -nt "$stamp" ]; then
   (cd "$idp" && npm ci --silent --no-audit --no-fund)
 fi
 
-# The HCL parser the module contract test uses (Portal.Tests/Provisioning), exactly as locked.
+# The HCL parser the module contract test uses (Portal.Tests/Workspaces/Modules), exactly as locked.
 hcl2json="$here/hcl2json"
 stamp="$hcl2json/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$hcl2json/package-lock.json" -nt "$stamp" ]; then

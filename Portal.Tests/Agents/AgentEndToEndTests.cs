@@ -4,7 +4,6 @@ using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Agents;

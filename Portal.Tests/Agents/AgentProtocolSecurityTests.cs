@@ -8,6 +8,7 @@ using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Tests.Agents;
 

@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Agents;
 

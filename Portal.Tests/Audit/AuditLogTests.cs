@@ -3,9 +3,9 @@ using Dapper;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
 using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Audit;
 

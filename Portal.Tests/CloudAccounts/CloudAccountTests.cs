@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.CloudAccounts;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.JSInterop;
 using Cogrion.Portal.Components.Controls;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Tests.Components;
 

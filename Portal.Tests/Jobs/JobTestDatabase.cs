@@ -1,8 +1,8 @@
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Jobs;
 

@@ -1,5 +1,5 @@
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.OpenTofu;
 

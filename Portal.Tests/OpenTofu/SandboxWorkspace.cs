@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Infrastructure.Processes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -53,7 +54,7 @@ public sealed class SandboxWorkspace : IDisposable
     public TofuRunner Runner(ITofuSessionSource? sessions = null, Func<ITofuCli, ITofuCli>? cli = null, TimeProvider? time = null)
     {
         var options = Microsoft.Extensions.Options.Options.Create(Options);
-        ITofuCli processes = new TofuProcessCli(options, TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
+        ITofuCli processes = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance), options, TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
         return new TofuRunner(cli is null ? processes : cli(processes), sessions ?? NoTofuSessions.Instance, options, time ?? TimeProvider.System, NullLogger<TofuRunner>.Instance);
     }
 
@@ -123,7 +124,7 @@ public sealed class SandboxWorkspace : IDisposable
     /// </summary>
     public async Task<(int ExitCode, string Output)> TofuAsync(string workingDirectory, params string[] arguments)
     {
-        var cli = new TofuProcessCli(Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
+        var cli = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance), Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
         var environment = new Dictionary<string, string> { ["TOFU_SANDBOX_SPEED"] = Options.SandboxSpeed.ToString(CultureInfo.InvariantCulture) };
         var output = new StringBuilder();
         var exitCode = -1;

@@ -1,5 +1,6 @@
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Tenants;
 

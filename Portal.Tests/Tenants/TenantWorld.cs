@@ -11,10 +11,10 @@ using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
-using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Tenants;
 

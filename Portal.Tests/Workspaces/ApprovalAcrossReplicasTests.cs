@@ -1,5 +1,6 @@
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

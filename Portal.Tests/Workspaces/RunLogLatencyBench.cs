@@ -3,12 +3,12 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

@@ -1,6 +1,6 @@
 using Dapper;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Features.Workspaces.Sandbox;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

@@ -1,7 +1,7 @@
 using Dapper;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

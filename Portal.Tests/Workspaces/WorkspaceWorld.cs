@@ -1,10 +1,10 @@
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

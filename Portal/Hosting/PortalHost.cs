@@ -6,10 +6,9 @@ using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Tenants;
-using Cogrion.Portal.Features.Users;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
@@ -45,6 +44,7 @@ public static class PortalHost
 
         builder.AddPortalDatabase();
         builder.AddPortalAuthentication();
+        builder.AddPortalAuditLog();
         builder.AddPortalAudit();
         builder.AddPortalHealthChecks();
         builder.AddPortalAgents();

@@ -12,8 +12,9 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 // bench/agents.sh runs this; see bench/README.md. Everything stays on 127.0.0.1.
 var settings = Args.Parse(args);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Bench.Jobs;
 

@@ -7,7 +7,6 @@ using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Cogrion.Bench.Jobs;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Jobs;
 

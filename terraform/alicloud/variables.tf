@@ -1,7 +1,7 @@
 # The module's interface. terraform/aws declares exactly the same variables (names, types and
 # meanings); only the provider-specific validations differ. The Portal writes these values
-# (Portal/Features/Provisioning/Modules/ModuleVariables.cs) and Portal.Tests/Provisioning/
-# ModuleContractTests.cs fails the build if the two sides drift apart. See docs/module-interface.md.
+# (Portal/Features/Workspaces/Modules/ModuleVariables.cs) and Portal.Tests/Workspaces/
+# Modules/ModuleContractTests.cs fails the build if the two sides drift apart. See docs/module-interface.md.
 
 variable "tenant_id" {
   description = "The Portal's id (UUID) of the tenant that owns this workspace. Tagged on every resource as cogrion-tenant-id."

@@ -1,5 +1,5 @@
 # The module's outputs. terraform/alicloud declares the same names with the same meanings; the Portal
-# reads them (Portal/Features/Provisioning/Modules/ModuleOutputs.cs). None is secret.
+# reads them (Portal/Features/Workspaces/Modules/ModuleOutputs.cs). None is secret.
 
 output "cluster_id" {
   description = "The cluster's cloud identifier: the EKS cluster ARN (AWS) or the ACK cluster id (AliCloud)."

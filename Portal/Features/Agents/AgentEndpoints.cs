@@ -4,6 +4,7 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Agents;
 

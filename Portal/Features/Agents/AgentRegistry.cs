@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents;
 

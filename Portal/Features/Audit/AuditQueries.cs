@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using Npgsql;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Audit;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.WebUtilities;
 using Radzen;
 using Radzen.Blazor;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Audit;
 

@@ -1,9 +1,10 @@
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.CloudAccounts;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.CloudAccounts;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Features.Workspaces.Runs;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

@@ -1,7 +1,7 @@
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.Jobs.Diagnostics;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
 

@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Radzen;
 using Radzen.Blazor;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Radzen;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

@@ -1,10 +1,11 @@
-using Cogrion.Portal.Features.Audit;
 using Microsoft.AspNetCore.Components;
 using Radzen;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

@@ -1,8 +1,9 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

@@ -3,8 +3,8 @@ using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Api;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
-using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Tenants;
 

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Features.Provisioning;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

@@ -2,10 +2,12 @@ using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Radzen;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Workspaces;

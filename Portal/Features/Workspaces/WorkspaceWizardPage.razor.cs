@@ -1,12 +1,13 @@
-using Cogrion.Portal.Features.Audit;
 using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Onboarding;
-using Cogrion.Portal.Features.Provisioning;
-using Cogrion.Portal.Features.Provisioning.Modules;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Features.Workspaces.Modules;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

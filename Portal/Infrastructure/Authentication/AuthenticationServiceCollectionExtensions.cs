@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authentication.OAuth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Http;
 

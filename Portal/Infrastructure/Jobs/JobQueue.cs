@@ -1,6 +1,6 @@
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Infrastructure.Jobs;
 

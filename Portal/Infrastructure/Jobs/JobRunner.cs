@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Infrastructure.Jobs;
 

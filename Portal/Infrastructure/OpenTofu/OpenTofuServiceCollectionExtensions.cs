@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.OpenTofu.AliCloud;
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -10,6 +11,7 @@ public static class OpenTofuServiceCollectionExtensions
     public static WebApplicationBuilder AddOpenTofu(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<OpenTofuOptions, OpenTofuOptionsValidator>(builder.Configuration, OpenTofuOptions.Section);
+        builder.Services.AddLifelines();
         builder.Services.TryAddSingleton<ITofuCli, TofuProcessCli>();
         // STS answers in well under a second; a hung call must not hold a run for the default 100 s.
         builder.Services.AddHttpClient(AliCloudStsClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));

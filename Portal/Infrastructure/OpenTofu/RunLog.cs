@@ -1,4 +1,5 @@
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
+
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 

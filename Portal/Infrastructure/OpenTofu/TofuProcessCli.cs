@@ -1,19 +1,18 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
 /// <summary>
-/// Runs <c>tofu</c> as a child process with <see cref="Process"/>, streaming stdout and stderr line by line.
-/// The child gets a scrubbed environment: the Portal's own secrets (its database connection string,
-/// its Keycloak client secret) live in its environment and must not reach a process that runs
-/// third-party providers.
+/// Runs <c>tofu</c> as a child process, streaming stdout and stderr line by line. The child runs under
+/// a lifeline (docs/adr/0060): in a process group of its own that cannot outlive the Portal. It gets a
+/// scrubbed environment: the Portal's own secrets (its database connection string, its Keycloak client
+/// secret) live in its environment and must not reach a process that runs third-party providers.
 /// </summary>
-public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuProcessCli> logger) : ITofuCli
+public sealed class TofuProcessCli(LifelineLauncher lifelines, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuProcessCli> logger) : ITofuCli
 {
     /// <summary>
     /// What the child inherits: enough to find programs, certificates and proxies, plus the ambient
@@ -25,16 +24,21 @@ public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvid
 
     public async IAsyncEnumerable<TofuOutput> RunAsync(TofuInvocation invocation, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var process = new Process { StartInfo = StartInfo(invocation) };
+        LifelineProcess process;
         try
         {
-            if (!process.Start()) throw new TofuNotStartedException($"'{invocation.Executable}' did not start.");
+            // If the Portal dies mid-apply, the lifeline interrupts tofu (it saves state and releases the
+            // lock) and kills it after the same grace period a cancel gives it.
+            process = await lifelines.StartAsync(StartInfo(invocation), options.Value.CancelGracePeriod, cancellationToken);
         }
-        catch (Win32Exception ex)
+        catch (ChildProcessNotStartedException ex)
         {
-            throw new TofuNotStartedException($"'{invocation.Executable}' cannot be started: {ex.Message}.", ex);
+            throw new TofuNotStartedException(ex.Message, ex);
         }
-        process.StandardInput.Close(); // -input=false, and nothing to say: a prompt must fail, not hang.
+        // Disposing kills the group if it still runs: a consumer that stops reading early must not leave
+        // tofu running, holding the state lock.
+        using var running = process;
+        yield return new TofuStarted(process.Identity, process.ChildProcessId);
 
         var lines = Channel.CreateUnbounded<TofuOutput>(new UnboundedChannelOptions { SingleReader = true });
         var pumps = Task.WhenAll(PumpAsync(process.StandardOutput, false, lines.Writer), PumpAsync(process.StandardError, true, lines.Writer))
@@ -42,63 +46,38 @@ public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvid
 
         Task<bool>? stop = null;
         using var exited = new CancellationTokenSource();
-        try
+        // Cancellation starts the stop sequence and the stream goes on: the interrupt output matters.
+        await using (cancellationToken.Register(() => stop = StopAsync(process, exited.Token)))
         {
-            // Cancellation starts the stop sequence and the stream goes on: the interrupt output matters.
-            await using (cancellationToken.Register(() => stop = StopAsync(process, exited.Token)))
-            {
-                await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
-                    yield return line;
+            await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
+                yield return line;
 
-                await pumps;
-                await process.WaitForExitAsync(CancellationToken.None);
-                await exited.CancelAsync();
-            }
-            var killed = stop is not null && await stop;
-            yield return new TofuExited(process.ExitCode, stop is not null, killed);
+            await pumps;
+            await process.WaitForExitAsync(CancellationToken.None);
+            await exited.CancelAsync();
         }
-        finally
-        {
-            // A consumer that stops reading early must not leave tofu running, holding the state lock.
-            if (!process.HasExited)
-            {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            }
-        }
+        var killed = stop is not null && await stop;
+        yield return new TofuExited(process.ExitCode, stop is not null, killed);
     }
 
     /// <summary>SIGINT first, as a person pressing Ctrl-C: OpenTofu then finishes in-flight calls, writes state and releases the lock.</summary>
-    private async Task<bool> StopAsync(Process process, CancellationToken exited)
+    private async Task<bool> StopAsync(LifelineProcess process, CancellationToken exited)
     {
         try
         {
-            logger.LogInformation("Interrupting tofu process {ProcessId}", process.Id);
-            if (!Interrupt(process.Id)) logger.LogWarning("Could not send SIGINT to tofu process {ProcessId}; killing it", process.Id);
-            else await Task.Delay(options.Value.CancelGracePeriod, time, exited);
+            logger.LogInformation("Interrupting tofu process {ProcessId}", process.ChildProcessId);
+            if (!process.Interrupt()) return false; // Already gone.
+            await Task.Delay(options.Value.CancelGracePeriod, time, exited);
         }
         catch (OperationCanceledException)
         {
             return false; // It stopped within the grace period.
         }
-        catch (InvalidOperationException)
-        {
-            return false; // Already gone.
-        }
-        try
-        {
-            if (process.HasExited) return false;
-            logger.LogWarning("tofu process {ProcessId} did not stop within {GracePeriod}; killing it and its children", process.Id, options.Value.CancelGracePeriod);
-            process.Kill(entireProcessTree: true);
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
+        if (process.HasExited) return false;
+        logger.LogWarning("tofu process {ProcessId} did not stop within {GracePeriod}; killing it and its children", process.ChildProcessId, options.Value.CancelGracePeriod);
+        process.Kill();
+        return true;
     }
-
-    private static bool Interrupt(int processId) =>
-        !OperatingSystem.IsWindows() && Posix.kill(processId, Posix.SIGINT) == 0;
 
     private static async Task PumpAsync(StreamReader reader, bool fromStandardError, ChannelWriter<TofuOutput> writer)
     {
@@ -108,14 +87,7 @@ public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvid
 
     private static ProcessStartInfo StartInfo(TofuInvocation invocation)
     {
-        var start = new ProcessStartInfo(invocation.Executable)
-        {
-            WorkingDirectory = invocation.WorkingDirectory,
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo(invocation.Executable) { WorkingDirectory = invocation.WorkingDirectory };
         foreach (var argument in invocation.Arguments) start.ArgumentList.Add(argument);
 
         start.Environment.Clear();
@@ -131,15 +103,5 @@ public sealed class TofuProcessCli(IOptions<OpenTofuOptions> options, TimeProvid
         start.Environment["CHECKPOINT_DISABLE"] = "1";
         foreach (var (name, value) in invocation.Environment) start.Environment[name] = value;
         return start;
-    }
-
-    /// <summary>.NET can kill a process but not interrupt it; libc's kill(2) can.</summary>
-    /// <remarks>DllImport rather than LibraryImport: the signature is blittable, and the Portal needs no unsafe code for it.</remarks>
-    private static class Posix
-    {
-        public const int SIGINT = 2;
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int kill(int pid, int sig);
     }
 }

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cogrion.Portal.Features.Audit;
 using Microsoft.Extensions.Options;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 

@@ -4,7 +4,8 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 

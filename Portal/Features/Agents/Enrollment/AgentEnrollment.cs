@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Agents.Enrollment;

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Agents.Pages;

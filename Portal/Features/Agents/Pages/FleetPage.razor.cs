@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 

@@ -4,8 +4,8 @@ using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 

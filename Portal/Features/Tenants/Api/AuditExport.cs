@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants.Api;
 

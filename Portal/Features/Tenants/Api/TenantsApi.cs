@@ -1,9 +1,10 @@
 using System.Security.Claims;
-using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants.Api;
 

@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Users;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Tenants.Invitations;
 

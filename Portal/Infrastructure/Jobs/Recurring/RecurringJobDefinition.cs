@@ -1,5 +1,5 @@
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Infrastructure.Jobs.Recurring;
 

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Jobs.Recurring;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Features.Workspaces.Sandbox;
+
+namespace Cogrion.Portal.Features.Workspaces;
+
+public static class ProvisioningServiceCollectionExtensions
+{
+    /// <summary>Workspaces, their runs as jobs, drift detection and the onboarding step "create your first workspace".</summary>
+    public static WebApplicationBuilder AddPortalWorkspaces(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<ProvisioningOptions, ProvisioningOptionsValidator>(builder.Configuration, ProvisioningOptions.Section);
+        services.TryAddSingleton<WorkspaceStore>();
+        services.TryAddSingleton<WorkspaceCommands>();
+        services.TryAddSingleton<WorkspaceRunRequests>();
+        services.TryAddSingleton<RunLedger>();
+        services.TryAddSingleton<StateBackends>();
+        services.TryAddSingleton<IBootstrapTokenSource, EnrollmentBootstrapTokens>();
+        services.TryAddScoped<WorkspaceRunExecutor>();
+        services.TryAddSingleton<SandboxAgentLauncher>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxAgentLauncher>());
+        services.AddJobHandler<WorkspacePlanHandler, WorkspacePlanJob>();
+        services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();
+        services.AddJobHandler<DriftScanHandler, DriftScanJob>();
+        // Read once at start: the schedule is part of the recurring job's definition.
+        var drift = builder.Configuration.GetValue<TimeSpan?>($"{ProvisioningOptions.Section}:{nameof(ProvisioningOptions.DriftInterval)}") ?? new ProvisioningOptions().DriftInterval;
+        if (drift > TimeSpan.Zero) services.AddRecurringJob("provisioning.drift-scan", JobSchedule.Every(drift), new DriftScanJob());
+        services.AddOnboardingStep<FirstWorkspaceStep>();
+        return builder;
+    }
+}
