@@ -19,7 +19,7 @@ namespace Cogrion.Portal.Tests.Input;
 /// with its status and trace id, and a HEAD answer carries no body. Runs as tools/start.sh runs the
 /// Portal (Development), where the developer exception page would show any unhandled exception.
 /// </summary>
-public sealed class MalformedInputSweepTests(HostileWorld world) : IClassFixture<HostileWorld>
+public sealed class MalformedInputSweepTests(WorkspaceAgentWorld world) : IClassFixture<WorkspaceAgentWorld>
 {
     private sealed record Call(string What, HttpMethod Method, string Path, HttpContent? Content);
 
@@ -103,8 +103,8 @@ public sealed class MalformedInputSweepTests(HostileWorld world) : IClassFixture
 
     private string Plausible(RoutePatternParameterPart parameter) => parameter.Name switch
     {
-        TenantRoute.Parameter => HostileWorld.Slug,
-        "name" => HostileWorld.WorkspaceName,
+        TenantRoute.Parameter => WorkspaceAgentWorld.Slug,
+        "name" => WorkspaceAgentWorld.WorkspaceName,
         "agentId" => world.Agent.AgentId.ToString(),
         "commandId" => world.PendingCommandId.ToString(),
         "accountId" => world.AccountId.ToString(),

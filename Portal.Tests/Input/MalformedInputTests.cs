@@ -15,7 +15,7 @@ namespace Cogrion.Portal.Tests.Input;
 /// (Development). Each now gets the answer it deserves, a 4xx problem that names what was wrong, and
 /// changes nothing.
 /// </summary>
-public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<HostileWorld>
+public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixture<WorkspaceAgentWorld>
 {
     private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
@@ -37,17 +37,17 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string json) =>
-        world.Client.SendAsync(world.AsAdmin(method, path, HostileWorld.Json(json)));
+        world.Client.SendAsync(world.AsAdmin(method, path, WorkspaceAgentWorld.Json(json)));
 
     private async Task<HttpResponseMessage> SendAsAgentAsync(HttpMethod method, string path, string json) =>
-        await world.Client.SendAsync(await world.AsAgentAsync(method, path, HostileWorld.Json(json)));
+        await world.Client.SendAsync(await world.AsAgentAsync(method, path, WorkspaceAgentWorld.Json(json)));
 
     // ---- NUL in text that reaches PostgreSQL ------------------------------------------------------
 
     [Fact]
     public async Task A_nul_in_a_tenant_name_is_a_400_naming_the_field_and_changes_nothing()
     {
-        var response = await SendAsync(HttpMethod.Patch, $"/api/v1/tenants/{HostileWorld.Slug}", """{"name":"a\u0000b"}""");
+        var response = await SendAsync(HttpMethod.Patch, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}", """{"name":"a\u0000b"}""");
 
         Assert.Contains("NUL", await FieldErrorAsync(response, "name"));
         Assert.Equal("Acme", await world.ScalarAsync<string>("select name from tenants where id = @TenantId", new { world.TenantId }));
@@ -56,7 +56,7 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     [Fact]
     public async Task A_nul_in_a_workspace_region_is_a_400_naming_the_field()
     {
-        var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{HostileWorld.Slug}/workspaces", $$"""
+        var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/workspaces", $$"""
             {"cloudAccountId":"{{world.AccountId}}","region":"sandbox\u0000","name":"beta","networkCidr":"10.41.0.0/16",
              "kubernetesVersion":"{{WorkspaceCatalog.KubernetesVersions[0]}}","nodePools":[{"name":"default","instanceType":"m6i.large","minSize":1,"maxSize":3}]}
             """);
@@ -92,7 +92,7 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     [Fact]
     public async Task A_null_node_pool_is_a_400_naming_the_element()
     {
-        var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{HostileWorld.Slug}/workspaces", $$"""
+        var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/workspaces", $$"""
             {"cloudAccountId":"{{world.AccountId}}","region":"sandbox-local-1","name":"beta","networkCidr":"10.41.0.0/16",
              "kubernetesVersion":"{{WorkspaceCatalog.KubernetesVersions[0]}}","nodePools":[null]}
             """);
@@ -173,7 +173,7 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
         var content = new ByteArrayContent(bytes);
         if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
 
-        var response = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Patch, $"/api/v1/tenants/{HostileWorld.Slug}", content));
+        var response = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Patch, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}", content));
 
         var problem = await ProblemAsync(response, (HttpStatusCode)status);
         if (status == 400) Assert.True(problem.TryGetProperty("errors", out _), $"{what}: the 400 should name the field");
@@ -191,8 +191,8 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     public async Task A_nul_in_a_query_value_is_a_400_before_anything_looks_it_up()
     {
         // A NUL in the path never gets this far: the server refuses the request line itself.
-        var api = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, $"/api/v1/tenants/{HostileWorld.Slug}/audit/export?action=a%00"));
-        var page = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, $"/t/{HostileWorld.Slug}/audit?actor=%00"));
+        var api = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/audit/export?action=a%00"));
+        var page = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, $"/t/{WorkspaceAgentWorld.Slug}/audit?actor=%00"));
 
         await FieldErrorAsync(api, "action");
         await FieldErrorAsync(page, "actor");
@@ -219,7 +219,7 @@ public sealed class MalformedInputTests(HostileWorld world) : IClassFixture<Host
     [InlineData("Acme\tCorp", "control")]
     public async Task A_tenant_name_with_a_bidirectional_or_invisible_character_is_a_400(string name, string described)
     {
-        var response = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Patch, $"/api/v1/tenants/{HostileWorld.Slug}",
+        var response = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Patch, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}",
             JsonContent.Create(new { name })));
 
         Assert.Contains(described, await FieldErrorAsync(response, "name"));

@@ -101,11 +101,9 @@ public static class AgentEndpoints
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: refusal.Type, title: refusal.Title, detail: refusal.Detail);
 
     /// <summary>The "aud" an agent puts in its assertions: the Portal's token endpoint as the agent reaches it.</summary>
-    internal static string TokenAudience(HttpRequest request, AgentApiOptions options)
-    {
-        var baseUrl = string.IsNullOrWhiteSpace(options.PublicUrl)
-            ? $"{request.Scheme}://{request.Host}{request.PathBase}"
-            : options.PublicUrl;
-        return baseUrl.TrimEnd('/') + ProtocolV1.Token;
-    }
+    internal static string TokenAudience(HttpRequest request, AgentApiOptions options) => PortalUrl(request, options) + ProtocolV1.Token;
+
+    /// <summary>The Portal's URL as agents reach it: <see cref="AgentApiOptions.PublicUrl"/>, else the request's own.</summary>
+    internal static string PortalUrl(HttpRequest request, AgentApiOptions options) =>
+        (string.IsNullOrWhiteSpace(options.PublicUrl) ? $"{request.Scheme}://{request.Host}{request.PathBase}" : options.PublicUrl).TrimEnd('/');
 }

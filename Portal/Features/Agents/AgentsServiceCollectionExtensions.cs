@@ -25,6 +25,7 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentEnrollment>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<InstallManifest>();
+        services.TryAddSingleton<AgentOperations>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 
@@ -43,6 +44,7 @@ public static class AgentsServiceCollectionExtensions
     {
         app.UseRateLimiter();
         app.MapAgentProtocolV1();
+        app.MapAgentAdminApi();
         return app;
     }
 }

@@ -18,6 +18,7 @@ public partial class AgentPage
 
     [Inject] private AgentRegistry Registry { get; set; } = default!;
     [Inject] private AgentCommandQueue Queue { get; set; } = default!;
+    [Inject] private AgentOperations Operations { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -46,8 +47,8 @@ public partial class AgentPage
 
     private async Task EnqueueAsync(string type)
     {
-        var queued = await Queue.EnqueueAsync(new NewAgentCommand(agent!.TenantId, AgentId, type), await ActorAsync(), CancellationToken.None);
-        message = queued is null ? "The agent is no longer active." : $"Sent {type}; the agent receives it at once if it is online.";
+        var sent = await Operations.SendCommandAsync(AgentId, type, await ActorAsync(), CancellationToken.None);
+        message = sent.Succeeded ? $"Sent {type}; the agent receives it at once if it is online." : "The agent is no longer active.";
         await LoadAsync();
     }
 

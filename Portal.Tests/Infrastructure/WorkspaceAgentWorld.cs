@@ -7,22 +7,20 @@ using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Agents;
-using Cogrion.Portal.Tests.Infrastructure;
-
-namespace Cogrion.Portal.Tests.Input;
+namespace Cogrion.Portal.Tests.Infrastructure;
 
 /// <summary>
 /// One in-process Portal, run as tools/start.sh runs it (Development) unless a subclass says otherwise,
-/// with what a hostile caller needs to get past the door: a user who is a platform admin and an
-/// admin of tenant <see cref="Slug"/>, a verified sandbox account, a workspace, and a registered
-/// agent of that workspace with a current access token. The job workers are off: nothing a test
-/// sends starts a run.
+/// with everything a caller needs to get past the door (the malformed-input tests, the operator API):
+/// a user who is a platform admin and an admin of tenant <see cref="Slug"/>, a verified sandbox
+/// account, a workspace, a registered agent of that workspace and a command pending for it. The job
+/// workers are off: nothing a test sends starts a run.
 /// </summary>
-public class HostileWorld : IAsyncLifetime
+public class WorkspaceAgentWorld : IAsyncLifetime
 {
     public const string Slug = "acme";
     public const string WorkspaceName = "alpha";
@@ -46,7 +44,7 @@ public class HostileWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var server = await PostgresServer.GetAsync();
-        ConnectionString = server.ConnectionString(await server.CreateMigratedDatabaseAsync("hostile"));
+        ConnectionString = server.ConnectionString(await server.CreateMigratedDatabaseAsync("world"));
         Portal = new PortalAppFactory(ConnectionString, overrides: new Dictionary<string, string?>
         {
             ["Jobs:RunWorkers"] = "false",
@@ -86,6 +84,18 @@ public class HostileWorld : IAsyncLifetime
             Actor.User(Admin.Id, Admin.Username), CancellationToken.None))!.Id;
     }
 
+    /// <summary>Another workspace of the tenant (each test that installs an agent needs its own: a new agent replaces the workspace's previous one).</summary>
+    public async Task<Guid> NewWorkspaceAsync(string name, string cidr)
+    {
+        var created = await Get<WorkspaceCommands>().CreateAsync(TenantId, new NewWorkspace
+        {
+            CloudAccountId = AccountId, Region = "sandbox-local-1", Name = name, NetworkCidr = cidr,
+            KubernetesVersion = WorkspaceCatalog.KubernetesVersions[0], NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
+        }, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
+        Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+        return created.Value!.Id;
+    }
+
     /// <summary>A current access token of the agent (each token request replaces the previous token, so one per call).</summary>
     public Task<string> AgentTokenAsync() => Agent.TokenAsync();
 
@@ -116,7 +126,7 @@ public class HostileWorld : IAsyncLifetime
 }
 
 /// <summary>The same world as a deployed Portal runs: Production.</summary>
-public sealed class ProductionHostileWorld : HostileWorld
+public sealed class ProductionWorkspaceAgentWorld : WorkspaceAgentWorld
 {
     protected override string Environment => "Production";
 }
