@@ -30,6 +30,9 @@ public static partial class InputProblems
     private static string MessageOf(JsonException exception, string field)
     {
         if (exception is InputRejectedException) return exception.Message;
+        // The reader refuses an escaped unpaired surrogate (\ud800) when it reads the string.
+        if (exception.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("surrogate", StringComparison.OrdinalIgnoreCase))
+            return InputText.UnpairedSurrogateMessage;
         var message = exception.Message;
         // "The JSON value could not be converted to System.Int32. Path: ...": the caller needs the field, not our type.
         if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
