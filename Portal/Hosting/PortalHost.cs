@@ -40,6 +40,7 @@ public static class PortalHost
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddApiProblems();
         builder.Services.AddInputBoundary();
+        builder.Services.AddApiDocumentation();
         builder.AddPortalObservability();
 
         builder.AddPortalDatabase();
@@ -95,6 +96,7 @@ public static class PortalHost
         app.MapTenantEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
+        app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

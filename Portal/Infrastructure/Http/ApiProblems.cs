@@ -20,7 +20,9 @@ public static class ApiProblems
         return services;
     }
 
-    public static bool IsApiRequest(HttpRequest request) => request.Path.StartsWithSegments("/api");
+    /// <summary>Under /api, except the API's reference page (/api/docs), which is a page for people: signed out, they are sent to sign in.</summary>
+    public static bool IsApiRequest(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") && !request.Path.StartsWithSegments(ApiDocumentation.DocsPath);
 
     /// <summary>Requests a browser makes behind the page's back (the Blazor circuit): a redirect to a login page helps nobody.</summary>
     public static bool IsBackgroundRequest(HttpRequest request) =>
