@@ -17,7 +17,7 @@ namespace Cogrion.Portal.Infrastructure.Http;
 public static class ApiDocumentation
 {
     public const string DocumentName = "v1";
-    public const string DocumentRoute = "/api/openapi/{documentName}.json";
+    /// <summary>One document, at a literal path: a route with {documentName} would answer other names with the framework's plain-text 404.</summary>
     public const string DocumentPath = "/api/openapi/v1.json";
     public const string DocsPath = "/api/docs";
     private const string ProblemJson = "application/problem+json";
@@ -44,10 +44,10 @@ public static class ApiDocumentation
 
     public static IEndpointRouteBuilder MapApiDocumentation(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapOpenApi(DocumentRoute).WithMetadata(new UserScopedAttribute()).ExcludeFromDescription();
+        endpoints.MapOpenApi(DocumentPath).WithMetadata(new UserScopedAttribute()).ExcludeFromDescription();
         endpoints.MapScalarApiReference(DocsPath, options => options
                 .WithTitle("Cogrion Portal API")
-                .WithOpenApiRoutePattern(DocumentRoute)
+                .WithOpenApiRoutePattern(DocumentPath)
                 .AddDocument(DocumentName)
                 .DisableDefaultFonts()
                 .DisableTelemetry()
