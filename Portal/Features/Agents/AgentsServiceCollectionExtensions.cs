@@ -26,6 +26,7 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<InstallManifest>();
         services.TryAddSingleton<AgentOperations>();
+        services.TryAddSingleton<AgentTelemetry>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 
