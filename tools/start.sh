@@ -52,6 +52,10 @@ psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 -qtAX)
 secret_file="$local_dir/dev-client-secret"
 [ -s "$secret_file" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$secret_file")
 client_secret=$(cat "$secret_file")
+# The key that encrypts the Portal's Data Protection key ring in the database (docs/adr/0059): kept
+# beside the database it belongs to, so `rm -rf .local` starts both afresh.
+kek_file="$local_dir/data-protection-kek"
+[ -s "$kek_file" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n' > "$kek_file")
 
 echo "Starting the dev identity provider on 127.0.0.1:$idp_port (log: .local/logs/dev-idp.log)"
 (cd tools/dev-idp && \
@@ -76,6 +80,7 @@ echo "Starting the Portal on http://127.0.0.1:$portal_port (log: .local/logs/por
   ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$portal_port" \
   Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Database=cogrion;Username=cogrion" \
   Keycloak__Authority="http://127.0.0.1:$idp_port" Keycloak__RequireHttps=false Keycloak__ClientSecret="$client_secret" \
+  DataProtection__KeyEncryptionKey="$(cat "$kek_file")" \
   Platform__BaseDomain="cogrion.local" \
   CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-portal-dev" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:role/cogrion-portal-dev" \
   Provisioning__PortalUrl="http://127.0.0.1:$portal_port" Provisioning__SandboxAgentExecutable="$agent_binary" \

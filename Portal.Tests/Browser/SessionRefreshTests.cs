@@ -5,7 +5,9 @@ namespace Cogrion.Portal.Tests.Browser;
 
 /// <summary>
 /// The session refreshes its tokens before they expire, and when the realm refuses (its session is
-/// gone) the user is signed in again cleanly. Runs its own provider and Portal: it restarts the provider.
+/// gone) the user is signed in again cleanly, with tokens signed by the realm's new key (key rotation:
+/// the Portal fetches the realm's keys again when a token names one it does not know). Runs its own
+/// provider and Portal: it restarts the provider.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class SessionRefreshTests
@@ -19,7 +21,12 @@ public sealed class SessionRefreshTests
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
         // Refresh when less than 30 minutes remain: with Keycloak's 5-minute tokens, every request is due.
         await using var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
-            new Dictionary<string, string?> { ["Keycloak:RefreshBeforeExpiry"] = "00:30:00" });
+            new Dictionary<string, string?>
+            {
+                ["Keycloak:RefreshBeforeExpiry"] = "00:30:00",
+                // The realm's keys may be fetched again a second after the last fetch.
+                ["Keycloak:KeySetRefreshInterval"] = "00:00:01",
+            });
         var browser = await BrowserHost.GetAsync();
         var context = await browser.NewContextAsync(new() { BaseURL = baseUrl });
         var page = await context.NewPageAsync();
@@ -44,6 +51,12 @@ public sealed class SessionRefreshTests
 
         await page.WaitForURLAsync(url => url.StartsWith(restarted.Authority, StringComparison.Ordinal));
         await Assertions.Expect(page.Locator("#kc-login")).ToBeVisibleAsync();
+
+        // The restarted realm signs with a new key (a new kid): signing in again works all the same.
+        await restarted.SubmitLoginFormAsync(page, DevIdentityProvider.Dave);
+        await page.WaitForURLAsync(url => url.StartsWith(baseUrl + "/audit", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("dave");
+        Assert.Contains("certs 200", restarted.Output);
         await context.CloseAsync();
     }
 }

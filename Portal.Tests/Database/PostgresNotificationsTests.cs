@@ -105,9 +105,9 @@ public sealed class PostgresNotificationsTests : IAsyncLifetime
         {
             await using (var portal = await PortalServer.StartAsync(server.ConnectionString(portalDatabase)))
             {
-                // Both the job engine and the agent commands subscribe; neither opens a connection of its own.
+                // The job engine, the agent commands and the ended sessions subscribe; none opens a connection of its own.
                 Assert.Equal(1, await CountListeningSessionsAsync(portalDatabase));
-                Assert.Equal(["agent_commands", "portal_jobs"], portal.Get<PostgresNotifications>().Channels.Order(StringComparer.Ordinal));
+                Assert.Equal(["agent_commands", "authentication_sessions_ended", "portal_jobs"], portal.Get<PostgresNotifications>().Channels.Order(StringComparer.Ordinal));
             }
         }
         finally

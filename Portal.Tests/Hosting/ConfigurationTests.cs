@@ -23,6 +23,7 @@ public sealed class ConfigurationTests
         Assert.Contains("Keycloak:Authority must be an absolute http(s) URL", result.StandardError);
         Assert.Contains("Keycloak:ClientSecret is required", result.StandardError);
         Assert.Contains("Platform:BaseDomain must be a DNS domain", result.StandardError);
+        Assert.Contains("DataProtection:KeyEncryptionKey is required outside Development", result.StandardError);
     }
 
     [Fact]

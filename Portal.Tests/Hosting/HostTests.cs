@@ -13,20 +13,28 @@ public sealed class HostTests
     }
 
     [Fact]
-    public async Task A_page_without_a_session_redirects_to_the_realm_authorization_endpoint_with_pkce()
+    public async Task A_page_without_a_session_redirects_to_the_realm_authorization_endpoint_with_a_pushed_pkce_request()
     {
         await using var portal = await PortalAsync();
+        var idp = await PortalAppFactory.SharedIdentityProviderAsync();
         var client = portal.CreateNonRedirectingClient();
 
         var response = await client.GetAsync("/dashboard");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.ToString();
-        Assert.StartsWith("http://127.0.0.1:9/realms/cogrion/protocol/openid-connect/auth?", location);
-        Assert.Contains("code_challenge_method=S256", location);
+        // The realm offers pushed authorization requests, so the handler pushed the request (with its
+        // PKCE challenge and nonce) server to server; the browser only carries a reference to it.
+        Assert.StartsWith($"{idp.Issuer}/protocol/openid-connect/auth?", location);
         Assert.Contains("client_id=cogrion-portal", location);
-        Assert.Contains("response_type=code", location);
+        Assert.Contains("request_uri=urn", location);
         Assert.DoesNotContain(TestSettings.ClientSecret, location);
+
+        // The realm requires PKCE S256 (tools/dev-idp): it accepts the pushed request and shows its login page.
+        using var browser = new HttpClient();
+        var login = await browser.GetAsync(location);
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        Assert.Contains("id=\"kc-login\"", await login.Content.ReadAsStringAsync());
     }
 
     [Fact]

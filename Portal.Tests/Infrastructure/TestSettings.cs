@@ -4,6 +4,9 @@ namespace Cogrion.Portal.Tests.Infrastructure;
 public static class TestSettings
 {
     public static readonly string ClientSecret = "test-secret-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The key that encrypts the Data Protection key ring in the database; one per run, shared by every Portal the run starts (as replicas share it).</summary>
+    public static readonly string KeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     public const string ClientId = "cogrion-portal";
     public const string Realm = "cogrion";
     public const string BaseDomain = "cogrion.test";
@@ -16,6 +19,7 @@ public static class TestSettings
         ["Keycloak:ClientId"] = ClientId,
         ["Keycloak:ClientSecret"] = ClientSecret,
         ["Keycloak:RequireHttps"] = "false",
+        ["DataProtection:KeyEncryptionKey"] = KeyEncryptionKey,
         ["Platform:BaseDomain"] = BaseDomain,
         ["CloudAccounts:AwsPrincipalArn"] = AwsPrincipalArn,
         ["CloudAccounts:AliCloudPrincipal"] = AliCloudPrincipal,

@@ -8,10 +8,12 @@ using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.DataProtection;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Input;
@@ -44,6 +46,7 @@ public static class PortalHost
         builder.AddPortalObservability();
 
         builder.AddPortalDatabase();
+        builder.AddPortalDataProtection();
         builder.AddPortalAuthentication();
         builder.AddPortalAuditLog();
         builder.AddPortalAudit();
@@ -56,7 +59,7 @@ public static class PortalHost
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
 
-        builder.Services.TryAddSingleton<UserDirectory>();
+        builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -7,6 +7,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadConfig } from './lib/config.mjs';
 import { loadUsers, claimsOf } from './lib/users.mjs';
 import { MemoryAdapter } from './lib/memory-adapter.mjs';
+import { createTestControls } from './lib/test-controls.mjs';
 import {
   loginPage, logoutPage, loggedOutPage, errorPage,
 } from './lib/views.mjs';
@@ -36,6 +37,7 @@ signingKey.kid = randomBytes(8).toString('hex');
 signingKey.alg = 'RS256';
 signingKey.use = 'sig';
 const realmPublicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+const testControls = config.testControls ? createTestControls({ privateKey, kid: signingKey.kid, issuer: config.issuer }) : undefined;
 
 const provider = new Provider(config.issuer, {
   adapter: MemoryAdapter,
@@ -49,6 +51,11 @@ const provider = new Provider(config.issuer, {
     response_types: ['code'],
     redirect_uris: config.redirectUris,
     post_logout_redirect_uris: config.postLogoutRedirectUris,
+    // Back-channel logout, as Keycloak's "Backchannel logout URL" + "session required": when a realm
+    // session ends, the realm posts a logout token naming sub and sid to the Portal.
+    ...(config.backchannelLogoutUri
+      ? { backchannel_logout_uri: config.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
     // client_secret_basic is accepted as well: oidc-provider treats the two secret methods as one.
     token_endpoint_auth_method: 'client_secret_post',
     id_token_signed_response_alg: 'RS256',
@@ -60,9 +67,9 @@ const provider = new Provider(config.issuer, {
   // Keycloak's default client scopes; the ones without claims are accepted and simply granted.
   scopes: ['openid', 'offline_access', 'profile', 'email', 'roles', 'web-origins', 'basic'],
   claims: {
-    // realm_access, azp, sid, acr and auth_time ride on `openid`, so they are there whatever else is
+    // realm_access, resource_access, azp, sid, acr and auth_time ride on `openid`, so they are there whatever else is
     // requested (Keycloak's realm-role mapper and its basic/acr scopes behave the same way).
-    openid: ['sub', 'realm_access', 'azp', 'sid', 'acr', 'auth_time'],
+    openid: ['sub', 'realm_access', 'resource_access', 'azp', 'sid', 'acr', 'auth_time'],
     profile: ['name', 'given_name', 'family_name', 'preferred_username'],
     email: ['email', 'email_verified'],
   },
@@ -137,6 +144,7 @@ const provider = new Provider(config.issuer, {
     resourceIndicators: { enabled: false }, // plain opaque access tokens, usable at userinfo
     revocation: { enabled: true },
     introspection: { enabled: true },
+    backchannelLogout: { enabled: true },
     rpInitiatedLogout: {
       enabled: true,
       // oidc-provider asks the user to confirm every logout. Keycloak does not when the client sends
@@ -154,6 +162,14 @@ const provider = new Provider(config.issuer, {
         ctx.body = loggedOutPage();
       },
     },
+  },
+
+  // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF protection) and
+  // gives up after 2.5 s. The dev IdP's one outgoing call is the back-channel logout to a Portal on
+  // this machine, possibly busy under a test run, so both are relaxed here, for this dev IdP only.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, { ...options, signal: AbortSignal.timeout(15_000) });
   },
 
   clientBasedCORS: () => false, // the Portal talks to the token endpoint from its server, never a browser
@@ -175,18 +191,26 @@ for (const event of ['authorization.error', 'grant.error', 'userinfo.error', 'en
   });
 }
 provider.on('server_error', (ctx, err) => console.error('dev-idp server_error:', err));
+// One line per back-channel logout (tests wait for it); the token itself is never logged.
+provider.on('backchannel.success', (ctx, client, accountId) => console.log(`dev-idp backchannel.success: ${client.clientId} ${accountId}`));
+provider.on('backchannel.error', (ctx, err, client, accountId) => console.warn(`dev-idp backchannel.error: ${client.clientId} ${accountId}: ${err.message}`));
+if (testControls) provider.use(testControls.middleware);
 
 // ---------------------------------------------------------------------------------------------
 // Login page (our own interaction handling): GET shows the form, POST checks the password.
 // Consent is never asked: the only client is first-party, so whatever it requests is granted.
 
-async function readForm(req, limit = 16 * 1024) {
+async function readBody(req, limit = 16 * 1024) {
   let body = '';
   for await (const chunk of req) {
     body += chunk;
     if (body.length > limit) throw Object.assign(new Error('request body too large'), { status: 413 });
   }
-  return new URLSearchParams(body);
+  return body;
+}
+
+async function readForm(req) {
+  return new URLSearchParams(await readBody(req));
 }
 
 function sendHtml(res, status, html, extraHeaders = {}) {
@@ -280,6 +304,8 @@ const server = http.createServer(async (req, res) => {
   try {
     if (pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('ok');
+    } else if (testControls && pathname.startsWith('/__test/')) {
+      await testControls.handle(req, res, pathname, async (r) => JSON.parse((await readBody(r)) || '{}'));
     } else if (pathname === realmPath && req.method === 'GET') {
       realmInfo(res);
     } else if (pathname.startsWith(LOGIN_ACTIONS) && !pathname.slice(LOGIN_ACTIONS.length).includes('/')) {
@@ -316,6 +342,8 @@ server.on('error', (err) => {
 });
 server.listen(config.port, config.host, () => {
   console.log(`dev-idp users: ${users.all.map((u) => u.username).join(', ')}`);
+  if (config.backchannelLogoutUri) console.log(`dev-idp back-channel logout to: ${config.backchannelLogoutUri}`);
+  if (testControls) console.log('dev-idp TEST CONTROLS ENABLED (/__test/...): for automated tests only');
   console.log(`dev-idp ready: ${config.issuer}`);
 });
 

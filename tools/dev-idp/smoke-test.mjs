@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -24,11 +25,24 @@ const port = await new Promise((resolve) => {
   });
 });
 const base = `http://127.0.0.1:${port}`;
+
+// ---- a stand-in for the Portal's back-channel logout endpoint: keeps every logout token posted to it
+const logoutTokens = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    logoutTokens.push(new URLSearchParams(body).get('logout_token'));
+    res.writeHead(200).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const BACKCHANNEL_URI = `http://127.0.0.1:${receiver.address().port}/account/backchannel-logout`;
 const issuer = `${base}/realms/cogrion`;
 
 // ---- start the server and wait for its ready line
 const child = spawn(process.execPath, [path.join(here, 'server.mjs')], {
-  env: { ...process.env, DEV_IDP_PORT: String(port), DEV_IDP_CLIENT_SECRET: SECRET },
+  env: { ...process.env, DEV_IDP_PORT: String(port), DEV_IDP_CLIENT_SECRET: SECRET, DEV_IDP_BACKCHANNEL_LOGOUT_URI: BACKCHANNEL_URI },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let serverLog = '';
@@ -265,6 +279,17 @@ try {
     assert.equal(fields.logout, 'yes');
     const done = await postForm(browser, action, fields);
     assert.equal(done.location, `${POST_LOGOUT_URI}?state=bye`);
+    // Back-channel logout: before redirecting, the realm posted a signed logout token naming the session.
+    assert.equal(logoutTokens.length, 1, 'one logout token posted');
+    const idClaims = await verifyJwt(tokens.id_token);
+    const logout = await verifyJwt(logoutTokens[0]);
+    assert.equal(logout.iss, issuer);
+    assert.equal(logout.aud, CLIENT_ID);
+    assert.equal(logout.sub, idClaims.sub);
+    assert.equal(logout.sid, idClaims.sid, 'the logout names the id_token\'s sid');
+    assert.deepEqual(logout.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+    assert.ok(logout.jti && logout.iat);
+    assert.equal(logout.nonce, undefined);
     const again = await browser.follow(authUrl(pkce()));
     assert.equal(again.res.status, 200);
     assert.match(again.body, /id="kc-login"/, 'login page shown again');
@@ -301,6 +326,12 @@ try {
     assert.equal(erin.email_verified, false);
   });
 
+  await check('client roles arrive as resource_access.<client>.roles', async () => {
+    const frank = await verifyJwt((await codeFlowLogin(newBrowser(), 'frank', 'frank-pass')).id_token);
+    assert.deepEqual(frank.resource_access, { [CLIENT_ID]: { roles: ['platform-admin'] } });
+    assert.ok(!frank.realm_access.roles.includes('platform-admin'));
+  });
+
   await check('realm_access is there even with scope=openid only', async () => {
     const { verifier, challenge } = pkce();
     const browser2 = newBrowser();
@@ -333,7 +364,10 @@ try {
       assert.equal(k.lastName, u.lastName);
       assert.equal(k.credentials[0].value, u.password);
       assert.deepEqual(k.realmRoles, ['default-roles-cogrion', ...u.realmRoles]);
+      assert.deepEqual(k.clientRoles ?? {}, u.clientRoles ?? {});
     }
+    assert.equal(client.attributes['backchannel.logout.session.required'], 'true');
+    assert.match(client.attributes['backchannel.logout.url'], /\/account\/backchannel-logout$/);
   });
 
   await check('logs hold no secrets', async () => {
@@ -343,6 +377,7 @@ try {
   });
 } finally {
   child.kill('SIGTERM');
+  receiver.close();
 }
 
 console.log(checks.join('\n'));

@@ -21,7 +21,7 @@ public sealed class KeycloakOptions
     /// <summary>False only for a local identity provider on plain http.</summary>
     public bool RequireHttps { get; set; } = true;
 
-    /// <summary>The realm role that makes a user a platform admin.</summary>
+    /// <summary>The realm role (or a role of this client) that makes a user a platform admin.</summary>
     public string PlatformAdminRole { get; set; } = "platform-admin";
 
     /// <summary>How long before the access token expires the session refreshes it.</summary>
@@ -30,13 +30,17 @@ public sealed class KeycloakOptions
     /// <summary>Tolerated clock difference with the identity provider when checking token times.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The shortest time between two fetches of the realm's discovery document and keys when a token
+    /// names a key the Portal does not know yet (the realm rotated its keys). Keeps a flood of forged
+    /// tokens from turning into a flood of requests to Keycloak.
+    /// </summary>
+    public TimeSpan KeySetRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How old a back-channel logout token may be (by its iat) and still be acted on.</summary>
+    public TimeSpan LogoutTokenMaxAge { get; set; } = TimeSpan.FromMinutes(5);
+
     public string RealmUrl => $"{Authority.TrimEnd('/')}/realms/{Realm}";
-    public string Issuer => RealmUrl;
-    public string AuthorizationEndpoint => $"{RealmUrl}/protocol/openid-connect/auth";
-    public string TokenEndpoint => $"{RealmUrl}/protocol/openid-connect/token";
-    public string UserInfoEndpoint => $"{RealmUrl}/protocol/openid-connect/userinfo";
-    public string JwksEndpoint => $"{RealmUrl}/protocol/openid-connect/certs";
-    public string EndSessionEndpoint => $"{RealmUrl}/protocol/openid-connect/logout";
 }
 
 public sealed class KeycloakOptionsValidator : IValidateOptions<KeycloakOptions>
@@ -58,6 +62,10 @@ public sealed class KeycloakOptionsValidator : IValidateOptions<KeycloakOptions>
             errors.Add(nameof(options.RefreshBeforeExpiry), "must be between 00:00:00 and 00:30:00.");
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))
             errors.Add(nameof(options.ClockSkew), "must be between 00:00:00 and 00:05:00.");
+        if (options.KeySetRefreshInterval < TimeSpan.FromSeconds(1) || options.KeySetRefreshInterval > TimeSpan.FromHours(24))
+            errors.Add(nameof(options.KeySetRefreshInterval), "must be between 00:00:01 and 1.00:00:00.");
+        if (options.LogoutTokenMaxAge < TimeSpan.FromSeconds(10) || options.LogoutTokenMaxAge > TimeSpan.FromHours(1))
+            errors.Add(nameof(options.LogoutTokenMaxAge), "must be between 00:00:10 and 01:00:00.");
         return errors.ToResult();
     }
 }

@@ -56,6 +56,13 @@ export function loadConfig(env = process.env) {
   }
 
   const realmPath = `/realms/${realm}`;
+  const redirectUris = list(env.DEV_IDP_REDIRECT_URIS,
+    'http://127.0.0.1:5080/signin-oidc,http://localhost:5080/signin-oidc');
+  // Where the realm posts logout tokens (OpenID Connect Back-Channel Logout): the Portal's endpoint on
+  // the origin of the first redirect URI unless set; "none" turns back-channel logout off.
+  const backchannelRaw = env.DEV_IDP_BACKCHANNEL_LOGOUT_URI
+    ?? `${new URL(redirectUris[0]).origin}/account/backchannel-logout`;
+  const backchannelLogoutUri = backchannelRaw === 'none' ? undefined : list(backchannelRaw, '')[0];
   return {
     host,
     port,
@@ -64,11 +71,14 @@ export function loadConfig(env = process.env) {
     issuer: `${publicUrl.origin}${realmPath}`,
     clientId: env.DEV_IDP_CLIENT_ID || 'cogrion-portal',
     clientSecret,
-    redirectUris: list(env.DEV_IDP_REDIRECT_URIS,
-      'http://127.0.0.1:5080/signin-oidc,http://localhost:5080/signin-oidc'),
+    redirectUris,
+    backchannelLogoutUri,
     postLogoutRedirectUris: list(env.DEV_IDP_POST_LOGOUT_REDIRECT_URIS,
       'http://127.0.0.1:5080/signed-out,http://localhost:5080/signed-out'),
     accessTokenTtl: positiveInt(env, 'DEV_IDP_ACCESS_TOKEN_TTL', 300),
     usersFile: path.resolve(env.DEV_IDP_USERS_FILE || path.join(here, '..', 'users.json')),
+    // Test-only: POST /__test/... endpoints that make the next token response misbehave or sign a
+    // token on demand (Portal.Tests prove the Portal refuses what it must). Never set outside tests.
+    testControls: env.DEV_IDP_TEST_CONTROLS === '1',
   };
 }

@@ -31,6 +31,7 @@ export function loadUsers(file, realm) {
       username,
       emailVerified: raw.emailVerified === true,
       realmRoles: [...new Set([...defaultRoles, ...(raw.realmRoles ?? [])])],
+      clientRoles: raw.clientRoles ?? {},
     });
   }
   return new UserDirectory(byId);
@@ -76,6 +77,10 @@ class UserDirectory {
       given_name: user.firstName,
       family_name: user.lastName,
       realm_access: { roles: user.realmRoles },
+      // Keycloak's client-role mapper: roles of each client, under the client's id.
+      ...(Object.keys(user.clientRoles).length > 0
+        ? { resource_access: Object.fromEntries(Object.entries(user.clientRoles).map(([client, roles]) => [client, { roles }])) }
+        : {}),
     };
   }
 }

@@ -13,7 +13,8 @@ public sealed record CommandSigningKey(string KeyId, ECDsa Key, string PublicKey
 /// <summary>
 /// Where the command-signing key comes from: the configured PEM (production, from a secret store),
 /// or else one generated at first use and kept in the database with its private half protected by
-/// Data Protection, so every replica signs with the same key (docs/adr/0032).
+/// Data Protection, so every replica signs with the same key (docs/adr/0032): every replica reads
+/// it because the key ring itself is shared in the database (docs/adr/0059).
 /// </summary>
 public sealed class CommandSigningKeyStore(
     NpgsqlDataSource dataSource,
@@ -84,8 +85,20 @@ public sealed class CommandSigningKeyStore(
             stored = await connection.QueryFirstAsync<string>(new CommandDefinition(
                 "select protected_private_key from agent_command_signing_keys order by created_at limit 1", cancellationToken: cancellationToken));
         }
+        string privateKey;
+        try
+        {
+            privateKey = protector.Unprotect(stored);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new InvalidOperationException(
+                "The command-signing key in the database was protected by a Data Protection key ring this Portal cannot read " +
+                "(another DataProtection:KeyEncryptionKey, or a ring from before the shared one, docs/adr/0059). " +
+                "Configure Agents:CommandSigningKey, or restore the key-encryption key.", ex);
+        }
         var key = ECDsa.Create();
-        key.ImportPkcs8PrivateKey(Convert.FromBase64String(protector.Unprotect(stored)), out _);
+        key.ImportPkcs8PrivateKey(Convert.FromBase64String(privateKey), out _);
         return Describe(key);
     }
 
