@@ -271,3 +271,21 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
         Assert.Matches("^[0-9a-f]{32}$", problem.GetProperty("traceId").GetString());
     }
 }
+
+/// <summary>The binder's refusals in Production too: the status and the problem do not depend on the environment.</summary>
+public sealed class ProductionBinderRefusalTests(ProductionWorkspaceAgentWorld world) : IClassFixture<ProductionWorkspaceAgentWorld>
+{
+    [Theory]
+    [MemberData(nameof(MalformedInputTests.BinderRefusals), MemberType = typeof(MalformedInputTests))]
+    public async Task A_body_the_binder_refuses_keeps_its_status_with_a_problem_in_production(string what, string? contentType, string body, int status)
+    {
+        var bytes = what == "invalid UTF-8" ? [.. "{\"name\":\"a"u8, 0xC3, 0x28, .. "\"}"u8] : System.Text.Encoding.UTF8.GetBytes(body);
+        var content = new ByteArrayContent(bytes);
+        if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+
+        var response = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Patch, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}", content));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
