@@ -1,4 +1,6 @@
+using System.Reflection;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Diagnostics;
 using Cogrion.Portal.Infrastructure.Input;
@@ -20,7 +22,7 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
         var result = exception switch
         {
             BadHttpRequestException { InnerException: JsonException json } => Invalid(json),
-            BadHttpRequestException bad => FromBinder(bad),
+            BadHttpRequestException bad => FromBinder(context, bad),
             AntiforgeryValidationException => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 title: "The form has expired or was not sent by this site.", detail: "Reload the page and try again."),
             InvalidDataException or IOException when context.Request.HasFormContentType => UnreadableForm(),
@@ -38,14 +40,24 @@ public sealed class ClientErrorExceptionHandler(ILogger<ClientErrorExceptionHand
         return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
     }
 
-    private static IResult FromBinder(BadHttpRequestException bad)
+    private static IResult FromBinder(HttpContext context, BadHttpRequestException bad)
     {
         if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
             return TypedResults.Problem(statusCode: bad.StatusCode, title: "Unsupported media type.", detail: "Send the body as application/json.");
         if (bad.StatusCode != StatusCodes.Status400BadRequest)
             return TypedResults.Problem(statusCode: bad.StatusCode, title: ApiProblems.ReasonFor(bad.StatusCode), detail: bad.Message);
-        var field = bad.Message.Contains("body", StringComparison.Ordinal) ? InputProblems.BodyField : InputProblems.ParameterOf(bad.Message) ?? InputProblems.BodyField;
-        return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [bad.Message] });
+        return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [FieldOf(context, bad.Message)] = [bad.Message] });
+    }
+
+    /// <summary>The parameter the binder names, or "body" when it is the endpoint's body parameter (or none is named).</summary>
+    private static string FieldOf(HttpContext context, string binderMessage)
+    {
+        if (InputProblems.ParameterOf(binderMessage) is not { } name) return InputProblems.BodyField;
+        var endpoint = context.GetEndpoint();
+        var bodyType = endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        var isBody = bodyType is not null && endpoint!.Metadata.GetMetadata<MethodInfo>()?.GetParameters()
+            .Any(p => p.Name == name && p.ParameterType == bodyType) == true;
+        return isBody ? InputProblems.BodyField : name;
     }
 
     internal static IResult UnreadableForm() => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
