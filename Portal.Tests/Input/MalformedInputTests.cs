@@ -183,8 +183,10 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
     public async Task A_query_value_of_the_wrong_type_is_a_400_naming_the_parameter()
     {
         var response = await world.Client.SendAsync(await world.AsAgentAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=abc"));
+        var wordy = await world.Client.SendAsync(await world.AsAgentAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=from%20body"));
 
         await FieldErrorAsync(response, "wait");
+        await FieldErrorAsync(wordy, "wait");
     }
 
     [Fact]
