@@ -33,7 +33,8 @@ public sealed class AgentAdminApiTests(ProductionWorkspaceAgentWorld world) : IC
     public async Task A_platform_admin_mints_a_token_for_a_workspace_of_the_tenant_and_an_agent_registers_with_it()
     {
         var workspaceId = await world.NewWorkspaceAsync("minted", "10.50.0.0/16");
-        var audited = await CountAsync("select count(*) from audit_events where action = 'agent.bootstrap_token_created' and target_id = @id", new { id = workspaceId.ToString() });
+        const string mints = "select count(*) from audit_events where action = 'agent.bootstrap_token_created' and target_id = @id";
+        var audited = await CountAsync(mints, new { id = workspaceId.ToString() });
 
         var response = await PostAsync(Tokens, new { tenantId = world.TenantId, workspaceId });
 
@@ -45,7 +46,7 @@ public sealed class AgentAdminApiTests(ProductionWorkspaceAgentWorld world) : IC
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         var registration = (await registered.Content.ReadFromJsonAsync(ProtocolJson.Default.RegistrationResponse))!;
         Assert.Equal((world.TenantId, workspaceId), (registration.TenantId, registration.WorkspaceId));
-        Assert.Equal(audited + 1, await CountAsync("select count(*) from audit_events where action = 'agent.bootstrap_token_created' and target_id = @id", new { id = workspaceId.ToString() }));
+        Assert.Equal(audited + 1, await CountAsync(mints, new { id = workspaceId.ToString() }));
     }
 
     [Fact]
@@ -87,7 +88,10 @@ public sealed class AgentAdminApiTests(ProductionWorkspaceAgentWorld world) : IC
         var command = (await world.Get<AgentCommandQueue>().HistoryAsync(world.Agent.AgentId, 100, CancellationToken.None)).Single(c => c.Id == sent.Id);
         Assert.Equal(CommandTypes.ReportInventory, command.Type);
         Assert.Equal(1, await CountAsync("select count(*) from agent_commands where id = @Id and tenant_id = @TenantId", new { sent.Id, world.TenantId }));
-        Assert.Equal(1, await CountAsync("select count(*) from audit_events where action = 'agent.command_enqueued' and tenant_id = @TenantId and details::text like '%' || @id || '%'",
+        Assert.Equal(1, await CountAsync("""
+            select count(*) from audit_events
+            where action = 'agent.command_enqueued' and tenant_id = @TenantId and details::text like '%' || @id || '%'
+            """,
             new { world.TenantId, id = sent.Id.ToString() }));
     }
 
