@@ -43,11 +43,12 @@ public static class WorkspacesApi
 {
     public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder endpoints)
     {
-        var workspaces = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces");
-        workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
-        workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer);
-        workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator);
-        workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator);
+        var workspaces = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces").WithTags("Workspaces");
+        workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer).Produces<WorkspaceResponse[]>();
+        workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer).Produces<WorkspaceResponse>();
+        workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator).Produces<WorkspaceResponse>(StatusCodes.Status201Created);
+        workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<RunResponse>(StatusCodes.Status202Accepted);
         return endpoints;
     }
 
