@@ -40,7 +40,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         public Workspace ToWorkspace() => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
             JsonSerializer.Deserialize<List<NodePoolInput>>(NodePools, WorkspaceRun.Json) ?? [], UseKarpenter,
             Database is null ? null : JsonSerializer.Deserialize<DatabaseInput>(Database, WorkspaceRun.Json),
-            EnumText.Parse<ApprovalMode>(ApprovalMode), WorkspaceStatusText.Parse(Status), StatusReason,
+            EnumText.Parse<ApprovalMode>(ApprovalMode), EnumText.Parse<WorkspaceStatus>(Status), StatusReason,
             Outputs is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Outputs, WorkspaceRun.Json),
             CreatedBy, CreatedAt, UpdatedAt);
     }
@@ -50,7 +50,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
         string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState)
     {
-        public WorkspaceRun ToRun() => new(Id, WorkspaceId, Enum.Parse<RunKind>(Kind, ignoreCase: true), RunStatusText.Parse(Status), Stage,
+        public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), EnumText.Parse<RunStatus>(Status), Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
             JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt,
             StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState);
