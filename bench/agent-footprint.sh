@@ -34,7 +34,7 @@ connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=footprint"
 portal_url="http://127.0.0.1:$(free_port)"
 env ASPNETCORE_URLS="$portal_url" Database__ConnectionString="$connection" Keycloak__Authority=http://127.0.0.1:9 \
     Keycloak__ClientSecret="fp-$RANDOM$RANDOM" Keycloak__RequireHttps=false Platform__BaseDomain=bench.test CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" \
-    Agents__CommandSigningKey="$(cat "$work/key.pem")" Logging__LogLevel__Default=Warning \
+    Agents__CommandSigningKey="$(cat "$work/key.pem")" DataProtection__KeyEncryptionKey="$(openssl rand -base64 32)" Logging__LogLevel__Default=Warning \
     "$(dirname "$load")/Portal" >"$work/portal.log" 2>&1 &
 portal_pid=$!
 for _ in $(seq 1 600); do curl -sf "$portal_url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done

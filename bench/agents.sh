@@ -3,13 +3,19 @@
 # HTTP on loopback; commands are enqueued through the Portal's own queue code (sign, insert,
 # NOTIFY) and the delivery latency, the Portal's memory and its CPU are measured.
 #
-#   bench/agents.sh [AGENTS=10000] [COMMANDS=2000] [RATE_PER_SECOND=100]
+#   bench/agents.sh [AGENTS=20000] [COMMANDS=2000] [RATE_PER_SECOND=100]
+#
+# The agents are split over load processes of at most 9,000 agents each (a process may hold at most
+# `ulimit -Hn` open files, 20,000 on our machines, and each agent holds a socket), and each process
+# spreads its connections over several loopback source addresses (127.0.S.1-4) so the ephemeral ports
+# of one address (about 28,000) never run out. The Portal's resident memory is read before the first
+# agent and once every agent long-polls, which gives the memory per agent.
 #
 # Last line: "agents: N, delivery p99 ms: X". Bounded: the load tool gives up after 15 minutes,
 # and everything it started (PostgreSQL, the Portal) is stopped on exit. Nothing leaves 127.0.0.1.
 set -euo pipefail
 
-AGENTS=${1:-10000}
+AGENTS=${1:-20000}
 COMMANDS=${2:-2000}
 RATE=${3:-100}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +52,7 @@ connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench;Maximu
 portal_port=$(free_port)
 portal_url="http://127.0.0.1:$portal_port"
 env ASPNETCORE_URLS="$portal_url" ASPNETCORE_ENVIRONMENT=Production \
+    DataProtection__KeyEncryptionKey="$(openssl rand -base64 32)" \
     Database__ConnectionString="$connection" \
     Keycloak__Authority="http://127.0.0.1:9" Keycloak__ClientSecret="bench-$RANDOM$RANDOM" Keycloak__RequireHttps=false \
     Platform__BaseDomain=bench.test CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" \
@@ -60,6 +67,42 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 
-"$load" --portal "$portal_url" --connection "$connection" --agents "$AGENTS" --commands "$COMMANDS" --rate "$RATE" \
-        --signing-key "$work/signing-key.pem" --portal-pid "$portal_pid" --deadline-seconds 900 \
-  || { echo "--- Portal log (tail)"; tail -n 30 "$work/portal.log"; exit 1; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$portal_pid/status"; }
+open_files() { ls "/proc/$portal_pid/fd" | wc -l; }
+baseline_kb=$(rss_kb)
+echo "Portal before agents: RSS $((baseline_kb / 1024)) MB, open files $(open_files), open files limit $(awk '/Max open files/ {print $4}' "/proc/$portal_pid/limits")"
+
+per_shard=9000
+shards=$(( (AGENTS + per_shard - 1) / per_shard ))
+mkdir -p "$work/shards"
+shard_pids=()
+for s in $(seq 0 $((shards - 1))); do
+  agents=$(( AGENTS / shards + (s < AGENTS % shards ? 1 : 0) ))
+  commands=$(( COMMANDS / shards + (s < COMMANDS % shards ? 1 : 0) ))
+  rate=$(( RATE / shards > 0 ? RATE / shards : 1 ))
+  "$load" --portal "$portal_url" --connection "$connection" --agents "$agents" --commands "$commands" --rate "$rate" \
+          --signing-key "$work/signing-key.pem" --portal-pid "$portal_pid" --deadline-seconds 900 \
+          --source-addresses 4 --shard "$s" --shard-dir "$work/shards" &
+  shard_pids+=($!)
+done
+failed=0
+# Every shard's agents long-poll before any command goes out; the Portal's memory is read then.
+while [ "$(ls "$work/shards" | grep -c '^ready\.')" -lt "$shards" ]; do
+  for pid in "${shard_pids[@]}"; do kill -0 "$pid" 2>/dev/null || { wait "$pid" || failed=1; }; done
+  [ "$failed" = 0 ] || break
+  sleep 1
+done
+if [ "$failed" = 0 ]; then
+  polling_kb=$(rss_kb)
+  echo "All $AGENTS agents long-polling: Portal RSS $((polling_kb / 1024)) MB, open files $(open_files);" \
+       "RSS per agent $(( (polling_kb - baseline_kb) / AGENTS )) KB"
+  touch "$work/shards/go"
+fi
+for pid in "${shard_pids[@]}"; do wait "$pid" || failed=1; done
+if [ "$failed" != 0 ]; then echo "--- Portal log (tail)"; tail -n 30 "$work/portal.log"; exit 1; fi
+sort -g "$work"/shards/latencies.* > "$work/latencies"
+count=$(wc -l < "$work/latencies")
+p99=$(awk -v n="$count" 'NR == int(n * 0.99 + 0.999) {printf "%.0f", $1}' "$work/latencies")
+p50=$(awk -v n="$count" 'NR == int(n * 0.50 + 0.999) {printf "%.0f", $1}' "$work/latencies")
+echo "Delivered $count/$COMMANDS commands to $AGENTS agents; delivery ms p50 $p50 p99 $p99 max $(tail -n1 "$work/latencies" | cut -d. -f1)"
+echo "agents: $AGENTS, delivery p99 ms: $p99"

@@ -58,6 +58,7 @@ idp_pid=$!
 for _ in $(seq 1 300); do grep -q "dev-idp ready:" "$work/idp.log" && break; sleep 0.1; done
 
 (cd "$(dirname "$portal_bin")" && exec env ASPNETCORE_URLS="$portal_url" ASPNETCORE_ENVIRONMENT=Production \
+    DataProtection__KeyEncryptionKey="$(openssl rand -base64 32)" \
     Database__ConnectionString="$connection" \
     Keycloak__Authority="$idp_url" Keycloak__Realm=cogrion Keycloak__ClientId=cogrion-portal Keycloak__ClientSecret="$secret" Keycloak__RequireHttps=false \
     Platform__BaseDomain=cogrion.bench CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" \

@@ -31,7 +31,8 @@ for i in $(seq 1 "$runs"); do
     Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Database=bench_$i;Username=postgres" \
     Keycloak__Authority="http://127.0.0.1:9" Keycloak__RequireHttps=false Keycloak__ClientSecret="bench-secret-not-used" \
     Platform__BaseDomain="cogrion.bench" CloudAccounts__AwsPrincipalArn="arn:aws:iam::111122223333:role/cogrion-bench" \
-    CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" exec ./Portal) > "$work/portal-$i.log" 2>&1 &
+    CloudAccounts__AliCloudPrincipal="acs:ram::1234567890123456:root" DataProtection__KeyEncryptionKey="$(openssl rand -base64 32)" \
+    exec ./Portal) > "$work/portal-$i.log" 2>&1 &
   portal_pid=$!
   until curl -fsS -o /dev/null "http://127.0.0.1:$portal_port/readyz" 2>/dev/null; do
     kill -0 "$portal_pid" 2>/dev/null || { cat "$work/portal-$i.log"; exit 1; }

@@ -3,7 +3,9 @@
 # Used by tools/start.sh and tools/test.sh.
 #
 #   tools/prerequisites.sh run     PostgreSQL server, Node packages of the dev identity provider and of tools/hcl2json
-#   tools/prerequisites.sh test    the same, plus Debian's Chromium for the browser tests
+#   tools/prerequisites.sh test    the same, plus Debian's Chromium for the browser tests, nginx for the
+#                                  failover test (a real reverse proxy in front of three Portals) and
+#                                  kubectl (it renders deploy/kubernetes offline; no cluster needed)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 need=${1:-run}
@@ -14,6 +16,8 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
 if [ "$need" = "test" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  [ -x /usr/sbin/nginx ] || packages+=(nginx)
+  command -v kubectl >/dev/null 2>&1 || packages+=(kubectl)
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then

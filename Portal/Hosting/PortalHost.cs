@@ -46,6 +46,7 @@ public static class PortalHost
         builder.Services.AddApiDocumentation();
         builder.AddPortalObservability();
 
+        builder.AddPortalReverseProxy();
         builder.AddPortalDatabase();
         builder.AddPortalDataProtection();
         builder.AddPortalAuthentication();
@@ -70,7 +71,10 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
-        // First, so that nothing written for a HEAD (an endpoint, an error page, a problem) reaches the client.
+        // First: everything after it (sign-in redirect URIs, agent install URLs, the audit's client
+        // address) must see the scheme and host the browser used, not the proxy's hop (docs/deployment.md).
+        app.UseForwardedHeaders();
+        // Then, so that nothing written for a HEAD (an endpoint, an error page, a problem) reaches the client.
         app.UseHeadAsGetWithoutBody();
         app.UseWhen(context => ApiProblems.IsApiRequest(context.Request), api => api.UseExceptionHandler());
         app.UseWhen(context => !ApiProblems.IsApiRequest(context.Request), pages => pages.UseExceptionHandler("/error", createScopeForErrors: true));
