@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Features.Workspaces.Wizard;
 using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Tests.Components.Workspaces;

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cogrion.Portal.Tests.Unit.Workspaces;
 
@@ -16,7 +16,8 @@ public sealed class KubernetesVersionPolicyTests
     private static readonly KubernetesCalendars Shipped = KubernetesCalendars.Load(ShippedDirectory);
 
     private static KubernetesVersionPolicy On(string day, int warnDays = 90) => new(Shipped,
-        new FakeTimeProvider(new DateTimeOffset(DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture).ToDateTime(new TimeOnly(23, 59)), TimeSpan.Zero)),
+        new FakeTimeProvider(new DateTimeOffset(DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture)
+            .ToDateTime(new TimeOnly(23, 59)), TimeSpan.Zero)),
         Options.Create(new KubernetesVersionsOptions { WarnDaysBeforeEnd = warnDays }));
 
     [Fact]
@@ -24,7 +25,8 @@ public sealed class KubernetesVersionPolicyTests
     {
         Assert.Equal("Amazon EKS", Shipped.Eks.Platform);
         Assert.Equal("Alibaba Cloud ACK", Shipped.Ack.Platform);
-        Assert.All([Shipped.Eks, Shipped.Ack], calendar => Assert.Contains(calendar.Sources, s => s.StartsWith("https://", StringComparison.Ordinal)));
+        Assert.All([Shipped.Eks, Shipped.Ack], calendar
+            => Assert.Contains(calendar.Sources, s => s.StartsWith("https://", StringComparison.Ordinal)));
         Assert.Contains(Shipped.Eks.Sources, s => s.Contains("docs.aws.amazon.com/eks", StringComparison.Ordinal));
         Assert.Contains(Shipped.Ack.Sources, s => s.Contains("alibabacloud.com/help", StringComparison.Ordinal));
         Assert.Equal(new DateOnly(2026, 12, 2), Shipped.Eks.Find(KubernetesMinor.Parse("1.34"))!.StandardSupportEnds);
@@ -43,7 +45,8 @@ public sealed class KubernetesVersionPolicyTests
         var calendar = provider == CloudProvider.AliCloud ? Shipped.Ack : Shipped.Eks;
         Assert.True(calendar.Releases.Any(r => r.IsInStandardSupportOn(inSixtyDays)),
             $"{calendar.Platform}: no version in {ShippedDirectory} is in standard support on {inSixtyDays:yyyy-MM-dd}. "
-            + $"Add the newer versions from {string.Join(" or ", calendar.Sources)} to Portal/Features/Workspaces/KubernetesVersions (docs/workspaces.md).");
+            + $"Add the newer versions from {string.Join(" or ", calendar.Sources)} to Portal/Features/Workspaces/KubernetesVersions " +
+                $"(docs/workspaces.md).");
     }
 
     [Fact]
@@ -169,8 +172,10 @@ public sealed class KubernetesVersionPolicyTests
         {
             var result = new KubernetesVersionsOptionsValidator().Validate(null, new KubernetesVersionsOptions { CalendarDirectory = empty });
             Assert.True(result.Failed);
-            Assert.Contains(result.Failures!, f => f.Contains("eks.json", StringComparison.Ordinal) && f.Contains("does not exist", StringComparison.Ordinal));
-            Assert.True(new KubernetesVersionsOptionsValidator().Validate(null, new KubernetesVersionsOptions { CalendarDirectory = ShippedDirectory }).Succeeded);
+            Assert.Contains(result.Failures!, f => f.Contains("eks.json", StringComparison.Ordinal)
+                && f.Contains("does not exist", StringComparison.Ordinal));
+            Assert.True(new KubernetesVersionsOptionsValidator()
+                .Validate(null, new KubernetesVersionsOptions { CalendarDirectory = ShippedDirectory }).Succeeded);
         }
         finally
         {

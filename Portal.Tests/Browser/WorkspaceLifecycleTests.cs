@@ -63,7 +63,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         {
             DataObject = new
             {
-                cloudAccountId = await AccountIdAsync(), region = "sandbox-local-1", name = "warehouse", networkCidr = "10.40.0.0/16", kubernetesVersion = KubernetesTestVersions.Newest(),
+                cloudAccountId = await AccountIdAsync(), region = "sandbox-local-1", name = "warehouse", networkCidr = "10.40.0.0/16",
+                kubernetesVersion = KubernetesTestVersions.Newest(),
                 nodePools = new[] { new { name = "default", instanceType = "m6i.large", minSize = 1, maxSize = 3 } }, approvalMode = "automatic",
             },
         });
@@ -86,7 +87,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await name.FillAsync("lake");
         await Assertions.Expect(dave.GetByLabel("Workspace domain")).ToHaveTextAsync("lake.davelakes." + TestSettings.BaseDomain);
         // Only versions in standard support on the sandbox (it follows EKS) today, the newest chosen.
-        await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Kubernetes version" })).ToHaveValueAsync(KubernetesTestVersions.Newest());
+        await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Kubernetes version" }))
+            .ToHaveValueAsync(KubernetesTestVersions.Newest());
         await next.ClickAsync();
         await Assertions.Expect(dave.GetByRole(AriaRole.Group, new() { Name = "Node pool 1" })).ToBeVisibleAsync();
         await next.ClickAsync();

@@ -1,8 +1,8 @@
+using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

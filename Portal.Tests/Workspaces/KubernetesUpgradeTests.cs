@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Dapper;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -35,7 +35,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
         return new TestUser(id, name);
     }
 
-    private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Guid workspaceId) => (await world.Store.RunsAsync(tenant, workspaceId, 10, default))[0];
+    private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Guid workspaceId)
+        => (await world.Store.RunsAsync(tenant, workspaceId, 10, default))[0];
 
     [Fact]
     public async Task The_API_refuses_a_version_past_standard_support_with_a_problem_naming_the_supported_ones()
@@ -49,7 +50,11 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
             {
                 Content = JsonContent.Create(new
                 {
-                    cloudAccountId = account, region = "sandbox-local-1", name = "lake", networkCidr = "10.40.0.0/16", kubernetesVersion = version,
+                    cloudAccountId = account,
+                    region = "sandbox-local-1",
+                    name = "lake",
+                    networkCidr = "10.40.0.0/16",
+                    kubernetesVersion = version,
                     nodePools = new[] { new { name = "default", instanceType = "m6i.large", minSize = 1, maxSize = 3 } },
                 }),
             }.As(person));
@@ -91,7 +96,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
         // A person of the tenant asks for the upgrade through the API; it is an upgrade run to 1.35 only.
         var person = await OperatorOfAsync(tenant, "uma");
         using var client = world.Portal.CreateClient();
-        var accepted = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/upgrades/workspaces/lake/kubernetes/upgrade").As(person));
+        var accepted = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/upgrades/workspaces/lake/kubernetes/upgrade")
+            .As(person));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         using (var body = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()))
         {
@@ -99,7 +105,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
             Assert.Equal("1.35", body.RootElement.GetProperty("kubernetesVersion").GetString());
         }
 
-        // The usual flow: a plan waits for approval. It changes the cluster, its add-ons and node groups in place; nothing is added, replaced or destroyed.
+        // The usual flow: a plan waits for approval. It changes the cluster, its add-ons and node groups in place; nothing is added, replaced or
+        // destroyed.
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
         var upgrade = await LatestRunAsync(tenant, workspace.Id);
         Assert.Equal(RunKind.Upgrade, upgrade.Kind);
@@ -131,7 +138,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
             new { id = workspace.Id.ToString() }));
 
         // 1.35 is the newest in the calendar: nothing further to upgrade to, and the API says so.
-        var nothing = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/upgrades/workspaces/lake/kubernetes/upgrade").As(person));
+        var nothing = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/upgrades/workspaces/lake/kubernetes/upgrade")
+            .As(person));
         Assert.Equal(HttpStatusCode.BadRequest, nothing.StatusCode);
         Assert.Contains("has released no Kubernetes version after 1.35 yet", await nothing.Content.ReadAsStringAsync());
     }
@@ -141,7 +149,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
     {
         var owner = await world.NewTenantAsync("owner");
         var account = await world.NewAccountAsync(owner);
-        var created = await world.Commands.CreateAsync(owner, WorkspaceWorld.Valid(account, "lake", approval: ApprovalMode.Automatic) with { KubernetesVersion = "1.34" },
+        var created = await world.Commands.CreateAsync(owner,
+            WorkspaceWorld.Valid(account, "lake", approval: ApprovalMode.Automatic) with { KubernetesVersion = "1.34" },
             WorkspaceWorld.Operator, default);
         await world.WorkspaceWithStatusAsync(owner, "lake", WorkspaceStatus.Ready);
         var stranger = await world.NewTenantAsync("stranger");
@@ -149,7 +158,8 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
         using var client = world.Portal.CreateClient();
 
         // Through the stranger's own tenant, the owner's workspace name finds nothing; through the owner's, the tenant itself is hidden.
-        foreach (var path in new[] { "/api/v1/tenants/stranger/workspaces/lake/kubernetes/upgrade", "/api/v1/tenants/owner/workspaces/lake/kubernetes/upgrade" })
+        foreach (var path in new[] { "/api/v1/tenants/stranger/workspaces/lake/kubernetes/upgrade",
+            "/api/v1/tenants/owner/workspaces/lake/kubernetes/upgrade" })
         {
             var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, path).As(mallory));
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -157,7 +167,9 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
         // And by id, as a page would call the command with its own tenant.
         Assert.True((await world.Commands.UpgradeKubernetesAsync(stranger, created.Value!.Id, WorkspaceWorld.Operator, default)).IsNotFound);
 
-        Assert.Equal(0, await world.CountAsync("select count(*) from workspace_runs where workspace_id = @id and kind = 'upgrade'", new { id = created.Value!.Id }));
+        Assert.Equal(0,
+            await world.CountAsync("select count(*) from workspace_runs where workspace_id = @id and kind = 'upgrade'",
+            new { id = created.Value!.Id }));
         Assert.Equal(0, await world.CountAsync("select count(*) from audit_events where action = 'workspace.kubernetes_upgrade_requested'"));
     }
 }

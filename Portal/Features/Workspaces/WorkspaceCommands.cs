@@ -133,14 +133,16 @@ public sealed class WorkspaceCommands(
     /// takes the new version only when the apply succeeds. Refused while a run may be at work, before the
     /// workspace exists in the cloud, and when the provider has released nothing newer.
     /// </summary>
-    public async Task<CommandResult<WorkspaceRun>> UpgradeKubernetesAsync(Guid tenantId, Guid workspaceId, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<WorkspaceRun>> UpgradeKubernetesAsync(Guid tenantId, Guid workspaceId, Actor actor,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var workspace = await WorkspaceStore.FindAsync(connection, transaction, tenantId, workspaceId, forUpdate: true, cancellationToken);
         if (workspace is null || workspace.Status == WorkspaceStatus.Destroyed) return CommandResult<WorkspaceRun>.NotFound();
         if (workspace.Outputs is null)
-            return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion", "The workspace has not been created in the cloud yet: there is no cluster to upgrade.");
+            return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion",
+                "The workspace has not been created in the cloud yet: there is no cluster to upgrade.");
         if (versions.UpgradeTarget(workspace.Provider, workspace.KubernetesVersion) is not { } target)
             return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion",
                 $"{versions.PlatformOf(workspace.Provider)} has released no Kubernetes version after {workspace.KubernetesVersion} yet.");
@@ -152,7 +154,8 @@ public sealed class WorkspaceCommands(
             name = workspace.Name, from = workspace.KubernetesVersion, to = target.ToString(), support = standing.Support.ToString(),
             standardSupportEnds = standing.Release?.StandardSupportEnds.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         }), transaction, cancellationToken);
-        var (runId, _) = await ledger.StartRunAsync(transaction, workspace, RunKind.Upgrade, actor, cancellationToken, kubernetesVersion: target.ToString());
+        var (runId, _) = await ledger.StartRunAsync(transaction, workspace, RunKind.Upgrade, actor, cancellationToken,
+            kubernetesVersion: target.ToString());
         var run = (await WorkspaceStore.FindRunAsync(connection, transaction, tenantId, runId, forUpdate: false, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return CommandResult<WorkspaceRun>.Ok(run);

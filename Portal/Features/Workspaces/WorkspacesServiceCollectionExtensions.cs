@@ -18,7 +18,8 @@ public static class ProvisioningServiceCollectionExtensions
     public static WebApplicationBuilder AddPortalWorkspaces(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddValidatedOptions<KubernetesVersionsOptions, KubernetesVersionsOptionsValidator>(builder.Configuration, KubernetesVersionsOptions.Section);
+        services.AddValidatedOptions<KubernetesVersionsOptions, KubernetesVersionsOptionsValidator>(
+            builder.Configuration, KubernetesVersionsOptions.Section);
         services.TryAddSingleton<KubernetesCalendars>();
         services.TryAddSingleton<KubernetesVersionPolicy>();
         services.TryAddSingleton<WorkspaceStore>();

@@ -29,12 +29,14 @@ public readonly record struct PublishedDate(DateOnly First, DateOnly Last)
         return false;
     }
 
-    public override string ToString() => IsMonthOnly ? First.ToString("yyyy-MM", CultureInfo.InvariantCulture) : First.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    public override string ToString() => IsMonthOnly ? First.ToString("yyyy-MM", CultureInfo.InvariantCulture)
+        : First.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
 
 /// <summary>One minor version on one provider: when the provider released it and when its support ends.</summary>
 /// <param name="EndOfExtendedSupport">Null where the provider publishes no extended support (ACK).</param>
-public sealed record KubernetesRelease(KubernetesMinor Version, PublishedDate Released, PublishedDate EndOfStandardSupport, PublishedDate? EndOfExtendedSupport)
+public sealed record KubernetesRelease(KubernetesMinor Version, PublishedDate Released, PublishedDate EndOfStandardSupport,
+    PublishedDate? EndOfExtendedSupport)
 {
     /// <summary>Released on or before <paramref name="day"/> (a month-only release: by the month's end).</summary>
     public bool IsReleasedBy(DateOnly day) => Released.Last <= day;
@@ -88,10 +90,12 @@ public sealed record KubernetesCalendar(string Platform, DateOnly Checked, IRead
         foreach (var (entry, index) in (file.Versions ?? []).Select((v, i) => (v, i)))
         {
             var where = $"versions[{index}]";
-            if (!KubernetesMinor.TryParse(entry.Version, out var version)) { problems.Add($"{where}: '{entry.Version}' is not a minor version such as 1.35"); continue; }
+            if (!KubernetesMinor.TryParse(entry.Version,
+                out var version)) { problems.Add($"{where}: '{entry.Version}' is not a minor version such as 1.35"); continue; }
             where = $"{where} ({version})";
             if (!PublishedDate.TryParse(entry.Released, out var released)) problems.Add($"{where}: 'released' must be YYYY-MM-DD or YYYY-MM");
-            if (!PublishedDate.TryParse(entry.EndOfStandardSupport, out var standardEnds)) problems.Add($"{where}: 'endOfStandardSupport' must be YYYY-MM-DD or YYYY-MM");
+            if (!PublishedDate.TryParse(entry.EndOfStandardSupport,
+                out var standardEnds)) problems.Add($"{where}: 'endOfStandardSupport' must be YYYY-MM-DD or YYYY-MM");
             PublishedDate? extendedEnds = null;
             if (entry.EndOfExtendedSupport is not null)
             {

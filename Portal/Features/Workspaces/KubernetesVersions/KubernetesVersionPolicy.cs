@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.CloudAccounts;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 
@@ -31,10 +31,12 @@ public sealed record KubernetesVersionStanding(
     public string Summary => (Support, Release) switch
     {
         (KubernetesSupport.Standard, { } r) => $"Kubernetes {Version} is in standard support on {Platform} until {r.StandardSupportEnds:yyyy-MM-dd}.",
-        (KubernetesSupport.EndingSoon, { } r) => $"Standard support for Kubernetes {Version} on {Platform} ends on {r.StandardSupportEnds:yyyy-MM-dd}, in {Days(DaysLeft!.Value)}.",
+        (KubernetesSupport.EndingSoon, { } r)
+            => $"Standard support for Kubernetes {Version} on {Platform} ends on {r.StandardSupportEnds:yyyy-MM-dd}, in {Days(DaysLeft!.Value)}.",
         (KubernetesSupport.Extended, { } r) => $"Kubernetes {Version} left standard support on {Platform} on {r.StandardSupportEnds:yyyy-MM-dd}; "
             + $"it is in extended support (at extra cost) until {r.EndOfExtendedSupport!.Value.First:yyyy-MM-dd}.",
-        (KubernetesSupport.Ended, { } r) => $"Kubernetes {Version} is past every support {Platform} publishes (standard support ended {r.StandardSupportEnds:yyyy-MM-dd}): "
+        (KubernetesSupport.Ended, { } r)
+            => $"Kubernetes {Version} is past every support {Platform} publishes (standard support ended {r.StandardSupportEnds:yyyy-MM-dd}): "
             + "the provider may upgrade the cluster on its own.",
         _ => $"Kubernetes {Version} is not in {Platform}'s calendar.",
     };
@@ -75,7 +77,8 @@ public sealed class KubernetesVersionPolicy(KubernetesCalendars calendars, TimeP
     {
         var offered = Offered(provider);
         var choose = offered.Count == 0
-            ? $"No Kubernetes version is in standard support on {PlatformOf(provider)} in the Portal's calendar: the calendar needs updating (docs/workspaces.md)."
+            ? $"No Kubernetes version is in standard support on {PlatformOf(provider)} in the Portal's calendar: the calendar needs updating " +
+                $"(docs/workspaces.md)."
             : $"Choose one of: {string.Join(", ", offered)}.";
         if (string.IsNullOrWhiteSpace(version)) return $"Choose a Kubernetes version. {choose}";
         if (!KubernetesMinor.TryParse(version, out var minor)) return $"'{version}' is not a Kubernetes minor version such as 1.35. {choose}";

@@ -51,7 +51,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             "update workspace_runs set plan_job_id = @jobId where tenant_id = @tenantId and id = @runId",
             new { jobId, tenantId = workspace.TenantId, runId }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "workspace.run_queued", workspace.TenantId, "workspace", workspace.Id.ToString(),
-            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId, kubernetes = kubernetesVersion }), transaction, cancellationToken);
+            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId, kubernetes = kubernetesVersion }), transaction,
+            cancellationToken);
         return (runId, jobId);
     }
 
@@ -127,7 +128,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// succeeded gives the workspace its new Kubernetes version (<paramref name="kubernetesVersion"/>), in the same transaction.
     /// </summary>
     public Task FinishAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, TofuRunResult? result, WorkspaceStatus workspaceStatus,
-        string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken, string? kubernetesVersion = null) =>
+        string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken,
+        string? kubernetesVersion = null) =>
         InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToDbText(),
             new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToDbText(),
                 stateLock = result?.StateLock?.Id, kubernetes = kubernetesVersion }, cancellationToken,

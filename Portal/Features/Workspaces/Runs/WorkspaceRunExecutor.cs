@@ -89,7 +89,9 @@ public sealed class WorkspaceRunExecutor(
             new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
         if (run.Kind == RunKind.Upgrade)
-            await context.AppendLogAsync($"Upgrading Kubernetes in place from {workspace.KubernetesVersion} to {run.KubernetesVersion}: the plan changes kubernetes_version only.");
+            await context.AppendLogAsync(
+                $"Upgrading Kubernetes in place from {workspace.KubernetesVersion} to {run.KubernetesVersion}: "
+                + "the plan changes kubernetes_version only.");
 
         var log = new WorkspaceRunLog(context, ledger, tenantId, runId);
         if (run.Kind == RunKind.Unlock)
@@ -239,7 +241,8 @@ public sealed class WorkspaceRunExecutor(
                 throw new ProvisioningRunFailedException(noAgent);
             }
             await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Succeeded, result,
-                destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs), CancellationToken.None,
+                destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs),
+                CancellationToken.None,
                 run.Kind == RunKind.Upgrade ? run.KubernetesVersion : null);
             return;
         }

@@ -86,8 +86,8 @@ public sealed class WorkspaceWizard
         if (!SupportsKarpenter) Model.UseKarpenter = false;
         if (!Engines.Contains(Model.DatabaseEngine)) Model.DatabaseEngine = Engines[0];
         if (!Sizes.Any(s => s.Key == Model.DatabaseSize)) Model.DatabaseSize = Sizes[0].Key;
-        // The newest version in standard support on this provider, unless the one chosen is offered here too.
-        if (Model.KubernetesVersion is null || !KubernetesVersions.Contains(Model.KubernetesVersion)) Model.KubernetesVersion = versions.DefaultFor(Provider);
+        // The newest version in standard support on this provider today.
+        Model.KubernetesVersion = versions.DefaultFor(Provider);
         Model.NetworkCidr = null;
     }
 
