@@ -88,7 +88,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByLabel("Workspace domain")).ToHaveTextAsync("lake.davelakes." + TestSettings.BaseDomain);
         // Only versions in standard support on the sandbox (it follows EKS) today, the newest chosen.
         await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Kubernetes version" }))
-            .ToHaveValueAsync(KubernetesTestVersions.Newest());
+            .ToContainTextAsync(KubernetesTestVersions.Newest());
+        await Assertions.Expect(dave.GetByText("The versions in standard support on the sandbox (which follows Amazon EKS) today")).ToBeVisibleAsync();
         await next.ClickAsync();
         await Assertions.Expect(dave.GetByRole(AriaRole.Group, new() { Name = "Node pool 1" })).ToBeVisibleAsync();
         await next.ClickAsync();
