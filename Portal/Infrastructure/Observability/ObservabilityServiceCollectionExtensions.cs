@@ -24,6 +24,9 @@ public static class ObservabilityServiceCollectionExtensions
     /// <summary>Sources and meters of our own; each feature names its own under this prefix.</summary>
     public const string PortalInstrumentation = "Cogrion.Portal.*";
 
+    /// <summary>The job engine is a library of its own (Cogrion.Jobs), with its own source and meter.</summary>
+    private const string JobEngineInstrumentation = Cogrion.Jobs.JobMetrics.MeterName;
+
     public static WebApplicationBuilder AddPortalObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<TelemetryOptions, TelemetryOptionsValidator>(builder.Configuration, TelemetryOptions.Section);
@@ -42,12 +45,12 @@ public static class ObservabilityServiceCollectionExtensions
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddNpgsql()
-                .AddSource(PortalInstrumentation))
+                .AddSource(PortalInstrumentation, JobEngineInstrumentation))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddMeter(PortalInstrumentation));
+                .AddMeter(PortalInstrumentation, JobEngineInstrumentation));
         if (string.IsNullOrWhiteSpace(settings.OtlpEndpoint))
             telemetry.UseOtlpExporter(); // the standard variables, read by the exporter itself
         else
