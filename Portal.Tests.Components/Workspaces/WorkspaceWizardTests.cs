@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Features.Workspaces.Wizard;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Tests.Components.Workspaces;
 
@@ -42,7 +44,55 @@ public sealed class WorkspaceWizardTests
     private static CloudAccount Account(CloudProvider provider, CloudAccountStatus status = CloudAccountStatus.Verified, string name = "main") =>
         new(Guid.NewGuid(), TenantId, provider, name, "123456789012", "", "ext", status, null, null, null, DateTimeOffset.UnixEpoch);
 
-    private static WorkspaceWizard Wizard(Answers answers, params CloudAccount[] accounts) => new(TenantId, "acme.cogrion.test", accounts, answers);
+    private static readonly KubernetesCalendars Calendars = KubernetesCalendars.Load(Path.Combine(AppContext.BaseDirectory, "KubernetesVersions"));
+
+    /// <summary>The versions on offer as they were on <paramref name="day"/> (the shipped calendars, a fixed clock).</summary>
+    private static KubernetesVersionPolicy VersionsOn(DateOnly day) => new(Calendars,
+        new FixedClock(new DateTimeOffset(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero)), Options.Create(new KubernetesVersionsOptions()));
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static WorkspaceWizard Wizard(Answers answers, params CloudAccount[] accounts) => Wizard(answers, new DateOnly(2026, 12, 6), accounts);
+
+    private static WorkspaceWizard Wizard(Answers answers, DateOnly day, params CloudAccount[] accounts) =>
+        new(TenantId, "acme.cogrion.test", accounts, answers, VersionsOn(day));
+
+    [Fact]
+    public void The_wizard_offers_only_the_versions_in_standard_support_on_the_chosen_provider_with_the_newest_chosen()
+    {
+        var aws = Account(CloudProvider.Aws);
+        var ali = Account(CloudProvider.AliCloud, name: "ali");
+        var wizard = Wizard(new Answers(), new DateOnly(2026, 11, 20), aws, ali);
+
+        // On 2026-11-20 EKS still supports 1.34 (until 2026-12-02); 1.33 ended on 2026-07-29.
+        Assert.Equal(["1.35", "1.34"], wizard.KubernetesVersions);
+        Assert.Equal("1.35", wizard.Model.KubernetesVersion);
+        Assert.Equal("Amazon EKS", wizard.KubernetesPlatform);
+
+        wizard.SelectAccount(ali.Id);
+        Assert.Equal(["1.36", "1.35"], wizard.KubernetesVersions);
+        Assert.Equal("1.36", wizard.Model.KubernetesVersion);
+    }
+
+    [Fact]
+    public async Task A_version_no_longer_offered_is_refused_on_its_step_naming_the_offered_ones()
+    {
+        var wizard = Wizard(new Answers(), Account(CloudProvider.Sandbox));
+        Assert.Equal(["1.35"], wizard.KubernetesVersions);
+        Assert.Contains("follows Amazon EKS", wizard.KubernetesPlatform);
+        Assert.True(await wizard.NextAsync(default));
+        Assert.True(await wizard.NextAsync(default));
+        wizard.Model.Name = "lake";
+        wizard.Model.KubernetesVersion = "1.32";
+
+        Assert.False(await wizard.NextAsync(default));
+        Assert.Equal(WorkspaceWizard.NameStep, wizard.Step);
+        Assert.Equal("Kubernetes 1.32 left standard support on the sandbox (which follows Amazon EKS) on 2026-03-23. Choose one of: 1.35.",
+            wizard.Errors.For("kubernetesVersion"));
+    }
 
     [Fact]
     public void A_verified_account_is_chosen_first_and_its_providers_first_offers_follow()

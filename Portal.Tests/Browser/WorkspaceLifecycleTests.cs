@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Tests.Workspaces;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -62,7 +63,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         {
             DataObject = new
             {
-                cloudAccountId = await AccountIdAsync(), region = "sandbox-local-1", name = "warehouse", networkCidr = "10.40.0.0/16", kubernetesVersion = "1.32",
+                cloudAccountId = await AccountIdAsync(), region = "sandbox-local-1", name = "warehouse", networkCidr = "10.40.0.0/16",
+                kubernetesVersion = KubernetesTestVersions.Newest(),
                 nodePools = new[] { new { name = "default", instanceType = "m6i.large", minSize = 1, maxSize = 3 } }, approvalMode = "automatic",
             },
         });
@@ -84,6 +86,10 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByLabel("Network range")).ToHaveValueAsync("10.41.0.0/16");
         await name.FillAsync("lake");
         await Assertions.Expect(dave.GetByLabel("Workspace domain")).ToHaveTextAsync("lake.davelakes." + TestSettings.BaseDomain);
+        // Only versions in standard support on the sandbox (it follows EKS) today, the newest chosen.
+        await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Kubernetes version" }))
+            .ToContainTextAsync(KubernetesTestVersions.Newest());
+        await Assertions.Expect(dave.GetByText("The versions in standard support on the sandbox (which follows Amazon EKS) today")).ToBeVisibleAsync();
         await next.ClickAsync();
         await Assertions.Expect(dave.GetByRole(AriaRole.Group, new() { Name = "Node pool 1" })).ToBeVisibleAsync();
         await next.ClickAsync();

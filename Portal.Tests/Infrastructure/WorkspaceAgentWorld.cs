@@ -11,6 +11,7 @@ using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Agents;
+using Cogrion.Portal.Tests.Workspaces;
 namespace Cogrion.Portal.Tests.Infrastructure;
 
 /// <summary>
@@ -70,7 +71,8 @@ public class WorkspaceAgentWorld : IAsyncLifetime
         var created = await Get<WorkspaceCommands>().CreateAsync(TenantId, new NewWorkspace
         {
             CloudAccountId = AccountId, Region = "sandbox-local-1", Name = WorkspaceName, NetworkCidr = "10.40.0.0/16",
-            KubernetesVersion = WorkspaceCatalog.KubernetesVersions[0], NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
+            KubernetesVersion = KubernetesTestVersions.Newest(),
+            NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
         }, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         WorkspaceId = created.Value!.Id;
@@ -90,7 +92,8 @@ public class WorkspaceAgentWorld : IAsyncLifetime
         var created = await Get<WorkspaceCommands>().CreateAsync(TenantId, new NewWorkspace
         {
             CloudAccountId = AccountId, Region = "sandbox-local-1", Name = name, NetworkCidr = cidr,
-            KubernetesVersion = WorkspaceCatalog.KubernetesVersions[0], NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
+            KubernetesVersion = KubernetesTestVersions.Newest(),
+            NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
         }, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         return created.Value!.Id;

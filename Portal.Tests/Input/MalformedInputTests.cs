@@ -7,6 +7,7 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Tests.Workspaces;
 
 namespace Cogrion.Portal.Tests.Input;
 
@@ -58,7 +59,7 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
     {
         var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/workspaces", $$"""
             {"cloudAccountId":"{{world.AccountId}}","region":"sandbox\u0000","name":"beta","networkCidr":"10.41.0.0/16",
-             "kubernetesVersion":"{{WorkspaceCatalog.KubernetesVersions[0]}}","nodePools":[{"name":"default","instanceType":"m6i.large","minSize":1,"maxSize":3}]}
+             "kubernetesVersion":"{{KubernetesTestVersions.Newest()}}","nodePools":[{"name":"default","instanceType":"m6i.large","minSize":1,"maxSize":3}]}
             """);
 
         await FieldErrorAsync(response, "region");
@@ -94,7 +95,7 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
     {
         var response = await SendAsync(HttpMethod.Post, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/workspaces", $$"""
             {"cloudAccountId":"{{world.AccountId}}","region":"sandbox-local-1","name":"beta","networkCidr":"10.41.0.0/16",
-             "kubernetesVersion":"{{WorkspaceCatalog.KubernetesVersions[0]}}","nodePools":[null]}
+             "kubernetesVersion":"{{KubernetesTestVersions.Newest()}}","nodePools":[null]}
             """);
 
         await FieldErrorAsync(response, "nodePools[0]");

@@ -100,7 +100,7 @@ public sealed class WorkspaceWorld : IAsyncDisposable
         Region = region,
         Name = name,
         NetworkCidr = cidr,
-        KubernetesVersion = WorkspaceCatalog.KubernetesVersions[0],
+        KubernetesVersion = KubernetesTestVersions.Newest(),
         NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
         Database = new DatabaseInput("postgres", "small"),
         ApprovalMode = approval,

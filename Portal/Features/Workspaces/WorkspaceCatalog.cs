@@ -7,13 +7,11 @@ public sealed record DatabaseSize(string Key, string Label, string InstanceClass
 /// <summary>
 /// The curated choices the wizard offers and <see cref="WorkspaceRules"/> accepts, per provider. Short
 /// known lists: a typo in an instance type would otherwise fail twenty minutes into an apply.
-/// The sandbox simulates the AWS stack, so it offers AWS-shaped instance types.
+/// The sandbox simulates the AWS stack, so it offers AWS-shaped instance types. Kubernetes versions come
+/// from the providers' calendars instead (<see cref="KubernetesVersions.KubernetesVersionPolicy"/>): they change with the date.
 /// </summary>
 public static class WorkspaceCatalog
 {
-    /// <summary>Versions both EKS and ACK support today; the newest first.</summary>
-    public static IReadOnlyList<string> KubernetesVersions { get; } = ["1.32", "1.31", "1.30"];
-
     public static IReadOnlyList<string> InstanceTypes(CloudProvider provider) => provider switch
     {
         CloudProvider.AliCloud => ["ecs.g7.large", "ecs.g7.xlarge", "ecs.g7.2xlarge", "ecs.c7.xlarge", "ecs.r7.xlarge"],

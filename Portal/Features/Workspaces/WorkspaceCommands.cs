@@ -6,6 +6,7 @@ using Cogrion.Portal.Features.Tenants;
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
@@ -17,7 +18,9 @@ namespace Cogrion.Portal.Features.Workspaces;
 /// cancel, retry, destroy, release a stale state lock. Each is one transaction with its audit event; a
 /// refused request changes nothing. Run and workspace statuses are written by <see cref="RunLedger"/> alone.
 /// </summary>
-public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, RunLedger ledger, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests, ILogger<WorkspaceCommands> logger)
+public sealed class WorkspaceCommands(
+    NpgsqlDataSource dataSource, RunLedger ledger, JobControl jobs, AuditLog audit, WorkspaceRunRequests requests, KubernetesVersionPolicy versions,
+    ILogger<WorkspaceCommands> logger)
 {
     public async Task<CommandResult<Workspace>> CreateAsync(Guid tenantId, NewWorkspace input, Actor actor, CancellationToken cancellationToken)
     {
@@ -31,7 +34,7 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, RunLedger led
         var networks = account is not null && input.Region is not null
             ? await WorkspaceStore.NetworksInAsync(connection, transaction, tenantId, account.Id, input.Region, cancellationToken) : [];
         var taken = WorkspaceRules.CheckName(input.Name) is null && await WorkspaceStore.NameTakenAsync(connection, transaction, tenantId, input.Name!, cancellationToken);
-        var errors = WorkspaceRules.Check(input, account, networks, taken);
+        var errors = WorkspaceRules.Check(input, account, networks, taken, versions);
         if (!errors.IsEmpty) return CommandResult<Workspace>.Invalid(errors);
 
         var id = Guid.CreateVersion7();
@@ -119,9 +122,44 @@ public sealed class WorkspaceCommands(NpgsqlDataSource dataSource, RunLedger led
                 return CommandResult<WorkspaceRun>.Invalid("run", "Only a failed or cancelled run can be retried.");
             if (await RunRecovery.WhyBusyAsync(transaction.Connection!, transaction, workspace, cancellationToken) is { } busy)
                 return CommandResult<WorkspaceRun>.Invalid("run", busy);
-            await ledger.StartRunAsync(transaction, workspace, run.Kind, actor, cancellationToken);
+            // A retried upgrade sets the same version: the cloud may already be part of the way there.
+            await ledger.StartRunAsync(transaction, workspace, run.Kind, actor, cancellationToken, kubernetesVersion: run.KubernetesVersion);
             return CommandResult<WorkspaceRun>.Ok(run);
         });
+
+    /// <summary>
+    /// Starts an upgrade run: a plan that changes the cluster's Kubernetes version in place to the provider's
+    /// next minor version (one at a time, as EKS requires), approved and applied like any run. The workspace
+    /// takes the new version only when the apply succeeds. Refused while a run may be at work, before the
+    /// workspace exists in the cloud, and when the provider has released nothing newer.
+    /// </summary>
+    public async Task<CommandResult<WorkspaceRun>> UpgradeKubernetesAsync(Guid tenantId, Guid workspaceId, Actor actor,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var workspace = await WorkspaceStore.FindAsync(connection, transaction, tenantId, workspaceId, forUpdate: true, cancellationToken);
+        if (workspace is null || workspace.Status == WorkspaceStatus.Destroyed) return CommandResult<WorkspaceRun>.NotFound();
+        if (workspace.Outputs is null)
+            return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion",
+                "The workspace has not been created in the cloud yet: there is no cluster to upgrade.");
+        if (versions.UpgradeTarget(workspace.Provider, workspace.KubernetesVersion) is not { } target)
+            return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion",
+                $"{versions.PlatformOf(workspace.Provider)} has released no Kubernetes version after {workspace.KubernetesVersion} yet.");
+        if (await RunRecovery.WhyBusyAsync(connection, transaction, workspace, cancellationToken) is { } busy)
+            return CommandResult<WorkspaceRun>.Invalid("kubernetesVersion", $"{busy} Wait for it to end.");
+        var standing = versions.StandingOf(workspace.Provider, workspace.KubernetesVersion);
+        await audit.RecordAsync(new AuditEntry(actor, "workspace.kubernetes_upgrade_requested", tenantId, "workspace", workspaceId.ToString(), new
+        {
+            name = workspace.Name, from = workspace.KubernetesVersion, to = target.ToString(), support = standing.Support.ToString(),
+            standardSupportEnds = standing.Release?.StandardSupportEnds.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        }), transaction, cancellationToken);
+        var (runId, _) = await ledger.StartRunAsync(transaction, workspace, RunKind.Upgrade, actor, cancellationToken,
+            kubernetesVersion: target.ToString());
+        var run = (await WorkspaceStore.FindRunAsync(connection, transaction, tenantId, runId, forUpdate: false, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return CommandResult<WorkspaceRun>.Ok(run);
+    }
 
     /// <summary>
     /// Releases the state lock that the workspace's last run could not take (left by a process that was

@@ -4,6 +4,7 @@ using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Microsoft.AspNetCore.Components;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -12,6 +13,7 @@ public partial class WorkspaceList
     [Inject] private WorkspaceStore Store { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
 
     [Parameter, EditorRequired] public TenantContext Context { get; set; } = default!;
 
@@ -33,6 +35,20 @@ public partial class WorkspaceList
     private async Task LoadAsync() => workspaces = await Store.ListAsync(Context.TenantId, includeDestroyed: false, Aborted);
 
     private string AgentHealth(WorkspaceSummary item) => WorkspaceAgentHealth.Describe(item, Time.GetUtcNow());
+
+    /// <summary>A short warning when the workspace's Kubernetes version is near or past the end of standard support; null otherwise.</summary>
+    private string? KubernetesWarning(Workspace workspace)
+    {
+        if (workspace.Outputs is null) return null;
+        var standing = VersionPolicy.StandingOf(workspace.Provider, workspace.KubernetesVersion);
+        return standing.Support switch
+        {
+            KubernetesSupport.EndingSoon => $"Kubernetes {standing.Version}: standard support ends in {standing.DaysLeft} days",
+            KubernetesSupport.Extended or KubernetesSupport.Ended => $"Kubernetes {standing.Version}: past standard support",
+            KubernetesSupport.Unknown => $"Kubernetes {standing.Version}: not in the provider's calendar",
+            _ => null,
+        };
+    }
 
     protected override void OnDisposing() => updates?.Dispose();
 }

@@ -8,6 +8,7 @@ using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Jobs;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 
@@ -33,6 +34,7 @@ public partial class WorkspacePage
     [Inject] private AgentCommandQueue AgentCommands { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private Agents.Versions.AgentVersions AgentVersions { get; set; } = default!;
+    [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
 
     private bool loaded;
     private Workspace? workspace;
@@ -52,6 +54,7 @@ public partial class WorkspacePage
     private LiveJobUpdates? logUpdates;
     private readonly SemaphoreSlim reloading = new(1, 1);
     private string? destroyError;
+    private KubernetesVersionStanding? kubernetes;
 
     /// <summary>The last run that changes the workspace (an unlock run only clears the way for it), when it failed or was cancelled.</summary>
     private WorkspaceRun? RetryableRun => runs.FirstOrDefault(r => r.Kind != RunKind.Unlock) is { Status: RunStatus.Failed or RunStatus.Cancelled } run ? run : null;
@@ -87,6 +90,7 @@ public partial class WorkspacePage
             // The workspace's agent, found through the tenant: the agent queries below take its id only
             // once the tenant-scoped lookup returned it.
             now = Time.GetUtcNow();
+            kubernetes = workspace is null ? null : VersionPolicy.StandingOf(workspace.Provider, workspace.KubernetesVersion);
             agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, Aborted)).FirstOrDefault();
             agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, Aborted);
             agentVersion = agent is null ? null : await AgentVersions.StatusAsync(agent.AgentVersion, Aborted);
@@ -115,6 +119,18 @@ public partial class WorkspacePage
             log.AddRange(lines);
         }
         if (log.Count > MaxLogLines) log.RemoveRange(0, log.Count - MaxLogLines);
+    }
+
+    /// <summary>Starts the upgrade run (plan, approval, apply) to the next minor version; the page follows it like any run.</summary>
+    private async Task UpgradeKubernetesAsync()
+    {
+        if (workspace is null) return;
+        var result = await Commands.UpgradeKubernetesAsync(Current.TenantId, workspace.Id, User.AsActor(), Aborted);
+        Snackbar.Add(result.Succeeded ? $"Upgrade to Kubernetes {result.Value!.KubernetesVersion} queued: review its plan before it applies."
+            : result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("kubernetesVersion") ?? "Not possible now.",
+            result.Succeeded ? Severity.Success : Severity.Warning);
+        pinnedRunId = null;
+        await ReloadAsync();
     }
 
     private async Task ShowRunAsync(WorkspaceRun run)

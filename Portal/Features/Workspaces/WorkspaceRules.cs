@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Input;
@@ -28,7 +29,9 @@ public static partial class WorkspaceRules
     private static partial Regex DnsLabel();
 
     /// <summary>Every rule, in wizard order. An empty result means the request may be created.</summary>
-    public static FieldErrors Check(NewWorkspace input, CloudAccount? account, IReadOnlyList<string> otherNetworksInAccountRegion, bool nameTaken)
+    /// <param name="versions">Which Kubernetes versions the account's provider offers today.</param>
+    public static FieldErrors Check(NewWorkspace input, CloudAccount? account, IReadOnlyList<string> otherNetworksInAccountRegion, bool nameTaken,
+        KubernetesVersionPolicy versions)
     {
         var errors = new FieldErrors();
         errors.AddIf("cloudAccountId", CheckAccount(input.CloudAccountId, account));
@@ -41,7 +44,8 @@ public static partial class WorkspaceRules
             errors.AddIf("database", CheckDatabase(p, input.Database));
         }
         errors.AddIf("networkCidr", CheckCidr(input.NetworkCidr) ?? CheckOverlap(input.NetworkCidr!, otherNetworksInAccountRegion));
-        errors.AddIf("kubernetesVersion", CheckKubernetesVersion(input.KubernetesVersion));
+        // Without an account there is no provider to ask; the account's error says what to fix first.
+        if (provider is { } offeredOn) errors.AddIf("kubernetesVersion", versions.Check(offeredOn, input.KubernetesVersion));
         return errors;
     }
 
@@ -106,10 +110,6 @@ public static partial class WorkspaceRules
         }
         return null;
     }
-
-    public static string? CheckKubernetesVersion(string? version) =>
-        version is not null && WorkspaceCatalog.KubernetesVersions.Contains(version) ? null
-        : $"Choose a Kubernetes version: {string.Join(", ", WorkspaceCatalog.KubernetesVersions)}.";
 
     private static void CheckNodes(FieldErrors errors, CloudProvider provider, NewWorkspace input)
     {

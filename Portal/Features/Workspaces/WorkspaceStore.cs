@@ -27,7 +27,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
     internal const string RunColumns = """
         r.id, r.workspace_id, r.kind, r.status, r.stage, r.plan_summary::text as plan_summary, r.error, r.workspace_state,
         r.stage_timings::text as stage_timings, r.plan_job_id, r.apply_job_id, r.requested_by, r.approved_by, r.created_at, r.finished_at,
-        r.state_lock::text as state_lock, r.worker_lost_at, j.state as job_state
+        r.state_lock::text as state_lock, r.worker_lost_at, j.state as job_state, r.kubernetes_version
         """;
 
     internal const string RunFrom = "workspace_runs r left join jobs j on j.id = coalesce(r.apply_job_id, r.plan_job_id)";
@@ -48,12 +48,13 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
     internal sealed record RunRow(
         Guid Id, Guid WorkspaceId, string Kind, string Status, string? Stage, string? PlanSummary, string? Error, string? WorkspaceState,
         string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
-        string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState)
+        string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState, string? KubernetesVersion)
     {
         public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), EnumText.Parse<RunStatus>(Status), Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
             JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt,
-            StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState);
+            StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState,
+            KubernetesVersion);
     }
 
     private sealed record SummaryRow(Guid Id, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt);

@@ -3,6 +3,7 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Wizard;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -21,6 +22,7 @@ public partial class WorkspaceWizardPage
     [Inject] private WorkspaceRunRequests Requests { get; set; } = default!;
     [Inject] private StateBackendViews Backends { get; set; } = default!;
     [Inject] private OnboardingStore Onboarding { get; set; } = default!;
+    [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
     [SupplyParameterFromQuery(Name = "onboarding")] public int? FromOnboarding { get; set; }
 
     private WorkspaceWizard? wizard;
@@ -29,7 +31,8 @@ public partial class WorkspaceWizardPage
     protected override async Task OnTenantReadyAsync()
     {
         var accounts = await Accounts.ListAsync(Current.TenantId, Aborted);
-        wizard = new WorkspaceWizard(Current.TenantId, Current.Tenant.Domain, accounts, new WorkspaceWizardQueries(Store, Backends, Requests));
+        wizard = new WorkspaceWizard(Current.TenantId, Current.Tenant.Domain, accounts, new WorkspaceWizardQueries(Store, Backends, Requests),
+            VersionPolicy);
     }
 
     private string AccountText(Guid? id) => wizard?.Accounts.FirstOrDefault(a => a.Id == id) is { } account

@@ -29,15 +29,18 @@ public sealed record WorkspaceResponse(
 public sealed record ReleaseStateLockRequest(string? LockId, string? Confirmation);
 
 /// <summary>A run as the API shows it.</summary>
-public sealed record RunResponse(Guid Id, string Kind, string Status, string? Stage, string? Error, string RequestedBy, DateTimeOffset CreatedAt)
+/// <param name="KubernetesVersion">The version an upgrade run sets; null for other kinds.</param>
+public sealed record RunResponse(Guid Id, string Kind, string Status, string? Stage, string? Error, string RequestedBy, DateTimeOffset CreatedAt,
+    string? KubernetesVersion = null)
 {
     public static RunResponse From(WorkspaceRun run) =>
-        new(run.Id, run.Kind.ToDbText(), run.Status.ToDbText(), run.Stage, run.Error, run.RequestedBy, run.CreatedAt);
+        new(run.Id, run.Kind.ToDbText(), run.Status.ToDbText(), run.Stage, run.Error, run.RequestedBy, run.CreatedAt, run.KubernetesVersion);
 }
 
 /// <summary>
 /// <c>/api/v1/tenants/{tenant}/workspaces</c>: list, get and create, with the wizard's rules and field names;
-/// and the release of a state lock left by a killed process (an unlock run, 202 Accepted).
+/// the release of a state lock left by a killed process (an unlock run, 202 Accepted), and a Kubernetes upgrade
+/// to the provider's next minor version (an upgrade run, 202 Accepted).
 /// </summary>
 public static class WorkspacesApi
 {
@@ -49,7 +52,21 @@ public static class WorkspacesApi
         workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator).Produces<WorkspaceResponse>(StatusCodes.Status201Created);
         workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<RunResponse>(StatusCodes.Status202Accepted);
+        workspaces.MapPost("/{name}/kubernetes/upgrade", UpgradeKubernetesAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<RunResponse>(StatusCodes.Status202Accepted);
         return endpoints;
+    }
+
+    private static async Task<IResult> UpgradeKubernetesAsync(string name, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceCommands commands, CancellationToken cancellationToken)
+    {
+        // Found by name within the caller's tenant only: another tenant's workspace is simply not found.
+        if (await store.FindByNameAsync(context.TenantId, name, cancellationToken) is not { Status: not WorkspaceStatus.Destroyed } workspace)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+        var result = await commands.UpgradeKubernetesAsync(context.TenantId, workspace.Id, user.AsActor(), cancellationToken);
+        if (result.IsNotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
+        return TypedResults.Accepted((string?)null, RunResponse.From(result.Value!));
     }
 
     private static async Task<IResult> ReleaseStateLockAsync(string name, ReleaseStateLockRequest request, TenantContext context, ClaimsPrincipal user,

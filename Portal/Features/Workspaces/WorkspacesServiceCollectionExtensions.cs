@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Recurring;
@@ -17,6 +18,10 @@ public static class ProvisioningServiceCollectionExtensions
     public static WebApplicationBuilder AddPortalWorkspaces(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddValidatedOptions<KubernetesVersionsOptions, KubernetesVersionsOptionsValidator>(
+            builder.Configuration, KubernetesVersionsOptions.Section);
+        services.TryAddSingleton<KubernetesCalendars>();
+        services.TryAddSingleton<KubernetesVersionPolicy>();
         services.TryAddSingleton<WorkspaceStore>();
         services.TryAddSingleton<WorkspaceCommands>();
         services.TryAddSingleton<WorkspaceRunRequests>();

@@ -23,22 +23,23 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
 
     /// <summary>
     /// Inserts a queued run and its plan job, inside the caller's transaction (the workspace change
-    /// that asked for it commits with it, or neither exists). An unlock run carries the lock it releases.
+    /// that asked for it commits with it, or neither exists). An unlock run carries the lock it releases, an
+    /// upgrade run the Kubernetes version it sets.
     /// </summary>
     public async Task<(Guid RunId, long JobId)> StartRunAsync(
         NpgsqlTransaction transaction, Workspace workspace, RunKind kind, Actor actor, CancellationToken cancellationToken,
-            TofuStateLock? stateLock = null)
+            TofuStateLock? stateLock = null, string? kubernetesVersion = null)
     {
         var connection = transaction.Connection!;
         var runId = Guid.CreateVersion7();
         var requestedBy = actor.Label;
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into workspace_runs (id, tenant_id, workspace_id, kind, status, requested_by, state_lock)
-            values (@runId, @tenantId, @workspaceId, @kind, @status, @requestedBy, @stateLock::jsonb)
+            insert into workspace_runs (id, tenant_id, workspace_id, kind, status, requested_by, state_lock, kubernetes_version)
+            values (@runId, @tenantId, @workspaceId, @kind, @status, @requestedBy, @stateLock::jsonb, @kubernetesVersion)
             """, new
             {
                 runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToDbText(), status = RunStatus.Queued.ToDbText(), requestedBy,
-                stateLock = LockJson(stateLock),
+                stateLock = LockJson(stateLock), kubernetesVersion,
             }, transaction, cancellationToken: cancellationToken));
         var jobId = await queue.EnqueueAsync(transaction, new WorkspacePlanJob(workspace.TenantId, workspace.Id, runId), new EnqueueOptions
         {
@@ -50,7 +51,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             "update workspace_runs set plan_job_id = @jobId where tenant_id = @tenantId and id = @runId",
             new { jobId, tenantId = workspace.TenantId, runId }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "workspace.run_queued", workspace.TenantId, "workspace", workspace.Id.ToString(),
-            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId }), transaction, cancellationToken);
+            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId, kubernetes = kubernetesVersion }), transaction,
+            cancellationToken);
         return (runId, jobId);
     }
 
@@ -121,12 +123,16 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, reason, cancellationToken);
         });
 
-    /// <summary>Ends a run: succeeded, failed or cancelled, with where it stopped and what that means.</summary>
+    /// <summary>
+    /// Ends a run: succeeded, failed or cancelled, with where it stopped and what that means. An upgrade that
+    /// succeeded gives the workspace its new Kubernetes version (<paramref name="kubernetesVersion"/>), in the same transaction.
+    /// </summary>
     public Task FinishAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, TofuRunResult? result, WorkspaceStatus workspaceStatus,
-        string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken) =>
+        string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken,
+        string? kubernetesVersion = null) =>
         InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToDbText(),
             new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToDbText(),
-                stateLock = result?.StateLock?.Id }, cancellationToken,
+                stateLock = result?.StateLock?.Id, kubernetes = kubernetesVersion }, cancellationToken,
             async (connection, transaction) =>
         {
             // Timings accumulate across the plan job and the apply job of one run. An unlock run keeps the lock it released.
@@ -144,6 +150,10 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
                 await connection.ExecuteAsync(new CommandDefinition(
                     "update workspaces set outputs = @outputs::jsonb where tenant_id = @tenantId and id = @workspaceId",
                     new { outputs = JsonSerializer.Serialize(outputs), tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
+            if (kubernetesVersion is not null)
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "update workspaces set kubernetes_version = @kubernetesVersion where tenant_id = @tenantId and id = @workspaceId",
+                    new { kubernetesVersion, tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
         });
 
     /// <summary>
@@ -220,6 +230,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     public static WorkspaceStatus? WorkingStatus(RunKind kind, Workspace workspace) => kind switch
     {
         RunKind.Apply => workspace.Outputs is null ? WorkspaceStatus.Provisioning : WorkspaceStatus.Updating,
+        RunKind.Upgrade => WorkspaceStatus.Updating,
         RunKind.Destroy => WorkspaceStatus.Destroying,
         _ => null,
     };

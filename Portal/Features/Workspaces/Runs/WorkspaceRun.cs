@@ -7,8 +7,10 @@ namespace Cogrion.Portal.Features.Workspaces.Runs;
 /// <summary>
 /// What a run does. <see cref="Unlock"/> releases a state lock a killed process left behind
 /// (<c>tofu force-unlock</c>): an operator's decision, confirmed by typing the workspace's name.
+/// <see cref="Upgrade"/> applies the workspace with the next Kubernetes minor version (the run carries it);
+/// the workspace takes that version when the apply succeeds.
 /// </summary>
-public enum RunKind { Apply, Destroy, Drift, Unlock }
+public enum RunKind { Apply, Destroy, Drift, Unlock, Upgrade }
 
 /// <summary>
 /// Where a run is in its life: queued → planning → awaiting approval → applying → succeeded | failed |
@@ -56,6 +58,7 @@ public sealed record StageTiming(string Stage, DateTimeOffset StartedAt, long Du
 /// <param name="StateLock">The state lock the run could not take (who held it, since when), or, for an <see cref="RunKind.Unlock"/> run, the lock it releases.</param>
 /// <param name="WorkerLostAt">When the Portal found that the worker running this run had stopped (its lease expired, or it shut down mid-run) and ended the run for it.</param>
 /// <param name="JobState">The state of the job that runs (or ran) the run now: a run still working whose job has ended lost its worker and is being cleaned up.</param>
+/// <param name="KubernetesVersion">The Kubernetes version an <see cref="RunKind.Upgrade"/> run sets; null for the other kinds.</param>
 public sealed record WorkspaceRun(
     Guid Id,
     Guid WorkspaceId,
@@ -74,7 +77,8 @@ public sealed record WorkspaceRun(
     DateTimeOffset? FinishedAt,
     TofuStateLock? StateLock = null,
     DateTimeOffset? WorkerLostAt = null,
-    string? JobState = null)
+    string? JobState = null,
+    string? KubernetesVersion = null)
 {
     public bool IsActive => Status.IsActive();
 
@@ -87,6 +91,12 @@ public sealed record WorkspaceRun(
 
     /// <summary>The jobs whose logs make up this run's log, in order.</summary>
     public IEnumerable<long> JobIds => new[] { PlanJobId, ApplyJobId }.OfType<long>();
+
+    /// <summary>The workspace as this run plans it: an upgrade plans the workspace with its new Kubernetes version.</summary>
+    public Workspace Planning(Workspace workspace) => KubernetesVersion is { } version ? workspace with { KubernetesVersion = version } : workspace;
+
+    /// <summary>What the run does, for people: "apply", "upgrade to Kubernetes 1.35".</summary>
+    public string KindText => Kind == RunKind.Upgrade ? $"upgrade to Kubernetes {KubernetesVersion}" : Kind.ToDbText();
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }

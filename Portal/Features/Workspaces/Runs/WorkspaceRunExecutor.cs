@@ -88,6 +88,10 @@ public sealed class WorkspaceRunExecutor(
         await ledger.MoveAsync(tenantId, workspaceId, runId, run.Kind == RunKind.Unlock ? RunStatus.Applying : RunStatus.Planning, working, "workspace.run_started",
             new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
+        if (run.Kind == RunKind.Upgrade)
+            await context.AppendLogAsync(
+                $"Upgrading Kubernetes in place from {workspace.KubernetesVersion} to {run.KubernetesVersion}: "
+                + "the plan changes kubernetes_version only.");
 
         var log = new WorkspaceRunLog(context, ledger, tenantId, runId);
         if (run.Kind == RunKind.Unlock)
@@ -216,7 +220,7 @@ public sealed class WorkspaceRunExecutor(
     {
         var (workspace, account, run) = loaded;
         var token = await bootstrapTokens.MintAsync(workspace.TenantId, workspace.Id, cancellationToken);
-        return requests.Request(workspace, account, run.Id, run.Kind, requests.Variables(workspace, new SensitiveString(token)));
+        return requests.Request(workspace, account, run.Id, run.Kind, requests.Variables(run.Planning(workspace), new SensitiveString(token)));
     }
 
     /// <summary>Writes how the run ended; a failure fails the job and a cancel cancels it, so the console agrees.</summary>
@@ -233,11 +237,13 @@ public sealed class WorkspaceRunExecutor(
             {
                 const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
                 await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
-                    Outputs(result.Outputs), CancellationToken.None);
+                    Outputs(result.Outputs), CancellationToken.None, run.Kind == RunKind.Upgrade ? run.KubernetesVersion : null);
                 throw new ProvisioningRunFailedException(noAgent);
             }
             await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Succeeded, result,
-                destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs), CancellationToken.None);
+                destroyed ? WorkspaceStatus.Destroyed : WorkspaceStatus.Ready, null, destroyed ? null : Outputs(result.Outputs),
+                CancellationToken.None,
+                run.Kind == RunKind.Upgrade ? run.KubernetesVersion : null);
             return;
         }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 
 namespace Cogrion.Portal.Features.Workspaces.Wizard;
 
@@ -34,12 +35,15 @@ public sealed class WorkspaceWizard
     private readonly Guid tenantId;
     private readonly string tenantDomain;
     private readonly IWorkspaceWizardQueries queries;
+    private readonly KubernetesVersionPolicy versions;
 
-    public WorkspaceWizard(Guid tenantId, string tenantDomain, IReadOnlyList<CloudAccount> accounts, IWorkspaceWizardQueries queries)
+    public WorkspaceWizard(Guid tenantId, string tenantDomain, IReadOnlyList<CloudAccount> accounts, IWorkspaceWizardQueries queries,
+        KubernetesVersionPolicy versions)
     {
         this.tenantId = tenantId;
         this.tenantDomain = tenantDomain;
         this.queries = queries;
+        this.versions = versions;
         Accounts = accounts;
         // Unverified accounts are listed too, so the person sees why they cannot be used; a verified one is chosen first.
         if ((accounts.FirstOrDefault(a => a.IsVerified) ?? accounts.FirstOrDefault()) is { } first) SelectAccount(first.Id);
@@ -58,6 +62,12 @@ public sealed class WorkspaceWizard
     public IReadOnlyList<string> Engines => WorkspaceCatalog.DatabaseEngines(Provider);
     public IReadOnlyList<DatabaseSize> Sizes => WorkspaceCatalog.DatabaseSizes(Provider);
     public bool SupportsKarpenter => WorkspaceCatalog.SupportsKarpenter(Provider);
+
+    /// <summary>The Kubernetes versions in standard support on the chosen provider today, newest first.</summary>
+    public IReadOnlyList<string> KubernetesVersions => versions.Offered(Provider);
+
+    /// <summary>Whose calendar the versions come from ("Amazon EKS"; the sandbox says it follows EKS).</summary>
+    public string KubernetesPlatform => versions.PlatformOf(Provider);
     public bool IsSimulated => SelectedAccount?.Provider == CloudProvider.Sandbox;
     public bool CanAddPool => Model.NodePools.Count < WorkspaceCatalog.MaxNodePools;
     public bool IsLastStep => Step == ReviewStep;
@@ -76,6 +86,8 @@ public sealed class WorkspaceWizard
         if (!SupportsKarpenter) Model.UseKarpenter = false;
         if (!Engines.Contains(Model.DatabaseEngine)) Model.DatabaseEngine = Engines[0];
         if (!Sizes.Any(s => s.Key == Model.DatabaseSize)) Model.DatabaseSize = Sizes[0].Key;
+        // The newest version in standard support on this provider today.
+        Model.KubernetesVersion = versions.DefaultFor(Provider);
         Model.NetworkCidr = null;
     }
 
@@ -172,7 +184,7 @@ public sealed class WorkspaceWizard
     {
         var input = Input();
         var (networks, taken) = await queries.RuleInputsAsync(tenantId, input.CloudAccountId, input.Region, input.Name, cancellationToken);
-        return WorkspaceRules.Check(input, SelectedAccount, networks, taken);
+        return WorkspaceRules.Check(input, SelectedAccount, networks, taken, versions);
     }
 }
 
@@ -183,7 +195,8 @@ public sealed class WorkspaceWizardModel
     public string? Region { get; set; }
     public string? Name { get; set; }
     public string? NetworkCidr { get; set; }
-    public string KubernetesVersion { get; set; } = WorkspaceCatalog.KubernetesVersions[0];
+    /// <summary>Set from the provider's calendar when an account is chosen (the newest in standard support).</summary>
+    public string? KubernetesVersion { get; set; }
     public bool UseKarpenter { get; set; }
     public List<NodePoolModel> NodePools { get; } = [new()];
     public bool WithDatabase { get; set; }
