@@ -154,3 +154,10 @@ public static partial class SealedSecrets
         }
     }
 }
+
+/// <summary>
+/// What the Portal offers a sender for one workspace (GET …/secrets/encryption-key): the agent's identity
+/// key as registered, its fingerprint (for convenience only: senders compare with the one they pinned),
+/// and the current encryption key statement. The next version of a secret is the sender's to choose.
+/// </summary>
+public sealed record EncryptionKeyOffer(Guid TenantId, Guid WorkspaceId, Guid AgentId, string IdentityPublicKey, string Fingerprint, string Statement);

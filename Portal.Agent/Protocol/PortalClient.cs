@@ -78,6 +78,21 @@ public sealed class PortalClient : IPortalClient, IDisposable
         await EnsureSuccessAsync(response, "register the rotated key", cancellationToken);
     }
 
+    public async Task PublishEncryptionKeyAsync(EncryptionKeyPublication publication, CancellationToken cancellationToken)
+    {
+        using var response = await SendAuthenticatedAsync(HttpMethod.Put, ProtocolV1.EncryptionKey,
+            () => Json(publication, ProtocolJson.Default.EncryptionKeyPublication), TimeSpan.FromSeconds(30), cancellationToken);
+        await EnsureSuccessAsync(response, "publish the encryption key", cancellationToken);
+    }
+
+    public async Task<SealedSecret?> GetSecretDeliveryAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAuthenticatedAsync(HttpMethod.Get, ProtocolV1.SecretDelivery(deliveryId), null, TimeSpan.FromSeconds(30), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        await EnsureSuccessAsync(response, "hand over a sealed secret", cancellationToken);
+        return await ReadAsync(response, ProtocolJson.Default.SealedSecret, cancellationToken);
+    }
+
     public void ForgetAccessToken() => accessToken = null;
 
     private async Task<HttpResponseMessage> SendAuthenticatedAsync(HttpMethod method, string path, Func<HttpContent>? content, TimeSpan timeout, CancellationToken cancellationToken)
