@@ -6,6 +6,7 @@ using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Secrets;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
@@ -51,6 +52,7 @@ public static class PortalHost
         builder.AddPortalCloudAccounts();
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
+        builder.AddPortalSecrets();
 
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -76,6 +78,7 @@ public static class PortalHost
         app.UseAuthorization();
         app.UseTenantAccess();
         app.UseAntiforgery();
+        app.UseSecretsPageSecurity();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapThemeStylesheet();
@@ -88,6 +91,7 @@ public static class PortalHost
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
         app.MapAgentUpgradesApi();
+        app.MapSecretsApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
     }

@@ -97,6 +97,14 @@ public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, I
         return true;
     }
 
+    /// <summary>The agent's identity key as registered (SubjectPublicKeyInfo, DER), or null for an unknown agent.</summary>
+    public async Task<byte[]?> IdentityKeyAsync(Guid agentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<byte[]>(new CommandDefinition(
+            "select public_key from agents where id = @agentId", new { agentId }, cancellationToken: cancellationToken));
+    }
+
     public async Task<AgentSummary?> GetAsync(Guid agentId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
