@@ -55,6 +55,7 @@ public static partial class SealedSecrets
     public const string ManagedLabel = "cogrion.dev/managed-secret";
     public const string VersionAnnotation = "cogrion.dev/secret-version";
     public const string RequestAnnotation = "cogrion.dev/secret-request";
+    public const string CommandAnnotation = "cogrion.dev/secret-command";
 
     /// <summary>A Kubernetes Secret name: a DNS subdomain.</summary>
     [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]

@@ -52,8 +52,10 @@ public sealed class ApplySecretExecutor(
         var appliedVersion = long.TryParse(annotations?[SealedSecrets.VersionAnnotation]?.GetValue<string>(), CultureInfo.InvariantCulture, out var v) ? v : 0;
         if (existing is not null && existing["metadata"]?["labels"]?[SealedSecrets.ManagedLabel]?.GetValue<string>() != "true")
             return Refuse($"Secret {sealedSecret.Namespace}/{sealedSecret.Name} exists and is not managed by Cogrion");
-        // At-least-once delivery: the same request, already applied (the report was lost), is a success, not a replay.
-        if (appliedRequest == sealedSecret.RequestId.ToString("D") && appliedVersion == sealedSecret.Version)
+        // At-least-once delivery: the same command redelivered after its write (the report was lost) is a success;
+        // the same ciphertext in any other command is a replay.
+        if (appliedRequest == sealedSecret.RequestId.ToString("D") && appliedVersion == sealedSecret.Version
+            && annotations?[SealedSecrets.CommandAnnotation]?.GetValue<string>() == command.Id.ToString("D"))
             return CommandOutcome.Succeeded($"Version {appliedVersion} of {sealedSecret.Namespace}/{sealedSecret.Name} was already applied.", Output(sealedSecret));
         if (state.SecretRequests?.ContainsKey(sealedSecret.RequestId.ToString("D")) == true)
             return Refuse($"request {sealedSecret.RequestId} was already applied once (a replay)");
@@ -92,6 +94,7 @@ public sealed class ApplySecretExecutor(
                 {
                     [SealedSecrets.VersionAnnotation] = sealedSecret.Version.ToString(CultureInfo.InvariantCulture),
                     [SealedSecrets.RequestAnnotation] = sealedSecret.RequestId.ToString("D"),
+                    [SealedSecrets.CommandAnnotation] = command.Id.ToString("D"),
                 },
             },
             ["type"] = "Opaque",

@@ -40,9 +40,21 @@ public sealed partial class SecretRelay(
 
     private sealed record Delivered(Guid SecretId, long Version);
 
-    private sealed record Row(Guid Id, Guid WorkspaceId, string Namespace, string Name, string[] Keys, long Version, string Status,
-        string? StatusMessage, string UpdatedBy, DateTimeOffset UpdatedAt, DateTimeOffset CreatedAt)
+    /// <summary>A row as Dapper fills it (settable properties, so its type handlers convert timestamptz and text[]).</summary>
+    private sealed class Row
     {
+        public Guid Id { get; set; }
+        public Guid WorkspaceId { get; set; }
+        public string Namespace { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string[] Keys { get; set; } = [];
+        public long Version { get; set; }
+        public string Status { get; set; } = "";
+        public string? StatusMessage { get; set; }
+        public string UpdatedBy { get; set; } = "";
+        public DateTimeOffset UpdatedAt { get; set; }
+        public DateTimeOffset CreatedAt { get; set; }
+
         public WorkspaceSecret ToSecret() =>
             new(Id, WorkspaceId, Namespace, Name, Keys, Version, SecretStatusText.Parse(Status), StatusMessage, UpdatedBy, UpdatedAt, CreatedAt);
     }
