@@ -60,7 +60,8 @@ public static class Hpke
     }
 
     /// <summary>Seals <paramref name="plaintext"/> to <paramref name="recipientPublicKey"/> with a fresh ephemeral key.</summary>
-    public static (byte[] Enc, byte[] Ciphertext) Seal(ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
+    public static (byte[] Enc, byte[] Ciphertext) Seal(ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad,
+        ReadOnlySpan<byte> plaintext)
     {
         using var ephemeral = CreateKeyPair();
         return Seal(ephemeral, recipientPublicKey, info, aad, plaintext);
@@ -68,7 +69,8 @@ public static class Hpke
 
     /// <summary>Seals with a given ephemeral key: only the RFC's test vectors fix it; reusing one breaks every message sealed under it.</summary>
     public static (byte[] Enc, byte[] Ciphertext) Seal(
-        ECDiffieHellman ephemeral, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
+        ECDiffieHellman ephemeral, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad,
+            ReadOnlySpan<byte> plaintext)
     {
         using var recipient = DeserializePublicKey(recipientPublicKey);
         var dh = ephemeral.DeriveRawSecretAgreement(recipient.PublicKey);
@@ -81,8 +83,10 @@ public static class Hpke
         return (enc, ciphertext);
     }
 
-    /// <summary>Opens a single-shot message; a wrong key, a changed enc, aad or ciphertext throws <see cref="AuthenticationTagMismatchException"/>.</summary>
-    public static byte[] Open(ECDiffieHellman recipient, ReadOnlySpan<byte> enc, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertext)
+    /// <summary>Opens a single-shot message; a wrong key, a changed enc, aad or ciphertext throws <see
+    /// cref="AuthenticationTagMismatchException"/>.</summary>
+    public static byte[] Open(ECDiffieHellman recipient, ReadOnlySpan<byte> enc, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad,
+        ReadOnlySpan<byte> ciphertext)
     {
         if (ciphertext.Length < TagLength) throw new CryptographicException("The ciphertext is shorter than its authentication tag.");
         using var ephemeral = DeserializePublicKey(enc);
@@ -109,7 +113,8 @@ public static class Hpke
         var infoHash = LabeledExtract(HpkeSuiteId, [], "info_hash", info);
         byte[] context = [0x00, .. pskIdHash, .. infoHash];
         var secret = LabeledExtract(HpkeSuiteId, sharedSecret, "secret", []);
-        return (LabeledExpand(HpkeSuiteId, secret, "key", context, KeyLength), LabeledExpand(HpkeSuiteId, secret, "base_nonce", context, NonceLength));
+        return (LabeledExpand(HpkeSuiteId, secret, "key", context, KeyLength), LabeledExpand(HpkeSuiteId, secret, "base_nonce", context,
+            NonceLength));
     }
 
     private static byte[] LabeledExtract(ReadOnlySpan<byte> suiteId, ReadOnlySpan<byte> salt, string label, ReadOnlySpan<byte> ikm)

@@ -110,7 +110,8 @@ public static partial class SealedSecrets
     }
 
     /// <summary>The encryption key's id: the first 16 bytes of the SHA-256 of its encoded point, base64url.</summary>
-    public static string EncryptionKeyId(ReadOnlySpan<byte> encodedPublicKey) => Base64Url.EncodeToString(SHA256.HashData(encodedPublicKey).AsSpan(0, 16));
+    public static string EncryptionKeyId(ReadOnlySpan<byte> encodedPublicKey)
+        => Base64Url.EncodeToString(SHA256.HashData(encodedPublicKey).AsSpan(0, 16));
 
     /// <summary>
     /// The identity fingerprint a person compares: the first 16 bytes of the SHA-256 of the identity key's
@@ -142,7 +143,8 @@ public static partial class SealedSecrets
         using (identity)
         {
             if (!SameFingerprint(Fingerprint(identity!), pinnedFingerprint))
-                throw new CryptographicException($"The agent's identity fingerprint is {Fingerprint(identity!)}, not the pinned {pinnedFingerprint}.");
+                throw new CryptographicException(
+                    $"The agent's identity fingerprint is {Fingerprint(identity!)}, not the pinned {pinnedFingerprint}.");
             if (!Jws.TryVerify(statement, ProtocolJson.Default.EncryptionKeyStatement, StatementJwsType, identity!, out var verified))
                 throw new CryptographicException("The encryption key's statement is not signed by the pinned identity key.");
             if (verified!.TenantId != tenantId || verified.WorkspaceId != workspaceId)
@@ -161,4 +163,5 @@ public static partial class SealedSecrets
 /// key as registered, its fingerprint (for convenience only: senders compare with the one they pinned),
 /// and the current encryption key statement. The next version of a secret is the sender's to choose.
 /// </summary>
-public sealed record EncryptionKeyOffer(Guid TenantId, Guid WorkspaceId, Guid AgentId, string IdentityPublicKey, string Fingerprint, string Statement);
+public sealed record EncryptionKeyOffer(Guid TenantId, Guid WorkspaceId, Guid AgentId, string IdentityPublicKey, string Fingerprint,
+    string Statement);

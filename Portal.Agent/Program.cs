@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent;
 using Cogrion.Agent.Commands;
 using Cogrion.Agent.Identity;
@@ -8,6 +6,8 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
 using Cogrion.Agent.Secrets;
 using Cogrion.Kubernetes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 if (args.Contains("--version"))
 {

@@ -46,7 +46,8 @@ public sealed class AgentSession
     public string SignStatement(EncryptionKeyStatement statement)
     {
         var session = current ?? throw NotRegistered();
-        return Jws.Sign(statement, ProtocolJson.Default.EncryptionKeyStatement, SealedSecrets.StatementJwsType, ProtocolKeys.KeyId(session.Key), session.Key);
+        return Jws.Sign(statement, ProtocolJson.Default.EncryptionKeyStatement, SealedSecrets.StatementJwsType, ProtocolKeys.KeyId(session.Key),
+            session.Key);
     }
 
     /// <summary>The identity key's fingerprint, as the tenant compares it.</summary>

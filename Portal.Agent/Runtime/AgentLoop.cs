@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Commands;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Agent.Runtime;
 

@@ -29,7 +29,8 @@ public static class SealCommand
         try
         {
             var options = Parse(args);
-            var offer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(Required(options, "--offer")[0]), ProtocolJson.Default.EncryptionKeyOffer)
+            var offer = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(Required(options, "--offer")[0]),
+                ProtocolJson.Default.EncryptionKeyOffer)
                 ?? throw new ArgumentException("The offer file is empty.");
             var statement = SealedSecrets.VerifyStatement(Required(options, "--fingerprint")[0], offer.IdentityPublicKey, offer.Statement,
                 offer.TenantId, offer.WorkspaceId, DateTimeOffset.UtcNow);
@@ -42,13 +43,15 @@ public static class SealCommand
                 if (at <= 0) throw new ArgumentException($"--from-file takes KEY=PATH, not '{pair}'.");
                 values[pair[..at]] = await File.ReadAllBytesAsync(pair[(at + 1)..]);
             }
-            if (options.GetValueOrDefault("--from-stdin") is [var stdinKey]) values[stdinKey] = Encoding.UTF8.GetBytes((await input.ReadToEndAsync()).TrimEnd('\r', '\n'));
+            if (options.GetValueOrDefault("--from-stdin") is [var stdinKey])
+                values[stdinKey] = Encoding.UTF8.GetBytes((await input.ReadToEndAsync()).TrimEnd('\r', '\n'));
             if (values.Count == 0) throw new ArgumentException("Give at least one value with --from-file or --from-stdin.");
             if (values.Keys.FirstOrDefault(k => !SealedSecrets.DataKey().IsMatch(k)) is { } badKey)
                 throw new ArgumentException($"'{badKey}' is not a valid Secret key (letters, digits, '-', '_', '.').");
             var name = Required(options, "--name")[0];
             if (!SealedSecrets.SecretName().IsMatch(name)) throw new ArgumentException($"'{name}' is not a valid Secret name.");
-            if (!long.TryParse(Required(options, "--version")[0], out var version) || version < 1) throw new ArgumentException("--version must be a positive number.");
+            if (!long.TryParse(Required(options, "--version")[0],
+                out var version) || version < 1) throw new ArgumentException("--version must be a positive number.");
 
             var header = new SealedSecret(offer.TenantId, offer.WorkspaceId, Required(options, "--namespace")[0], name, version, statement.KeyId,
                 Guid.NewGuid(), Math.Min(statement.NotAfter + (long)SealedSecrets.KeyGrace.TotalSeconds,
@@ -71,7 +74,8 @@ public static class SealCommand
         var options = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i += 2)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            if (!args[i].StartsWith("--",
+                StringComparison.Ordinal) || i + 1 >= args.Length) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
             (options.TryGetValue(args[i], out var list) ? list : options[args[i]] = []).Add(args[i + 1]);
         }
         return options;

@@ -31,7 +31,8 @@ public sealed class ApplySecretExecutor(
         var payload = command.Payload.Deserialize(ProtocolJson.Default.ApplySecretPayload)
             ?? throw new InvalidPayloadException("deliveryId, namespace, name and version are required.");
         var sealedSecret = await portal.GetSecretDeliveryAsync(payload.DeliveryId, cancellationToken);
-        if (sealedSecret is null) return CommandOutcome.Failed($"The Portal no longer holds delivery {payload.DeliveryId} (acknowledged or expired).");
+        if (sealedSecret is null)
+            return CommandOutcome.Failed($"The Portal no longer holds delivery {payload.DeliveryId} (acknowledged or expired).");
         var state = session.State;
         var now = time.GetUtcNow().ToUnixTimeSeconds();
 
@@ -49,14 +50,16 @@ public sealed class ApplySecretExecutor(
         var existing = await kubernetes.GetAsync(reference, cancellationToken);
         var annotations = existing?["metadata"]?["annotations"];
         var appliedRequest = annotations?[SealedSecrets.RequestAnnotation]?.GetValue<string>();
-        var appliedVersion = long.TryParse(annotations?[SealedSecrets.VersionAnnotation]?.GetValue<string>(), CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var appliedVersion = long.TryParse(annotations?[SealedSecrets.VersionAnnotation]?.GetValue<string>(), CultureInfo.InvariantCulture,
+            out var v) ? v : 0;
         if (existing is not null && existing["metadata"]?["labels"]?[SealedSecrets.ManagedLabel]?.GetValue<string>() != "true")
             return Refuse($"Secret {sealedSecret.Namespace}/{sealedSecret.Name} exists and is not managed by Cogrion");
         // At-least-once delivery: the same command redelivered after its write (the report was lost) is a success;
         // the same ciphertext in any other command is a replay.
         if (appliedRequest == sealedSecret.RequestId.ToString("D") && appliedVersion == sealedSecret.Version
             && annotations?[SealedSecrets.CommandAnnotation]?.GetValue<string>() == command.Id.ToString("D"))
-            return CommandOutcome.Succeeded($"Version {appliedVersion} of {sealedSecret.Namespace}/{sealedSecret.Name} was already applied.", Output(sealedSecret));
+            return CommandOutcome.Succeeded($"Version {appliedVersion} of {sealedSecret.Namespace}/{sealedSecret.Name} was already applied.",
+                Output(sealedSecret));
         if (state.SecretRequests?.ContainsKey(sealedSecret.RequestId.ToString("D")) == true)
             return Refuse($"request {sealedSecret.RequestId} was already applied once (a replay)");
         if (sealedSecret.Version <= appliedVersion)
@@ -109,12 +112,14 @@ public sealed class ApplySecretExecutor(
         await store.SaveAsync(next, cancellationToken);
         session.Use(next);
         return CommandOutcome.Succeeded(
-            $"Applied version {sealedSecret.Version} of Secret {sealedSecret.Namespace}/{sealedSecret.Name} ({values.Count} key(s)).", Output(sealedSecret));
+            $"Applied version {sealedSecret.Version} of Secret {sealedSecret.Namespace}/{sealedSecret.Name} ({values.Count} key(s)).",
+                Output(sealedSecret));
     }
 
     private static JsonObject Output(SealedSecret secret) => new() { ["version"] = secret.Version, ["requestId"] = secret.RequestId.ToString("D") };
 
-    private static CommandOutcome Refuse(string reason) => new(CommandOutcomes.Rejected, $"Refused the sealed secret: {reason}. Nothing was written.");
+    private static CommandOutcome Refuse(string reason) => new(CommandOutcomes.Rejected,
+        $"Refused the sealed secret: {reason}. Nothing was written.");
 }
 
 /// <summary>secret.delete: deletes a Secret this agent wrote (labelled as managed); one already gone counts as deleted.</summary>
@@ -126,13 +131,15 @@ public sealed class DeleteSecretExecutor(IKubernetesClient kubernetes, Namespace
     {
         var payload = command.Payload.Deserialize(ProtocolJson.Default.DeleteSecretPayload)
             ?? throw new InvalidPayloadException("namespace and name are required.");
-        if (!SealedSecrets.SecretName().IsMatch(payload.Name ?? "")) throw new InvalidPayloadException($"'{payload.Name}' is not a valid Secret name.");
+        if (!SealedSecrets.SecretName().IsMatch(payload.Name ?? ""))
+            throw new InvalidPayloadException($"'{payload.Name}' is not a valid Secret name.");
         await rules.RequireManagedAsync(payload.Namespace, cancellationToken);
         var reference = new ObjectReference("v1", "Secret", payload.Name!, payload.Namespace);
         var existing = await kubernetes.GetAsync(reference, cancellationToken);
         if (existing is null) return CommandOutcome.Succeeded($"Secret {payload.Namespace}/{payload.Name} was already gone.");
         if (existing["metadata"]?["labels"]?[SealedSecrets.ManagedLabel]?.GetValue<string>() != "true")
-            return new CommandOutcome(CommandOutcomes.Rejected, $"Secret {payload.Namespace}/{payload.Name} is not managed by Cogrion; left as it is.");
+            return new CommandOutcome(CommandOutcomes.Rejected,
+                $"Secret {payload.Namespace}/{payload.Name} is not managed by Cogrion; left as it is.");
         await kubernetes.DeleteAsync(reference, cancellationToken);
         return CommandOutcome.Succeeded($"Deleted Secret {payload.Namespace}/{payload.Name}.");
     }

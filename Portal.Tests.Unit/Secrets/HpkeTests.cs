@@ -113,12 +113,17 @@ public sealed class HpkeTests
         var pinned = SealedSecrets.Fingerprint(identity);
 
         Assert.Matches("^([0-9A-F]{4} ){7}[0-9A-F]{4}$", pinned);
-        Assert.Equal(statement.KeyId, SealedSecrets.VerifyStatement(pinned.ToLowerInvariant(), ProtocolKeys.ExportPublicKey(identity), signed, tenant, workspace, now).KeyId);
+        Assert.Equal(statement.KeyId, SealedSecrets.VerifyStatement(pinned.ToLowerInvariant(), ProtocolKeys.ExportPublicKey(identity), signed,
+            tenant, workspace, now).KeyId);
         // The Portal substitutes the identity key too: the fingerprint gives it away.
-        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(impostor), forged, tenant, workspace, now));
+        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(impostor), forged,
+            tenant, workspace, now));
         // Or only the statement: its signature does.
-        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), forged, tenant, workspace, now));
-        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), signed, tenant, Guid.NewGuid(), now));
-        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), signed, tenant, workspace, now.AddDays(8)));
+        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), forged,
+            tenant, workspace, now));
+        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), signed,
+            tenant, Guid.NewGuid(), now));
+        Assert.ThrowsAny<CryptographicException>(() => SealedSecrets.VerifyStatement(pinned, ProtocolKeys.ExportPublicKey(identity), signed,
+            tenant, workspace, now.AddDays(8)));
     }
 }

@@ -1,11 +1,11 @@
+using Cogrion.Portal.Hosting;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Cogrion.Portal.Hosting;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 

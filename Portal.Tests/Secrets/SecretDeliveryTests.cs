@@ -3,13 +3,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Secrets;
 using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Secrets;
 
@@ -35,7 +35,8 @@ public sealed class SecretDeliveryTests
         var fingerprint = SealedSecrets.Fingerprint(identityKey);
         Assert.Equal(fingerprint, offer.Fingerprint);
         await scenario.Agent.WaitForOutputAsync(fingerprint);
-        var configMap = await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap, AgentInstall.Namespace), default);
+        var configMap = await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
+            AgentInstall.Namespace), default);
         Assert.Equal(fingerprint, configMap?["data"]?["fingerprint"]?.GetValue<string>());
 
         await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace(Namespace)));
@@ -57,14 +58,17 @@ public sealed class SecretDeliveryTests
         var secretId = submitted.Value.Id;
         await RefusedAsync(scenario, secretId, first, "already applied once");
         await RefusedAsync(scenario, secretId, Seal(scenario, offer, fingerprint, "db-password", 1, "older"), "not greater");
-        await RefusedAsync(scenario, secretId, Seal(scenario, offer, fingerprint, "db-password", 5, "late", notAfter: DateTimeOffset.UtcNow.AddMinutes(-1)),
+        await RefusedAsync(scenario, secretId, Seal(scenario, offer, fingerprint, "db-password", 5, "late",
+            notAfter: DateTimeOffset.UtcNow.AddMinutes(-1)),
             "expired");
         var tampered = Seal(scenario, offer, fingerprint, "db-password", 6, "tampered");
         var bytes = Base64Url.DecodeFromChars(tampered.Values[0].Ciphertext);
         bytes[0] ^= 1;
         await RefusedAsync(scenario, secretId, tampered with { Values = [tampered.Values[0] with { Ciphertext = Base64Url.EncodeToString(bytes) }] },
             "does not open");
-        await RefusedAsync(scenario, secretId, Seal(scenario, offer, fingerprint, "db-password", 7, "elsewhere") with { WorkspaceId = Guid.NewGuid() },
+        await RefusedAsync(scenario, secretId, Seal(scenario, offer, fingerprint, "db-password", 7,
+            "elsewhere") with
+        { WorkspaceId = Guid.NewGuid() },
             "another workspace");
         secret = await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", Namespace), default);
         Assert.Equal(canary, Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
@@ -97,7 +101,8 @@ public sealed class SecretDeliveryTests
 
         // Deleting in the Portal deletes in the cluster, then the metadata.
         Assert.True((await relay.DeleteAsync(scenario.TenantId, scenario.WorkspaceId, secretId, AgentScenario.Admin, default)).Succeeded);
-        await Eventually.ValueAsync(() => relay.GetAsync(scenario.TenantId, scenario.WorkspaceId, secretId, default), s => s is null, "the secret to be deleted");
+        await Eventually.ValueAsync(() => relay.GetAsync(scenario.TenantId, scenario.WorkspaceId, secretId, default), s => s is null,
+            "the secret to be deleted");
         Assert.Null(await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", Namespace), default));
     }
 
@@ -109,7 +114,8 @@ public sealed class SecretDeliveryTests
     private static SealedSecret Seal(AgentScenario scenario, EncryptionKeyOffer offer, string pinned, string name, long version, string value,
         DateTimeOffset? notAfter = null)
     {
-        var statement = SealedSecrets.VerifyStatement(pinned, offer.IdentityPublicKey, offer.Statement, scenario.TenantId, scenario.WorkspaceId, DateTimeOffset.UtcNow);
+        var statement = SealedSecrets.VerifyStatement(pinned, offer.IdentityPublicKey, offer.Statement, scenario.TenantId, scenario.WorkspaceId,
+            DateTimeOffset.UtcNow);
         var header = new SealedSecret(scenario.TenantId, scenario.WorkspaceId, Namespace, name, version, statement.KeyId, Guid.NewGuid(),
             (notAfter ?? DateTimeOffset.UtcNow.AddHours(1)).ToUnixTimeSeconds(), []);
         return SealedSecrets.Seal(header, new Dictionary<string, byte[]> { ["password"] = Encoding.UTF8.GetBytes(value) },
@@ -126,10 +132,18 @@ public sealed class SecretDeliveryTests
             await connection.ExecuteAsync("""
                 insert into secret_deliveries (id, secret_id, agent_id, tenant_id, request_id, sealed, not_after, created_at)
                 values (@deliveryId, @secretId, @agentId, @TenantId, @requestId, @sealed::jsonb, now() + interval '1 hour', now())
-                """, new { deliveryId, secretId, agentId, scenario.TenantId, requestId = Guid.NewGuid(),
-                @sealed = JsonSerializer.Serialize(sealedSecret, ProtocolJson.Default.SealedSecret) });
+                """, new
+            {
+                deliveryId,
+                secretId,
+                agentId,
+                scenario.TenantId,
+                requestId = Guid.NewGuid(),
+                @sealed = JsonSerializer.Serialize(sealedSecret, ProtocolJson.Default.SealedSecret)
+            });
         }
-        var payload = JsonSerializer.SerializeToNode(new ApplySecretPayload(deliveryId, sealedSecret.Namespace, sealedSecret.Name, sealedSecret.Version),
+        var payload = JsonSerializer.SerializeToNode(new ApplySecretPayload(deliveryId, sealedSecret.Namespace, sealedSecret.Name,
+            sealedSecret.Version),
             ProtocolJson.Default.ApplySecretPayload)!.AsObject();
         var command = await scenario.EnqueueAsync(CommandTypes.ApplySecret, payload);
         var result = await scenario.CompletedAsync(command);
@@ -140,7 +154,8 @@ public sealed class SecretDeliveryTests
     }
 
     private static Task<WorkspaceSecret> StatusAsync(AgentScenario scenario, Guid secretId, SecretStatus status, long version = 1) =>
-        Eventually.ValueAsync(async () => (await scenario.Portal.Get<SecretRelay>().GetAsync(scenario.TenantId, scenario.WorkspaceId, secretId, default))!,
+        Eventually.ValueAsync(async () => (await scenario.Portal.Get<SecretRelay>().GetAsync(scenario.TenantId, scenario.WorkspaceId, secretId,
+            default))!,
             s => s.Version == version && s.Status != SecretStatus.Pending, $"the agent to report version {version}")
             .ContinueWith(t => { Assert.Equal(status, t.Result.Status); return t.Result; }, TaskScheduler.Default);
 
@@ -155,12 +170,16 @@ public sealed class SecretDeliveryTests
     {
         await using var connection = new NpgsqlConnection(scenario.ConnectionString);
         var tables = await connection.QueryAsync<string>(
-            "select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'");
+            """
+            select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables
+            where table_schema = 'public' and table_type = 'BASE TABLE'
+            """);
         var needles = new[] { value, Convert.ToBase64String(Encoding.UTF8.GetBytes(value)) };
         var found = 0;
         foreach (var table in tables)
             foreach (var needle in needles)
-                found += await connection.ExecuteScalarAsync<int>($"select count(*) from {table} t where strpos(t::text, @needle) > 0", new { needle });
+                found += await connection.ExecuteScalarAsync<int>($"select count(*) from {table} t where strpos(t::text, @needle) > 0",
+                    new { needle });
         return found;
     }
 }

@@ -1,9 +1,9 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Playwright;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Secrets;
 
@@ -19,7 +19,8 @@ public sealed class SecretsModuleBrowserTests
     private const string Origin = "http://localhost:5999";
     private static readonly string ModulePath = Path.Combine(RepoPaths.Root, "Portal", "wwwroot", "js", "secrets.js");
 
-    private sealed record Keys(System.Security.Cryptography.ECDsa Identity, System.Security.Cryptography.ECDiffieHellman Encryption, object Offer, string Fingerprint);
+    private sealed record Keys(System.Security.Cryptography.ECDsa Identity, System.Security.Cryptography.ECDiffieHellman Encryption,
+        object Offer, string Fingerprint);
 
     private static Keys Make(Guid tenant, Guid workspace, Guid agent, System.Security.Cryptography.ECDsa? signWith = null)
     {
@@ -32,8 +33,12 @@ public sealed class SecretsModuleBrowserTests
         var fingerprint = SealedSecrets.Fingerprint(identity);
         var offer = new
         {
-            tenantId = tenant.ToString(), workspaceId = workspace.ToString(), agentId = agent.ToString(),
-            identityPublicKey = ProtocolKeys.ExportPublicKey(identity), fingerprint, statement = signed,
+            tenantId = tenant.ToString(),
+            workspaceId = workspace.ToString(),
+            agentId = agent.ToString(),
+            identityPublicKey = ProtocolKeys.ExportPublicKey(identity),
+            fingerprint,
+            statement = signed,
         };
         return new Keys(identity, encryption, offer, fingerprint);
     }
@@ -88,10 +93,13 @@ public sealed class SecretsModuleBrowserTests
 
         // What the browser sealed, the agent's own code opens, and only for the fields bound to it.
         var sealedSecret = JsonSerializer.Deserialize(answer.Sealed!, ProtocolJson.Default.SealedSecret)!;
-        Assert.Equal((tenant, workspace, "airflow", "db-password", 3L), (sealedSecret.TenantId, sealedSecret.WorkspaceId, sealedSecret.Namespace, sealedSecret.Name, sealedSecret.Version));
-        Assert.InRange(sealedSecret.NotAfter, DateTimeOffset.UtcNow.AddHours(23).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddHours(24).ToUnixTimeSeconds());
+        Assert.Equal((tenant, workspace, "airflow", "db-password", 3L), (sealedSecret.TenantId, sealedSecret.WorkspaceId, sealedSecret.Namespace,
+            sealedSecret.Name, sealedSecret.Version));
+        Assert.InRange(sealedSecret.NotAfter, DateTimeOffset.UtcNow.AddHours(23).ToUnixTimeSeconds(),
+            DateTimeOffset.UtcNow.AddHours(24).ToUnixTimeSeconds());
         Assert.Equal(canary, Encoding.UTF8.GetString(SealedSecrets.Open(sealedSecret, real.Encryption)["password"]));
-        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => SealedSecrets.Open(sealedSecret with { Version = 4 }, real.Encryption));
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => SealedSecrets.Open(sealedSecret with { Version = 4 },
+            real.Encryption));
 
         // The Portal serves a key signed by another identity, with that identity: the fingerprint gives it away.
         await page.Locator("#value").FillAsync(canary);
@@ -103,8 +111,11 @@ public sealed class SecretsModuleBrowserTests
         var forged = Make(tenant, workspace, agent, signWith: other.Identity) with { };
         var forgedOffer = new
         {
-            tenantId = tenant.ToString(), workspaceId = workspace.ToString(), agentId = agent.ToString(),
-            identityPublicKey = ProtocolKeys.ExportPublicKey(real.Identity), fingerprint = real.Fingerprint,
+            tenantId = tenant.ToString(),
+            workspaceId = workspace.ToString(),
+            agentId = agent.ToString(),
+            identityPublicKey = ProtocolKeys.ExportPublicKey(real.Identity),
+            fingerprint = real.Fingerprint,
             statement = JsonDocument.Parse(JsonSerializer.Serialize(forged.Offer)).RootElement.GetProperty("statement").GetString(),
         };
         var refused = await CallAsync(page, "seal", user, forgedOffer, request, new Dictionary<string, string> { ["password"] = "value" });

@@ -1,7 +1,7 @@
 using Cogrion.Portal.Components.Theme;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Components.Routing;
+using Microsoft.AspNetCore.Components.Web;
 
 namespace Cogrion.Portal.Components;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Versions;
@@ -7,9 +6,9 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Secrets;
-using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
+using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -19,6 +18,7 @@ using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 

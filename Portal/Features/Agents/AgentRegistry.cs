@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -70,7 +70,10 @@ public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, I
             """,
             new
             {
-                agent.AgentId, now = time.GetUtcNow(), heartbeat.AgentVersion, heartbeat.Inventory.KubernetesVersion,
+                agent.AgentId,
+                now = time.GetUtcNow(),
+                heartbeat.AgentVersion,
+                heartbeat.Inventory.KubernetesVersion,
                 Inventory = JsonSerializer.Serialize(heartbeat.Inventory, ProtocolJson.Default.ClusterInventory),
             }, cancellationToken: cancellationToken));
         // Heartbeats are telemetry, not changes, and are not audited; a new agent version is.

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Secrets;
 
@@ -59,7 +59,8 @@ public sealed class EncryptionKeyDirectory(NpgsqlDataSource dataSource, AgentReg
             """, new { agent.Id, now = time.GetUtcNow() }, cancellationToken: cancellationToken));
         var identityKey = await agents.IdentityKeyAsync(agent.Id, cancellationToken);
         if (statement is null || identityKey is null) return null;
-        return new EncryptionKeyOffer(tenantId, workspaceId, agent.Id, Convert.ToBase64String(identityKey), SealedSecrets.Fingerprint(identityKey), statement);
+        return new EncryptionKeyOffer(tenantId, workspaceId, agent.Id, Convert.ToBase64String(identityKey),
+            SealedSecrets.Fingerprint(identityKey), statement);
     }
 
     /// <summary>True when the key is one the agent published and still opens with (its not-after plus the grace).</summary>

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Secrets;
 
@@ -89,7 +89,8 @@ public sealed partial class SecretRelay(
         var agent = (await agents.ListForWorkspaceAsync(tenantId, workspaceId, cancellationToken)).FirstOrDefault(a => a.Status == "active");
         if (agent is null) return CommandResult<WorkspaceSecret>.Invalid("workspace", "The workspace has no active Cluster Agent to deliver to.");
         if (!await keys.IsUsableAsync(agent.Id, sealedSecret!.EncryptionKeyId, cancellationToken))
-            return CommandResult<WorkspaceSecret>.Invalid("encryptionKeyId", "The agent has not published this encryption key, or it has retired it.");
+            return CommandResult<WorkspaceSecret>.Invalid("encryptionKeyId",
+                "The agent has not published this encryption key, or it has retired it.");
 
         var keyNames = sealedSecret.Values.Select(v => v.Key).Order(StringComparer.Ordinal).ToArray();
         var deliveryId = Guid.CreateVersion7();
@@ -105,25 +106,51 @@ public sealed partial class SecretRelay(
                 return CommandResult<WorkspaceSecret>.Invalid("version", $"The version must be greater than the current version {current.Version}.");
             secretId = current?.Id ?? Guid.CreateVersion7();
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into workspace_secrets (id, tenant_id, workspace_id, namespace, name, keys, version, status, updated_by, updated_at, created_at)
+                insert into workspace_secrets (id, tenant_id, workspace_id, namespace, name, keys, version, status, updated_by, updated_at,
+                    created_at)
                 values (@secretId, @tenantId, @workspaceId, @Namespace, @Name, @keyNames, @Version, 'pending', @by, @now, @now)
                 on conflict (id) do update set keys = excluded.keys, version = excluded.version, status = 'pending', status_message = null,
                                               updated_by = excluded.updated_by, updated_at = excluded.updated_at
-                """, new { secretId, tenantId, workspaceId, sealedSecret.Namespace, sealedSecret.Name, keyNames, sealedSecret.Version,
-                by = actor.Name ?? actor.Id, now }, transaction, cancellationToken: cancellationToken));
+                """, new
+            {
+                secretId,
+                tenantId,
+                workspaceId,
+                sealedSecret.Namespace,
+                sealedSecret.Name,
+                keyNames,
+                sealedSecret.Version,
+                by = actor.Name ?? actor.Id,
+                now
+            }, transaction, cancellationToken: cancellationToken));
             var inserted = await connection.ExecuteAsync(new CommandDefinition("""
                 insert into secret_deliveries (id, secret_id, agent_id, tenant_id, request_id, sealed, not_after, created_at)
                 values (@deliveryId, @secretId, @agentId, @tenantId, @RequestId, @sealed::jsonb, @notAfter, @now)
                 on conflict (request_id) do nothing
                 """, new
-                {
-                    deliveryId, secretId, agentId = agent.Id, tenantId, sealedSecret.RequestId,
-                    @sealed = JsonSerializer.Serialize(sealedSecret, ProtocolJson.Default.SealedSecret),
-                    notAfter = DateTimeOffset.FromUnixTimeSeconds(sealedSecret.NotAfter), now,
-                }, transaction, cancellationToken: cancellationToken));
+            {
+                deliveryId,
+                secretId,
+                agentId = agent.Id,
+                tenantId,
+                sealedSecret.RequestId,
+                @sealed = JsonSerializer.Serialize(sealedSecret, ProtocolJson.Default.SealedSecret),
+                notAfter = DateTimeOffset.FromUnixTimeSeconds(sealedSecret.NotAfter),
+                now,
+            }, transaction, cancellationToken: cancellationToken));
             if (inserted == 0) return CommandResult<WorkspaceSecret>.Invalid("requestId", "This request id was already used.");
-            await audit.RecordAsync(new AuditEntry(actor, current is null ? "secret.created" : "secret.rotated", tenantId, "secret", secretId.ToString(),
-                new { workspaceId, sealedSecret.Namespace, sealedSecret.Name, keys = keyNames, sealedSecret.Version, sealedSecret.RequestId, agentId = agent.Id }),
+            await audit.RecordAsync(new AuditEntry(actor, current is null ? "secret.created" : "secret.rotated", tenantId, "secret",
+                secretId.ToString(),
+                new
+                {
+                    workspaceId,
+                    sealedSecret.Namespace,
+                    sealedSecret.Name,
+                    keys = keyNames,
+                    sealedSecret.Version,
+                    sealedSecret.RequestId,
+                    agentId = agent.Id
+                }),
                 transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -131,23 +158,27 @@ public sealed partial class SecretRelay(
         // The command carries the delivery's id and metadata only: the ciphertext stays in secret_deliveries,
         // where it is deleted when the agent reports, instead of in the command table for ever.
         var lifetime = DateTimeOffset.FromUnixTimeSeconds(sealedSecret.NotAfter) - now;
-        var payload = JsonSerializer.SerializeToNode(new ApplySecretPayload(deliveryId, sealedSecret.Namespace, sealedSecret.Name, sealedSecret.Version),
+        var payload = JsonSerializer.SerializeToNode(new ApplySecretPayload(deliveryId, sealedSecret.Namespace, sealedSecret.Name,
+            sealedSecret.Version),
             ProtocolJson.Default.ApplySecretPayload)!.AsObject();
         var queued = await commands.EnqueueAsync(new NewAgentCommand(tenantId, agent.Id, CommandTypes.ApplySecret, payload,
             "secret:" + sealedSecret.RequestId.ToString("N"), lifetime), actor, cancellationToken);
-        if (queued is null) await MarkAsync(secretId, SecretStatus.Failed, "The agent was no longer active; nothing was delivered.", cancellationToken);
+        if (queued is null) await MarkAsync(secretId, SecretStatus.Failed, "The agent was no longer active; nothing was delivered.",
+            cancellationToken);
         logger.LogInformation("Relayed version {Version} of secret {SecretId} ({Namespace}/{Name}) to agent {AgentId}",
             sealedSecret.Version, secretId, sealedSecret.Namespace, sealedSecret.Name, agent.Id);
         return CommandResult<WorkspaceSecret>.Ok((await GetAsync(tenantId, workspaceId, secretId, cancellationToken))!);
     }
 
     /// <summary>Asks the agent to delete the Secret in the cluster; the row goes when the agent reports it deleted.</summary>
-    public async Task<CommandResult<WorkspaceSecret>> DeleteAsync(Guid tenantId, Guid workspaceId, Guid secretId, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<WorkspaceSecret>> DeleteAsync(Guid tenantId, Guid workspaceId, Guid secretId, Actor actor,
+        CancellationToken cancellationToken)
     {
         var secret = await GetAsync(tenantId, workspaceId, secretId, cancellationToken);
         if (secret is null) return CommandResult<WorkspaceSecret>.NotFound();
         var agent = (await agents.ListForWorkspaceAsync(tenantId, workspaceId, cancellationToken)).FirstOrDefault(a => a.Status == "active");
-        if (agent is null) return CommandResult<WorkspaceSecret>.Invalid("workspace", "The workspace has no active Cluster Agent to delete it in the cluster.");
+        if (agent is null) return CommandResult<WorkspaceSecret>.Invalid("workspace",
+            "The workspace has no active Cluster Agent to delete it in the cluster.");
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -159,7 +190,8 @@ public sealed partial class SecretRelay(
                 new { workspaceId, secret.Namespace, secret.Name }), transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        var payload = JsonSerializer.SerializeToNode(new DeleteSecretPayload(secret.Namespace, secret.Name), ProtocolJson.Default.DeleteSecretPayload)!.AsObject();
+        var payload = JsonSerializer.SerializeToNode(new DeleteSecretPayload(secret.Namespace, secret.Name),
+            ProtocolJson.Default.DeleteSecretPayload)!.AsObject();
         await commands.EnqueueAsync(new NewAgentCommand(tenantId, agent.Id, CommandTypes.DeleteSecret, payload), actor, cancellationToken);
         return CommandResult<WorkspaceSecret>.Ok((await GetAsync(tenantId, workspaceId, secretId, cancellationToken))!);
     }
@@ -196,19 +228,24 @@ public sealed partial class SecretRelay(
     {
         var errors = new FieldErrors();
         if (secret is null) return errors.Add("body", "A sealed secret is required.");
-        if (secret.TenantId != tenantId || secret.WorkspaceId != workspaceId) errors.Add("workspaceId", "It was sealed for another tenant or workspace.");
+        if (secret.TenantId != tenantId || secret.WorkspaceId != workspaceId) errors.Add("workspaceId",
+            "It was sealed for another tenant or workspace.");
         if (secret.Namespace is null || !DnsLabel().IsMatch(secret.Namespace) || secret.Namespace.StartsWith("kube-", StringComparison.Ordinal))
             errors.Add("namespace", "The app's namespace: a DNS label (lower-case letters, digits and '-').");
-        if (secret.Name is null || !SealedSecrets.SecretName().IsMatch(secret.Name)) errors.Add("name", "A Kubernetes Secret name: lower-case letters, digits, '-' and '.'.");
+        if (secret.Name is null || !SealedSecrets.SecretName().IsMatch(secret.Name)) errors.Add("name",
+            "A Kubernetes Secret name: lower-case letters, digits, '-' and '.'.");
         if (secret.Version < 1) errors.Add("version", "The version must be 1 or more.");
         if (secret.RequestId == Guid.Empty) errors.Add("requestId", "A request id is required.");
         if (string.IsNullOrEmpty(secret.EncryptionKeyId)) errors.Add("encryptionKeyId", "The encryption key id is required.");
         var notAfter = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(secret.NotAfter, 0, 253402300799));
-        if (notAfter <= now || notAfter > now + SealedSecrets.MaxLifetime + ClockSkew) errors.Add("notAfter", "The not-after must be in the next 24 hours.");
+        if (notAfter <= now || notAfter > now + SealedSecrets.MaxLifetime + ClockSkew) errors.Add("notAfter",
+            "The not-after must be in the next 24 hours.");
         if (secret.Values is not { Count: > 0 } values) return errors.Add("values", "At least one sealed value is required.");
-        if (values.Any(v => v.Key is null || !SealedSecrets.DataKey().IsMatch(v.Key))) errors.Add("values", "Each key: letters, digits, '-', '_' and '.'.");
+        if (values.Any(v => v.Key is null || !SealedSecrets.DataKey().IsMatch(v.Key))) errors.Add("values",
+            "Each key: letters, digits, '-', '_' and '.'.");
         else if (values.Select(v => v.Key).Distinct(StringComparer.Ordinal).Count() != values.Count) errors.Add("values", "Each key once.");
-        if (values.Sum(v => (long)(v.Enc?.Length ?? 0) + (v.Ciphertext?.Length ?? 0)) > MaxSealedBytes) errors.Add("values", "At most 256 KiB sealed.");
+        if (values.Sum(v => (long)(v.Enc?.Length ?? 0) + (v.Ciphertext?.Length ?? 0)) > MaxSealedBytes) errors.Add("values",
+            "At most 256 KiB sealed.");
         return errors;
     }
 
@@ -235,9 +272,16 @@ public sealed partial class SecretRelay(
             await context.Connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_secrets set status = @status, status_message = left(@Message, 1000)
                 where id = @SecretId and version = @Version and status = 'pending'
-                """, new { status = status.ToDbText(), context.Result.Message, d.SecretId, d.Version }, context.Transaction, cancellationToken: cancellationToken));
-            await audit.RecordAsync(new AuditEntry(Actor.Agent(context.Agent.AgentId), status == SecretStatus.Applied ? "secret.applied" : "secret.refused",
-                context.Agent.TenantId, "secret", d.SecretId.ToString(), new { d.Version, outcome = context.Result.Outcome, message = context.Result.Message }),
+                """, new { status = status.ToDbText(), context.Result.Message, d.SecretId, d.Version },
+                context.Transaction, cancellationToken: cancellationToken));
+            await audit.RecordAsync(new AuditEntry(Actor.Agent(context.Agent.AgentId),
+                status == SecretStatus.Applied ? "secret.applied" : "secret.refused",
+                context.Agent.TenantId, "secret", d.SecretId.ToString(), new
+                {
+                    d.Version,
+                    outcome = context.Result.Outcome,
+                    message = context.Result.Message
+                }),
                 context.Transaction, cancellationToken);
         }
     }

@@ -1,13 +1,13 @@
 using System.Security.Claims;
 using System.Text;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Secrets;
 
@@ -35,17 +35,21 @@ public static class SecretsApi
         secrets.MapPost("", SubmitAsync).RequireTenantRole(TenantRole.Operator);
         secrets.MapDelete("/{id:guid}", DeleteAsync).RequireTenantRole(TenantRole.Operator);
 
-        var agent = endpoints.MapGroup(ProtocolV1.Prefix).RequireAuthorization(AgentBearerHandler.PolicyName).RequireRateLimiting(AgentRateLimits.Agent);
+        var agent = endpoints.MapGroup(ProtocolV1.Prefix)
+            .RequireAuthorization(AgentBearerHandler.PolicyName)
+            .RequireRateLimiting(AgentRateLimits.Agent);
         agent.MapPut("/encryption-key", PublishAsync);
         agent.MapGet("/secret-deliveries/{deliveryId:guid}", DeliveryAsync);
         return endpoints;
     }
 
-    private static IResult NoWorkspace() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
+    private static IResult NoWorkspace() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
+        title: "No such workspace in this tenant.");
 
     private static IResult NoSecret() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such secret in this workspace.");
 
-    private static async Task<IResult> ListAsync(string name, TenantContext context, WorkspaceSecretsDirectory workspaces, SecretRelay relay, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ListAsync(string name, TenantContext context, WorkspaceSecretsDirectory workspaces, SecretRelay relay,
+        CancellationToken cancellationToken) =>
         await workspaces.FindAsync(context.TenantId, name, cancellationToken) is { } workspaceId
             ? TypedResults.Ok((await relay.ListAsync(context.TenantId, workspaceId, cancellationToken)).Select(SecretResponse.From))
             : NoWorkspace();
@@ -54,10 +58,12 @@ public static class SecretsApi
         CancellationToken cancellationToken)
     {
         if (await workspaces.FindAsync(context.TenantId, name, cancellationToken) is not { } workspaceId) return NoWorkspace();
-        return await relay.GetAsync(context.TenantId, workspaceId, id, cancellationToken) is { } secret ? TypedResults.Ok(SecretResponse.From(secret)) : NoSecret();
+        return await relay.GetAsync(context.TenantId, workspaceId, id,
+            cancellationToken) is { } secret ? TypedResults.Ok(SecretResponse.From(secret)) : NoSecret();
     }
 
-    private static async Task<IResult> OfferAsync(string name, TenantContext context, WorkspaceSecretsDirectory workspaces, EncryptionKeyDirectory keys,
+    private static async Task<IResult> OfferAsync(string name, TenantContext context, WorkspaceSecretsDirectory workspaces,
+        EncryptionKeyDirectory keys,
         CancellationToken cancellationToken)
     {
         if (await workspaces.FindAsync(context.TenantId, name, cancellationToken) is not { } workspaceId) return NoWorkspace();
@@ -73,10 +79,12 @@ public static class SecretsApi
         if (await workspaces.FindAsync(context.TenantId, name, cancellationToken) is not { } workspaceId) return NoWorkspace();
         var result = await relay.SubmitAsync(context.TenantId, workspaceId, request, user.AsActor(), cancellationToken);
         if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
-        return TypedResults.Accepted($"/api/v1/tenants/{context.Slug}/workspaces/{name}/secrets/{result.Value!.Id}", SecretResponse.From(result.Value));
+        return TypedResults.Accepted($"/api/v1/tenants/{context.Slug}/workspaces/{name}/secrets/{result.Value!.Id}",
+            SecretResponse.From(result.Value));
     }
 
-    private static async Task<IResult> DeleteAsync(string name, Guid id, TenantContext context, ClaimsPrincipal user, WorkspaceSecretsDirectory workspaces,
+    private static async Task<IResult> DeleteAsync(string name, Guid id, TenantContext context, ClaimsPrincipal user,
+        WorkspaceSecretsDirectory workspaces,
         SecretRelay relay, CancellationToken cancellationToken)
     {
         if (await workspaces.FindAsync(context.TenantId, name, cancellationToken) is not { } workspaceId) return NoWorkspace();
@@ -100,7 +108,8 @@ public static class SecretsApi
         var agent = AgentIdentity.FromPrincipal(http.User)!;
         return await relay.SealedForAgentAsync(agent.AgentId, deliveryId, cancellationToken) is { } sealedSecret
             ? TypedResults.Text(sealedSecret, "application/json", Encoding.UTF8)
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: "This agent has no such delivery, or it has expired.");
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.",
+                detail: "This agent has no such delivery, or it has expired.");
     }
 }
 

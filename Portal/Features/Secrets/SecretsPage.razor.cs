@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Components;
-using Microsoft.JSInterop;
-using MudBlazor;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+using MudBlazor;
 
 namespace Cogrion.Portal.Features.Secrets;
 
@@ -40,7 +40,8 @@ public partial class SecretsPage
     /// <summary>What the browser module answers: never a value, only a verdict or ciphertext.</summary>
     private sealed record BrowserAnswer(bool Ok, string Message, string? Sealed = null);
 
-    private bool CanOperate => Current.Can(TenantRole.Operator) && Current.Source != Tenants.Access.TenantAccessSource.PlatformAdmin && Current.UserId is not null;
+    private bool CanOperate => Current.Can(TenantRole.Operator) && Current.Source != Tenants.Access.TenantAccessSource.PlatformAdmin
+        && Current.UserId is not null;
 
     private bool CanConfirm => Current.IsAdmin && CanOperate;
 

@@ -29,7 +29,8 @@ public sealed class SecretsPageModel(WorkspaceSecretsDirectory workspaces, Secre
     public static FieldErrors ValidateForm(string? @namespace, string? name, string? key)
     {
         var errors = new FieldErrors();
-        if (string.IsNullOrWhiteSpace(@namespace) || !System.Text.RegularExpressions.Regex.IsMatch(@namespace, "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))
+        if (string.IsNullOrWhiteSpace(@namespace) || !System.Text.RegularExpressions.Regex.IsMatch(@namespace,
+            "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))
             errors.Add("namespace", "The app's namespace: lower-case letters, digits and '-'.");
         if (string.IsNullOrWhiteSpace(name) || !SealedSecrets.SecretName().IsMatch(name))
             errors.Add("name", "Lower-case letters, digits, '-' and '.'.");
@@ -38,7 +39,8 @@ public sealed class SecretsPageModel(WorkspaceSecretsDirectory workspaces, Secre
         return errors;
     }
 
-    public async Task<CommandResult<WorkspaceSecret>> SubmitAsync(Guid tenantId, Guid workspaceId, string sealedJson, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<WorkspaceSecret>> SubmitAsync(Guid tenantId, Guid workspaceId, string sealedJson, Actor actor,
+        CancellationToken cancellationToken)
     {
         SealedSecret? sealedSecret;
         try
@@ -52,7 +54,8 @@ public sealed class SecretsPageModel(WorkspaceSecretsDirectory workspaces, Secre
         return await relay.SubmitAsync(tenantId, workspaceId, sealedSecret, actor, cancellationToken);
     }
 
-    public Task<CommandResult<WorkspaceSecret>> DeleteAsync(Guid tenantId, Guid workspaceId, Guid secretId, Actor actor, CancellationToken cancellationToken) =>
+    public Task<CommandResult<WorkspaceSecret>> DeleteAsync(Guid tenantId, Guid workspaceId, Guid secretId, Actor actor,
+        CancellationToken cancellationToken) =>
         relay.DeleteAsync(tenantId, workspaceId, secretId, actor, cancellationToken);
 }
 

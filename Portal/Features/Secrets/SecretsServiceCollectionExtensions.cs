@@ -1,12 +1,13 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Database;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.Secrets;
 
 public static class SecretsServiceCollectionExtensions
 {
-    /// <summary>Tenant secrets (docs/secrets.md): the relay, the agents' key statements, the result handlers and the ciphertext housekeeping.</summary>
+    /// <summary>Tenant secrets (docs/secrets.md): the relay, the agents' key statements, the result handlers and the ciphertext
+    /// housekeeping.</summary>
     public static WebApplicationBuilder AddPortalSecrets(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -23,7 +24,8 @@ public static class SecretsServiceCollectionExtensions
 }
 
 /// <summary>Deletes ciphertext nobody acknowledged once past its not-after (24 h at most); idempotent on every replica.</summary>
-public sealed class SecretHousekeeping(SecretRelay relay, MigrationStatus migrations, TimeProvider time, ILogger<SecretHousekeeping> logger) : BackgroundService
+public sealed class SecretHousekeeping(SecretRelay relay, MigrationStatus migrations, TimeProvider time,
+    ILogger<SecretHousekeeping> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 
@@ -88,8 +88,16 @@ public sealed class AgentCommandQueue(
             """,
             new
             {
-                Id = id, command.AgentId, command.TenantId, command.Type, Payload = payload.ToJsonString(), IdempotencyKey = idempotencyKey,
-                Envelope = signed, CreatedAt = now, CreatedBy = actor.Name ?? actor.Id, envelope.ExpiresAt,
+                Id = id,
+                command.AgentId,
+                command.TenantId,
+                command.Type,
+                Payload = payload.ToJsonString(),
+                IdempotencyKey = idempotencyKey,
+                Envelope = signed,
+                CreatedAt = now,
+                CreatedBy = actor.Name ?? actor.Id,
+                envelope.ExpiresAt,
             }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "agent.command_enqueued", command.TenantId, "agent", command.AgentId.ToString(),
             new { commandId = id, type = command.Type, idempotencyKey, expiresAt = envelope.ExpiresAt }), transaction, cancellationToken);
@@ -182,7 +190,8 @@ public sealed class AgentCommandQueue(
         foreach (var handler in handlersByType[completed])
         {
             using var payload = JsonDocument.Parse(completion.Payload);
-            await handler.HandleAsync(new AgentCommandResultContext(agent, commandId, payload.RootElement, result, connection, transaction), cancellationToken);
+            var context = new AgentCommandResultContext(agent, commandId, payload.RootElement, result, connection, transaction);
+            await handler.HandleAsync(context, cancellationToken);
         }
         await audit.RecordAsync(new AuditEntry(actor, "agent.command_completed", agent.TenantId, "agent", agent.AgentId.ToString(),
             new { commandId, type = completed, outcome = result.Outcome, message = result.Message }), transaction, cancellationToken);

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Authentication;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 
