@@ -52,13 +52,10 @@ public partial class SecretsPage
     {
         await ReloadAsync();
         loaded = true;
-    }
-
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        if (!firstRender || !RendererInfo.IsInteractive) return;
+        // Only the live circuit talks to the browser module (a prerendered copy has no browser to ask).
+        if (!RendererInfo.IsInteractive) return;
         await CheckKeyAsync();
-        StateHasChanged();
+        refresh?.Dispose();
         refresh = new PeriodicTimer(TimeSpan.FromSeconds(1));
         _ = FollowAsync(refresh);
     }
