@@ -35,7 +35,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
     {
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SeedAsync("erin");
+        var (tenant, workspace) = await SeedAsync(stack, "erin");
         agent = await AgentProcess.StartClusterAsync();
         await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
         await agent.WaitForOutputAsync("Published encryption key");
@@ -98,7 +98,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
     }
 
     /// <summary>A tenant "vault" where the signed-in person is admin, with a sandbox workspace "lake" (rows as the wizard writes them).</summary>
-    private async Task<(Guid Tenant, Guid Workspace)> SeedAsync(string username)
+    internal static async Task<(Guid Tenant, Guid Workspace)> SeedAsync(PortalStack stack, string username)
     {
         await using var connection = new NpgsqlConnection(stack.ConnectionString);
         var user = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @username", new { username });
@@ -123,7 +123,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
     }
 
     /// <summary>An app namespace as namespace.ensure makes it: labelled managed, with the agent's workload role bound there.</summary>
-    private static async Task ManagedNamespaceAsync(AgentProcess cluster, string name)
+    internal static async Task ManagedNamespaceAsync(AgentProcess cluster, string name)
     {
         await cluster.Admin.ApplyAsync(new JsonObject
         {
