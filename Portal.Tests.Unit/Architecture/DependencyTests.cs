@@ -21,13 +21,11 @@ public sealed class DependencyTests
         [("CloudAccounts", "Tenants")] = "accounts belong to a tenant",
         [("Dashboard", "Tenants")] = "the dashboard is a tenant's",
         [("Dashboard", "Workspaces")] = "it lists the tenant's workspaces",
-        [("Jobs", "Tenants")] = "the console shows each job's tenant",
         [("Onboarding", "Tenants")] = "onboarding creates the organisation",
         [("Secrets", "Agents")] = "secrets are delivered as agent commands, to the key an agent published",
         [("Secrets", "Tenants")] = "a workspace's secrets are read and changed within the tenant's access rules",
         [("Workspaces", "Agents")] = "a workspace shows its agent and mints its bootstrap token",
         [("Workspaces", "CloudAccounts")] = "a workspace runs in a cloud account",
-        [("Workspaces", "Jobs")] = "its pages follow runs with the console's live updates",
         [("Workspaces", "Onboarding")] = "the first workspace is an onboarding step",
         [("Workspaces", "Tenants")] = "workspaces belong to a tenant",
     };
