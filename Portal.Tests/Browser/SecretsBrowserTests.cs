@@ -106,8 +106,11 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
             "insert into tenants (parent_id, slug, name, domain) values (null, 'vault', 'Vault', @domain) returning id",
                 new { domain = $"vault.{TestSettings.BaseDomain}" });
         await connection.ExecuteAsync(
-            "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, 'admin'::tenant_role)", new { tenant,
-            user });
+            "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, 'admin'::tenant_role)", new
+            {
+                tenant,
+                user
+            });
         var account = await connection.ExecuteScalarAsync<Guid>("""
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
             values (@tenant, 'sandbox', 'sandbox', 'ref-vault', '', 'ext-vault', 'verified') returning id
@@ -127,18 +130,26 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
     {
         await cluster.Admin.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Namespace",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
             ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
         }, default);
         await cluster.Admin.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+            ["kind"] = "RoleBinding",
             ["metadata"] = new JsonObject { ["name"] = AgentInstall.WorkloadRoleBinding, ["namespace"] = name },
-            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole",
-                ["name"] = AgentInstall.WorkloadClusterRole },
+            ["roleRef"] = new JsonObject
+            {
+                ["apiGroup"] = "rbac.authorization.k8s.io",
+                ["kind"] = "ClusterRole",
+                ["name"] = AgentInstall.WorkloadClusterRole
+            },
             ["subjects"] = new JsonArray(new JsonObject
             {
-                ["kind"] = "ServiceAccount", ["name"] = AgentInstall.ServiceAccount, ["namespace"] = AgentInstall.Namespace,
+                ["kind"] = "ServiceAccount",
+                ["name"] = AgentInstall.ServiceAccount,
+                ["namespace"] = AgentInstall.Namespace,
             }),
         }, default);
     }
