@@ -24,6 +24,9 @@ public static class AgentInstall
     /// <summary>The Secret the agent keeps its key and registration in (created by the agent at first start).</summary>
     public const string StateSecret = "cogrion-agent-state";
 
+    /// <summary>The ConfigMap where the agent shows its identity fingerprint to the tenant (docs/secrets.md).</summary>
+    public const string IdentityConfigMap = "cogrion-agent-identity";
+
     /// <summary>The key of <see cref="StateSecret"/> that holds the state.</summary>
     public const string StateSecretKey = "state.json";
 

@@ -10,6 +10,11 @@ public static class ProtocolV1
     public const string Commands = Prefix + "/commands";
     public const string Heartbeat = Prefix + "/heartbeat";
     public const string Key = Prefix + "/key";
+    /// <summary>PUT: the agent's current encryption key statement (docs/secrets.md).</summary>
+    public const string EncryptionKey = Prefix + "/encryption-key";
+    public const string SecretDeliveries = Prefix + "/secret-deliveries";
+
+    public static string SecretDelivery(Guid deliveryId) => $"{SecretDeliveries}/{deliveryId}";
 
     public static string CommandResult(Guid commandId) => $"{Commands}/{commandId}/result";
 
@@ -32,8 +37,12 @@ public static class CommandTypes
     public const string Uninstall = "agent.uninstall";
     /// <summary>Patch the agent's own Deployment to another image; roll back if it does not become ready in time.</summary>
     public const string Upgrade = "agent.upgrade";
+    /// <summary>Fetch a sealed secret, open it with the agent's encryption key, write the Kubernetes Secret.</summary>
+    public const string ApplySecret = "secret.apply";
+    public const string DeleteSecret = "secret.delete";
 
-    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade];
+    public static readonly IReadOnlyList<string> All =
+        [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, ApplySecret, DeleteSecret];
 }
 
 /// <summary>How a command ended, as the agent reports it.</summary>

@@ -1,18 +1,22 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent;
 using Cogrion.Agent.Commands;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
+using Cogrion.Agent.Secrets;
 using Cogrion.Kubernetes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 if (args.Contains("--version"))
 {
     Console.WriteLine($"cogrion-agent {AgentVersion.Current}");
     return 0;
 }
+
+if (args.Length > 0 && args[0] == SealCommand.Name)
+    return await SealCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error);
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
@@ -61,6 +65,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<Backoff>();
             services.TryAddSingleton<AgentLifecycle>();
             services.TryAddSingleton<AgentReadiness>();
+            services.TryAddSingleton<EncryptionKeyRing>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteManifestExecutor>();
@@ -68,6 +73,8 @@ namespace Cogrion.Agent
             services.AddSingleton<ICommandExecutor, RotateKeyExecutor>();
             services.AddSingleton<ICommandExecutor, UninstallExecutor>();
             services.AddSingleton<ICommandExecutor, UpgradeExecutor>();
+            services.AddSingleton<ICommandExecutor, ApplySecretExecutor>();
+            services.AddSingleton<ICommandExecutor, DeleteSecretExecutor>();
             services.AddHostedService<ReadinessEndpoint>();
             services.AddHostedService<AgentLoop>();
             return services;

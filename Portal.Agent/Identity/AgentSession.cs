@@ -42,6 +42,17 @@ public sealed class AgentSession
         return Jws.Sign(claims, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, ProtocolKeys.KeyId(key), key);
     }
 
+    /// <summary>Signs a statement with the agent's identity key (the one the tenant's fingerprint names).</summary>
+    public string SignStatement(EncryptionKeyStatement statement)
+    {
+        var session = current ?? throw NotRegistered();
+        return Jws.Sign(statement, ProtocolJson.Default.EncryptionKeyStatement, SealedSecrets.StatementJwsType, ProtocolKeys.KeyId(session.Key),
+            session.Key);
+    }
+
+    /// <summary>The identity key's fingerprint, as the tenant compares it.</summary>
+    public string Fingerprint => SealedSecrets.Fingerprint((current ?? throw NotRegistered()).Key);
+
     public bool HasPendingKey => current?.PendingKey is not null;
 
     private static ECDsa ImportPrivate(string pkcs8)

@@ -19,9 +19,16 @@ public sealed record AgentState
     public required string CommandKeyId { get; init; }
     public required string CommandPublicKey { get; init; }
     public required DateTimeOffset RegisteredAt { get; init; }
+    /// <summary>Encryption keys for sealed secrets (docs/secrets.md): the current one and those within their 48 h grace.</summary>
+    public IReadOnlyList<EncryptionKeyState>? EncryptionKeys { get; init; }
+    /// <summary>Request ids of sealed secrets applied, with their not-after (unix seconds): a reused id is a replay until then.</summary>
+    public IReadOnlyDictionary<string, long>? SecretRequests { get; init; }
     /// <summary>Set when the Portal revoked the agent: it then never calls again and says why at each start.</summary>
     public string? RevokedReason { get; init; }
 }
+
+/// <summary>One encryption key pair (P-256 ECDH): the private half (PKCS#8, base64) never leaves the cluster.</summary>
+public sealed record EncryptionKeyState(string KeyId, string PrivateKey, DateTimeOffset CreatedAt, DateTimeOffset NotAfter);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(AgentState))]

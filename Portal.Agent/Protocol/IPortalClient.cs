@@ -15,6 +15,12 @@ public interface IPortalClient
     /// <summary>Registers a new public key during an agent.rotate-key command.</summary>
     Task RotateKeyAsync(KeyRotationRequest request, CancellationToken cancellationToken);
 
+    /// <summary>Publishes the agent's current encryption key statement (signed with its identity key).</summary>
+    Task PublishEncryptionKeyAsync(EncryptionKeyPublication publication, CancellationToken cancellationToken);
+
+    /// <summary>A sealed secret the Portal holds for this agent, or null when it no longer does (acknowledged or expired).</summary>
+    Task<SealedSecret?> GetSecretDeliveryAsync(Guid deliveryId, CancellationToken cancellationToken);
+
     /// <summary>Drops the cached access token, so the next call signs a fresh assertion (after a key rotation).</summary>
     void ForgetAccessToken();
 }

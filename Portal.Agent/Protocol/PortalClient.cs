@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Agent.Protocol;
 
@@ -76,6 +76,22 @@ public sealed class PortalClient : IPortalClient, IDisposable
         using var response = await SendAuthenticatedAsync(HttpMethod.Put, ProtocolV1.Key,
             () => Json(request, ProtocolJson.Default.KeyRotationRequest), TimeSpan.FromSeconds(30), cancellationToken);
         await EnsureSuccessAsync(response, "register the rotated key", cancellationToken);
+    }
+
+    public async Task PublishEncryptionKeyAsync(EncryptionKeyPublication publication, CancellationToken cancellationToken)
+    {
+        using var response = await SendAuthenticatedAsync(HttpMethod.Put, ProtocolV1.EncryptionKey,
+            () => Json(publication, ProtocolJson.Default.EncryptionKeyPublication), TimeSpan.FromSeconds(30), cancellationToken);
+        await EnsureSuccessAsync(response, "publish the encryption key", cancellationToken);
+    }
+
+    public async Task<SealedSecret?> GetSecretDeliveryAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAuthenticatedAsync(HttpMethod.Get, ProtocolV1.SecretDelivery(deliveryId), null,
+            TimeSpan.FromSeconds(30), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        await EnsureSuccessAsync(response, "hand over a sealed secret", cancellationToken);
+        return await ReadAsync(response, ProtocolJson.Default.SealedSecret, cancellationToken);
     }
 
     public void ForgetAccessToken() => accessToken = null;

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Commands;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Agent.Runtime;
 
@@ -23,6 +23,7 @@ public sealed class AgentLoop(
     Backoff backoff,
     AgentLifecycle lifecycle,
     AgentReadiness readiness,
+    Secrets.EncryptionKeyRing encryptionKeys,
     TimeProvider time,
     ILogger<AgentLoop> logger) : BackgroundService
 {
@@ -129,6 +130,9 @@ public sealed class AgentLoop(
         {
             try
             {
+                // Before each poll: a due rotation happens here, on the loop that writes the state, and a
+                // statement the Portal missed (or one re-signed after an identity rotation) is published.
+                await encryptionKeys.EnsureCurrentAsync(cancellationToken);
                 var commands = await portal.WaitForCommandsAsync(options.Value.LongPollWait, cancellationToken);
                 if (errors > 0) logger.LogInformation("The Portal is reachable again after {Errors} failed attempt(s)", errors);
                 errors = 0;
@@ -138,7 +142,7 @@ public sealed class AgentLoop(
                     if (cancellationToken.IsCancellationRequested) return; // An uninstall stops the agent.
                 }
             }
-            catch (PortalException ex) when (ex is not AgentRevokedException)
+            catch (Exception ex) when (ex is PortalException and not AgentRevokedException or KubernetesException)
             {
                 errors++;
                 var delay = backoff.DelayAfter(errors);

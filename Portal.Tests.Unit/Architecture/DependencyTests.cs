@@ -22,6 +22,8 @@ public sealed class DependencyTests
         [("Dashboard", "Tenants")] = "the dashboard is a tenant's",
         [("Dashboard", "Workspaces")] = "it lists the tenant's workspaces",
         [("Onboarding", "Tenants")] = "onboarding creates the organisation",
+        [("Secrets", "Agents")] = "secrets are delivered as agent commands, to the key an agent published",
+        [("Secrets", "Tenants")] = "a workspace's secrets are read and changed within the tenant's access rules",
         [("Workspaces", "Agents")] = "a workspace shows its agent and mints its bootstrap token",
         [("Workspaces", "CloudAccounts")] = "a workspace runs in a cloud account",
         [("Workspaces", "Onboarding")] = "the first workspace is an onboarding step",

@@ -1,10 +1,11 @@
+using Cogrion.Portal.Hosting;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Cogrion.Portal.Hosting;
-using Cogrion.Portal.Infrastructure.Database;
+using Microsoft.Extensions.Logging;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -21,10 +22,24 @@ public sealed class PortalServer : IAsyncDisposable
     public string BaseUrl { get; }
     public IServiceProvider Services => app.Services;
 
-    private PortalServer(WebApplication app, string baseUrl)
+    private PortalServer(WebApplication app, string baseUrl, string logFile)
     {
         this.app = app;
         BaseUrl = baseUrl;
+        LogFile = logFile;
+    }
+
+    /// <summary>The Portal's own log (its Cogrion categories from Information up), for tests that search it (the secrets canary).</summary>
+    public string LogFile { get; }
+
+    public string Log
+    {
+        get
+        {
+            if (!File.Exists(LogFile)) return "";
+            using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamReader(stream).ReadToEnd();
+        }
     }
 
     public T Get<T>() where T : notnull => app.Services.GetRequiredService<T>();
@@ -45,13 +60,16 @@ public sealed class PortalServer : IAsyncDisposable
             foreach (var (key, value) in overrides) settings[key] = value;
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls(baseUrl);
+        var logFile = Path.Combine(Path.GetTempPath(), $"cogrion-portal-{Guid.NewGuid():N}.log");
+        builder.Logging.AddProvider(new FileLoggerProvider(logFile));
+        builder.Logging.AddFilter<FileLoggerProvider>("Cogrion", LogLevel.Information);
         builder.AddPortalServices();
         var app = builder.Build();
         app.UsePortalPipeline();
         await app.StartAsync();
         await app.Services.GetRequiredService<MigrationStatus>().WaitUntilAppliedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         await app.Services.GetRequiredService<PostgresNotifications>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
-        return new PortalServer(app, baseUrl);
+        return new PortalServer(app, baseUrl, logFile);
     }
 
     public async ValueTask DisposeAsync()

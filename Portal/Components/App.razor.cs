@@ -1,7 +1,7 @@
 using Cogrion.Portal.Components.Theme;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Components.Routing;
+using Microsoft.AspNetCore.Components.Web;
 
 namespace Cogrion.Portal.Components;
 
@@ -10,6 +10,7 @@ public partial class App
 {
     [CascadingParameter] private HttpContext HttpContext { get; set; } = default!;
     [Inject] private ThemeStylesheet Theme { get; set; } = default!;
+    [Inject] private Features.Secrets.SecretsScript Secrets { get; set; } = default!;
 
     // The whole app is interactive (Blazor Server) except the few public pages marked
     // [ExcludeFromInteractiveRouting]: they must work without a signed-in circuit.

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Versions;
@@ -7,9 +6,10 @@ using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
-using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Secrets;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
+using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Configuration;
@@ -21,6 +21,7 @@ using Cogrion.Portal.Infrastructure.Input;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.Observability;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
@@ -61,6 +62,7 @@ public static class PortalHost
         builder.AddPortalCloudAccounts();
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
+        builder.AddPortalSecrets();
 
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -95,6 +97,7 @@ public static class PortalHost
         app.UseInputBoundary();
         app.UseTenantAccess();
         app.UseAntiforgery();
+        app.UseSecretsPageSecurity();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapThemeStylesheet();
@@ -107,6 +110,7 @@ public static class PortalHost
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
         app.MapAgentUpgradesApi();
+        app.MapSecretsApi();
         app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;

@@ -34,7 +34,7 @@ var options = Options.Create(new AgentApiOptions { CommandSigningKey = File.Read
 var audit = new AuditLog(dataSource, new SecretRedactor([]), time, new HttpContextAccessor());
 var keys = new CommandSigningKeyStore(dataSource, DataProtectionProvider.Create("bench-unused"), options, time);
 var enrollment = new AgentEnrollment(dataSource, keys, audit, options, time);
-var queue = new AgentCommandQueue(dataSource, new CommandSigner(keys), new AgentCommandSignals(), audit, options, time);
+var queue = new AgentCommandQueue(dataSource, new CommandSigner(keys), new AgentCommandSignals(), audit, options, time, []);
 var actor = Actor.System("bench");
 if (settings.MintToken)
 {

@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -70,7 +70,10 @@ public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, I
             """,
             new
             {
-                agent.AgentId, now = time.GetUtcNow(), heartbeat.AgentVersion, heartbeat.Inventory.KubernetesVersion,
+                agent.AgentId,
+                now = time.GetUtcNow(),
+                heartbeat.AgentVersion,
+                heartbeat.Inventory.KubernetesVersion,
                 Inventory = JsonSerializer.Serialize(heartbeat.Inventory, ProtocolJson.Default.ClusterInventory),
             }, cancellationToken: cancellationToken));
         // Heartbeats are telemetry, not changes, and are not audited; a new agent version is.
@@ -95,6 +98,14 @@ public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, I
         await AgentCommandQueue.NotifyAsync(connection, agentId, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>The agent's identity key as registered (SubjectPublicKeyInfo, DER), or null for an unknown agent.</summary>
+    public async Task<byte[]?> IdentityKeyAsync(Guid agentId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<byte[]>(new CommandDefinition(
+            "select public_key from agents where id = @agentId", new { agentId }, cancellationToken: cancellationToken));
     }
 
     public async Task<AgentSummary?> GetAsync(Guid agentId, CancellationToken cancellationToken)

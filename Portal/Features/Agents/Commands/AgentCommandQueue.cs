@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 
@@ -51,8 +51,11 @@ public sealed class AgentCommandQueue(
     AgentCommandSignals signals,
     AuditLog audit,
     IOptions<AgentApiOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    IEnumerable<IAgentCommandResultHandler> resultHandlers)
 {
+    private readonly ILookup<string, IAgentCommandResultHandler> handlersByType = resultHandlers.ToLookup(h => h.CommandType);
+
     /// <summary>Enqueues a command for an active agent of the tenant; null when there is none (another tenant's agent is "not found").</summary>
     public async Task<EnqueuedCommand?> EnqueueAsync(NewAgentCommand command, Actor actor, CancellationToken cancellationToken)
     {
@@ -85,8 +88,16 @@ public sealed class AgentCommandQueue(
             """,
             new
             {
-                Id = id, command.AgentId, command.TenantId, command.Type, Payload = payload.ToJsonString(), IdempotencyKey = idempotencyKey,
-                Envelope = signed, CreatedAt = now, CreatedBy = actor.Name ?? actor.Id, envelope.ExpiresAt,
+                Id = id,
+                command.AgentId,
+                command.TenantId,
+                command.Type,
+                Payload = payload.ToJsonString(),
+                IdempotencyKey = idempotencyKey,
+                Envelope = signed,
+                CreatedAt = now,
+                CreatedBy = actor.Name ?? actor.Id,
+                envelope.ExpiresAt,
             }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "agent.command_enqueued", command.TenantId, "agent", command.AgentId.ToString(),
             new { commandId = id, type = command.Type, idempotencyKey, expiresAt = envelope.ExpiresAt }), transaction, cancellationToken);
@@ -95,6 +106,8 @@ public sealed class AgentCommandQueue(
         await transaction.CommitAsync(cancellationToken);
         return new EnqueuedCommand(id, Created: true);
     }
+
+    private sealed record Completion(string Type, string Payload);
 
     internal static Task NotifyAsync(NpgsqlConnection connection, Guid agentId, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("select pg_notify(@Channel, @AgentId)",
@@ -156,15 +169,15 @@ public sealed class AgentCommandQueue(
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var completed = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition("""
+        var completion = await connection.QueryFirstOrDefaultAsync<Completion>(new CommandDefinition("""
             update agent_commands
             set status = @Outcome, completed_at = @now, result_message = left(@Message, 4000), result_output = @Output::jsonb
             where id = @commandId and agent_id = @AgentId and status = 'pending'
-            returning type
+            returning type, payload::text
             """,
             new { result.Outcome, now, result.Message, Output = result.Output?.ToJsonString(), commandId, agent.AgentId },
             transaction, cancellationToken: cancellationToken));
-        if (completed is null)
+        if (completion is null)
         {
             var known = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
                 "select exists (select 1 from agent_commands where id = @commandId and agent_id = @AgentId)",
@@ -172,7 +185,14 @@ public sealed class AgentCommandQueue(
             return known ? ResultAcceptance.AlreadyRecorded : ResultAcceptance.NotFound;
         }
 
+        var completed = completion.Type;
         var actor = Actor.Agent(agent.AgentId);
+        foreach (var handler in handlersByType[completed])
+        {
+            using var payload = JsonDocument.Parse(completion.Payload);
+            var context = new AgentCommandResultContext(agent, commandId, payload.RootElement, result, connection, transaction);
+            await handler.HandleAsync(context, cancellationToken);
+        }
         await audit.RecordAsync(new AuditEntry(actor, "agent.command_completed", agent.TenantId, "agent", agent.AgentId.ToString(),
             new { commandId, type = completed, outcome = result.Outcome, message = result.Message }), transaction, cancellationToken);
         if (completed == CommandTypes.Upgrade)

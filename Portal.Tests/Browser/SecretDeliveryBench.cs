@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Tests.Agents;
+using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Cogrion.Portal.Tests.Browser;
+
+/// <summary>Runs only from bench/secrets.sh (which sets COGRION_BENCH_SECRETS to the result file).</summary>
+public sealed class SecretsBenchFactAttribute : FactAttribute
+{
+    public SecretsBenchFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS"))) Skip = "A benchmark: run bench/secrets.sh.";
+    }
+}
+
+/// <summary>
+/// Issue 15's figure: from "Save" in the browser to the Secret applied in the simulated cluster (the page
+/// showing the agent's report of the new version), with the real Portal process, the real agent binary and
+/// Chromium. COGRION_BENCH_SECRETS_ROUNDS saves (default 20): one add, then rotations.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SecretDeliveryBench
+{
+    [SecretsBenchFact]
+    public async Task Save_to_applied()
+    {
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
+        await using var stack = await PortalStack.StartIsolatedAsync();
+        var page = await stack.NewPageAsync();
+        await stack.SignInAsync(page, DevIdentityProvider.Erin);
+        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
+        await using var agent = await AgentProcess.StartClusterAsync();
+        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
+        await agent.WaitForOutputAsync("Published encryption key");
+        await SecretsBrowserTests.ManagedNamespaceAsync(agent, "airflow");
+        var configMap = await agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
+            AgentInstall.Namespace), default);
+
+        await page.GotoAsync("/t/vault/workspaces/lake/secrets");
+        await PortalStack.WaitUntilInteractiveAsync(page);
+        await page.GetByLabel("Fingerprint you read in the cluster").FillAsync(configMap!["data"]!["fingerprint"]!.GetValue<string>());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm fingerprint" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Key check")).ToContainTextAsync("signed by the confirmed agent identity");
+
+        var row = page.GetByRole(AriaRole.Row, new() { Name = "Secret airflow/db-password" });
+        var latencies = new List<double>();
+        for (var version = 1; version <= rounds; version++)
+        {
+            if (version == 1)
+            {
+                await page.GetByLabel("Namespace").FillAsync("airflow");
+                await page.GetByLabel("Secret name").FillAsync("db-password");
+                await page.GetByLabel("Key", new() { Exact = true }).FillAsync("password");
+            }
+            else
+            {
+                await row.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
+            }
+            await page.GetByLabel("Value", new() { Exact = true }).FillAsync($"value-{version}-{Guid.NewGuid():N}");
+            var started = Stopwatch.GetTimestamp();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+            await Assertions.Expect(row).ToContainTextAsync(new Regex($@"\s{version}\s+applied\b"), new() { Timeout = 60_000 });
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var sorted = latencies.Order().ToArray();
+        double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        var report = string.Join('\n',
+            $"saves: {sorted.Length}",
+            $"p50 ms: {P(0.50):0}, p95 ms: {P(0.95):0}, max ms: {sorted[^1]:0}",
+            $"secrets: delivery p95 ms: {P(0.95):0}");
+        await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS")!, report + "\n");
+    }
+}

@@ -1,0 +1,169 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Tests.Agents;
+using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Playwright;
+using Npgsql;
+
+namespace Cogrion.Portal.Tests.Browser;
+
+/// <summary>
+/// The Secrets page in Chromium against the real Portal process, with the real agent binary in a simulated
+/// cluster: a tenant admin confirms the fingerprint read in the cluster, adds a secret, sees it applied, and
+/// the agent's Secret holds the value while the database holds it nowhere. Then the Portal serves a key signed
+/// by another identity, and the browser refuses to encrypt, in red. Its own stack: it registers an agent.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SecretsBrowserTests : IAsyncLifetime
+{
+    private PortalStack stack = null!;
+    private AgentProcess? agent;
+
+    public async Task InitializeAsync() => stack = await PortalStack.StartIsolatedAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (agent is not null) await agent.DisposeAsync();
+        await stack.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_admin_confirms_the_fingerprint_adds_a_secret_sees_it_applied_and_a_substituted_key_is_refused()
+    {
+        var page = await stack.NewPageAsync();
+        await stack.SignInAsync(page, DevIdentityProvider.Erin);
+        var (tenant, workspace) = await SeedAsync(stack, "erin");
+        agent = await AgentProcess.StartClusterAsync();
+        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
+        await agent.WaitForOutputAsync("Published encryption key");
+        await ManagedNamespaceAsync(agent, "airflow");
+        var configMap = await agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
+            AgentInstall.Namespace), default);
+        var fingerprint = configMap!["data"]!["fingerprint"]!.GetValue<string>();
+
+        var response = await page.GotoAsync("/t/vault/workspaces/lake/secrets");
+        Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
+        await PortalStack.WaitUntilInteractiveAsync(page);
+        var keyCheck = page.GetByLabel("Key check");
+        await Assertions.Expect(keyCheck).ToContainTextAsync("No agent identity is confirmed");
+
+        // A wrong fingerprint is not pinned; the one read in the cluster is.
+        await page.GetByLabel("Fingerprint you read in the cluster").FillAsync("0000 1111 2222 3333 4444 5555 6666 7777");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm fingerprint" }).ClickAsync();
+        await Assertions.Expect(keyCheck).ToContainTextAsync("not the fingerprint of the agent identity");
+        await page.GetByLabel("Fingerprint you read in the cluster").FillAsync(fingerprint);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm fingerprint" }).ClickAsync();
+        await Assertions.Expect(keyCheck).ToContainTextAsync("signed by the confirmed agent identity " + fingerprint);
+
+        var canary = "canary-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        await page.GetByLabel("Namespace").FillAsync("airflow");
+        await page.GetByLabel("Secret name").FillAsync("db-password");
+        await page.GetByLabel("Key", new() { Exact = true }).FillAsync("password");
+        await page.GetByLabel("Value", new() { Exact = true }).FillAsync(canary);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        var row = page.GetByRole(AriaRole.Row, new() { Name = "Secret airflow/db-password" });
+        await Assertions.Expect(row.GetByLabel("Secret status")).ToHaveTextAsync("applied", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByLabel("Value", new() { Exact = true })).ToHaveValueAsync("");
+
+        var secret = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
+        Assert.Equal(canary, Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
+        Assert.Equal(0, await OccurrencesInDatabaseAsync(canary));
+
+        // The Portal's database now serves a statement signed by another identity: the browser refuses, in red, and seals nothing.
+        using var impostor = ProtocolKeys.Create();
+        await using (var connection = new NpgsqlConnection(stack.ConnectionString))
+        {
+            var statement = await connection.ExecuteScalarAsync<string>(
+                "select statement from agent_encryption_keys order by not_after desc limit 1");
+            Jws.TryReadUnverified(statement, ProtocolJson.Default.EncryptionKeyStatement, out _, out var claims);
+            var forged = Jws.Sign(claims!, ProtocolJson.Default.EncryptionKeyStatement, SealedSecrets.StatementJwsType, null, impostor);
+            await connection.ExecuteAsync("update agent_encryption_keys set statement = @forged", new { forged });
+        }
+        await page.ReloadAsync();
+        await PortalStack.WaitUntilInteractiveAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "not signed by the confirmed agent identity" }).First)
+            .ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Row, new() { Name = "Secret airflow/db-password" }).GetByRole(AriaRole.Button,
+            new() { Name = "Rotate" }).ClickAsync();
+        await page.GetByLabel("Value", new() { Exact = true }).FillAsync("should-never-leave");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Save error")).ToContainTextAsync("not signed by the confirmed agent identity");
+        await using (var connection = new NpgsqlConnection(stack.ConnectionString))
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from secret_deliveries"));
+        var unchanged = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
+        Assert.Equal("1", unchanged!["metadata"]!["annotations"]![SealedSecrets.VersionAnnotation]!.GetValue<string>());
+    }
+
+    /// <summary>A tenant "vault" where the signed-in person is admin, with a sandbox workspace "lake" (rows as the wizard writes them).</summary>
+    internal static async Task<(Guid Tenant, Guid Workspace)> SeedAsync(PortalStack stack, string username)
+    {
+        await using var connection = new NpgsqlConnection(stack.ConnectionString);
+        var user = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @username", new { username });
+        var tenant = await connection.ExecuteScalarAsync<Guid>(
+            "insert into tenants (parent_id, slug, name, domain) values (null, 'vault', 'Vault', @domain) returning id",
+                new { domain = $"vault.{TestSettings.BaseDomain}" });
+        await connection.ExecuteAsync(
+            "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, 'admin'::tenant_role)", new
+            {
+                tenant,
+                user
+            });
+        var account = await connection.ExecuteScalarAsync<Guid>("""
+            insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
+            values (@tenant, 'sandbox', 'sandbox', 'ref-vault', '', 'ext-vault', 'verified') returning id
+            """, new { tenant });
+        var workspace = Guid.CreateVersion7();
+        await connection.ExecuteAsync("""
+            insert into workspaces (id, tenant_id, name, cloud_account_id, provider, region, network_cidr, kubernetes_version, node_pools,
+                                    use_karpenter, approval_mode, status, created_by)
+            values (@workspace, @tenant, 'lake', @account, 'sandbox', 'sandbox-local-1', '10.60.0.0/16', '1.32', '[]'::jsonb,
+                    false, 'automatic', 'ready', 'test')
+            """, new { workspace, tenant, account });
+        return (tenant, workspace);
+    }
+
+    /// <summary>An app namespace as namespace.ensure makes it: labelled managed, with the agent's workload role bound there.</summary>
+    internal static async Task ManagedNamespaceAsync(AgentProcess cluster, string name)
+    {
+        await cluster.Admin.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
+        }, default);
+        await cluster.Admin.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+            ["kind"] = "RoleBinding",
+            ["metadata"] = new JsonObject { ["name"] = AgentInstall.WorkloadRoleBinding, ["namespace"] = name },
+            ["roleRef"] = new JsonObject
+            {
+                ["apiGroup"] = "rbac.authorization.k8s.io",
+                ["kind"] = "ClusterRole",
+                ["name"] = AgentInstall.WorkloadClusterRole
+            },
+            ["subjects"] = new JsonArray(new JsonObject
+            {
+                ["kind"] = "ServiceAccount",
+                ["name"] = AgentInstall.ServiceAccount,
+                ["namespace"] = AgentInstall.Namespace,
+            }),
+        }, default);
+    }
+
+    private async Task<int> OccurrencesInDatabaseAsync(string value)
+    {
+        await using var connection = new NpgsqlConnection(stack.ConnectionString);
+        var tables = await connection.QueryAsync<string>("""
+            select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables
+            where table_schema = 'public' and table_type = 'BASE TABLE'
+            """);
+        var found = 0;
+        foreach (var table in tables)
+            found += await connection.ExecuteScalarAsync<int>($"select count(*) from {table} t where strpos(t::text, @value) > 0", new { value });
+        return found;
+    }
+}
