@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the Portal's cold start to ready and its idle memory.
-#   - publishes the Portal (Release, self-contained) once;
+#   - publishes the Portal (Release, framework-dependent, ADR 0053) once;
 #   - for each of N runs: a new empty database, start the Portal, time from process start to the
 #     first 200 from /readyz (which includes applying every migration), then stop it;
 #   - on the last run, waits 10 s idle and reads the process's resident memory (VmRSS).
@@ -18,7 +18,7 @@ portal_port=$((pg_port + 1))
 cleanup() { [ -n "${portal_pid:-}" ] && kill "$portal_pid" 2>/dev/null; tools/postgres.sh destroy "$work/pg"; rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "Publishing the Portal (Release, self-contained)"
+echo "Publishing the Portal (Release)"
 dotnet publish Portal/Portal.csproj -c Release -o "$work/portal" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 tools/postgres.sh start "$work/pg" "$pg_port"
 
