@@ -32,8 +32,10 @@ public static class CommandTypes
     public const string Uninstall = "agent.uninstall";
     /// <summary>Patch the agent's own Deployment to another image; roll back if it does not become ready in time.</summary>
     public const string Upgrade = "agent.upgrade";
+    /// <summary>Delete an app's namespace (and everything in it) that the agent created.</summary>
+    public const string DeleteNamespace = "namespace.delete";
 
-    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade];
+    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, DeleteNamespace];
 }
 
 /// <summary>How a command ended, as the agent reports it.</summary>

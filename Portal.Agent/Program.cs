@@ -62,6 +62,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<AgentLifecycle>();
             services.TryAddSingleton<AgentReadiness>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
+            services.AddSingleton<ICommandExecutor, DeleteNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteManifestExecutor>();
             services.AddSingleton<ICommandExecutor, ReportInventoryExecutor>();
