@@ -68,6 +68,7 @@ public sealed record ClusterInventory(
 /// message, as helm-controller wrote them), the chart version last attempted and the one last
 /// deployed (the newest "deployed" entry of the release's history), and the readiness of the
 /// workloads in the app's namespace. Names, numbers and Flux's own messages; never values.
+/// DesiredRevision is the Portal's revision the HelmRelease carries (annotation cogrion.io/revision).
 /// </summary>
 public sealed record AppReport(
     string Namespace,
@@ -78,7 +79,8 @@ public sealed record AppReport(
     IReadOnlyList<ReleaseCondition> Conditions,
     string? LastAttemptedRevision,
     string? LastAppliedRevision,
-    IReadOnlyList<WorkloadReadiness> Workloads);
+    IReadOnlyList<WorkloadReadiness> Workloads,
+    string? DesiredRevision = null);
 
 public sealed record ReleaseCondition(string Type, string Status, string? Reason, string? Message, DateTimeOffset? LastTransitionTime);
 

@@ -66,7 +66,8 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
                     (int)(workload["status"]?["readyReplicas"]?.GetValue<long>() ?? 0)));
         return new AppReport(ns, app, Name(release),
             release["metadata"]?["generation"]?.GetValue<long>(), status?["observedGeneration"]?.GetValue<long>(),
-            conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), workloads);
+            conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), workloads,
+            Text(release["metadata"]?["annotations"]?["cogrion.io/revision"]));
     }
 
     /// <summary>What the apps look like, to tell whether anything changed since the last report.</summary>

@@ -1,0 +1,11 @@
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Infrastructure.AgentReports;
+
+namespace Cogrion.Portal.Features.Workspaces.Apps;
+
+/// <summary>Takes the apps' part of every heartbeat (release conditions, revisions, workload readiness) into <see cref="WorkspaceApps"/>.</summary>
+public sealed class AppReportIngest(WorkspaceApps apps) : IAgentReportObserver
+{
+    public Task OnHeartbeatAsync(Guid agentId, Guid tenantId, Guid workspaceId, ClusterInventory inventory, CancellationToken cancellationToken) =>
+        apps.IngestAsync(agentId, tenantId, workspaceId, inventory, cancellationToken);
+}
