@@ -37,9 +37,11 @@ public static class AppValues
         {
             if (detail.Errors is not { Count: > 0 } messages) continue;
             var path = string.Join('.', detail.InstanceLocation.ToString().Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Unescape));
-            foreach (var (keyword, message) in messages)
+            // A property the schema does not list fails its "additionalProperties: false" with a generic message: say what it means.
+            var unknown = detail.EvaluationPath.ToString().EndsWith("/additionalProperties", StringComparison.Ordinal);
+            foreach (var message in messages.Values.Select(m => unknown ? $"{path} is not an option of {app.DisplayName}." : m))
                 if (errors.For(Field(path)) is not { } already || !already.Contains(message, StringComparison.Ordinal))
-                    errors.Add(Field(path), keyword == "additionalProperties" ? $"{message} (not an option of this app)" : message);
+                    errors.Add(Field(path), message);
         }
         if (errors.IsEmpty) errors.Add(FieldPrefix, "The values do not match the app's schema.");
         return errors;
