@@ -20,6 +20,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
 
+    // KubernetesClient.Aot reads answers through its own source-generated JSON context, which knows the
+    // built-in kinds only: custom resources (Flux's) come back as JsonElement, whose metadata we add once,
+    // before the first call makes the options read-only.
+    static KubernetesClient() => KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Add(CustomObjectJson.Default));
+
     public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager)
     {
         client = new k8s.Kubernetes(configuration);
@@ -173,3 +178,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 
     public void Dispose() => client.Dispose();
 }
+
+/// <summary>The JSON metadata custom resources need (they are read as <see cref="JsonElement"/>).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class CustomObjectJson : System.Text.Json.Serialization.JsonSerializerContext;
