@@ -18,7 +18,7 @@ public sealed class CatalogEndToEndTests
     [Fact]
     public async Task Airflow_installs_upgrades_fails_an_upgrade_is_rolled_back_keeping_the_failure_and_is_removed()
     {
-        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules, stateRoot: "/tmp/catalog-e2e");
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
         var workspaceId = await world.CreateWorkspaceAsync("lake");
         var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
         var apps = world.Portal.Get<WorkspaceApps>();
