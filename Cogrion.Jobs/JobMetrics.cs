@@ -16,6 +16,9 @@ public sealed class JobMetrics : IDisposable
 {
     public const string MeterName = "Cogrion.Jobs";
 
+    /// <summary>The engine's spans, one per attempt, under the meter's name.</summary>
+    public static readonly ActivitySource ActivitySource = new(MeterName);
+
     private readonly Meter meter;
     private readonly Counter<long> completed;
     private readonly Histogram<double> duration;

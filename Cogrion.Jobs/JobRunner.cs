@@ -31,6 +31,10 @@ internal sealed class JobRunner(
         var started = Stopwatch.GetTimestamp();
         metrics.Started(job);
         var outcome = "unknown";
+        // A span per attempt, exported when traces are; started by hand when nothing listens, so that the
+        // job's log lines carry a trace id either way (as a request's do).
+        using var activity = JobMetrics.ActivitySource.StartActivity($"job {job.Kind}") ?? new Activity($"job {job.Kind}").Start();
+        activity.SetTag("cogrion.job.id", job.Id).SetTag("cogrion.job.kind", job.Kind).SetTag("cogrion.job.attempt", job.Attempt);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobKind"] = job.Kind, ["Attempt"] = job.Attempt });
         var scope = scopes.CreateAsyncScope();
         Task? handler = null;
@@ -65,6 +69,8 @@ internal sealed class JobRunner(
         }
         finally
         {
+            activity.SetTag("cogrion.job.outcome", outcome);
+            if (outcome == AttemptOutcomes.Failed) activity.SetStatus(ActivityStatusCode.Error);
             metrics.Finished(job, outcome, JobMetrics.Elapsed(started));
             if (outcome == "lost")
                 logger.LogWarning("Job {JobId} attempt {Attempt} finished, but the job was no longer ours (its lease expired and it was reclaimed); the outcome was discarded", job.Id, job.Attempt);

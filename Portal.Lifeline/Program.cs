@@ -42,6 +42,13 @@ public static class Program
         }
         var group = Environment.ProcessId;
 
+        // A shell without job control starts background commands with SIGINT and SIGQUIT ignored, and
+        // an ignored signal is inherited across exec: a Portal started with `&` by a script would start
+        // an OpenTofu that cannot be interrupted, so a cancel or a dying Portal could only kill it. The
+        // child gets the default dispositions whatever ours were when we were started.
+        Posix.signal(Posix.SIGINT, Posix.SIG_DFL);
+        Posix.signal(Posix.SIGQUIT, Posix.SIG_DFL);
+
         // The stop signal is sent to the whole group, this process included: it must not end the
         // lifeline, which still has to drain the child's output and end what is left of the group.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
@@ -225,16 +232,23 @@ public sealed record LifelineArguments(TimeSpan Grace, int Signal, string Comman
     }
 }
 
-/// <summary>What .NET cannot do: start a session, signal a process group.</summary>
+/// <summary>What .NET cannot do: start a session, signal a process group, reset a signal inherited as ignored.</summary>
 /// <remarks>DllImport rather than LibraryImport: blittable signatures, and no unsafe code needed.</remarks>
 public static class Posix
 {
     public const int SIGINT = 2;
+    public const int SIGQUIT = 3;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
     [DllImport("libc", SetLastError = true)]
     public static extern int setsid();
+
+    public static readonly IntPtr SIG_DFL = IntPtr.Zero;
+
+    /// <summary>Sets a signal's disposition (here only back to the default).</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern IntPtr signal(int sig, IntPtr handler);
 
     /// <summary>A negative pid signals the process group of that id.</summary>
     [DllImport("libc", SetLastError = true)]

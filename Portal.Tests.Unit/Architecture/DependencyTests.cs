@@ -21,11 +21,9 @@ public sealed class DependencyTests
         [("CloudAccounts", "Tenants")] = "accounts belong to a tenant",
         [("Dashboard", "Tenants")] = "the dashboard is a tenant's",
         [("Dashboard", "Workspaces")] = "it lists the tenant's workspaces",
-        [("Jobs", "Tenants")] = "the console shows each job's tenant",
         [("Onboarding", "Tenants")] = "onboarding creates the organisation",
         [("Workspaces", "Agents")] = "a workspace shows its agent and mints its bootstrap token",
         [("Workspaces", "CloudAccounts")] = "a workspace runs in a cloud account",
-        [("Workspaces", "Jobs")] = "its pages follow runs with the console's live updates",
         [("Workspaces", "Onboarding")] = "the first workspace is an onboarding step",
         [("Workspaces", "Tenants")] = "workspaces belong to a tenant",
     };

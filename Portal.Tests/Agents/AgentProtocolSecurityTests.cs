@@ -152,19 +152,46 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_revoked_agent_is_refused_at_its_next_call_with_the_reason()
+    public async Task A_revoked_agent_is_refused_at_its_next_call_and_learns_the_reason_with_its_own_key()
     {
         using var agent = await RegisterAsync();
         var token = await agent.TokenAsync();
 
         await portal.Get<AgentRegistry>().RevokeAsync(agent.AgentId, "Key leaked.", AgentScenario.Admin, CancellationToken.None);
-        var response = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", token);
+        var call = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", token);
+        var renewal = await agent.RequestTokenAsync(agent.Assertion());
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var problem = await ProblemAsync(response);
+        // The revocation cleared its token: the call says "get a new one", and asking with the agent's key says why not.
+        Assert.Equal(HttpStatusCode.Unauthorized, call.StatusCode);
+        Assert.Equal(ProblemTypes.InvalidToken, (await ProblemAsync(call)).GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, renewal.StatusCode);
+        var problem = await ProblemAsync(renewal);
         Assert.Equal(ProblemTypes.AgentRevoked, problem.GetProperty("type").GetString());
         Assert.Equal("Key leaked.", problem.GetProperty("detail").GetString());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await agent.RequestTokenAsync(agent.Assertion())).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_anonymous_caller_learns_nothing_about_why_an_agent_was_revoked()
+    {
+        using var agent = await RegisterAsync();
+        await portal.Get<AgentRegistry>().RevokeAsync(agent.AgentId, "Replaced by agent 42.", AgentScenario.Admin, CancellationToken.None);
+        using var strangerKey = ProtocolKeys.Create();
+        var forged = new ProtocolAgent(agent.Http, strangerKey, agent.Registration);
+
+        var token = await forged.RequestTokenAsync(forged.Assertion());
+        var bearer = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", $"{agent.AgentId:N}.{System.Buffers.Text.Base64Url.EncodeToString(new byte[32])}");
+        var stranger = new ProtocolAgent(agent.Http, strangerKey, agent.Registration with { AgentId = Guid.NewGuid() });
+        var unknown = await stranger.RequestTokenAsync(stranger.Assertion());
+
+        foreach (var response in new[] { token, bearer })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("Replaced", body);
+            Assert.DoesNotContain("revoked", body, StringComparison.OrdinalIgnoreCase);
+        }
+        // A revoked agent and an agent that never existed look the same to a caller without its key.
+        Assert.Equal((await ProblemAsync(unknown)).GetProperty("detail").GetString(), (await ProblemAsync(token)).GetProperty("detail").GetString());
     }
 
     [Fact]

@@ -32,10 +32,12 @@ public sealed class ProtocolAgent(HttpClient http, ECDsa key, RegistrationRespon
     public string Assertion(DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? audience = null)
     {
         var iat = issuedAt ?? DateTimeOffset.UtcNow;
-        var claims = new AssertionClaims(AgentId.ToString(), AgentId.ToString(), audience ?? registration.TokenAudience, Guid.NewGuid().ToString("N"),
-            iat.ToUnixTimeSeconds(), (iat + (lifetime ?? TimeSpan.FromMinutes(1))).ToUnixTimeSeconds());
-        return Jws.Sign(claims, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, null, key);
+        return Sign(new AssertionClaims(AgentId.ToString(), AgentId.ToString(), audience ?? registration.TokenAudience, Guid.NewGuid().ToString("N"),
+            iat.ToUnixTimeSeconds(), (iat + (lifetime ?? TimeSpan.FromMinutes(1))).ToUnixTimeSeconds()));
     }
+
+    /// <summary>Any claims at all, signed with this agent's key: for assertions the real agent would never make.</summary>
+    public string Sign(AssertionClaims claims) => Jws.Sign(claims, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, null, key);
 
     public Task<HttpResponseMessage> RequestTokenAsync(string assertion) =>
         http.PostAsJsonAsync(ProtocolV1.Token, new TokenRequest(assertion), ProtocolJson.Default.TokenRequest);

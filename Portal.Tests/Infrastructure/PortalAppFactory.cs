@@ -17,9 +17,12 @@ public sealed class PortalAppFactory(string connectionString, string? keycloakAu
     /// <summary>Test-only service changes (e.g. <see cref="TestAuthentication"/>), applied after the Portal's own registrations.</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
+    /// <summary>Production unless a test needs another: tools/start.sh runs the Portal as Development.</summary>
+    public string Environment { get; init; } = "Production";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        builder.UseEnvironment(Environment);
         var settings = TestSettings.PortalConfiguration(connectionString, keycloakAuthority ?? SharedIdentityProvider.Value.GetAwaiter().GetResult().Authority);
         if (overrides is not null)
             foreach (var (key, value) in overrides) settings[key] = value;

@@ -35,7 +35,7 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
     /// The framework's own endpoints, not ours, all behind sign-in by the fallback policy: Blazor's circuit
     /// endpoints and script, and the static-asset fallback that serves files of the build output's manifest.
     /// </summary>
-    private static readonly string[] FrameworkPrefixes = ["/_blazor", "/_framework", "/{**path:file}"];
+    private static readonly string[] FrameworkPrefixes = PortalEndpoints.FrameworkPrefixes;
 
     /// <summary>One Portal and one seeded database for the whole class: the calls change nothing, which a test checks.</summary>
     public sealed class SeededPortal : IAsyncLifetime
@@ -148,22 +148,11 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
         return new Rule.Unclassifiable("declares none of [AllowAnonymous], the PlatformAdmin policy, the agent policy, [RequiresTenantRole] or [UserScoped]");
     }
 
-    private IReadOnlyList<Route> Routes()
-    {
-        var endpoints = world.Portal.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
-        return endpoints
-            .Where(e => e.Metadata.GetMetadata<StaticAssetDescriptor>() is null) // files: public by MapStaticAssets().AllowAnonymous()
-            .SelectMany(e =>
-            {
-                var methods = e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-                // Pages answer GET (and POST for forms); their access rules are the same for both, so GET stands for the page.
-                var called = e.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null ? ["GET"] : methods;
-                return called.Select(m => new Route(e, m, Classify(e)));
-            })
-            .DistinctBy(r => r.ToString())
-            .OrderBy(r => r.Pattern, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal)
-            .ToList();
-    }
+    private IReadOnlyList<Route> Routes() => PortalEndpoints.All(world.Portal.Services)
+        // Pages answer GET (and POST for forms); their access rules are the same for both, so GET stands for the page.
+        .Where(r => !r.IsPage || r.Method == "GET")
+        .Select(r => new Route(r.Endpoint, r.Method, Classify(r.Endpoint)))
+        .ToList();
 
     [Fact]
     public void Every_page_and_endpoint_declares_who_may_call_it()

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;

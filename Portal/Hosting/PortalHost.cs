@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Agents;
@@ -17,11 +18,12 @@ using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.DataProtection;
 using Cogrion.Portal.Infrastructure.Health;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Input;
 using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Observability;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
-
 
 namespace Cogrion.Portal.Hosting;
 
@@ -30,13 +32,20 @@ public static class PortalHost
 {
     public static WebApplicationBuilder AddPortalServices(this WebApplicationBuilder builder)
     {
+        // ICU is loaded for Unicode normalisation (ADR 0065), not for local formats: the Portal formats
+        // for machines and English readers whatever the host's LANG says.
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
         // Serve package assets (MudBlazor's CSS and JS) from a build output in any environment, not just
         // Development: tests and tools/start.sh run the build output as Production. A published
         // Portal has the files in wwwroot and no runtime manifest, so this does nothing there.
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddValidatedOptions<PlatformOptions, PlatformOptionsValidator>(builder.Configuration, PlatformOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddApiProblems();
+        builder.Services.AddInputBoundary();
+        builder.Services.AddApiDocumentation();
+        builder.AddPortalObservability();
 
         builder.AddPortalDatabase();
         builder.AddPortalDataProtection();
@@ -62,6 +71,8 @@ public static class PortalHost
 
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // First, so that nothing written for a HEAD (an endpoint, an error page, a problem) reaches the client.
+        app.UseHeadAsGetWithoutBody();
         app.UseWhen(context => ApiProblems.IsApiRequest(context.Request), api => api.UseExceptionHandler());
         app.UseWhen(context => !ApiProblems.IsApiRequest(context.Request), pages => pages.UseExceptionHandler("/error", createScopeForErrors: true));
         app.UseApiProblemStatusCodes();
@@ -73,8 +84,12 @@ public static class PortalHost
             RequestPath = "/assets",
         });
 
+        // Explicit, after the HEAD rewrite (so HEAD is routed as GET) and inside the exception handlers.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        // Route values, query and form fields are checked before anything uses them (the tenant guard reads the slug).
+        app.UseInputBoundary();
         app.UseTenantAccess();
         app.UseAntiforgery();
 
@@ -90,6 +105,7 @@ public static class PortalHost
         app.MapWorkspacesApi();
         app.MapAppsApi();
         app.MapAgentUpgradesApi();
+        app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
     }

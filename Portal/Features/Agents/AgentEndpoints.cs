@@ -50,41 +50,49 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueTokenAsync(
-        TokenRequest request, AgentCredentials credentials, CancellationToken cancellationToken)
+        TokenRequest request, AgentCredentials credentials, AgentTelemetry telemetry, CancellationToken cancellationToken)
     {
         var (token, refusal) = await credentials.IssueTokenAsync(request.Assertion, cancellationToken);
-        return token is not null ? TypedResults.Ok(token) : Refuse(refusal!);
+        if (token is null)
+        {
+            telemetry.TokenRefused(refusal!.Type);
+            return Refuse(refusal);
+        }
+        telemetry.TokenIssued();
+        return TypedResults.Ok(token);
     }
 
     private static async Task<Results<Ok<CommandBatch>, NoContent>> WaitForCommandsAsync(
-        HttpContext http, AgentCommandQueue queue, IOptions<AgentApiOptions> options, int? wait, CancellationToken cancellationToken)
+        HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry, IOptions<AgentApiOptions> options, int? wait, CancellationToken cancellationToken)
     {
         var agent = AgentIdentity.FromPrincipal(http.User)!;
         var longest = options.Value.LongPollTimeout;
         var timeout = wait is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 0, (int)longest.TotalSeconds)) : longest;
+        using var poll = telemetry.StartLongPoll(agent.AgentId);
         var commands = await queue.WaitForCommandsAsync(agent.AgentId, timeout, cancellationToken);
+        poll.Delivered(commands.Count);
         return commands.Count == 0 ? TypedResults.NoContent() : TypedResults.Ok(new CommandBatch(commands));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportResultAsync(
-        Guid commandId, CommandResult result, HttpContext http, AgentCommandQueue queue, CancellationToken cancellationToken)
+        Guid commandId, CommandResult result, HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry, CancellationToken cancellationToken)
     {
         if (!CommandOutcomes.IsKnown(result.Outcome))
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The result is not valid.",
                 detail: $"outcome must be {CommandOutcomes.Succeeded}, {CommandOutcomes.Failed} or {CommandOutcomes.Rejected}.");
         var agent = AgentIdentity.FromPrincipal(http.User)!;
-        return await queue.RecordResultAsync(agent, commandId, result, cancellationToken) switch
-        {
-            ResultAcceptance.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.",
-                detail: "This agent has no such command."),
-            _ => TypedResults.NoContent(),
-        };
+        var acceptance = await queue.RecordResultAsync(agent, commandId, result, cancellationToken);
+        if (acceptance == ResultAcceptance.NotFound)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: "This agent has no such command.");
+        if (acceptance == ResultAcceptance.Recorded) telemetry.ResultReported(result.Outcome);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(
-        HeartbeatRequest heartbeat, HttpContext http, AgentRegistry registry, IOptions<AgentApiOptions> options, CancellationToken cancellationToken)
+        HeartbeatRequest heartbeat, HttpContext http, AgentRegistry registry, AgentTelemetry telemetry, IOptions<AgentApiOptions> options, CancellationToken cancellationToken)
     {
         await registry.RecordHeartbeatAsync(AgentIdentity.FromPrincipal(http.User)!, heartbeat, cancellationToken);
+        telemetry.Heartbeat();
         return TypedResults.Ok(new HeartbeatResponse((int)options.Value.HeartbeatInterval.TotalSeconds));
     }
 
@@ -101,11 +109,9 @@ public static class AgentEndpoints
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: refusal.Type, title: refusal.Title, detail: refusal.Detail);
 
     /// <summary>The "aud" an agent puts in its assertions: the Portal's token endpoint as the agent reaches it.</summary>
-    internal static string TokenAudience(HttpRequest request, AgentApiOptions options)
-    {
-        var baseUrl = string.IsNullOrWhiteSpace(options.PublicUrl)
-            ? $"{request.Scheme}://{request.Host}{request.PathBase}"
-            : options.PublicUrl;
-        return baseUrl.TrimEnd('/') + ProtocolV1.Token;
-    }
+    internal static string TokenAudience(HttpRequest request, AgentApiOptions options) => PortalUrl(request, options) + ProtocolV1.Token;
+
+    /// <summary>The Portal's URL as agents reach it: <see cref="AgentApiOptions.PublicUrl"/>, else the request's own.</summary>
+    internal static string PortalUrl(HttpRequest request, AgentApiOptions options) =>
+        (string.IsNullOrWhiteSpace(options.PublicUrl) ? $"{request.Scheme}://{request.Host}{request.PathBase}" : options.PublicUrl).TrimEnd('/');
 }

@@ -29,6 +29,8 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<Versions.AgentVersions>();
         services.TryAddSingleton<Versions.AgentUpgrades>();
         services.AddHostedService<Versions.AgentReleaseRecorder>();
+        services.TryAddSingleton<AgentOperations>();
+        services.TryAddSingleton<AgentTelemetry>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
         services.AddHostedService<AgentHousekeeping>();
 
@@ -47,6 +49,7 @@ public static class AgentsServiceCollectionExtensions
     {
         app.UseRateLimiter();
         app.MapAgentProtocolV1();
+        app.MapAgentAdminApi();
         return app;
     }
 }

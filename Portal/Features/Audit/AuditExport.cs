@@ -17,7 +17,8 @@ public static class AuditExport
     /// <summary>Mapped by the audit feature under the tenant's API, with the same tenant-role rule as the tenant's other endpoints.</summary>
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/v1/tenants/{tenant}/audit/export", ExportAsync).RequireTenantRole(TenantRole.Admin);
+        endpoints.MapGet("/api/v1/tenants/{tenant}/audit/export", ExportAsync).RequireTenantRole(TenantRole.Admin)
+            .Produces(StatusCodes.Status200OK, contentType: "text/csv", additionalContentTypes: ["application/json"]);
         return endpoints;
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Audit;
 
@@ -100,6 +101,9 @@ public sealed class AuditQueries(NpgsqlDataSource dataSource)
             default:
                 throw new ArgumentOutOfRangeException(nameof(scope), scope, "Unknown audit scope.");
         }
+        // A filter text that cannot be stored matches nothing; asking PostgreSQL would be an error.
+        if (!InputText.IsStorable(filter.Action) || !InputText.IsStorable(filter.Actor) || !InputText.IsStorable(filter.ActorKind))
+            return (where.Append(" and false").ToString(), parameters);
         if (filter.From is { } from) { where.Append(" and occurred_at >= @from"); parameters.Add("from", from); }
         if (filter.To is { } to) { where.Append(" and occurred_at < @to"); parameters.Add("to", to); }
         if (!string.IsNullOrWhiteSpace(filter.Action))

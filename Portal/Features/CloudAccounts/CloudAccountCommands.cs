@@ -5,6 +5,7 @@ using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -50,7 +51,7 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
                 {
                     tenantId = tenant.TenantId,
                     provider = input.Provider.ToKey(),
-                    name = input.Name!.Trim(),
+                    name = InputText.NormalizeName(input.Name!),
                     accountRef,
                     externalId = CloudAccountRules.NewExternalId(),
                     status = sandbox ? "verifying" : "pending",
@@ -66,7 +67,7 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
         }
 
         await audit.RecordAsync(new AuditEntry(actor, "cloud_account.connected", tenant.TenantId, "cloud_account", id.ToString(),
-            new { provider = input.Provider.ToKey(), name = input.Name!.Trim(), accountRef }), transaction, cancellationToken);
+            new { provider = input.Provider.ToKey(), name = InputText.NormalizeName(input.Name!), accountRef }), transaction, cancellationToken);
         if (sandbox) await EnqueueVerificationAsync(transaction, tenant.TenantId, id, actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CommandResult<CloudAccount>.Ok((await CloudAccountStore.FindAsync(connection, null, tenant.TenantId, id, cancellationToken))!);

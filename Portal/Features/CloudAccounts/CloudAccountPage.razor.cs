@@ -1,6 +1,5 @@
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;

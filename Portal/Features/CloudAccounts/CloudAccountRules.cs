@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -18,7 +19,8 @@ public static partial class CloudAccountRules
     public static void CheckName(FieldErrors errors, string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) errors.Add("name", "Give the account a name, such as 'Production' or 'Data team (eu-west-1)'.");
-        else if (name.Trim().Length > MaxNameLength) errors.Add("name", $"Keep the name to {MaxNameLength} characters.");
+        else if (InputText.DisplayNameProblem(name) is { } problem) errors.Add("name", problem);
+        else if (InputText.NormalizeName(name).Length > MaxNameLength) errors.Add("name", $"Keep the name to {MaxNameLength} characters.");
     }
 
     public static void CheckAccountRef(FieldErrors errors, CloudProvider provider, string? accountRef)

@@ -28,7 +28,7 @@ public static class CloudAccountsApi
 
     public static IEndpointRouteBuilder MapCloudAccountsApi(this IEndpointRouteBuilder endpoints)
     {
-        var accounts = endpoints.MapGroup("/api/v1/tenants/{tenant}/cloud-accounts");
+        var accounts = endpoints.MapGroup("/api/v1/tenants/{tenant}/cloud-accounts").WithTags("Cloud accounts");
         accounts.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
         accounts.MapPost("", ConnectAsync).RequireTenantRole(TenantRole.Admin);
         accounts.MapGet("/{accountId:guid}", GetAsync).RequireTenantRole(TenantRole.Viewer);

@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using Npgsql;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Jobs;
 
@@ -74,8 +75,10 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
     {
         var where = new StringBuilder("true");
         var parameters = new DynamicParameters();
-        if (!string.IsNullOrEmpty(filter.State)) { where.Append(" and j.state = @state"); parameters.Add("state", filter.State); }
-        if (!string.IsNullOrEmpty(filter.Kind)) { where.Append(" and j.kind = @kind"); parameters.Add("kind", filter.Kind); }
+        // A filter text that cannot be stored matches nothing; asking PostgreSQL would be an error.
+        if (!InputText.IsStorable(filter.State) || !InputText.IsStorable(filter.Kind)) where.Append(" and false");
+        else if (!string.IsNullOrEmpty(filter.State)) { where.Append(" and j.state = @state"); parameters.Add("state", filter.State); }
+        if (!string.IsNullOrEmpty(filter.Kind) && InputText.IsStorable(filter.Kind)) { where.Append(" and j.kind = @kind"); parameters.Add("kind", filter.Kind); }
         if (filter.TenantId is { } tenant) { where.Append(" and j.tenant_id = @tenantId"); parameters.Add("tenantId", tenant); }
         if (filter.From is { } from) { where.Append(" and j.created_at >= @from"); parameters.Add("from", from); }
         if (filter.To is { } to) { where.Append(" and j.created_at < @to"); parameters.Add("to", to); }

@@ -1,3 +1,4 @@
+using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;

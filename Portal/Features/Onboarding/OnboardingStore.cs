@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Onboarding;
 
@@ -38,6 +39,8 @@ public sealed class OnboardingStore(NpgsqlDataSource dataSource, TimeProvider ti
 
     public async Task SaveDraftAsync(Guid userId, OnboardingDraft draft, CancellationToken cancellationToken)
     {
+        // Saved as the person types; text that cannot be stored is not saved (the step's rules say why).
+        if (!InputText.IsStorable(draft.Name) || !InputText.IsStorable(draft.Slug) || !InputText.IsStorable(draft.Domain)) return;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into onboarding_progress (user_id, draft, updated_at) values (@userId, @draft::jsonb, @now)

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Tenants;
 
@@ -27,12 +28,17 @@ public static class TenantRules
         "test", "www",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>A name other people read: no text that cannot be stored, no bidirectional or invisible characters (<see cref="InputText"/>).</summary>
     public static string? CheckName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) return "Enter the organisation's name.";
-        if (name.Trim().Length > MaxNameLength) return $"Use at most {MaxNameLength} characters.";
+        if (InputText.DisplayNameProblem(name) is { } problem) return problem;
+        if (NormaliseName(name).Length > MaxNameLength) return $"Use at most {MaxNameLength} characters.";
         return null;
     }
+
+    /// <summary>The spelling a name is stored in (trimmed, NFC); text a rule refuses is left as it is for the rule to report.</summary>
+    public static string NormaliseName(string name) => InputText.NormalizeNameOrNull(name)!;
 
     public static string? CheckSlug(string? slug)
     {
@@ -67,6 +73,9 @@ public static class TenantRules
 
     /// <summary>Trims and lower-cases what a person typed; DNS names are case-insensitive and we store one spelling.</summary>
     public static string Normalise(string? value) => (value ?? "").Trim().ToLowerInvariant();
+
+    /// <summary>A slug or domain that cannot be stored cannot exist: lookups answer "not found" without asking the database.</summary>
+    public static bool CanExist(string? value) => InputText.IsStorable(value);
 
     /// <summary>A slug suggestion from an organisation's name: "Acme Data, Inc." becomes "acme-data-inc".</summary>
     public static string SuggestSlug(string? name)

@@ -30,6 +30,7 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
 
     public async Task<bool> IsSlugTakenAsync(string slug, CancellationToken cancellationToken)
     {
+        if (!TenantRules.CanExist(slug)) return false;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select exists (select 1 from tenants where slug = @slug)", new { slug }, cancellationToken: cancellationToken));
@@ -77,7 +78,7 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
                 insert into tenants (parent_id, slug, name, domain, created_by)
                 values (@ParentId, @slug, @name, @domain, @creator)
                 returning {TenantColumns}
-                """, new { request.ParentId, slug, name = request.Name!.Trim(), domain, creator }, transaction, cancellationToken: cancellationToken));
+                """, new { request.ParentId, slug, name = TenantRules.NormaliseName(request.Name!), domain, creator }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition("""
                 insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @creator, 'admin')
                 """, new { tenantId = tenant.Id, creator }, transaction, cancellationToken: cancellationToken));
@@ -103,7 +104,7 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
             $"select {TenantColumns} from tenants where id = @tenantId for update", new { tenantId }, transaction, cancellationToken: cancellationToken));
         if (current is null) return CommandResult<Tenant>.NotFound();
 
-        var newName = name is null ? current.Name : name.Trim();
+        var newName = name is null ? current.Name : TenantRules.NormaliseName(name);
         var newDomain = domain is null ? current.Domain : TenantRules.Normalise(domain);
         var zone = current.ParentId is { } parentId ? await ParentDomainAsync(connection, transaction, parentId, cancellationToken) : BaseDomain;
         var errors = new FieldErrors().AddIf("name", TenantRules.CheckName(newName));

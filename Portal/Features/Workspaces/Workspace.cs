@@ -1,3 +1,4 @@
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Features.CloudAccounts;
 
 namespace Cogrion.Portal.Features.Workspaces;
@@ -50,16 +51,6 @@ public sealed record Workspace(
 
 public static class WorkspaceStatusText
 {
-    public static string ToKey(this WorkspaceStatus status) => status switch
-    {
-        WorkspaceStatus.AwaitingApproval => "awaiting_approval",
-        _ => status.ToString().ToLowerInvariant(),
-    };
-
-    public static WorkspaceStatus Parse(string key) => key == "awaiting_approval"
-        ? WorkspaceStatus.AwaitingApproval
-        : Enum.Parse<WorkspaceStatus>(key, ignoreCase: true);
-
     /// <summary>For people: "awaiting approval".</summary>
-    public static string ToText(this WorkspaceStatus status) => status.ToKey().Replace('_', ' ');
+    public static string ToText(this WorkspaceStatus status) => status.ToDbText().Replace('_', ' ');
 }

@@ -1,9 +1,8 @@
 using Cogrion.Jobs;
 using Cogrion.Portal.Components;
-using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 
 namespace Cogrion.Portal.Features.Workspaces;

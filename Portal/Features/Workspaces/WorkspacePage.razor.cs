@@ -4,7 +4,7 @@ using Cogrion.Portal.Features.Agents.Commands;
 using MudBlazor;
 using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Jobs;
 using Cogrion.Portal.Features.Workspaces.Runs;

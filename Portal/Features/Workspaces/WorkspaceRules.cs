@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -56,6 +57,8 @@ public static partial class WorkspaceRules
     public static string? CheckName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) return "Give the workspace a name.";
+        // Said plainly: the DNS-label rule below would refuse it too, but not say why.
+        if (InputText.StorableProblem(name) is { } problem) return problem;
         if (name.Length > MaxNameLength) return $"At most {MaxNameLength} characters.";
         if (!DnsLabel().IsMatch(name)) return "Lowercase letters, digits and hyphens only, starting with a letter and not ending with a hyphen (it becomes a DNS name).";
         return null;

@@ -5,6 +5,7 @@ using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -39,7 +40,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         public Workspace ToWorkspace() => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
             JsonSerializer.Deserialize<List<NodePoolInput>>(NodePools, WorkspaceRun.Json) ?? [], UseKarpenter,
             Database is null ? null : JsonSerializer.Deserialize<DatabaseInput>(Database, WorkspaceRun.Json),
-            EnumText.Parse<ApprovalMode>(ApprovalMode), WorkspaceStatusText.Parse(Status), StatusReason,
+            EnumText.Parse<ApprovalMode>(ApprovalMode), EnumText.Parse<WorkspaceStatus>(Status), StatusReason,
             Outputs is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Outputs, WorkspaceRun.Json),
             CreatedBy, CreatedAt, UpdatedAt);
     }
@@ -49,7 +50,7 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
         string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState)
     {
-        public WorkspaceRun ToRun() => new(Id, WorkspaceId, Enum.Parse<RunKind>(Kind, ignoreCase: true), RunStatusText.Parse(Status), Stage,
+        public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), EnumText.Parse<RunStatus>(Status), Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
             JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt,
             StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState);
@@ -88,6 +89,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
     /// <summary>The live workspace of this name (a destroyed one only if no live one has the name).</summary>
     public async Task<Workspace?> FindByNameAsync(Guid tenantId, string name, CancellationToken cancellationToken)
     {
+        // A circuit navigates without an HTTP request: the route value reaches here unchecked.
+        if (!InputText.IsStorable(name)) return null;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var row = await connection.QueryFirstOrDefaultAsync<WorkspaceRow>(new CommandDefinition($"""
             select {WorkspaceColumns} from workspaces w where w.tenant_id = @tenantId and w.name = @name
@@ -136,15 +139,16 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         return row?.ToRun();
     }
 
-    /// <summary>The networks of the tenant's other live workspaces in one account and region (for the overlap rule).</summary>
+    /// <summary>The ranges in use in an account and region. Text that cannot be stored names no region: none (the rules refuse it).</summary>
     public static async Task<IReadOnlyList<string>> NetworksInAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid accountId, string region, CancellationToken cancellationToken) =>
-        (await connection.QueryAsync<string>(new CommandDefinition("""
+        !InputText.IsStorable(region) ? [] : (await connection.QueryAsync<string>(new CommandDefinition("""
             select network_cidr::text from workspaces
             where tenant_id = @tenantId and cloud_account_id = @accountId and region = @region and status <> 'destroyed'
             """, new { tenantId, accountId, region }, transaction, cancellationToken: cancellationToken))).ToList();
 
+    /// <summary>Only a name the rules accept is looked up: the wizard asks while the person types, and what they typed may not be storable.</summary>
     public static async Task<bool> NameTakenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, string name, CancellationToken cancellationToken) =>
-        await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+        WorkspaceRules.CheckName(name) is null && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select exists (select 1 from workspaces where tenant_id = @tenantId and name = @name and status <> 'destroyed')",
             new { tenantId, name }, transaction, cancellationToken: cancellationToken));
 

@@ -19,7 +19,7 @@ public sealed record WorkspaceResponse(
 {
     public static WorkspaceResponse From(Workspace w, string tenantDomain) => new(w.Id, w.Name, w.DomainIn(tenantDomain), w.Provider.ToDbText(),
         w.CloudAccountId, w.Region, w.NetworkCidr, w.KubernetesVersion, w.NodePools, w.UseKarpenter, w.Database,
-        w.ApprovalMode.ToDbText(), w.Status.ToKey(), w.StatusReason, w.Outputs, w.CreatedAt);
+        w.ApprovalMode.ToDbText(), w.Status.ToDbText(), w.StatusReason, w.Outputs, w.CreatedAt);
 }
 
 /// <summary>
@@ -32,7 +32,7 @@ public sealed record ReleaseStateLockRequest(string? LockId, string? Confirmatio
 public sealed record RunResponse(Guid Id, string Kind, string Status, string? Stage, string? Error, string RequestedBy, DateTimeOffset CreatedAt)
 {
     public static RunResponse From(WorkspaceRun run) =>
-        new(run.Id, run.Kind.ToKey(), run.Status.ToKey(), run.Stage, run.Error, run.RequestedBy, run.CreatedAt);
+        new(run.Id, run.Kind.ToDbText(), run.Status.ToDbText(), run.Stage, run.Error, run.RequestedBy, run.CreatedAt);
 }
 
 /// <summary>
@@ -43,11 +43,12 @@ public static class WorkspacesApi
 {
     public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder endpoints)
     {
-        var workspaces = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces");
-        workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
-        workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer);
-        workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator);
-        workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator);
+        var workspaces = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces").WithTags("Workspaces");
+        workspaces.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer).Produces<WorkspaceResponse[]>();
+        workspaces.MapGet("/{name}", GetAsync).RequireTenantRole(TenantRole.Viewer).Produces<WorkspaceResponse>();
+        workspaces.MapPost("", CreateAsync).RequireTenantRole(TenantRole.Operator).Produces<WorkspaceResponse>(StatusCodes.Status201Created);
+        workspaces.MapPost("/{name}/state-lock/release", ReleaseStateLockAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<RunResponse>(StatusCodes.Status202Accepted);
         return endpoints;
     }
 

@@ -15,6 +15,8 @@ namespace Cogrion.Portal.Infrastructure.Health;
 public static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
+    public const string LivePath = "/healthz";
+    public const string ReadyPath = "/readyz";
 
     public static WebApplicationBuilder AddPortalHealthChecks(this WebApplicationBuilder builder)
     {
@@ -24,9 +26,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .AllowAnonymous().DisableHttpMetrics();
-        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
             .AllowAnonymous().DisableHttpMetrics();
         return endpoints;
     }

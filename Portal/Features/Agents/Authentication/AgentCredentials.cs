@@ -49,15 +49,19 @@ public sealed class AgentCredentials(
             new { agentId }, cancellationToken: cancellationToken));
         // Same answer for an unknown agent and a bad signature: a caller learns nothing about which ids exist.
         if (agent is null) return (null, InvalidAssertion("The assertion's signature does not verify."));
-        if (agent.Status != "active") return (null, Revoked(agent.Status, agent.StatusReason));
 
         using var key = ECDsa.Create();
         key.ImportSubjectPublicKeyInfo(agent.PublicKey, out _);
         if (!Jws.TryVerify(assertion, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, key, out var claims))
             return (null, InvalidAssertion("The assertion's signature does not verify."));
+        // Only a caller holding the agent's key learns that it was revoked, and why (the agent logs it when it
+        // stops): to anyone else a revoked agent is as unknown as an id that never existed.
+        if (agent.Status != "active") return (null, Revoked(agent.Status, agent.StatusReason));
 
         var now = time.GetUtcNow();
-        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(claims!.Iat);
+        if (!IsUnixTime(claims!.Iat) || !IsUnixTime(claims.Exp))
+            return (null, InvalidAssertion("iat and exp must be Unix times in seconds (year 1 to 9999)."));
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(claims.Iat);
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(claims.Exp);
         if (claims.Iss != claims.Sub) return (null, InvalidAssertion("iss and sub must both be the agent id."));
         if (claims.Aud != agent.TokenAudience) return (null, InvalidAssertion($"aud must be {agent.TokenAudience}."));
@@ -96,11 +100,13 @@ public sealed class AgentCredentials(
         var row = await connection.QueryFirstOrDefaultAsync<AgentTokenRow>(new CommandDefinition(
             "select id, tenant_id, workspace_id, status, status_reason, access_token_hash, access_token_expires_at from agents where id = @agentId",
             new { agentId }, cancellationToken: cancellationToken));
-        if (row is null || row.AccessTokenHash is null && row.Status == "active")
+        // A revocation clears the token, so a revoked agent's caller gets "request a new one", and learns
+        // the revocation only by proving the agent's key at the token endpoint.
+        if (row?.AccessTokenHash is null)
             return (null, InvalidToken("The access token is not known; request a new one."));
-        if (row.Status != "active") return (null, Revoked(row.Status, row.StatusReason));
         if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(secret), row.AccessTokenHash))
             return (null, InvalidToken("The access token is not the agent's current one; request a new one."));
+        if (row.Status != "active") return (null, Revoked(row.Status, row.StatusReason));
         if (row.AccessTokenExpiresAt <= time.GetUtcNow())
             return (null, InvalidToken("The access token has expired; request a new one."));
         return (new AgentIdentity(row.Id, row.TenantId, row.WorkspaceId), null);
@@ -156,6 +162,10 @@ public sealed class AgentCredentials(
             return false;
         }
     }
+
+    /// <summary>Seconds since 1970 that a <see cref="DateTimeOffset"/> can hold: larger ones are a broken or hostile assertion.</summary>
+    private static bool IsUnixTime(long seconds) =>
+        seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     internal static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
 }

@@ -7,6 +7,7 @@ using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Agents.Enrollment;
 
@@ -53,6 +54,12 @@ public sealed class AgentEnrollment(
         // The key is checked before the token is consumed, so a malformed request does not burn the token.
         if (!ProtocolKeys.TryImportPublicKey(request.PublicKey, out var key))
             throw new ArgumentException("publicKey must be an ECDSA P-256 SubjectPublicKeyInfo, base64.");
+        // The name is shown to platform admins and in the audit trail: it must display as it is.
+        if (InputText.DisplayNameProblem(request.Name) is { } problem)
+        {
+            key!.Dispose();
+            throw new ArgumentException($"name: {problem}");
+        }
         using var _ = key;
         var signing = await signingKeys.GetAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -68,7 +75,8 @@ public sealed class AgentEnrollment(
             """, new { now, agentId, hash = Hash(request.BootstrapToken ?? "") }, transaction, cancellationToken: cancellationToken));
         if (scope == default) return null;
 
-        var name = string.IsNullOrWhiteSpace(request.Name) ? $"agent-{agentId.ToString()[..8]}" : request.Name.Trim()[..Math.Min(request.Name.Trim().Length, 100)];
+        var given = string.IsNullOrWhiteSpace(request.Name) ? null : InputText.NormalizeName(request.Name);
+        var name = given is null ? $"agent-{agentId.ToString()[..8]}" : given[..Math.Min(given.Length, 100)];
         var keyId = ProtocolKeys.KeyId(key!);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into agents (id, tenant_id, workspace_id, name, public_key, key_id, token_audience, registered_at, agent_version, status_changed_at)

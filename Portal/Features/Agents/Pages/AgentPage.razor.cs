@@ -4,6 +4,7 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 
@@ -17,6 +18,7 @@ public partial class AgentPage
 
     [Inject] private AgentRegistry Registry { get; set; } = default!;
     [Inject] private AgentCommandQueue Queue { get; set; } = default!;
+    [Inject] private AgentOperations Operations { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -45,8 +47,8 @@ public partial class AgentPage
 
     private async Task EnqueueAsync(string type)
     {
-        var queued = await Queue.EnqueueAsync(new NewAgentCommand(agent!.TenantId, AgentId, type), await ActorAsync(), Aborted);
-        message = queued is null ? "The agent is no longer active." : $"Sent {type}; the agent receives it at once if it is online.";
+        var sent = await Operations.SendCommandAsync(AgentId, type, await ActorAsync(), Aborted);
+        message = sent.Succeeded ? $"Sent {type}; the agent receives it at once if it is online." : "The agent is no longer active.";
         await LoadAsync();
     }
 
@@ -55,6 +57,11 @@ public partial class AgentPage
         if (string.IsNullOrWhiteSpace(revokeReason))
         {
             message = "Say why the agent is revoked: the agent logs the reason when it stops.";
+            return;
+        }
+        if (InputText.StorableProblem(revokeReason) is { } problem)
+        {
+            message = "The reason: " + problem;
             return;
         }
         await Registry.RevokeAsync(AgentId, revokeReason.Trim(), await ActorAsync(), Aborted);

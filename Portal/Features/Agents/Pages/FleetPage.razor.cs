@@ -31,7 +31,7 @@ public partial class FleetPage
     }
 
     [Inject] private AgentRegistry Registry { get; set; } = default!;
-    [Inject] private AgentEnrollment Enrollment { get; set; } = default!;
+    [Inject] private AgentOperations Operations { get; set; } = default!;
     [Inject] private InstallManifest Manifest { get; set; } = default!;
     [Inject] private IOptions<AgentApiOptions> Options { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -74,7 +74,13 @@ public partial class FleetPage
         if (!install.TryParse(out var tenant, out var workspace)) return;
         var user = (await AuthenticationState).User;
         var actor = user.AsActor();
-        var token = await Enrollment.CreateBootstrapTokenAsync(tenant, workspace, actor, Aborted);
+        var minted = await Operations.MintBootstrapTokenAsync(tenant, workspace, actor, Aborted);
+        if (minted.IsNotFound)
+        {
+            install.Errors.Add("workspaceId", "No workspace with that id exists in that tenant: copy both ids from the workspace's page.");
+            return;
+        }
+        var token = minted.Value!;
         var portalUrl = string.IsNullOrWhiteSpace(Options.Value.PublicUrl) ? Navigation.BaseUri.TrimEnd('/') : Options.Value.PublicUrl;
         manifest = Manifest.Render(token, portalUrl);
         expiresAt = token.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm");

@@ -24,7 +24,7 @@ public partial class AgentUpgradeButton
     {
         busy = true;
         var actor = (await AuthenticationState).User.AsActor();
-        var request = await Upgrades.RequestAsync(TenantId, AgentId, actor, CancellationToken.None);
+        var request = await Upgrades.RequestAsync(TenantId, AgentId, actor, Aborted);
         message = request.Refusal switch
         {
             UpgradeRefusal.None => $"Upgrade to {request.Version} requested; the agent rolls back by itself if the new version does not become ready.",

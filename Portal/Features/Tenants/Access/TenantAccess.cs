@@ -38,7 +38,10 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
 
     /// <summary>The person's context in the tenant with this slug, or null when they cannot see it (or it does not exist).</summary>
     public Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string slug, string resource, CancellationToken cancellationToken) =>
-        ResolveAsync(user, "t.slug = @key", TenantRules.Normalise(slug), resource, cancellationToken);
+        // A circuit navigates without an HTTP request, so the route value reaches here unchecked.
+        TenantRules.CanExist(slug)
+            ? ResolveAsync(user, "t.slug = @key", TenantRules.Normalise(slug), resource, cancellationToken)
+            : Task.FromResult<TenantContext?>(null);
 
     /// <summary>The same by tenant id, for features whose objects carry a tenant id (workspaces, runs, agents).</summary>
     public Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, Guid tenantId, string resource, CancellationToken cancellationToken) =>

@@ -37,22 +37,22 @@ public static class TenantsApi
 {
     public static IEndpointRouteBuilder MapTenantsApi(this IEndpointRouteBuilder endpoints)
     {
-        var tenants = endpoints.MapGroup("/api/v1/tenants");
-        tenants.MapGet("", ListMineAsync).WithMetadata(new UserScopedAttribute());
-        tenants.MapPost("", CreateRootAsync).WithMetadata(new UserScopedAttribute());
+        var tenants = endpoints.MapGroup("/api/v1/tenants").WithTags("Tenants");
+        tenants.MapGet("", ListMineAsync).WithMetadata(new UserScopedAttribute()).Produces<TenantWithRoleResponse[]>();
+        tenants.MapPost("", CreateRootAsync).WithMetadata(new UserScopedAttribute()).Produces<TenantResponse>(StatusCodes.Status201Created);
 
         var tenant = tenants.MapGroup("/{tenant}");
         tenant.MapGet("", (TenantContext context) => TypedResults.Ok(TenantResponse.From(context.Tenant))).RequireTenantRole(TenantRole.Viewer);
-        tenant.MapPatch("", UpdateAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapGet("/children", ListSubtreeAsync).RequireTenantRole(TenantRole.Viewer);
-        tenant.MapPost("/children", CreateChildAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapGet("/members", ListMembersAsync).RequireTenantRole(TenantRole.Viewer);
-        tenant.MapPut("/members/{userId:guid}/role", ChangeRoleAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapDelete("/members/{userId:guid}", RemoveMemberAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapGet("/invitations", ListInvitationsAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapPost("/invitations", InviteAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapPost("/invitations/{invitationId:guid}/resend", ResendAsync).RequireTenantRole(TenantRole.Admin);
-        tenant.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).RequireTenantRole(TenantRole.Admin);
+        tenant.MapPatch("", UpdateAsync).RequireTenantRole(TenantRole.Admin).Produces<TenantResponse>();
+        tenant.MapGet("/children", ListSubtreeAsync).RequireTenantRole(TenantRole.Viewer).Produces<TenantNodeResponse[]>();
+        tenant.MapPost("/children", CreateChildAsync).RequireTenantRole(TenantRole.Admin).Produces<TenantResponse>(StatusCodes.Status201Created);
+        tenant.MapGet("/members", ListMembersAsync).RequireTenantRole(TenantRole.Viewer).Produces<MemberResponse[]>();
+        tenant.MapPut("/members/{userId:guid}/role", ChangeRoleAsync).RequireTenantRole(TenantRole.Admin).Produces<MemberResponse>();
+        tenant.MapDelete("/members/{userId:guid}", RemoveMemberAsync).RequireTenantRole(TenantRole.Admin).Produces(StatusCodes.Status204NoContent);
+        tenant.MapGet("/invitations", ListInvitationsAsync).RequireTenantRole(TenantRole.Admin).Produces<InvitationResponse[]>();
+        tenant.MapPost("/invitations", InviteAsync).RequireTenantRole(TenantRole.Admin).Produces<InvitationResponse>(StatusCodes.Status201Created);
+        tenant.MapPost("/invitations/{invitationId:guid}/resend", ResendAsync).RequireTenantRole(TenantRole.Admin).Produces<InvitationResponse>();
+        tenant.MapDelete("/invitations/{invitationId:guid}", RevokeAsync).RequireTenantRole(TenantRole.Admin).Produces<InvitationResponse>();
         return endpoints;
     }
 

@@ -37,7 +37,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             values (@runId, @tenantId, @workspaceId, @kind, @status, @requestedBy, @stateLock::jsonb)
             """, new
             {
-                runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToKey(), status = RunStatus.Queued.ToKey(), requestedBy,
+                runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToDbText(), status = RunStatus.Queued.ToDbText(), requestedBy,
                 stateLock = LockJson(stateLock),
             }, transaction, cancellationToken: cancellationToken));
         var jobId = await queue.EnqueueAsync(transaction, new WorkspacePlanJob(workspace.TenantId, workspace.Id, runId), new EnqueueOptions
@@ -50,7 +50,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             "update workspace_runs set plan_job_id = @jobId where tenant_id = @tenantId and id = @runId",
             new { jobId, tenantId = workspace.TenantId, runId }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "workspace.run_queued", workspace.TenantId, "workspace", workspace.Id.ToString(),
-            new { workspace = workspace.Name, run = runId, kind = kind.ToKey(), job = jobId }), transaction, cancellationToken);
+            new { workspace = workspace.Name, run = runId, kind = kind.ToDbText(), job = jobId }), transaction, cancellationToken);
         return (runId, jobId);
     }
 
@@ -66,7 +66,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         await connection.ExecuteAsync(new CommandDefinition("""
             update workspace_runs set status = @status, apply_job_id = @jobId, approved_by = @by, approved_at = now()
             where tenant_id = @tenantId and id = @runId
-            """, new { status = RunStatus.Applying.ToKey(), jobId, by = actor.Label, tenantId = workspace.TenantId, runId = run.Id },
+            """, new { status = RunStatus.Applying.ToDbText(), jobId, by = actor.Label, tenantId = workspace.TenantId, runId = run.Id },
             transaction, cancellationToken: cancellationToken));
         await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, WorkingStatus(run.Kind, workspace) ?? workspace.Status,
             null, cancellationToken);
@@ -87,7 +87,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             update workspace_runs set status = @status, error = coalesce(@error, error), finished_at = now(),
                    workspace_state = 'Nothing was changed in the cloud: the run stopped before applying.'
             where tenant_id = @tenantId and id = @runId
-            """, new { status = ended.ToKey(), error, tenantId = workspace.TenantId, runId = run.Id }, transaction,
+            """, new { status = ended.ToDbText(), error, tenantId = workspace.TenantId, runId = run.Id }, transaction,
                 cancellationToken: cancellationToken));
         await SetWorkspaceAsync(connection, transaction, workspace.TenantId, workspace.Id, RestingStatus(workspace), workspaceReason,
             cancellationToken);
@@ -101,7 +101,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "update workspace_runs set status = @runStatus where tenant_id = @tenantId and id = @runId",
-                new { runStatus = runStatus.ToKey(), tenantId, runId }, transaction, cancellationToken: cancellationToken));
+                new { runStatus = runStatus.ToDbText(), tenantId, runId }, transaction, cancellationToken: cancellationToken));
             if (workspaceStatus is { } status) await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, status, null,
                 cancellationToken);
         });
@@ -109,13 +109,13 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// <summary>Keeps the plan's summary and timings; moves the run on to <paramref name="runStatus"/>.</summary>
     public Task RecordPlanAsync(Guid tenantId, Guid workspaceId, Guid runId, TofuRunResult plan, RunStatus runStatus, WorkspaceStatus workspaceStatus,
         string? reason, CancellationToken cancellationToken) =>
-        InTransactionAsync(tenantId, workspaceId, "workspace.planned", new { run = runId, plan = plan.Plan?.Headline, next = runStatus.ToKey() },
+        InTransactionAsync(tenantId, workspaceId, "workspace.planned", new { run = runId, plan = plan.Plan?.Headline, next = runStatus.ToDbText() },
             cancellationToken, async (connection, transaction) =>
         {
             await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_runs set status = @runStatus, stage = @stage, plan_summary = @summary::jsonb, stage_timings = @timings::jsonb
                 where tenant_id = @tenantId and id = @runId
-                """, new { runStatus = runStatus.ToKey(), stage = plan.Stage.ToString(), summary = SummaryJson(plan.Plan),
+                """, new { runStatus = runStatus.ToDbText(), stage = plan.Stage.ToString(), summary = SummaryJson(plan.Plan),
                     timings = TimingsJson(plan.Timings), tenantId, runId },
                 transaction, cancellationToken: cancellationToken));
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, reason, cancellationToken);
@@ -124,8 +124,8 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
     /// <summary>Ends a run: succeeded, failed or cancelled, with where it stopped and what that means.</summary>
     public Task FinishAsync(Guid tenantId, Guid workspaceId, Guid runId, RunStatus runStatus, TofuRunResult? result, WorkspaceStatus workspaceStatus,
         string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken) =>
-        InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToKey(),
-            new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToKey(),
+        InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToDbText(),
+            new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToDbText(),
                 stateLock = result?.StateLock?.Id }, cancellationToken,
             async (connection, transaction) =>
         {
@@ -136,7 +136,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
                 where tenant_id = @tenantId and id = @runId
                 """, new
                 {
-                    runStatus = runStatus.ToKey(), stage = result?.Stage.ToString(), error = result?.Error, workspaceState = result?.WorkspaceState,
+                    runStatus = runStatus.ToDbText(), stage = result?.Stage.ToString(), error = result?.Error, workspaceState = result?.WorkspaceState,
                     timings = TimingsJson(result?.Timings ?? []), stateLock = LockJson(result?.StateLock), tenantId, runId,
                 }, transaction, cancellationToken: cancellationToken));
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, workspaceReason, cancellationToken);
@@ -168,15 +168,15 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         var state = TofuRunner.WorkspaceStateAfterCancel(stage, operation, killed);
         var status = cancelled ? RunStatus.Cancelled : RunStatus.Failed;
         var workspaceStatus = AfterUnsuccessful(run.Kind, stage, workspace);
-        var reason = $"{Capitalized(run.Kind.ToKey())} run {status.ToKey()} in {RunStages.Display(run.Stage)}: {error} {state} "
+        var reason = $"{Capitalized(run.Kind.ToDbText())} run {status.ToDbText()} in {RunStages.Display(run.Stage)}: {error} {state} "
             + (run.Kind == RunKind.Unlock ? "Release the lock again if it is still held." : "Retry to plan again from where the cloud is now.");
         await connection.ExecuteAsync(new CommandDefinition("""
             update workspace_runs set status = @status, error = @error, workspace_state = @state, finished_at = now(), worker_lost_at = now()
             where tenant_id = @tenantId and id = @runId
-            """, new { status = status.ToKey(), error, state, tenantId, runId }, transaction, cancellationToken: cancellationToken));
+            """, new { status = status.ToDbText(), error, state, tenantId, runId }, transaction, cancellationToken: cancellationToken));
         await SetWorkspaceAsync(connection, transaction, tenantId, workspace.Id, workspaceStatus, reason, cancellationToken);
-        await audit.RecordAsync(new AuditEntry(Provisioning, "workspace.run_" + status.ToKey(), tenantId, "workspace", workspace.Id.ToString(),
-            new { run = runId, stage = run.Stage, error, status = workspaceStatus.ToKey(), workerLost = true }), transaction, cancellationToken);
+        await audit.RecordAsync(new AuditEntry(Provisioning, "workspace.run_" + status.ToDbText(), tenantId, "workspace", workspace.Id.ToString(),
+            new { run = runId, stage = run.Stage, error, status = workspaceStatus.ToDbText(), workerLost = true }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -247,7 +247,7 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             update workspaces set status = @status::workspace_status, status_reason = @reason, updated_at = now(),
                    destroyed_at = case when @status = 'destroyed' then now() else destroyed_at end
             where tenant_id = @tenantId and id = @workspaceId
-            """, new { status = status.ToKey(), reason, tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
+            """, new { status = status.ToDbText(), reason, tenantId, workspaceId }, transaction, cancellationToken: cancellationToken));
 
     private async Task InTransactionAsync(Guid tenantId, Guid workspaceId, string action, object details, CancellationToken cancellationToken,
         Func<NpgsqlConnection, NpgsqlTransaction, Task> change)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
@@ -11,16 +12,14 @@ public enum RunKind { Apply, Destroy, Drift, Unlock }
 
 /// <summary>
 /// Where a run is in its life: queued → planning → awaiting approval → applying → succeeded | failed |
-/// cancelled | rejected. Stored as text (<c>workspace_runs.status</c>) by <see cref="RunStatusText"/>,
+/// cancelled | rejected. Stored as text (<c>workspace_runs.status</c>) by <see cref="EnumText"/>,
 /// and written only by <see cref="RunLedger"/>.
 /// </summary>
 public enum RunStatus { Queued, Planning, AwaitingApproval, Applying, Succeeded, Failed, Cancelled, Rejected }
 
 /// <summary>
-/// The one mapping between <see cref="RunStatus"/> and its stored text ("awaiting_approval"). Every query
-/// passes <see cref="ToKey"/> and every row is read with <see cref="Parse"/>. Not a Dapper type handler:
-/// Dapper (2.1) ignores handlers registered for enum types, both for parameters (sent as the enum's
-/// integer) and for columns (read with Enum.Parse, which knows no underscores).
+/// The groups of <see cref="RunStatus"/> that queries and pages ask about, and its words for people. Its
+/// stored text ("awaiting_approval") is <see cref="EnumText"/>'s, like every enum's.
 /// </summary>
 public static class RunStatusText
 {
@@ -32,23 +31,11 @@ public static class RunStatusText
 
     public static bool IsActive(this RunStatus status) => Active.Contains(status);
 
-    public static string ToKey(this RunStatus status) => status switch
-    {
-        RunStatus.AwaitingApproval => "awaiting_approval",
-        _ => status.ToString().ToLowerInvariant(),
-    };
-
-    public static RunStatus Parse(string key) => key == "awaiting_approval"
-        ? RunStatus.AwaitingApproval
-        : Enum.Parse<RunStatus>(key, ignoreCase: true);
-
     /// <summary>The keys of several statuses, for <c>= any(@statuses)</c>.</summary>
-    public static string[] Keys(IEnumerable<RunStatus> statuses) => statuses.Select(ToKey).ToArray();
+    public static string[] Keys(IEnumerable<RunStatus> statuses) => statuses.Select(EnumText.ToDbText).ToArray();
 
     /// <summary>For people: "awaiting approval".</summary>
-    public static string ToText(this RunStatus status) => status.ToKey().Replace('_', ' ');
-
-    public static string ToKey(this RunKind kind) => kind.ToString().ToLowerInvariant();
+    public static string ToText(this RunStatus status) => status.ToDbText().Replace('_', ' ');
 }
 
 /// <summary>

@@ -86,7 +86,7 @@ public sealed class WorkspaceRunExecutor(
 
         var working = RunLedger.WorkingStatus(run.Kind, workspace);
         await ledger.MoveAsync(tenantId, workspaceId, runId, run.Kind == RunKind.Unlock ? RunStatus.Applying : RunStatus.Planning, working, "workspace.run_started",
-            new { run = runId, kind = run.Kind.ToKey() }, CancellationToken.None);
+            new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
         await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
 
         var log = new WorkspaceRunLog(context, ledger, tenantId, runId);
@@ -243,7 +243,7 @@ public sealed class WorkspaceRunExecutor(
 
         var status = RunLedger.AfterUnsuccessful(run.Kind, result.Stage, workspace);
         var runStatus = result.Status == TofuRunStatus.Cancelled ? RunStatus.Cancelled : RunStatus.Failed;
-        var reason = $"{run.Kind} run {runStatus.ToKey()} in {RunStages.Display(result.Stage.ToString())}. {result.WorkspaceState}"
+        var reason = $"{run.Kind} run {runStatus.ToDbText()} in {RunStages.Display(result.Stage.ToString())}. {result.WorkspaceState}"
             + (result.StateLock is { } held ? $" The state is locked by {held.Describe()}: if no run is still working on it, release the lock." : "");
         await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, runStatus, result, status, reason, null, CancellationToken.None);
         logger.LogInformation("Workspace {WorkspaceId} run {RunId} ended {RunStatus} in {Stage}", workspace.Id, run.Id, runStatus, result.Stage);

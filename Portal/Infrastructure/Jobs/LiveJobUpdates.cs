@@ -1,6 +1,6 @@
 using Cogrion.Jobs;
 
-namespace Cogrion.Portal.Features.Jobs;
+namespace Cogrion.Portal.Infrastructure.Jobs;
 
 /// <summary>
 /// Lets a page follow job changes without polling: it listens to the engine's notifications
