@@ -93,7 +93,8 @@ public sealed record ClusterCapacity(double CpuCores, long MemoryBytes, int Pods
 public sealed record ManagedNamespace(string Name, string? App, string Status);
 
 /// <summary>Payload of namespace.ensure: a tenant app's own namespace with a quota and a default-deny policy.</summary>
-public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota, string? PodSecurity = null);
+public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota,
+    string? PodSecurity = null);
 
 /// <summary>Payload of namespace.delete: an app namespace the agent created; everything in it goes with it.</summary>
 public sealed record DeleteNamespacePayload(string Namespace);

@@ -35,7 +35,8 @@ public static class CommandTypes
     /// <summary>Delete an app's namespace (and everything in it) that the agent created.</summary>
     public const string DeleteNamespace = "namespace.delete";
 
-    public static readonly IReadOnlyList<string> All = [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, DeleteNamespace];
+    public static readonly IReadOnlyList<string> All =
+        [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, DeleteNamespace];
 }
 
 /// <summary>How a command ended, as the agent reports it.</summary>

@@ -108,7 +108,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     };
 
     private static JsonObject ToJson(object value) =>
-        JsonNode.Parse(value is JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(value)) as JsonObject ?? throw new KubernetesException(500, "The API server answered with something that is not an object.");
+        JsonNode.Parse(value is JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(value)) as JsonObject
+            ?? throw new KubernetesException(500, "The API server answered with something that is not an object.");
 
     /// <summary>Every call goes through here, so every failure becomes a <see cref="KubernetesException"/> that says what to check.</summary>
     private async Task<T> CallAsync<T>(Func<Task<T>> call, string what)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Cogrion.Agent.Protocol;
@@ -185,13 +186,17 @@ public static class ResourceKinds
     /// <summary>A namespaced custom resource, addressed by group, version and plural.</summary>
     private static ResourceKind Custom(string group, string version, string kind, string plural) =>
         new($"{group}/{version}", kind, plural, true, new(
-            (c, body, name, ns, manager, ct) => Boxed(c.CustomObjects.PatchNamespacedCustomObjectAsync<System.Text.Json.JsonElement>(
+            (c, body, name, ns, manager, ct) => Boxed(c.CustomObjects.PatchNamespacedCustomObjectAsync<JsonElement>(
                 body, group, version, ns!, plural, name, fieldManager: manager, force: Force(body), cancellationToken: ct)),
-            (c, name, ns, ct) => Boxed(c.CustomObjects.GetNamespacedCustomObjectAsync<System.Text.Json.JsonElement>(group, version, ns!, plural, name, cancellationToken: ct)),
+            (c, name, ns, ct) => Boxed(c.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(
+                group, version, ns!, plural, name, cancellationToken: ct)),
             (c, ns, selector, ct) => ns is null
-                ? Boxed(c.CustomObjects.ListClusterCustomObjectAsync<System.Text.Json.JsonElement>(group, version, plural, labelSelector: selector, cancellationToken: ct))
-                : Boxed(c.CustomObjects.ListNamespacedCustomObjectAsync<System.Text.Json.JsonElement>(group, version, ns, plural, labelSelector: selector, cancellationToken: ct)),
-            (c, name, ns, ct) => c.CustomObjects.DeleteNamespacedCustomObjectAsync(group, version, ns!, plural, name, propagationPolicy: Background, cancellationToken: ct)));
+                ? Boxed(c.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(
+                    group, version, plural, labelSelector: selector, cancellationToken: ct))
+                : Boxed(c.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(
+                    group, version, ns, plural, labelSelector: selector, cancellationToken: ct)),
+            (c, name, ns, ct) => c.CustomObjects.DeleteNamespacedCustomObjectAsync(
+                group, version, ns!, plural, name, propagationPolicy: Background, cancellationToken: ct)));
 
     /// <summary>Kubernetes accepts force=true only with server-side apply.</summary>
     private static bool? Force(V1Patch body) => body.Type == V1Patch.PatchType.ApplyPatch ? true : null;

@@ -28,7 +28,8 @@ public static class Program
                 case "--kubernetes-version" when i + 1 < args.Length: version = args[++i]; break;
                 case "--apply" when i + 1 < args.Length: apply.Add(Path.GetFullPath(args[++i])); break;
                 case "--charts" when i + 1 < args.Length: charts = Path.GetFullPath(args[++i]); break;
-                case "--chart-ready-delay" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var seconds):
+                case "--chart-ready-delay" when i + 1 < args.Length
+                    && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var seconds):
                     chartReadyDelay = TimeSpan.FromSeconds(seconds);
                     i++;
                     break;

@@ -48,7 +48,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly string? temporaryDirectory;
     private readonly TokenRegistry tokens;
 
-    private SimulatedCluster(WebApplication app, ObjectStore store, ApiServer api, Kubelet kubelet, DeploymentController controller, HelmController helm,
+    private SimulatedCluster(WebApplication app, ObjectStore store, ApiServer api, Kubelet kubelet, DeploymentController controller,
+        HelmController helm,
         ClusterCertificates certificates, TokenRegistry tokens, string url, string adminToken, string directory, string? temporaryDirectory, ILogger logger)
     {
         this.tokens = tokens;
@@ -117,7 +118,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var controller = new DeploymentController(store, time);
         var helm = new HelmController(store, options.Charts, options.ChartReadyDelay, time);
         logger.LogInformation("Simulated cluster serving at https://127.0.0.1:{Port}", port);
-        return new SimulatedCluster(app, store, api, kubelet, controller, helm, certificates, tokens, $"https://127.0.0.1:{port}", adminToken, directory, temporary, logger);
+        return new SimulatedCluster(app, store, api, kubelet, controller, helm, certificates, tokens, $"https://127.0.0.1:{port}", adminToken,
+            directory, temporary, logger);
     }
 
     /// <summary>A token for a service account, as `kubectl create token` (the TokenRequest API) gives one.</summary>

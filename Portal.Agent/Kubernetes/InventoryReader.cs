@@ -55,7 +55,8 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
         var status = release["status"] as JsonObject;
         var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>().Select(c => new ReleaseCondition(
             Text(c["type"]) ?? "", Text(c["status"]) ?? "Unknown", Text(c["reason"]), Text(c["message"]),
-            DateTimeOffset.TryParse(Text(c["lastTransitionTime"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null)).ToList();
+            DateTimeOffset.TryParse(Text(c["lastTransitionTime"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
+                : null)).ToList();
         // helm-controller keeps the release history newest first; the last applied chart is the newest deployed one.
         var deployed = (status?["history"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(h => Text(h["status"]) == "deployed");
         var workloads = new List<WorkloadReadiness>();

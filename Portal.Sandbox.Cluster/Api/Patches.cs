@@ -24,7 +24,8 @@ public static class ServerSideApply
         var result = (JsonObject?)existing?.DeepClone() ?? [];
         var fields = FieldSet(applied);
         var entries = result["metadata"]?["managedFields"] as JsonArray ?? [];
-        var mine = entries.OfType<JsonObject>().FirstOrDefault(e => e["manager"]?.GetValue<string>() == manager && e["operation"]?.GetValue<string>() == "Apply");
+        var mine = entries.OfType<JsonObject>()
+            .FirstOrDefault(e => e["manager"]?.GetValue<string>() == manager && e["operation"]?.GetValue<string>() == "Apply");
         if (mine?["fieldsV1"] is JsonObject owned) RemoveDropped(result, owned, fields);
         MergeInto(result, applied);
         var metadata = result["metadata"] as JsonObject ?? [];
@@ -39,7 +40,8 @@ public static class ServerSideApply
         return result;
     }
 
-    /// <summary>The fields an object sets, as Kubernetes' FieldsV1 ("f:name" keys; a leaf is {}); status and managedFields are not applied fields.</summary>
+    /// <summary>The fields an object sets, as Kubernetes' FieldsV1 ("f:name" keys; a leaf is {}); status and managedFields are not applied
+    /// fields.</summary>
     private static JsonObject FieldSet(JsonObject applied)
     {
         var set = new JsonObject();
@@ -57,7 +59,8 @@ public static class ServerSideApply
         {
             var key = fieldKey[2..];
             if (!applying.ContainsKey(fieldKey)) target.Remove(key);
-            else if (sub is JsonObject { Count: > 0 } ownedChild && applying[fieldKey] is JsonObject applyingChild && target[key] is JsonObject targetChild)
+            else if (sub is JsonObject { Count: > 0 } ownedChild && applying[fieldKey] is JsonObject applyingChild
+                && target[key] is JsonObject targetChild)
                 RemoveDropped(targetChild, ownedChild, applyingChild);
         }
     }
@@ -76,7 +79,8 @@ public static class ServerSideApply
         foreach (var (key, value) in source)
         {
             if (value is JsonObject child && target[key] is JsonObject existing) MergeInto(existing, child);
-            else if (value is JsonArray list && target[key] is JsonArray current && ListsKeyedByName.Contains(key) && list.All(e => e?["name"] is not null))
+            else if (value is JsonArray list && target[key] is JsonArray current && ListsKeyedByName.Contains(key)
+                && list.All(e => e?["name"] is not null))
             {
                 var merged = new JsonArray();
                 foreach (var item in list)

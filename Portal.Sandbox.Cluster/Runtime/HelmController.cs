@@ -4,7 +4,8 @@ using Cogrion.Sandbox.Cluster.Store;
 namespace Cogrion.Sandbox.Cluster.Runtime;
 
 /// <summary>A chart the simulated Helm repository serves: its versions and the workloads it renders.</summary>
-public sealed record SimulatedChart(string Repository, string Name, IReadOnlyList<string> Versions, IReadOnlyList<(string Kind, string Name)> Workloads);
+public sealed record SimulatedChart(string Repository, string Name, IReadOnlyList<string> Versions,
+    IReadOnlyList<(string Kind, string Name)> Workloads);
 
 /// <summary>
 /// Flux's source and helm controllers, as far as a catalog app needs them: a HelmRelease whose
@@ -63,7 +64,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         {
             degradeAt.Remove(key);
             var chart = Chart(release, ns, out _);
-            if (chart?.Workloads.FirstOrDefault() is { } first) WriteWorkload(ns, name, chart, Text(status["lastAttemptedRevision"])!, first, ready: false);
+            if (chart?.Workloads.FirstOrDefault() is { } first) WriteWorkload(ns, name, chart, Text(status["lastAttemptedRevision"])!, first,
+                ready: false);
         }
     }
 
@@ -74,7 +76,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var version = Text(spec["chart"]?["spec"]?["version"]) ?? "*";
         var chart = Chart(release, ns, out var problem);
         if (chart is not null && !chart.Versions.Contains(version))
-            problem = $"invalid chart reference: failed to get chart version for remote reference: no '{chart.Name}' chart with version matching '{version}' found";
+            problem = $"invalid chart reference: failed to get chart version for remote reference: no '{chart.Name}' chart with version matching " +
+                $"'{version}' found";
         var history = Status(release)["history"] as JsonArray ?? [];
         var upgrade = history.OfType<JsonObject>().Any(h => Text(h["status"]) == "deployed");
         var action = upgrade ? "upgrade" : "install";
@@ -132,8 +135,10 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         });
     }
 
-    /// <summary>The chart refused the values. Install: retries, then stalled. Upgrade: rollback to the last deployed release, retries, then stalled.</summary>
-    private void Fail(JsonObject release, string ns, string name, SimulatedChart chart, string version, bool upgrade, long generation, DateTimeOffset now)
+    /// <summary>The chart refused the values. Install: retries, then stalled. Upgrade: rollback to the last deployed release, retries, then
+    /// stalled.</summary>
+    private void Fail(JsonObject release, string ns, string name, SimulatedChart chart, string version, bool upgrade, long generation,
+        DateTimeOffset now)
     {
         var spec = release["spec"] as JsonObject ?? [];
         var retries = (int)(ObjectStore.Number(spec[upgrade ? "upgrade" : "install"]?["remediation"]?["retries"]) ?? 0);
@@ -154,7 +159,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
                 var previousRevision = ObjectStore.Number(previous["version"]);
                 Push(status, chart, version, "failed", now);
                 Push(status, chart, previousVersion, "deployed", now);
-                var rolledBack = $"Helm rollback to previous release {ns}/{name}.v{previousRevision} with chart {chart.Name}@{previousVersion} succeeded";
+                var rolledBack = $"Helm rollback to previous release {ns}/{name}.v{previousRevision} with chart {chart.Name}@{previousVersion} " +
+                    $"succeeded";
                 SetCondition(status, "Remediated", "True", "RollbackSucceeded", rolledBack, now);
                 SetCondition(status, "Ready", "False", "RollbackSucceeded", rolledBack, now);
             }
@@ -162,13 +168,15 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             {
                 SetCondition(status, "Ready", "False", "InstallFailed", failed, now);
             }
-            SetCondition(status, "Stalled", "True", "RetriesExceeded", $"Failed to {(upgrade ? "upgrade" : "install")} after {attempts} attempt(s)", now);
+            SetCondition(status, "Stalled", "True", "RetriesExceeded", $"Failed to {(upgrade ? "upgrade" : "install")} after {attempts} attempt(s)",
+                now);
             RemoveCondition(status, "Reconciling");
             status["observedGeneration"] = generation;
         });
     }
 
-    /// <summary>Prepends a release snapshot to the history (newest first); the deployed one before it is superseded. Returns its release number.</summary>
+    /// <summary>Prepends a release snapshot to the history (newest first); the deployed one before it is superseded. Returns its release
+    /// number.</summary>
     private static long Push(JsonObject status, SimulatedChart chart, string version, string state, DateTimeOffset now)
     {
         var history = status["history"] as JsonArray ?? [];
@@ -206,7 +214,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var url = Text(repository["spec"]?["url"])?.TrimEnd('/');
         var chartName = Text(release["spec"]?["chart"]?["spec"]?["chart"]);
         var chart = charts.FirstOrDefault(c => c.Repository.TrimEnd('/') == url && c.Name == chartName);
-        if (chart is null) problem = $"invalid chart reference: failed to get chart version for remote reference: no chart name found: '{chartName}' in {url}";
+        if (chart is null) problem = $"invalid chart reference: failed to get chart version for remote reference: no chart name found: " +
+            $"'{chartName}' in {url}";
         return chart;
     }
 
@@ -234,7 +243,14 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             ["spec"] = new JsonObject
             {
                 ["replicas"] = 1,
-                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app.kubernetes.io/instance"] = release, ["app.kubernetes.io/component"] = workload.Name } },
+                ["selector"] = new JsonObject
+                {
+                    ["matchLabels"] = new JsonObject
+                    {
+                        ["app.kubernetes.io/instance"] = release,
+                        ["app.kubernetes.io/component"] = workload.Name
+                    }
+                },
             },
             ["status"] = new JsonObject
             {

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Json.Schema;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Tests.Architecture;
+using Json.Schema;
 
 namespace Cogrion.Portal.Tests.Apps;
 
@@ -12,12 +12,14 @@ public sealed class CatalogTests
 {
     private static readonly Lazy<AppCatalog> Catalog = new(() => new AppCatalog(Path.Combine(DependencyTests.RepoRoot(), "catalog")));
 
-    public static TheoryData<string> AppIds => new(Directory.EnumerateDirectories(Path.Combine(DependencyTests.RepoRoot(), "catalog")).Select(Path.GetFileName).Order()!);
+    public static TheoryData<string> AppIds
+        => new(Directory.EnumerateDirectories(Path.Combine(DependencyTests.RepoRoot(), "catalog")).Select(Path.GetFileName).Order()!);
 
     [Fact]
     public void The_catalog_has_the_six_apps_the_product_promises()
     {
-        Assert.Equal(["airflow", "jupyterhub", "mlflow", "spark-operator", "superset", "trino"], Catalog.Value.All.Select(a => a.Id).Order().ToArray());
+        Assert.Equal(["airflow", "jupyterhub", "mlflow", "spark-operator", "superset", "trino"], Catalog.Value.All.Select(a => a.Id).Order()
+            .ToArray());
     }
 
     [Theory]
@@ -25,8 +27,10 @@ public sealed class CatalogTests
     public void Each_schema_is_a_valid_draft_2020_12_schema(string id)
     {
         var app = Catalog.Value.Find(id)!;
-        var verdict = MetaSchemas.Draft202012.Evaluate(JsonSerializer.SerializeToElement(app.SchemaDocument), new EvaluationOptions { OutputFormat = OutputFormat.List });
-        Assert.True(verdict.IsValid, string.Join("; ", (verdict.Details ?? []).SelectMany(d => d.Errors ?? new Dictionary<string, string>()).Select(e => e.Value)));
+        var verdict = MetaSchemas.Draft202012.Evaluate(JsonSerializer.SerializeToElement(app.SchemaDocument),
+            new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(verdict.IsValid,
+            string.Join("; ", (verdict.Details ?? []).SelectMany(d => d.Errors ?? new Dictionary<string, string>()).Select(e => e.Value)));
     }
 
     [Theory]
@@ -42,7 +46,8 @@ public sealed class CatalogTests
         Assert.NotEmpty(app.Workloads);
         Assert.NotEmpty(app.PodSecurityReason);
         Assert.Contains("<svg", app.IconSvg);
-        Assert.True(File.Exists(Path.Combine(DependencyTests.RepoRoot(), "catalog", id, "SOURCES.md")), $"catalog/{id}/SOURCES.md says where the chart facts come from");
+        Assert.True(File.Exists(Path.Combine(DependencyTests.RepoRoot(), "catalog", id, "SOURCES.md")),
+            $"catalog/{id}/SOURCES.md says where the chart facts come from");
     }
 
     [Theory]
@@ -118,10 +123,13 @@ public sealed class AppStatusTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-12-06T06:00:00Z");
 
-    private static WorkspaceApp App(AppReport? report, int revision = 1, AppFailure? failure = null) => new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(),
-        "airflow", "airflow", AppDesiredState.Installed, "1.16.0", [], revision, Now, report, report is null ? null : Now, failure, "alice", Now.AddHours(-1));
+    private static WorkspaceApp App(AppReport? report, int revision = 1, AppFailure? failure = null)
+        => new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(),
+        "airflow", "airflow", AppDesiredState.Installed, "1.16.0", [], revision, Now, report, report is null ? null : Now, failure, "alice",
+            Now.AddHours(-1));
 
-    private static AppReport Report(int revision, string[] conditions, params WorkloadReadiness[] workloads) => new("airflow", "airflow", "airflow", 2, 2,
+    private static AppReport Report(int revision, string[] conditions, params WorkloadReadiness[] workloads)
+        => new("airflow", "airflow", "airflow", 2, 2,
         conditions.Select(c => c.Split('|')).Select(p => new ReleaseCondition(p[0], p[1], p[2], p[3], Now)).ToList(), "1.16.0", "1.15.0", workloads,
         revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -129,8 +137,11 @@ public sealed class AppStatusTests
     public void A_released_app_whose_workloads_are_ready_is_ready_and_one_with_an_unready_workload_is_degraded()
     {
         string[] ok = ["Ready|True|UpgradeSucceeded|Helm upgrade succeeded", "Released|True|UpgradeSucceeded|Helm upgrade succeeded"];
-        Assert.Equal(AppState.Ready, AppStatus.Derive(App(Report(1, ok, new WorkloadReadiness("Deployment", "airflow-webserver", 1, 1))), Now, TimeSpan.FromMinutes(2), Now).State);
-        var degraded = AppStatus.Derive(App(Report(1, ok, new WorkloadReadiness("Deployment", "airflow-webserver", 1, 0))), Now, TimeSpan.FromMinutes(2), Now);
+        Assert.Equal(AppState.Ready,
+            AppStatus.Derive(App(Report(1, ok, new WorkloadReadiness("Deployment", "airflow-webserver", 1, 1))), Now, TimeSpan.FromMinutes(2), Now)
+            .State);
+        var degraded = AppStatus.Derive(App(Report(1, ok, new WorkloadReadiness("Deployment", "airflow-webserver", 1, 0))), Now,
+            TimeSpan.FromMinutes(2), Now);
         Assert.Equal(AppState.Degraded, degraded.State);
         Assert.Contains("airflow-webserver 0/1", degraded.Cause);
     }
@@ -141,7 +152,8 @@ public sealed class AppStatusTests
         string[] ok = ["Ready|True|InstallSucceeded|fine", "Released|True|InstallSucceeded|fine"];
         Assert.Equal(AppState.Installing, AppStatus.Derive(App(Report(1, ok), revision: 2), Now, TimeSpan.FromMinutes(2), Now).State);
         string[] rolledBack = ["Ready|False|RollbackSucceeded|Helm rollback to previous release succeeded",
-            "Released|False|UpgradeFailed|Helm upgrade failed: execution error", "Remediated|True|RollbackSucceeded|Helm rollback to previous release succeeded"];
+            "Released|False|UpgradeFailed|Helm upgrade failed: execution error",
+                "Remediated|True|RollbackSucceeded|Helm rollback to previous release succeeded"];
         var failed = AppStatus.Derive(App(Report(2, rolledBack), revision: 2), Now, TimeSpan.FromMinutes(2), Now);
         Assert.Equal(AppState.Failed, failed.State);
         Assert.StartsWith("Helm upgrade failed: execution error", failed.Cause);

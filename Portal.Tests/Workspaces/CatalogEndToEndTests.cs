@@ -23,7 +23,8 @@ public sealed class CatalogEndToEndTests
         var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
         var apps = world.Portal.Get<WorkspaceApps>();
 
-        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, SandboxInstallWorld.Admin, CancellationToken.None);
+        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
         Assert.True(installed.Succeeded, Describe(installed.Errors));
         var ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
         Assert.Equal("1.15.0", ready.App.Report!.LastAppliedRevision);
@@ -36,14 +37,17 @@ public sealed class CatalogEndToEndTests
         var release = Assert.Single(cluster, o => Kind(o) == "HelmRelease");
         Assert.Equal("enabled", release["spec"]!["driftDetection"]!["mode"]!.GetValue<string>());
 
-        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, SandboxInstallWorld.Admin, CancellationToken.None);
+        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
         Assert.True(upgraded.Succeeded, Describe(upgraded.Errors));
-        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2", "the upgrade to be Ready");
+        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
+            "the upgrade to be Ready");
         Assert.Equal("1.16.0", ready.App.Report!.LastAppliedRevision);
 
         // The simulated chart rejects this value when it renders: the upgrade fails and Flux rolls back.
         var broken = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", null,
-            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(), SandboxInstallWorld.Admin, CancellationToken.None);
+            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(broken.Succeeded, Describe(broken.Errors));
         var failed = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
         Assert.Contains("Helm upgrade failed", failed.Status.Cause);
@@ -52,7 +56,8 @@ public sealed class CatalogEndToEndTests
 
         var rolledBack = await apps.RollbackAsync(world.TenantId, workspace, "airflow", 2, SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(rolledBack.Succeeded, Describe(rolledBack.Errors));
-        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "4", "the rollback to be Ready");
+        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "4",
+            "the rollback to be Ready");
         // Green again, and the failure that led here is still told.
         Assert.NotNull(ready.Status.LastFailure);
         Assert.Contains("Helm upgrade failed", ready.Status.LastFailure!.Message);
@@ -61,7 +66,8 @@ public sealed class CatalogEndToEndTests
 
         var removing = await apps.RemoveAsync(world.TenantId, workspace, "airflow", "airflow", SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(removing.Succeeded, Describe(removing.Errors));
-        await Eventually.ValueAsync(() => apps.FindAsync(world.TenantId, workspace.Id, "airflow", CancellationToken.None), v => v is null, "Airflow to be removed", Deadline);
+        await Eventually.ValueAsync(() => apps.FindAsync(world.TenantId, workspace.Id, "airflow", CancellationToken.None), v => v is null,
+            "Airflow to be removed", Deadline);
         Assert.DoesNotContain(world.ClusterObjects(workspaceId), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.removed'"));
     }
@@ -75,10 +81,12 @@ public sealed class CatalogEndToEndTests
         var apps = world.Portal.Get<WorkspaceApps>();
 
         var hub = await apps.InstallAsync(world.TenantId, workspace, "jupyterhub", null,
-            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(), SandboxInstallWorld.Admin, CancellationToken.None);
+            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(hub.Succeeded, Describe(hub.Errors));
         var mlflow = await apps.InstallAsync(world.TenantId, workspace, "mlflow", null,
-            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(), SandboxInstallWorld.Admin, CancellationToken.None);
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(mlflow.Succeeded, Describe(mlflow.Errors));
 
         var failed = await WaitForAsync(world, workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
@@ -91,8 +99,10 @@ public sealed class CatalogEndToEndTests
         Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
     }
 
-    private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView, bool> accept, string what) =>
-        Eventually.ValueAsync(async () => (await world.Portal.Get<WorkspaceApps>().FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None))!,
+    private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,
+        bool> accept, string what) =>
+        Eventually.ValueAsync(async ()
+            => (await world.Portal.Get<WorkspaceApps>().FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None))!,
             v => v is not null && accept(v), what, Deadline);
 
     private static string Describe(Cogrion.Portal.Infrastructure.Http.FieldErrors errors) =>

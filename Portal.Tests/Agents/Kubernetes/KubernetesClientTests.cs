@@ -87,7 +87,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         Assert.StartsWith("/apis/helm.toolkit.fluxcd.io/v2/namespaces/team-a/helmreleases/airflow", Last("helmreleases").Path);
         var reference = new ObjectReference("helm.toolkit.fluxcd.io/v2", "HelmRelease", "airflow", "team-a");
         Assert.NotNull(await client.GetAsync(reference, CancellationToken.None));
-        Assert.Equal("airflow", Assert.Single(await client.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", "team-a", null, CancellationToken.None))["metadata"]!["name"]!.GetValue<string>());
+        var listed = Assert.Single(await client.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", "team-a", null, CancellationToken.None));
+        Assert.Equal("airflow", listed["metadata"]!["name"]!.GetValue<string>());
         Assert.True(await client.DeleteAsync(reference, CancellationToken.None));
         Assert.Null(await client.GetAsync(reference, CancellationToken.None));
     }

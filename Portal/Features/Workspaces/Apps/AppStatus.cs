@@ -38,7 +38,8 @@ public static class AppStatus
     {
         if (app.DesiredState == AppDesiredState.Removed) return (AppState.Removed, "Removed.");
         if (app.DesiredState == AppDesiredState.Removing)
-            return (AppState.Removing, app.Report is null ? $"Namespace {app.Namespace} is gone." : $"Deleting namespace {app.Namespace} and everything in it.");
+            return (AppState.Removing, app.Report is null ? $"Namespace {app.Namespace} is gone."
+                : $"Deleting namespace {app.Namespace} and everything in it.");
         var report = app.Report;
         if (report is null || report.DesiredRevision != app.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture))
             return (AppState.Installing, app.Revision == 1

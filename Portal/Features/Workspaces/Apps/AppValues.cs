@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Json.Schema;
 using Cogrion.Portal.Infrastructure.Http;
+using Json.Schema;
 
 namespace Cogrion.Portal.Features.Workspaces.Apps;
 
@@ -29,7 +29,8 @@ public static class AppValues
         var errors = new FieldErrors();
         foreach (var (path, value) in Leaves(values, ""))
             if (app.IsSecret(path) && value is not null && !(value is JsonValue v && v.TryGetValue<string>(out var text) && text.Length == 0))
-                errors.Add(Field(path), $"{path} is a secret, and the Portal never takes a secret in plain text. Secret delivery (encrypted to the agent's key) " +
+                errors.Add(Field(path),
+                    $"{path} is a secret, and the Portal never takes a secret in plain text. Secret delivery (encrypted to the agent's key) " +
                     "is not available yet; leave it empty and the chart generates or keeps its own.");
         var results = app.Schema.Evaluate(AppCatalog.ToElement(values), new EvaluationOptions { OutputFormat = OutputFormat.List });
         if (results.IsValid) return errors;
@@ -71,7 +72,8 @@ public static class AppValues
             .Where(c => c.Before != c.After).ToList();
     }
 
-    private static string Unescape(string segment) => segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+    private static string Unescape(string segment) => segment.Replace("~1", "/", StringComparison.Ordinal)
+        .Replace("~0", "~", StringComparison.Ordinal);
 }
 
 /// <summary>One value that changes: its dotted path, and its JSON before and after (null: absent).</summary>

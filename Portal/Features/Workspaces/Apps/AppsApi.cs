@@ -17,11 +17,14 @@ public sealed record CatalogAppResponse(
 
 public sealed record AppResponse(
     Guid Id, string App, string Namespace, string Address, string ChartVersion, int Revision, JsonObject Values, string State, string Cause,
-    DateTimeOffset? StatusAsOf, DateTimeOffset? AgentSilentSince, AppFailure? LastFailure, string? LastAttemptedChartVersion, string? LastAppliedChartVersion)
+    DateTimeOffset? StatusAsOf, DateTimeOffset? AgentSilentSince, AppFailure? LastFailure, string? LastAttemptedChartVersion,
+        string? LastAppliedChartVersion)
 {
     public static AppResponse From(WorkspaceAppView view, string workspaceDomain) => new(view.App.Id, view.App.App, view.App.Namespace,
-        view.Definition.AddressIn(workspaceDomain), view.App.ChartVersion, view.App.Revision, view.App.Values, view.Status.State.ToString(), view.Status.Cause,
-        view.Status.AsOf, view.Status.AgentSilentSince, view.Status.LastFailure, view.App.Report?.LastAttemptedRevision, view.App.Report?.LastAppliedRevision);
+        view.Definition.AddressIn(workspaceDomain), view.App.ChartVersion, view.App.Revision, view.App.Values, view.Status.State.ToString(),
+            view.Status.Cause,
+        view.Status.AsOf, view.Status.AgentSilentSince, view.Status.LastFailure, view.App.Report?.LastAttemptedRevision,
+            view.App.Report?.LastAppliedRevision);
 }
 
 /// <summary>Install: the app, a supported chart version (default: the newest) and values laid over the catalog's defaults.</summary>
@@ -61,7 +64,8 @@ public static class AppsApi
         return endpoints;
     }
 
-    private static async Task<IResult> ListAsync(string name, TenantContext context, WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string name, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
         var domain = workspace.DomainIn(context.Tenant.Domain);
@@ -85,11 +89,13 @@ public static class AppsApi
         return TypedResults.Ok(await apps.RevisionsAsync(context.TenantId, view.App.Id, cancellationToken));
     }
 
-    private static async Task<IResult> InstallAsync(string name, InstallAppRequest request, TenantContext context, ClaimsPrincipal user, WorkspaceStore store,
+    private static async Task<IResult> InstallAsync(string name, InstallAppRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store,
         WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, user.AsActor(), cancellationToken);
+        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, user.AsActor(),
+            cancellationToken);
         return Answer(result, context, workspace, apps, created: true, cancellationToken);
     }
 
@@ -97,7 +103,8 @@ public static class AppsApi
         WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, user.AsActor(), cancellationToken);
+        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, user.AsActor(),
+            cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }
 
@@ -121,15 +128,18 @@ public static class AppsApi
         CancellationToken cancellationToken)
     {
         if (result.IsNotFound) return NotFound(NoApp);
-        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The request has problems; nothing was changed.");
+        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary(),
+            title: "The request has problems; nothing was changed.");
         var app = result.Value!;
         var location = $"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app.App}";
         var body = new { app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, State = app.DesiredState.ToString() };
         return created ? TypedResults.Created(location, body) : TypedResults.Accepted(location, body);
     }
 
-    private static async Task<Workspace?> LiveWorkspaceAsync(WorkspaceStore store, TenantContext context, string name, CancellationToken cancellationToken) =>
-        await store.FindByNameAsync(context.TenantId, name, cancellationToken) is { Status: not WorkspaceStatus.Destroyed } workspace ? workspace : null;
+    private static async Task<Workspace?> LiveWorkspaceAsync(WorkspaceStore store, TenantContext context, string name,
+        CancellationToken cancellationToken) =>
+        await store.FindByNameAsync(context.TenantId, name, cancellationToken) is { Status: not WorkspaceStatus.Destroyed } workspace ? workspace
+            : null;
 
     private static IResult NotFound(string title) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: title);
 }

@@ -79,12 +79,15 @@ public sealed record CatalogApp(
             File.Exists(iconFile) ? File.ReadAllText(iconFile) : "",
             new ChartReference(Required(chart, "repository", directory), Required(chart, "name", directory), versions),
             Strings(app["secrets"]),
-            new AppResources(Required(resources, "cpu", directory), Required(resources, "memory", directory), (int)(resources["pods"]?.GetValue<long>() ?? 20)),
-            database is null ? null : new DatabaseNeed(Strings(database["engines"]), Text(database["bundledWhenAbsent"]), Text(database["note"]) ?? ""),
+            new AppResources(Required(resources, "cpu", directory), Required(resources, "memory", directory),
+                (int)(resources["pods"]?.GetValue<long>() ?? 20)),
+            database is null ? null
+                : new DatabaseNeed(Strings(database["engines"]), Text(database["bundledWhenAbsent"]), Text(database["note"]) ?? ""),
             endpoint is null ? null : new AppEndpoint(Required(endpoint, "service", directory), (int)endpoint["port"]!.GetValue<long>()),
             level,
             Text(app["podSecurityReason"]) ?? "",
-            (app["workloads"] as JsonArray ?? []).OfType<JsonObject>().Select(w => new AppWorkload(Required(w, "kind", directory), Required(w, "name", directory))).ToList(),
+            (app["workloads"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(w => new AppWorkload(Required(w, "kind", directory), Required(w, "name", directory))).ToList(),
             schemaDocument,
             schema,
             defaults);

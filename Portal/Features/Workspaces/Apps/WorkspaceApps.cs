@@ -1,13 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Workspaces.Apps;
 
@@ -56,14 +56,16 @@ public sealed class WorkspaceApps(
 
     private const string Columns = """
         id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values"::text as values_json, revision, revision_changed_at,
-        report::text as report_json, reported_at, last_failure_reason, last_failure_message, last_failure_version, last_failure_at, created_by, created_at
+        report::text as report_json, reported_at, last_failure_reason, last_failure_message, last_failure_version, last_failure_at,
+        created_by, created_at
         """;
 
     public async Task<IReadOnlyList<WorkspaceAppView>> ListAsync(Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<AppRow>(new CommandDefinition(
-            $"select {Columns} from workspace_apps where tenant_id = @tenantId and workspace_id = @workspaceId and desired_state <> 'removed' order by app",
+            $"select {Columns} from workspace_apps where tenant_id = @tenantId and workspace_id = @workspaceId and desired_state <> 'removed' " +
+                $"order by app",
             new { tenantId, workspaceId }, cancellationToken: cancellationToken));
         var lastSeen = await AgentLastSeenAsync(tenantId, workspaceId, cancellationToken);
         return rows.Select(r => r.ToApp()).Select(a => View(a, lastSeen)).OfType<WorkspaceAppView>().ToList();
@@ -93,14 +95,17 @@ public sealed class WorkspaceApps(
     {
         var errors = AppValues.Validate(app, values);
         if (!app.Chart.Versions.Contains(chartVersion))
-            errors.Add("chartVersion", $"Chart {app.Chart.Name} {chartVersion} is not supported; choose one of {string.Join(", ", app.Chart.Versions)}.");
+            errors.Add("chartVersion",
+                $"Chart {app.Chart.Name} {chartVersion} is not supported; choose one of {string.Join(", ", app.Chart.Versions)}.");
         return errors;
     }
 
-    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion, JsonObject? overrides,
+    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+        JsonObject? overrides,
         Actor actor, CancellationToken cancellationToken)
     {
-        if (catalog.Find(appId) is not { } app) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("app", $"There is no app '{appId}' in the catalog."));
+        if (catalog.Find(appId) is not { } app) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("app",
+            $"There is no app '{appId}' in the catalog."));
         var version = chartVersion ?? app.Chart.Latest;
         var values = AppValues.Merge(app.Defaults, overrides);
         var errors = Check(app, version, values);
@@ -121,8 +126,18 @@ public sealed class WorkspaceApps(
                     insert into workspace_apps (id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values", revision,
                                                 revision_changed_at, created_by, created_at)
                     values (@id, @tenantId, @workspaceId, @app, @ns, 'installed', @version, @values::jsonb, 1, @now, @createdBy, @now)
-                    """, new { id, tenantId, workspaceId = workspace.Id, app = app.Id, ns = app.Id, version, values = values.ToJsonString(), now,
-                        createdBy = actor.Name ?? actor.Id }, transaction, cancellationToken: cancellationToken));
+                    """, new
+                {
+                    id,
+                    tenantId,
+                    workspaceId = workspace.Id,
+                    app = app.Id,
+                    ns = app.Id,
+                    version,
+                    values = values.ToJsonString(),
+                    now,
+                    createdBy = actor.Name ?? actor.Id
+                }, transaction, cancellationToken: cancellationToken));
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
@@ -142,10 +157,12 @@ public sealed class WorkspaceApps(
     }
 
     /// <summary>A new desired state: another supported chart version and/or values laid over the current ones.</summary>
-    public async Task<CommandResult<WorkspaceApp>> UpgradeAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion, JsonObject? overrides,
+    public async Task<CommandResult<WorkspaceApp>> UpgradeAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+        JsonObject? overrides,
         Actor actor, CancellationToken cancellationToken)
     {
-        if (catalog.Find(appId) is not { } app || await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: AppDesiredState.Installed } current)
+        if (catalog.Find(appId) is not { } app
+            || await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: AppDesiredState.Installed } current)
             return CommandResult<WorkspaceApp>.NotFound();
         var version = chartVersion ?? current.ChartVersion;
         var values = AppValues.Merge(current.Values, overrides);
@@ -158,14 +175,17 @@ public sealed class WorkspaceApps(
     public async Task<CommandResult<WorkspaceApp>> RollbackAsync(Guid tenantId, Workspace workspace, string appId, int revision, Actor actor,
         CancellationToken cancellationToken)
     {
-        if (catalog.Find(appId) is not { } app || await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: AppDesiredState.Installed } current)
+        if (catalog.Find(appId) is not { } app
+            || await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: AppDesiredState.Installed } current)
             return CommandResult<WorkspaceApp>.NotFound();
         var target = (await RevisionsAsync(tenantId, current.Id, cancellationToken)).FirstOrDefault(r => r.Revision == revision);
         if (target is null)
-            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision", $"Revision {revision} is not one of the last {RollbackChoices} of {app.DisplayName}."));
+            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision",
+                $"Revision {revision} is not one of the last {RollbackChoices} of {app.DisplayName}."));
         if (target.Revision == current.Revision)
             return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision", $"Revision {revision} is the current desired state."));
-        return await ChangeAsync(tenantId, workspace, app, current, "rollback", target.ChartVersion, target.Values, actor, cancellationToken, rolledBackTo: target.Revision);
+        return await ChangeAsync(tenantId, workspace, app, current, "rollback", target.ChartVersion, target.Values, actor, cancellationToken,
+            rolledBackTo: target.Revision);
     }
 
     /// <summary>Removes the app: its namespace and everything in it go. <paramref name="confirmation"/> must be the app's id, typed.</summary>
@@ -175,9 +195,11 @@ public sealed class WorkspaceApps(
         if (await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: not AppDesiredState.Removed } current)
             return CommandResult<WorkspaceApp>.NotFound();
         if (!string.Equals(confirmation?.Trim(), current.App, StringComparison.Ordinal))
-            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("confirmation", $"Type {current.App} to confirm: the namespace {current.Namespace} and everything in it will be deleted."));
+            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("confirmation",
+                $"Type {current.App} to confirm: the namespace {current.Namespace} and everything in it will be deleted."));
         if (await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken) is not { } agent)
-            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("workspace", $"Workspace {workspace.Name} has no active Cluster Agent to remove it through."));
+            return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("workspace",
+                $"Workspace {workspace.Name} has no active Cluster Agent to remove it through."));
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -230,14 +252,21 @@ public sealed class WorkspaceApps(
                         last_failure_at = case when @newFailure then @at else last_failure_at end
                     where id = @Id
                     """, new
-                    {
-                        app.Id, now, newFailure, report = report is null ? null : JsonSerializer.Serialize(report, ProtocolJson.Default.AppReport),
-                        reason = failure?.Reason, message = failure?.Message, version = failure?.ChartVersion, at = failure?.At,
-                    }, transaction, cancellationToken: cancellationToken));
+                {
+                    app.Id,
+                    now,
+                    newFailure,
+                    report = report is null ? null : JsonSerializer.Serialize(report, ProtocolJson.Default.AppReport),
+                    reason = failure?.Reason,
+                    message = failure?.Message,
+                    version = failure?.ChartVersion,
+                    at = failure?.At,
+                }, transaction, cancellationToken: cancellationToken));
                 if (newFailure)
                 {
                     await audit.RecordAsync(new AuditEntry(Actor.Agent(agentId), "app.failed", tenantId, "workspace_app", app.Id.ToString(),
-                        new { app = app.App, reason = failure!.Reason, message = failure.Message, chartVersion = failure.ChartVersion }), transaction, cancellationToken);
+                        new { app = app.App, reason = failure!.Reason, message = failure.Message, chartVersion = failure.ChartVersion }), transaction,
+                            cancellationToken);
                     logger.LogWarning("App {App} in workspace {WorkspaceId} failed: {Reason}", app.App, workspaceId, failure.Reason);
                 }
             }
@@ -245,7 +274,8 @@ public sealed class WorkspaceApps(
         }
     }
 
-    private async Task<CommandResult<WorkspaceApp>> ChangeAsync(Guid tenantId, Workspace workspace, CatalogApp app, WorkspaceApp current, string action,
+    private async Task<CommandResult<WorkspaceApp>> ChangeAsync(Guid tenantId, Workspace workspace, CatalogApp app, WorkspaceApp current,
+        string action,
         string version, JsonObject values, Actor actor, CancellationToken cancellationToken, int? rolledBackTo = null)
     {
         if (await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken) is not { } agent)
@@ -261,11 +291,17 @@ public sealed class WorkspaceApps(
                 where id = @Id and tenant_id = @tenantId and revision = @Revision_
                 """, new { current.Id, tenantId, version, values = values.ToJsonString(), revision, now, Revision_ = current.Revision },
                 transaction, cancellationToken: cancellationToken));
-            if (changed == 0) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision", "Someone changed this app meanwhile; reload and try again."));
+            if (changed == 0) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision",
+                "Someone changed this app meanwhile; reload and try again."));
             await AddRevisionAsync(connection, transaction, current.Id, revision, action, version, values, actor, now, cancellationToken);
             await audit.RecordAsync(new AuditEntry(actor, $"app.{action}_requested", tenantId, "workspace_app", current.Id.ToString(), new
             {
-                workspace = workspace.Name, app = app.Id, fromChartVersion = current.ChartVersion, chartVersion = version, revision, rolledBackTo,
+                workspace = workspace.Name,
+                app = app.Id,
+                fromChartVersion = current.ChartVersion,
+                chartVersion = version,
+                revision,
+                rolledBackTo,
                 changes = AppValues.Diff(current.Values, values).Select(c => c.Path).ToList(),
             }), transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -277,10 +313,12 @@ public sealed class WorkspaceApps(
     private Task EnqueueReleaseAsync(Guid tenantId, Guid agentId, CatalogApp app, Guid appId, string version, JsonObject values, int revision,
         Actor actor, CancellationToken cancellationToken) =>
         commands.EnqueueAsync(new NewAgentCommand(tenantId, agentId, CommandTypes.ApplyManifest,
-            JsonSerializer.SerializeToNode(AppManifests.Release(app, app.Id, version, values, revision), ProtocolJson.Default.ApplyManifestPayload)!.AsObject(),
+            JsonSerializer.SerializeToNode(AppManifests.Release(app, app.Id, version, values, revision),
+                ProtocolJson.Default.ApplyManifestPayload)!.AsObject(),
             $"app:{appId}:revision:{revision}"), actor, cancellationToken);
 
-    private static Task AddRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid appId, int revision, string action, string version,
+    private static Task AddRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid appId, int revision, string action,
+        string version,
         JsonObject values, Actor actor, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
             insert into workspace_app_revisions (app_id, revision, action, chart_version, "values", created_by, created_at)
@@ -292,7 +330,8 @@ public sealed class WorkspaceApps(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var row = await connection.QueryFirstOrDefaultAsync<AppRow>(new CommandDefinition(
-            $"select {Columns} from workspace_apps where tenant_id = @tenantId and workspace_id = @workspaceId and app = @app and desired_state <> 'removed'",
+            $"select {Columns} from workspace_apps where tenant_id = @tenantId and workspace_id = @workspaceId and app = @app and desired_state <> " +
+                $"'removed'",
             new { tenantId, workspaceId, app }, cancellationToken: cancellationToken));
         return row?.ToApp();
     }
@@ -334,7 +373,8 @@ public sealed class WorkspaceApps(
         public WorkspaceApp ToApp() => new(Id, TenantId, WorkspaceId, App, Namespace, Enum.Parse<AppDesiredState>(DesiredState, ignoreCase: true),
             ChartVersion, Parse(ValuesJson), Revision, RevisionChangedAt,
             ReportJson is null ? null : JsonSerializer.Deserialize(ReportJson, ProtocolJson.Default.AppReport), ReportedAt,
-            LastFailureMessage is null ? null : new AppFailure(LastFailureReason ?? "Failed", LastFailureMessage, LastFailureVersion, LastFailureAt ?? CreatedAt),
+            LastFailureMessage is null ? null
+                : new AppFailure(LastFailureReason ?? "Failed", LastFailureMessage, LastFailureVersion, LastFailureAt ?? CreatedAt),
             CreatedBy, CreatedAt);
     }
 
