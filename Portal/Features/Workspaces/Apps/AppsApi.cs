@@ -35,6 +35,9 @@ public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values)
 
 public sealed record RollbackAppRequest(int Revision);
 
+/// <summary>What a change left as the desired state (the agent applies it; follow the app's status for the outcome).</summary>
+public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState);
+
 /// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go.</summary>
 public sealed record RemoveAppRequest(string? Confirmation);
 
@@ -52,15 +55,15 @@ public static class AppsApi
     public static IEndpointRouteBuilder MapAppsApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/tenants/{tenant}/catalog", (AppCatalog catalog) => TypedResults.Ok(catalog.All.Select(CatalogAppResponse.From)))
-            .RequireTenantRole(TenantRole.Viewer);
-        var apps = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces/{name}/apps");
-        apps.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer);
-        apps.MapGet("/{app}", GetAsync).RequireTenantRole(TenantRole.Viewer);
-        apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer);
-        apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator);
-        apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator);
-        apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator);
-        apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator);
+            .RequireTenantRole(TenantRole.Viewer).WithTags("Apps").Produces<CatalogAppResponse[]>();
+        var apps = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces/{name}/apps").WithTags("Apps");
+        apps.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppResponse[]>();
+        apps.MapGet("/{app}", GetAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppResponse>();
+        apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppRevision[]>();
+        apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status201Created);
+        apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         return endpoints;
     }
 
@@ -132,7 +135,7 @@ public static class AppsApi
             title: "The request has problems; nothing was changed.");
         var app = result.Value!;
         var location = $"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app.App}";
-        var body = new { app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, State = app.DesiredState.ToString() };
+        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString());
         return created ? TypedResults.Created(location, body) : TypedResults.Accepted(location, body);
     }
 
