@@ -126,6 +126,32 @@ public sealed class AppFormTests : PortalTestContext
     }
 
     [Fact]
+    public void An_upgrade_form_left_alone_changes_nothing_and_one_edit_is_the_only_change_in_the_diff()
+    {
+        var current = AppValues.Merge(Sample.Value.Defaults, JsonNode.Parse("""{ "name": "lake" }""")!.AsObject());
+        var form = AppForm.For(Sample.Value, current);
+
+        Assert.Empty(AppValues.Diff(current, AppValues.Merge(current, form.ToValues().Values)));
+
+        form.AllFields.Single(f => f.Path == "server.replicas").Text = "3";
+        var diff = AppValues.Diff(current, AppValues.Merge(current, form.ToValues().Values));
+        Assert.Equal([new ValueChange("server.replicas", "2", "3")], diff);
+    }
+
+    [Fact]
+    public void An_option_the_values_never_set_stays_unset_unless_it_is_given()
+    {
+        var form = AppForm.For(Sample.Value, new JsonObject());
+
+        var (values, _) = form.ToValues();
+        Assert.Null(values["server"]); // an unticked box and empty fields leave the chart's own defaults alone
+        Assert.Null(values["hosts"]);
+
+        form.AllFields.Single(f => f.Path == "server.enabled").Flag = true;
+        Assert.True(form.ToValues().Values["server"]!["enabled"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public void Every_catalog_app_gets_a_form_whose_defaults_pass_the_server_side_check()
     {
         var catalog = new AppCatalog(Path.Combine(SampleApp.RepoRoot(), "catalog"));
@@ -135,6 +161,7 @@ public sealed class AppFormTests : PortalTestContext
         {
             var form = AppForm.For(app, app.Defaults);
             var (values, errors) = form.ToValues();
+            Assert.Empty(AppValues.Diff(app.Defaults, AppValues.Merge(app.Defaults, values)));
             errors = errors.IsEmpty ? WorkspaceApps.Check(app, app.Chart.Latest, AppValues.Merge(app.Defaults, values)) : errors;
             Assert.True(errors.IsEmpty, $"{app.Id}: {string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))}");
             Assert.All(app.Secrets, s => Assert.Equal(AppFieldKind.Secret, form.AllFields.Single(f => f.Path == s).Kind));

@@ -60,6 +60,19 @@ public sealed class CatalogBrowserTests
         await Assertions.Expect(page.GetByText(new Regex("has no active Cluster Agent"))).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#error-values-webserver-replicas")).Not.ToBeVisibleAsync();
 
+        // The app page: its revision, and an upgrade that shows the values diff and the chart change before it is confirmed.
+        await page.GotoAsync($"/t/{slug}/workspaces/lake/apps/mlflow");
+        await PortalStack.WaitUntilInteractiveAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Revision history" })).ToContainTextAsync("install");
+        var upgrade = page.GetByRole(AriaRole.Region, new() { Name = "Upgrade" });
+        await upgrade.GetByLabel("Replicas", new() { Exact = true }).FillAsync("2");
+        await upgrade.GetByRole(AriaRole.Button, new() { Name = "Review changes" }).ClickAsync();
+        var changes = page.GetByRole(AriaRole.Region, new() { Name = "Changes to apply" });
+        await Assertions.Expect(changes.Locator("li")).ToHaveCountAsync(1);
+        await Assertions.Expect(changes).ToContainTextAsync("replicaCount: 1 → 2");
+        await upgrade.GetByRole(AriaRole.Button, new() { Name = "Confirm upgrade" }).ClickAsync();
+        await Assertions.Expect(page.GetByText(new Regex("has no active Cluster Agent"))).ToBeVisibleAsync();
+
         // The same workspace and app through another tenant's route: not found, nothing of it shown.
         await page.GotoAsync($"/t/{other}/workspaces/lake/apps/mlflow");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No such workspace" })).ToBeVisibleAsync();
@@ -92,14 +105,15 @@ public sealed class CatalogBrowserTests
                 'ready', 'admin')
             """, new { workspaceId, tenantId, accountId });
         var appId = Guid.CreateVersion7();
-        var version = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "catalog", "mlflow", "app.json")))!
-            ["chart"]!["versions"]![0]!.GetValue<string>();
+        // As the service installs it: the catalog's defaults, the oldest supported chart (so an upgrade has somewhere to go).
+        var mlflow = Cogrion.Portal.Features.Workspaces.Apps.CatalogApp.Load(Path.Combine(RepoPaths.Root, "catalog", "mlflow"));
+        var version = mlflow.Chart.Versions[0];
         await connection.ExecuteAsync("""
             insert into workspace_apps (id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values", revision,
                 revision_changed_at, created_by, created_at)
-            values (@appId, @tenantId, @workspaceId, 'mlflow', 'mlflow', 'installed', @version, '{}', 1, now(), 'admin', now());
+            values (@appId, @tenantId, @workspaceId, 'mlflow', 'mlflow', 'installed', @version, @values::jsonb, 1, now(), 'admin', now());
             insert into workspace_app_revisions (app_id, revision, action, chart_version, "values", created_by, created_at)
-            values (@appId, 1, 'install', @version, '{}', 'admin', now());
-            """, new { appId, tenantId, workspaceId, version });
+            values (@appId, 1, 'install', @version, @values::jsonb, 'admin', now());
+            """, new { appId, tenantId, workspaceId, version, values = mlflow.Defaults.ToJsonString() });
     }
 }

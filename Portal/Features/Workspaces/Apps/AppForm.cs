@@ -32,6 +32,9 @@ public sealed class AppFormField
 
     public bool Flag { get; set; }
 
+    /// <summary>Whether the values the form was filled from set this option (else the chart's own default applies).</summary>
+    public bool WasSet { get; set; }
+
     /// <summary>The field's error, from the server-side validation (or a number that does not parse).</summary>
     public string? Error { get; set; }
 
@@ -162,6 +165,7 @@ public sealed class AppForm
 
     private static void Fill(AppFormField field, JsonNode? value)
     {
+        field.WasSet = value is not null;
         switch (field.Kind)
         {
             case AppFieldKind.Boolean:
@@ -193,9 +197,11 @@ public sealed class AppForm
                     if (group.Count > 0) values[key] = group;
                     break;
                 case AppFieldKind.Boolean:
-                    values[key] = field.Flag;
+                    // An unticked box the values never set stays unset: false could override a chart default of true.
+                    if (field.WasSet || field.Flag) values[key] = field.Flag;
                     break;
                 case AppFieldKind.List:
+                    if (!field.WasSet && field.Text.Trim().Length == 0) continue;
                     var items = new JsonArray();
                     foreach (var line in field.Text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0))
                         items.Add(Item(field, field.ItemType, line, errors));
