@@ -127,7 +127,10 @@ public sealed class AppForm
             {
                 fields.Add(new AppFormField
                 {
-                    Path = path, Label = label, Description = description, Kind = AppFieldKind.Group,
+                    Path = path,
+                    Label = label,
+                    Description = description,
+                    Kind = AppFieldKind.Group,
                     Children = FieldsOf(app, property, value as JsonObject, path),
                 });
                 continue;
@@ -135,7 +138,10 @@ public sealed class AppForm
             var field = property["enum"] is JsonArray choices
                 ? new AppFormField
                 {
-                    Path = path, Label = label, Description = description, Kind = AppFieldKind.Choice,
+                    Path = path,
+                    Label = label,
+                    Description = description,
+                    Kind = AppFieldKind.Choice,
                     Choices = choices.Select(c => c?.ToString() ?? "").ToList(),
                 }
                 : type switch
@@ -143,18 +149,28 @@ public sealed class AppForm
                     "boolean" => new AppFormField { Path = path, Label = label, Description = description, Kind = AppFieldKind.Boolean },
                     "integer" or "number" => new AppFormField
                     {
-                        Path = path, Label = label, Description = description,
+                        Path = path,
+                        Label = label,
+                        Description = description,
                         Kind = type == "integer" ? AppFieldKind.Integer : AppFieldKind.Number,
-                        Minimum = Dec(property["minimum"]), Maximum = Dec(property["maximum"]),
+                        Minimum = Dec(property["minimum"]),
+                        Maximum = Dec(property["maximum"]),
                     },
                     "array" => new AppFormField
                     {
-                        Path = path, Label = label, Description = description, Kind = AppFieldKind.List,
+                        Path = path,
+                        Label = label,
+                        Description = description,
+                        Kind = AppFieldKind.List,
                         ItemType = Str((property["items"] as JsonObject)?["type"]) ?? "string",
                     },
                     _ => new AppFormField
                     {
-                        Path = path, Label = label, Description = description, Kind = AppFieldKind.Text, Pattern = Str(property["pattern"]),
+                        Path = path,
+                        Label = label,
+                        Description = description,
+                        Kind = AppFieldKind.Text,
+                        Pattern = Str(property["pattern"]),
                     },
                 };
             Fill(field, value);

@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Audit;
+using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace Cogrion.Portal.Features.Workspaces.Apps;
