@@ -24,9 +24,10 @@ public sealed class CatalogBrowserTests
         var other = "other" + Guid.NewGuid().ToString("N")[..8];
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Admin, "/admin");
+        Guid appId;
         await using (var connection = new NpgsqlConnection(stack.ConnectionString))
         {
-            await SeedWorkspaceWithAppAsync(connection, await AdminTenantAsync(connection, slug), slug);
+            appId = await SeedWorkspaceWithAppAsync(connection, await AdminTenantAsync(connection, slug), slug);
             await AdminTenantAsync(connection, other);
         }
 
@@ -63,7 +64,7 @@ public sealed class CatalogBrowserTests
         // The app page: its revision, and an upgrade that shows the values diff and the chart change before it is confirmed.
         await page.GotoAsync($"/t/{slug}/workspaces/lake/apps/mlflow");
         await PortalStack.WaitUntilInteractiveAsync(page);
-        await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Revision history" })).ToContainTextAsync("install");
+        await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Revision history" })).ToContainTextAsync("2 (current)");
         var upgrade = page.GetByRole(AriaRole.Region, new() { Name = "Upgrade" });
         await upgrade.GetByLabel("Replicas", new() { Exact = true }).FillAsync("2");
         await upgrade.GetByRole(AriaRole.Button, new() { Name = "Review changes" }).ClickAsync();
@@ -72,6 +73,26 @@ public sealed class CatalogBrowserTests
         await Assertions.Expect(changes).ToContainTextAsync("replicaCount: 1 → 2");
         await upgrade.GetByRole(AriaRole.Button, new() { Name = "Confirm upgrade" }).ClickAsync();
         await Assertions.Expect(page.GetByText(new Regex("has no active Cluster Agent"))).ToBeVisibleAsync();
+
+        // Rollback and Remove reach the service (which answers that there is no agent to do it through).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back to revision 1" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "has no active Cluster Agent" }).First).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove", Exact = true }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        var removeApp = dialog.GetByRole(AriaRole.Button, new() { Name = "Remove app" });
+        await Assertions.Expect(removeApp).ToBeDisabledAsync();
+        await dialog.GetByLabel("Type mlflow to confirm").FillAsync("mlflow");
+        await removeApp.ClickAsync();
+        await Assertions.Expect(dialog).Not.ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText(new Regex("no active Cluster Agent to remove it through"))).ToBeVisibleAsync();
+
+        // The status is live: a failure the agent reports appears without a reload, and stays.
+        await using (var connection = new NpgsqlConnection(stack.ConnectionString))
+            await connection.ExecuteAsync("""
+                update workspace_apps set last_failure_reason = 'UpgradeFailed', last_failure_message = 'Helm upgrade failed: boom',
+                    last_failure_version = '9.9.9', last_failure_at = now() where id = @appId
+                """, new { appId });
+        await Assertions.Expect(page.GetByText(new Regex(@"Last failure \(.*chart 9\.9\.9\): UpgradeFailed: Helm upgrade failed: boom"))).ToBeVisibleAsync();
 
         // The same workspace and app through another tenant's route: not found, nothing of it shown.
         await page.GotoAsync($"/t/{other}/workspaces/lake/apps/mlflow");
@@ -91,7 +112,7 @@ public sealed class CatalogBrowserTests
     }
 
     /// <summary>A ready sandbox workspace "lake" with MLflow installed as the service leaves it (no agent, so no report yet).</summary>
-    internal static async Task SeedWorkspaceWithAppAsync(NpgsqlConnection connection, Guid tenantId, string slug)
+    internal static async Task<Guid> SeedWorkspaceWithAppAsync(NpgsqlConnection connection, Guid tenantId, string slug)
     {
         var accountId = await connection.ExecuteScalarAsync<Guid>("""
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
@@ -111,9 +132,11 @@ public sealed class CatalogBrowserTests
         await connection.ExecuteAsync("""
             insert into workspace_apps (id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values", revision,
                 revision_changed_at, created_by, created_at)
-            values (@appId, @tenantId, @workspaceId, 'mlflow', 'mlflow', 'installed', @version, @values::jsonb, 1, now(), 'admin', now());
+            values (@appId, @tenantId, @workspaceId, 'mlflow', 'mlflow', 'installed', @version, @values::jsonb, 2, now(), 'admin', now());
             insert into workspace_app_revisions (app_id, revision, action, chart_version, "values", created_by, created_at)
-            values (@appId, 1, 'install', @version, @values::jsonb, 'admin', now());
+            values (@appId, 1, 'install', @version, @values::jsonb, 'admin', now() - interval '1 hour'),
+                   (@appId, 2, 'upgrade', @version, @values::jsonb, 'admin', now());
             """, new { appId, tenantId, workspaceId, version, values = mlflow.Defaults.ToJsonString() });
+        return appId;
     }
 }

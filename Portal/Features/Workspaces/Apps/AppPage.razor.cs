@@ -157,7 +157,8 @@ public partial class AppPage
             actionError = null;
             var result = await Apps.RollbackAsync(Current.TenantId, workspace, view.App.App, revision, User.AsActor(), Aborted);
             if (result.Succeeded) Snackbar.Add($"Rolling back to revision {revision}.", Severity.Success);
-            else actionError = result.IsNotFound ? "This app is no longer installed." : result.Errors.For("revision") ?? "Not possible now.";
+            else actionError = result.IsNotFound ? "This app is no longer installed."
+                : result.Errors.For("revision") ?? result.Errors.For("workspace") ?? "Not possible now.";
             await ReloadAsync();
             ResetUpgrade();
         }
