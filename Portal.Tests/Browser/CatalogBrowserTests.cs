@@ -31,6 +31,11 @@ public sealed class CatalogBrowserTests
             await AdminTenantAsync(connection, other);
         }
 
+        // The tenant dashboard shows the apps of every workspace at a glance.
+        await page.GotoAsync($"/t/{slug}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Workspaces" })
+            .GetByRole(AriaRole.Status, new() { Name = "Status of MLflow in lake" })).ToHaveTextAsync("Installing");
+
         await page.GotoAsync($"/t/{slug}/workspaces/lake");
         await PortalStack.WaitUntilInteractiveAsync(page);
         var apps = page.GetByRole(AriaRole.Table, new() { Name = "Apps" });
