@@ -26,7 +26,8 @@ public sealed class AppFormTests : PortalTestContext
         Assert.Equal("^[a-z]+$", fields["name"].Pattern);
         Assert.Equal("Name", fields["name"].Label);
         Assert.Equal(AppFieldKind.Group, fields["server"].Kind);
-        Assert.Equal(["server.replicas", "server.memoryRatio", "server.enabled", "server.tls", "server.token"], fields["server"].Children.Select(c => c.Path));
+        Assert.Equal(["server.replicas", "server.memoryRatio", "server.enabled", "server.tls", "server.token"],
+            fields["server"].Children.Select(c => c.Path));
         Assert.Equal(AppFieldKind.Integer, fields["server.replicas"].Kind);
         Assert.Equal((1m, 5m), (fields["server.replicas"].Minimum!.Value, fields["server.replicas"].Maximum!.Value));
         Assert.Equal("From 1 to 5.", fields["server.replicas"].Hint);

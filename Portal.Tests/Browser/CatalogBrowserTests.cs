@@ -97,7 +97,8 @@ public sealed class CatalogBrowserTests
                 update workspace_apps set last_failure_reason = 'UpgradeFailed', last_failure_message = 'Helm upgrade failed: boom',
                     last_failure_version = '9.9.9', last_failure_at = now() where id = @appId
                 """, new { appId });
-        await Assertions.Expect(page.GetByText(new Regex(@"Last failure \(.*chart 9\.9\.9\): UpgradeFailed: Helm upgrade failed: boom"))).ToBeVisibleAsync();
+        var lastFailure = new Regex(@"Last failure \(.*chart 9\.9\.9\): UpgradeFailed: Helm upgrade failed: boom");
+        await Assertions.Expect(page.GetByText(lastFailure)).ToBeVisibleAsync();
 
         // The same workspace and app through another tenant's route: not found, nothing of it shown.
         await page.GotoAsync($"/t/{other}/workspaces/lake/apps/mlflow");
@@ -111,8 +112,10 @@ public sealed class CatalogBrowserTests
     {
         var admin = await connection.ExecuteScalarAsync<Guid>("select id from users where username = 'admin'");
         var tenantId = await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @admin) returning id", new { slug, admin });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @admin, 'admin')", new { tenantId, admin });
+            "insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @admin) returning id",
+            new { slug, admin });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @admin, 'admin')",
+            new { tenantId, admin });
         return tenantId;
     }
 

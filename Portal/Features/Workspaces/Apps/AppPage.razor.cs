@@ -173,7 +173,8 @@ public partial class AppPage
     {
         if (workspace is null || view is not { } v) return;
         actionError = null;
-        var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>($"Remove {v.Definition.DisplayName}?", new DialogParameters<TypedConfirmationDialog>
+        var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>($"Remove {v.Definition.DisplayName}?",
+            new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, $"Remove {v.Definition.DisplayName}?" },
             { d => d.Message, $"The namespace {v.App.Namespace} and everything in it are deleted from {workspace.Name}. This cannot be undone." },
