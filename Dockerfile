@@ -25,6 +25,7 @@ COPY Portal.Sandbox.Cluster/ Portal.Sandbox.Cluster/
 COPY Portal.Kubernetes/ Portal.Kubernetes/
 COPY wwwroot-assets/ wwwroot-assets/
 COPY terraform/ terraform/
+COPY catalog/ catalog/
 RUN dotnet publish Portal/Portal.csproj -c Release --no-restore -o /app
 
 # Framework-dependent: the runtime comes from Microsoft's image, so a runtime security fix is a

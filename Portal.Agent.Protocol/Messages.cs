@@ -60,7 +60,31 @@ public sealed record ClusterInventory(
     string KubernetesVersion,
     IReadOnlyList<NodeSummary> Nodes,
     ClusterCapacity Capacity,
-    IReadOnlyList<ManagedNamespace> Namespaces);
+    IReadOnlyList<ManagedNamespace> Namespaces,
+    IReadOnlyList<AppReport>? Apps = null);
+
+/// <summary>
+/// One catalog app as its cluster sees it: the Flux HelmRelease's conditions (type, status, reason,
+/// message, as helm-controller wrote them), the chart version last attempted and the one last
+/// deployed (the newest "deployed" entry of the release's history), and the readiness of the
+/// workloads in the app's namespace. Names, numbers and Flux's own messages; never values.
+/// DesiredRevision is the Portal's revision the HelmRelease carries (annotation cogrion.io/revision).
+/// </summary>
+public sealed record AppReport(
+    string Namespace,
+    string App,
+    string Release,
+    long? Generation,
+    long? ObservedGeneration,
+    IReadOnlyList<ReleaseCondition> Conditions,
+    string? LastAttemptedRevision,
+    string? LastAppliedRevision,
+    IReadOnlyList<WorkloadReadiness> Workloads,
+    string? DesiredRevision = null);
+
+public sealed record ReleaseCondition(string Type, string Status, string? Reason, string? Message, DateTimeOffset? LastTransitionTime);
+
+public sealed record WorkloadReadiness(string Kind, string Name, int Desired, int Ready);
 
 public sealed record NodeSummary(string Name, bool Ready, string? KubeletVersion, string? Cpu, string? Memory);
 
@@ -69,7 +93,11 @@ public sealed record ClusterCapacity(double CpuCores, long MemoryBytes, int Pods
 public sealed record ManagedNamespace(string Name, string? App, string Status);
 
 /// <summary>Payload of namespace.ensure: a tenant app's own namespace with a quota and a default-deny policy.</summary>
-public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota);
+public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota,
+    string? PodSecurity = null);
+
+/// <summary>Payload of namespace.delete: an app namespace the agent created; everything in it goes with it.</summary>
+public sealed record DeleteNamespacePayload(string Namespace);
 
 /// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
 public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);

@@ -41,8 +41,14 @@ public static class CommandTypes
     public const string ApplySecret = "secret.apply";
     public const string DeleteSecret = "secret.delete";
 
+    /// <summary>Delete an app's namespace (and everything in it) that the agent created.</summary>
+    public const string DeleteNamespace = "namespace.delete";
+
     public static readonly IReadOnlyList<string> All =
-        [EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, ApplySecret, DeleteSecret];
+    [
+        EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, ApplySecret, DeleteSecret,
+        DeleteNamespace,
+    ];
 }
 
 /// <summary>How a command ended, as the agent reports it.</summary>

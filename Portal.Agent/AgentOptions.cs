@@ -35,6 +35,9 @@ public sealed class AgentOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the agent looks at its catalog apps between beats, to report a change at once.</summary>
+    public TimeSpan AppWatchInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long the Portal may hold a command poll open.</summary>
     public TimeSpan LongPollWait { get; set; } = TimeSpan.FromSeconds(50);
 

@@ -67,6 +67,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<AgentReadiness>();
             services.TryAddSingleton<EncryptionKeyRing>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
+            services.AddSingleton<ICommandExecutor, DeleteNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteManifestExecutor>();
             services.AddSingleton<ICommandExecutor, ReportInventoryExecutor>();

@@ -20,6 +20,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
 
+    // KubernetesClient.Aot reads answers through its own source-generated JSON context, which knows the
+    // built-in kinds only: custom resources (Flux's) come back as JsonElement, whose metadata we add once,
+    // before the first call makes the options read-only.
+    static KubernetesClient() => KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Add(CustomObjectJson.Default));
+
     public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager)
     {
         client = new k8s.Kubernetes(configuration);
@@ -103,7 +108,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     };
 
     private static JsonObject ToJson(object value) =>
-        JsonNode.Parse(KubernetesJson.Serialize(value)) as JsonObject ?? throw new KubernetesException(500, "The API server answered with something that is not an object.");
+        JsonNode.Parse(value is JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(value)) as JsonObject
+            ?? throw new KubernetesException(500, "The API server answered with something that is not an object.");
 
     /// <summary>Every call goes through here, so every failure becomes a <see cref="KubernetesException"/> that says what to check.</summary>
     private async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
@@ -173,3 +179,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 
     public void Dispose() => client.Dispose();
 }
+
+/// <summary>The JSON metadata custom resources need (they are read as <see cref="JsonElement"/>).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class CustomObjectJson : System.Text.Json.Serialization.JsonSerializerContext;

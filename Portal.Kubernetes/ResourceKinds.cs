@@ -1,3 +1,4 @@
+using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Cogrion.Agent.Protocol;
@@ -159,6 +160,9 @@ public static class ResourceKinds
                 ? Boxed(c.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(labelSelector: selector, cancellationToken: ct))
                 : Boxed(c.RbacAuthorizationV1.ListNamespacedRoleBindingAsync(ns, labelSelector: selector, cancellationToken: ct)),
             (c, name, ns, ct) => c.RbacAuthorizationV1.DeleteNamespacedRoleBindingAsync(name, ns!, propagationPolicy: Background, cancellationToken: ct))),
+        // Flux's kinds for catalog apps: custom resources, through the custom-objects API (JSON in, JSON out).
+        Custom("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories"),
+        Custom("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases"),
         new("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false, new(
             (c, body, name, _, manager, ct) => Boxed(c.RbacAuthorizationV1.PatchClusterRoleAsync(body, name, fieldManager: manager, force: Force(body), cancellationToken: ct)),
             (c, name, _, ct) => Boxed(c.RbacAuthorizationV1.ReadClusterRoleAsync(name, cancellationToken: ct)),
@@ -178,6 +182,21 @@ public static class ResourceKinds
         ?? throw new KubernetesException(400, $"The agent does not manage {kind} ({apiVersion}). Supported: {string.Join(", ", Known.Select(k => k.Kind))}.");
 
     public static ResourceKind For(ObjectReference reference) => Get(reference.ApiVersion, reference.Kind);
+
+    /// <summary>A namespaced custom resource, addressed by group, version and plural.</summary>
+    private static ResourceKind Custom(string group, string version, string kind, string plural) =>
+        new($"{group}/{version}", kind, plural, true, new(
+            (c, body, name, ns, manager, ct) => Boxed(c.CustomObjects.PatchNamespacedCustomObjectAsync<JsonElement>(
+                body, group, version, ns!, plural, name, fieldManager: manager, force: Force(body), cancellationToken: ct)),
+            (c, name, ns, ct) => Boxed(c.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(
+                group, version, ns!, plural, name, cancellationToken: ct)),
+            (c, ns, selector, ct) => ns is null
+                ? Boxed(c.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(
+                    group, version, plural, labelSelector: selector, cancellationToken: ct))
+                : Boxed(c.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(
+                    group, version, ns, plural, labelSelector: selector, cancellationToken: ct)),
+            (c, name, ns, ct) => c.CustomObjects.DeleteNamespacedCustomObjectAsync(
+                group, version, ns!, plural, name, propagationPolicy: Background, cancellationToken: ct)));
 
     /// <summary>Kubernetes accepts force=true only with server-side apply.</summary>
     private static bool? Force(V1Patch body) => body.Type == V1Patch.PatchType.ApplyPatch ? true : null;

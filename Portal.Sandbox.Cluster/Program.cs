@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Cogrion.Sandbox.Cluster;
 
 // sandbox-cluster --dir DIRECTORY [--image REFERENCE=EXECUTABLE ...] [--kubernetes-version vX.Y.Z] [--apply FILE.yaml ...]
+//                 [--charts CATALOG_DIRECTORY] [--chart-ready-delay SECONDS]
 //
 // Serves one sandbox workspace's simulated cluster until SIGTERM or SIGINT. The Portal starts it under
 // cogrion-lifeline (it dies with the Portal) and reads DIRECTORY/kubeconfig for its address and admin
@@ -17,6 +18,8 @@ public static class Program
         var images = new Dictionary<string, string>();
         var version = "v1.31.0-sandbox";
         var apply = new List<string>();
+        string? charts = null;
+        var chartReadyDelay = TimeSpan.FromSeconds(3);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,6 +27,12 @@ public static class Program
                 case "--dir" when i + 1 < args.Length: directory = Path.GetFullPath(args[++i]); break;
                 case "--kubernetes-version" when i + 1 < args.Length: version = args[++i]; break;
                 case "--apply" when i + 1 < args.Length: apply.Add(Path.GetFullPath(args[++i])); break;
+                case "--charts" when i + 1 < args.Length: charts = Path.GetFullPath(args[++i]); break;
+                case "--chart-ready-delay" when i + 1 < args.Length
+                    && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var seconds):
+                    chartReadyDelay = TimeSpan.FromSeconds(seconds);
+                    i++;
+                    break;
                 case "--image" when i + 1 < args.Length && args[i + 1].LastIndexOf('=') > 0:
                     var mapping = args[++i];
                     var split = mapping.LastIndexOf('=');
@@ -65,7 +74,11 @@ public static class Program
             using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
-            await using var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Directory = directory, Images = images, KubernetesVersion = version }, loggers);
+            await using var cluster = await SimulatedCluster.StartAsync(new ClusterOptions
+            {
+                Directory = directory, Images = images, KubernetesVersion = version,
+                Charts = Runtime.SimulatedCharts.Load(charts), ChartReadyDelay = chartReadyDelay,
+            }, loggers);
             var kubeconfig = Path.Combine(directory, "kubeconfig");
             ClusterCertificates.WritePrivate(kubeconfig, cluster.Kubeconfig());
             foreach (var file in apply)

@@ -25,6 +25,12 @@ public sealed record ClusterOptions
 
     /// <summary>The lifeline every container runs under (default: next to this assembly).</summary>
     public string? Lifeline { get; init; }
+
+    /// <summary>The charts the simulated Helm repositories serve (see <see cref="SimulatedCharts"/>).</summary>
+    public IReadOnlyList<SimulatedChart> Charts { get; init; } = [];
+
+    /// <summary>How long a simulated chart's workloads take to become ready (the chart's own delay).</summary>
+    public TimeSpan ChartReadyDelay { get; init; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
@@ -43,6 +49,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly TokenRegistry tokens;
 
     private SimulatedCluster(WebApplication app, ObjectStore store, ApiServer api, Kubelet kubelet, DeploymentController controller,
+        HelmController helm,
         ClusterCertificates certificates, TokenRegistry tokens, string url, string adminToken, string directory, string? temporaryDirectory, ILogger logger)
     {
         this.tokens = tokens;
@@ -55,7 +62,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         Url = url;
         AdminToken = adminToken;
         this.temporaryDirectory = temporaryDirectory;
-        loop = Task.Run(() => RunAsync(controller, logger));
+        loop = Task.Run(() => RunAsync(controller, helm, logger));
     }
 
     public ObjectStore Store { get; }
@@ -109,8 +116,10 @@ public sealed class SimulatedCluster : IAsyncDisposable
         };
         var kubelet = new Kubelet(store, tokens, node, time, logger);
         var controller = new DeploymentController(store, time);
+        var helm = new HelmController(store, options.Charts, options.ChartReadyDelay, time);
         logger.LogInformation("Simulated cluster serving at https://127.0.0.1:{Port}", port);
-        return new SimulatedCluster(app, store, api, kubelet, controller, certificates, tokens, $"https://127.0.0.1:{port}", adminToken, directory, temporary, logger);
+        return new SimulatedCluster(app, store, api, kubelet, controller, helm, certificates, tokens, $"https://127.0.0.1:{port}", adminToken,
+            directory, temporary, logger);
     }
 
     /// <summary>A token for a service account, as `kubectl create token` (the TokenRequest API) gives one.</summary>
@@ -138,7 +147,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
         """;
 
-    private async Task RunAsync(DeploymentController controller, ILogger logger)
+    private async Task RunAsync(DeploymentController controller, HelmController helm, ILogger logger)
     {
         var token = stopping.Token;
         while (!token.IsCancellationRequested)
@@ -147,6 +156,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
             try
             {
                 controller.Reconcile();
+                helm.Reconcile();
                 await kubelet.SyncAsync(token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -20,11 +20,16 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
             ?? throw new InvalidPayloadException("namespace is required.");
         NamespaceRules.RequireAppNamespaceName(payload.Namespace);
         var ns = payload.Namespace;
+        // "restricted" unless the app's catalog entry says its chart needs "baseline"; never "privileged".
+        var level = payload.PodSecurity ?? "restricted";
+        if (level is not ("restricted" or "baseline"))
+            throw new InvalidPayloadException($"Pod Security level '{level}' is not allowed for a tenant app (restricted or baseline).");
 
         var labels = new JsonObject
         {
             [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue,
-            ["pod-security.kubernetes.io/enforce"] = "restricted",
+            ["pod-security.kubernetes.io/enforce"] = level,
+            // Audit and warn at restricted even when enforcing baseline, so what a chart lacks stays visible.
             ["pod-security.kubernetes.io/audit"] = "restricted",
             ["pod-security.kubernetes.io/warn"] = "restricted",
         };
@@ -74,7 +79,7 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
             },
         }, cancellationToken);
 
-        return CommandOutcome.Succeeded($"Namespace {ns} is in place (restricted, quota, default-deny).", new JsonObject { ["namespace"] = ns });
+        return CommandOutcome.Succeeded($"Namespace {ns} is in place ({level}, quota, default-deny).", new JsonObject { ["namespace"] = ns });
     }
 
     private static JsonObject Metadata(string name, string ns) => new()
@@ -83,4 +88,23 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
         ["namespace"] = ns,
         ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue },
     };
+}
+
+/// <summary>namespace.delete: removes an app's namespace the agent created, and everything in it (Kubernetes deletes the contents).</summary>
+public sealed class DeleteNamespaceExecutor(IKubernetesClient kubernetes, NamespaceRules rules) : ICommandExecutor
+{
+    public string Type => CommandTypes.DeleteNamespace;
+
+    public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
+    {
+        var payload = command.Payload.Deserialize(ProtocolJson.Default.DeleteNamespacePayload)
+            ?? throw new InvalidPayloadException("namespace is required.");
+        NamespaceRules.RequireAppNamespaceName(payload.Namespace);
+        var reference = new ObjectReference("v1", "Namespace", payload.Namespace, null);
+        if (await kubernetes.GetAsync(reference, cancellationToken) is null)
+            return CommandOutcome.Succeeded($"Namespace {payload.Namespace} was already gone.");
+        await rules.RequireManagedAsync(payload.Namespace, cancellationToken);
+        await kubernetes.DeleteAsync(reference, cancellationToken);
+        return CommandOutcome.Succeeded($"Namespace {payload.Namespace} is being deleted with everything in it.");
+    }
 }

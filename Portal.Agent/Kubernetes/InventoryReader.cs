@@ -29,8 +29,53 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
             Name(ns),
             ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>(),
             ns["status"]?["phase"]?.GetValue<string>() ?? "Unknown")).ToList();
-        return new ClusterInventory(version, summaries, capacity, managed);
+        return new ClusterInventory(version, summaries, capacity, managed, await ReadAppsAsync(namespaces, cancellationToken));
     }
+
+    /// <summary>The catalog apps: each managed namespace labelled with an app, its HelmRelease and its workloads.</summary>
+    public async Task<IReadOnlyList<AppReport>> ReadAppsAsync(CancellationToken cancellationToken) =>
+        await ReadAppsAsync(await kubernetes.ListAsync("v1", "Namespace", null, AgentLabels.ManagedSelector, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<AppReport>> ReadAppsAsync(IReadOnlyList<JsonObject> namespaces, CancellationToken cancellationToken)
+    {
+        var apps = new List<AppReport>();
+        foreach (var ns in namespaces)
+        {
+            var app = ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>();
+            if (string.IsNullOrEmpty(app)) continue;
+            var name = Name(ns);
+            var releases = await kubernetes.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", name, null, cancellationToken);
+            foreach (var release in releases) apps.Add(await ReadAppAsync(name, app, release, cancellationToken));
+        }
+        return apps;
+    }
+
+    private async Task<AppReport> ReadAppAsync(string ns, string app, JsonObject release, CancellationToken cancellationToken)
+    {
+        var status = release["status"] as JsonObject;
+        var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>().Select(c => new ReleaseCondition(
+            Text(c["type"]) ?? "", Text(c["status"]) ?? "Unknown", Text(c["reason"]), Text(c["message"]),
+            DateTimeOffset.TryParse(Text(c["lastTransitionTime"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
+                : null)).ToList();
+        // helm-controller keeps the release history newest first; the last applied chart is the newest deployed one.
+        var deployed = (status?["history"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(h => Text(h["status"]) == "deployed");
+        var workloads = new List<WorkloadReadiness>();
+        foreach (var kind in new[] { "Deployment", "StatefulSet" })
+            foreach (var workload in await kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken))
+                workloads.Add(new WorkloadReadiness(kind, Name(workload),
+                    (int)(workload["spec"]?["replicas"]?.GetValue<long>() ?? 1),
+                    (int)(workload["status"]?["readyReplicas"]?.GetValue<long>() ?? 0)));
+        return new AppReport(ns, app, Name(release),
+            release["metadata"]?["generation"]?.GetValue<long>(), status?["observedGeneration"]?.GetValue<long>(),
+            conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), workloads,
+            Text(release["metadata"]?["annotations"]?["cogrion.io/revision"]));
+    }
+
+    /// <summary>What the apps look like, to tell whether anything changed since the last report.</summary>
+    public static string Fingerprint(IReadOnlyList<AppReport>? apps) =>
+        apps is null ? "" : System.Text.Json.JsonSerializer.Serialize(apps.ToList(), ProtocolJson.Default.ListAppReport);
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private static string Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>() ?? "";
 

@@ -152,6 +152,32 @@ public sealed class AgentLoop(
         }
     }
 
+    private string? lastApps;
+
+    /// <summary>
+    /// Waits for the next beat, but looks at the catalog apps in between: when an app's release or
+    /// workloads change, the Portal hears of it now rather than at the next beat (status "on change").
+    /// </summary>
+    private async Task WaitForBeatOrAppChangeAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var watch = options.Value.AppWatchInterval;
+        while (true)
+        {
+            var remaining = interval - time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero) return;
+            await Task.Delay(watch < remaining ? watch : remaining, time, cancellationToken);
+            try
+            {
+                if (InventoryReader.Fingerprint(await inventory.ReadAppsAsync(cancellationToken)) != lastApps) return;
+            }
+            catch (KubernetesException ex)
+            {
+                logger.LogDebug("Reading the apps between beats failed: {Problem}", ex.Message);
+            }
+        }
+    }
+
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -159,7 +185,9 @@ public sealed class AgentLoop(
             var interval = options.Value.HeartbeatInterval;
             try
             {
-                await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, await inventory.ReadAsync(cancellationToken)), cancellationToken);
+                var current = await inventory.ReadAsync(cancellationToken);
+                await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, current), cancellationToken);
+                lastApps = InventoryReader.Fingerprint(current.Apps);
             }
             catch (AgentRevokedException ex)
             {
@@ -177,7 +205,7 @@ public sealed class AgentLoop(
             }
             try
             {
-                await Task.Delay(interval, time, cancellationToken);
+                await WaitForBeatOrAppChangeAsync(interval, cancellationToken);
             }
             catch (OperationCanceledException)
             {

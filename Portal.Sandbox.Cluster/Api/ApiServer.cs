@@ -176,7 +176,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             case "patch" when contentType == "application/apply-patch+yaml":
                 if (string.IsNullOrEmpty(context.Request.Query["fieldManager"]))
                     return await WriteStatusAsync(context, 400, "BadRequest", "PATCH, fieldManager is required for apply requests");
-                desired = ServerSideApply.Merge(existing, ParseObject(body, "the sandbox reads apply bodies written as JSON (which is YAML too)"));
+                desired = ServerSideApply.Apply(existing, ParseObject(body, "the sandbox reads apply bodies written as JSON (which is YAML too)"),
+                    context.Request.Query["fieldManager"].ToString(), ObjectStore.Timestamp(time.GetUtcNow()));
                 break;
             case "patch" when contentType is "application/strategic-merge-patch+json" or "application/merge-patch+json":
                 if (existing is null) return await NotFoundAsync(context, type, name!);

@@ -12,10 +12,59 @@ public sealed class PatchException(int code, string message) : Exception(message
 /// Server-side apply, as far as a single client per field needs it: the applied object's fields
 /// replace or extend the stored ones; maps merge; lists Kubernetes treats as maps keyed by "name"
 /// (containers, env, ports, volumes, volumeMounts) merge entry by entry; other lists are replaced.
-/// Field ownership and conflicts are not modelled: every writer here applies with force.
+/// Each manager's applied fields are kept in metadata.managedFields (FieldsV1, "f:" keys), so a
+/// field the same manager applied before and omits now is removed, as Kubernetes does. Conflicts
+/// between managers are not modelled: every writer here applies with force.
 /// </summary>
 public static class ServerSideApply
 {
+    /// <summary>Applies <paramref name="applied"/> as <paramref name="manager"/>: drops what it owned and no longer applies, then merges.</summary>
+    public static JsonObject Apply(JsonObject? existing, JsonObject applied, string manager, string now)
+    {
+        var result = (JsonObject?)existing?.DeepClone() ?? [];
+        var fields = FieldSet(applied);
+        var entries = result["metadata"]?["managedFields"] as JsonArray ?? [];
+        var mine = entries.OfType<JsonObject>()
+            .FirstOrDefault(e => e["manager"]?.GetValue<string>() == manager && e["operation"]?.GetValue<string>() == "Apply");
+        if (mine?["fieldsV1"] is JsonObject owned) RemoveDropped(result, owned, fields);
+        MergeInto(result, applied);
+        var metadata = result["metadata"] as JsonObject ?? [];
+        result["metadata"] = metadata;
+        var kept = new JsonArray(entries.OfType<JsonObject>().Where(e => !ReferenceEquals(e, mine)).Select(e => (JsonNode)e.DeepClone()).ToArray());
+        kept.Add(new JsonObject
+        {
+            ["manager"] = manager, ["operation"] = "Apply", ["apiVersion"] = applied["apiVersion"]?.DeepClone(),
+            ["time"] = now, ["fieldsType"] = "FieldsV1", ["fieldsV1"] = fields,
+        });
+        metadata["managedFields"] = kept;
+        return result;
+    }
+
+    /// <summary>The fields an object sets, as Kubernetes' FieldsV1 ("f:name" keys; a leaf is {}); status and managedFields are not applied
+    /// fields.</summary>
+    private static JsonObject FieldSet(JsonObject applied)
+    {
+        var set = new JsonObject();
+        foreach (var (key, value) in applied)
+        {
+            if (key is "status" or "managedFields") continue;
+            set[$"f:{key}"] = value is JsonObject child ? FieldSet(child) : new JsonObject();
+        }
+        return set;
+    }
+
+    private static void RemoveDropped(JsonObject target, JsonObject owned, JsonObject applying)
+    {
+        foreach (var (fieldKey, sub) in owned)
+        {
+            var key = fieldKey[2..];
+            if (!applying.ContainsKey(fieldKey)) target.Remove(key);
+            else if (sub is JsonObject { Count: > 0 } ownedChild && applying[fieldKey] is JsonObject applyingChild
+                && target[key] is JsonObject targetChild)
+                RemoveDropped(targetChild, ownedChild, applyingChild);
+        }
+    }
+
     private static readonly HashSet<string> ListsKeyedByName = ["containers", "initContainers", "env", "ports", "volumes", "volumeMounts"];
 
     public static JsonObject Merge(JsonObject? existing, JsonObject applied)
@@ -30,7 +79,8 @@ public static class ServerSideApply
         foreach (var (key, value) in source)
         {
             if (value is JsonObject child && target[key] is JsonObject existing) MergeInto(existing, child);
-            else if (value is JsonArray list && target[key] is JsonArray current && ListsKeyedByName.Contains(key) && list.All(e => e?["name"] is not null))
+            else if (value is JsonArray list && target[key] is JsonArray current && ListsKeyedByName.Contains(key)
+                && list.All(e => e?["name"] is not null))
             {
                 var merged = new JsonArray();
                 foreach (var item in list)

@@ -22,7 +22,9 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
     public void Reconcile()
     {
         var deployments = store.List(ResourceTypes.Deployment, null);
-        foreach (var deployment in deployments) Reconcile(deployment);
+        // A simulated chart's workloads have no containers to run: the helm controller writes their status.
+        foreach (var deployment in deployments.Where(d => d["metadata"]?["annotations"]?[HelmController.SimulatedAnnotation] is null))
+            Reconcile(deployment);
         // Garbage collection: pods whose Deployment is gone go with it.
         foreach (var pod in store.List(ResourceTypes.Pod, null))
         {

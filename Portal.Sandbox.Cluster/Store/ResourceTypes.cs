@@ -42,6 +42,9 @@ public static class ResourceTypes
         new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
         new("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
         Role, RoleBinding, ClusterRole, ClusterRoleBinding,
+        // Flux's kinds (their CRDs come with the workspace's Flux install; the sandbox serves them built in).
+        new("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", true),
+        new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true),
     ];
 
     public static ResourceType? ByPath(string group, string version, string plural) =>

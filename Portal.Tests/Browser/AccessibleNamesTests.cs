@@ -29,13 +29,19 @@ public sealed class AccessibleNamesTests
             $"/t/{slug}", $"/t/{slug}/members", $"/t/{slug}/tenants", $"/t/{slug}/settings", $"/t/{slug}/audit",
             $"/t/{slug}/cloud-accounts", $"/t/{slug}/cloud-accounts/new", $"/t/{slug}/workspaces",
             "/tenants", "/audit", "/admin", "/admin/jobs", "/admin/jobs/workers", "/admin/agents", "/admin/users",
+            // The catalog's pages, with a workspace and an installed app so the generated forms are on them.
+            $"/t/{slug}/workspaces/lake", $"/t/{slug}/workspaces/lake/catalog", $"/t/{slug}/workspaces/lake/catalog/airflow",
+            $"/t/{slug}/workspaces/lake/catalog/jupyterhub", $"/t/{slug}/workspaces/lake/catalog/trino", $"/t/{slug}/workspaces/lake/apps/mlflow",
         ];
+        string[] withForms = [$"/t/{slug}/workspaces/lake/catalog/airflow", $"/t/{slug}/workspaces/lake/catalog/jupyterhub",
+            $"/t/{slug}/workspaces/lake/catalog/trino", $"/t/{slug}/workspaces/lake/apps/mlflow"];
         var unnamed = new List<string>();
         foreach (var path in paths)
         {
             await page.GotoAsync(path);
             await PortalStack.WaitUntilInteractiveAsync(page);
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+            if (withForms.Contains(path)) await Assertions.Expect(page.Locator("form").First).ToBeVisibleAsync();
             foreach (var control in await page.Locator(Controls).AllAsync())
             {
                 if (!await control.IsVisibleAsync()) continue;
@@ -61,5 +67,6 @@ public sealed class AccessibleNamesTests
         var tenantId = await connection.ExecuteScalarAsync<Guid>(
             "insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @admin) returning id", new { slug, admin });
         await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @admin, 'admin')", new { tenantId, admin });
+        await CatalogBrowserTests.SeedWorkspaceWithAppAsync(connection, tenantId, slug);
     }
 }

@@ -199,6 +199,8 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
             ["OpenTofu:WorkRoot"] = Path.Combine(stateRoot, "work"),
             ["Provisioning:SandboxStateRoot"] = Path.Combine(stateRoot, "state"),
             ["Provisioning:ModulesRoot"] = modules,
+            ["Provisioning:CatalogRoot"] = Path.Combine(RepoPaths.Root, "catalog"),
+            ["Provisioning:SandboxChartReadyDelay"] = "00:00:01",
             ["Provisioning:DriftInterval"] = "00:00:00",
             ["Provisioning:PortalUrl"] = baseUrl,
             ["Provisioning:SandboxAgentExecutable"] = executable,

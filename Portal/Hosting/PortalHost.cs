@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Secrets;
+using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Features.Workspaces;
@@ -109,6 +110,7 @@ public static class PortalHost
         app.MapAuditEndpoints();
         app.MapCloudAccountsApi();
         app.MapWorkspacesApi();
+        app.MapAppsApi();
         app.MapAgentUpgradesApi();
         app.MapSecretsApi();
         app.MapApiDocumentation();

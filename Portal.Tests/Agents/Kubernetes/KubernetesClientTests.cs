@@ -73,6 +73,27 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Flux_custom_resources_are_applied_read_listed_and_deleted_as_json()
+    {
+        var release = new JsonObject
+        {
+            ["apiVersion"] = "helm.toolkit.fluxcd.io/v2", ["kind"] = "HelmRelease",
+            ["metadata"] = new JsonObject { ["name"] = "airflow", ["namespace"] = "team-a" },
+            ["spec"] = new JsonObject { ["chart"] = new JsonObject { ["spec"] = new JsonObject { ["chart"] = "airflow", ["version"] = "1.16.0" } } },
+        };
+        var applied = await client.ApplyAsync(release, CancellationToken.None);
+
+        Assert.Equal("1.16.0", applied["spec"]!["chart"]!["spec"]!["version"]!.GetValue<string>());
+        Assert.StartsWith("/apis/helm.toolkit.fluxcd.io/v2/namespaces/team-a/helmreleases/airflow", Last("helmreleases").Path);
+        var reference = new ObjectReference("helm.toolkit.fluxcd.io/v2", "HelmRelease", "airflow", "team-a");
+        Assert.NotNull(await client.GetAsync(reference, CancellationToken.None));
+        var listed = Assert.Single(await client.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", "team-a", null, CancellationToken.None));
+        Assert.Equal("airflow", listed["metadata"]!["name"]!.GetValue<string>());
+        Assert.True(await client.DeleteAsync(reference, CancellationToken.None));
+        Assert.Null(await client.GetAsync(reference, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Get_returns_the_object_or_null_when_it_does_not_exist()
     {
         await client.ApplyAsync(ConfigMap("present", "team-a"), CancellationToken.None);

@@ -1,10 +1,11 @@
 using System.Text.Json;
-using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Infrastructure.Audit;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Cogrion.Portal.Infrastructure.AgentReports;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -48,7 +49,13 @@ public sealed record FleetOverview(int Total, int Online, int Offline, int Never
 /// The agents' state: heartbeats in, status out, revocation. Offline needs no background job: an
 /// agent is offline when its last heartbeat is older than <see cref="AgentApiOptions.OfflineAfter"/>.
 /// </summary>
-public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, IOptions<AgentApiOptions> options, TimeProvider time)
+public sealed class AgentRegistry(
+    NpgsqlDataSource dataSource,
+    AuditLog audit,
+    IOptions<AgentApiOptions> options,
+    TimeProvider time,
+    IEnumerable<IAgentReportObserver> observers,
+    ILogger<AgentRegistry> logger)
 {
     private const string SummaryColumns = """
         id, tenant_id, workspace_id, name, status, status_reason, key_id, registered_at, last_seen_at, key_rotated_at,
@@ -80,6 +87,18 @@ public sealed class AgentRegistry(NpgsqlDataSource dataSource, AuditLog audit, I
         if (previous is not null && previous != heartbeat.AgentVersion)
             await audit.RecordAsync(new AuditEntry(Actor.Agent(agent.AgentId), "agent.version_changed", agent.TenantId, "agent", agent.AgentId.ToString(),
                 new { from = previous, to = heartbeat.AgentVersion }), cancellationToken);
+        foreach (var observer in observers)
+        {
+            try
+            {
+                await observer.OnHeartbeatAsync(agent.AgentId, agent.TenantId, agent.WorkspaceId, heartbeat.Inventory, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The heartbeat itself is recorded; a part that could not be taken in is taken at the next beat.
+                logger.LogError(ex, "{Observer} failed on a heartbeat of agent {AgentId}", observer.GetType().Name, agent.AgentId);
+            }
+        }
     }
 
     /// <summary>Revokes an agent: its next call is refused with the reason, and a waiting long poll ends now.</summary>

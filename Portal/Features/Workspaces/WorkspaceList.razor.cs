@@ -14,10 +14,12 @@ public partial class WorkspaceList
     [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
+    [Inject] private Apps.WorkspaceApps WorkspaceApps { get; set; } = default!;
 
     [Parameter, EditorRequired] public TenantContext Context { get; set; } = default!;
 
     private IReadOnlyList<WorkspaceSummary>? workspaces;
+    private Dictionary<Guid, IReadOnlyList<Apps.WorkspaceAppView>> apps = [];
     private LiveJobUpdates? updates;
 
     private bool CanCreate => Context.Can(TenantRole.Operator);
@@ -32,7 +34,15 @@ public partial class WorkspaceList
             () => InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); }));
     }
 
-    private async Task LoadAsync() => workspaces = await Store.ListAsync(Context.TenantId, includeDestroyed: false, Aborted);
+    private async Task LoadAsync()
+    {
+        var found = await Store.ListAsync(Context.TenantId, includeDestroyed: false, Aborted);
+        // The apps of every workspace at a glance; a tenant has few workspaces, so one small query each.
+        var appsOf = new Dictionary<Guid, IReadOnlyList<Apps.WorkspaceAppView>>();
+        foreach (var item in found)
+            appsOf[item.Workspace.Id] = await WorkspaceApps.ListAsync(Context.TenantId, item.Workspace.Id, Aborted);
+        (workspaces, apps) = (found, appsOf);
+    }
 
     private string AgentHealth(WorkspaceSummary item) => WorkspaceAgentHealth.Describe(item, Time.GetUtcNow());
 

@@ -35,6 +35,7 @@ public partial class WorkspacePage
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private Agents.Versions.AgentVersions AgentVersions { get; set; } = default!;
     [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
+    [Inject] private Apps.WorkspaceApps WorkspaceApps { get; set; } = default!;
 
     private bool loaded;
     private Workspace? workspace;
@@ -45,6 +46,7 @@ public partial class WorkspacePage
     private AgentSummary? agent;
     private Agents.Versions.AgentVersionStatus? agentVersion;
     private IReadOnlyList<AgentCommandView> agentCommands = [];
+    private IReadOnlyList<Apps.WorkspaceAppView> apps = [];
     private DateTimeOffset now;
     private Guid? pinnedRunId;
     private readonly List<JobLogLine> log = [];
@@ -94,6 +96,7 @@ public partial class WorkspacePage
             agent = workspace is null ? null : (await Agents.ListForWorkspaceAsync(Current.TenantId, workspace.Id, Aborted)).FirstOrDefault();
             agentCommands = agent is null ? [] : await AgentCommands.HistoryAsync(agent.Id, 50, Aborted);
             agentVersion = agent is null ? null : await AgentVersions.StatusAsync(agent.AgentVersion, Aborted);
+            apps = workspace is null ? [] : await WorkspaceApps.ListAsync(Current.TenantId, workspace.Id, Aborted);
         }
         finally
         {

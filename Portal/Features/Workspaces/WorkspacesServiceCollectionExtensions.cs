@@ -9,6 +9,8 @@ using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
+using Cogrion.Portal.Infrastructure.AgentReports;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -34,6 +36,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddScoped<WorkspaceRunExecutor>();
         services.AddLifelines();
         services.TryAddSingleton<SandboxClusters>();
+        services.TryAddSingleton(sp => new Apps.AppCatalog(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.CatalogRoot));
+        services.TryAddSingleton<Apps.WorkspaceApps>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentReportObserver, Apps.AppReportIngest>());
         services.AddHostedService(provider => provider.GetRequiredService<SandboxClusters>());
         services.AddJobHandler<WorkspacePlanHandler, WorkspacePlanJob>();
         services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();

@@ -38,6 +38,12 @@ public sealed class ProvisioningOptions
     /// <summary>The simulated cluster's executable (docs/sandbox.md), built next to the Portal.</summary>
     public string SandboxClusterExecutable { get; set; } = Path.Combine(AppContext.BaseDirectory, "sandbox-cluster");
 
+    /// <summary>The app catalog's folder (one folder per app); the sandbox's simulated Helm repositories serve its charts.</summary>
+    public string CatalogRoot { get; set; } = Path.Combine(AppContext.BaseDirectory, "catalog");
+
+    /// <summary>How long a simulated chart's workloads take to become ready in a sandbox cluster.</summary>
+    public TimeSpan SandboxChartReadyDelay { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long a sandbox workspace waits for its agent to register before the run fails.</summary>
     public TimeSpan SandboxAgentRegistrationTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -92,6 +92,10 @@ public sealed class SandboxClusters(
             start.ArgumentList.Add("--image");
             start.ArgumentList.Add($"{image}={executable}");
         }
+        start.ArgumentList.Add("--charts");
+        start.ArgumentList.Add(options.Value.CatalogRoot);
+        start.ArgumentList.Add("--chart-ready-delay");
+        start.ArgumentList.Add(options.Value.SandboxChartReadyDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(DirectoryOf(workspaceId));
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } dotnetRoot) start.Environment["DOTNET_ROOT"] = dotnetRoot;

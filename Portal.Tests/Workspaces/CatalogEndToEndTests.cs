@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.Apps;
+using Cogrion.Portal.Tests.Infrastructure;
+
+namespace Cogrion.Portal.Tests.Workspaces;
+
+/// <summary>
+/// Catalog apps end to end: the Portal queues signed commands, the real agent process applies the
+/// namespace, the HelmRepository and the HelmRelease to the workspace's simulated cluster, whose
+/// simulated Flux helm-controller installs the chart; the agent reports the release and its workloads
+/// back on its heartbeat, and the Portal tells the state with its cause.
+/// </summary>
+public sealed class CatalogEndToEndTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Airflow_installs_upgrades_fails_an_upgrade_is_rolled_back_keeping_the_failure_and_is_removed()
+    {
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
+        var workspaceId = await world.CreateWorkspaceAsync("lake");
+        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var apps = world.Portal.Get<WorkspaceApps>();
+
+        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(installed.Succeeded, Describe(installed.Errors));
+        var ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
+        Assert.Equal("1.15.0", ready.App.Report!.LastAppliedRevision);
+        Assert.Contains(ready.App.Report.Workloads, w => w is { Name: "airflow-webserver", Ready: 1 });
+        var cluster = world.ClusterObjects(workspaceId);
+        var ns = Assert.Single(cluster, o => Kind(o) == "Namespace" && Name(o) == "airflow");
+        Assert.Equal("baseline", ns["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+        Assert.Contains(cluster, o => Kind(o) == "ResourceQuota" && Namespace(o) == "airflow");
+        Assert.Contains(cluster, o => Kind(o) == "NetworkPolicy" && Namespace(o) == "airflow" && Name(o) == "default-deny");
+        var release = Assert.Single(cluster, o => Kind(o) == "HelmRelease");
+        Assert.Equal("enabled", release["spec"]!["driftDetection"]!["mode"]!.GetValue<string>());
+
+        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(upgraded.Succeeded, Describe(upgraded.Errors));
+        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
+            "the upgrade to be Ready");
+        Assert.Equal("1.16.0", ready.App.Report!.LastAppliedRevision);
+
+        // The simulated chart rejects this value when it renders: the upgrade fails and Flux rolls back.
+        var broken = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", null,
+            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
+        Assert.True(broken.Succeeded, Describe(broken.Errors));
+        var failed = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
+        Assert.Contains("Helm upgrade failed", failed.Status.Cause);
+        Assert.Contains("rollback", failed.Status.Cause, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("1.16.0", failed.App.Report!.LastAppliedRevision);
+
+        var rolledBack = await apps.RollbackAsync(world.TenantId, workspace, "airflow", 2, SandboxInstallWorld.Admin, CancellationToken.None);
+        Assert.True(rolledBack.Succeeded, Describe(rolledBack.Errors));
+        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "4",
+            "the rollback to be Ready");
+        // Green again, and the failure that led here is still told.
+        Assert.NotNull(ready.Status.LastFailure);
+        Assert.Contains("Helm upgrade failed", ready.Status.LastFailure!.Message);
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.failed'"));
+        Assert.Equal(4, (await apps.RevisionsAsync(world.TenantId, ready.App.Id, CancellationToken.None)).Count);
+
+        var removing = await apps.RemoveAsync(world.TenantId, workspace, "airflow", "airflow", SandboxInstallWorld.Admin, CancellationToken.None);
+        Assert.True(removing.Succeeded, Describe(removing.Errors));
+        await Eventually.ValueAsync(() => apps.FindAsync(world.TenantId, workspace.Id, "airflow", CancellationToken.None), v => v is null,
+            "Airflow to be removed", Deadline);
+        Assert.DoesNotContain(world.ClusterObjects(workspaceId), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.removed'"));
+    }
+
+    [Fact]
+    public async Task A_failing_install_shows_its_cause_and_a_broken_workload_under_a_green_release_is_degraded()
+    {
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
+        var workspaceId = await world.CreateWorkspaceAsync("lake");
+        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var apps = world.Portal.Get<WorkspaceApps>();
+
+        var hub = await apps.InstallAsync(world.TenantId, workspace, "jupyterhub", null,
+            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
+        Assert.True(hub.Succeeded, Describe(hub.Errors));
+        var mlflow = await apps.InstallAsync(world.TenantId, workspace, "mlflow", null,
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(),
+            SandboxInstallWorld.Admin, CancellationToken.None);
+        Assert.True(mlflow.Succeeded, Describe(mlflow.Errors));
+
+        var failed = await WaitForAsync(world, workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
+        Assert.Contains("Helm install failed for release jupyterhub/jupyterhub with chart jupyterhub@4.1.0", failed.Status.Cause);
+        Assert.Contains("sandbox-fail", failed.Status.LastFailure!.Message);
+
+        var degraded = await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Degraded, "MLflow to be Degraded");
+        Assert.Contains("mlflow 0/1 ready", degraded.Status.Cause);
+        // The release itself says success: only the workload readiness tells the truth.
+        Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
+    }
+
+    private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,
+        bool> accept, string what) =>
+        Eventually.ValueAsync(async ()
+            => (await world.Portal.Get<WorkspaceApps>().FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None))!,
+            v => v is not null && accept(v), what, Deadline);
+
+    private static string Describe(Cogrion.Portal.Infrastructure.Http.FieldErrors errors) =>
+        string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
+
+    private static string? Kind(JsonObject o) => o["kind"]?.GetValue<string>();
+    private static string? Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>();
+    private static string? Namespace(JsonObject o) => o["metadata"]?["namespace"]?.GetValue<string>();
+}

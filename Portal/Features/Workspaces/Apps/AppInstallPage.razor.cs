@@ -1,0 +1,76 @@
+using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Infrastructure.Audit;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace Cogrion.Portal.Features.Workspaces.Apps;
+
+/// <summary>
+/// Installs one catalog app in a workspace through the form generated from its schema. The values are checked
+/// by the same server-side validation the API uses before anything is queued, and each problem shows on its field.
+/// </summary>
+public partial class AppInstallPage
+{
+    [Parameter] public string Name { get; set; } = "";
+    [Parameter] public string App { get; set; } = "";
+
+    [Inject] private WorkspaceStore Store { get; set; } = default!;
+    [Inject] private WorkspaceApps Apps { get; set; } = default!;
+    [Inject] private AppCatalog Catalog { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    private bool loaded;
+    private bool busy;
+    private Workspace? workspace;
+    private CatalogApp? definition;
+    private AppForm? form;
+    private string chartVersion = "";
+    private string? chartVersionError;
+    private bool installedAlready;
+
+    private string CatalogHref => $"t/{Current.Slug}/workspaces/{Name}/catalog";
+    private string AppHref => $"t/{Current.Slug}/workspaces/{Name}/apps/{App}";
+
+    protected override async Task OnTenantReadyAsync()
+    {
+        workspace = await Store.FindByNameAsync(Current.TenantId, Name, Aborted);
+        definition = Catalog.Find(App);
+        if (workspace is not null && definition is not null)
+        {
+            installedAlready = await Apps.FindAsync(Current.TenantId, workspace.Id, definition.Id, Aborted) is not null;
+            form = AppForm.For(definition, definition.Defaults);
+            chartVersion = definition.Chart.Latest;
+        }
+        loaded = true;
+    }
+
+    private async Task InstallAsync()
+    {
+        if (workspace is null || definition is null || form is null || busy) return;
+        busy = true;
+        try
+        {
+            var (values, errors) = form.ToValues();
+            // The same check the API makes, first here so every problem shows on its field before anything is queued.
+            if (errors.IsEmpty) errors = WorkspaceApps.Check(definition, chartVersion, AppValues.Merge(definition.Defaults, values));
+            if (errors.IsEmpty)
+            {
+                var result = await Apps.InstallAsync(Current.TenantId, workspace, definition.Id, chartVersion, values, User.AsActor(), Aborted);
+                if (result.Succeeded)
+                {
+                    Snackbar.Add($"Installing {definition.DisplayName}: the agent picks it up on its next call.", Severity.Success);
+                    Navigation.NavigateTo(AppHref);
+                    return;
+                }
+                errors = result.IsNotFound ? Infrastructure.Http.FieldErrors.Single("values", "This workspace no longer exists.") : result.Errors;
+            }
+            chartVersionError = errors.For("chartVersion");
+            form.ShowErrors(errors);
+            form.GeneralErrors.RemoveAll(e => e == chartVersionError);
+        }
+        finally
+        {
+            busy = false;
+        }
+    }
+}

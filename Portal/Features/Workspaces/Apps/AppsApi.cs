@@ -1,0 +1,148 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
+
+namespace Cogrion.Portal.Features.Workspaces.Apps;
+
+public sealed record CatalogAppResponse(
+    string Id, string DisplayName, string Description, string ChartRepository, string Chart, IReadOnlyList<string> ChartVersions,
+    IReadOnlyList<string> SecretValues, string PodSecurity, string Cpu, string Memory, JsonObject ValuesSchema, JsonObject Defaults)
+{
+    public static CatalogAppResponse From(CatalogApp a) => new(a.Id, a.DisplayName, a.Description, a.Chart.Repository, a.Chart.Name, a.Chart.Versions,
+        a.Secrets, a.PodSecurity.ToString().ToLowerInvariant(), a.Resources.Cpu, a.Resources.Memory, a.SchemaDocument, a.Defaults);
+}
+
+public sealed record AppResponse(
+    Guid Id, string App, string Namespace, string Address, string ChartVersion, int Revision, JsonObject Values, string State, string Cause,
+    DateTimeOffset? StatusAsOf, DateTimeOffset? AgentSilentSince, AppFailure? LastFailure, string? LastAttemptedChartVersion,
+        string? LastAppliedChartVersion)
+{
+    public static AppResponse From(WorkspaceAppView view, string workspaceDomain) => new(view.App.Id, view.App.App, view.App.Namespace,
+        view.Definition.AddressIn(workspaceDomain), view.App.ChartVersion, view.App.Revision, view.App.Values, view.Status.State.ToString(),
+            view.Status.Cause,
+        view.Status.AsOf, view.Status.AgentSilentSince, view.Status.LastFailure, view.App.Report?.LastAttemptedRevision,
+            view.App.Report?.LastAppliedRevision);
+}
+
+/// <summary>Install: the app, a supported chart version (default: the newest) and values laid over the catalog's defaults.</summary>
+public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values);
+
+/// <summary>Upgrade: another chart version and/or values laid over the current ones.</summary>
+public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values);
+
+public sealed record RollbackAppRequest(int Revision);
+
+/// <summary>What a change left as the desired state (the agent applies it; follow the app's status for the outcome).</summary>
+public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState);
+
+/// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go.</summary>
+public sealed record RemoveAppRequest(string? Confirmation);
+
+/// <summary>
+/// <c>/api/v1/tenants/{tenant}/catalog</c> and <c>/api/v1/tenants/{tenant}/workspaces/{name}/apps</c>:
+/// the catalog, and install, upgrade, rollback and remove of a workspace's apps. Every schema
+/// violation is a 400 listing every problem by field (<c>values.&lt;path&gt;</c>); another tenant's
+/// workspace or app is a 404.
+/// </summary>
+public static class AppsApi
+{
+    private const string NoWorkspace = "No such workspace in this tenant.";
+    private const string NoApp = "No such app in this workspace.";
+
+    public static IEndpointRouteBuilder MapAppsApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/v1/tenants/{tenant}/catalog", (AppCatalog catalog) => TypedResults.Ok(catalog.All.Select(CatalogAppResponse.From)))
+            .RequireTenantRole(TenantRole.Viewer).WithTags("Apps").Produces<CatalogAppResponse[]>();
+        var apps = endpoints.MapGroup("/api/v1/tenants/{tenant}/workspaces/{name}/apps").WithTags("Apps");
+        apps.MapGet("", ListAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppResponse[]>();
+        apps.MapGet("/{app}", GetAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppResponse>();
+        apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppRevision[]>();
+        apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status201Created);
+        apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        return endpoints;
+    }
+
+    private static async Task<IResult> ListAsync(string name, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var domain = workspace.DomainIn(context.Tenant.Domain);
+        return TypedResults.Ok((await apps.ListAsync(context.TenantId, workspace.Id, cancellationToken)).Select(v => AppResponse.From(v, domain)));
+    }
+
+    private static async Task<IResult> GetAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        return await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is { } view
+            ? TypedResults.Ok(AppResponse.From(view, workspace.DomainIn(context.Tenant.Domain)))
+            : NotFound(NoApp);
+    }
+
+    private static async Task<IResult> RevisionsAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is not { } view) return NotFound(NoApp);
+        return TypedResults.Ok(await apps.RevisionsAsync(context.TenantId, view.App.Id, cancellationToken));
+    }
+
+    private static async Task<IResult> InstallAsync(string name, InstallAppRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store,
+        WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, user.AsActor(),
+            cancellationToken);
+        return Answer(result, context, workspace, apps, created: true, cancellationToken);
+    }
+
+    private static async Task<IResult> UpgradeAsync(string name, string app, UpgradeAppRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, user.AsActor(),
+            cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> RollbackAsync(string name, string app, RollbackAppRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.RollbackAsync(context.TenantId, workspace, app, request.Revision, user.AsActor(), cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> RemoveAsync(string name, string app, RemoveAppRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, user.AsActor(), cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static IResult Answer(CommandResult<WorkspaceApp> result, TenantContext context, Workspace workspace, WorkspaceApps apps, bool created,
+        CancellationToken cancellationToken)
+    {
+        if (result.IsNotFound) return NotFound(NoApp);
+        if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary(),
+            title: "The request has problems; nothing was changed.");
+        var app = result.Value!;
+        var location = $"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app.App}";
+        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString());
+        return created ? TypedResults.Created(location, body) : TypedResults.Accepted(location, body);
+    }
+
+    private static async Task<Workspace?> LiveWorkspaceAsync(WorkspaceStore store, TenantContext context, string name,
+        CancellationToken cancellationToken) =>
+        await store.FindByNameAsync(context.TenantId, name, cancellationToken) is { Status: not WorkspaceStatus.Destroyed } workspace ? workspace
+            : null;
+
+    private static IResult NotFound(string title) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: title);
+}

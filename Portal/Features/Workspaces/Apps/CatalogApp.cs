@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+
+namespace Cogrion.Portal.Features.Workspaces.Apps;
+
+/// <summary>The Pod Security level an app's namespace enforces: restricted where the chart allows it, else baseline.</summary>
+public enum PodSecurityLevel { Restricted, Baseline }
+
+public sealed record ChartReference(string Repository, string Name, IReadOnlyList<string> Versions)
+{
+    /// <summary>The newest supported version (the catalog lists them oldest first).</summary>
+    public string Latest => Versions[^1];
+}
+
+public sealed record AppResources(string Cpu, string Memory, int Pods);
+
+/// <summary>What the app needs from the workspace: a database of one of these engines, or the chart's bundled one.</summary>
+public sealed record DatabaseNeed(IReadOnlyList<string> Engines, string? BundledWhenAbsent, string Note);
+
+public sealed record AppEndpoint(string Service, int Port);
+
+public sealed record AppWorkload(string Kind, string Name);
+
+/// <summary>
+/// One app of the catalog, read from <c>catalog/&lt;id&gt;/</c>: app.json (what it is, its chart, its needs),
+/// values.schema.json (the options we expose, the real chart's names) and values.yaml (our defaults).
+/// </summary>
+public sealed record CatalogApp(
+    string Id,
+    string DisplayName,
+    string Description,
+    string IconSvg,
+    ChartReference Chart,
+    IReadOnlyList<string> Secrets,
+    AppResources Resources,
+    DatabaseNeed? Database,
+    AppEndpoint? Endpoint,
+    PodSecurityLevel PodSecurity,
+    string PodSecurityReason,
+    IReadOnlyList<AppWorkload> Workloads,
+    JsonObject SchemaDocument,
+    JsonSchema Schema,
+    JsonObject Defaults)
+{
+    /// <summary>The app's address, by Cozystack's domain rule: &lt;app&gt;.&lt;workspace&gt;.&lt;tenant domain&gt;.</summary>
+    public string AddressIn(string workspaceDomain) => $"{Id}.{workspaceDomain}";
+
+    public bool IsSecret(string path) => Secrets.Contains(path, StringComparer.Ordinal);
+
+    /// <summary>Reads one app folder; throws with the file and the problem when the folder is not a valid app.</summary>
+    public static CatalogApp Load(string directory)
+    {
+        var id = Path.GetFileName(directory);
+        var app = ReadObject(Path.Combine(directory, "app.json"));
+        var schemaText = File.ReadAllText(Path.Combine(directory, "values.schema.json"));
+        var schemaDocument = JsonNode.Parse(schemaText) as JsonObject ?? throw Invalid(directory, "values.schema.json is not a JSON object");
+        // Each schema gets its own registry and base URI, so loading the catalog twice (tests, reloads) never collides.
+        var schema = JsonSchema.FromText(schemaText, new BuildOptions { SchemaRegistry = new SchemaRegistry() },
+            new Uri($"https://catalog.cogrion.io/{id}/values.schema.json"));
+        var defaults = Cogrion.Sandbox.YamlDocuments.Parse(File.ReadAllText(Path.Combine(directory, "values.yaml")));
+        var chart = app["chart"] as JsonObject ?? throw Invalid(directory, "app.json has no chart");
+        var versions = Strings(chart["versions"]);
+        if (versions.Count == 0) throw Invalid(directory, "app.json lists no chart versions");
+        var resources = app["resources"] as JsonObject ?? throw Invalid(directory, "app.json has no resources");
+        var database = app["needs"]?["database"] as JsonObject;
+        var endpoint = app["endpoint"] as JsonObject;
+        var level = Text(app["podSecurity"]) switch
+        {
+            "restricted" => PodSecurityLevel.Restricted,
+            "baseline" => PodSecurityLevel.Baseline,
+            var other => throw Invalid(directory, $"podSecurity '{other}' is neither restricted nor baseline"),
+        };
+        var iconFile = Path.Combine(directory, Text(app["icon"]) ?? "icon.svg");
+        return new CatalogApp(
+            Text(app["id"]) is { } declared && declared == id ? id : throw Invalid(directory, $"app.json's id must be the folder's name ({id})"),
+            Required(app, "displayName", directory),
+            Required(app, "description", directory),
+            File.Exists(iconFile) ? File.ReadAllText(iconFile) : "",
+            new ChartReference(Required(chart, "repository", directory), Required(chart, "name", directory), versions),
+            Strings(app["secrets"]),
+            new AppResources(Required(resources, "cpu", directory), Required(resources, "memory", directory),
+                (int)(resources["pods"]?.GetValue<long>() ?? 20)),
+            database is null ? null
+                : new DatabaseNeed(Strings(database["engines"]), Text(database["bundledWhenAbsent"]), Text(database["note"]) ?? ""),
+            endpoint is null ? null : new AppEndpoint(Required(endpoint, "service", directory), (int)endpoint["port"]!.GetValue<long>()),
+            level,
+            Text(app["podSecurityReason"]) ?? "",
+            (app["workloads"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(w => new AppWorkload(Required(w, "kind", directory), Required(w, "name", directory))).ToList(),
+            schemaDocument,
+            schema,
+            defaults);
+    }
+
+    private static JsonObject ReadObject(string path) =>
+        JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object.");
+
+    private static string Required(JsonObject o, string field, string directory) =>
+        Text(o[field]) is { Length: > 0 } text ? text : throw Invalid(directory, $"'{field}' is missing");
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static List<string> Strings(JsonNode? node) => (node as JsonArray ?? []).Select(n => Text(n) ?? "").Where(s => s.Length > 0).ToList();
+
+    private static InvalidDataException Invalid(string directory, string problem) => new($"Catalog app {directory}: {problem}.");
+}
+
+/// <summary>The catalog: every app folder under the catalog root, loaded once at start (a bad folder stops the Portal).</summary>
+public sealed class AppCatalog
+{
+    private readonly Dictionary<string, CatalogApp> apps;
+
+    public AppCatalog(string root)
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"The app catalog is not at {root}.");
+        apps = Directory.EnumerateDirectories(root).Where(d => File.Exists(Path.Combine(d, "app.json")))
+            .Select(CatalogApp.Load).ToDictionary(a => a.Id, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<CatalogApp> All => apps.Values.OrderBy(a => a.DisplayName, StringComparer.OrdinalIgnoreCase).ToList();
+
+    public CatalogApp? Find(string? id) => id is not null && apps.TryGetValue(id, out var app) ? app : null;
+
+    internal static JsonElement ToElement(JsonNode node) => JsonSerializer.SerializeToElement(node);
+}
