@@ -31,7 +31,8 @@ public sealed class JobEngineHost : IAsyncDisposable
     /// <summary>Completes once the engine's own LISTEN is in place.</summary>
     internal Task Listening => Services.GetRequiredService<JobNotificationListener>().Listening;
 
-    public static async Task<JobEngineHost> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
+    public static async Task<JobEngineHost> StartAsync(string connectionString, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = true });
         var configuration = new Dictionary<string, string?>
@@ -81,7 +82,9 @@ public sealed class TestRedactor(IReadOnlyList<string> secrets) : IJobSecretReda
     public static readonly TestRedactor Instance = new([]);
 
     public bool IsSecretKey(string key) =>
-        new[] { "password", "secret", "token", "apikey", "api_key", "credential" }.Any(word => key.Contains(word, StringComparison.OrdinalIgnoreCase));
+        new[] { "password", "secret", "token", "apikey", "api_key", "credential" }.Any(word
+            => key.Contains(word, StringComparison.OrdinalIgnoreCase));
 
-    public string Redact(string text) => secrets.Aggregate(text, (current, secret) => current.Replace(secret, "[redacted]", StringComparison.Ordinal));
+    public string Redact(string text)
+        => secrets.Aggregate(text, (current, secret) => current.Replace(secret, "[redacted]", StringComparison.Ordinal));
 }

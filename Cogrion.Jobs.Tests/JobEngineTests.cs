@@ -1,5 +1,5 @@
-using Npgsql;
 using Cogrion.Jobs.Tests.Infrastructure;
+using Npgsql;
 
 namespace Cogrion.Jobs.Tests;
 
@@ -21,15 +21,19 @@ public sealed class JobEngineTests
         await using (var connection = await dataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            for (var i = 0; i < count; i++) await a.Queue.EnqueueAsync(transaction, new CountingJob(run), JobTestDatabase.ByTest, CancellationToken.None);
+            for (var i = 0; i < count; i++) await a.Queue.EnqueueAsync(transaction, new CountingJob(run), JobTestDatabase.ByTest,
+                CancellationToken.None);
             await transaction.CommitAsync();
         }
 
-        await Eventually.ValueAsync(() => db.ScalarAsync<long>("select count(*) from jobs where kind = 'test.counting' and state = 'succeeded'"), n => n == count, "every job to succeed");
+        await Eventually.ValueAsync(() => db.ScalarAsync<long>("select count(*) from jobs where kind = 'test.counting' and state = 'succeeded'"), n
+            => n == count, "every job to succeed");
         var ran = JobLedger.For(run);
         Assert.Equal(count, ran.Count);
         Assert.Equal(count, ran.Select(e => e.JobId).Distinct().Count());
-        Assert.Equal(count, await db.ScalarAsync<long>("select count(*) from job_attempts a join jobs j on j.id = a.job_id where j.kind = 'test.counting' and a.outcome = 'succeeded'"));
+        Assert.Equal(count,
+            await db.ScalarAsync<long>("select count(*) from job_attempts a join jobs j on j.id = a.job_id where j.kind = 'test.counting' and " +
+            "a.outcome = 'succeeded'"));
         Assert.Equal(0, await db.ScalarAsync<long>("select count(*) from jobs where kind = 'test.counting' and attempt <> 1"));
         // The work was shared: more than one replica took part.
         Assert.True(ran.Select(e => e.Worker).Distinct().Count() > 1, "only one replica claimed jobs");
@@ -44,7 +48,8 @@ public sealed class JobEngineTests
 
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await new JobQueue(TestRedactor.Instance).EnqueueAsync(transaction, new CountingJob("rolled-back"), JobTestDatabase.ByTest, CancellationToken.None);
+            await new JobQueue(TestRedactor.Instance)
+                .EnqueueAsync(transaction, new CountingJob("rolled-back"), JobTestDatabase.ByTest, CancellationToken.None);
             await transaction.RollbackAsync();
         }
 
@@ -75,7 +80,9 @@ public sealed class JobEngineTests
     {
         var db = await JobTestDatabase.CreateAsync();
         var run = JobLedger.NewRun();
-        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:PollInterval"] = "00:10:00" });
+        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>
+        { ["Jobs:PollInterval"] = "00:10:00" });
         // Listening, past its first claims (the start, the catch-up after LISTEN, the recurring jobs of
         // the first minute) and idle: from now on only a notification can wake it within ten minutes.
         await host.Listening.WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using Cogrion.Jobs.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cogrion.Jobs.Tests;
 
@@ -53,7 +53,9 @@ public sealed class JobLeaseTests
         var db = await JobTestDatabase.CreateAsync();
         var run = JobLedger.NewRun();
         // Runs for three lease durations: without renewal the reaper would take it away.
-        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:LeaseDuration"] = "00:00:01.200", ["Jobs:HeartbeatInterval"] = "00:00:00.300" });
+        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>
+        { ["Jobs:LeaseDuration"] = "00:00:01.200", ["Jobs:HeartbeatInterval"] = "00:00:00.300" });
 
         var id = await db.EnqueueAsync(new SlowJob(run, 3600));
 
@@ -70,7 +72,9 @@ public sealed class JobLeaseTests
         // Heartbeats 20 s apart: the cancellation can only arrive in time through NOTIFY.
         var slowHeartbeat = new Dictionary<string, string?> { ["Jobs:LeaseDuration"] = "00:01:00", ["Jobs:HeartbeatInterval"] = "00:00:20" };
         await using var runner = await JobEngineHost.StartAsync(db.ConnectionString, slowHeartbeat);
-        await using var other = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?>(slowHeartbeat) { ["Jobs:RunWorkers"] = "false" });
+        await using var other = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>(slowHeartbeat)
+        { ["Jobs:RunWorkers"] = "false" });
         var id = await db.EnqueueAsync(new SlowJob(run, 60_000));
         await db.WaitForStateAsync(id, JobStates.Running);
 
@@ -91,7 +95,9 @@ public sealed class JobLeaseTests
     public async Task A_job_that_ignores_cancellation_is_abandoned_after_the_grace_period()
     {
         var db = await JobTestDatabase.CreateAsync();
-        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:CancelGracePeriod"] = "00:00:00.500" });
+        await using var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>
+        { ["Jobs:CancelGracePeriod"] = "00:00:00.500" });
         var id = await db.EnqueueAsync(new SlowJob(JobLedger.NewRun(), 30_000, IgnoreCancellation: true));
         await db.WaitForStateAsync(id, JobStates.Running);
 
@@ -138,7 +144,9 @@ public sealed class JobLeaseTests
     {
         var db = await JobTestDatabase.CreateAsync();
         var run = JobLedger.NewRun();
-        var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:ShutdownGracePeriod"] = "00:00:00.300" });
+        var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>
+        { ["Jobs:ShutdownGracePeriod"] = "00:00:00.300" });
         var id = await db.EnqueueAsync(new SlowJob(run, 60_000));
         await db.WaitForStateAsync(id, JobStates.Running);
 

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Cogrion.Jobs.Recurring;
 using Cogrion.Jobs.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Cogrion.Jobs.Tests;
 
@@ -64,7 +64,9 @@ public sealed class JobScheduleTests
         // Jobs without the key are not held up by it.
         var free = await db.EnqueueAsync(new SlowJob(other, 100));
 
-        await Eventually.ValueAsync(() => db.ScalarAsync<long>("select count(*) from jobs where concurrency_key = 'workspace:1' and state = 'succeeded'"), n => n == 8, "the keyed jobs to finish");
+        await Eventually.ValueAsync(()
+            => db.ScalarAsync<long>("select count(*) from jobs where concurrency_key = 'workspace:1' and state = 'succeeded'"), n => n == 8,
+            "the keyed jobs to finish");
         var entries = JobLedger.For(run).OrderBy(e => e.At).ToList();
         Assert.Equal(keyed.SelectMany(id => new[] { (id, "started"), (id, "finished") }), entries.Select(e => (e.JobId, e.Event)));
         Assert.Equal(JobStates.Succeeded, (await db.JobAsync(free)).State);
@@ -147,7 +149,9 @@ public sealed class JobScheduleTests
     {
         var db = await JobTestDatabase.CreateAsync();
         await using var worker = await JobEngineHost.StartAsync(db.ConnectionString);
-        await using var watcher = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:RunWorkers"] = "false" });
+        await using var watcher = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
+            string?>
+        { ["Jobs:RunWorkers"] = "false" });
         var heard = new TaskCompletionSource<JobNotification>(TaskCreationOptions.RunContinuationsAsynchronously);
         watcher.Services.GetRequiredService<JobEvents>().Received += n => { if (n.Kind == JobNotificationKind.Log) heard.TrySetResult(n); };
         // Heard only once the watcher listens: a log line written before would go unannounced to it.
@@ -167,7 +171,8 @@ public sealed class JobScheduleTests
         await using var host = await JobEngineHost.StartAsync(db.ConnectionString);
         var writer = host.Services.GetRequiredService<JobLogWriter>();
         var id = await db.EnqueueAsync(new CountingJob("x"), JobTestDatabase.ByTest with { RunAfter = DateTimeOffset.UtcNow.AddHours(1) });
-        await db.ExecuteAsync("update jobs set state = 'running', attempt = 1, worker_id = 'w', lease_expires_at = now() + interval '1 hour' where id = @id", new { id });
+        await db.ExecuteAsync("update jobs set state = 'running', attempt = 1, worker_id = 'w', lease_expires_at = now() + interval '1 hour' where " +
+            "id = @id", new { id });
 
         await writer.AppendAsync(id, 1, "w", "connecting with never-log-this-secret", CancellationToken.None);
 

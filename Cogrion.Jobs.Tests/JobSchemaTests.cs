@@ -23,7 +23,8 @@ public sealed class JobSchemaTests
 
         await using var connection = await dataSource.OpenConnectionAsync();
         Assert.Equal(JobSchema.CurrentVersion, await connection.ExecuteScalarAsync<int>("select max(version) from job_schema_migrations"));
-        Assert.True(await connection.ExecuteScalarAsync<bool>("select to_regclass('jobs') is not null and to_regclass('recurring_jobs') is not null"));
+        Assert.True(await connection.ExecuteScalarAsync<bool>(
+            "select to_regclass('jobs') is not null and to_regclass('recurring_jobs') is not null"));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
+using Cogrion.Jobs.Tests.Infrastructure;
 using Dapper;
 using Npgsql;
-using Cogrion.Jobs.Tests.Infrastructure;
 
 namespace Cogrion.Jobs.Tests;
 
@@ -26,27 +26,31 @@ public sealed class JobTestDatabase
     public sealed record JobRow(long Id, string Kind, string State, int Attempt, int MaxAttempts, string? WorkerId, string? LastError,
         string? LastErrorStack, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset RunAfter);
 
-    public sealed record AttemptRow(long JobId, int Attempt, string? WorkerId, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, string Outcome, string? Error, string? StackTrace);
+    public sealed record AttemptRow(long JobId, int Attempt, string? WorkerId, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, string Outcome,
+        string? Error, string? StackTrace);
 
     public async Task<JobRow> JobAsync(long id)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         return await connection.QuerySingleAsync<JobRow>(
-            "select id, kind, state, attempt, max_attempts, worker_id, last_error, last_error_stack, started_at, finished_at, run_after from jobs where id = @id", new { id });
+            "select id, kind, state, attempt, max_attempts, worker_id, last_error, last_error_stack, started_at, finished_at, run_after from jobs " +
+                "where id = @id", new { id });
     }
 
     public async Task<IReadOnlyList<JobRow>> JobsAsync(string kind)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         return (await connection.QueryAsync<JobRow>(
-            "select id, kind, state, attempt, max_attempts, worker_id, last_error, last_error_stack, started_at, finished_at, run_after from jobs where kind = @kind order by id", new { kind })).ToList();
+            "select id, kind, state, attempt, max_attempts, worker_id, last_error, last_error_stack, started_at, finished_at, run_after from jobs " +
+                "where kind = @kind order by id", new { kind })).ToList();
     }
 
     public async Task<IReadOnlyList<AttemptRow>> AttemptsAsync(long jobId)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         return (await connection.QueryAsync<AttemptRow>(
-            "select job_id, attempt, worker_id, started_at, finished_at, outcome, error, stack_trace from job_attempts where job_id = @jobId order by id", new { jobId })).ToList();
+            "select job_id, attempt, worker_id, started_at, finished_at, outcome, error, stack_trace from job_attempts where job_id = @jobId order " +
+                "by id", new { jobId })).ToList();
     }
 
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)

@@ -26,7 +26,8 @@ internal sealed class JobClaimer(NpgsqlDataSource dataSource)
     /// Only kinds this build can run are claimed, so a replica of an older build during a rolling
     /// deployment leaves new kinds to the replicas that know them.
     /// </remarks>
-    public async Task<ClaimResult> ClaimAsync(string workerId, int limit, IReadOnlyCollection<string> kinds, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ClaimResult> ClaimAsync(string workerId, int limit, IReadOnlyCollection<string> kinds, TimeSpan lease,
+        CancellationToken cancellationToken)
     {
         var kindArray = kinds.ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

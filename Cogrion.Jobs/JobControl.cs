@@ -30,7 +30,8 @@ public sealed class JobControl
             """, new { jobId }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>Queues a failed or cancelled job again, now, with <paramref name="additionalAttempts"/> more attempts.</summary>
-    public Task<JobControlResult?> RetryAsync(NpgsqlTransaction transaction, long jobId, int additionalAttempts, CancellationToken cancellationToken) =>
+    public Task<JobControlResult?> RetryAsync(NpgsqlTransaction transaction, long jobId, int additionalAttempts,
+        CancellationToken cancellationToken) =>
         transaction.Connection!.QuerySingleOrDefaultAsync<JobControlResult>(new CommandDefinition("""
             update jobs
             set state = 'queued', run_after = now(), max_attempts = attempt + @additionalAttempts,

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Jobs;
@@ -49,7 +49,8 @@ public sealed class JobKindRegistry
         foreach (var registration in registrations)
         {
             if (!kinds.TryAdd(registration.Kind, registration) && kinds[registration.Kind].ArgumentsType != registration.ArgumentsType)
-                throw new InvalidOperationException($"Job kind '{registration.Kind}' is registered twice, for {kinds[registration.Kind].ArgumentsType.Name} and {registration.ArgumentsType.Name}.");
+                throw new InvalidOperationException($"Job kind '{registration.Kind}' is registered twice, for " +
+                    $"{kinds[registration.Kind].ArgumentsType.Name} and {registration.ArgumentsType.Name}.");
         }
     }
 

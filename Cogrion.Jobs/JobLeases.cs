@@ -14,7 +14,8 @@ internal sealed class JobLeases(NpgsqlDataSource dataSource)
     /// (the workers view), renews the lease of every job in hand, and returns those an operator asked
     /// to cancel (the fallback should the NOTIFY have been missed).
     /// </summary>
-    public async Task<IReadOnlyList<long>> HeartbeatAsync(WorkerIdentity worker, int slots, IReadOnlyCollection<long> jobsInHand, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<long>> HeartbeatAsync(WorkerIdentity worker, int slots, IReadOnlyCollection<long> jobsInHand, TimeSpan lease,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var cancelRequested = await connection.QueryAsync<long>(new CommandDefinition("""

@@ -43,7 +43,8 @@ public sealed class JobMetrics : IDisposable
             new(snapshot.Due, new KeyValuePair<string, object?>("due", "now")),
         }, "{job}", "Queued jobs in the whole cluster: all of them, and those due now.");
         meter.CreateObservableGauge("cogrion.jobs.cluster_running", () => snapshot.Running, "{job}", "Jobs running on any replica.");
-        meter.CreateObservableGauge("cogrion.jobs.failed_last_hour", () => snapshot.FailedLastHour, "{job}", "Jobs that ended failed in the last hour, on any replica.");
+        meter.CreateObservableGauge("cogrion.jobs.failed_last_hour", () => snapshot.FailedLastHour, "{job}",
+            "Jobs that ended failed in the last hour, on any replica.");
     }
 
     internal void Started(ClaimedJob job)

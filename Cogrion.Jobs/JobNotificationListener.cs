@@ -59,7 +59,8 @@ internal sealed class JobNotificationListener(
                 // 1 s, 2 s, 4 s … up to 30 s, each taken at random between half and all of it.
                 var ceiling = Math.Min(MaximumRetryDelay.TotalMilliseconds, 1000 * Math.Pow(2, Math.Min(failures - 1, 10)));
                 var delay = TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble() / 2));
-                logger.LogWarning("Lost the job notification connection ({Error}); retrying in {Delay}; workers fall back to their slow poll meanwhile", ex.Message, delay);
+                logger.LogWarning("Lost the job notification connection ({Error}); retrying in {Delay}; workers fall back to their slow poll " +
+                    "meanwhile", ex.Message, delay);
                 events.Resynchronize();
                 try
                 {

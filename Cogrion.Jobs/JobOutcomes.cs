@@ -42,7 +42,8 @@ internal sealed class JobOutcomes(NpgsqlDataSource dataSource)
     /// remain (and nobody asked to cancel), otherwise failed for good with the error kept.
     /// Returns the job's new state, or null when the job was no longer this worker's.
     /// </summary>
-    public async Task<string?> FailAsync(ClaimedJob job, string workerId, string error, string stackTrace, TimeSpan retryDelay, CancellationToken cancellationToken)
+    public async Task<string?> FailAsync(ClaimedJob job, string workerId, string error, string stackTrace, TimeSpan retryDelay,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<string?>(new CommandDefinition("""

@@ -35,7 +35,9 @@ internal sealed class JobRunner(
         // job's log lines carry a trace id either way (as a request's do).
         using var activity = JobMetrics.ActivitySource.StartActivity($"job {job.Kind}") ?? new Activity($"job {job.Kind}").Start();
         activity.SetTag("cogrion.job.id", job.Id).SetTag("cogrion.job.kind", job.Kind).SetTag("cogrion.job.attempt", job.Attempt);
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["JobKind"] = job.Kind, ["Attempt"] = job.Attempt });
+        using var logScope = logger.BeginScope(new Dictionary<string,
+            object>
+        { ["JobId"] = job.Id, ["JobKind"] = job.Kind, ["Attempt"] = job.Attempt });
         var scope = scopes.CreateAsyncScope();
         Task? handler = null;
         try
@@ -61,7 +63,8 @@ internal sealed class JobRunner(
         }
         catch (OperationCanceledException) when (running.StopReason == StopReason.CancelledByOperator)
         {
-            outcome = await WithWriteTimeout(ct => outcomes.CancelAsync(job, workerId, "Cancelled by an operator.", ct)) ? AttemptOutcomes.Cancelled : "lost";
+            outcome = await WithWriteTimeout(ct => outcomes.CancelAsync(job, workerId, "Cancelled by an operator.", ct)) ? AttemptOutcomes.Cancelled
+                : "lost";
         }
         catch (Exception ex)
         {
@@ -73,7 +76,8 @@ internal sealed class JobRunner(
             if (outcome == AttemptOutcomes.Failed) activity.SetStatus(ActivityStatusCode.Error);
             metrics.Finished(job, outcome, JobMetrics.Elapsed(started));
             if (outcome == "lost")
-                logger.LogWarning("Job {JobId} attempt {Attempt} finished, but the job was no longer ours (its lease expired and it was reclaimed); the outcome was discarded", job.Id, job.Attempt);
+                logger.LogWarning("Job {JobId} attempt {Attempt} finished, but the job was no longer ours (its lease expired and it was " +
+                    "reclaimed); the outcome was discarded", job.Id, job.Attempt);
             if (handler is null || handler.IsCompleted) await scope.DisposeAsync();
             else _ = DisposeWhenDoneAsync(handler, scope);
         }
@@ -102,7 +106,8 @@ internal sealed class JobRunner(
         var stack = redactor.Redact(ex.ToString());
         var state = await WithWriteTimeout(ct => outcomes.FailAsync(job, workerId, error, stack, delay, ct));
         if (state == JobStates.Queued)
-            logger.LogWarning("Job {JobId} ({JobKind}) attempt {Attempt} of {MaxAttempts} failed: {Error}; retrying in {Delay}", job.Id, job.Kind, job.Attempt, job.MaxAttempts, error, delay);
+            logger.LogWarning("Job {JobId} ({JobKind}) attempt {Attempt} of {MaxAttempts} failed: {Error}; retrying in {Delay}", job.Id, job.Kind,
+                job.Attempt, job.MaxAttempts, error, delay);
         else if (state is not null)
             logger.LogError("Job {JobId} ({JobKind}) failed for good after attempt {Attempt}: {Error}", job.Id, job.Kind, job.Attempt, error);
         return state is null ? "lost" : AttemptOutcomes.Failed;

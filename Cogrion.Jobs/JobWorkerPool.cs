@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Cogrion.Jobs;
@@ -54,7 +54,8 @@ internal sealed class JobWorkerPool(
         events.Received += OnNotification;
         started = true;
         maintenance = MaintainAsync(maintenanceStop.Token);
-        logger.LogInformation("Job worker {WorkerId} started with {Slots} slot(s) for kinds {Kinds}", identity.Id, Options.WorkersPerReplica, string.Join(", ", registry.Kinds.Order()));
+        logger.LogInformation("Job worker {WorkerId} started with {Slots} slot(s) for kinds {Kinds}", identity.Id, Options.WorkersPerReplica,
+            string.Join(", ", registry.Kinds.Order()));
         await ClaimLoopAsync(stoppingToken);
     }
 
@@ -141,7 +142,8 @@ internal sealed class JobWorkerPool(
         {
             try
             {
-                var cancelRequested = await leases.HeartbeatAsync(identity, Options.WorkersPerReplica, inHand.Keys.ToList(), Options.LeaseDuration, cancellationToken);
+                var cancelRequested = await leases.HeartbeatAsync(identity, Options.WorkersPerReplica, inHand.Keys.ToList(), Options.LeaseDuration,
+                    cancellationToken);
                 foreach (var id in cancelRequested)
                     if (inHand.TryGetValue(id, out var held)) held.Running.Stop(StopReason.CancelledByOperator, Options.CancelGracePeriod);
 
@@ -150,7 +152,8 @@ internal sealed class JobWorkerPool(
                     lastReap = time.GetUtcNow();
                     var reaped = await leases.ReapExpiredAsync(cancellationToken);
                     foreach (var job in reaped)
-                        logger.LogWarning("Job {JobId} ({JobKind}) lost its worker {Worker} (lease expired); it is now {State}", job.Id, job.Kind, job.PreviousWorker, job.State);
+                        logger.LogWarning("Job {JobId} ({JobKind}) lost its worker {Worker} (lease expired); it is now {State}", job.Id, job.Kind,
+                            job.PreviousWorker, job.State);
                     if (reaped.Count > 0) wake.Set();
                 }
             }

@@ -47,14 +47,17 @@ internal sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
             Add(errors, nameof(options.WorkersPerReplica), $"must be between 1 and 256; it is {options.WorkersPerReplica}.");
         RequireBetween(errors, nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         RequireBetween(errors, nameof(options.LeaseDuration), options.LeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
-        RequireBetween(errors, nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(20));
+        RequireBetween(errors, nameof(options.HeartbeatInterval), options.HeartbeatInterval, TimeSpan.FromMilliseconds(100),
+            TimeSpan.FromMinutes(20));
         RequireBetween(errors, nameof(options.ReaperInterval), options.ReaperInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         RequireBetween(errors, nameof(options.CancelGracePeriod), options.CancelGracePeriod, TimeSpan.Zero, TimeSpan.FromHours(1));
         RequireBetween(errors, nameof(options.ShutdownGracePeriod), options.ShutdownGracePeriod, TimeSpan.Zero, TimeSpan.FromHours(1));
         RequireBetween(errors, nameof(options.Retention), options.Retention, TimeSpan.FromHours(1), TimeSpan.FromDays(3650));
         // Two missed heartbeats in a row must not be enough to lose a healthy job.
         if (options.HeartbeatInterval * 2 >= options.LeaseDuration)
-            Add(errors, nameof(options.HeartbeatInterval), $"must be less than half of LeaseDuration ({options.LeaseDuration}), so one late heartbeat does not lose a healthy job; it is {options.HeartbeatInterval}.");
+            Add(errors, nameof(options.HeartbeatInterval),
+                $"must be less than half of LeaseDuration ({options.LeaseDuration}), so one late heartbeat does not lose a healthy job; it is " +
+                $"{options.HeartbeatInterval}.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -1,12 +1,12 @@
+using Cogrion.Jobs.Diagnostics;
+using Cogrion.Jobs.Housekeeping;
+using Cogrion.Jobs.Recurring;
+using Cogrion.Jobs.Schema;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Cogrion.Jobs.Diagnostics;
-using Cogrion.Jobs.Housekeeping;
-using Cogrion.Jobs.Recurring;
-using Cogrion.Jobs.Schema;
 
 namespace Cogrion.Jobs;
 
@@ -19,7 +19,8 @@ public static class JobsServiceCollectionExtensions
     /// from the <c>Jobs</c> section of <paramref name="configuration"/>; <paramref name="configure"/>
     /// decides who applies the schema and who listens (<see cref="JobEngineSetup"/>).
     /// </summary>
-    public static IServiceCollection AddJobEngine(this IServiceCollection services, IConfiguration configuration, Action<JobEngineSetup>? configure = null)
+    public static IServiceCollection AddJobEngine(this IServiceCollection services, IConfiguration configuration,
+        Action<JobEngineSetup>? configure = null)
     {
         var setup = new JobEngineSetup();
         configure?.Invoke(setup);

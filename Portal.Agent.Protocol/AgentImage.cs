@@ -9,7 +9,8 @@ namespace Cogrion.Agent.Protocol;
 /// </summary>
 public sealed partial record AgentImage(string Repository, string Version, string? Digest)
 {
-    [GeneratedRegex(@"^(?<repository>[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+):v?(?<version>\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?)(@(?<digest>sha256:[0-9a-f]{64}))?$")]
+    [GeneratedRegex(@"^(?<repository>[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+)"
+        + @":v?(?<version>\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?)(@(?<digest>sha256:[0-9a-f]{64}))?$")]
     private static partial Regex Pinned();
 
     public override string ToString() => Digest is null ? $"{Repository}:{Version}" : $"{Repository}:{Version}@{Digest}";

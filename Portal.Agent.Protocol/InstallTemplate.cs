@@ -35,10 +35,12 @@ public static partial class InstallTemplate
             {
                 var name = match.Groups[3].Value;
                 if (!values.TryGetValue(name, out var value))
-                    throw new InvalidOperationException($"Invalid template interpolation value: vars map does not contain key \"{name}\" ({FileName}).");
+                    throw new InvalidOperationException($"Invalid template interpolation value: vars map does not contain key \"{name}\" " +
+                        $"({FileName}).");
                 return JsonSerializer.Serialize(value, ProtocolJson.Default.String);
             }
-            throw new InvalidOperationException($"{FileName} may use only ${{name}} interpolations; '{match.Value}' at offset {match.Index} is an expression or directive the Portal does not render.");
+            throw new InvalidOperationException($"{FileName} may use only ${{name}} interpolations; '{match.Value}' at offset {match.Index} is an " +
+                $"expression or directive the Portal does not render.");
         });
 
     /// <summary>The template's values for one cluster.</summary>

@@ -19,7 +19,8 @@ public static class Jws
 
     public static string Sign<T>(T payload, JsonTypeInfo<T> typeInfo, string type, string? keyId, ECDsa key)
     {
-        var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new JwsHeader(Algorithm, type, keyId), ProtocolJson.Default.JwsHeader));
+        var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new JwsHeader(Algorithm, type, keyId),
+            ProtocolJson.Default.JwsHeader));
         var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo));
         var signingInput = Encoding.ASCII.GetBytes(header + "." + body);
         var signature = key.SignData(signingInput, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);

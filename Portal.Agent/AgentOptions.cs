@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Agent;
 
@@ -28,7 +28,8 @@ public sealed class AgentOptions
     /// <summary>The agent's own namespace (its state Secret and Deployment). Empty: the pod's namespace, from its service account.</summary>
     public string? Namespace { get; set; }
 
-    /// <summary>The address the readiness endpoint listens on: the pod's IP (the Deployment passes status.podIP), or every address when empty.</summary>
+    /// <summary>The address the readiness endpoint listens on: the pod's IP (the Deployment passes status.podIP), or every address when
+    /// empty.</summary>
     public string? HealthAddress { get; set; }
 
     public int HealthPort { get; set; } = AgentInstall.HealthPort;
@@ -62,7 +63,8 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
     {
         var errors = new List<string>();
-        if (!Uri.TryCreate(options.PortalUrl, UriKind.Absolute, out var portal) || (portal.Scheme != Uri.UriSchemeHttps && portal.Scheme != Uri.UriSchemeHttp))
+        if (!Uri.TryCreate(options.PortalUrl, UriKind.Absolute, out var portal)
+            || (portal.Scheme != Uri.UriSchemeHttps && portal.Scheme != Uri.UriSchemeHttp))
             errors.Add($"Agent:PortalUrl must be the Portal's absolute http(s) URL; '{options.PortalUrl}' is not.");
         if (!string.IsNullOrWhiteSpace(options.BootstrapTokenFile) && !options.BootstrapTokenFile.StartsWith('/'))
             errors.Add($"Agent:BootstrapTokenFile must be an absolute path (the mounted bootstrap Secret, {AgentInstall.BootstrapTokenFile}).");
@@ -71,8 +73,10 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (options.LongPollWait <= TimeSpan.Zero || options.LongPollWait > TimeSpan.FromSeconds(100))
             errors.Add("Agent:LongPollWait must be more than zero and at most 100 seconds.");
         var retry = options.Retry;
-        if (retry.MinDelay < TimeSpan.Zero || retry.MaxDelay < retry.MinDelay) errors.Add("Agent:Retry:MaxDelay must be at least MinDelay (and both at least zero).");
-        if (retry.LongMinDelay < TimeSpan.Zero || retry.LongMaxDelay < retry.LongMinDelay) errors.Add("Agent:Retry:LongMaxDelay must be at least LongMinDelay (and both at least zero).");
+        if (retry.MinDelay < TimeSpan.Zero
+            || retry.MaxDelay < retry.MinDelay) errors.Add("Agent:Retry:MaxDelay must be at least MinDelay (and both at least zero).");
+        if (retry.LongMinDelay < TimeSpan.Zero || retry.LongMaxDelay < retry.LongMinDelay)
+            errors.Add("Agent:Retry:LongMaxDelay must be at least LongMinDelay (and both at least zero).");
         if (retry.ErrorsBeforeLongDelay < 1) errors.Add("Agent:Retry:ErrorsBeforeLongDelay must be at least 1.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -52,7 +52,8 @@ namespace Cogrion.Agent
             services.TryAddSingleton(TimeProvider.System);
             // The pod's in-cluster configuration, read once: the same for a real cluster and a sandbox's simulated one.
             services.TryAddSingleton(_ => InClusterConfiguration.Load());
-            services.TryAddSingleton<IKubernetesClient>(provider => new KubernetesClient(provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
+            services.TryAddSingleton<IKubernetesClient>(provider
+                => new KubernetesClient(provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
             services.TryAddSingleton(provider => AgentPod.From(
                 provider.GetRequiredService<IOptions<AgentOptions>>().Value, provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
             services.TryAddSingleton<IAgentStateStore, KubernetesSecretStateStore>();

@@ -22,7 +22,8 @@ public interface IKubernetesClient
     /// <summary>The object, or null when it does not exist.</summary>
     Task<JsonObject?> GetAsync(ObjectReference reference, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector, CancellationToken cancellationToken);
+    Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
+        CancellationToken cancellationToken);
 
     /// <summary>Deletes the object; false when it was already gone (deleting is idempotent).</summary>
     Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken);

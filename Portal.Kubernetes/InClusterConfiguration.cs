@@ -17,7 +17,8 @@ public static class InClusterConfiguration
 {
     public const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-    public static string ContainerRoot => Environment.GetEnvironmentVariable(Cogrion.Agent.Protocol.SandboxContainer.RootVariable) is { Length: > 0 } root ? root : "/";
+    public static string ContainerRoot
+        => Environment.GetEnvironmentVariable(Cogrion.Agent.Protocol.SandboxContainer.RootVariable) is { Length: > 0 } root ? root : "/";
 
     /// <summary>An absolute path in the container, as this process sees it.</summary>
     public static string ContainerPath(string path) =>
@@ -28,7 +29,8 @@ public static class InClusterConfiguration
         var host = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST");
         var port = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT");
         if (string.IsNullOrWhiteSpace(host) || string.IsNullOrWhiteSpace(port))
-            throw new KubernetesException(0, "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: the agent is not running in a Kubernetes pod. " +
+            throw new KubernetesException(0,
+                "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: the agent is not running in a Kubernetes pod. " +
                 "It runs only in a cluster: a real one, or a sandbox workspace's simulated one.");
         var directory = ContainerPath(ServiceAccountDirectory);
         var tokenFile = Path.Combine(directory, "token");

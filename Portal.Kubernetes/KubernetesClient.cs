@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cogrion.Agent.Protocol;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Kubernetes;
 
@@ -73,7 +73,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         }
     }
 
-    public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
+        CancellationToken cancellationToken)
     {
         var resource = ResourceKinds.Get(apiVersion, kind);
         var list = await CallAsync(() => resource.Operations.List(client, resource.Namespaced ? @namespace : null, labelSelector, cancellationToken),
@@ -150,7 +151,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     /// <summary>Turns an API status into what an operator should check.</summary>
     internal static string Explain(HttpStatusCode status, string what, string? message) => status switch
     {
-        HttpStatusCode.Unauthorized => $"The Kubernetes API did not accept the service-account token when trying to {what}. Is the token mounted and current?",
+        HttpStatusCode.Unauthorized
+            => $"The Kubernetes API did not accept the service-account token when trying to {what}. Is the token mounted and current?",
         HttpStatusCode.Forbidden => $"RBAC does not allow it to {what}: {message}. The install grants only what the agent needs; was it changed?",
         HttpStatusCode.NotFound => $"Not found when trying to {what}.",
         HttpStatusCode.Conflict => $"Conflict when trying to {what}: {message}",

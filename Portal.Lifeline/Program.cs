@@ -124,7 +124,8 @@ public static class Program
                 // An error reading the lifeline is as good as its end.
             }
             gone.TrySetResult();
-        }) { IsBackground = true, Name = "lifeline" }.Start();
+        })
+        { IsBackground = true, Name = "lifeline" }.Start();
         return gone.Task;
     }
 

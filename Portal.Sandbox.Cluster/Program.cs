@@ -39,7 +39,8 @@ public static class Program
                     images[mapping[..split]] = Path.GetFullPath(mapping[(split + 1)..]);
                     break;
                 default:
-                    Console.Error.WriteLine($"sandbox-cluster: unexpected argument '{args[i]}'.\nusage: sandbox-cluster --dir DIRECTORY [--image REFERENCE=EXECUTABLE ...] [--kubernetes-version vX.Y.Z]");
+                    Console.Error.WriteLine($"sandbox-cluster: unexpected argument '{args[i]}'.\nusage: sandbox-cluster --dir DIRECTORY [--image " +
+                        $"REFERENCE=EXECUTABLE ...] [--kubernetes-version vX.Y.Z]");
                     return 2;
             }
         }
@@ -59,7 +60,8 @@ public static class Program
         }
         catch (IOException)
         {
-            Console.Error.WriteLine($"sandbox-cluster: another sandbox-cluster serves {directory} (see its host.lock); refusing to run the cluster twice.");
+            Console.Error.WriteLine($"sandbox-cluster: another sandbox-cluster serves {directory} (see its host.lock); refusing to run the cluster " +
+                $"twice.");
             return 3;
         }
         using (hostLock)
@@ -69,21 +71,30 @@ public static class Program
             hostLock.Write(pid);
             hostLock.Flush();
 
-            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            using var loggers = LoggerFactory.Create(logging
+                => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             using var stop = new CancellationTokenSource();
-            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c
+                =>
+            { c.Cancel = true; stop.Cancel(); });
+            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c
+                =>
+            { c.Cancel = true; stop.Cancel(); });
 
             await using var cluster = await SimulatedCluster.StartAsync(new ClusterOptions
             {
-                Directory = directory, Images = images, KubernetesVersion = version,
-                Charts = Runtime.SimulatedCharts.Load(charts), ChartReadyDelay = chartReadyDelay,
+                Directory = directory,
+                Images = images,
+                KubernetesVersion = version,
+                Charts = Runtime.SimulatedCharts.Load(charts),
+                ChartReadyDelay = chartReadyDelay,
             }, loggers);
             var kubeconfig = Path.Combine(directory, "kubeconfig");
             ClusterCertificates.WritePrivate(kubeconfig, cluster.Kubeconfig());
             foreach (var file in apply)
             {
-                using var admin = new Cogrion.Kubernetes.KubernetesClient(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig), fieldManager: "sandbox-cluster");
+                using var admin = new Cogrion.Kubernetes.KubernetesClient(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig),
+                    fieldManager: "sandbox-cluster");
                 foreach (var document in Cogrion.Agent.Protocol.InstallTemplate.SplitDocuments(await File.ReadAllTextAsync(file)))
                     await admin.ApplyAsync(Cogrion.Sandbox.YamlDocuments.Parse(document), stop.Token);
             }

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cogrion.Sandbox.Cluster.Api;
+using Cogrion.Sandbox.Cluster.Runtime;
+using Cogrion.Sandbox.Cluster.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Cogrion.Sandbox.Cluster.Api;
-using Cogrion.Sandbox.Cluster.Runtime;
-using Cogrion.Sandbox.Cluster.Store;
 
 namespace Cogrion.Sandbox.Cluster;
 
@@ -50,7 +50,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
     private SimulatedCluster(WebApplication app, ObjectStore store, ApiServer api, Kubelet kubelet, DeploymentController controller,
         HelmController helm,
-        ClusterCertificates certificates, TokenRegistry tokens, string url, string adminToken, string directory, string? temporaryDirectory, ILogger logger)
+        ClusterCertificates certificates, TokenRegistry tokens, string url, string adminToken, string directory, string? temporaryDirectory,
+            ILogger logger)
     {
         this.tokens = tokens;
         this.app = app;
@@ -78,7 +79,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
     /// <summary>A system:masters token, as the cloud hands the cluster's creator (the OpenTofu provider applies with it).</summary>
     public string AdminToken { get; }
 
-    public static async Task<SimulatedCluster> StartAsync(ClusterOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<SimulatedCluster> StartAsync(ClusterOptions options, ILoggerFactory? loggers = null,
+        CancellationToken cancellationToken = default)
     {
         loggers ??= NullLoggerFactory.Instance;
         var logger = loggers.CreateLogger("sandbox-cluster");

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Cogrion.Sandbox;
@@ -78,12 +80,14 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
         }
         var action = change.Actions is ["update"] ? "update" : "create";
         var id = action == "update" ? existingId! : resource.NewId(root?.IdSeed ?? "");
-        if (!await StepAsync(resource, action, action == "update" ? id : null, action == "update" ? Math.Max(1, resource.Seconds / 4) : resource.Seconds, fail, stop, id, effect: action)) return null;
+        if (!await StepAsync(resource, action, action == "update" ? id : null, action == "update" ? Math.Max(1, resource.Seconds / 4)
+            : resource.Seconds, fail, stop, id, effect: action)) return null;
         state.Put(resource, id);
         return change;
     }
 
-    private async Task<bool> StepAsync(SimResource resource, string action, string? startId, int seconds, bool fail, CancellationToken stop, string? completeId = null, string? effect = null)
+    private async Task<bool> StepAsync(SimResource resource, string action, string? startId, int seconds, bool fail, CancellationToken stop,
+        string? completeId = null, string? effect = null)
     {
         var (verb, progressive, noun) = action switch
         {
@@ -127,7 +131,10 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
             return false;
         }
         var total = (double)seconds;
-        ui.Hook("apply_complete", $"{resource.Address}: {noun} complete after {FormatElapsed(total)}{(completeId is null || action == "delete" ? "" : $" [id={completeId}]")}", resource, action, total, action == "delete" ? null : completeId);
+        ui.Hook("apply_complete",
+            $"{resource.Address}: {noun} complete after " +
+            $"{FormatElapsed(total)}{(completeId is null || action == "delete" ? "" : $" [id={completeId}]")}", resource, action, total,
+            action == "delete" ? null : completeId);
         return true;
     }
 
@@ -136,11 +143,14 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
         ? BootstrapStack.BucketTaken(resource)
         : resource.Type == "aws_eks_node_group"
         ? Diagnostic.Error(
-            $"waiting for EKS Node Group ({resource.Attributes["cluster_name"]}:{resource.Attributes["node_group_name"]}) create: unexpected state 'CREATE_FAILED', wanted target 'ACTIVE'",
-            "last error: i-0b6f3c2e9a1d4f7e2: NodeCreationFailure: Instances failed to join the kubernetes cluster (sandbox: injected by the fail-apply- workspace name)",
+            $"waiting for EKS Node Group ({resource.Attributes["cluster_name"]}:{resource.Attributes["node_group_name"]}) create: unexpected state " +
+                $"'CREATE_FAILED', wanted target 'ACTIVE'",
+            "last error: i-0b6f3c2e9a1d4f7e2: NodeCreationFailure: Instances failed to join the kubernetes cluster (sandbox: injected by the " +
+                "fail-apply- workspace name)",
             resource.Address, ".terraform/modules/stack.eks.eks_managed_node_group/modules/eks-managed-node-group/main.tf", 308,
             "resource \"aws_eks_node_group\" \"this\" {", "resource \"aws_eks_node_group\" \"this\"")
-        : Diagnostic.Error($"creating {resource.Type}: operation error: StatusCode: 400, api error (sandbox: injected by the fail-apply- workspace name)", "", resource.Address, "main.tf.json", 2);
+        : Diagnostic.Error($"creating {resource.Type}: operation error: StatusCode: 400, api error (sandbox: injected by the fail-apply- workspace " +
+            $"name)", "", resource.Address, "main.tf.json", 2);
 
     public static string FormatElapsed(double seconds)
     {
@@ -155,19 +165,24 @@ public sealed class Applier(Ui ui, SandboxState state, Scenario scenario, RootMo
         var region = SandboxStack.Text(plan.Variables, "region") ?? "eu-central-1";
         var database = plan.Variables["database"] as JsonObject;
         string? Id(string address) => state.Resources.TryGetValue(address, out var r) ? r.Id : null;
-        JsonArray Ids(string prefix) => new(state.Resources.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (JsonNode?)r.Value.Id).ToArray());
+        JsonArray Ids(string prefix)
+            => new(state.Resources.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => (JsonNode?)r.Value.Id).ToArray());
 
         var outputs = new JsonObject();
         foreach (var (output, sensitive) in plan.Outputs)
         {
             // Stable across applies, as a real value would be; generated once and kept in state.
             JsonNode? value = sensitive
-                ? state.Outputs[output]?["value"]?.DeepClone() ?? "sandbox-secret-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant()
-                : BootstrapStack.Matches(plan.Variables) ? BootstrapStack.OutputValue(output, plan.Variables, state, root?.AccountId ?? "000000000000")
+                ? state.Outputs[output]?["value"]?.DeepClone() ?? "sandbox-secret-"
+                    + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant()
+                : BootstrapStack.Matches(plan.Variables)
+                    ? BootstrapStack.OutputValue(output, plan.Variables, state, root?.AccountId ?? "000000000000")
                 : output switch
                 {
                     "cluster_id" or "cluster_name" => $"{name}-eks",
-                    "cluster_endpoint" => $"https://{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}.gr7.{region}.eks.amazonaws.com",
+                    "cluster_endpoint" =>
+                        $"https://{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..32]}.gr7.{region}.eks.amazonaws.com",
                     "kubernetes_version" => SandboxStack.Text(plan.Variables, "kubernetes_version"),
                     "vpc_id" => Id($"{SandboxStack.Root}.module.vpc.aws_vpc.this[0]"),
                     "private_subnet_ids" => Ids($"{SandboxStack.Root}.module.vpc.aws_subnet.private["),

@@ -21,7 +21,8 @@ public static class BackendInit
     public static void Initialize(Command command, string directory, string statePath, TextWriter output)
     {
         if (command.MigrateState && command.Reconfigure)
-            throw new SandboxError(Diagnostic.Error("Wrong combination of options", "The -migrate-state and -reconfigure options are mutually-exclusive"));
+            throw new SandboxError(Diagnostic.Error("Wrong combination of options",
+                "The -migrate-state and -reconfigure options are mutually-exclusive"));
 
         // -reconfigure: as if this directory had never been initialised; the old state stays where it is.
         var previous = command.Reconfigure ? null : RecordedStatePath(directory);
@@ -55,11 +56,14 @@ public static class BackendInit
         if (RecordedStatePath(directory) is { } recorded && !SamePath(recorded, statePath))
             throw new SandboxError(Diagnostic.Error("Backend initialization required: please run \"tofu init\"",
                 "Reason: Backend configuration block has changed\n\n" +
-                "The \"backend\" is the interface that OpenTofu uses to store state,\nperform operations, etc. If this message is showing up, it means that the\n" +
+                "The \"backend\" is the interface that OpenTofu uses to store state,\nperform operations, etc. If this message is showing up, it " +
+                    "means that the\n" +
                 "OpenTofu configuration you're using is using a custom configuration for\nthe OpenTofu backend.\n\n" +
-                "Changes to backend configurations require reinitialization. This allows\nOpenTofu to set up the new configuration, copy existing state, etc. Please run\n" +
+                "Changes to backend configurations require reinitialization. This allows\nOpenTofu to set up the new configuration, copy existing " +
+                    "state, etc. Please run\n" +
                 "\"tofu init\" with either the \"-reconfigure\" or \"-migrate-state\" flags to\nuse the current configuration.\n\n" +
-                "If the change reason above is incorrect, please verify your configuration\nhasn't changed and try again. At this point, no changes to your existing\n" +
+                "If the change reason above is incorrect, please verify your configuration\nhasn't changed and try again. At this point, no " +
+                    "changes to your existing\n" +
                 "configuration or state have been made."));
     }
 
@@ -86,7 +90,8 @@ public static class BackendInit
         if (File.Exists(destination) && File.ReadAllText(destination) == File.ReadAllText(source)) return;
         if (!command.ForceCopy)
             throw new SandboxError(Diagnostic.Error("Can't ask approval for state migration when interactive input is disabled.",
-                "If non-interactive operation is desired, consider adding the \"-force-copy\"\noption. Otherwise, please remove the \"-input=false\" option and try again."));
+                "If non-interactive operation is desired, consider adding the \"-force-copy\"\noption. Otherwise, please remove the " +
+                    "\"-input=false\" option and try again."));
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         var temporary = destination + ".tmp";
         File.Copy(source, temporary, overwrite: true);

@@ -60,7 +60,8 @@ public static partial class BootstrapStack
             ["tags"] = tags.DeepClone(),
         });
         Add(Root, "aws_kms_alias", "state", null, 1, 1, new() { ["name"] = "alias/cogrion-tfstate" });
-        Add(BucketModule, "aws_s3_bucket", "this", 0, 0, 3, new() { ["bucket"] = bucket, ["force_destroy"] = false, ["tags"] = tags.DeepClone() }, ["bucket"]);
+        Add(BucketModule, "aws_s3_bucket", "this", 0, 0, 3, new() { ["bucket"] = bucket, ["force_destroy"] = false, ["tags"] = tags.DeepClone() },
+            ["bucket"]);
         Add(BucketModule, "aws_s3_bucket_public_access_block", "this", 0, 1, 1, new()
         {
             ["bucket"] = bucket,
@@ -69,7 +70,8 @@ public static partial class BootstrapStack
             ["ignore_public_acls"] = true,
             ["restrict_public_buckets"] = true,
         }, ["bucket"]);
-        Add(BucketModule, "aws_s3_bucket_ownership_controls", "this", 0, 1, 1, new() { ["bucket"] = bucket, ["object_ownership"] = "BucketOwnerEnforced" }, ["bucket"]);
+        Add(BucketModule, "aws_s3_bucket_ownership_controls", "this", 0, 1, 1,
+            new() { ["bucket"] = bucket, ["object_ownership"] = "BucketOwnerEnforced" }, ["bucket"]);
         Add(BucketModule, "aws_s3_bucket_versioning", "this", 0, 1, 2, new() { ["bucket"] = bucket, ["status"] = "Enabled" }, ["bucket"]);
         Add(BucketModule, "aws_s3_bucket_server_side_encryption_configuration", "this", 0, 1, 1, new()
         {
@@ -77,7 +79,8 @@ public static partial class BootstrapStack
             ["sse_algorithm"] = "aws:kms",
             ["bucket_key_enabled"] = true,
         }, ["bucket"]);
-        Add(BucketModule, "aws_s3_bucket_policy", "this", 0, 2, 2, new() { ["bucket"] = bucket, ["statements"] = "DenyInsecureTransport,DenyOutdatedTLS" }, ["bucket"]);
+        Add(BucketModule, "aws_s3_bucket_policy", "this", 0, 2, 2,
+            new() { ["bucket"] = bucket, ["statements"] = "DenyInsecureTransport,DenyOutdatedTLS" }, ["bucket"]);
         // The AWS provider waits for a lifecycle configuration to propagate: the slow one of the lot.
         Add(BucketModule, "aws_s3_bucket_lifecycle_configuration", "this", 0, 2, 32, new()
         {
@@ -101,7 +104,8 @@ public static partial class BootstrapStack
         foreach (var name in Inputs)
         {
             if (!root.Variables.ContainsKey(name))
-                throw new SandboxError(Diagnostic.Error("Missing required argument", $"The argument \"{name}\" is required, but no definition was found.",
+                throw new SandboxError(Diagnostic.Error("Missing required argument",
+                    $"The argument \"{name}\" is required, but no definition was found.",
                     file: "main.tf.json", line: 3, code: "    \"stack\": {", context: "module \"stack\""));
         }
         Check("tenant_id", Uuid(), "tenant_id must be a lowercase UUID.", 8);
@@ -134,7 +138,8 @@ public static partial class BootstrapStack
     {
         if (!changes.Any(c => c.Resource.Address == KeyAddress && c.Actions.Contains("delete"))) return;
         throw new SandboxError(Diagnostic.Error("Instance cannot be destroyed",
-            $"Resource {KeyAddress} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target option.",
+            $"Resource {KeyAddress} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error " +
+                $"and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target option.",
             KeyAddress, $"{root.ModuleSource}/main.tf", 33, "resource \"aws_kms_key\" \"state\" {", "resource \"aws_kms_key\" \"state\""));
     }
 
@@ -148,7 +153,9 @@ public static partial class BootstrapStack
         var name = bucket.Attributes["bucket"]?.GetValue<string>();
         var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name ?? "")));
         return Diagnostic.Error(
-            $"creating S3 Bucket ({name}): operation error S3: CreateBucket, https response error StatusCode: 409, RequestID: {hash[..16]}, HostID: {Convert.ToBase64String(Convert.FromHexString(hash))}, BucketAlreadyExists: The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+            $"creating S3 Bucket ({name}): operation error S3: CreateBucket, https response error StatusCode: 409, RequestID: {hash[..16]}, " +
+                $"HostID: {Convert.ToBase64String(Convert.FromHexString(hash))}, BucketAlreadyExists: The requested bucket name is not available. " +
+                $"The bucket namespace is shared by all users of the system. Please select a different name and try again.",
             $"(sandbox: injected because the assumed role names \"{FailureMarker}\")",
             bucket.Address, ".terraform/modules/stack.state_bucket/main.tf", 28,
             "resource \"aws_s3_bucket\" \"this\" {", "resource \"aws_s3_bucket\" \"this\"");

@@ -19,13 +19,15 @@ public static class ClusterAgentInstall
     public static string TemplatePath(string moduleSource) =>
         Path.GetFullPath(Path.Combine(moduleSource, "..", "modules", "cluster-agent", InstallTemplate.FileName));
 
-    /// <summary>The install's objects as the cluster gets them (the SA bound to the workspace's IRSA role, as terraform/aws/agent.tf binds it).</summary>
+    /// <summary>The install's objects as the cluster gets them (the SA bound to the workspace's IRSA role, as terraform/aws/agent.tf binds
+    /// it).</summary>
     public static IReadOnlyList<JsonObject> Objects(JsonObject variables, string moduleSource)
     {
         var path = TemplatePath(moduleSource);
         if (!File.Exists(path))
             throw new SandboxError(Diagnostic.Error("Invalid function argument",
-                $"Invalid value for \"path\" parameter: no file exists at \"{path}\"; this function works only with files that are distributed as part of the configuration source code.",
+                $"Invalid value for \"path\" parameter: no file exists at \"{path}\"; this function works only with files that are distributed as " +
+                    $"part of the configuration source code.",
                 file: "../modules/cluster-agent/main.tf", line: 24));
         var values = InstallTemplate.Values(
             Guid.TryParse(SandboxStack.Text(variables, "tenant_id"), out var tenant) ? tenant : Guid.Empty,
@@ -40,7 +42,8 @@ public static class ClusterAgentInstall
         }
         catch (InvalidOperationException ex)
         {
-            throw new SandboxError(Diagnostic.Error("Error in function call", $"Call to function \"templatefile\" failed: {ex.Message}", file: "../modules/cluster-agent/main.tf", line: 24));
+            throw new SandboxError(Diagnostic.Error("Error in function call", $"Call to function \"templatefile\" failed: {ex.Message}",
+                file: "../modules/cluster-agent/main.tf", line: 24));
         }
         var name = SandboxStack.Text(variables, "workspace_name") ?? "sandbox";
         var objects = new List<JsonObject>();
@@ -53,10 +56,14 @@ public static class ClusterAgentInstall
             }
             catch (Exception ex) when (ex is FormatException or YamlDotNet.Core.YamlException)
             {
-                throw new SandboxError(Diagnostic.Error("Error in function call", $"Call to function \"yamldecode\" failed: {ex.Message}", file: "../modules/cluster-agent/main.tf", line: 24));
+                throw new SandboxError(Diagnostic.Error("Error in function call", $"Call to function \"yamldecode\" failed: {ex.Message}",
+                    file: "../modules/cluster-agent/main.tf", line: 24));
             }
             if (parsed["kind"]?.GetValue<string>() == "ServiceAccount")
-                parsed["metadata"]!["annotations"] = new JsonObject { ["eks.amazonaws.com/role-arn"] = $"arn:aws:iam::123456789012:role/{name}-cluster-agent" };
+                parsed["metadata"]!["annotations"] = new JsonObject
+                {
+                    ["eks.amazonaws.com/role-arn"] = $"arn:aws:iam::123456789012:role/{name}-cluster-agent",
+                };
             objects.Add(parsed);
         }
         return objects;
@@ -87,7 +94,8 @@ public static class ClusterAgentInstall
             };
             // ignore_changes = [yaml_body] on the bootstrap Secret: its body (the token) is not compared.
             if (kind != "Secret") attributes["yaml_body"] = Comparable(o).ToJsonString();
-            resources.Add(new SimResource(Module, ResourceType, name, kind == "Secret" ? null : JsonValue.Create(Key(o)), wave, kind == "Deployment" ? 3 : 1,
+            resources.Add(new SimResource(Module, ResourceType, name, kind == "Secret" ? null : JsonValue.Create(Key(o)), wave, kind == "Deployment"
+                ? 3 : 1,
                 attributes, SensitiveAttributes: kind == "Secret" ? ["yaml_body"] : null));
         }
         return resources;
@@ -97,7 +105,8 @@ public static class ClusterAgentInstall
     private static JsonObject Comparable(JsonObject o)
     {
         var copy = (JsonObject)o.DeepClone();
-        if (copy["kind"]?.GetValue<string>() == "Deployment" && copy["spec"]?["template"]?["spec"]?["containers"] is JsonArray containers && containers.Count > 0)
+        if (copy["kind"]?.GetValue<string>() == "Deployment" && copy["spec"]?["template"]?["spec"]?["containers"] is JsonArray containers
+            && containers.Count > 0)
             (containers[0] as JsonObject)?.Remove("image");
         return copy;
     }

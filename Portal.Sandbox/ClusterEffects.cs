@@ -22,7 +22,8 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
         {
             if (action == "delete")
             {
-                var reference = new ObjectReference(resource.Attributes["api_version"]?.GetValue<string>() ?? "v1", resource.Attributes["kind"]?.GetValue<string>() ?? "",
+                var reference = new ObjectReference(resource.Attributes["api_version"]?.GetValue<string>() ?? "v1",
+                    resource.Attributes["kind"]?.GetValue<string>() ?? "",
                     resource.Attributes["name"]?.GetValue<string>() ?? "", resource.Attributes["namespace"]?.GetValue<string>());
                 using var client = Connect();
                 await client.DeleteAsync(reference, cancellationToken);
@@ -36,7 +37,8 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
         }
         catch (KubernetesException ex)
         {
-            return Diagnostic.Error($"{resource.Attributes["kind"]} {resource.Attributes["name"]} failed to run apply: {ex.Message}", "", resource.Address, "../modules/cluster-agent/main.tf", 45);
+            return Diagnostic.Error($"{resource.Attributes["kind"]} {resource.Attributes["name"]} failed to run apply: {ex.Message}", "",
+                resource.Address, "../modules/cluster-agent/main.tf", 45);
         }
     }
 
@@ -44,7 +46,9 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
     {
         var kubeconfig = Path.Combine(ClusterDirectory(statePath), "kubeconfig");
         if (!File.Exists(kubeconfig))
-            throw new KubernetesException(0, $"failed to create kubernetes rest client: the workspace's cluster is not running ({kubeconfig} does not exist); the Portal starts it for sandbox runs");
+            throw new KubernetesException(0,
+                $"failed to create kubernetes rest client: the workspace's cluster is not running ({kubeconfig} does not exist); the Portal starts " +
+                $"it for sandbox runs");
         var configuration = k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
         return new KubernetesClient(configuration, fieldManager: "opentofu");
     }

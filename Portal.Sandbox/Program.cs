@@ -14,7 +14,8 @@ public static class Program
     /// <summary>The OpenTofu version the simulator presents; TOFU_SANDBOX_VERSION overrides it (to test version checks).</summary>
     public static string TofuVersion { get; } = Environment.GetEnvironmentVariable("TOFU_SANDBOX_VERSION") is { Length: > 0 } v ? v : "1.10.7";
 
-    private const string InterruptMessage = "Interrupt received.\nPlease wait for OpenTofu to exit or data loss may occur.\nGracefully shutting down...";
+    private const string InterruptMessage = "Interrupt received.\nPlease wait for OpenTofu to exit or data loss may occur.\nGracefully shutting " +
+        "down...";
 
     public static async Task<int> Main(string[] args)
     {
@@ -109,7 +110,8 @@ public static class Program
         var root = RootModule.Load(directory, null);
         var moduleDirectory = Path.GetFullPath(root.ModuleSource, directory);
         if (!Directory.Exists(moduleDirectory))
-            throw new SandboxError(Diagnostic.Error("Unreadable module directory", $"Unable to evaluate directory symlink: lstat {root.ModuleSource}: no such file or directory"));
+            throw new SandboxError(Diagnostic.Error("Unreadable module directory",
+                $"Unable to evaluate directory symlink: lstat {root.ModuleSource}: no such file or directory"));
 
         BackendInit.Initialize(command, directory, root.StatePath(), Console.Out);
         Console.WriteLine("Initializing modules...");
@@ -141,7 +143,8 @@ public static class Program
         Console.WriteLine("OpenTofu has been successfully initialized!");
 
         File.WriteAllText(Path.Combine(directory, ".terraform.lock.hcl"),
-            "# This file is maintained automatically by \"tofu init\".\n# Manual edits may be lost in future updates.\n\nprovider \"registry.opentofu.org/hashicorp/aws\" {\n  version = \"5.95.0\"\n}\n");
+            "# This file is maintained automatically by \"tofu init\".\n# Manual edits may be lost in future updates.\n\nprovider " +
+                "\"registry.opentofu.org/hashicorp/aws\" {\n  version = \"5.95.0\"\n}\n");
         return 0;
     }
 
@@ -181,7 +184,8 @@ public static class Program
 
         if (scenario.FailPlan)
             throw new SandboxError(Diagnostic.Error("Invalid value for variable",
-                $"The workspace name \"{root.WorkspaceName}\" asks the sandbox to fail the plan.\n\nThis was checked by the validation rule at {root.ModuleSource}/variables.tf:21,3-13.",
+                $"The workspace name \"{root.WorkspaceName}\" asks the sandbox to fail the plan.\n\nThis was checked by the validation rule at " +
+                    $"{root.ModuleSource}/variables.tf:21,3-13.",
                 file: "main.tf.json", line: 5, code: $"      \"workspace_name\": \"{root.WorkspaceName}\",", context: "module \"stack\""));
 
         if (root.IsBootstrap && !command.Destroy) BootstrapStack.CheckRegionGuard(root);
@@ -207,7 +211,8 @@ public static class Program
     private static int Show(Command command, string directory)
     {
         RequireJson(command);
-        var path = command.Positional ?? throw new SandboxError(Diagnostic.Error("Too few arguments", "The sandbox shows saved plans only: tofu show -json <planfile>."));
+        var path = command.Positional
+            ?? throw new SandboxError(Diagnostic.Error("Too few arguments", "The sandbox shows saved plans only: tofu show -json <planfile>."));
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
         var state = SandboxState.Load(plan.StatePath ?? root.StatePath());
@@ -225,7 +230,8 @@ public static class Program
             "The sandbox applies saved plans only: tofu apply -json <planfile>, as the Portal runs it."));
         if (command.VarFile is not null)
             throw new SandboxError(Diagnostic.Error("Can't set variables when applying a saved plan",
-                "The -var and -var-file options cannot be used when applying a saved plan file, because a saved plan includes the variable values that were set when it was created."));
+                "The -var and -var-file options cannot be used when applying a saved plan file, because a saved plan includes the variable values " +
+                    "that were set when it was created."));
         var plan = SandboxPlan.Load(Path.Combine(directory, path));
         var root = RootModule.Load(directory, null);
         var statePath = plan.StatePath ?? root.StatePath();
@@ -268,7 +274,8 @@ public static class Program
         var root = RootModule.Load(directory, null);
         BackendInit.RequireUnchanged(directory, root.StatePath());
         var state = SandboxState.Load(root.StatePath());
-        var sorted = new JsonObject(state.Outputs.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
+        var sorted = new JsonObject(state.Outputs.OrderBy(o => o.Key, StringComparer.Ordinal)
+            .Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
         Console.WriteLine(sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
@@ -340,7 +347,9 @@ public static class Program
     {
         if (!Directory.Exists(Path.Combine(directory, ".terraform")))
             throw new SandboxError(Diagnostic.Error("Backend initialization required, please run \"tofu init\"",
-                "Reason: Initial configuration of the requested backend \"local\"\n\nThe \"backend\" is the interface that OpenTofu uses to store state,\nperform operations, etc. If this message is showing up, it means that the\nOpenTofu configuration you're using is using a custom configuration for\nthe OpenTofu backend."));
+                "Reason: Initial configuration of the requested backend \"local\"\n\nThe \"backend\" is the interface that OpenTofu uses to store " +
+                    "state,\nperform operations, etc. If this message is showing up, it means that the\nOpenTofu configuration you're using is " +
+                    "using a custom configuration for\nthe OpenTofu backend."));
     }
 }
 
@@ -383,7 +392,8 @@ public sealed record Command(string Name, bool Json, bool Destroy, string? Out, 
             else if (arg == "-reconfigure") reconfigure = true;
             else if (arg == "-force") force = true;
             else if (Ignored.Contains(arg)) continue;
-            else if (arg.StartsWith('-')) throw new SandboxError(Diagnostic.Error("Failed to parse command-line flags", $"flag provided but not defined: {arg.Split('=')[0]}"));
+            else if (arg.StartsWith('-')) throw new SandboxError(Diagnostic.Error("Failed to parse command-line flags",
+                $"flag provided but not defined: {arg.Split('=')[0]}"));
             else if (positional is null) positional = arg;
             else throw new SandboxError(Diagnostic.Error("Too many command line arguments", "Expected at most one positional argument."));
         }

@@ -26,14 +26,18 @@ public sealed class RootModule
     public bool IsBootstrap => BootstrapStack.Matches(Variables);
 
     /// <summary>The role the provider assumes: the simulated account and the bootstrap's failure marker come from it.</summary>
-    public string RoleArn => Providers?["aws"]?["assume_role"]?["role_arn"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public string RoleArn => Providers?["aws"]?["assume_role"]?["role_arn"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        ? v.GetValue<string>() : "";
 
-    public string RoleSessionName => Providers?["aws"]?["assume_role"]?["session_name"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public string RoleSessionName => Providers?["aws"]?["assume_role"]?["session_name"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        ? v.GetValue<string>() : "";
 
-    public string ExternalId => Providers?["aws"]?["assume_role"]?["external_id"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public string ExternalId => Providers?["aws"]?["assume_role"]?["external_id"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        ? v.GetValue<string>() : "";
 
     /// <summary>The region the provider is configured for (what data.aws_region.current reports).</summary>
-    public string? ProviderRegion => Providers?["aws"]?["region"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+    public string? ProviderRegion => Providers?["aws"]?["region"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
+        : null;
 
     /// <summary>
     /// The simulated AWS account behind the role, what data.aws_caller_identity.current would report:
@@ -57,9 +61,11 @@ public sealed class RootModule
     {
         var main = ReadObject(Path.Combine(directory, "main.tf.json"))
             ?? throw new SandboxError(Diagnostic.Error("No configuration files",
-                "Plan requires configuration to be present. Planning without a configuration would mark everything for destruction, which is normally not what is desired."));
+                "Plan requires configuration to be present. Planning without a configuration would mark everything for destruction, which is " +
+                    "normally not what is desired."));
         var module = main["module"]?["stack"] as JsonObject
-            ?? throw new SandboxError(Diagnostic.Error("Module \"stack\" is not declared", "The sandbox serves root modules that call the workspace module as module \"stack\".", file: "main.tf.json", line: 1));
+            ?? throw new SandboxError(Diagnostic.Error("Module \"stack\" is not declared",
+                "The sandbox serves root modules that call the workspace module as module \"stack\".", file: "main.tf.json", line: 1));
 
         var variables = new JsonObject();
         var secrets = varFile is null ? [] : ReadObject(Path.Combine(directory, varFile))
@@ -76,7 +82,8 @@ public sealed class RootModule
                 {
                     if (!evaluateInputs) continue;
                     throw new SandboxError(Diagnostic.Error("No value for required variable",
-                        $"The root module input variable \"{rootName}\" is not set, and has no default value. Use a -var or -var-file command line argument to provide a value for this variable.",
+                        $"The root module input variable \"{rootName}\" is not set, and has no default value. Use a -var or -var-file command line " +
+                            $"argument to provide a value for this variable.",
                         file: "main.tf.json", line: 3));
                 }
                 variables[name] = secret.DeepClone();
@@ -123,7 +130,9 @@ public sealed class RootModule
                 file: "providers.tf.json", line: 4));
         if (role?["role_arn"] is null || role["external_id"] is null)
             throw new SandboxError(Diagnostic.Error("No valid credential sources found",
-                "Please see https://registry.terraform.io/providers/hashicorp/aws\nfor more information about providing credentials.\n\nError: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, request canceled, context deadline exceeded",
+                "Please see https://registry.terraform.io/providers/hashicorp/aws\nfor more information about providing credentials.\n\nError: " +
+                    "failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, request canceled, context " +
+                    "deadline exceeded",
                 file: "providers.tf.json", line: 3, code: "  \"aws\": {", context: "provider \"aws\""));
     }
 

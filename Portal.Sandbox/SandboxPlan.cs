@@ -21,7 +21,8 @@ public sealed record PlannedChange(SimResource Resource, string[] Actions, strin
 /// A saved plan. Like OpenTofu's own plan file it records every input value, secret ones included,
 /// which is why the Portal deletes it once it has been applied or discarded.
 /// </summary>
-public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject Variables, IReadOnlyList<(string Name, bool Sensitive)> Outputs, IReadOnlyList<PlannedChange> Changes)
+public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject Variables, IReadOnlyList<(string Name, bool Sensitive)> Outputs,
+    IReadOnlyList<PlannedChange> Changes)
 {
     /// <summary>
     /// The state the plan was made against. Like OpenTofu, which records the backend in the plan file,
@@ -39,7 +40,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
     public static SandboxPlan Compute(RootModule root, SandboxState state, bool destroy, IReadOnlyList<Drift> drifts)
     {
         List<PlannedChange> changes = [];
-        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId) : SandboxStack.Resources(root.Variables, Path.GetFullPath(root.ModuleSource, root.Directory));
+        var desired = root.IsBootstrap ? BootstrapStack.Resources(root.Variables, root.AccountId)
+            : SandboxStack.Resources(root.Variables, Path.GetFullPath(root.ModuleSource, root.Directory));
         // The state does not say which attributes are sensitive; the configuration does, also for drift.
         drifts = drifts.Select(d => d with
         {
@@ -59,7 +61,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                     changes.Add(new PlannedChange(resource, ["create"], null));
                     continue;
                 }
-                var differs = resource.Attributes.Where(a => !JsonNode.DeepEquals(a.Value, existing.Resource.Attributes[a.Key])).Select(a => a.Key).ToList();
+                var differs = resource.Attributes.Where(a => !JsonNode.DeepEquals(a.Value, existing.Resource.Attributes[a.Key])).Select(a => a.Key)
+                    .ToList();
                 if (differs.Count == 0) continue;
                 changes.Add(differs.Any(d => resource.ReplaceOn?.Contains(d) == true)
                     ? new PlannedChange(resource, ["delete", "create"], "cannot_update")
@@ -67,9 +70,11 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
             }
             var wanted = desired.Select(r => r.Address).ToHashSet(StringComparer.Ordinal);
             foreach (var (resource, _) in state.Resources.Values.Where(r => !wanted.Contains(r.Resource.Address)))
-                changes.Add(new PlannedChange(resource, ["delete"], resource.Module.Contains("[\"", StringComparison.Ordinal) ? "delete_because_no_module" : "delete_because_no_resource_config"));
+                changes.Add(new PlannedChange(resource, ["delete"], resource.Module.Contains("[\"", StringComparison.Ordinal)
+                    ? "delete_because_no_module" : "delete_because_no_resource_config"));
         }
-        return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs, changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList())
+        return new SandboxPlan(destroy ? "destroy" : "apply", state.Serial, (JsonObject)root.Variables.DeepClone(), root.Outputs,
+            changes.OrderBy(c => c.Resource.Address, StringComparer.Ordinal).ToList())
         {
             StatePath = root.StatePath(),
             Drifts = drifts,
@@ -138,7 +143,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                 c["sensitive"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray()),
             c["actions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray(),
             c["reason"]?.GetValue<string>())).ToList();
-        var outputs = (document["outputs"] as JsonArray ?? []).Select(o => (o!["name"]!.GetValue<string>(), o["sensitive"]!.GetValue<bool>())).ToList();
+        var outputs = (document["outputs"] as JsonArray ?? []).Select(o => (o!["name"]!.GetValue<string>(), o["sensitive"]!.GetValue<bool>()))
+            .ToList();
         var drifts = (document["drift"] as JsonArray ?? []).Select(d => new Drift(
             new SimResource(
                 d!["module"]!.GetValue<string>(), d["type"]!.GetValue<string>(), d["name"]!.GetValue<string>(), d["key"]?.DeepClone(),
@@ -146,7 +152,8 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
                 SensitiveAttributes: d["sensitive"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray()),
             d["id"]!.GetValue<string>(),
             d["cloud"]?.DeepClone() as JsonObject)).ToList();
-        return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(), (JsonObject)document["variables"]!.DeepClone(), outputs, changes)
+        return new SandboxPlan(document["operation"]!.GetValue<string>(), document["prior_serial"]!.GetValue<int>(),
+            (JsonObject)document["variables"]!.DeepClone(), outputs, changes)
         {
             StatePath = document["state_path"]?.GetValue<string>(),
             Drifts = drifts,
@@ -276,7 +283,14 @@ public sealed record SandboxPlan(string Operation, int PriorSerial, JsonObject V
         representation["output_changes"] = outputChanges;
         representation["configuration"] = new JsonObject
         {
-            ["provider_config"] = new JsonObject { ["aws"] = new JsonObject { ["name"] = "aws", ["full_name"] = "registry.opentofu.org/hashicorp/aws" } },
+            ["provider_config"] = new JsonObject
+            {
+                ["aws"] = new JsonObject
+                {
+                    ["name"] = "aws",
+                    ["full_name"] = "registry.opentofu.org/hashicorp/aws"
+                }
+            },
             ["root_module"] = new JsonObject(),
         };
         if (relevantAttributes.Count > 0) representation["relevant_attributes"] = relevantAttributes;

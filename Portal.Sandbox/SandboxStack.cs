@@ -22,7 +22,8 @@ public static class SandboxStack
         var eks = $"{Root}.module.eks";
         List<SimResource> list = [];
 
-        void Add(string module, string type, string resourceName, JsonNode? key, int wave, int seconds, JsonObject? attributes = null, string[]? replaceOn = null, string[]? sensitive = null) =>
+        void Add(string module, string type, string resourceName, JsonNode? key, int wave, int seconds, JsonObject? attributes = null,
+            string[]? replaceOn = null, string[]? sensitive = null) =>
             list.Add(new SimResource(module, type, resourceName, key, wave, seconds, attributes ?? [], replaceOn, sensitive));
 
         // No state bucket: terraform/aws/bootstrap made the one this workspace's state lives in (ADR 0041).

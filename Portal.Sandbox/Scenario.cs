@@ -20,7 +20,8 @@ public sealed record Scenario(double Speed, bool FailPlan, bool FailApply, bool 
 
     public static Scenario For(string workspaceName, RootModule? root = null)
     {
-        var speed = double.TryParse(Environment.GetEnvironmentVariable("TOFU_SANDBOX_SPEED"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : DefaultSpeed;
+        var speed = double.TryParse(Environment.GetEnvironmentVariable("TOFU_SANDBOX_SPEED"), NumberStyles.Float, CultureInfo.InvariantCulture,
+            out var s) && s > 0 ? s : DefaultSpeed;
         var slow = workspaceName.StartsWith("slow-", StringComparison.Ordinal);
         return new Scenario(
             slow ? speed / 100 : speed,

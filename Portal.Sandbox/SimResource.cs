@@ -54,13 +54,15 @@ public sealed record SimResource(
         var apiVersion = Attributes["api_version"]?.GetValue<string>() ?? "v1";
         var plural = Cogrion.Kubernetes.ResourceKinds.Get(apiVersion, Attributes["kind"]?.GetValue<string>() ?? "").Plural;
         var prefix = apiVersion.Contains('/') ? $"/apis/{apiVersion}" : $"/api/{apiVersion}";
-        return Attributes["namespace"]?.GetValue<string>() is { } ns ? $"{prefix}/namespaces/{ns}/{plural}/{Attributes["name"]}" : $"{prefix}/{plural}/{Attributes["name"]}";
+        return Attributes["namespace"]?.GetValue<string>() is { } ns ? $"{prefix}/namespaces/{ns}/{plural}/{Attributes["name"]}"
+            : $"{prefix}/{plural}/{Attributes["name"]}";
     }
 
     /// <summary>A stable, realistic-looking id, derived from the address so repeated runs agree.</summary>
     public string NewId(string seed)
     {
-        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed + Address))).ToLowerInvariant();
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed + Address)))
+            .ToLowerInvariant();
         return Type switch
         {
             "aws_vpc" => "vpc-" + hash[..17],
@@ -80,7 +82,8 @@ public sealed record SimResource(
             "aws_kms_alias" => Attributes["name"]?.GetValue<string>() ?? hash[..12],
             "aws_db_instance" => "db-" + hash[..26].ToUpperInvariant(),
             "aws_eks_node_group" => $"{Attributes["cluster_name"]}:{Attributes["node_group_name"]}",
-            "aws_iam_openid_connect_provider" => $"arn:aws:iam::123456789012:oidc-provider/oidc.eks.sandbox.amazonaws.com/id/{hash[..32].ToUpperInvariant()}",
+            "aws_iam_openid_connect_provider"
+                => $"arn:aws:iam::123456789012:oidc-provider/oidc.eks.sandbox.amazonaws.com/id/{hash[..32].ToUpperInvariant()}",
             // kubectl_manifest's id is the object's API path.
             "kubectl_manifest" => ObjectPath(),
             _ => hash[..20],

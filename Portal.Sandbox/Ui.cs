@@ -59,7 +59,8 @@ public sealed class Ui(TextWriter output)
             }
         }
         var prefix = diagnostic.Severity == "warning" ? "Warning" : "Error";
-        Message(diagnostic.Severity == "warning" ? "warn" : "error", $"{prefix}: {diagnostic.Summary}", "diagnostic", new() { ["diagnostic"] = body });
+        Message(diagnostic.Severity == "warning" ? "warn" : "error", $"{prefix}: {diagnostic.Summary}", "diagnostic",
+            new() { ["diagnostic"] = body });
     }
 
     public void PlannedChange(SimResource resource, string action, string? reason)
@@ -129,8 +130,10 @@ public sealed class Ui(TextWriter output)
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
-public sealed record Diagnostic(string Severity, string Summary, string Detail, string? Address = null, string? File = null, int Line = 0, string? Code = null, string? Context = null)
+public sealed record Diagnostic(string Severity, string Summary, string Detail, string? Address = null, string? File = null, int Line = 0,
+    string? Code = null, string? Context = null)
 {
-    public static Diagnostic Error(string summary, string detail, string? address = null, string? file = null, int line = 0, string? code = null, string? context = null) =>
+    public static Diagnostic Error(string summary, string detail, string? address = null, string? file = null, int line = 0, string? code = null,
+        string? context = null) =>
         new("error", summary, detail, address, file, line, code, context);
 }

@@ -28,7 +28,8 @@ public static partial class YamlDocuments
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", Convert(c.Value)))),
+        YamlMappingNode mapping
+            => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", Convert(c.Value)))),
         YamlSequenceNode sequence => new JsonArray(sequence.Children.Select(Convert).ToArray()),
         YamlScalarNode scalar when scalar.Style is YamlDotNet.Core.ScalarStyle.Plain => Plain(scalar.Value ?? ""),
         YamlScalarNode scalar => JsonValue.Create(scalar.Value ?? ""),

@@ -98,7 +98,11 @@ public sealed class TestPostgres
         var server = new TestPostgres(port, data);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            using var stop = Process.Start(new ProcessStartInfo("bash", [script, "destroy", data]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            using var stop = Process.Start(new ProcessStartInfo("bash", [script, "destroy", data])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true
+            });
             stop?.WaitForExit(TimeSpan.FromSeconds(30));
         };
         return server;

@@ -38,7 +38,8 @@ public sealed class DiagnosticEchoHandler(TimeProvider time) : IJobHandler<Diagn
             await context.AppendLogAsync($"{second} of {arguments.Seconds} second(s) done.");
         }
         if (context.Attempt <= arguments.FailFirstAttempts)
-            throw new DiagnosticFailureException($"Failing attempt {context.Attempt} on purpose (asked to fail the first {arguments.FailFirstAttempts}).");
+            throw new DiagnosticFailureException($"Failing attempt {context.Attempt} on purpose (asked to fail the first " +
+                $"{arguments.FailFirstAttempts}).");
         await context.AppendLogAsync("Done.");
     }
 }

@@ -9,7 +9,8 @@ namespace Cogrion.Jobs.Recurring;
 public abstract record JobSchedule
 {
     public static JobSchedule Every(TimeSpan interval) =>
-        interval >= TimeSpan.FromSeconds(1) ? new Interval(interval) : throw new ArgumentOutOfRangeException(nameof(interval), "At least one second.");
+        interval >= TimeSpan.FromSeconds(1) ? new Interval(interval)
+            : throw new ArgumentOutOfRangeException(nameof(interval), "At least one second.");
 
     /// <summary>A cron schedule; a malformed expression throws <see cref="FormatException"/> with the reason.</summary>
     public static JobSchedule Cron(string expression)
@@ -46,7 +47,8 @@ public abstract record JobSchedule
 
         /// <summary>The first matching minute strictly after <paramref name="now"/>.</summary>
         public override DateTimeOffset NextAfter(DateTimeOffset now) =>
-            Expression.GetNextOccurrence(now, TimeZoneInfo.Utc) ?? throw new InvalidOperationException($"The cron expression '{Text}' never matches.");
+            Expression.GetNextOccurrence(now, TimeZoneInfo.Utc)
+                ?? throw new InvalidOperationException($"The cron expression '{Text}' never matches.");
 
         // Stored as written: a schedule whose text is unchanged keeps its next run.
         public override string Describe() => $"cron {Text}";

@@ -16,11 +16,13 @@ public static class RecurringJobRegistration
     /// Runs <paramref name="arguments"/> on <paramref name="schedule"/>, once per due time across all
     /// replicas. A run that is still queued or running when the next falls due is not doubled up.
     /// </summary>
-    public static IServiceCollection AddRecurringJob<TArguments>(this IServiceCollection services, string name, JobSchedule schedule, TArguments arguments)
+    public static IServiceCollection AddRecurringJob<TArguments>(this IServiceCollection services, string name, JobSchedule schedule,
+        TArguments arguments)
         where TArguments : IJobArguments
     {
         services.AddSingleton(new RecurringJobDefinition(name, schedule, TArguments.Kind, (queue, transaction, cancellationToken) =>
-            queue.EnqueueAsync(transaction, arguments, new EnqueueOptions { CreatedBy = $"system:recurring:{name}", RecurringName = name }, cancellationToken)));
+            queue.EnqueueAsync(transaction, arguments, new EnqueueOptions { CreatedBy = $"system:recurring:{name}", RecurringName = name },
+                cancellationToken)));
         return services;
     }
 }

@@ -84,7 +84,13 @@ internal sealed class RecurringJobScheduler(
                     updated_at = now()
                 where recurring_jobs.schedule <> excluded.schedule or recurring_jobs.kind <> excluded.kind
                 """,
-                new { name = definition.Name, schedule = definition.Schedule.Describe(), kind = definition.Kind, firstRun = definition.Schedule.FirstRun(time.GetUtcNow()) },
+                new
+                {
+                    name = definition.Name,
+                    schedule = definition.Schedule.Describe(),
+                    kind = definition.Kind,
+                    firstRun = definition.Schedule.FirstRun(time.GetUtcNow())
+                },
                 cancellationToken: cancellationToken));
         }
     }
@@ -107,14 +113,16 @@ internal sealed class RecurringJobScheduler(
                 var definition = byName[row.Name];
                 long? jobId = null;
                 if (row.LastJobState is JobStates.Queued or JobStates.Running)
-                    logger.LogInformation("Recurring job {Name}: the previous run (job {JobId}) is still {State}; skipping this one", row.Name, row.LastJobId, row.LastJobState);
+                    logger.LogInformation("Recurring job {Name}: the previous run (job {JobId}) is still {State}; skipping this one", row.Name,
+                        row.LastJobId, row.LastJobState);
                 else
                     jobId = await definition.Enqueue(queue, transaction, cancellationToken);
                 await connection.ExecuteAsync(new CommandDefinition("""
                     update recurring_jobs
                     set next_run_at = @next, last_job_id = coalesce(@jobId, last_job_id), updated_at = now()
                     where name = @name
-                    """, new { name = row.Name, next = definition.Schedule.NextAfter(row.DbNow), jobId }, transaction, cancellationToken: cancellationToken));
+                    """, new { name = row.Name, next = definition.Schedule.NextAfter(row.DbNow), jobId }, transaction,
+                        cancellationToken: cancellationToken));
             }
             await transaction.CommitAsync(cancellationToken);
         }

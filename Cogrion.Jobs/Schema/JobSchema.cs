@@ -44,7 +44,8 @@ public static class JobSchema
         logger ??= NullLogger.Instance;
         DapperSetup.EnsureRegistered();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = AdvisoryLockKey }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = AdvisoryLockKey },
+            cancellationToken: cancellationToken));
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -59,10 +60,12 @@ public static class JobSchema
                 "select version, name, checksum from job_schema_migrations", cancellationToken: cancellationToken))).ToDictionary(a => a.Version);
 
             foreach (var script in Scripts.Where(s => applied.TryGetValue(s.Version, out var a) && a.Checksum != s.Checksum))
-                throw new JobSchemaException($"The job engine's schema script {script.Name} was changed after it was applied: add a new script instead.");
+                throw new JobSchemaException($"The job engine's schema script {script.Name} was changed after it was applied: add a new script " +
+                    $"instead.");
             if (applied.Keys.Except(Scripts.Select(s => s.Version)).ToList() is { Count: > 0 } unknown)
                 throw new JobSchemaException(
-                    $"The database has job engine schema version(s) {string.Join(", ", unknown)} that this build does not know: deploy the newer build.");
+                    $"The database has job engine schema version(s) {string.Join(", ", unknown)} that this build does not know: deploy the newer " +
+                        $"build.");
 
             var pending = Scripts.Where(s => !applied.ContainsKey(s.Version)).ToList();
             foreach (var script in pending)
@@ -79,7 +82,8 @@ public static class JobSchema
                 }
                 catch (PostgresException ex)
                 {
-                    throw new JobSchemaException($"The job engine's schema script {script.Name} failed: {ex.MessageText} (SQLSTATE {ex.SqlState}). Nothing of it was applied.", ex);
+                    throw new JobSchemaException($"The job engine's schema script {script.Name} failed: {ex.MessageText} (SQLSTATE {ex.SqlState}). " +
+                        $"Nothing of it was applied.", ex);
                 }
             }
             return pending.Count;

@@ -71,7 +71,8 @@ public sealed class UninstallExecutor(
             removed.Add((JsonNode)name);
         }
         return new CommandOutcome(CommandOutcomes.Succeeded,
-            $"Removed {removed.Count} tenant app namespace(s); the agent removes itself next (its namespace, state and role binding; the unbound ClusterRole {AgentInstall.ClusterRole} is left for `kubectl delete clusterrole {AgentInstall.ClusterRole}`).",
+            $"Removed {removed.Count} tenant app namespace(s); the agent removes itself next (its namespace, state and role binding; the unbound " +
+                $"ClusterRole {AgentInstall.ClusterRole} is left for `kubectl delete clusterrole {AgentInstall.ClusterRole}`).",
             new JsonObject { ["namespaces"] = removed }, RemoveSelfAsync);
     }
 
@@ -82,9 +83,11 @@ public sealed class UninstallExecutor(
         // them goes last, and its ClusterRole stays behind, unbound (it grants nothing; an operator may
         // delete it). Deleting the namespace stops this pod (its Deployment goes with it), so the last
         // call must not wait for the cancellation the shutdown brings.
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null),
+            cancellationToken);
         await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null), CancellationToken.None);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null),
+            CancellationToken.None);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Cogrion.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 

@@ -36,25 +36,35 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
         if (!string.IsNullOrWhiteSpace(payload.App)) labels[AgentLabels.App] = payload.App;
         await kubernetes.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Namespace",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
             ["metadata"] = new JsonObject { ["name"] = ns, ["labels"] = labels },
         }, cancellationToken);
 
         // First the binding: the agent's rights inside the namespace come from it (RBAC 'bind' on this one role).
         await kubernetes.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+            ["kind"] = "RoleBinding",
             ["metadata"] = Metadata(AgentInstall.WorkloadRoleBinding, ns),
-            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = AgentInstall.WorkloadClusterRole },
+            ["roleRef"] = new JsonObject
+            {
+                ["apiGroup"] = "rbac.authorization.k8s.io",
+                ["kind"] = "ClusterRole",
+                ["name"] = AgentInstall.WorkloadClusterRole
+            },
             ["subjects"] = new JsonArray(new JsonObject
             {
-                ["kind"] = "ServiceAccount", ["name"] = AgentInstall.ServiceAccount, ["namespace"] = pod.Namespace,
+                ["kind"] = "ServiceAccount",
+                ["name"] = AgentInstall.ServiceAccount,
+                ["namespace"] = pod.Namespace,
             }),
         }, cancellationToken);
 
         await kubernetes.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "ResourceQuota",
+            ["apiVersion"] = "v1",
+            ["kind"] = "ResourceQuota",
             ["metadata"] = Metadata("cogrion-quota", ns),
             ["spec"] = new JsonObject
             {
@@ -70,7 +80,8 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
 
         await kubernetes.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "networking.k8s.io/v1", ["kind"] = "NetworkPolicy",
+            ["apiVersion"] = "networking.k8s.io/v1",
+            ["kind"] = "NetworkPolicy",
             ["metadata"] = Metadata("default-deny", ns),
             ["spec"] = new JsonObject
             {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cogrion.Kubernetes;
 using Cogrion.Agent.Protocol;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Agent.Commands;
 
@@ -19,7 +19,8 @@ public sealed class ApplyManifestExecutor(IKubernetesClient kubernetes, Namespac
         foreach (var manifest in objects)
         {
             var (kind, name, ns) = KubernetesClient.Describe(manifest);
-            if (!kind.Namespaced) throw new InvalidPayloadException($"{kind.Kind} {name} is cluster-scoped; the agent applies only namespaced objects of tenant apps.");
+            if (!kind.Namespaced) throw new InvalidPayloadException($"{kind.Kind} {name} is cluster-scoped; the agent applies only namespaced " +
+                $"objects of tenant apps.");
             if (checkedNamespaces.Add(ns!)) await rules.RequireManagedAsync(ns, cancellationToken);
         }
         var applied = new JsonArray();
@@ -47,7 +48,9 @@ public sealed class DeleteManifestExecutor(IKubernetesClient kubernetes, Namespa
         if (payload?.Objects is not { Count: > 0 } objects) throw new InvalidPayloadException("objects must list at least one object reference.");
         foreach (var reference in objects)
         {
-            if (!ResourceKinds.For(reference).Namespaced) throw new InvalidPayloadException($"{reference.Kind} {reference.Name} is cluster-scoped; delete its namespace's app instead.");
+            if (!ResourceKinds.For(reference)
+                .Namespaced) throw new InvalidPayloadException($"{reference.Kind} {reference.Name} is cluster-scoped; delete its namespace's app " +
+                $"instead.");
             await rules.RequireManagedAsync(reference.Namespace, cancellationToken);
         }
         var deleted = 0;

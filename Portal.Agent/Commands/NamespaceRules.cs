@@ -19,7 +19,8 @@ public sealed partial class NamespaceRules(IKubernetesClient kubernetes)
     public static void RequireAppNamespaceName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name) || !DnsLabel().IsMatch(name))
-            throw new InvalidPayloadException($"'{name}' is not a valid namespace name (a DNS label: lower-case letters, digits and '-', at most 63).");
+            throw new InvalidPayloadException(
+                $"'{name}' is not a valid namespace name (a DNS label: lower-case letters, digits and '-', at most 63).");
         if (Reserved.Contains(name) || name.StartsWith("kube-", StringComparison.Ordinal))
             throw new InvalidPayloadException($"'{name}' is a system namespace; tenant apps get namespaces of their own.");
     }

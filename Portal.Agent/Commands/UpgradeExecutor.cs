@@ -31,7 +31,8 @@ public sealed class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, 
 
         var self = new ObjectReference("apps/v1", "Deployment", AgentInstall.Deployment, pod.Namespace);
         var deployment = await kubernetes.GetAsync(self, cancellationToken)
-            ?? throw new InvalidPayloadException($"The agent's Deployment {pod.Namespace}/{AgentInstall.Deployment} does not exist: it was not installed by the Cogrion install.");
+            ?? throw new InvalidPayloadException($"The agent's Deployment {pod.Namespace}/{AgentInstall.Deployment} does not exist: it was not " +
+                $"installed by the Cogrion install.");
         var (index, previous) = AgentContainer(deployment);
 
         if (previous != payload.Image)
@@ -45,15 +46,18 @@ public sealed class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, 
             var (ready, _) = await NewPodsAsync(payload.Image, cancellationToken);
             if (ready)
                 return CommandOutcome.Succeeded(
-                    previous == payload.Image ? $"The agent runs {payload.Image} (version {payload.Version}); its pod is ready." : $"Upgraded from {previous} to {payload.Image} (version {payload.Version}); the new pod is ready.",
+                    previous == payload.Image ? $"The agent runs {payload.Image} (version {payload.Version}); its pod is ready."
+                        : $"Upgraded from {previous} to {payload.Image} (version {payload.Version}); the new pod is ready.",
                     new JsonObject { ["previousImage"] = previous, ["image"] = payload.Image, ["version"] = payload.Version });
             await Task.Delay(PollEvery, time, cancellationToken);
         }
 
         var (_, why) = await NewPodsAsync(payload.Image, cancellationToken);
         if (previous == payload.Image)
-            return CommandOutcome.Failed($"{payload.Image} is set but no pod of it became ready within {deadline.TotalSeconds:0} s ({why}). No earlier image is known to this delivery; nothing was changed.");
-        logger.LogWarning("Version {Version} did not become ready within {Seconds} s ({Why}); rolling back to {Previous}", payload.Version, deadline.TotalSeconds, why, previous);
+            return CommandOutcome.Failed($"{payload.Image} is set but no pod of it became ready within {deadline.TotalSeconds:0} s ({why}). No " +
+                $"earlier image is known to this delivery; nothing was changed.");
+        logger.LogWarning("Version {Version} did not become ready within {Seconds} s ({Why}); rolling back to {Previous}", payload.Version,
+            deadline.TotalSeconds, why, previous);
         await SetImageAsync(self, index, previous, cancellationToken);
         return new CommandOutcome(CommandOutcomes.Failed,
             $"Version {payload.Version} ({payload.Image}) did not become ready within {deadline.TotalSeconds:0} s: {why}. Rolled back to {previous}.",
@@ -78,11 +82,13 @@ public sealed class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, 
     /// <summary>Whether a pod of the new image is ready; if not, what its pods say (waiting reasons, restarts, failing probes).</summary>
     private async Task<(bool Ready, string Why)> NewPodsAsync(string image, CancellationToken cancellationToken)
     {
-        var pods = await kubernetes.ListAsync("v1", "Pod", pod.Namespace, $"{AgentInstall.NameLabel}={AgentInstall.NameLabelValue}", cancellationToken);
+        var pods = await kubernetes.ListAsync("v1", "Pod", pod.Namespace, $"{AgentInstall.NameLabel}={AgentInstall.NameLabelValue}",
+            cancellationToken);
         var reasons = new List<string>();
         foreach (var candidate in pods)
         {
-            var container = (candidate["spec"]?["containers"] as JsonArray ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == AgentInstall.Container);
+            var container = (candidate["spec"]?["containers"] as JsonArray ?? [])
+                .FirstOrDefault(c => c?["name"]?.GetValue<string>() == AgentInstall.Container);
             if (container?["image"]?.GetValue<string>() != image) continue;
             var conditions = candidate["status"]?["conditions"] as JsonArray ?? [];
             var readyCondition = conditions.FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Ready");
@@ -95,12 +101,14 @@ public sealed class UpgradeExecutor(IKubernetesClient kubernetes, AgentPod pod, 
     private static string Describe(JsonObject candidate, JsonNode? readyCondition)
     {
         var name = candidate["metadata"]?["name"]?.GetValue<string>() ?? "a pod";
-        var status = (candidate["status"]?["containerStatuses"] as JsonArray ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == AgentInstall.Container);
+        var status = (candidate["status"]?["containerStatuses"] as JsonArray ?? [])
+            .FirstOrDefault(c => c?["name"]?.GetValue<string>() == AgentInstall.Container);
         var waiting = status?["state"]?["waiting"];
         var restarts = status?["restartCount"]?.GetValue<int>() ?? 0;
         var lastExit = status?["lastState"]?["terminated"]?["exitCode"]?.GetValue<int>();
         var parts = new List<string>();
-        if (waiting?["reason"]?.GetValue<string>() is { } reason) parts.Add(waiting["message"]?.GetValue<string>() is { Length: > 0 } message ? $"{reason}: {message}" : reason);
+        if (waiting?["reason"]?.GetValue<string>() is { } reason) parts.Add(waiting["message"]?.GetValue<string>() is { Length: > 0 } message
+            ? $"{reason}: {message}" : reason);
         if (restarts > 0) parts.Add($"restarted {restarts} time(s){(lastExit is { } code ? $", last exit code {code}" : "")}");
         if (parts.Count == 0 && readyCondition?["message"]?.GetValue<string>() is { Length: > 0 } probe) parts.Add(probe);
         if (parts.Count == 0) parts.Add($"not ready ({candidate["status"]?["phase"]?.GetValue<string>() ?? "Pending"})");

@@ -5,7 +5,8 @@ public interface IPortalClient
 {
     Task<RegistrationResponse> RegisterAsync(RegistrationRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Long poll: the signed commands pending for this agent, or none when the Portal's wait (at most <paramref name="wait"/>) ended.</summary>
+    /// <summary>Long poll: the signed commands pending for this agent, or none when the Portal's wait (at most <paramref name="wait"/>)
+    /// ended.</summary>
     Task<IReadOnlyList<string>> WaitForCommandsAsync(TimeSpan wait, CancellationToken cancellationToken);
 
     Task ReportResultAsync(Guid commandId, CommandResult result, CancellationToken cancellationToken);

@@ -40,9 +40,11 @@ public sealed class PortalClient : IPortalClient, IDisposable
 
     public async Task<RegistrationResponse> RegisterAsync(RegistrationRequest request, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Post, ProtocolV1.Registrations, Json(request, ProtocolJson.Default.RegistrationRequest), null, TimeSpan.FromSeconds(30), cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, ProtocolV1.Registrations, Json(request, ProtocolJson.Default.RegistrationRequest), null,
+            TimeSpan.FromSeconds(30), cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
-            throw new RegistrationRefusedException((await ReadProblemAsync(response, cancellationToken))?.Detail ?? "The bootstrap token was refused.");
+            throw new RegistrationRefusedException((await ReadProblemAsync(response, cancellationToken))?.Detail
+                ?? "The bootstrap token was refused.");
         await EnsureSuccessAsync(response, "register", cancellationToken);
         return await ReadAsync(response, ProtocolJson.Default.RegistrationResponse, cancellationToken);
     }
@@ -96,7 +98,8 @@ public sealed class PortalClient : IPortalClient, IDisposable
 
     public void ForgetAccessToken() => accessToken = null;
 
-    private async Task<HttpResponseMessage> SendAuthenticatedAsync(HttpMethod method, string path, Func<HttpContent>? content, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAuthenticatedAsync(HttpMethod method, string path, Func<HttpContent>? content, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -132,7 +135,8 @@ public sealed class PortalClient : IPortalClient, IDisposable
     private async Task<TokenResponse> RequestTokenAsync(bool usePendingKey, CancellationToken cancellationToken)
     {
         var assertion = session.CreateAssertion(time.GetUtcNow(), usePendingKey);
-        using var response = await SendAsync(HttpMethod.Post, ProtocolV1.Token, Json(new TokenRequest(assertion), ProtocolJson.Default.TokenRequest), null,
+        using var response = await SendAsync(HttpMethod.Post, ProtocolV1.Token, Json(new TokenRequest(assertion), ProtocolJson.Default.TokenRequest),
+            null,
             TimeSpan.FromSeconds(30), cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
@@ -146,7 +150,8 @@ public sealed class PortalClient : IPortalClient, IDisposable
         return await ReadAsync(response, ProtocolJson.Default.TokenResponse, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, string? token, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, string? token, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -171,7 +176,8 @@ public sealed class PortalClient : IPortalClient, IDisposable
         if (response.IsSuccessStatusCode) return;
         var problem = await ReadProblemAsync(response, cancellationToken);
         throw new PortalException((int)response.StatusCode,
-            $"The Portal refused to {what} ({(int)response.StatusCode}): {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}", problem?.Type);
+            $"The Portal refused to {what} ({(int)response.StatusCode}): {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}",
+                problem?.Type);
     }
 
     private static async Task<ProblemDetailsMessage?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)

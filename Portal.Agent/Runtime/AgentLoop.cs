@@ -36,7 +36,8 @@ public sealed class AgentLoop(
             if (state is null) return;
             session.Use(state);
             await BecomeReadyAsync(stoppingToken);
-            logger.LogInformation("Agent {AgentId} of workspace {WorkspaceId} is connected to the Portal; polling for commands", state.AgentId, state.WorkspaceId);
+            logger.LogInformation("Agent {AgentId} of workspace {WorkspaceId} is connected to the Portal; polling for commands", state.AgentId,
+                state.WorkspaceId);
 
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var heartbeat = HeartbeatLoopAsync(stopping.Token);
@@ -58,7 +59,8 @@ public sealed class AgentLoop(
         var state = await RetryAsync("load the agent's state", () => store.LoadAsync(cancellationToken), cancellationToken);
         if (state?.RevokedReason is { } reason)
         {
-            lifecycle.Stop(AgentExitCodes.Revoked, $"This agent was revoked by the Portal: {reason} It does not call the Portal again; install it anew with a new bootstrap token.");
+            lifecycle.Stop(AgentExitCodes.Revoked,
+                $"This agent was revoked by the Portal: {reason} It does not call the Portal again; install it anew with a new bootstrap token.");
             return null;
         }
         if (state is not null) return state;
@@ -66,7 +68,8 @@ public sealed class AgentLoop(
         if (string.IsNullOrWhiteSpace(options.Value.BootstrapTokenFile))
         {
             lifecycle.Stop(AgentExitCodes.RegistrationRefused,
-                $"The agent is not registered and has no bootstrap token: Agent:BootstrapTokenFile ({AgentInstall.BootstrapTokenFileVariable}) is not set. The install sets it to the mounted Secret {AgentInstall.BootstrapSecret}.");
+                $"The agent is not registered and has no bootstrap token: Agent:BootstrapTokenFile ({AgentInstall.BootstrapTokenFileVariable}) is " +
+                    $"not set. The install sets it to the mounted Secret {AgentInstall.BootstrapSecret}.");
             return null;
         }
         var tokenFile = InClusterConfiguration.ContainerPath(options.Value.BootstrapTokenFile);
@@ -74,7 +77,8 @@ public sealed class AgentLoop(
         if (bootstrapToken.Length == 0)
         {
             lifecycle.Stop(AgentExitCodes.RegistrationRefused,
-                $"The agent is not registered and has no bootstrap token: {options.Value.BootstrapTokenFile} (Agent:BootstrapTokenFile, the mounted Secret {AgentInstall.BootstrapSecret}) is missing or empty. Mint one for the workspace in the Portal.");
+                $"The agent is not registered and has no bootstrap token: {options.Value.BootstrapTokenFile} (Agent:BootstrapTokenFile, the " +
+                    $"mounted Secret {AgentInstall.BootstrapSecret}) is missing or empty. Mint one for the workspace in the Portal.");
             return null;
         }
         using var key = ProtocolKeys.Create();
@@ -91,7 +95,8 @@ public sealed class AgentLoop(
             return null;
         }
         if (registration.ProtocolVersion != ProtocolV1.Version)
-            throw new InvalidOperationException($"The Portal speaks agent protocol v{registration.ProtocolVersion}; this agent speaks v{ProtocolV1.Version}.");
+            throw new InvalidOperationException($"The Portal speaks agent protocol v{registration.ProtocolVersion}; this agent speaks " +
+                $"v{ProtocolV1.Version}.");
         state = new AgentState
         {
             AgentId = registration.AgentId,
@@ -117,7 +122,8 @@ public sealed class AgentLoop(
     private async Task BecomeReadyAsync(CancellationToken cancellationToken)
     {
         readiness.NotReady("waiting for a token and a first poll from the Portal");
-        var commands = await RetryAsync("reach the Portal with a token of its own", () => portal.WaitForCommandsAsync(TimeSpan.Zero, cancellationToken), cancellationToken);
+        var commands = await RetryAsync("reach the Portal with a token of its own", ()
+            => portal.WaitForCommandsAsync(TimeSpan.Zero, cancellationToken), cancellationToken);
         readiness.Ready();
         logger.LogInformation("Ready: exchanged a token with the Portal and completed a poll");
         foreach (var command in commands) await processor.HandleAsync(command, cancellationToken);
@@ -146,7 +152,8 @@ public sealed class AgentLoop(
             {
                 errors++;
                 var delay = backoff.DelayAfter(errors);
-                logger.LogWarning("Command poll failed ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", errors, ex.Message, delay.TotalSeconds);
+                logger.LogWarning("Command poll failed ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", errors, ex.Message,
+                    delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
             }
         }
@@ -239,7 +246,8 @@ public sealed class AgentLoop(
             catch (Exception ex) when (ex is PortalException { IsTransient: true } or KubernetesException { StatusCode: 0 or >= 500 })
             {
                 var delay = backoff.DelayAfter(errors);
-                logger.LogWarning("Could not {What} ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", what, errors, ex.Message, delay.TotalSeconds);
+                logger.LogWarning("Could not {What} ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", what, errors, ex.Message,
+                    delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
             }
         }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Agent.Runtime;
 
@@ -25,7 +25,8 @@ public sealed class ReadinessEndpoint(IOptions<AgentOptions> options, AgentReadi
         catch (HttpListenerException ex)
         {
             // Without probes the pod never becomes ready and a rollout keeps the old one: say why.
-            logger.LogError("Cannot serve {Path} on {Address}:{Port}: {Problem}", AgentInstall.ReadinessPath, address, options.Value.HealthPort, ex.Message);
+            logger.LogError("Cannot serve {Path} on {Address}:{Port}: {Problem}", AgentInstall.ReadinessPath, address, options.Value.HealthPort,
+                ex.Message);
             return;
         }
         using var stop = stoppingToken.Register(listener.Stop);

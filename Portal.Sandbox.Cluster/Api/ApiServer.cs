@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 using Cogrion.Sandbox.Cluster.Store;
+using Microsoft.AspNetCore.Http;
 
 namespace Cogrion.Sandbox.Cluster.Api;
 
@@ -13,7 +13,8 @@ public sealed class TokenRegistry
 
     public string Issue(UserInfo user)
     {
-        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-')
+            .Replace('/', '_');
         tokens[token] = user;
         return token;
     }
@@ -21,7 +22,8 @@ public sealed class TokenRegistry
     public void Revoke(string token) => tokens.TryRemove(token, out _);
 
     public UserInfo? Authenticate(string? authorization) =>
-        authorization is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) && tokens.TryGetValue(header[7..].Trim(), out var user) ? user : null;
+        authorization is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) && tokens.TryGetValue(header[7..].Trim(), out var user)
+            ? user : null;
 }
 
 /// <summary>One API request, as the audit log records it.</summary>
@@ -37,7 +39,10 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
 {
     private const int AuditKept = 2000;
     /// <summary>Quotes in messages as \" (Kubernetes is a Go program), not \u0022.</summary>
-    private static readonly JsonSerializerOptions Encoding = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Encoding = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
     private readonly ConcurrentQueue<AuditEntry> audit = new();
 
     /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
@@ -74,7 +79,10 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
                 var parts = gitVersion.TrimStart('v').Split('.', '-');
                 await WriteJsonAsync(context, 200, new JsonObject
                 {
-                    ["major"] = parts[0], ["minor"] = parts.Length > 1 ? parts[1] : "0", ["gitVersion"] = gitVersion, ["platform"] = "linux/amd64",
+                    ["major"] = parts[0],
+                    ["minor"] = parts.Length > 1 ? parts[1] : "0",
+                    ["gitVersion"] = gitVersion,
+                    ["platform"] = "linux/amd64",
                 });
             }
             else
@@ -88,7 +96,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         if (!TryParse(path, out var type, out var ns, out var name, out var subresource))
             return (await WriteStatusAsync(context, 404, "NotFound", "the server could not find the requested resource"), method.ToLowerInvariant());
         if (subresource is not null)
-            return (await WriteStatusAsync(context, 404, "NotFound", $"the sandbox does not serve the {subresource} subresource of {type!.Plural}"), method.ToLowerInvariant());
+            return (await WriteStatusAsync(context, 404, "NotFound", $"the sandbox does not serve the {subresource} subresource of {type!.Plural}"),
+                method.ToLowerInvariant());
 
         var verb = (method, name) switch
         {
@@ -101,7 +110,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             _ => "",
         };
         if (verb.Length == 0 || verb == "watch")
-            return (await WriteStatusAsync(context, 405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method} {path})"), method.ToLowerInvariant());
+            return (await WriteStatusAsync(context, 405, "MethodNotAllowed",
+                $"the server does not allow this method on the requested resource ({method} {path})"), method.ToLowerInvariant());
 
         var requestNamespace = type == ResourceTypes.Namespace ? name : ns;
         if (!rbac.Allows(user, new RequestAttributes(verb, type!.Group, type.Plural, requestNamespace, name)))
@@ -109,7 +119,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             var what = name is null ? type.QualifiedPlural : $"{type.QualifiedPlural} \"{name}\"";
             var scope = type.Namespaced && ns is not null ? $"in the namespace \"{ns}\"" : "at the cluster scope";
             return (await ForbiddenAsync(context,
-                $"{what} is forbidden: User \"{user.Name}\" cannot {verb} resource \"{type.Plural}\" in API group \"{type.Group}\" {scope}", type, name), verb);
+                $"{what} is forbidden: User \"{user.Name}\" cannot {verb} resource \"{type.Plural}\" in API group \"{type.Group}\" {scope}", type,
+                    name), verb);
         }
 
         try
@@ -159,7 +170,10 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         if (found is null || !store.Delete(type, ns, name)) return await NotFoundAsync(context, type, name);
         await WriteJsonAsync(context, 200, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success",
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
             ["details"] = new JsonObject { ["name"] = name, ["kind"] = type.Plural, ["uid"] = found["metadata"]?["uid"]?.DeepClone() },
         });
         return 200;
@@ -185,16 +199,21 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
                 break;
             case "patch" when contentType == "application/json-patch+json":
                 if (existing is null) return await NotFoundAsync(context, type, name!);
-                desired = JsonPatch.Apply(existing, JsonNode.Parse(body) as JsonArray ?? throw new PatchException(400, "a JSON patch is an array of operations"));
+                desired = JsonPatch.Apply(existing, JsonNode.Parse(body) as JsonArray
+                    ?? throw new PatchException(400, "a JSON patch is an array of operations"));
                 break;
             case "patch":
-                return await WriteStatusAsync(context, 415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+                return await WriteStatusAsync(context, 415, "UnsupportedMediaType",
+                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, " +
+                    $"application/merge-patch+json, application/apply-patch+yaml");
             case "create":
                 desired = ParseObject(body, null);
                 name = desired["metadata"]?["name"]?.GetValue<string>();
-                if (string.IsNullOrEmpty(name)) return await WriteStatusAsync(context, 422, "Invalid", $"{type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required");
+                if (string.IsNullOrEmpty(name)) return await WriteStatusAsync(context, 422, "Invalid",
+                    $"{type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required");
                 existing = store.Get(type, ns, name);
-                if (existing is not null) return await WriteStatusAsync(context, 409, "AlreadyExists", $"{type.QualifiedPlural} \"{name}\" already exists");
+                if (existing is not null) return await WriteStatusAsync(context, 409, "AlreadyExists",
+                    $"{type.QualifiedPlural} \"{name}\" already exists");
                 break;
             default: // update
                 if (existing is null) return await NotFoundAsync(context, type, name!);
@@ -204,12 +223,14 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
 
         var bodyName = desired["metadata"]?["name"]?.GetValue<string>();
         if (bodyName is not null && bodyName != name)
-            return await WriteStatusAsync(context, 400, "BadRequest", $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+            return await WriteStatusAsync(context, 400, "BadRequest",
+                $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
         if (desired["kind"]?.GetValue<string>() is { } kind && kind != type.Kind)
             return await WriteStatusAsync(context, 400, "BadRequest", $"the object's kind {kind} does not match the resource {type.Plural}");
         var bodyNamespace = desired["metadata"]?["namespace"]?.GetValue<string>();
         if (type.Namespaced && bodyNamespace is not null && bodyNamespace != ns)
-            return await WriteStatusAsync(context, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+            return await WriteStatusAsync(context, 400, "BadRequest",
+                "the namespace of the provided object does not match the namespace sent on the request");
         if (type.Namespaced && store.Get(ResourceTypes.Namespace, null, ns!) is null)
             return await WriteStatusAsync(context, 404, "NotFound", $"namespaces \"{ns}\" not found");
 
@@ -223,7 +244,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         if (type == ResourceTypes.Secret && desired["stringData"] is JsonObject stringData)
         {
             var data = desired["data"] as JsonObject ?? [];
-            foreach (var (key, value) in stringData) data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? ""));
+            foreach (var (key, value) in stringData) data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>()
+                ?? ""));
             desired["data"] = data;
             desired.Remove("stringData");
         }
@@ -269,7 +291,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     }
 
     private static Task<int> NotFoundAsync(HttpContext context, ResourceType type, string name) =>
-        WriteStatusAsync(context, 404, "NotFound", $"{type.QualifiedPlural} \"{name}\" not found", new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural });
+        WriteStatusAsync(context, 404, "NotFound", $"{type.QualifiedPlural} \"{name}\" not found",
+            new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural });
 
     private static Task<int> ForbiddenAsync(HttpContext context, string message, ResourceType? type, string? name) =>
         WriteStatusAsync(context, 403, "Forbidden", message,
@@ -280,8 +303,13 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     {
         var status = new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(),
-            ["status"] = "Failure", ["message"] = message, ["reason"] = reason, ["code"] = code,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
+            ["code"] = code,
         };
         if (details is not null) status["details"] = details;
         await WriteJsonAsync(context, code, status);

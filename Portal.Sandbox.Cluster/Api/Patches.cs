@@ -33,8 +33,12 @@ public static class ServerSideApply
         var kept = new JsonArray(entries.OfType<JsonObject>().Where(e => !ReferenceEquals(e, mine)).Select(e => (JsonNode)e.DeepClone()).ToArray());
         kept.Add(new JsonObject
         {
-            ["manager"] = manager, ["operation"] = "Apply", ["apiVersion"] = applied["apiVersion"]?.DeepClone(),
-            ["time"] = now, ["fieldsType"] = "FieldsV1", ["fieldsV1"] = fields,
+            ["manager"] = manager,
+            ["operation"] = "Apply",
+            ["apiVersion"] = applied["apiVersion"]?.DeepClone(),
+            ["time"] = now,
+            ["fieldsType"] = "FieldsV1",
+            ["fieldsV1"] = fields,
         });
         metadata["managedFields"] = kept;
         return result;

@@ -13,7 +13,8 @@ public sealed record UserInfo(string Name, IReadOnlyList<string> Groups)
 }
 
 /// <summary>What a request asks to do, in RBAC's terms.</summary>
-public sealed record RequestAttributes(string Verb, string ApiGroup, string Resource, string? Namespace, string? Name, string? NonResourcePath = null);
+public sealed record RequestAttributes(string Verb, string ApiGroup, string Resource, string? Namespace, string? Name,
+    string? NonResourcePath = null);
 
 /// <summary>
 /// RBAC, evaluated per request from the Roles, ClusterRoles and bindings actually stored, like
@@ -79,7 +80,9 @@ public sealed class Rbac(ObjectStore store)
     {
         if (!Contains(rule["verbs"], request.Verb)) return false;
         if (request.NonResourcePath is { } path)
-            return (rule["nonResourceURLs"] as JsonArray ?? []).Any(u => u?.GetValue<string>() is { } url && (url == path || url == "*" || (url.EndsWith('*') && path.StartsWith(url[..^1], StringComparison.Ordinal))));
+            return (rule["nonResourceURLs"] as JsonArray ?? [])
+                .Any(u => u?.GetValue<string>() is { } url
+                && (url == path || url == "*" || (url.EndsWith('*') && path.StartsWith(url[..^1], StringComparison.Ordinal))));
         if (!Contains(rule["apiGroups"], request.ApiGroup) || !Contains(rule["resources"], request.Resource)) return false;
         if (rule["resourceNames"] is JsonArray { Count: > 0 } names)
             return request.Name is not null && names.Any(n => n?.GetValue<string>() == request.Name);
@@ -110,7 +113,8 @@ public sealed class Rbac(ObjectStore store)
     public string? RefuseRole(UserInfo user, JsonObject role, string? ns, string resource)
     {
         if (user.Groups.Contains("system:masters")) return null;
-        if (Allows(user, new RequestAttributes("escalate", "rbac.authorization.k8s.io", resource, ns, role["metadata"]?["name"]?.GetValue<string>()))) return null;
+        if (Allows(user,
+            new RequestAttributes("escalate", "rbac.authorization.k8s.io", resource, ns, role["metadata"]?["name"]?.GetValue<string>()))) return null;
         return Uncovered(user, role, ns);
     }
 
@@ -124,7 +128,9 @@ public sealed class Rbac(ObjectStore store)
             {
                 foreach (var url in Strings(urls))
                     foreach (var verb in verbs)
-                        if (!Allows(user, new RequestAttributes(verb, "", "", null, null, url))) missing.Add($"{{NonResourceURLs:[\"{url}\"], Verbs:[\"{verb}\"]}}");
+                        if (!Allows(user,
+                            new RequestAttributes(verb, "", "", null, null,
+                            url))) missing.Add($"{{NonResourceURLs:[\"{url}\"], Verbs:[\"{verb}\"]}}");
                 continue;
             }
             var names = Strings(rule["resourceNames"]);
@@ -133,7 +139,8 @@ public sealed class Rbac(ObjectStore store)
                     foreach (var verb in verbs)
                         foreach (var name in names.Count == 0 ? [null] : names.Cast<string?>())
                             if (!Allows(user, new RequestAttributes(verb, group, resource, ns, name)))
-                                missing.Add($"{{APIGroups:[\"{group}\"], Resources:[\"{resource}\"]{(name is null ? "" : $", ResourceNames:[\"{name}\"]")}, Verbs:[\"{verb}\"]}}");
+                                missing.Add($"{{APIGroups:[\"{group}\"], " +
+                                    $"Resources:[\"{resource}\"]{(name is null ? "" : $", ResourceNames:[\"{name}\"]")}, Verbs:[\"{verb}\"]}}");
         }
         if (missing.Count == 0) return null;
         var groups = string.Join(" ", user.Groups.Select(g => $"\"{g}\""));

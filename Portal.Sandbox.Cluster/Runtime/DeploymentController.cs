@@ -53,7 +53,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         if (recreate)
         {
             foreach (var pod in old) MarkForDeletion(ns, Text(pod, "name")!);
-            var stillTerminating = store.List(ResourceTypes.Pod, ns, selector).Any(p => p["metadata"]?["labels"]?[HashLabel]?.GetValue<string>() != hash);
+            var stillTerminating = store.List(ResourceTypes.Pod, ns, selector)
+                .Any(p => p["metadata"]?["labels"]?[HashLabel]?.GetValue<string>() != hash);
             if (!stillTerminating)
                 for (var i = current.Count; i < replicas && failure is null; i++) failure = CreatePod(deployment, template, hash);
         }
@@ -93,7 +94,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         };
         var conditions = new JsonArray
         {
-            Condition("Available", ready >= replicas ? "True" : "False", ready >= replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+            Condition("Available", ready >= replicas ? "True" : "False", ready >= replicas ? "MinimumReplicasAvailable"
+                : "MinimumReplicasUnavailable",
                 ready >= replicas ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
         };
         if (failure is not null) conditions.Add(Condition("ReplicaFailure", "True", "FailedCreate", failure));
@@ -116,7 +118,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         var serviceAccount = podSpec["serviceAccountName"]?.GetValue<string>() ?? "default";
         var name = $"{deploymentName}-{hash}-{Suffix()}";
         if (serviceAccount != "default" && store.Get(ResourceTypes.ServiceAccount, ns, serviceAccount) is null)
-            return $"pods \"{name}\" is forbidden: error looking up service account {ns}/{serviceAccount}: serviceaccount \"{serviceAccount}\" not found";
+            return $"pods \"{name}\" is forbidden: error looking up service account {ns}/{serviceAccount}: serviceaccount \"{serviceAccount}\" not " +
+                $"found";
         var labels = (JsonObject?)template["metadata"]?["labels"]?.DeepClone() ?? [];
         labels[HashLabel] = hash;
         store.Write(ResourceTypes.Pod, ns, name, _ => new JsonObject
@@ -126,8 +129,11 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
                 ["labels"] = labels,
                 ["ownerReferences"] = new JsonArray(new JsonObject
                 {
-                    ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deploymentName,
-                    ["uid"] = deployment["metadata"]?["uid"]?.DeepClone(), ["controller"] = true,
+                    ["apiVersion"] = "apps/v1",
+                    ["kind"] = "Deployment",
+                    ["name"] = deploymentName,
+                    ["uid"] = deployment["metadata"]?["uid"]?.DeepClone(),
+                    ["controller"] = true,
                 }),
             },
             ["spec"] = podSpec,
@@ -150,7 +156,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         });
 
     public static bool IsReady(JsonObject pod) =>
-        (pod["status"]?["conditions"] as JsonArray ?? []).Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True");
+        (pod["status"]?["conditions"] as JsonArray ?? [])
+            .Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True");
 
     /// <summary>Like Kubernetes' pod-template-hash: a short digest of the template, so restoring a template restores its hash.</summary>
     public static string TemplateHash(JsonObject template) =>
@@ -166,7 +173,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
 
     private static int Amount(JsonNode? value, int replicas, bool roundUp, string fallback)
     {
-        var text = value is JsonValue v && v.TryGetValue<int>(out var number) ? number.ToString(CultureInfo.InvariantCulture) : value?.GetValue<string>() ?? fallback;
+        var text = value is JsonValue v && v.TryGetValue<int>(out var number) ? number.ToString(CultureInfo.InvariantCulture)
+            : value?.GetValue<string>() ?? fallback;
         if (!text.EndsWith('%')) return int.Parse(text, CultureInfo.InvariantCulture);
         var share = replicas * double.Parse(text[..^1], CultureInfo.InvariantCulture) / 100;
         return (int)(roundUp ? Math.Ceiling(share) : Math.Floor(share));
@@ -191,7 +199,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         var now = ObjectStore.Timestamp(time.GetUtcNow());
         foreach (var condition in (status["conditions"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            var before = (previous?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => c["type"]?.GetValue<string>() == condition["type"]?.GetValue<string>());
+            var before = (previous?["conditions"] as JsonArray)?.OfType<JsonObject>()
+                .FirstOrDefault(c => c["type"]?.GetValue<string>() == condition["type"]?.GetValue<string>());
             condition["lastTransitionTime"] = before?["status"]?.GetValue<string>() == condition["status"]?.GetValue<string>()
                 ? before?["lastTransitionTime"]?.DeepClone() ?? now : now;
         }

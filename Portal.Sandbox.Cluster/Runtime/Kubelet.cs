@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using Cogrion.Lifeline;
 using Cogrion.Sandbox.Cluster.Api;
 using Cogrion.Sandbox.Cluster.Store;
+using Microsoft.Extensions.Logging;
 
 namespace Cogrion.Sandbox.Cluster.Runtime;
 
@@ -115,8 +115,10 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             var code = exited.ExitCode;
             runtime.LastTerminated = new JsonObject
             {
-                ["exitCode"] = code, ["reason"] = code == 0 ? "Completed" : "Error",
-                ["startedAt"] = runtime.StartedAt, ["finishedAt"] = ObjectStore.Timestamp(now),
+                ["exitCode"] = code,
+                ["reason"] = code == 0 ? "Completed" : "Error",
+                ["startedAt"] = runtime.StartedAt,
+                ["finishedAt"] = ObjectStore.Timestamp(now),
             };
             exited.Dispose();
             runtime.Lifeline = null;
@@ -125,8 +127,10 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             runtime.Ready = false;
             var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, 10 * Math.Pow(2, runtime.Restarts - 1)));
             runtime.NextStart = now + backoff;
-            runtime.Waiting = ("CrashLoopBackOff", $"back-off {backoff.TotalSeconds:0}s restarting failed container={container["name"]} pod={runtime.Name}");
-            logger.LogInformation("Pod {Namespace}/{Pod}: container exited with {ExitCode}; restarting in {Backoff}", runtime.Namespace, runtime.Name, code, backoff);
+            runtime.Waiting = ("CrashLoopBackOff",
+                $"back-off {backoff.TotalSeconds:0}s restarting failed container={container["name"]} pod={runtime.Name}");
+            logger.LogInformation("Pod {Namespace}/{Pod}: container exited with {ExitCode}; restarting in {Backoff}", runtime.Namespace, runtime.Name,
+                code, backoff);
         }
 
         if (!runtime.Running && now >= runtime.NextStart)
@@ -147,7 +151,8 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
     {
         var image = container["image"]?.GetValue<string>() ?? "";
         if (!node.Images.TryGetValue(image, out var executable) || !File.Exists(executable))
-            return ("ErrImagePull", $"Failed to pull image \"{image}\": the sandbox's registry has no such image (it maps image references to agent builds)");
+            return ("ErrImagePull",
+                $"Failed to pull image \"{image}\": the sandbox's registry has no such image (it maps image references to agent builds)");
 
         var root = Path.Combine(runtime.Directory, "root");
         Directory.CreateDirectory(root);
@@ -156,7 +161,8 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         foreach (var mount in (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var volumeName = mount["name"]?.GetValue<string>() ?? "";
-            if (!volumes.TryGetValue(volumeName, out var volume)) return ("CreateContainerConfigError", $"volume \"{volumeName}\" not found in the pod");
+            if (!volumes.TryGetValue(volumeName, out var volume)) return ("CreateContainerConfigError",
+                $"volume \"{volumeName}\" not found in the pod");
             var target = Within(root, mount["mountPath"]?.GetValue<string>() ?? "/");
             if (volume["secret"] is JsonObject secretVolume)
             {
@@ -247,10 +253,13 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         {
             await process.WaitForExitAsync(cancellationToken);
             process.Dispose();
-            return ("RunContainerError", first is not null && first.StartsWith(Handshake.FailedPrefix, StringComparison.Ordinal) ? first[Handshake.FailedPrefix.Length..] : "the container did not start");
+            return ("RunContainerError", first is not null && first.StartsWith(Handshake.FailedPrefix, StringComparison.Ordinal)
+                ? first[Handshake.FailedPrefix.Length..] : "the container did not start");
         }
         runtime.Lifeline = process;
-        runtime.Log ??= new StreamWriter(new FileStream(Path.Combine(runtime.Directory, "container.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        runtime.Log ??= new StreamWriter(new FileStream(Path.Combine(runtime.Directory, "container.log"), FileMode.Append, FileAccess.Write,
+            FileShare.ReadWrite))
+        { AutoFlush = true };
         _ = PumpAsync(process.StandardOutput, runtime.Log);
         _ = PumpAsync(process.StandardError, runtime.Log);
         runtime.StartedAt = ObjectStore.Timestamp(time.GetUtcNow());
@@ -282,7 +291,8 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         runtime.NextProbe = time.GetUtcNow() + period;
         if (probe?["httpGet"] is not JsonObject get) { runtime.Ready = true; return; }
         var port = get["port"] is JsonValue p && p.TryGetValue<int>(out var number) ? number
-            : (container["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => c["name"]?.GetValue<string>() == get["port"]?.GetValue<string>())?["containerPort"]?.GetValue<int>() ?? 0;
+            : (container["ports"] as JsonArray ?? []).OfType<JsonObject>()
+                .FirstOrDefault(c => c["name"]?.GetValue<string>() == get["port"]?.GetValue<string>())?["containerPort"]?.GetValue<int>() ?? 0;
         bool success;
         try
         {
@@ -309,7 +319,14 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         var container = (pod["spec"]?["containers"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault();
         var state = runtime.Running
             ? new JsonObject { ["running"] = new JsonObject { ["startedAt"] = runtime.StartedAt } }
-            : new JsonObject { ["waiting"] = new JsonObject { ["reason"] = runtime.Waiting?.Reason ?? "ContainerCreating", ["message"] = runtime.Waiting?.Message ?? "" } };
+            : new JsonObject
+            {
+                ["waiting"] = new JsonObject
+                {
+                    ["reason"] = runtime.Waiting?.Reason ?? "ContainerCreating",
+                    ["message"] = runtime.Waiting?.Message ?? ""
+                }
+            };
         var containerStatus = new JsonObject
         {
             ["name"] = container?["name"]?.DeepClone(),
@@ -327,7 +344,8 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             ["podIP"] = runtime.Ip,
             ["conditions"] = new JsonArray(new JsonObject
             {
-                ["type"] = "Ready", ["status"] = runtime.Ready ? "True" : "False",
+                ["type"] = "Ready",
+                ["status"] = runtime.Ready ? "True" : "False",
                 ["reason"] = runtime.Ready ? null : "ContainersNotReady",
                 ["message"] = runtime.Ready ? null : $"containers with unready status: [{container?["name"]}]",
             }),

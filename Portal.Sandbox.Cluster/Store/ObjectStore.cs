@@ -128,7 +128,8 @@ public sealed class ObjectStore
             var document = new JsonObject
             {
                 ["resourceVersion"] = resourceVersion,
-                ["objects"] = new JsonObject(objects.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value.DeepClone()))),
+                ["objects"] = new JsonObject(objects.OrderBy(o => o.Key, StringComparer.Ordinal)
+                    .Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value.DeepClone()))),
             };
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             File.WriteAllText(file + ".tmp", document.ToJsonString());

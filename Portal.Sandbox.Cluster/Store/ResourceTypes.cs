@@ -22,7 +22,8 @@ public static class ResourceTypes
     public static readonly ResourceType Role = new("rbac.authorization.k8s.io", "v1", "Role", "roles", true);
     public static readonly ResourceType RoleBinding = new("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true);
     public static readonly ResourceType ClusterRole = new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false);
-    public static readonly ResourceType ClusterRoleBinding = new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false);
+    public static readonly ResourceType ClusterRoleBinding = new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
+        false);
 
     public static readonly IReadOnlyList<ResourceType> All =
     [

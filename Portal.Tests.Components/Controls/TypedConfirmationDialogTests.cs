@@ -11,7 +11,8 @@ public sealed class TypedConfirmationDialogTests : PortalTestContext
     {
         var provider = Render<MudDialogProvider>();
         var service = Services.GetRequiredService<IDialogService>();
-        var dialog = await provider.InvokeAsync(() => service.ShowAsync<TypedConfirmationDialog>("Destroy lake?", new DialogParameters<TypedConfirmationDialog>
+        var dialog = await provider.InvokeAsync(()
+            => service.ShowAsync<TypedConfirmationDialog>("Destroy lake?", new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, "Destroy lake?" },
             { d => d.Message, "Every resource of this workspace is deleted." },

@@ -9,7 +9,8 @@ namespace Cogrion.Portal.Tests.Components.Layout;
 public sealed class NavigationAndAccountTests : PortalTestContext
 {
     private static TenantContext Tenant(TenantRole role) =>
-        new(new Tenant(Guid.NewGuid(), null, "acme", "Acme", "acme.cogrion.test", DateTimeOffset.UnixEpoch), role, TenantAccessSource.Member, Guid.NewGuid());
+        new(new Tenant(Guid.NewGuid(), null, "acme", "Acme", "acme.cogrion.test", DateTimeOffset.UnixEpoch), role, TenantAccessSource.Member,
+            Guid.NewGuid());
 
     private static List<string> Titles(TenantContext? tenant, bool platformAdmin) =>
         NavMenu.SectionsFor(tenant, platformAdmin).Select(s => s.Title).ToList();

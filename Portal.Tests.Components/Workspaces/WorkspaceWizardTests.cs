@@ -24,7 +24,8 @@ public sealed class WorkspaceWizardTests
         public HashSet<string> TakenNames { get; } = [];
         public int NetworkQueries { get; private set; }
 
-        public Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name, CancellationToken cancellationToken)
+        public Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name,
+            CancellationToken cancellationToken)
         {
             NetworkQueries++;
             return Task.FromResult<(IReadOnlyList<string>, bool)>((Networks, name is not null && TakenNames.Contains(name)));
@@ -97,7 +98,8 @@ public sealed class WorkspaceWizardTests
     [Fact]
     public void A_verified_account_is_chosen_first_and_its_providers_first_offers_follow()
     {
-        var wizard = Wizard(new Answers(), Account(CloudProvider.Aws, CloudAccountStatus.Pending, "new"), Account(CloudProvider.Sandbox, name: "sandbox"));
+        var wizard = Wizard(new Answers(), Account(CloudProvider.Aws, CloudAccountStatus.Pending, "new"),
+            Account(CloudProvider.Sandbox, name: "sandbox"));
 
         Assert.Equal("sandbox", wizard.SelectedAccount!.Name);
         Assert.True(wizard.IsSimulated);

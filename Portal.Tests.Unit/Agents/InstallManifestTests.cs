@@ -1,19 +1,21 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Features.Agents.Versions;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Tests.Agents;
 
 /// <summary>The manual install (kubectl apply -f) as the Portal renders it from the module's own template.</summary>
 public sealed class InstallManifestTests
 {
-    private static readonly BootstrapToken Token = new(Guid.NewGuid(), "cgb_token-value", Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddHours(1));
+    private static readonly BootstrapToken Token = new(Guid.NewGuid(), "cgb_token-value", Guid.NewGuid(), Guid.NewGuid(),
+        DateTimeOffset.UtcNow.AddHours(1));
 
     private static string Render(string? image = null) =>
-        new InstallManifest(new AgentRelease(Options.Create(new AgentApiOptions { AgentImage = image ?? AgentRelease.DefaultImage }))).Render(Token, "https://portal.example");
+        new InstallManifest(new AgentRelease(Options.Create(new AgentApiOptions { AgentImage = image ?? AgentRelease.DefaultImage })))
+            .Render(Token, "https://portal.example");
 
     [Fact]
     public void The_manifest_carries_the_bootstrap_token_only_in_its_secret_mounted_as_a_file()
@@ -23,14 +25,17 @@ public sealed class InstallManifestTests
         Assert.Equal(1, yaml.Split("cgb_token-value").Length - 1);
         Assert.Contains("kind: Secret\nmetadata:\n  name: cogrion-agent-bootstrap", yaml.ReplaceLineEndings("\n"));
         Assert.DoesNotContain("secretKeyRef:", yaml);
-        Assert.Contains($"- name: {AgentInstall.BootstrapTokenFileVariable}\n              value: {AgentInstall.BootstrapTokenFile}", yaml.ReplaceLineEndings("\n"));
+        Assert.Contains($"- name: {AgentInstall.BootstrapTokenFileVariable}\n              value: {AgentInstall.BootstrapTokenFile}",
+            yaml.ReplaceLineEndings("\n"));
     }
 
     [Fact]
     public void The_manifest_is_the_modules_template_rendered()
     {
-        var template = File.ReadAllText(Path.Combine(Architecture.DependencyTests.RepoRoot(), "terraform", "modules", "cluster-agent", InstallTemplate.FileName));
-        var expected = InstallTemplate.Render(template, InstallTemplate.Values(Token.TenantId, Token.WorkspaceId, AgentRelease.DefaultImage, "https://portal.example", Token.Token));
+        var template = File.ReadAllText(Path.Combine(Architecture.DependencyTests.RepoRoot(), "terraform", "modules", "cluster-agent",
+            InstallTemplate.FileName));
+        var expected = InstallTemplate.Render(template,
+            InstallTemplate.Values(Token.TenantId, Token.WorkspaceId, AgentRelease.DefaultImage, "https://portal.example", Token.Token));
 
         Assert.EndsWith(expected, Render());
     }

@@ -42,7 +42,8 @@ public sealed class DependencyTests
     public void Infrastructure_and_shared_controls_never_depend_on_a_feature()
     {
         var offending = Portal.Value.Files
-            .Where(f => IsInfrastructure(f.Namespace) || f.Namespace.StartsWith($"{SourceTree.RootNamespace}.Components.Controls", StringComparison.Ordinal))
+            .Where(f => IsInfrastructure(f.Namespace)
+                || f.Namespace.StartsWith($"{SourceTree.RootNamespace}.Components.Controls", StringComparison.Ordinal))
             .SelectMany(Portal.Value.ReferencesOf)
             .Where(r => FeatureOf(r.Namespace) is not null)
             .Select(Describe)
@@ -95,7 +96,9 @@ public sealed class DependencyTests
         var engine = Path.Combine(RepoRoot(), "Cogrion.Jobs");
         var offending = Directory.EnumerateFiles(engine, "*.cs", SearchOption.AllDirectories)
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Where(p => File.ReadLines(p).Any(line => line.StartsWith("using Cogrion.Portal", StringComparison.Ordinal) || line.Contains("Cogrion.Portal.", StringComparison.Ordinal)))
+            .Where(p => File.ReadLines(p)
+                .Any(line => line.StartsWith("using Cogrion.Portal", StringComparison.Ordinal)
+                || line.Contains("Cogrion.Portal.", StringComparison.Ordinal)))
             .Select(p => Path.GetRelativePath(RepoRoot(), p))
             .ToList();
 
@@ -110,7 +113,8 @@ public sealed class DependencyTests
         var tree = Portal.Value;
         var references = tree.Files.SelectMany(tree.ReferencesOf).ToList();
         Assert.Contains(references, r => r.File == "Features/Dashboard/DashboardPage.razor" && r.Namespace == "Cogrion.Portal.Features.Workspaces");
-        Assert.Contains(references, r => r.File.StartsWith("Hosting/", StringComparison.Ordinal) && r.Namespace.StartsWith("Cogrion.Portal.Features.", StringComparison.Ordinal));
+        Assert.Contains(references, r => r.File.StartsWith("Hosting/", StringComparison.Ordinal)
+            && r.Namespace.StartsWith("Cogrion.Portal.Features.", StringComparison.Ordinal));
     }
 
     private static Dictionary<(string From, string To), List<SourceTree.Reference>> FeatureEdges()

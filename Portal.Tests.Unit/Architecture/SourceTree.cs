@@ -15,7 +15,8 @@ public sealed partial class SourceTree
 {
     public const string RootNamespace = "Cogrion.Portal";
 
-    public sealed record SourceFile(string Path, string Namespace, IReadOnlySet<string> Scope, IReadOnlySet<string> Words, IReadOnlyList<string> QualifiedNames);
+    public sealed record SourceFile(string Path, string Namespace, IReadOnlySet<string> Scope, IReadOnlySet<string> Words,
+        IReadOnlyList<string> QualifiedNames);
 
     /// <summary>A reference from one file to a namespace, and the names that made it one.</summary>
     public sealed record Reference(string File, string Namespace, IReadOnlyList<string> Names);
@@ -60,7 +61,8 @@ public sealed partial class SourceTree
                 foreach (Match m in TopLevelType().Matches(text)) declared.Add(m.Groups["name"].Value);
                 // Extension methods are used without naming their class (builder.AddPortalAgents()).
                 foreach (Match m in ExtensionMethod().Matches(text))
-                    (extensions.TryGetValue(ns, out var names) ? names : extensions[ns] = new HashSet<string>(StringComparer.Ordinal)).Add(m.Groups["name"].Value);
+                    (extensions.TryGetValue(ns, out var names) ? names : extensions[ns] = new HashSet<string>(StringComparer.Ordinal))
+                        .Add(m.Groups["name"].Value);
             }
 
             var scope = new HashSet<string>(StringComparer.Ordinal);
@@ -158,7 +160,8 @@ public sealed partial class SourceTree
     private static partial Regex RazorUsing();
 
     /// <summary>Types declared at the start of a line: with file-scoped namespaces, nested types are indented.</summary>
-    [GeneratedRegex(@"^(?:(?:public|internal|static|sealed|abstract|partial|readonly|file|ref)\s+)*(?:class|record(?:\s+struct|\s+class)?|struct|interface|enum)\s+(?<name>\w+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?:(?:public|internal|static|sealed|abstract|partial|readonly|file|ref)\s+)*"
+        + @"(?:class|record(?:\s+struct|\s+class)?|struct|interface|enum)\s+(?<name>\w+)", RegexOptions.Multiline)]
     private static partial Regex TopLevelType();
 
     [GeneratedRegex(@"\bstatic\s+[\w<>\[\]?,. ]+?\s+(?<name>[A-Z]\w*)\s*(?:<[^>]*>)?\s*\(\s*this\s")]

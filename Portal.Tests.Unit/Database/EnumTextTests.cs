@@ -22,7 +22,8 @@ public sealed class EnumTextTests
     public void The_stored_spellings_of_existing_rows_still_read()
     {
         // What the database already holds: providers as the module folders are named, modes in lower case.
-        Assert.Equal([CloudProvider.Aws, CloudProvider.AliCloud, CloudProvider.Sandbox], new[] { "aws", "alicloud", "sandbox" }.Select(EnumText.Parse<CloudProvider>));
+        Assert.Equal([CloudProvider.Aws, CloudProvider.AliCloud, CloudProvider.Sandbox],
+            new[] { "aws", "alicloud", "sandbox" }.Select(EnumText.Parse<CloudProvider>));
         Assert.Equal(ApprovalMode.Manual, EnumText.Parse<ApprovalMode>("manual"));
         Assert.Equal(CloudAccountStatus.Verifying, EnumText.Parse<CloudAccountStatus>("verifying"));
     }

@@ -1,5 +1,5 @@
-using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Tests.OpenTofu;
 

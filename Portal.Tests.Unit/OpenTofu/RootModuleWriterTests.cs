@@ -44,7 +44,8 @@ public sealed class RootModuleWriterTests
     [Fact]
     public void Oss_state_is_locked_through_tablestore_and_reached_with_the_runners_session_not_a_role_of_its_own()
     {
-        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks");
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com",
+            "tofu_locks");
         var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!.AsObject();
 
         Assert.Equal("tofu_locks", oss["tablestore_table"]!.GetValue<string>());
@@ -66,7 +67,8 @@ public sealed class RootModuleWriterTests
     [Fact]
     public void Oss_backend_gets_only_arguments_OpenTofus_oss_backend_declares()
     {
-        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com", "tofu_locks");
+        var backend = new OssBackend("acme-state", "workspaces", "w1.tfstate", "cn-hangzhou", "https://acme.cn-hangzhou.ots.aliyuncs.com",
+            "tofu_locks");
         var oss = RootModuleWriter.Backend(backend)["terraform"]!["backend"]!["oss"]!.AsObject();
 
         // The oss backend's schema (internal/backend/remote-state/oss/backend.go): anything else, such
@@ -97,7 +99,8 @@ public sealed class RootModuleWriterTests
 
     [Fact]
     public void The_module_source_is_relative_as_OpenTofu_requires_for_local_modules() =>
-        Assert.Equal("../../../../../opt/cogrion/terraform/aws", RootModuleWriter.LocalModuleSource("/var/lib/cogrion/runs/r1", "/opt/cogrion/terraform/aws"));
+        Assert.Equal("../../../../../opt/cogrion/terraform/aws",
+            RootModuleWriter.LocalModuleSource("/var/lib/cogrion/runs/r1", "/opt/cogrion/terraform/aws"));
 
     [Fact]
     public void A_module_below_the_working_directory_gets_a_dot_slash() =>

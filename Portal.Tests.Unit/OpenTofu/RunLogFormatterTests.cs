@@ -1,5 +1,5 @@
-using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 
 namespace Cogrion.Portal.Tests.OpenTofu;
 
@@ -25,13 +25,15 @@ public sealed class RunLogFormatterTests
 
         Assert.Equal(RunLogLevel.Error, headline.Level);
         Assert.Contains("(.terraform/modules/stack.eks/modules/eks-managed-node-group/main.tf:308)", headline.Text);
-        Assert.Contains(lines, l => l.Text == "  last error: i-0b6f3c2e9a1d4f7e2: NodeCreationFailure: Instances failed to join the kubernetes cluster");
+        Assert.Contains(lines, l
+            => l.Text == "  last error: i-0b6f3c2e9a1d4f7e2: NodeCreationFailure: Instances failed to join the kubernetes cluster");
     }
 
     [Fact]
     public void A_warning_is_logged_as_a_warning_with_its_location() =>
         Assert.Contains(Recording.Log("plan.jsonl", TofuStage.Plan),
-            l => l.Level == RunLogLevel.Warning && l.Text.StartsWith("Warning: Argument is deprecated (.terraform/modules/stack.agent_irsa/main.tf:41)", StringComparison.Ordinal));
+            l => l.Level == RunLogLevel.Warning
+                && l.Text.StartsWith("Warning: Argument is deprecated (.terraform/modules/stack.agent_irsa/main.tf:41)", StringComparison.Ordinal));
 
     [Fact]
     public void A_failed_resource_is_an_error_line() =>
@@ -88,7 +90,8 @@ public sealed class RunLogFormatterTests
     {
         var formatter = new RunLogFormatter(new SecretRedactor([]), TimeProvider.System);
 
-        var line = Assert.Single(formatter.Format(TofuStage.Init, TofuUiParser.Parse("│ Error: Failed to query available provider packages", fromStandardError: true)));
+        var line = Assert.Single(formatter.Format(TofuStage.Init,
+            TofuUiParser.Parse("│ Error: Failed to query available provider packages", fromStandardError: true)));
 
         Assert.Equal(RunLogLevel.Error, line.Level);
     }

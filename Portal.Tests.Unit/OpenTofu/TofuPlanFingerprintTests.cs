@@ -19,7 +19,8 @@ public sealed class TofuPlanFingerprintTests
     }
 
     private static JsonObject Change(JsonObject plan, string addressPart) =>
-        plan["resource_changes"]!.AsArray().Single(r => r!["address"]!.GetValue<string>().Contains(addressPart, StringComparison.Ordinal))!["change"]!.AsObject();
+        plan["resource_changes"]!.AsArray()
+            .Single(r => r!["address"]!.GetValue<string>().Contains(addressPart, StringComparison.Ordinal))!["change"]!.AsObject();
 
     [Fact]
     public void The_summary_carries_the_fingerprint_of_its_plan() =>

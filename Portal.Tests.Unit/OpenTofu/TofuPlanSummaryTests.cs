@@ -11,7 +11,8 @@ public sealed class TofuPlanSummaryTests
     [Fact]
     public void Resources_are_sorted_by_what_will_happen_to_them()
     {
-        Assert.Equal(["module.stack.module.eks.module.eks_managed_node_group[\"gpu\"].aws_eks_node_group.this[0]", "module.stack.kubernetes_secret_v1.agent_bootstrap"], summary.ToAdd);
+        Assert.Equal(["module.stack.module.eks.module.eks_managed_node_group[\"gpu\"].aws_eks_node_group.this[0]",
+            "module.stack.kubernetes_secret_v1.agent_bootstrap"], summary.ToAdd);
         Assert.Equal(["module.stack.module.eks.module.eks_managed_node_group[\"default\"].aws_eks_node_group.this[0]"], summary.ToChange);
         Assert.Equal(["module.stack.aws_s3_bucket_lifecycle_configuration.state"], summary.ToDestroy);
         Assert.Equal(["module.stack.module.database[0].module.db_instance.aws_db_instance.this[0]"], summary.ToReplace);

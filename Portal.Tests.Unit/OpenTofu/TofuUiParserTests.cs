@@ -54,7 +54,8 @@ public sealed class TofuUiParserTests
     [Fact]
     public void Fractional_elapsed_seconds_are_read()
     {
-        var update = Recording.Events("apply.jsonl").OfType<TofuHookMessage>().Single(h => h.Kind == TofuHookKind.ApplyComplete && h.Action == "update");
+        var update = Recording.Events("apply.jsonl").OfType<TofuHookMessage>()
+            .Single(h => h.Kind == TofuHookKind.ApplyComplete && h.Action == "update");
 
         Assert.Equal(12.21, update.Elapsed!.Value.TotalSeconds, 2);
     }

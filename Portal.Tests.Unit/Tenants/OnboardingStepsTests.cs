@@ -14,9 +14,11 @@ public sealed class OnboardingStepsTests
         public bool NeedsTenant => true;
     }
 
-    private static readonly OnboardingSteps Steps = new([new ConfirmStep(), new ConnectCloudAccount(), new OrganisationNameStep(), new AddressStep()]);
+    private static readonly OnboardingSteps Steps = new([new ConfirmStep(), new ConnectCloudAccount(), new OrganisationNameStep(),
+        new AddressStep()]);
 
-    private static OnboardingProgress Progress(Guid? tenant, params string[] done) => new(Guid.NewGuid(), tenant, tenant is null ? null : "acme", new OnboardingDraft(), done);
+    private static OnboardingProgress Progress(Guid? tenant, params string[] done)
+        => new(Guid.NewGuid(), tenant, tenant is null ? null : "acme", new OnboardingDraft(), done);
 
     [Fact]
     public void Steps_run_in_their_declared_order_whatever_the_registration_order() =>

@@ -21,11 +21,13 @@ public sealed class BootstrapStateTests
 
     [Fact]
     public void A_sensitive_output_is_refused() =>
-        Assert.True(BootstrapState.HoldsSensitiveValues(Plain.Replace("\"type\":\"string\"}", "\"type\":\"string\",\"sensitive\":true}", StringComparison.Ordinal)));
+        Assert.True(BootstrapState.HoldsSensitiveValues(Plain.Replace("\"type\":\"string\"}", "\"type\":\"string\",\"sensitive\":true}",
+            StringComparison.Ordinal)));
 
     [Fact]
     public void A_resource_with_sensitive_attributes_is_refused() =>
-        Assert.True(BootstrapState.HoldsSensitiveValues(Plain.Replace("\"sensitive_attributes\":[]", "\"sensitive_attributes\":[[{\"type\":\"get_attr\",\"value\":\"secret\"}]]", StringComparison.Ordinal)));
+        Assert.True(BootstrapState.HoldsSensitiveValues(Plain.Replace("\"sensitive_attributes\":[]",
+            "\"sensitive_attributes\":[[{\"type\":\"get_attr\",\"value\":\"secret\"}]]", StringComparison.Ordinal)));
 
     [Theory]
     [InlineData("not json")]

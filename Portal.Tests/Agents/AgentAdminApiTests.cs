@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Agents;
 
@@ -71,7 +71,8 @@ public sealed class AgentAdminApiTests(ProductionWorkspaceAgentWorld world) : IC
     {
         var operations = world.Get<AgentOperations>();
 
-        var refused = await operations.MintBootstrapTokenAsync(await NewTenantAsync(), world.WorkspaceId, Actor.System("test"), CancellationToken.None);
+        var refused = await operations.MintBootstrapTokenAsync(await NewTenantAsync(), world.WorkspaceId, Actor.System("test"),
+            CancellationToken.None);
         var minted = await operations.MintBootstrapTokenAsync(world.TenantId, world.WorkspaceId, Actor.System("test"), CancellationToken.None);
 
         Assert.True(refused.IsNotFound);
@@ -85,9 +86,11 @@ public sealed class AgentAdminApiTests(ProductionWorkspaceAgentWorld world) : IC
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var sent = (await response.Content.ReadFromJsonAsync<AgentAdminApi.SentCommandResponse>())!;
-        var command = (await world.Get<AgentCommandQueue>().HistoryAsync(world.Agent.AgentId, 100, CancellationToken.None)).Single(c => c.Id == sent.Id);
+        var command = (await world.Get<AgentCommandQueue>().HistoryAsync(world.Agent.AgentId, 100, CancellationToken.None))
+            .Single(c => c.Id == sent.Id);
         Assert.Equal(CommandTypes.ReportInventory, command.Type);
-        Assert.Equal(1, await CountAsync("select count(*) from agent_commands where id = @Id and tenant_id = @TenantId", new { sent.Id, world.TenantId }));
+        Assert.Equal(1,
+            await CountAsync("select count(*) from agent_commands where id = @Id and tenant_id = @TenantId", new { sent.Id, world.TenantId }));
         Assert.Equal(1, await CountAsync("""
             select count(*) from audit_events
             where action = 'agent.command_enqueued' and tenant_id = @TenantId and details::text like '%' || @id || '%'

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Agents;
 
@@ -48,7 +48,8 @@ public sealed class AgentEndToEndTests
         Assert.Contains("v1|Namespace||tenant-airflow", cluster.Select(e => e.Key));
         Assert.Contains("v1|ResourceQuota|tenant-airflow|cogrion-quota", cluster.Select(e => e.Key));
         Assert.Contains("networking.k8s.io/v1|NetworkPolicy|tenant-airflow|default-deny", cluster.Select(e => e.Key));
-        Assert.Equal("restricted", cluster["v1|Namespace||tenant-airflow"]!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+        Assert.Equal("restricted",
+            cluster["v1|Namespace||tenant-airflow"]!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
     }
 
     [Fact]
@@ -98,11 +99,13 @@ public sealed class AgentEndToEndTests
     {
         await using var scenario = await AgentScenario.StartAsync();
 
-        Assert.True(await scenario.Portal.Get<AgentRegistry>().RevokeAsync(scenario.AgentId, "Tenant offboarded.", AgentScenario.Admin, CancellationToken.None));
+        Assert.True(await scenario.Portal.Get<AgentRegistry>()
+            .RevokeAsync(scenario.AgentId, "Tenant offboarded.", AgentScenario.Admin, CancellationToken.None));
 
         // It stops by itself with exit code 4 and says why...
         var stopped = await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Single()),
-            pod => pod["status"]?["containerStatuses"]?[0]?["lastState"]?["terminated"]?["exitCode"]?.GetValue<int>() == 4, "the agent to exit with code 4");
+            pod => pod["status"]?["containerStatuses"]?[0]?["lastState"]?["terminated"]?["exitCode"]?.GetValue<int>() == 4,
+                "the agent to exit with code 4");
         Assert.NotNull(stopped);
         Assert.Contains("Tenant offboarded.", scenario.Agent.Output);
         // ...and it remembers: restarted by the kubelet, it refuses to call the Portal and repeats why.
@@ -134,7 +137,8 @@ public sealed class AgentEndToEndTests
     public async Task Uninstall_removes_the_namespaces_the_agent_created_and_stops_the_agent()
     {
         await using var scenario = await AgentScenario.StartAsync();
-        Assert.Equal("succeeded", (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("app-one")))).Status);
+        Assert.Equal("succeeded",
+            (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("app-one")))).Status);
 
         var uninstall = await scenario.EnqueueAsync(CommandTypes.Uninstall);
 
@@ -170,7 +174,8 @@ public sealed class AgentEndToEndTests
         await using var scenario = await AgentScenario.StartAsync();
         var signer = scenario.Portal.Get<CommandSigner>();
 
-        var id = await InsertForgedCommandAsync(scenario, Guid.NewGuid(), envelope => signer.SignAsync(envelope, CancellationToken.None).GetAwaiter().GetResult());
+        var id = await InsertForgedCommandAsync(scenario, Guid.NewGuid(), envelope => signer.SignAsync(envelope, CancellationToken.None).GetAwaiter()
+            .GetResult());
 
         var command = await scenario.CompletedAsync(id);
         Assert.Equal("rejected", command.Status);

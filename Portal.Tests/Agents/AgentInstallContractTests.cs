@@ -32,7 +32,8 @@ public sealed class AgentInstallContractTests
     private static List<string> Strings(JsonNode? list) => (list as JsonArray ?? []).Select(v => v!.GetValue<string>()).ToList();
 
     private static JsonObject Container() =>
-        (JsonObject)Single("Deployment", AgentInstall.Deployment)["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == AgentInstall.Container)!;
+        (JsonObject)Single("Deployment", AgentInstall.Deployment)["spec"]!["template"]!["spec"]!["containers"]!.AsArray()
+            .Single(c => c!["name"]!.GetValue<string>() == AgentInstall.Container)!;
 
     [Fact]
     public void The_agent_lives_where_it_looks_for_itself()
@@ -41,7 +42,8 @@ public sealed class AgentInstallContractTests
         Assert.Equal(AgentInstall.Namespace, Single("ServiceAccount", AgentInstall.ServiceAccount)["metadata"]!["namespace"]!.GetValue<string>());
         var deployment = Single("Deployment", AgentInstall.Deployment);
         Assert.Equal(AgentInstall.ServiceAccount, deployment["spec"]!["template"]!["spec"]!["serviceAccountName"]!.GetValue<string>());
-        Assert.Equal(AgentInstall.NameLabelValue, deployment["spec"]!["template"]!["metadata"]!["labels"]![AgentInstall.NameLabel]!.GetValue<string>());
+        Assert.Equal(AgentInstall.NameLabelValue,
+            deployment["spec"]!["template"]!["metadata"]!["labels"]![AgentInstall.NameLabel]!.GetValue<string>());
     }
 
     [Fact]
@@ -52,12 +54,15 @@ public sealed class AgentInstallContractTests
         Assert.Equal(AgentInstall.BootstrapTokenFile, env[AgentInstall.BootstrapTokenFileVariable]["value"]!.GetValue<string>());
         Assert.Equal("https://portal.example", env[AgentInstall.PortalUrlVariable]["value"]!.GetValue<string>());
         Assert.Equal("status.podIP", env[AgentInstall.HealthAddressVariable]["valueFrom"]!["fieldRef"]!["fieldPath"]!.GetValue<string>());
-        var mount = container["volumeMounts"]!.AsArray().OfType<JsonObject>().Single(m => m["mountPath"]!.GetValue<string>() == AgentInstall.BootstrapTokenDirectory);
-        var volume = Single("Deployment", AgentInstall.Deployment)["spec"]!["template"]!["spec"]!["volumes"]!.AsArray().OfType<JsonObject>().Single(v => v["name"]!.GetValue<string>() == mount["name"]!.GetValue<string>());
+        var mount = container["volumeMounts"]!.AsArray().OfType<JsonObject>()
+            .Single(m => m["mountPath"]!.GetValue<string>() == AgentInstall.BootstrapTokenDirectory);
+        var volume = Single("Deployment", AgentInstall.Deployment)["spec"]!["template"]!["spec"]!["volumes"]!.AsArray().OfType<JsonObject>()
+            .Single(v => v["name"]!.GetValue<string>() == mount["name"]!.GetValue<string>());
         Assert.Equal(AgentInstall.BootstrapSecret, volume["secret"]!["secretName"]!.GetValue<string>());
         Assert.Equal("cgb_token", Single("Secret", AgentInstall.BootstrapSecret)["stringData"]![AgentInstall.BootstrapSecretKey]!.GetValue<string>());
         // The agent binds exactly these names (configuration keys are "Agent:<property>").
-        Assert.Equal($"{Cogrion.Agent.AgentOptions.Section}__{nameof(Cogrion.Agent.AgentOptions.BootstrapTokenFile)}", AgentInstall.BootstrapTokenFileVariable);
+        Assert.Equal($"{Cogrion.Agent.AgentOptions.Section}__{nameof(Cogrion.Agent.AgentOptions.BootstrapTokenFile)}",
+            AgentInstall.BootstrapTokenFileVariable);
         Assert.Equal($"{Cogrion.Agent.AgentOptions.Section}__{nameof(Cogrion.Agent.AgentOptions.PortalUrl)}", AgentInstall.PortalUrlVariable);
         Assert.Equal($"{Cogrion.Agent.AgentOptions.Section}__{nameof(Cogrion.Agent.AgentOptions.HealthAddress)}", AgentInstall.HealthAddressVariable);
     }
@@ -66,11 +71,14 @@ public sealed class AgentInstallContractTests
     public void In_its_namespace_the_agent_may_keep_its_state_secret_read_its_pods_and_patch_its_own_deployment_only()
     {
         var self = Single("Role", AgentInstall.SelfRole);
-        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["secrets"]) && Strings(r["resourceNames"]).SequenceEqual([AgentInstall.StateSecret])
+        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["secrets"]) && Strings(r["resourceNames"])
+            .SequenceEqual([AgentInstall.StateSecret])
             && new[] { "get", "patch", "delete" }.All(Strings(r["verbs"]).Contains));
-        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["deployments"]) && Strings(r["resourceNames"]).SequenceEqual([AgentInstall.Deployment])
+        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["deployments"]) && Strings(r["resourceNames"])
+            .SequenceEqual([AgentInstall.Deployment])
             && Strings(r["verbs"]).Order().SequenceEqual(["get", "patch"]));
-        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["pods"]) && Strings(r["verbs"]).Order().SequenceEqual(["get", "list"]));
+        Assert.Contains(Rules(self), r => Strings(r["resources"]).SequenceEqual(["pods"]) && Strings(r["verbs"]).Order()
+            .SequenceEqual(["get", "list"]));
         var binding = Single("RoleBinding", AgentInstall.SelfRoleBinding);
         Assert.Equal(AgentInstall.SelfRole, binding["roleRef"]!["name"]!.GetValue<string>());
         Assert.Equal(AgentInstall.ServiceAccount, binding["subjects"]![0]!["name"]!.GetValue<string>());
@@ -84,7 +92,8 @@ public sealed class AgentInstallContractTests
         Assert.Equal([AgentInstall.WorkloadClusterRole], Strings(bind["resourceNames"]));
         Single("ClusterRole", AgentInstall.WorkloadClusterRole);
         Assert.Equal(AgentInstall.ClusterRole, Single("ClusterRoleBinding", AgentInstall.ClusterRoleBinding)["roleRef"]!["name"]!.GetValue<string>());
-        Assert.DoesNotContain(Objects().SelectMany(o => Rules(o)), r => Strings(r["verbs"]).Contains("*") || Strings(r["resources"]).Contains("*") || Strings(r["apiGroups"]).Contains("*"));
+        Assert.DoesNotContain(Objects().SelectMany(o => Rules(o)), r => Strings(r["verbs"]).Contains("*") || Strings(r["resources"]).Contains("*")
+            || Strings(r["apiGroups"]).Contains("*"));
     }
 
     [Fact]
@@ -96,7 +105,8 @@ public sealed class AgentInstallContractTests
         var container = Container();
         Assert.Equal(AgentInstall.ReadinessPath, container["readinessProbe"]!["httpGet"]!["path"]!.GetValue<string>());
         Assert.Equal(AgentInstall.HealthPortName, container["readinessProbe"]!["httpGet"]!["port"]!.GetValue<string>());
-        Assert.Contains(container["ports"]!.AsArray(), p => p!["name"]!.GetValue<string>() == AgentInstall.HealthPortName && p["containerPort"]!.GetValue<long>() == AgentInstall.HealthPort);
+        Assert.Contains(container["ports"]!.AsArray(), p => p!["name"]!.GetValue<string>() == AgentInstall.HealthPortName
+            && p["containerPort"]!.GetValue<long>() == AgentInstall.HealthPort);
         Assert.Equal($"{AgentInstall.ImageRepository}:1.2.3", container["image"]!.GetValue<string>());
     }
 
@@ -107,10 +117,13 @@ public sealed class AgentInstallContractTests
     public void No_image_anywhere_is_latest()
     {
         foreach (var file in Directory.EnumerateFiles(RepoPaths.Root, "*", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
-                         && !f.Contains("node_modules") && !f.Contains($"{Path.DirectorySeparatorChar}.git{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}.local{Path.DirectorySeparatorChar}")
+                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")
+                         && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
+                         && !f.Contains("node_modules") && !f.Contains($"{Path.DirectorySeparatorChar}.git{Path.DirectorySeparatorChar}")
+                             && !f.Contains($"{Path.DirectorySeparatorChar}.local{Path.DirectorySeparatorChar}")
                          && !f.Contains($"{Path.DirectorySeparatorChar}artifacts{Path.DirectorySeparatorChar}")
-                         && (f.EndsWith(".cs") || f.EndsWith(".json") || f.EndsWith(".tf") || f.EndsWith(".tftpl") || f.EndsWith(".md") || f.EndsWith(".yaml") || f.EndsWith(".sh") || f.EndsWith("Dockerfile"))))
+                         && (f.EndsWith(".cs") || f.EndsWith(".json") || f.EndsWith(".tf") || f.EndsWith(".tftpl") || f.EndsWith(".md")
+                             || f.EndsWith(".yaml") || f.EndsWith(".sh") || f.EndsWith("Dockerfile"))))
         {
             var text = File.ReadAllText(file);
             Assert.False(text.Contains(MovingTag, StringComparison.Ordinal), $"{file} names the agent image by 'latest'.");
@@ -133,7 +146,8 @@ public sealed class AgentInstallContractTests
         var resources = module.Document.GetProperty("resource").GetProperty("kubectl_manifest");
         Assert.Equal(["access", "agent", "bootstrap_token", "namespace"], resources.EnumerateObject().Select(r => r.Name).Order());
         // The sandbox honours the same ignore rules: the token Secret is written once, the image is the agent's after install.
-        Assert.Contains("yaml_body", resources.GetProperty("bootstrap_token")[0].GetProperty("lifecycle")[0].GetProperty("ignore_changes").GetRawText());
+        Assert.Contains("yaml_body", resources.GetProperty("bootstrap_token")[0].GetProperty("lifecycle")[0].GetProperty("ignore_changes")
+            .GetRawText());
         Assert.Contains("spec.template.spec.containers.0.image", resources.GetProperty("agent")[0].GetProperty("ignore_fields").GetRawText());
     }
 }

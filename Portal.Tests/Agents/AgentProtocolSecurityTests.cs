@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Agents;
 
@@ -28,9 +28,11 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
     }
 
     private Task<BootstrapToken> MintAsync(Guid? tenantId = null, Guid? workspaceId = null) =>
-        portal.Get<AgentEnrollment>().CreateBootstrapTokenAsync(tenantId ?? Guid.NewGuid(), workspaceId ?? Guid.NewGuid(), AgentScenario.Admin, CancellationToken.None);
+        portal.Get<AgentEnrollment>()
+            .CreateBootstrapTokenAsync(tenantId ?? Guid.NewGuid(), workspaceId ?? Guid.NewGuid(), AgentScenario.Admin, CancellationToken.None);
 
-    private async Task<ProtocolAgent> RegisterAsync(Guid? tenantId = null) => await ProtocolAgent.RegisterAsync(portal.BaseUrl, (await MintAsync(tenantId)).Token);
+    private async Task<ProtocolAgent> RegisterAsync(Guid? tenantId = null)
+        => await ProtocolAgent.RegisterAsync(portal.BaseUrl, (await MintAsync(tenantId)).Token);
 
     private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
     {
@@ -56,7 +58,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
     {
         var token = await MintAsync();
         await using (var connection = new NpgsqlConnection(connectionString))
-            await connection.ExecuteAsync("update agent_bootstrap_tokens set expires_at = now() - interval '1 second' where id = @Id", new { token.Id });
+            await connection.ExecuteAsync("update agent_bootstrap_tokens set expires_at = now() - interval '1 second' where id = @Id",
+                new { token.Id });
         using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
         using var key = ProtocolKeys.Create();
 
@@ -71,7 +74,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         var token = await MintAsync();
         await using var connection = new NpgsqlConnection(connectionString);
         var stored = await connection.QuerySingleAsync<byte[]>("select token_hash from agent_bootstrap_tokens where id = @Id", new { token.Id });
-        var dump = await connection.QuerySingleAsync<string>("select row_to_json(t)::text from agent_bootstrap_tokens t where id = @Id", new { token.Id });
+        var dump = await connection.QuerySingleAsync<string>("select row_to_json(t)::text from agent_bootstrap_tokens t where id = @Id",
+            new { token.Id });
 
         Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token.Token)), stored);
         Assert.DoesNotContain(token.Token, dump);
@@ -120,7 +124,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         var claims = new AssertionClaims(agent.AgentId.ToString(), agent.AgentId.ToString(), agent.Registration.TokenAudience, "x1",
             DateTimeOffset.UtcNow.ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
 
-        var response = await agent.RequestTokenAsync(Jws.Sign(claims, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, null, other));
+        var response = await agent.RequestTokenAsync(Jws.Sign(claims, ProtocolJson.Default.AssertionClaims, ProtocolV1.AssertionJwsType, null,
+            other));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -131,7 +136,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         using var agent = await RegisterAsync();
         var token = await agent.TokenAsync();
         await using (var connection = new NpgsqlConnection(connectionString))
-            await connection.ExecuteAsync("update agents set access_token_expires_at = now() - interval '1 second' where id = @AgentId", new { agent.AgentId });
+            await connection.ExecuteAsync("update agents set access_token_expires_at = now() - interval '1 second' where id = @AgentId",
+                new { agent.AgentId });
 
         var response = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", token);
 
@@ -179,7 +185,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         var forged = new ProtocolAgent(agent.Http, strangerKey, agent.Registration);
 
         var token = await forged.RequestTokenAsync(forged.Assertion());
-        var bearer = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", $"{agent.AgentId:N}.{System.Buffers.Text.Base64Url.EncodeToString(new byte[32])}");
+        var bearer = await agent.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0",
+            $"{agent.AgentId:N}.{System.Buffers.Text.Base64Url.EncodeToString(new byte[32])}");
         var stranger = new ProtocolAgent(agent.Http, strangerKey, agent.Registration with { AgentId = Guid.NewGuid() });
         var unknown = await stranger.RequestTokenAsync(stranger.Assertion());
 
@@ -201,7 +208,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         using var agentA = await RegisterAsync(tenantA);
         using var agentB = await RegisterAsync(Guid.NewGuid());
         var queue = portal.Get<AgentCommandQueue>();
-        var command = await queue.EnqueueAsync(new NewAgentCommand(tenantA, agentA.AgentId, CommandTypes.ReportInventory), AgentScenario.Admin, CancellationToken.None);
+        var command = await queue.EnqueueAsync(new NewAgentCommand(tenantA, agentA.AgentId, CommandTypes.ReportInventory), AgentScenario.Admin,
+            CancellationToken.None);
         var tokenB = await agentB.TokenAsync();
 
         var poll = await agentB.SendAsync(HttpMethod.Get, ProtocolV1.Commands + "?wait=0", tokenB);
@@ -247,7 +255,8 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         using var newKey = ProtocolKeys.Create();
 
         var response = await agent.SendAsync(HttpMethod.Put, ProtocolV1.Key, token,
-            JsonContent.Create(new KeyRotationRequest(Guid.NewGuid(), ProtocolKeys.ExportPublicKey(newKey)), ProtocolJson.Default.KeyRotationRequest));
+            JsonContent.Create(new KeyRotationRequest(Guid.NewGuid(), ProtocolKeys.ExportPublicKey(newKey)),
+                ProtocolJson.Default.KeyRotationRequest));
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
     }
@@ -258,15 +267,18 @@ public sealed class AgentProtocolSecurityTests : IAsyncLifetime
         var tenant = Guid.NewGuid();
         using var agent = await RegisterAsync(tenant);
         var queue = portal.Get<AgentCommandQueue>();
-        var command = await queue.EnqueueAsync(new NewAgentCommand(tenant, agent.AgentId, CommandTypes.ReportInventory), AgentScenario.Admin, CancellationToken.None);
+        var command = await queue.EnqueueAsync(new NewAgentCommand(tenant, agent.AgentId, CommandTypes.ReportInventory), AgentScenario.Admin,
+            CancellationToken.None);
         var token = await agent.TokenAsync();
         await agent.SendAsync(HttpMethod.Post, ProtocolV1.CommandResult(command!.Id), token,
             JsonContent.Create(new CommandResult(CommandOutcomes.Succeeded, "done", null), ProtocolJson.Default.CommandResult));
         await portal.Get<AgentRegistry>().RevokeAsync(agent.AgentId, "test", AgentScenario.Admin, CancellationToken.None);
 
         await using var connection = new NpgsqlConnection(connectionString);
-        var actions = (await connection.QueryAsync<string>("select action from audit_events where tenant_id = @tenant order by id", new { tenant })).ToList();
+        var actions = (await connection.QueryAsync<string>("select action from audit_events where tenant_id = @tenant order by id", new { tenant }))
+            .ToList();
 
-        Assert.Equal(["agent.bootstrap_token_created", "agent.registered", "agent.command_enqueued", "agent.command_completed", "agent.revoked"], actions);
+        Assert.Equal(["agent.bootstrap_token_created", "agent.registered", "agent.command_enqueued", "agent.command_completed", "agent.revoked"],
+            actions);
     }
 }

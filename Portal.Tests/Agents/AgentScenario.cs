@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Agents;
 
@@ -48,8 +48,12 @@ public sealed class AgentScenario : IAsyncDisposable
         await agent.InstallAsync(tenantId, workspaceId, portal.BaseUrl, token.Token);
         var scenario = new AgentScenario
         {
-            ConnectionString = connectionString, DatabaseName = database, Portal = portal, Agent = agent,
-            TenantId = tenantId, WorkspaceId = workspaceId,
+            ConnectionString = connectionString,
+            DatabaseName = database,
+            Portal = portal,
+            Agent = agent,
+            TenantId = tenantId,
+            WorkspaceId = workspaceId,
         };
         await agent.WaitForOutputAsync("is connected to the Portal");
         var registered = await portal.Get<AgentRegistry>().ListForWorkspaceAsync(tenantId, workspaceId, CancellationToken.None);
@@ -70,7 +74,8 @@ public sealed class AgentScenario : IAsyncDisposable
     /// <summary>Waits until the agent has reported a result for the command.</summary>
     public Task<AgentCommandView> CompletedAsync(Guid commandId, PortalServer? via = null, TimeSpan? deadline = null) =>
         Eventually.ValueAsync(
-            async () => (await (via ?? Portal).Get<AgentCommandQueue>().HistoryAsync(AgentId, 100, CancellationToken.None)).Single(c => c.Id == commandId),
+            async () => (await (via ?? Portal).Get<AgentCommandQueue>().HistoryAsync(AgentId, 100, CancellationToken.None))
+                .Single(c => c.Id == commandId),
             c => c.Status != "pending", $"a result for command {commandId}", deadline);
 
     public async Task<AgentSummary> AgentAsync() => (await Portal.Get<AgentRegistry>().GetAsync(AgentId, CancellationToken.None))!;

@@ -18,7 +18,8 @@ public sealed class ProtocolAgent(HttpClient http, ECDsa key, RegistrationRespon
 
     public static async Task<HttpResponseMessage> RegisterRawAsync(HttpClient http, string bootstrapToken, ECDsa key) =>
         await http.PostAsJsonAsync(ProtocolV1.Registrations,
-            new RegistrationRequest(bootstrapToken, ProtocolKeys.ExportPublicKey(key), "test", "protocol-agent"), ProtocolJson.Default.RegistrationRequest);
+            new RegistrationRequest(bootstrapToken, ProtocolKeys.ExportPublicKey(key), "test", "protocol-agent"),
+                ProtocolJson.Default.RegistrationRequest);
 
     public static async Task<ProtocolAgent> RegisterAsync(string baseUrl, string bootstrapToken)
     {

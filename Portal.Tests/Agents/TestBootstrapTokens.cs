@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Cogrion.Portal.Features.Agents.Enrollment;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Agents.Enrollment;
 
 namespace Cogrion.Portal.Tests.Agents;
 
@@ -14,7 +14,8 @@ public static class TestBootstrapTokens
 {
     public static async Task<string> MintAsync(string connectionString, Guid tenantId, Guid workspaceId)
     {
-        var token = AgentEnrollment.TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = AgentEnrollment.TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-')
+            .Replace('/', '_');
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.ExecuteAsync("""
             insert into agent_bootstrap_tokens (id, token_hash, tenant_id, workspace_id, created_at, expires_at, created_by)

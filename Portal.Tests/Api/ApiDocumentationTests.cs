@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Routing.Patterns;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Cogrion.Portal.Tests.Api;
 
@@ -32,7 +32,8 @@ public sealed partial class ApiDocumentationTests(ProductionWorkspaceAgentWorld 
     {
         var document = await DocumentAsync();
         var paths = document.GetProperty("paths");
-        var routes = PortalEndpoints.All(world.Portal.Services).Where(r => r.Pattern.StartsWith("/api/v1/", StringComparison.Ordinal) || r.Pattern == "/api/v1").ToList();
+        var routes = PortalEndpoints.All(world.Portal.Services)
+            .Where(r => r.Pattern.StartsWith("/api/v1/", StringComparison.Ordinal) || r.Pattern == "/api/v1").ToList();
         var missing = new List<string>();
 
         foreach (var route in routes)
@@ -88,12 +89,14 @@ public sealed partial class ApiDocumentationTests(ProductionWorkspaceAgentWorld 
 
         var urls = Regex.Matches(html, """(?:src|href)\s*=\s*["']([^"']+)["']""").Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(urls);
-        Assert.All(urls, url => Assert.False(Uri.TryCreate(url, UriKind.Absolute, out var absolute) && absolute.Scheme.StartsWith("http", StringComparison.Ordinal),
+        Assert.All(urls, url
+            => Assert.False(Uri.TryCreate(url, UriKind.Absolute, out var absolute) && absolute.Scheme.StartsWith("http", StringComparison.Ordinal),
             $"{url} is on another origin"));
         Assert.DoesNotMatch("https?://(?!localhost)", html.Replace("http://www.w3.org", "", StringComparison.Ordinal));
         foreach (var url in urls.Where(u => u.EndsWith(".js", StringComparison.Ordinal)))
         {
-            var script = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, new Uri(new Uri("http://localhost/api/docs/"), url).AbsolutePath));
+            var script = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, new Uri(new Uri("http://localhost/api/docs/"), url)
+                .AbsolutePath));
             Assert.Equal(HttpStatusCode.OK, script.StatusCode);
         }
     }

@@ -1,11 +1,11 @@
 using System.Security.Claims;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Tests.Infrastructure;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Audit;
 
@@ -42,7 +42,8 @@ public sealed class AuditLogTests : IAsyncLifetime
 
         var user = await directory.RecordSignInAsync(principal, CancellationToken.None);
 
-        var page = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(Action: "session.signed_in"), 0, 10, CancellationToken.None);
+        var page = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(Action: "session.signed_in"), 0, 10,
+            CancellationToken.None);
         var recorded = Assert.Single(page.Events);
         Assert.Equal("user", recorded.ActorKind);
         Assert.Equal(user.Id.ToString(), recorded.ActorId);
@@ -57,7 +58,12 @@ public sealed class AuditLogTests : IAsyncLifetime
         var secret = TestSettings.ClientSecret;
 
         await audit.RecordAsync(new AuditEntry(Alice, "settings.changed", TargetKind: "client", TargetId: $"id-{secret}",
-            Details: new { note = $"the secret is {secret}", password = "hunter2-hunter2", nested = new { apiKey = "abc123456", list = new[] { secret } } }),
+            Details: new
+            {
+                note = $"the secret is {secret}",
+                password = "hunter2-hunter2",
+                nested = new { apiKey = "abc123456", list = new[] { secret } }
+            }),
             CancellationToken.None);
 
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -92,7 +98,8 @@ public sealed class AuditLogTests : IAsyncLifetime
 
         // Someone with superuser rights edits history behind the triggers' back.
         await using var connection = await dataSource.OpenConnectionAsync();
-        var third = await connection.ExecuteScalarAsync<long>("select id from audit_events where tenant_id = @tenant order by id offset 2 limit 1", new { tenant });
+        var third = await connection.ExecuteScalarAsync<long>("select id from audit_events where tenant_id = @tenant order by id offset 2 limit 1",
+            new { tenant });
         await connection.ExecuteAsync("""
             alter table audit_events disable trigger audit_events_append_only;
             update audit_events set details = '{"forged": true}' where id = @third;
@@ -152,7 +159,8 @@ public sealed class AuditLogTests : IAsyncLifetime
 
         var byAction = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(Action: "tenant"), 0, 10, CancellationToken.None);
         var byKind = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(ActorKind: "system"), 0, 10, CancellationToken.None);
-        var inFuture = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(From: DateTimeOffset.UtcNow.AddHours(1)), 0, 10, CancellationToken.None);
+        var inFuture = await queries.SearchAsync(new AuditScope.Everything(), new AuditFilter(From: DateTimeOffset.UtcNow.AddHours(1)), 0, 10,
+            CancellationToken.None);
 
         Assert.Equal("tenant.created", Assert.Single(byAction.Events).Action);
         Assert.Equal("job.failed", Assert.Single(byKind.Events).Action);

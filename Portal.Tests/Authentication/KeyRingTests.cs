@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.DataProtection;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
@@ -7,9 +10,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
-using Cogrion.Portal.Infrastructure.DataProtection;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Authentication;
 

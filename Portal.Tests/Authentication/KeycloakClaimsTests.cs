@@ -10,7 +10,8 @@ namespace Cogrion.Portal.Tests.Authentication;
 /// </summary>
 public sealed class KeycloakClaimsTests
 {
-    private static ClaimsIdentity Map(params Claim[] claims) => KeycloakClaims.ToPortalIdentity(claims, "cogrion-portal", "http://idp.test/realms/cogrion");
+    private static ClaimsIdentity Map(params Claim[] claims)
+        => KeycloakClaims.ToPortalIdentity(claims, "cogrion-portal", "http://idp.test/realms/cogrion");
 
     private static Claim Json(string type, string json) => new(type, json, "JSON");
 
@@ -35,7 +36,8 @@ public sealed class KeycloakClaimsTests
     [Fact]
     public void Malformed_role_claims_grant_nothing()
     {
-        var identity = Map(new Claim("sub", "u1"), Json("realm_access", "not json"), Json("resource_access", """{"cogrion-portal":"platform-admin"}"""));
+        var identity = Map(new Claim("sub", "u1"), Json("realm_access", "not json"),
+            Json("resource_access", """{"cogrion-portal":"platform-admin"}"""));
 
         Assert.Empty(new ClaimsPrincipal(identity).GetRoles());
     }

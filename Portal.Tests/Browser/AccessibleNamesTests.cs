@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -13,7 +13,8 @@ namespace Cogrion.Portal.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class AccessibleNamesTests
 {
-    private const string Controls = "input:not([type=hidden]), select, textarea, button, [role=combobox], [role=checkbox], [role=radio], [role=switch], [role=slider]";
+    private const string Controls = "input:not([type=hidden]), select, textarea, button, [role=combobox], [role=checkbox], [role=radio], " +
+        "[role=switch], [role=slider]";
 
     [Fact]
     public async Task Every_control_on_the_tenant_and_admin_pages_has_a_name()
@@ -65,8 +66,10 @@ public sealed class AccessibleNamesTests
         await using var connection = new NpgsqlConnection(connectionString);
         var admin = await connection.ExecuteScalarAsync<Guid>("select id from users where username = 'admin'");
         var tenantId = await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @admin) returning id", new { slug, admin });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @admin, 'admin')", new { tenantId, admin });
+            "insert into tenants (slug, name, domain, created_by) values (@slug, @slug, @slug || '.example.com', @admin) returning id",
+                new { slug, admin });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @admin, 'admin')",
+            new { tenantId, admin });
         await CatalogBrowserTests.SeedWorkspaceWithAppAsync(connection, tenantId, slug);
     }
 }

@@ -1,5 +1,5 @@
-using Microsoft.Playwright;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 

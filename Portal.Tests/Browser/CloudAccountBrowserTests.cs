@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 

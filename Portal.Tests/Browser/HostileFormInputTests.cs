@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -46,14 +46,17 @@ public sealed class HostileFormInputTests : IAsyncLifetime
         await Assertions.Expect(page.GetByLabel(new Regex("^Instance type")).First).ToBeVisibleAsync();
     }
 
-    /// <summary>The tenant and a verified sandbox account as they would be after onboarding, written directly: the wizard is what is under test.</summary>
+    /// <summary>The tenant and a verified sandbox account as they would be after onboarding, written directly: the wizard is what is under
+    /// test.</summary>
     private async Task SeedTenantWithSandboxAccountAsync(string slug, string username)
     {
         await using var connection = new NpgsqlConnection(stack.ConnectionString);
         var userId = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @username", new { username });
-        var tenantId = await connection.ExecuteScalarAsync<Guid>("insert into tenants (slug, name, domain) values (@slug, @slug, @domain) returning id",
+        var tenantId = await connection.ExecuteScalarAsync<Guid>("insert into tenants (slug, name, domain) values (@slug, @slug, @domain) " +
+            "returning id",
             new { slug, domain = $"{slug}.{TestSettings.BaseDomain}" });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @userId, 'admin')", new { tenantId, userId });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @userId, 'admin')",
+            new { tenantId, userId });
         await connection.ExecuteAsync("""
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
             values (@tenantId, 'sandbox', 'Sandbox', 'sandbox-erin', '', 'ext-erin', 'verified')

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -70,7 +70,8 @@ public sealed class JobConsoleTests
         await page.GotoAsync("/admin/jobs");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Jobs", new() { Exact = true })).ToHaveCountAsync(0);
-        await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" })
+            .GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true })).ToHaveCountAsync(0);
         await page.GotoAsync("/admin/jobs/workers");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
         await page.Context.CloseAsync();

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -26,7 +26,8 @@ public sealed class PlatformAdminVisitTests
 
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Admin, $"/t/{slug}");
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true })
+            .ClickAsync();
         await page.WaitForURLAsync(new Regex($"/t/{slug}/members$"), InCircuit);
         // The members page rendered in the circuit: every resolution of this visit has happened.
         await Assertions.Expect(page.GetByLabel("Members", new() { Exact = true })).ToBeVisibleAsync();

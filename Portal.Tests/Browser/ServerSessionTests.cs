@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -46,7 +46,8 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         var page = await Stack.NewPageAsync();
         await Stack.SignInAsync(page, DevIdentityProvider.Bob);
 
-        var cookie = string.Concat((await page.Context.CookiesAsync()).Where(c => c.Name.StartsWith("cogrion.session", StringComparison.Ordinal)).Select(c => c.Value));
+        var cookie = string.Concat((await page.Context.CookiesAsync()).Where(c => c.Name.StartsWith("cogrion.session", StringComparison.Ordinal))
+            .Select(c => c.Value));
         await using var connection = new NpgsqlConnection(Stack.ConnectionString);
         var ticket = await connection.QuerySingleAsync<byte[]>(
             "select protected_ticket from authentication_sessions where subject = @BobSubject order by created_at desc limit 1", new { BobSubject });
@@ -58,7 +59,8 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         Assert.DoesNotContain("eyJ", asText); // no JWT (id_token) in plain text
         Assert.DoesNotContain("bob@example.com", asText);
         Assert.DoesNotContain("refresh_token", asText);
-        Assert.DoesNotContain(cookie, await connection.ExecuteScalarAsync<string>("select string_agg(encode(key_hash, 'hex'), ',') from authentication_sessions"));
+        Assert.DoesNotContain(cookie,
+            await connection.ExecuteScalarAsync<string>("select string_agg(encode(key_hash, 'hex'), ',') from authentication_sessions"));
         await page.Context.CloseAsync();
     }
 
@@ -104,8 +106,13 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Dictionary<string, object> Claims() => new()
         {
-            ["iss"] = idp.Issuer, ["aud"] = TestSettings.ClientId, ["iat"] = now, ["exp"] = now + 120, ["jti"] = Guid.NewGuid().ToString("N"),
-            ["sub"] = BobSubject, ["sid"] = sid,
+            ["iss"] = idp.Issuer,
+            ["aud"] = TestSettings.ClientId,
+            ["iat"] = now,
+            ["exp"] = now + 120,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["sub"] = BobSubject,
+            ["sid"] = sid,
             ["events"] = new Dictionary<string, object> { ["http://schemas.openid.net/event/backchannel-logout"] = new { } },
         };
         Dictionary<string, object> With(string claim, object? value)
@@ -116,7 +123,8 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         }
         using var http = new HttpClient { BaseAddress = new Uri(Stack.BaseUrl) };
         async Task<int> PostAsync(string token) =>
-            (int)(await http.PostAsync("/account/backchannel-logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token }))).StatusCode;
+            (int)(await http.PostAsync("/account/backchannel-logout",
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token }))).StatusCode;
 
         var refused = new Dictionary<string, string>
         {
@@ -152,7 +160,8 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         var frank = await Stack.NewPageAsync();
         await Stack.SignInAsync(frank, DevIdentityProvider.Frank);
         await frank.WaitForURLAsync(new Regex("/admin$"));
-        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("platform-admin", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("platform-admin", new() { Exact = true }))
+            .ToBeVisibleAsync();
         var frankElsewhere = await frank.Context.Browser!.NewContextAsync(new() { BaseURL = Stack.BaseUrl });
         var secondDevice = await frankElsewhere.NewPageAsync();
         await Stack.SignInAsync(secondDevice, DevIdentityProvider.Frank);
@@ -172,13 +181,17 @@ public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<Sessi
         Assert.Equal(401, (await frank.Context.APIRequest.GetAsync("/api/v1/me")).Status);
         Assert.Equal(401, (await frankElsewhere.APIRequest.GetAsync("/api/v1/me")).Status);
         Assert.Equal(0, await SessionsOfAsync(FrankSubject));
-        Assert.Equal(1, await QueryAsync<long>("select count(*) from audit_events where action = 'session.signed_out_everywhere' and details->>'username' = 'frank'"));
+        Assert.Equal(1,
+            await QueryAsync<long>("select count(*) from audit_events where action = 'session.signed_out_everywhere' and details->>'username' = " +
+            "'frank'"));
 
         // The realm still has Frank's single sign-on session, yet he must type his password again.
         await frank.GetByRole(AriaRole.Link, new() { Name = "Sign in again" }).ClickAsync();
         await Stack.IdentityProvider.SubmitLoginFormAsync(frank, DevIdentityProvider.Frank);
-        await frank.WaitForURLAsync(url => url.StartsWith(Stack.BaseUrl, StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
-        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("frank", new() { Exact = true })).ToBeVisibleAsync();
+        await frank.WaitForURLAsync(url => url.StartsWith(Stack.BaseUrl, StringComparison.Ordinal)
+            && !url.Contains("/signin-oidc", StringComparison.Ordinal));
+        await Assertions.Expect(frank.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("frank", new() { Exact = true }))
+            .ToBeVisibleAsync();
         await frankElsewhere.CloseAsync();
         await frank.Context.CloseAsync();
         await admin.Context.CloseAsync();

@@ -1,5 +1,5 @@
-using Microsoft.Playwright;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -34,12 +34,14 @@ public sealed class SessionRefreshTests
         await page.GotoAsync("/dashboard");
         await idp.SubmitLoginFormAsync(page, DevIdentityProvider.Dave);
         // Back in the Portal (dave has no tenant yet, so /dashboard sends him on to onboarding).
-        await page.WaitForURLAsync(url => url.StartsWith(baseUrl, StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal) && !url.EndsWith("/dashboard", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => url.StartsWith(baseUrl, StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal)
+            && !url.EndsWith("/dashboard", StringComparison.Ordinal));
         var grantsAfterSignIn = idp.TokenRequests;
 
         await page.GotoAsync("/audit");
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("dave", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("dave", new() { Exact = true }))
+            .ToBeVisibleAsync();
         Assert.True(idp.TokenRequests > grantsAfterSignIn, "the page load should have refreshed the tokens");
 
         // The provider restarts and forgets every session: the refresh token is now worthless.
@@ -55,7 +57,8 @@ public sealed class SessionRefreshTests
         // The restarted realm signs with a new key (a new kid): signing in again works all the same.
         await restarted.SubmitLoginFormAsync(page, DevIdentityProvider.Dave);
         await page.WaitForURLAsync(url => url.StartsWith(baseUrl + "/audit", StringComparison.Ordinal));
-        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("dave", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("dave", new() { Exact = true }))
+            .ToBeVisibleAsync();
         Assert.Contains("certs 200", restarted.Output);
         await context.CloseAsync();
     }

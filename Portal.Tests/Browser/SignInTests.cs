@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -51,7 +51,8 @@ public sealed class SignInTests
 
         // Alice belongs to no tenant here: she lands in the onboarding wizard.
         await page.WaitForURLAsync(new Regex("/onboarding$"));
-        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true }))
+            .ToBeVisibleAsync();
         var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" });
         await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Admin", Exact = true })).ToHaveCountAsync(0);
@@ -69,7 +70,8 @@ public sealed class SignInTests
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Bob);
 
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true })
+            .ClickAsync();
 
         var grid = page.GetByLabel("Audit events", new() { Exact = true });
         await Assertions.Expect(grid.GetByText("session.signed_in").First).ToBeVisibleAsync();
@@ -92,7 +94,8 @@ public sealed class SignInTests
         Assert.Equal(400, response.Status);
         Assert.Equal("application/problem+json", response.Headers["content-type"]);
         await page.GotoAsync("/dashboard");
-        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("carol", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("carol", new() { Exact = true }))
+            .ToBeVisibleAsync();
         await page.Context.CloseAsync();
     }
 

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -50,7 +50,8 @@ public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<Tam
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
                 "select count(*) from authentication_sessions where subject = '2d8b6e1a-5c3f-4b9a-9e4c-7f0a3b2c9d03'"));
         }
-        Assert.Contains(stack.IdentityProvider.Output.Split('\n'), line => line.Contains($"id_token tampered ({tampering})", StringComparison.Ordinal));
+        Assert.Contains(stack.IdentityProvider.Output.Split('\n'), line
+            => line.Contains($"id_token tampered ({tampering})", StringComparison.Ordinal));
         await Eventually.ValueAsync(() => Task.FromResult(stack.Portal.Output),
             output => output.Split('\n').Any(line => line.Contains("Sign-in failed", StringComparison.Ordinal))
                       && output.Contains(reason, StringComparison.OrdinalIgnoreCase),
@@ -66,7 +67,8 @@ public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<Tam
 
         await stack.SignInAsync(page, DevIdentityProvider.Carol);
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("carol", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("carol", new() { Exact = true }))
+            .ToBeVisibleAsync();
         await page.Context.CloseAsync();
     }
 }

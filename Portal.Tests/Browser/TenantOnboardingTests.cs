@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -53,7 +53,8 @@ public sealed class TenantOnboardingTests : IAsyncLifetime
         await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Your role" })).ToHaveTextAsync("admin");
 
         // Invite Alice as operator from the members page; a malformed address is refused at the field.
-        await dave.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true }).ClickAsync();
+        await dave.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Members", Exact = true })
+            .ClickAsync();
         await dave.WaitForURLAsync(new Regex("/t/davedata/members$"), InCircuit);
         var invite = dave.GetByRole(AriaRole.Form, new() { Name = "Invite a member" });
         var email = invite.GetByLabel("E-mail");

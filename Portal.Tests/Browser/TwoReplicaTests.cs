@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Playwright;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -28,11 +28,16 @@ public sealed class TwoReplicaTests
         var second = PortalProcess.NextBaseUrl();
         // Keycloak's back-channel logout goes to one address; here it reaches only the second replica.
         await using var idp = await DevIdentityProvider.StartAsync([first, second], backChannelPortal: second);
-        var homes = new[] { Directory.CreateTempSubdirectory("portal-home-1-").FullName, Directory.CreateTempSubdirectory("portal-home-2-").FullName };
+        var homes = new[] { Directory.CreateTempSubdirectory("portal-home-1-").FullName, Directory.CreateTempSubdirectory("portal-home-2-")
+            .FullName };
         try
         {
-            await using var one = await PortalProcess.StartAsync(first, connectionString, idp.Authority, new Dictionary<string, string?> { ["HOME"] = homes[0] });
-            await using var two = await PortalProcess.StartAsync(second, connectionString, idp.Authority, new Dictionary<string, string?> { ["HOME"] = homes[1] });
+            await using var one = await PortalProcess.StartAsync(first, connectionString, idp.Authority, new Dictionary<string,
+                string?>
+            { ["HOME"] = homes[0] });
+            await using var two = await PortalProcess.StartAsync(second, connectionString, idp.Authority, new Dictionary<string,
+                string?>
+            { ["HOME"] = homes[1] });
             var browser = await BrowserHost.GetAsync();
             var context = await browser.NewContextAsync(new() { BaseURL = first });
             context.SetDefaultTimeout(15_000);
@@ -41,12 +46,14 @@ public sealed class TwoReplicaTests
             var page = await context.NewPageAsync();
             await page.GotoAsync("/dashboard");
             await idp.SubmitLoginFormAsync(page, DevIdentityProvider.Alice);
-            await page.WaitForURLAsync(url => url.StartsWith(first + "/", StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal) && !url.EndsWith("/dashboard", StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith(first + "/", StringComparison.Ordinal)
+                && !url.Contains("/signin-oidc", StringComparison.Ordinal) && !url.EndsWith("/dashboard", StringComparison.Ordinal));
 
             // ...is signed in on the second, without a trip to the identity provider.
             var onSecond = await context.NewPageAsync();
             await onSecond.GotoAsync(second + "/audit");
-            await Assertions.Expect(onSecond.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(onSecond.GetByRole(AriaRole.Region, new() { Name = "Your account" }).GetByText("alice", new() { Exact = true }))
+                .ToBeVisibleAsync();
             Assert.StartsWith(second + "/audit", onSecond.Url, StringComparison.Ordinal);
             Assert.Equal(200, (await context.APIRequest.GetAsync(second + "/api/v1/me")).Status);
 
@@ -67,9 +74,11 @@ public sealed class TwoReplicaTests
 
             // The command-signing key: made and stored (protected) by the first replica at the first
             // registration, read by the second at the next one.
-            using var agentOnFirst = await ProtocolAgent.RegisterAsync(first, await TestBootstrapTokens.MintAsync(connectionString, Guid.NewGuid(), Guid.NewGuid()));
+            using var agentOnFirst = await ProtocolAgent.RegisterAsync(first,
+                await TestBootstrapTokens.MintAsync(connectionString, Guid.NewGuid(), Guid.NewGuid()));
             var tenant = Guid.NewGuid();
-            using var agentOnSecond = await ProtocolAgent.RegisterAsync(second, await TestBootstrapTokens.MintAsync(connectionString, tenant, Guid.NewGuid()));
+            using var agentOnSecond = await ProtocolAgent.RegisterAsync(second,
+                await TestBootstrapTokens.MintAsync(connectionString, tenant, Guid.NewGuid()));
             Assert.Equal(agentOnFirst.Registration.CommandPublicKey, agentOnSecond.Registration.CommandPublicKey);
             Assert.Equal(agentOnFirst.Registration.CommandKeyId, agentOnSecond.Registration.CommandKeyId);
 
@@ -84,12 +93,14 @@ public sealed class TwoReplicaTests
                 var batch = await poll.Content.ReadFromJsonAsync(ProtocolJson.Default.CommandBatch);
                 Assert.True(ProtocolKeys.TryImportPublicKey(agentOnSecond.Registration.CommandPublicKey, out var pinned));
                 using var _ = pinned;
-                Assert.True(Jws.TryVerify(Assert.Single(batch!.Commands), ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, pinned!, out var envelope));
+                Assert.True(Jws.TryVerify(Assert.Single(batch!.Commands), ProtocolJson.Default.CommandEnvelope, ProtocolV1.CommandJwsType, pinned!,
+                    out var envelope));
                 Assert.Equal(queued!.Id, envelope!.Id);
             }
 
             // Neither replica needed its home folder for keys.
-            Assert.All(homes, home => Assert.False(Directory.Exists(Path.Combine(home, ".aspnet", "DataProtection-Keys")), $"{home} holds Data Protection keys"));
+            Assert.All(homes, home
+                => Assert.False(Directory.Exists(Path.Combine(home, ".aspnet", "DataProtection-Keys")), $"{home} holds Data Protection keys"));
         }
         finally
         {

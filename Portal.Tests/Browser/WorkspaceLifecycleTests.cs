@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
+using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Tests.Workspaces;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
-using Cogrion.Portal.Tests.Workspaces;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -63,9 +63,13 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         {
             DataObject = new
             {
-                cloudAccountId = await AccountIdAsync(), region = "sandbox-local-1", name = "warehouse", networkCidr = "10.40.0.0/16",
+                cloudAccountId = await AccountIdAsync(),
+                region = "sandbox-local-1",
+                name = "warehouse",
+                networkCidr = "10.40.0.0/16",
                 kubernetesVersion = KubernetesTestVersions.Newest(),
-                nodePools = new[] { new { name = "default", instanceType = "m6i.large", minSize = 1, maxSize = 3 } }, approvalMode = "automatic",
+                nodePools = new[] { new { name = "default", instanceType = "m6i.large", minSize = 1, maxSize = 3 } },
+                approvalMode = "automatic",
             },
         });
         Assert.Equal(201, other.Status);
@@ -89,7 +93,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         // Only versions in standard support on the sandbox (it follows EKS) today, the newest chosen.
         await Assertions.Expect(dave.GetByRole(AriaRole.Combobox, new() { Name = "Kubernetes version" }))
             .ToContainTextAsync(KubernetesTestVersions.Newest());
-        await Assertions.Expect(dave.GetByText("The versions in standard support on the sandbox (which follows Amazon EKS) today")).ToBeVisibleAsync();
+        await Assertions.Expect(dave.GetByText("The versions in standard support on the sandbox (which follows Amazon EKS) today"))
+            .ToBeVisibleAsync();
         await next.ClickAsync();
         await Assertions.Expect(dave.GetByRole(AriaRole.Group, new() { Name = "Node pool 1" })).ToBeVisibleAsync();
         await next.ClickAsync();
@@ -125,7 +130,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         await dave.GotoAsync("/t/davelakes");
         await PortalStack.WaitUntilInteractiveAsync(dave);
         await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Status of lake" })).ToHaveTextAsync("ready");
-        await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Status of warehouse" })).ToHaveTextAsync("ready", new() { Timeout = 60_000 });
+        await Assertions.Expect(dave.GetByRole(AriaRole.Status, new() { Name = "Status of warehouse" }))
+            .ToHaveTextAsync("ready", new() { Timeout = 60_000 });
         await Assertions.Expect(dave.GetByLabel("Agent of lake")).ToHaveTextAsync(new Regex("^(registered|healthy)$"));
 
         // Destroy, behind the typed name.
@@ -158,6 +164,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
     private async Task<Guid> AccountIdAsync()
     {
         await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        return await connection.ExecuteScalarAsync<Guid>("select a.id from cloud_accounts a join tenants t on t.id = a.tenant_id where t.slug = 'davelakes'");
+        return await connection.ExecuteScalarAsync<Guid>("select a.id from cloud_accounts a join tenants t on t.id = a.tenant_id where t.slug = " +
+            "'davelakes'");
     }
 }

@@ -1,13 +1,13 @@
 using System.Text.Json;
-using Dapper;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.CloudAccounts;
 
@@ -54,13 +54,15 @@ public sealed class CloudAccountTests : IAsyncLifetime
     [Fact]
     public async Task A_sandbox_account_is_verified_by_a_job_and_both_steps_are_audited()
     {
-        var result = await Get<CloudAccountCommands>().ConnectAsync(acme, new NewCloudAccount(CloudProvider.Sandbox, "Try-out", null), AdminOf(acme), CancellationToken.None);
+        var result = await Get<CloudAccountCommands>()
+            .ConnectAsync(acme, new NewCloudAccount(CloudProvider.Sandbox, "Try-out", null), AdminOf(acme), CancellationToken.None);
 
         Assert.True(result.Succeeded);
         var account = await SettledAsync(acme, result.Value!.Id);
         Assert.Equal(CloudAccountStatus.Verified, account.Status);
         Assert.StartsWith("sandbox:", account.VerifiedIdentity);
-        var trail = await Get<AuditQueries>().SearchAsync(new AuditScope.Everything(), new AuditFilter(Action: "cloud_account"), 0, 10, CancellationToken.None);
+        var trail = await Get<AuditQueries>()
+            .SearchAsync(new AuditScope.Everything(), new AuditFilter(Action: "cloud_account"), 0, 10, CancellationToken.None);
         Assert.Contains(trail.Events, e => e.Action == "cloud_account.connected" && e.TenantId == acme.TenantId);
         Assert.Contains(trail.Events, e => e.Action == "cloud_account.verified" && e.ActorKind == "system");
     }
@@ -68,7 +70,8 @@ public sealed class CloudAccountTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_sandbox_verification_says_why()
     {
-        var result = await Get<CloudAccountCommands>().ConnectAsync(acme, new NewCloudAccount(CloudProvider.Sandbox, "fail-demo", null), AdminOf(acme), CancellationToken.None);
+        var result = await Get<CloudAccountCommands>()
+            .ConnectAsync(acme, new NewCloudAccount(CloudProvider.Sandbox, "fail-demo", null), AdminOf(acme), CancellationToken.None);
 
         var account = await SettledAsync(acme, result.Value!.Id);
 
@@ -80,11 +83,13 @@ public sealed class CloudAccountTests : IAsyncLifetime
     public async Task An_aws_account_waits_for_its_role_and_then_is_checked_through_opentofu()
     {
         var commands = Get<CloudAccountCommands>();
-        var connected = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Production", "123456789012"), AdminOf(acme), CancellationToken.None);
+        var connected = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Production", "123456789012"), AdminOf(acme),
+            CancellationToken.None);
         Assert.Equal(CloudAccountStatus.Pending, connected.Value!.Status);
         Assert.StartsWith("cogrion-", connected.Value.ExternalId);
 
-        var verify = await commands.VerifyAsync(acme, connected.Value.Id, "arn:aws:iam::123456789012:role/cogrion-provisioner", AdminOf(acme), CancellationToken.None);
+        var verify = await commands.VerifyAsync(acme, connected.Value.Id, "arn:aws:iam::123456789012:role/cogrion-provisioner", AdminOf(acme),
+            CancellationToken.None);
         Assert.True(verify.Succeeded);
         var account = await SettledAsync(acme, connected.Value.Id);
 
@@ -100,7 +105,8 @@ public sealed class CloudAccountTests : IAsyncLifetime
     [InlineData("", "123456789012", "name")]
     public async Task Bad_input_gets_field_errors_and_creates_nothing(string name, string accountRef, string field)
     {
-        var result = await Get<CloudAccountCommands>().ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, name, accountRef), AdminOf(acme), CancellationToken.None);
+        var result = await Get<CloudAccountCommands>()
+            .ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, name, accountRef), AdminOf(acme), CancellationToken.None);
 
         Assert.False(result.Succeeded);
         Assert.NotNull(result.Errors.For(field));
@@ -111,9 +117,11 @@ public sealed class CloudAccountTests : IAsyncLifetime
     public async Task A_role_in_another_account_is_refused()
     {
         var commands = Get<CloudAccountCommands>();
-        var connected = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Prod", "123456789012"), AdminOf(acme), CancellationToken.None);
+        var connected = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Prod", "123456789012"), AdminOf(acme),
+            CancellationToken.None);
 
-        var verify = await commands.VerifyAsync(acme, connected.Value!.Id, "arn:aws:iam::999999999999:role/cogrion-provisioner", AdminOf(acme), CancellationToken.None);
+        var verify = await commands.VerifyAsync(acme, connected.Value!.Id, "arn:aws:iam::999999999999:role/cogrion-provisioner", AdminOf(acme),
+            CancellationToken.None);
 
         Assert.Contains("not in the connected account", verify.Errors.For("roleArn"));
     }
@@ -124,8 +132,10 @@ public sealed class CloudAccountTests : IAsyncLifetime
         var commands = Get<CloudAccountCommands>();
         await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Prod", "123456789012"), AdminOf(acme), CancellationToken.None);
 
-        var again = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Prod", "210987654321"), AdminOf(acme), CancellationToken.None);
-        var elsewhere = await commands.ConnectAsync(globex, new NewCloudAccount(CloudProvider.Aws, "Prod", "123456789012"), AdminOf(globex), CancellationToken.None);
+        var again = await commands.ConnectAsync(acme, new NewCloudAccount(CloudProvider.Aws, "Prod", "210987654321"), AdminOf(acme),
+            CancellationToken.None);
+        var elsewhere = await commands.ConnectAsync(globex, new NewCloudAccount(CloudProvider.Aws, "Prod", "123456789012"), AdminOf(globex),
+            CancellationToken.None);
 
         Assert.NotNull(again.Errors.For("name"));
         Assert.True(elsewhere.Succeeded);
@@ -135,7 +145,8 @@ public sealed class CloudAccountTests : IAsyncLifetime
     public async Task Another_tenants_account_is_not_found_and_cannot_be_verified()
     {
         var commands = Get<CloudAccountCommands>();
-        var theirs = await commands.ConnectAsync(globex, new NewCloudAccount(CloudProvider.Aws, "Theirs", "123456789012"), AdminOf(globex), CancellationToken.None);
+        var theirs = await commands.ConnectAsync(globex, new NewCloudAccount(CloudProvider.Aws, "Theirs", "123456789012"), AdminOf(globex),
+            CancellationToken.None);
 
         Assert.Null(await Get<CloudAccountStore>().FindAsync(acme.TenantId, theirs.Value!.Id, CancellationToken.None));
         var verify = await commands.VerifyAsync(acme, theirs.Value.Id, "arn:aws:iam::123456789012:role/x", AdminOf(acme), CancellationToken.None);
@@ -146,9 +157,11 @@ public sealed class CloudAccountTests : IAsyncLifetime
     public async Task No_cloud_key_is_stored_only_the_role_and_its_external_id()
     {
         await using var connection = new NpgsqlConnection(connectionString);
-        var columns = (await connection.QueryAsync<string>("select column_name from information_schema.columns where table_name = 'cloud_accounts'")).ToList();
+        var columns = (await connection.QueryAsync<string>("select column_name from information_schema.columns where table_name = 'cloud_accounts'"))
+            .ToList();
 
-        Assert.DoesNotContain(columns, c => c.Contains("key", StringComparison.OrdinalIgnoreCase) || c.Contains("secret", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(columns, c => c.Contains("key", StringComparison.OrdinalIgnoreCase)
+            || c.Contains("secret", StringComparison.OrdinalIgnoreCase));
         Assert.Contains("role_arn", columns);
         Assert.Contains("external_id", columns);
     }
@@ -163,7 +176,8 @@ public sealed class TrustSetupTests
         SuggestedRoleName = "cogrion-provisioner",
     };
 
-    private static CloudAccount Account(CloudProvider provider, string accountRef) => new(Guid.NewGuid(), Guid.NewGuid(), provider, "Prod", accountRef, "",
+    private static CloudAccount Account(CloudProvider provider, string accountRef)
+        => new(Guid.NewGuid(), Guid.NewGuid(), provider, "Prod", accountRef, "",
         "cogrion-0123456789abcdef", CloudAccountStatus.Pending, null, null, null, DateTimeOffset.UtcNow);
 
     [Fact]
@@ -174,7 +188,8 @@ public sealed class TrustSetupTests
         var statement = JsonDocument.Parse(setup.TrustPolicyJson).RootElement.GetProperty("Statement")[0];
         Assert.Equal("sts:AssumeRole", statement.GetProperty("Action").GetString());
         Assert.Equal(Options.AwsPrincipalArn, statement.GetProperty("Principal").GetProperty("AWS").GetString());
-        Assert.Equal("cogrion-0123456789abcdef", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("sts:ExternalId").GetString());
+        Assert.Equal("cogrion-0123456789abcdef", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("sts:ExternalId")
+            .GetString());
         Assert.Contains("\"sts:ExternalId\" = \"cogrion-0123456789abcdef\"", setup.OpenTofuSnippet);
         Assert.Contains("resource \"aws_iam_role\" \"cogrion\"", setup.OpenTofuSnippet);
     }
@@ -186,7 +201,8 @@ public sealed class TrustSetupTests
 
         var statement = JsonDocument.Parse(setup.TrustPolicyJson).RootElement.GetProperty("Statement")[0];
         Assert.Equal(Options.AliCloudPrincipal, statement.GetProperty("Principal").GetProperty("RAM")[0].GetString());
-        Assert.Equal("cogrion-0123456789abcdef", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("sts:ExternalId").GetString());
+        Assert.Equal("cogrion-0123456789abcdef", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("sts:ExternalId")
+            .GetString());
         Assert.Contains("resource \"alicloud_ram_role\" \"cogrion\"", setup.OpenTofuSnippet);
     }
 
@@ -195,5 +211,6 @@ public sealed class TrustSetupTests
 
     [Fact]
     public void External_ids_are_unique_and_unguessable() =>
-        Assert.Equal(1000, Enumerable.Range(0, 1000).Select(_ => CloudAccountRules.NewExternalId()).Distinct().Count(id => id.Length == "cogrion-".Length + 40));
+        Assert.Equal(1000, Enumerable.Range(0, 1000).Select(_ => CloudAccountRules.NewExternalId()).Distinct()
+            .Count(id => id.Length == "cogrion-".Length + 40));
 }

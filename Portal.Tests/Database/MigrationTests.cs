@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Database;
 
@@ -51,7 +51,8 @@ public sealed class MigrationTests
         // What tools/start.sh left in .local before: the Portal's migrations with 0002_jobs.sql among them.
         var (_, dataSource) = await EmptyDatabaseAsync();
         await using var ownedDataSource = dataSource;
-        var old0002 = new MigrationScript(2, "0002_jobs.sql", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "portal-0002_jobs.sql")));
+        var old0002 = new MigrationScript(2, "0002_jobs.sql",
+            await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "portal-0002_jobs.sql")));
         var before = MigrationScript.LoadEmbedded(typeof(MigrationRunner).Assembly).Append(old0002).OrderBy(s => s.Version).ToList();
         await RunnerFor(dataSource).ApplyAsync(before, CancellationToken.None);
         await using (var connection = await dataSource.OpenConnectionAsync())

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Database;
 
@@ -107,7 +107,8 @@ public sealed class PostgresNotificationsTests : IAsyncLifetime
             {
                 // The job engine, the agent commands and the ended sessions subscribe; none opens a connection of its own.
                 Assert.Equal(1, await CountListeningSessionsAsync(portalDatabase));
-                Assert.Equal(["agent_commands", "authentication_sessions_ended", "portal_jobs"], portal.Get<PostgresNotifications>().Channels.Order(StringComparer.Ordinal));
+                Assert.Equal(["agent_commands", "authentication_sessions_ended", "portal_jobs"], portal.Get<PostgresNotifications>()
+                    .Channels.Order(StringComparer.Ordinal));
             }
         }
         finally
@@ -165,6 +166,7 @@ public sealed class PostgresNotificationsTests : IAsyncLifetime
         public void CatchUp() => Interlocked.Increment(ref catchUps);
 
         public Task HeardAsync(string payload) =>
-            Eventually.ValueAsync(() => Task.FromResult(Payloads), heard => heard.Contains(payload), $"'{payload}' on {channel}", TimeSpan.FromSeconds(10));
+            Eventually.ValueAsync(() => Task.FromResult(Payloads), heard => heard.Contains(payload), $"'{payload}' on {channel}",
+                TimeSpan.FromSeconds(10));
     }
 }

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Cogrion.Portal.Tests.Hosting;
 
@@ -47,7 +47,8 @@ public sealed class ObservabilityTests : IAsyncLifetime
         var traceId = await RefusedRequestTraceIdAsync(portal.BaseUrl);
 
         var line = await Eventually.ValueAsync(
-            () => Task.FromResult(portal.Output.Split('\n').FirstOrDefault(l => l.Contains("Refused a bad request", StringComparison.Ordinal) && l.Contains(traceId, StringComparison.Ordinal))),
+            () => Task.FromResult(portal.Output.Split('\n')
+                .FirstOrDefault(l => l.Contains("Refused a bad request", StringComparison.Ordinal) && l.Contains(traceId, StringComparison.Ordinal))),
             l => l is not null, $"a log line of the refused request with trace id {traceId}");
         Assert.Contains("TraceId:" + traceId, line);
         // A refused request is the caller's mistake, logged as information, not as the Portal's error.
@@ -66,13 +67,14 @@ public sealed class ObservabilityTests : IAsyncLifetime
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/x-protobuf";
         });
-        await using var portal = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), connectionString, "http://127.0.0.1:9", new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl,
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
-        });
+        await using var portal = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), connectionString, "http://127.0.0.1:9",
+            new Dictionary<string, string?>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+            });
 
         var traceId = Convert.FromHexString(await RefusedRequestTraceIdAsync(portal.BaseUrl));
 
@@ -80,7 +82,9 @@ public sealed class ObservabilityTests : IAsyncLifetime
         await Eventually.ValueAsync(() => Task.FromResult(received.Any(r => r.Path == "/v1/traces" && r.Body.AsSpan().IndexOf(traceId) >= 0)),
             found => found, "the refused request's span at the collector", TimeSpan.FromSeconds(60));
         // Our own meters ride along: the job engine's queue gauge is observed at every export.
-        await Eventually.ValueAsync(() => Task.FromResult(received.Any(r => r.Path == "/v1/metrics" && Encoding.UTF8.GetString(r.Body).Contains("cogrion.jobs.queue_depth", StringComparison.Ordinal))),
+        await Eventually.ValueAsync(()
+            => Task.FromResult(received.Any(r => r.Path == "/v1/metrics" && Encoding.UTF8.GetString(r.Body)
+            .Contains("cogrion.jobs.queue_depth", StringComparison.Ordinal))),
             found => found, "the Portal's own metrics at the collector", TimeSpan.FromSeconds(60));
     }
 

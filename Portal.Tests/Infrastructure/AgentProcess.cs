@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
-using k8s;
-using Microsoft.Extensions.Logging;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
 using Cogrion.Sandbox;
 using Cogrion.Sandbox.Cluster;
 using Cogrion.Sandbox.Cluster.Store;
+using k8s;
+using Microsoft.Extensions.Logging;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -52,7 +52,8 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         var log = Path.Combine(Path.GetTempPath(), $"cogrion-cluster-{Guid.NewGuid():N}.log");
         var loggers = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(log)));
-        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } }, loggers);
+        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } },
+            loggers);
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"cogrion-kubeconfig-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
@@ -61,7 +62,8 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Renders the repository's install template and applies every object, as `kubectl apply -f` or the module would.</summary>
-    public async Task InstallAsync(Guid tenantId, Guid workspaceId, string portalUrl, string bootstrapToken, string image = Image, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    public async Task InstallAsync(Guid tenantId, Guid workspaceId, string portalUrl, string bootstrapToken, string image = Image,
+        IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var template = await File.ReadAllTextAsync(TemplatePath);
         var rendered = InstallTemplate.Render(template, InstallTemplate.Values(tenantId, workspaceId, image, portalUrl, bootstrapToken));
@@ -101,13 +103,15 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         try
         {
-            await Eventually.ValueAsync(() => Task.FromResult(Output), output => output.Contains(marker, StringComparison.Ordinal), $"the agent to log \"{marker}\"", timeout ?? TimeSpan.FromSeconds(60));
+            await Eventually.ValueAsync(() => Task.FromResult(Output), output => output.Contains(marker, StringComparison.Ordinal),
+                $"the agent to log \"{marker}\"", timeout ?? TimeSpan.FromSeconds(60));
         }
         catch (TimeoutException ex)
         {
             // What a person would look at next: the pods' status and the Deployment's.
             var deployment = Cluster.Store.Get(ResourceTypes.Deployment, AgentInstall.Namespace, AgentInstall.Deployment);
-            throw new TimeoutException($"{ex.Message}\nCluster log: {(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}\nDeployment status: {deployment?["status"]?.ToJsonString()}\nPods: {string.Join("\n", Pods().Select(p => p["status"]?.ToJsonString()))}", ex);
+            throw new TimeoutException($"{ex.Message}\nCluster log: {(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}\nDeployment " +
+                $"status: {deployment?["status"]?.ToJsonString()}\nPods: {string.Join("\n", Pods().Select(p => p["status"]?.ToJsonString()))}", ex);
         }
     }
 
@@ -126,7 +130,8 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         await Admin.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "Deployment",
             ["metadata"] = new JsonObject { ["name"] = AgentInstall.Deployment, ["namespace"] = AgentInstall.Namespace },
             ["spec"] = new JsonObject { ["replicas"] = 0 },
         }, CancellationToken.None);

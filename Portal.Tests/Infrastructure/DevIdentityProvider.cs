@@ -39,7 +39,8 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     public static async Task<DevIdentityProvider> StartAsync(IReadOnlyList<string> portalBaseUrls, int? port = null, string? backChannelPortal = null)
     {
         if (!Directory.Exists(Path.Combine(RepoPaths.DevIdp, "node_modules", "oidc-provider")))
-            throw new InvalidOperationException("The dev identity provider's packages are not installed: run tools/test.sh, or 'npm ci' in tools/dev-idp.");
+            throw new InvalidOperationException("The dev identity provider's packages are not installed: run tools/test.sh, or 'npm ci' in " +
+                "tools/dev-idp.");
         var listenPort = port ?? FreePort.Next();
         var authority = $"http://127.0.0.1:{listenPort}";
         var process = ChildProcess.Start("dev-idp", "node", ["server.mjs"], new Dictionary<string, string?>
@@ -73,10 +74,13 @@ public sealed class DevIdentityProvider : IAsyncDisposable
     public static ILocator LoginButton(IPage page) => page.GetByRole(AriaRole.Button, new() { Name = "Sign In" });
 
     /// <summary>How many token requests (code redemptions and refreshes) the provider has granted.</summary>
-    public int TokenRequests => Output.Split('\n').Count(line => line.StartsWith("POST /realms/", StringComparison.Ordinal) && line.Contains("/protocol/openid-connect/token 200 ", StringComparison.Ordinal));
+    public int TokenRequests => Output.Split('\n')
+        .Count(line => line.StartsWith("POST /realms/", StringComparison.Ordinal)
+        && line.Contains("/protocol/openid-connect/token 200 ", StringComparison.Ordinal));
 
     /// <summary>How many back-channel logouts the provider delivered (the Portal answered 200).</summary>
-    public int BackChannelLogoutsDelivered => Output.Split('\n').Count(line => line.StartsWith("dev-idp backchannel.success:", StringComparison.Ordinal));
+    public int BackChannelLogoutsDelivered => Output.Split('\n')
+        .Count(line => line.StartsWith("dev-idp backchannel.success:", StringComparison.Ordinal));
 
     /// <summary>Makes the next token response carry a tampered id_token (one of the modes of tools/dev-idp/lib/test-controls.mjs).</summary>
     public async Task MisbehaveAsync(string idTokenMode)
@@ -85,7 +89,8 @@ public sealed class DevIdentityProvider : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    /// <summary>A JWT with these claims, signed with the realm's own key (or, with <paramref name="foreignKey"/>, a key it never published, under the realm's kid).</summary>
+    /// <summary>A JWT with these claims, signed with the realm's own key (or, with <paramref name="foreignKey"/>, a key it never published, under the
+    /// realm's kid).</summary>
     public async Task<string> SignAsync(object claims, bool foreignKey = false)
     {
         using var response = await Http.PostAsync($"{Authority}/__test/sign{(foreignKey ? "?foreign=1" : "")}", JsonContent.Create(claims));

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -26,6 +26,7 @@ public sealed class FileLoggerProvider(string path) : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            provider.Write($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : Environment.NewLine + exception)}");
+            provider.Write($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: " +
+                $"{formatter(state, exception)}{(exception is null ? "" : Environment.NewLine + exception)}");
     }
 }

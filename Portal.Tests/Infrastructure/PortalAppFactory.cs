@@ -23,7 +23,8 @@ public sealed class PortalAppFactory(string connectionString, string? keycloakAu
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
-        var settings = TestSettings.PortalConfiguration(connectionString, keycloakAuthority ?? SharedIdentityProvider.Value.GetAwaiter().GetResult().Authority);
+        var settings = TestSettings.PortalConfiguration(connectionString, keycloakAuthority ?? SharedIdentityProvider.Value.GetAwaiter().GetResult()
+            .Authority);
         if (overrides is not null)
             foreach (var (key, value) in overrides) settings[key] = value;
         foreach (var (key, value) in settings) builder.UseSetting(key, value);

@@ -23,7 +23,8 @@ public sealed class PortalProcess : IAsyncDisposable
     /// <summary>Picks the port first, because the identity provider must know the Portal's address before the Portal starts.</summary>
     public static string NextBaseUrl() => $"http://127.0.0.1:{FreePort.Next()}";
 
-    public static async Task<PortalProcess> StartAsync(string baseUrl, string connectionString, string keycloakAuthority, IDictionary<string, string?>? extraSettings = null)
+    public static async Task<PortalProcess> StartAsync(string baseUrl, string connectionString, string keycloakAuthority, IDictionary<string,
+        string?>? extraSettings = null)
     {
         var settings = TestSettings.PortalConfiguration(connectionString, keycloakAuthority);
         if (extraSettings is not null)

@@ -53,7 +53,15 @@ public sealed class PortalStack : IAsyncDisposable
         var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
             settings?.ToDictionary(s => s.Key, s => s.Value?.Replace("{baseUrl}", baseUrl, StringComparison.Ordinal)));
         var browser = await BrowserHost.GetAsync();
-        return new PortalStack { Database = database, DatabaseName = name, IdentityProvider = idp, Portal = portal, Browser = browser, isolated = databasePrefix != "browser" };
+        return new PortalStack
+        {
+            Database = database,
+            DatabaseName = name,
+            IdentityProvider = idp,
+            Portal = portal,
+            Browser = browser,
+            isolated = databasePrefix != "browser"
+        };
     }
 
     private async Task StopProcessesAsync()
@@ -73,7 +81,11 @@ public sealed class PortalStack : IAsyncDisposable
     /// <summary>A fresh browser context (no cookies) with a page, for one test.</summary>
     public async Task<IPage> NewPageAsync()
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 }
+        });
         context.SetDefaultTimeout(15_000);
         return await context.NewPageAsync();
     }
@@ -88,7 +100,8 @@ public sealed class PortalStack : IAsyncDisposable
         await page.GotoAsync(path);
         await IdentityProvider.SubmitLoginFormAsync(page, user);
         await page.WaitForURLAsync(url => path == "/dashboard"
-            ? url.StartsWith(BaseUrl + "/", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/dashboard", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/signin-oidc", StringComparison.Ordinal)
+            ? url.StartsWith(BaseUrl + "/", StringComparison.Ordinal) && !url.StartsWith(BaseUrl + "/dashboard", StringComparison.Ordinal)
+                && !url.StartsWith(BaseUrl + "/signin-oidc", StringComparison.Ordinal)
             : url.StartsWith(BaseUrl + path, StringComparison.Ordinal));
         await WaitUntilInteractiveAsync(page);
     }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Dapper;
-using Npgsql;
 using Cogrion.Portal.Infrastructure.Database;
+using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -37,7 +37,8 @@ public sealed class PostgresServer
         await RemoveClustersOfDeadRunsAsync(script);
         var port = FreePort.Next();
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"{DirectoryPrefix}{Environment.ProcessId}-{port}");
-        var result = await ProcessRunner.RunAsync("bash", [script, "start", dataDirectory, port.ToString(), "--fast"], timeout: TimeSpan.FromMinutes(2));
+        var result = await ProcessRunner.RunAsync("bash", [script, "start", dataDirectory, port.ToString(), "--fast"],
+            timeout: TimeSpan.FromMinutes(2));
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"Could not start the test PostgreSQL cluster:\n{result.StandardError}{result.StandardOutput}");
         // Synchronous on purpose: nothing asynchronous is reliable while the test host exits.

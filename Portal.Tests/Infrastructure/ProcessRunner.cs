@@ -8,7 +8,8 @@ public static class ProcessRunner
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
-    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null,
+        string? workingDirectory = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -72,7 +73,8 @@ public sealed class ChildProcess : IAsyncDisposable
         this.process = process;
     }
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IDictionary<string, string?> environment, string workingDirectory)
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IDictionary<string, string?> environment,
+        string workingDirectory)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -145,7 +147,8 @@ public sealed class ChildProcess : IAsyncDisposable
         var exited = process.WaitForExitAsync();
         var finished = await Task.WhenAny(seen.Task, exited, Task.Delay(timeout));
         if (finished != seen.Task)
-            throw new InvalidOperationException($"{Name} did not print '{marker}' ({(process.HasExited ? $"exited with {process.ExitCode}" : "timed out")}). Output:\n{Output}");
+            throw new InvalidOperationException($"{Name} did not print '{marker}' " +
+                $"({(process.HasExited ? $"exited with {process.ExitCode}" : "timed out")}). Output:\n{Output}");
     }
 
     /// <summary>Kills the process at once (SIGKILL), as a crash would: for tests of what survives a dead replica.</summary>

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Tests.Infrastructure;
 
@@ -49,7 +49,8 @@ public static class TestAuthentication
                 new(PortalClaims.Subject, "test-" + userId),
                 new(ClaimTypes.Name, Request.Headers[NameHeader].ToString()),
             };
-            claims.AddRange(Request.Headers[RolesHeader].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => new Claim(ClaimTypes.Role, r)));
+            claims.AddRange(Request.Headers[RolesHeader].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(r => new Claim(ClaimTypes.Role, r)));
             var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, TestAuthentication.Scheme));
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, TestAuthentication.Scheme)));
         }

@@ -5,7 +5,8 @@ public static class TestSettings
 {
     public static readonly string ClientSecret = "test-secret-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>The key that encrypts the Data Protection key ring in the database; one per run, shared by every Portal the run starts (as replicas share it).</summary>
+    /// <summary>The key that encrypts the Data Protection key ring in the database; one per run, shared by every Portal the run starts (as replicas
+    /// share it).</summary>
     public static readonly string KeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     public const string ClientId = "cogrion-portal";
     public const string Realm = "cogrion";

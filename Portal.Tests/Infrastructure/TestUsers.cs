@@ -18,7 +18,8 @@ public static class TestUsers
         return new TestUser(id, username, platformAdmin);
     }
 
-    public static async Task<TestUser> CreateAsync(NpgsqlDataSource dataSource, string username, string? email = null, bool verified = true, bool platformAdmin = false)
+    public static async Task<TestUser> CreateAsync(NpgsqlDataSource dataSource, string username, string? email = null, bool verified = true,
+        bool platformAdmin = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         return await CreateAsync(connection, username, email, verified, platformAdmin);

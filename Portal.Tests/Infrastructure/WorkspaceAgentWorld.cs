@@ -1,17 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Dapper;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
-using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Workspaces;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 namespace Cogrion.Portal.Tests.Infrastructure;
 
 /// <summary>
@@ -62,22 +62,28 @@ public class WorkspaceAgentWorld : IAsyncLifetime
             "insert into users (subject, username, email, email_verified) values ('s-mallory', 'mallory', 'mallory@example.com', true) returning id"),
             "mallory", PlatformAdmin: true);
         TenantId = await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (slug, name, domain) values (@Slug, 'Acme', @domain) returning id", new { Slug, domain = $"{Slug}.{TestSettings.BaseDomain}" });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@TenantId, @id, 'admin')", new { TenantId, id = Admin.Id });
+            "insert into tenants (slug, name, domain) values (@Slug, 'Acme', @domain) returning id",
+                new { Slug, domain = $"{Slug}.{TestSettings.BaseDomain}" });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@TenantId, @id, 'admin')",
+            new { TenantId, id = Admin.Id });
         AccountId = await connection.ExecuteScalarAsync<Guid>("""
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
             values (@TenantId, 'sandbox', 'sandbox', 'ref-acme', '', 'ext-acme', 'verified') returning id
             """, new { TenantId });
         var created = await Get<WorkspaceCommands>().CreateAsync(TenantId, new NewWorkspace
         {
-            CloudAccountId = AccountId, Region = "sandbox-local-1", Name = WorkspaceName, NetworkCidr = "10.40.0.0/16",
+            CloudAccountId = AccountId,
+            Region = "sandbox-local-1",
+            Name = WorkspaceName,
+            NetworkCidr = "10.40.0.0/16",
             KubernetesVersion = KubernetesTestVersions.Newest(),
             NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
         }, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         WorkspaceId = created.Value!.Id;
 
-        var bootstrap = await Get<AgentEnrollment>().CreateBootstrapTokenAsync(TenantId, WorkspaceId, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
+        var bootstrap = await Get<AgentEnrollment>()
+            .CreateBootstrapTokenAsync(TenantId, WorkspaceId, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);
         var key = ProtocolKeys.Create();
         var registered = await ProtocolAgent.RegisterRawAsync(Client, bootstrap.Token, key);
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
@@ -86,12 +92,16 @@ public class WorkspaceAgentWorld : IAsyncLifetime
             Actor.User(Admin.Id, Admin.Username), CancellationToken.None))!.Id;
     }
 
-    /// <summary>Another workspace of the tenant (each test that installs an agent needs its own: a new agent replaces the workspace's previous one).</summary>
+    /// <summary>Another workspace of the tenant (each test that installs an agent needs its own: a new agent replaces the workspace's previous
+    /// one).</summary>
     public async Task<Guid> NewWorkspaceAsync(string name, string cidr)
     {
         var created = await Get<WorkspaceCommands>().CreateAsync(TenantId, new NewWorkspace
         {
-            CloudAccountId = AccountId, Region = "sandbox-local-1", Name = name, NetworkCidr = cidr,
+            CloudAccountId = AccountId,
+            Region = "sandbox-local-1",
+            Name = name,
+            NetworkCidr = cidr,
             KubernetesVersion = KubernetesTestVersions.Newest(),
             NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
         }, Actor.User(Admin.Id, Admin.Username), CancellationToken.None);

@@ -31,7 +31,8 @@ public static class HostileBodies
 
     private static readonly (string What, string Raw)[] HostileNumbers =
     [
-        ("1e999", "1e999"), ("-1e999", "-1e999"), ("a huge integer", "123456789012345678901234567890"), ("a string", "\"abc\""), ("a fraction", "0.5"),
+        ("1e999", "1e999"), ("-1e999", "-1e999"), ("a huge integer", "123456789012345678901234567890"), ("a string", "\"abc\""),
+            ("a fraction", "0.5"),
     ];
 
     /// <summary>Bodies that are not what any endpoint reads at all.</summary>
@@ -149,7 +150,8 @@ public static class HostileBodies
         if (type == typeof(TimeSpan)) return JsonValue.Create("00:01:00");
         if (type.IsEnum) return JsonValue.Create(JsonNamingPolicy.CamelCase.ConvertName(Enum.GetNames(type)[0]));
         if (type.IsPrimitive || type == typeof(decimal)) return JsonValue.Create(1);
-        if (typeof(JsonNode).IsAssignableFrom(type) || type == typeof(JsonElement)) return type == typeof(JsonArray) ? new JsonArray("x") : new JsonObject { ["k"] = "v" };
+        if (typeof(JsonNode).IsAssignableFrom(type) || type == typeof(JsonElement)) return type == typeof(JsonArray) ? new JsonArray("x")
+            : new JsonObject { ["k"] = "v" };
         if (depth > 5) return null;
         if (type.IsArray) return new JsonArray(Plausible(type.GetElementType()!, depth + 1));
         if (typeof(IEnumerable).IsAssignableFrom(type) && type.IsGenericType)

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Cogrion.Portal.Features.Agents.Authentication;
+using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing.Patterns;
-using Cogrion.Portal.Features.Agents.Authentication;
-using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Input;
 
@@ -62,7 +62,8 @@ public sealed class MalformedInputSweepTests(WorkspaceAgentWorld world) : IClass
         foreach (var query in HostileQueries) yield return new Call($"the query {query}", method, path + query, null);
         foreach (var parameter in route.Endpoint.RoutePattern.Parameters.Where(p => p.ParameterPolicies.Count == 0))
             foreach (var value in HostileRouteValues)
-                yield return new Call($"{{{parameter.Name}}} = {Shorten(value)}", method, PathWith(route, p => p == parameter.Name ? value : null), null);
+                yield return new Call($"{{{parameter.Name}}} = {Shorten(value)}", method, PathWith(route, p => p == parameter.Name ? value : null),
+                    null);
         if (route.Method == "GET") yield return new Call("HEAD", HttpMethod.Head, path, null);
         if (route.Method is not ("POST" or "PUT" or "PATCH" or "DELETE")) yield break;
 
@@ -80,7 +81,8 @@ public sealed class MalformedInputSweepTests(WorkspaceAgentWorld world) : IClass
 
     private static HttpContent Json(string json) => new StringContent(json, Encoding.UTF8, "application/json");
 
-    /// <summary>The route with values that reach the endpoint (the tenant, its workspace, the agent, existing ids), or <paramref name="hostile"/>'s value.</summary>
+    /// <summary>The route with values that reach the endpoint (the tenant, its workspace, the agent, existing ids), or <paramref name="hostile"/>'s
+    /// value.</summary>
     private string PathWith(PortalEndpoints.Route route, Func<string, string?> hostile)
     {
         var path = new StringBuilder();

@@ -2,12 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Tests.Workspaces;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cogrion.Portal.Tests.Input;
 
@@ -33,7 +33,8 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
     {
         var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
         var errors = problem.GetProperty("errors").Deserialize<Dictionary<string, string[]>>()!;
-        Assert.True(errors.ContainsKey(field), $"expected an error for '{field}', got: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))}");
+        Assert.True(errors.ContainsKey(field),
+            $"expected an error for '{field}', got: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))}");
         return string.Join(" ", errors[field]);
     }
 
@@ -206,7 +207,8 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
     {
         // Blazor navigates inside the circuit without an HTTP request, so these lookups see route values unchecked.
         await using var scope = world.Portal.Services.CreateAsyncScope();
-        var tenant = await scope.ServiceProvider.GetRequiredService<TenantAccess>().ResolveAsync(world.Admin.ToPrincipal(), "ac\0me", "/t", CancellationToken.None);
+        var tenant = await scope.ServiceProvider.GetRequiredService<TenantAccess>()
+            .ResolveAsync(world.Admin.ToPrincipal(), "ac\0me", "/t", CancellationToken.None);
         var workspace = await world.Get<WorkspaceStore>().FindByNameAsync(world.TenantId, "alpha\ud800", CancellationToken.None);
 
         Assert.Null(tenant);
@@ -262,7 +264,8 @@ public sealed class MalformedInputTests(WorkspaceAgentWorld world) : IClassFixtu
         var response = await world.Client.GetAsync("/api/v1/me");
 
         await ProblemAsync(response, HttpStatusCode.Unauthorized);
-        Assert.False(response.Headers.Contains("Set-Cookie"), "an API 401 must not start a sign-in: " + string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var c) ? c : []));
+        Assert.False(response.Headers.Contains("Set-Cookie"), "an API 401 must not start a sign-in: "
+            + string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var c) ? c : []));
     }
 
     [Fact]
@@ -280,7 +283,8 @@ public sealed class ProductionBinderRefusalTests(ProductionWorkspaceAgentWorld w
 {
     [Theory]
     [MemberData(nameof(MalformedInputTests.BinderRefusals), MemberType = typeof(MalformedInputTests))]
-    public async Task A_body_the_binder_refuses_keeps_its_status_with_a_problem_in_production(string what, string? contentType, string body, int status)
+    public async Task A_body_the_binder_refuses_keeps_its_status_with_a_problem_in_production(string what, string? contentType, string body,
+        int status)
     {
         var bytes = what == "invalid UTF-8" ? [.. "{\"name\":\"a"u8, 0xC3, 0x28, .. "\"}"u8] : System.Text.Encoding.UTF8.GetBytes(body);
         var content = new ByteArrayContent(bytes);

@@ -1,9 +1,8 @@
-using Npgsql;
-using Cogrion.Portal.Features.Jobs;
 using Cogrion.Jobs;
-using Cogrion.Portal.Tests.Infrastructure;
-
 using Cogrion.Jobs.Tests;
+using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Tests.Infrastructure;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -38,7 +37,8 @@ public sealed class JobConsoleQueriesTests
         await using var host = await JobEngineHost.StartAsync(db.ConnectionString);
         var id = await db.EnqueueAsync(new SlowJob(JobLedger.NewRun(), 10));
         await db.WaitForStateAsync(id, JobStates.Succeeded);
-        await db.ExecuteAsync("insert into job_queue_samples (sampled_at, queued, running) values (date_trunc('minute', now()), 3, 1) on conflict (sampled_at) do update set queued = 3");
+        await db.ExecuteAsync("insert into job_queue_samples (sampled_at, queued, running) values (date_trunc('minute', now()), 3, 1) on conflict " +
+            "(sampled_at) do update set queued = 3");
         await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
         var queries = new JobConsoleQueries(dataSource);
 

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Diagnostics;
-using Cogrion.Portal.Tests.Infrastructure;
-
 using Cogrion.Jobs.Tests;
+using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -36,7 +35,8 @@ public sealed class JobCrashTests
         var doomedPid = doomed.ProcessId;
         Process.GetProcessById(doomedPid).Kill(); // SIGKILL: no shutdown hook runs, nothing is handed back.
         await doomed.DisposeAsync();
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9", ShortLeases);
+        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), db.ConnectionString, "http://127.0.0.1:9",
+            ShortLeases);
 
         var done = await db.WaitForStateAsync(retried, JobStates.Succeeded);
         Assert.Equal(2, done.Attempt);
@@ -46,7 +46,8 @@ public sealed class JobCrashTests
         Assert.Contains($":{doomedPid}:", attempts[0].WorkerId);
         Assert.Contains("stopped renewing its lease (its process died or froze)", attempts[0].Error);
         // The survivor ran it from the start (the log of attempt 2 is complete).
-        Assert.Equal(1, await db.ScalarAsync<long>("select count(*) from job_logs where job_id = @retried and attempt = 2 and line = 'Done.'", new { retried }));
+        Assert.Equal(1,
+            await db.ScalarAsync<long>("select count(*) from job_logs where job_id = @retried and attempt = 2 and line = 'Done.'", new { retried }));
 
         var failed = await db.WaitForStateAsync(lastChance, JobStates.Failed);
         Assert.Contains($"Worker {attempts[0].WorkerId} stopped renewing its lease", failed.LastError);

@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Diagnostics;
-using Cogrion.Portal.Tests.Infrastructure;
-
 using Cogrion.Jobs.Tests;
+using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Jobs;
 
@@ -17,7 +16,9 @@ public sealed class MetricsEndpointTests
     public async Task A_scrape_with_the_token_gets_the_job_metrics_in_prometheus_text()
     {
         var db = await PortalJobDatabase.CreateAsync();
-        await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string, string?> { ["Metrics:BearerToken"] = Token });
+        await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string,
+            string?>
+        { ["Metrics:BearerToken"] = Token });
         var client = portal.CreateNonRedirectingClient();
         await Eventually.StatusAsync(client, "/readyz", HttpStatusCode.OK);
         var id = await db.EnqueueAsync(new DiagnosticEchoJob(0));
@@ -43,7 +44,9 @@ public sealed class MetricsEndpointTests
     public async Task A_scrape_without_the_token_is_refused()
     {
         var db = await PortalJobDatabase.CreateAsync();
-        await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string, string?> { ["Metrics:BearerToken"] = Token });
+        await using var portal = new PortalAppFactory(db.ConnectionString, overrides: new Dictionary<string,
+            string?>
+        { ["Metrics:BearerToken"] = Token });
         var client = portal.CreateNonRedirectingClient();
 
         var anonymous = await client.GetAsync("/metrics");

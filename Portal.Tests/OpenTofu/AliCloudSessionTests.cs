@@ -66,7 +66,8 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
 
         Assert.True(apply.Succeeded, apply.Error);
         Assert.Equal(2, sts.IssuedSessions.Count);
-        Assert.Equal(sts.IssuedSessions.Last().AccessKeyId, tofu.Invocations.Single(i => i.Arguments[0] == "apply").Environment["ALICLOUD_ACCESS_KEY"]);
+        Assert.Equal(sts.IssuedSessions.Last().AccessKeyId, tofu.Invocations.Single(i => i.Arguments[0] == "apply")
+            .Environment["ALICLOUD_ACCESS_KEY"]);
     }
 
     [Fact]
@@ -87,7 +88,8 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
     {
         var log = new CollectingRunLog();
 
-        var result = await workspace.Runner(Sessions(), _ => new InitPrintsItsCredentials(new RecordedTofu())).RunAsync(AliCloudRequest(), log, CancellationToken.None);
+        var result = await workspace.Runner(Sessions(), _ => new InitPrintsItsCredentials(new RecordedTofu()))
+            .RunAsync(AliCloudRequest(), log, CancellationToken.None);
 
         Assert.Equal((TofuRunStatus.Failed, TofuStage.Init), (result.Status, result.Stage));
         var session = Assert.Single(sts.IssuedSessions);
@@ -118,10 +120,12 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
     {
         var tofu = new RecordedTofu();
 
-        var result = await workspace.Runner(Sessions(principal: null), _ => tofu).RunAsync(AliCloudRequest(), new CollectingRunLog(), CancellationToken.None);
+        var result = await workspace.Runner(Sessions(principal: null), _ => tofu)
+            .RunAsync(AliCloudRequest(), new CollectingRunLog(), CancellationToken.None);
 
         Assert.Equal((TofuRunStatus.Failed, TofuStage.CheckVersion), (result.Status, result.Stage));
-        Assert.Contains("set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY (plus ALICLOUD_SECURITY_TOKEN if they are temporary) in the Portal's environment", result.Error);
+        Assert.Contains("set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY (plus ALICLOUD_SECURITY_TOKEN if they are temporary) in the Portal's " +
+            "environment", result.Error);
         Assert.Empty(tofu.Invocations);
         Assert.Empty(sts.Requests);
     }
@@ -129,7 +133,8 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
     [Fact]
     public async Task A_wrong_secret_is_refused_as_a_signature_mismatch_and_points_at_the_Portals_own_key()
     {
-        var result = await workspace.Runner(Sessions(new AliCloudCredentials("LTAI5tPortalTestKey", "not-the-secret", null)), _ => new RecordedTofu()).RunAsync(AliCloudRequest(), new CollectingRunLog(), CancellationToken.None);
+        var result = await workspace.Runner(Sessions(new AliCloudCredentials("LTAI5tPortalTestKey", "not-the-secret", null)), _ => new RecordedTofu())
+            .RunAsync(AliCloudRequest(), new CollectingRunLog(), CancellationToken.None);
 
         Assert.Equal(TofuRunStatus.Failed, result.Status);
         Assert.Contains("SignatureDoesNotMatch: Specified signature is not matched with our calculation", result.Error);
@@ -173,8 +178,14 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
         // "Signature mechanism", example: DescribeRegions with AccessKey testid / testsecret.
         var parameters = new Dictionary<string, string>
         {
-            ["TimeStamp"] = "2016-02-23T12:46:24Z", ["Format"] = "XML", ["AccessKeyId"] = "testid", ["Action"] = "DescribeRegions",
-            ["SignatureMethod"] = "HMAC-SHA1", ["SignatureNonce"] = "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", ["Version"] = "2014-05-26", ["SignatureVersion"] = "1.0",
+            ["TimeStamp"] = "2016-02-23T12:46:24Z",
+            ["Format"] = "XML",
+            ["AccessKeyId"] = "testid",
+            ["Action"] = "DescribeRegions",
+            ["SignatureMethod"] = "HMAC-SHA1",
+            ["SignatureNonce"] = "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+            ["Version"] = "2014-05-26",
+            ["SignatureVersion"] = "1.0",
         };
 
         Assert.Equal(
@@ -242,7 +253,8 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
                 var other => throw new InvalidOperationException($"No recording for tofu {other}."),
             };
             if (invocation.Arguments[0] == "plan")
-                await File.WriteAllTextAsync(Path.Combine(invocation.WorkingDirectory, RootModuleWriter.PlanFile), "recorded plan", cancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(invocation.WorkingDirectory, RootModuleWriter.PlanFile), "recorded plan",
+                    cancellationToken);
             foreach (var line in lines) yield return new TofuOutputLine(line, FromStandardError: false);
             yield return new TofuExited(0, Interrupted: false, Killed: false);
         }
@@ -261,7 +273,8 @@ public sealed class AliCloudSessionTests : IAsyncLifetime
                 yield break;
             }
             var e = invocation.Environment;
-            yield return new TofuOutputLine($"Error: Failed to get OSS bucket with key {e["ALICLOUD_ACCESS_KEY"]} secret {e["ALICLOUD_SECRET_KEY"]}", FromStandardError: true);
+            yield return new TofuOutputLine($"Error: Failed to get OSS bucket with key {e["ALICLOUD_ACCESS_KEY"]} secret {e["ALICLOUD_SECRET_KEY"]}",
+                FromStandardError: true);
             yield return new TofuOutputLine($"  security token {e["ALICLOUD_SECURITY_TOKEN"]} was refused", FromStandardError: true);
             yield return new TofuExited(1, Interrupted: false, Killed: false);
         }

@@ -126,7 +126,8 @@ public sealed class SandboxBootstrapTests
         using var workspace = new SandboxWorkspace();
         var log = new CollectingRunLog();
 
-        var result = await workspace.Runner().RunAsync(workspace.BootstrapRequest("arn:aws:iam::123456789012:role/fail-bootstrap"), log, CancellationToken.None);
+        var result = await workspace.Runner()
+            .RunAsync(workspace.BootstrapRequest("arn:aws:iam::123456789012:role/fail-bootstrap"), log, CancellationToken.None);
 
         Assert.Equal(TofuRunStatus.Failed, result.Status);
         Assert.Equal(TofuStage.Apply, result.Stage);

@@ -96,7 +96,9 @@ public sealed class SandboxDriftTests
     public async Task Applying_the_plan_brings_the_objects_back_and_spends_the_changes_made_by_hand()
     {
         using var workspace = await ProvisionedAsync();
-        await workspace.ChangeOutsideOpenTofuAsync(deleted: [Vpc], changed: new Dictionary<string, JsonObject> { [NodeGroup] = new() { ["max_size"] = 10 } });
+        await workspace.ChangeOutsideOpenTofuAsync(deleted: [Vpc], changed: new Dictionary<string,
+            JsonObject>
+        { [NodeGroup] = new() { ["max_size"] = 10 } });
         var runner = workspace.Runner();
 
         var reconcile = await runner.RunAsync(workspace.Request(), new CollectingRunLog(), CancellationToken.None);

@@ -34,7 +34,8 @@ public sealed class SandboxWorkspace : IDisposable
         Directory.CreateDirectory(agentModule);
         File.Copy(Infrastructure.AgentProcess.TemplatePath, Path.Combine(agentModule, Cogrion.Agent.Protocol.InstallTemplate.FileName));
         var clusterDirectory = Path.Combine(Path.GetDirectoryName(StatePath)!, "cluster");
-        Cluster = Cogrion.Sandbox.Cluster.SimulatedCluster.StartAsync(new Cogrion.Sandbox.Cluster.ClusterOptions { Directory = clusterDirectory }).GetAwaiter().GetResult();
+        Cluster = Cogrion.Sandbox.Cluster.SimulatedCluster.StartAsync(new Cogrion.Sandbox.Cluster.ClusterOptions { Directory = clusterDirectory })
+            .GetAwaiter().GetResult();
         File.WriteAllText(Path.Combine(clusterDirectory, "kubeconfig"), Cluster.Kubeconfig());
     }
 
@@ -65,11 +66,14 @@ public sealed class SandboxWorkspace : IDisposable
     public TofuRunner Runner(ITofuSessionSource? sessions = null, Func<ITofuCli, ITofuCli>? cli = null, TimeProvider? time = null)
     {
         var options = Microsoft.Extensions.Options.Options.Create(Options);
-        ITofuCli processes = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance), options, TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
-        return new TofuRunner(cli is null ? processes : cli(processes), sessions ?? NoTofuSessions.Instance, options, time ?? TimeProvider.System, NullLogger<TofuRunner>.Instance);
+        ITofuCli processes = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance), options, TimeProvider.System,
+            NullLogger<TofuProcessCli>.Instance);
+        return new TofuRunner(cli is null ? processes : cli(processes), sessions ?? NoTofuSessions.Instance, options, time ?? TimeProvider.System,
+            NullLogger<TofuRunner>.Instance);
     }
 
-    public TofuRunRequest Request(TofuOperation operation = TofuOperation.Apply, bool database = true, TofuProvider provider = TofuProvider.Sandbox, IReadOnlyDictionary<string, string>? environment = null)
+    public TofuRunRequest Request(TofuOperation operation = TofuOperation.Apply, bool database = true, TofuProvider provider = TofuProvider.Sandbox,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         LastWorkingDirectory = Path.Combine(root, "runs", $"run-{++runs}");
         return new TofuRunRequest
@@ -89,7 +93,13 @@ public sealed class SandboxWorkspace : IDisposable
                 ["region"] = "eu-central-1",
                 ["network_cidr"] = "10.40.0.0/16",
                 ["kubernetes_version"] = "1.31",
-                ["node_pools"] = new JsonArray(new JsonObject { ["name"] = "default", ["instance_type"] = "m6i.large", ["min_size"] = 1, ["max_size"] = 3 }),
+                ["node_pools"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = "default",
+                    ["instance_type"] = "m6i.large",
+                    ["min_size"] = 1,
+                    ["max_size"] = 3
+                }),
                 ["use_karpenter"] = false,
                 ["database"] = database ? new JsonObject { ["engine"] = "postgres", ["instance_class"] = "db.m6g.large", ["storage_gb"] = 50 } : null,
                 ["portal_url"] = "http://127.0.0.1:5080",
@@ -127,7 +137,8 @@ public sealed class SandboxWorkspace : IDisposable
 
     /// <summary>Rewrites backend.tf.json to keep the state at another path, as the runner does before migrating the bootstrap's state.</summary>
     public static Task MoveBackendAsync(string workingDirectory, string statePath) =>
-        File.WriteAllTextAsync(Path.Combine(workingDirectory, RootModuleWriter.BackendFile), RootModuleWriter.Backend(new LocalBackend(statePath)).ToJsonString());
+        File.WriteAllTextAsync(Path.Combine(workingDirectory, RootModuleWriter.BackendFile), RootModuleWriter.Backend(new LocalBackend(statePath))
+            .ToJsonString());
 
     /// <summary>
     /// Runs tofu-sandbox with the given arguments through the real process boundary, for the command
@@ -135,11 +146,13 @@ public sealed class SandboxWorkspace : IDisposable
     /// </summary>
     public async Task<(int ExitCode, string Output)> TofuAsync(string workingDirectory, params string[] arguments)
     {
-        var cli = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance), Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
+        var cli = new TofuProcessCli(new LifelineLauncher(NullLogger<LifelineLauncher>.Instance),
+            Microsoft.Extensions.Options.Options.Create(Options), TimeProvider.System, NullLogger<TofuProcessCli>.Instance);
         var environment = new Dictionary<string, string> { ["TOFU_SANDBOX_SPEED"] = Options.SandboxSpeed.ToString(CultureInfo.InvariantCulture) };
         var output = new StringBuilder();
         var exitCode = -1;
-        await foreach (var item in cli.RunAsync(new TofuInvocation(Options.SandboxExecutable, arguments, workingDirectory, environment), CancellationToken.None))
+        await foreach (var item in cli.RunAsync(new TofuInvocation(Options.SandboxExecutable, arguments, workingDirectory, environment),
+            CancellationToken.None))
         {
             if (item is TofuOutputLine line) output.AppendLine(line.Text);
             else if (item is TofuExited exited) exitCode = exited.ExitCode;
@@ -155,14 +168,16 @@ public sealed class SandboxWorkspace : IDisposable
         File.WriteAllTextAsync(OutsideChangesPath, new JsonObject
         {
             ["deleted"] = new JsonArray((deleted ?? []).Select(a => (JsonNode)a).ToArray()),
-            ["changed"] = new JsonObject((changed ?? new Dictionary<string, JsonObject>()).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value.DeepClone()))),
+            ["changed"] = new JsonObject((changed ?? new Dictionary<string, JsonObject>())
+                .Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value.DeepClone()))),
         }.ToJsonString());
 
     /// <summary>The addresses of the resources a state file holds.</summary>
     public static IReadOnlyList<string> AddressesInState(string statePath) =>
         File.Exists(statePath)
             ? JsonNode.Parse(File.ReadAllText(statePath))!["resources"]!.AsArray()
-                .Select(r => (r!["module"] is { } module ? module.GetValue<string>() + "." : "") + r["type"]!.GetValue<string>() + "." + r["name"]!.GetValue<string>()
+                .Select(r => (r!["module"] is { } module ? module.GetValue<string>() + "." : "") + r["type"]!.GetValue<string>() + "."
+                    + r["name"]!.GetValue<string>()
                     + (r["instances"]![0]!["index_key"] is JsonValue key ? $"[{key.ToJsonString()}]" : ""))
                 .ToList()
             : [];

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 using Cogrion.Portal.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Cogrion.Portal.Tests.OpenTofu;
 
@@ -16,7 +16,8 @@ namespace Cogrion.Portal.Tests.OpenTofu;
 /// </summary>
 public sealed class SimulatedAliCloudSts : IAsyncDisposable
 {
-    public sealed record Issued(string RoleArn, string SessionName, string ExternalId, string AccessKeyId, string AccessKeySecret, string SecurityToken);
+    public sealed record Issued(string RoleArn, string SessionName, string ExternalId, string AccessKeyId, string AccessKeySecret,
+        string SecurityToken);
 
     private LoopbackServer server = null!;
     private readonly ConcurrentDictionary<string, byte> nonces = new();
@@ -62,11 +63,13 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
             await ErrorAsync(context, 400, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
             return;
         }
-        foreach (var required in new[] { "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp", "RoleArn", "RoleSessionName" })
+        foreach (var required in new[] { "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp", "RoleArn",
+            "RoleSessionName" })
         {
             if (Param(required).Length == 0)
             {
-                await ErrorAsync(context, 400, $"MissingParameter", $"The input parameter \"{required}\" that is mandatory for processing this request is not supplied.");
+                await ErrorAsync(context, 400, $"MissingParameter",
+                    $"The input parameter \"{required}\" that is mandatory for processing this request is not supplied.");
                 return;
             }
         }
@@ -75,10 +78,12 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
             await ErrorAsync(context, 400, "InvalidParameter", "SignatureMethod, SignatureVersion or Format is not supported.");
             return;
         }
-        if (!DateTimeOffset.TryParseExact(Param("Timestamp"), "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp)
+        if (!DateTimeOffset.TryParseExact(Param("Timestamp"), "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out var timestamp)
             || (DateTimeOffset.UtcNow - timestamp).Duration() > TimeSpan.FromMinutes(15))
         {
-            await ErrorAsync(context, 400, "InvalidTimeStamp.Expired", $"Specified time stamp or date value is expired. Timestamp: {Param("Timestamp")}");
+            await ErrorAsync(context, 400, "InvalidTimeStamp.Expired",
+                $"Specified time stamp or date value is expired. Timestamp: {Param("Timestamp")}");
             return;
         }
         if (!AccessKeys.TryGetValue(Param("AccessKeyId"), out var secret))
@@ -86,7 +91,8 @@ public sealed class SimulatedAliCloudSts : IAsyncDisposable
             await ErrorAsync(context, 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
             return;
         }
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(ExpectedSignature(context.Request.Method, parameters, secret)), Encoding.ASCII.GetBytes(Param("Signature"))))
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(ExpectedSignature(context.Request.Method, parameters, secret)),
+            Encoding.ASCII.GetBytes(Param("Signature"))))
         {
             await ErrorAsync(context, 400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation.");
             return;

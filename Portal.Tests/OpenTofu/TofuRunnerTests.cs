@@ -23,7 +23,8 @@ public sealed class TofuRunnerTests
         Assert.Equal("acme-dev-eks", result.Outputs!.Values["cluster_name"].GetString());
         Assert.Equal([SandboxWorkspace.SensitiveOutput], result.Outputs.SensitiveNames);
         Assert.Contains(log.Lines, l => l.Stage == TofuStage.Init && l.Text == "OpenTofu has been successfully initialized!");
-        Assert.Contains(log.Lines, l => l.Stage == TofuStage.Apply && l.Text.StartsWith("module.stack.module.eks.aws_eks_cluster.this[0]: create completed in 9m20s", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Stage == TofuStage.Apply
+            && l.Text.StartsWith("module.stack.module.eks.aws_eks_cluster.this[0]: create completed in 9m20s", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -85,7 +86,8 @@ public sealed class TofuRunnerTests
         Assert.Contains("waiting for EKS Node Group (fail-apply-demo-eks:default) create: unexpected state 'CREATE_FAILED'", result.Error);
         Assert.Contains("main.tf:308", result.Error);
         Assert.Contains("apply failed part-way", result.WorkspaceState);
-        Assert.Contains(log.Lines, l => l.Level == RunLogLevel.Error && l.Text.EndsWith("aws_eks_node_group.this[0]: create failed after 2m00s", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Level == RunLogLevel.Error
+            && l.Text.EndsWith("aws_eks_node_group.this[0]: create failed after 2m00s", StringComparison.Ordinal));
         Assert.Contains(log.Lines, l => l.Text.Contains("NodeCreationFailure", StringComparison.Ordinal));
         Assert.True(workspace.ResourcesInState() > 0, "what was created before the failure stays in the state");
         Assert.False(File.Exists(Path.Combine(workspace.LastWorkingDirectory, RootModuleWriter.PlanFile)));
@@ -173,7 +175,9 @@ public sealed class TofuRunnerTests
         using var workspace = new SandboxWorkspace();
         // The simulator presents itself as an old OpenTofu when asked to; the runner cannot tell.
         workspace.Options.Executable = workspace.Options.SandboxExecutable;
-        var request = workspace.Request(provider: TofuProvider.Aws, environment: new Dictionary<string, string> { ["TOFU_SANDBOX_VERSION"] = "1.6.2" });
+        var request = workspace.Request(provider: TofuProvider.Aws, environment: new Dictionary<string,
+            string>
+        { ["TOFU_SANDBOX_VERSION"] = "1.6.2" });
 
         var result = await workspace.Runner().RunAsync(request, new CollectingRunLog(), CancellationToken.None);
 

@@ -38,7 +38,8 @@ public sealed class InvitationTests : IAsyncLifetime
         Assert.Equal(TenantRole.Operator, member.Role);
         var invitation = Assert.Single(await world.Invitations.ListAsync(acme.Id, CancellationToken.None));
         Assert.Equal((InvitationStatus.Accepted, "alice"), (invitation.StatusAt(world.Clock.GetUtcNow()), invitation.AcceptedBy));
-        var trail = await world.AuditQueries.SearchAsync(new Features.Audit.AuditScope.TenantSubtree(acme.Id), new Features.Audit.AuditFilter(Action: "invitation.accepted"), 0, 10, CancellationToken.None);
+        var trail = await world.AuditQueries.SearchAsync(new Features.Audit.AuditScope.TenantSubtree(acme.Id),
+            new Features.Audit.AuditFilter(Action: "invitation.accepted"), 0, 10, CancellationToken.None);
         Assert.Single(trail.Events);
     }
 
@@ -50,7 +51,8 @@ public sealed class InvitationTests : IAsyncLifetime
         var erin = await world.SignInAsync("sub-erin", "erin", "erin@example.com", emailVerified: false);
 
         Assert.DoesNotContain(await world.Members.ListAsync(acme.Id, CancellationToken.None), m => m.UserId == erin.Id);
-        Assert.Equal(InvitationStatus.Pending, Assert.Single(await world.Invitations.ListAsync(acme.Id, CancellationToken.None)).StatusAt(world.Clock.GetUtcNow()));
+        Assert.Equal(InvitationStatus.Pending, Assert.Single(await world.Invitations.ListAsync(acme.Id, CancellationToken.None))
+            .StatusAt(world.Clock.GetUtcNow()));
     }
 
     [Fact]
@@ -109,7 +111,8 @@ public sealed class InvitationTests : IAsyncLifetime
     {
         var bob = await world.UserAsync("bob");
         var globex = await world.TenantAsync(bob, "globex");
-        var theirs = (await world.Invitations.InviteAsync(globex.Id, "dana@example.com", "viewer", bob.Id, bob.ToActor(), CancellationToken.None)).Value!;
+        var theirs = (await world.Invitations.InviteAsync(globex.Id, "dana@example.com", "viewer", bob.Id, bob.ToActor(), CancellationToken.None))
+            .Value!;
 
         var revoke = await world.Invitations.RevokeAsync(acme.Id, theirs.Id, dave.ToActor(), CancellationToken.None);
 

@@ -38,7 +38,8 @@ public sealed class MembershipTests : IAsyncLifetime
         var result = await world.Members.ChangeRoleAsync(acme.Id, dave.Id, TenantRole.Viewer, carol.ToActor(), CancellationToken.None);
 
         Assert.True(result.Succeeded);
-        var trail = await world.AuditQueries.SearchAsync(new Features.Audit.AuditScope.TenantSubtree(acme.Id), new Features.Audit.AuditFilter(Action: "membership.role_changed"), 0, 10, CancellationToken.None);
+        var trail = await world.AuditQueries.SearchAsync(new Features.Audit.AuditScope.TenantSubtree(acme.Id),
+            new Features.Audit.AuditFilter(Action: "membership.role_changed"), 0, 10, CancellationToken.None);
         Assert.Contains("\"to\": \"viewer\"", Assert.Single(trail.Events).Details);
     }
 

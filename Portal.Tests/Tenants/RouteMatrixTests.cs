@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -10,10 +14,6 @@ using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.AspNetCore.StaticAssets;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Cogrion.Portal.Features.Tenants;
-using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Tenants;
 
@@ -75,7 +75,8 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
             Task<TestUser> User(string name, bool platformAdmin = false) =>
                 TestUsers.CreateAsync(connection, name, platformAdmin: platformAdmin, subject: "sub-" + name);
             async Task<Guid> Tenant(string slug, Guid? parent, string domain) => await connection.ExecuteScalarAsync<Guid>(
-                "insert into tenants (parent_id, slug, name, domain) values (@parent, @slug, @slug, @domain) returning id", new { parent, slug, domain });
+                "insert into tenants (parent_id, slug, name, domain) values (@parent, @slug, @slug, @domain) returning id",
+                    new { parent, slug, domain });
             async Task Grant(Guid tenant, TestUser user, TenantRole role) => await connection.ExecuteAsync(
                 "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, @role::tenant_role)",
                 new { tenant, user = user.Id, role = role.ToText() });
@@ -138,14 +139,17 @@ public sealed class RouteMatrixTests(RouteMatrixTests.SeededPortal world) : ICla
         var hasTenant = endpoint.RoutePattern.GetParameter(TenantRoute.Parameter) is not null;
         var tenantRole = metadata.GetMetadata<RequiresTenantRoleAttribute>();
         if (hasTenant != (tenantRole is not null))
-            return new Rule.Unclassifiable(hasTenant ? "has a {tenant} route value but no [RequiresTenantRole]" : "has [RequiresTenantRole] but no {tenant} route value");
+            return new Rule.Unclassifiable(hasTenant ? "has a {tenant} route value but no [RequiresTenantRole]"
+                : "has [RequiresTenantRole] but no {tenant} route value");
         if (tenantRole is not null) return new Rule.TenantScoped(tenantRole.Minimum);
         if (metadata.GetMetadata<IAllowAnonymous>() is not null) return new Rule.Public();
         if (metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == PortalPolicies.PlatformAdmin)) return new Rule.PlatformAdminOnly();
-        if (metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == Cogrion.Portal.Features.Agents.Authentication.AgentBearerHandler.PolicyName)) return new Rule.AgentOnly();
+        if (metadata.GetOrderedMetadata<IAuthorizeData>()
+            .Any(a => a.Policy == Cogrion.Portal.Features.Agents.Authentication.AgentBearerHandler.PolicyName)) return new Rule.AgentOnly();
         if (metadata.GetMetadata<UserScopedAttribute>() is not null) return new Rule.SignedInOwnData();
         if (FrameworkPrefixes.Any(p => pattern.StartsWith(p, StringComparison.Ordinal))) return new Rule.Framework();
-        return new Rule.Unclassifiable("declares none of [AllowAnonymous], the PlatformAdmin policy, the agent policy, [RequiresTenantRole] or [UserScoped]");
+        return new Rule.Unclassifiable("declares none of [AllowAnonymous], the PlatformAdmin policy, the agent policy, [RequiresTenantRole] or " +
+            "[UserScoped]");
     }
 
     private IReadOnlyList<Route> Routes() => PortalEndpoints.All(world.Portal.Services)

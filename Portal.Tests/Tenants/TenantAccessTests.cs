@@ -65,7 +65,8 @@ public sealed class TenantAccessTests : IAsyncLifetime
         await world.GrantAsync(acme, erin, TenantRole.Viewer);
         await world.GrantAsync(research, erin, TenantRole.Operator);
 
-        Assert.Equal((TenantRole.Operator, TenantAccessSource.Member), ((await ResolveAsync(erin, research))!.Role, (await ResolveAsync(erin, research))!.Source));
+        Assert.Equal((TenantRole.Operator, TenantAccessSource.Member),
+            ((await ResolveAsync(erin, research))!.Role, (await ResolveAsync(erin, research))!.Source));
         Assert.Equal(TenantRole.Operator, (await ResolveAsync(erin, lab))!.Role);
         Assert.Equal(TenantRole.Viewer, (await ResolveAsync(erin, acme))!.Role);
     }
@@ -77,7 +78,8 @@ public sealed class TenantAccessTests : IAsyncLifetime
         var access = world.NewAccess();
 
         var existing = await access.CheckAsync(stranger.ToPrincipal(), "acme", TenantRole.Viewer, "/t/acme", CancellationToken.None);
-        var missing = await access.CheckAsync(stranger.ToPrincipal(), "no-such-tenant", TenantRole.Viewer, "/t/no-such-tenant", CancellationToken.None);
+        var missing = await access.CheckAsync(stranger.ToPrincipal(), "no-such-tenant", TenantRole.Viewer, "/t/no-such-tenant",
+            CancellationToken.None);
 
         Assert.IsType<TenantAccessDecision.NotFound>(existing);
         Assert.IsType<TenantAccessDecision.NotFound>(missing);
@@ -102,7 +104,8 @@ public sealed class TenantAccessTests : IAsyncLifetime
         var context = await world.NewAccess().ResolveAsync(admin.ToPrincipal(), "lab", "/t/lab/members", CancellationToken.None);
 
         Assert.Equal((TenantRole.Viewer, TenantAccessSource.PlatformAdmin), (context!.Role, context.Source));
-        var trail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(lab.Id), new AuditFilter(Action: "tenant.accessed_by_platform_admin"), 0, 10, CancellationToken.None);
+        var trail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(lab.Id),
+            new AuditFilter(Action: "tenant.accessed_by_platform_admin"), 0, 10, CancellationToken.None);
         var audited = Assert.Single(trail.Events);
         Assert.Equal((lab.Id, "admin"), (audited.TenantId, audited.ActorName));
         Assert.Contains("/t/lab/members", audited.Details);
@@ -169,14 +172,17 @@ public sealed class TenantAccessTests : IAsyncLifetime
     }
 
     private async Task<IReadOnlyList<AuditEvent>> PlatformAdminAccessesAsync(Tenant tenant) =>
-        (await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(tenant.Id), new AuditFilter(Action: "tenant.accessed_by_platform_admin"), 0, 10, CancellationToken.None))
+        (await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(tenant.Id), new AuditFilter(Action: "tenant.accessed_by_platform_admin"),
+            0, 10, CancellationToken.None))
             .Events.Where(e => e.TenantId == tenant.Id).ToList();
 
     [Fact]
     public async Task A_tenant_audit_reader_sees_descendants_events_but_not_the_parents()
     {
-        var parentTrail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(acme.Id), new AuditFilter(), 0, 50, CancellationToken.None);
-        var childTrail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(research.Id), new AuditFilter(), 0, 50, CancellationToken.None);
+        var parentTrail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(acme.Id), new AuditFilter(), 0, 50,
+            CancellationToken.None);
+        var childTrail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(research.Id), new AuditFilter(), 0, 50,
+            CancellationToken.None);
 
         Assert.Equal(new[] { acme.Id, lab.Id, research.Id }.Order(), parentTrail.Events.Select(e => e.TenantId!.Value).Distinct().Order());
         Assert.DoesNotContain(childTrail.Events, e => e.TenantId == acme.Id);

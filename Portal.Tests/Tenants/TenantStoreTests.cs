@@ -56,11 +56,13 @@ public sealed class TenantStoreTests : IAsyncLifetime
         await world.TenantAsync(dave, "acme");
         var before = (await world.CountAsync("tenants"), await world.CountAsync("tenant_memberships"), await world.CountAsync("audit_events"));
 
-        var result = await world.Tenants.CreateAsync(new NewTenant("Acme again", "acme", "acme2.cogrion.test"), dave.Id, "dave", CancellationToken.None);
+        var result = await world.Tenants.CreateAsync(new NewTenant("Acme again", "acme", "acme2.cogrion.test"), dave.Id, "dave",
+            CancellationToken.None);
 
         Assert.False(result.Succeeded);
         Assert.Contains("taken", result.Errors.For("slug"));
-        Assert.Equal(before, (await world.CountAsync("tenants"), await world.CountAsync("tenant_memberships"), await world.CountAsync("audit_events")));
+        Assert.Equal(before,
+            (await world.CountAsync("tenants"), await world.CountAsync("tenant_memberships"), await world.CountAsync("audit_events")));
     }
 
     [Theory]
@@ -85,7 +87,8 @@ public sealed class TenantStoreTests : IAsyncLifetime
         var dave = await world.UserAsync("dave");
         await world.TenantAsync(dave, "acme");
 
-        var inside = await world.Tenants.CreateAsync(new NewTenant("Shadow", "shadow", "eu.acme.cogrion.test"), dave.Id, "dave", CancellationToken.None);
+        var inside = await world.Tenants.CreateAsync(new NewTenant("Shadow", "shadow", "eu.acme.cogrion.test"), dave.Id, "dave",
+            CancellationToken.None);
         var same = await world.Tenants.CreateAsync(new NewTenant("Twin", "twin", "acme.cogrion.test"), dave.Id, "dave", CancellationToken.None);
 
         Assert.Contains("overlaps", inside.Errors.For("domain"));
@@ -98,7 +101,8 @@ public sealed class TenantStoreTests : IAsyncLifetime
         var dave = await world.UserAsync("dave");
         var acme = await world.TenantAsync(dave, "acme");
 
-        var result = await world.Tenants.CreateAsync(new NewTenant("Research", "research", "research.cogrion.test", acme.Id), dave.Id, "dave", CancellationToken.None);
+        var result = await world.Tenants.CreateAsync(new NewTenant("Research", "research", "research.cogrion.test", acme.Id), dave.Id, "dave",
+            CancellationToken.None);
 
         Assert.Contains("must end with '.acme.cogrion.test'", result.Errors.For("domain"));
     }
@@ -116,7 +120,8 @@ public sealed class TenantStoreTests : IAsyncLifetime
         Assert.True(result.Succeeded);
         Assert.Equal("lab.research.acme-corp.cogrion.test", (await world.Tenants.FindAsync(lab.Id, CancellationToken.None))!.Domain);
         Assert.Equal("research.acme-corp.cogrion.test", (await world.Tenants.FindAsync(research.Id, CancellationToken.None))!.Domain);
-        var trail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(acme.Id), new AuditFilter(Action: "tenant."), 0, 20, CancellationToken.None);
+        var trail = await world.AuditQueries.SearchAsync(new AuditScope.TenantSubtree(acme.Id), new AuditFilter(Action: "tenant."), 0, 20,
+            CancellationToken.None);
         Assert.Contains(trail.Events, e => e.Action == "tenant.renamed");
         Assert.Contains(trail.Events, e => e.Action == "tenant.domain_changed" && e.Details.Contains("\"descendantsMoved\": 2"));
     }

@@ -1,4 +1,13 @@
 using System.Security.Claims;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Features.Tenants;
+using Cogrion.Portal.Features.Tenants.Access;
+using Cogrion.Portal.Features.Tenants.Invitations;
+using Cogrion.Portal.Features.Tenants.Members;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -7,15 +16,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Features.Tenants;
-using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Features.Tenants.Invitations;
-using Cogrion.Portal.Features.Tenants.Members;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Tests.Infrastructure;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Tenants;
 
@@ -73,8 +73,10 @@ public sealed class TenantWorld : IAsyncDisposable
     /// <summary>Creates a tenant through the store (the creator becomes admin) and fails the test if it is refused.</summary>
     public async Task<Tenant> TenantAsync(TestUser creator, string slug, Tenant? parent = null, string? domain = null)
     {
-        var result = await Tenants.CreateAsync(new NewTenant(slug.ToUpperInvariant()[..1] + slug[1..], slug, domain, parent?.Id), creator.Id, creator.Username, CancellationToken.None);
-        Assert.True(result.Succeeded, $"Creating {slug} was refused: {string.Join("; ", result.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(' ', e.Value)}"))}");
+        var result = await Tenants.CreateAsync(new NewTenant(slug.ToUpperInvariant()[..1] + slug[1..], slug, domain, parent?.Id), creator.Id,
+            creator.Username, CancellationToken.None);
+        Assert.True(result.Succeeded,
+            $"Creating {slug} was refused: {string.Join("; ", result.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(' ', e.Value)}"))}");
         return result.Value!;
     }
 

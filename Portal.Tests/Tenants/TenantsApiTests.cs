@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Tenants;
 
@@ -52,7 +52,8 @@ public sealed class TenantsApiTests : IAsyncLifetime
     [Fact]
     public async Task Bad_input_gets_a_validation_problem_with_one_entry_per_field()
     {
-        var response = await SendAsync(HttpMethod.Post, "/api/v1/tenants", dave, new { name = "", slug = "Bad_Slug!", domain = "elsewhere.example.com" });
+        var response = await SendAsync(HttpMethod.Post, "/api/v1/tenants", dave,
+            new { name = "", slug = "Bad_Slug!", domain = "elsewhere.example.com" });
 
         var errors = await ErrorsOf(response);
         Assert.Contains("name", errors.Keys);
@@ -62,7 +63,8 @@ public sealed class TenantsApiTests : IAsyncLifetime
     [Fact]
     public async Task A_child_tenant_is_created_under_its_parent_with_the_inherited_domain()
     {
-        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "/api/v1/tenants", dave, new { name = "Acme", slug = "acme" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "/api/v1/tenants", dave, new { name = "Acme", slug = "acme" }))
+            .StatusCode);
 
         var child = await SendAsync(HttpMethod.Post, "/api/v1/tenants/acme/children", dave, new { name = "Research", slug = "research" });
 
@@ -76,7 +78,8 @@ public sealed class TenantsApiTests : IAsyncLifetime
     {
         await SendAsync(HttpMethod.Post, "/api/v1/tenants", dave, new { name = "Acme", slug = "acme" });
 
-        var response = await SendAsync(HttpMethod.Post, "/api/v1/tenants/acme/invitations", dave, new { email = "dave@example.com", role = "viewer" });
+        var response = await SendAsync(HttpMethod.Post, "/api/v1/tenants/acme/invitations", dave,
+            new { email = "dave@example.com", role = "viewer" });
 
         Assert.Contains("already a member", string.Join(" ", (await ErrorsOf(response))["email"]));
     }
@@ -98,7 +101,8 @@ public sealed class TenantsApiTests : IAsyncLifetime
         Assert.Equal(2, lines.Length - 1); // acme's and research's creation; globex's is not acme's
         Assert.DoesNotContain(lines, l => l.Contains("globex"));
         using var events = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
-        Assert.Equal(["acme", "research"], events.RootElement.EnumerateArray().Select(e => e.GetProperty("details").GetProperty("slug").GetString()).Order());
+        Assert.Equal(["acme", "research"], events.RootElement.EnumerateArray().Select(e => e.GetProperty("details").GetProperty("slug").GetString())
+            .Order());
         Assert.Contains("format", (await ErrorsOf(bad)).Keys);
     }
 }

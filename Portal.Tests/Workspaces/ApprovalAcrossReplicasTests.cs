@@ -1,6 +1,6 @@
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -39,10 +39,12 @@ public sealed class ApprovalAcrossReplicasTests : IAsyncLifetime
             await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
         }
         var planned = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
-        Assert.True(File.Exists(Path.Combine(world.WorkRoot, "planner", "workspaces", workspace.Id.ToString("n"), planned.Id.ToString("n"), "plan.tfplan")));
+        Assert.True(File.Exists(Path.Combine(world.WorkRoot, "planner", "workspaces", workspace.Id.ToString("n"), planned.Id.ToString("n"),
+            "plan.tfplan")));
 
         Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
-        await using var applier = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Replica("applier"));
+        await using var applier = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
+            Replica("applier"));
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var run = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Dapper;
 using Cogrion.Lifeline;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Processes;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Cogrion.Portal.Infrastructure.Jobs;
-using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Jobs;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Tests.Infrastructure;
-using Cogrion.Portal.Infrastructure.Audit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -48,13 +48,15 @@ public sealed class RunLogLatencyBench
         {
             var tenant = await world.NewTenantAsync($"bench-{i}");
             var account = await world.NewAccountAsync(tenant);
-            var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, $"bench-{i}", approval: ApprovalMode.Automatic), Actor.System("bench"), default);
+            var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, $"bench-{i}", approval: ApprovalMode.Automatic),
+                Actor.System("bench"), default);
             var run = (await world.Store.RunsAsync(tenant, created.Value!.Id, 1, default))[0];
             var jobId = run.PlanJobId!.Value;
             long after = 0;
             var gate = new SemaphoreSlim(1, 1);
             // Exactly what the workspace page does for the run it shows.
-            using var listener = new LiveJobUpdates(events, n => n.Kind is JobNotificationKind.Log && n.JobId == jobId, TimeSpan.FromMilliseconds(100), async () =>
+            using var listener = new LiveJobUpdates(events, n => n.Kind is JobNotificationKind.Log && n.JobId == jobId,
+                TimeSpan.FromMilliseconds(100), async () =>
             {
                 await gate.WaitAsync();
                 try
@@ -64,7 +66,8 @@ public sealed class RunLogLatencyBench
                     foreach (var line in lines)
                     {
                         after = line.Id;
-                        var text = line.Line.StartsWith('[') && line.Line.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? line.Line[(end + 2)..] : line.Line;
+                        var text = line.Line.StartsWith('[') && line.Line.IndexOf("] ", StringComparison.Ordinal) is var end and > 0
+                            ? line.Line[(end + 2)..] : line.Line;
                         if (emitted.TryGetValue(text, out var queue) && queue.TryDequeue(out var at))
                             latencies.Add((arrived - at).TotalMilliseconds);
                     }

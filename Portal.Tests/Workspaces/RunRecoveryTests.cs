@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using Dapper;
-using Microsoft.Extensions.Logging.Abstractions;
 using Cogrion.Lifeline;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 

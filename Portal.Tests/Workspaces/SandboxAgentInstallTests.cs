@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
@@ -8,6 +6,8 @@ using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -39,7 +39,8 @@ public sealed class SandboxAgentInstallTests
             && o["status"]?["podIP"] is not null);
         // Its rights in app namespaces come from the workload role it binds there.
         Assert.Equal("succeeded", await world.EnsureNamespaceAsync(workspace, "tenant-airflow"));
-        Assert.Contains(world.ClusterObjects(workspace), o => o["kind"]?.GetValue<string>() == "Secret" && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.StateSecret);
+        Assert.Contains(world.ClusterObjects(workspace), o => o["kind"]?.GetValue<string>() == "Secret"
+            && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.StateSecret);
     }
 
     /// <summary>The three names that once drifted apart between the module, the manifest and the agent.</summary>
@@ -98,14 +99,17 @@ public sealed class SandboxAgentInstallTests
             var agent = Assert.Single(await second.Portal.Get<AgentRegistry>().ListForWorkspaceAsync(tenant, workspace, CancellationToken.None));
             var status = await second.Portal.Get<AgentVersions>().StatusAsync(agent.AgentVersion, CancellationToken.None);
             Assert.True(status.Behind);
-            Assert.Equal(UpgradeRefusal.NotFound, (await second.Portal.Get<AgentUpgrades>().RequestAsync(Guid.NewGuid(), agent.Id, SandboxInstallWorld.Admin, CancellationToken.None)).Refusal);
+            Assert.Equal(UpgradeRefusal.NotFound,
+                (await second.Portal.Get<AgentUpgrades>().RequestAsync(Guid.NewGuid(), agent.Id, SandboxInstallWorld.Admin, CancellationToken.None))
+                .Refusal);
 
             var upgrade = await second.Portal.Get<AgentUpgrades>().RequestAsync(tenant, agent.Id, SandboxInstallWorld.Admin, CancellationToken.None);
             Assert.True(upgrade.Accepted);
             var done = await second.CommandAsync(agent.Id, upgrade.CommandId!.Value);
 
             Assert.Equal("succeeded", done.Status);
-            await Eventually.ValueAsync(async () => (await second.Portal.Get<AgentRegistry>().GetAsync(agent.Id, CancellationToken.None))!.AgentVersion,
+            await Eventually.ValueAsync(async ()
+                => (await second.Portal.Get<AgentRegistry>().GetAsync(agent.Id, CancellationToken.None))!.AgentVersion,
                 version => version == "0.2.0", "the agent to report 0.2.0", TimeSpan.FromMinutes(2));
             Assert.Equal(image("0.2.0"), second.DeploymentImage(workspace));
             Assert.Equal(1, await second.CountAsync("select count(*) from audit_events where action = 'agent.upgraded'"));
@@ -148,9 +152,11 @@ public static class AgentBuilds
             if (Built.TryGetValue(version, out var existing)) return existing;
             var output = Directory.CreateTempSubdirectory($"cogrion-agent-{version}-").FullName;
             var result = await ProcessRunner.RunAsync("dotnet",
-                ["build", Path.Combine(RepoPaths.Root, "Portal.Agent", "Portal.Agent.csproj"), "-c", "Release", $"-p:Version={version}", "-o", output, "-nologo", "-v", "quiet"],
+                ["build", Path.Combine(RepoPaths.Root, "Portal.Agent", "Portal.Agent.csproj"), "-c", "Release", $"-p:Version={version}", "-o", output,
+                    "-nologo", "-v", "quiet"],
                 timeout: TimeSpan.FromMinutes(10));
-            if (result.ExitCode != 0) throw new InvalidOperationException($"Building agent {version} failed:\n{result.StandardOutput}{result.StandardError}");
+            if (result.ExitCode != 0) throw new InvalidOperationException($"Building agent {version} " +
+                $"failed:\n{result.StandardOutput}{result.StandardError}");
             return Built[version] = Path.Combine(output, "Portal.Agent");
         }
         finally
@@ -224,24 +230,33 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
         var connectionString = server.ConnectionString(database);
         var root = stateRoot ?? Directory.CreateTempSubdirectory("cogrion-install-").FullName;
         var baseUrl = PortalProcess.NextBaseUrl();
-        var portal = await PortalServer.StartAsync(connectionString, baseUrl, Settings(baseUrl, root, modules, $"{AgentInstall.ImageRepository}:{AgentRelease.PortalVersion}",
+        var portal = await PortalServer.StartAsync(connectionString, baseUrl,
+            Settings(baseUrl, root, modules, $"{AgentInstall.ImageRepository}:{AgentRelease.PortalVersion}",
             AgentProcess.Binary, null, registrationTimeout ?? TimeSpan.FromMinutes(2), null));
         await using var connection = new NpgsqlConnection(connectionString);
         var tenant = await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (parent_id, slug, name, domain) values (null, 'install', 'Install', @domain) returning id", new { domain = $"install.{TestSettings.BaseDomain}" });
+            "insert into tenants (parent_id, slug, name, domain) values (null, 'install', 'Install', @domain) returning id",
+                new { domain = $"install.{TestSettings.BaseDomain}" });
         var account = await connection.ExecuteScalarAsync<Guid>("""
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
             values (@tenant, 'sandbox', 'sandbox', 'ref-install', '', 'ext-install', 'verified') returning id
             """, new { tenant });
         return new SandboxInstallWorld
         {
-            Portal = portal, Database = database, ConnectionString = connectionString, TenantId = tenant, AccountId = account,
-            StateRoot = Path.Combine(root, "state"), ownsState = stateRoot is null,
+            Portal = portal,
+            Database = database,
+            ConnectionString = connectionString,
+            TenantId = tenant,
+            AccountId = account,
+            StateRoot = Path.Combine(root, "state"),
+            ownsState = stateRoot is null,
         };
     }
 
-    /// <summary>Another Portal (a new release: another agent image) on the same database, address and sandbox state: it resumes the clusters.</summary>
-    public static async Task<SandboxInstallWorld> ResumeAsync(string database, Guid tenant, string baseUrl, string stateRoot, string image, string executable,
+    /// <summary>Another Portal (a new release: another agent image) on the same database, address and sandbox state: it resumes the
+    /// clusters.</summary>
+    public static async Task<SandboxInstallWorld> ResumeAsync(string database, Guid tenant, string baseUrl, string stateRoot, string image,
+        string executable,
         IReadOnlyDictionary<string, string> moreImages, TimeSpan? readyWithin = null)
     {
         var server = await PostgresServer.GetAsync();
@@ -250,14 +265,20 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
             Settings(baseUrl, stateRoot, RepositoryModules, image, executable, moreImages, TimeSpan.FromMinutes(2), readyWithin));
         return new SandboxInstallWorld
         {
-            Portal = portal, Database = database, ConnectionString = connectionString, TenantId = tenant, AccountId = Guid.Empty,
-            StateRoot = Path.Combine(stateRoot, "state"), KeepDatabase = true,
+            Portal = portal,
+            Database = database,
+            ConnectionString = connectionString,
+            TenantId = tenant,
+            AccountId = Guid.Empty,
+            StateRoot = Path.Combine(stateRoot, "state"),
+            KeepDatabase = true,
         };
     }
 
     public async Task<Guid> CreateWorkspaceAsync(string name)
     {
-        var created = await Portal.Get<WorkspaceCommands>().CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, approval: ApprovalMode.Automatic) with { Database = null },
+        var created = await Portal.Get<WorkspaceCommands>()
+            .CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, approval: ApprovalMode.Automatic) with { Database = null },
             Admin, CancellationToken.None);
         Assert.True(created.Errors.IsEmpty, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
         return created.Value!.Id;
@@ -277,7 +298,8 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
     {
         agentId ??= (await Portal.Get<AgentRegistry>().ListForWorkspaceAsync(TenantId, workspace, CancellationToken.None)).Single().Id;
         var queued = await Portal.Get<AgentCommandQueue>().EnqueueAsync(
-            new NewAgentCommand(TenantId, agentId.Value, CommandTypes.EnsureNamespace, new JsonObject { ["namespace"] = ns, ["app"] = "airflow" }), Admin, CancellationToken.None);
+            new NewAgentCommand(TenantId, agentId.Value, CommandTypes.EnsureNamespace, new JsonObject { ["namespace"] = ns, ["app"] = "airflow" }),
+                Admin, CancellationToken.None);
         return (await CommandAsync(agentId.Value, queued!.Id)).Status;
     }
 

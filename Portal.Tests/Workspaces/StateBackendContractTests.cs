@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Tests.Workspaces.Modules;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -60,7 +60,8 @@ public sealed class StateBackendContractTests
         Assert.EndsWith(Path.Combine(provider == CloudProvider.Aws ? "aws" : "alicloud", "bootstrap"), request.ModuleSource);
 
         var home = Requests.StateBackendHome(account, "eu-central-1");
-        var expectedBucket = provider == CloudProvider.Aws ? "cogrion-tfstate-123456789012-eu-central-1" : "cogrion-tfstate-1234567890123456-eu-central-1";
+        var expectedBucket = provider == CloudProvider.Aws ? "cogrion-tfstate-123456789012-eu-central-1"
+            : "cogrion-tfstate-1234567890123456-eu-central-1";
         switch (home)
         {
             case S3Backend s3:
@@ -96,7 +97,8 @@ public sealed class StateBackendContractTests
     public void The_wizard_says_where_the_state_will_live_and_whether_the_first_run_creates_the_bucket()
     {
         var aws = Account(CloudProvider.Aws);
-        var ready = new StateBackendView("eu-central-1", "cogrion-tfstate-123456789012-eu-central-1", "ready", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        var ready = new StateBackendView("eu-central-1", "cogrion-tfstate-123456789012-eu-central-1", "ready", DateTimeOffset.UnixEpoch,
+            DateTimeOffset.UnixEpoch);
 
         Assert.Contains("first workspace in eu-central-1, so the run first creates that bucket", StateBackends.ReviewNote(aws, "eu-central-1", []));
         Assert.Contains("already has in eu-central-1", StateBackends.ReviewNote(aws, "eu-central-1", [ready]));

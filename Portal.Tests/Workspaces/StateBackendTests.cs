@@ -1,9 +1,9 @@
-using Dapper;
+using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
-using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -22,7 +22,8 @@ public sealed class StateBackendTests : IAsyncLifetime
 
     private async Task<Workspace> CreateAsync(Guid tenant, Guid account, string name, string cidr, string region = "sandbox-local-1")
     {
-        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, cidr, region, ApprovalMode.Automatic), WorkspaceWorld.Operator, default);
+        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, cidr, region, ApprovalMode.Automatic),
+            WorkspaceWorld.Operator, default);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         return created.Value!;
     }
@@ -55,12 +56,14 @@ public sealed class StateBackendTests : IAsyncLifetime
 
         await using var connection = await world.OpenAsync();
         var backend = await connection.QuerySingleAsync<(string Status, string? PendingState, string Bucket)>(
-            "select status, pending_state::text, bucket from state_backends where cloud_account_id = @account and region = 'sandbox-local-1'", new { account });
+            "select status, pending_state::text, bucket from state_backends where cloud_account_id = @account and region = 'sandbox-local-1'",
+                new { account });
         Assert.Equal("ready", backend.Status);
         Assert.Null(backend.PendingState);
         Assert.StartsWith("cogrion-tfstate-", backend.Bucket);
         Assert.Equal(1, await world.CountAsync(
-            "select count(*) from audit_events where action = 'cloud_account.state_backend_created' and target_id = @account", new { account = account.ToString() }));
+            "select count(*) from audit_events where action = 'cloud_account.state_backend_created' and target_id = @account",
+                new { account = account.ToString() }));
 
         // The backend's own state lives where the sandbox keeps the "bucket", not in a run's directory.
         var accountRef = await world.ScalarAsync<string>("select account_ref from cloud_accounts where id = @account", new { account });
@@ -86,7 +89,8 @@ public sealed class StateBackendTests : IAsyncLifetime
         await StatusAsync(tenant, "fjord", WorkspaceStatus.Ready);
 
         Assert.Contains("First run in", (await OnlyRunAsync(tenant, other)).Log);
-        Assert.Equal(2, await world.CountAsync("select count(*) from state_backends where cloud_account_id = @account and status = 'ready'", new { account }));
+        Assert.Equal(2,
+            await world.CountAsync("select count(*) from state_backends where cloud_account_id = @account and status = 'ready'", new { account }));
     }
 
     [Fact]
@@ -127,8 +131,10 @@ public sealed class StateBackendTests : IAsyncLifetime
         Assert.DoesNotContain("aws_kms_key.state: will be created", retryLog);
         Assert.Contains("aws_s3_bucket.this[0]: will be created", retryLog);
         Assert.Contains("State backend ready", retryLog);
-        Assert.Equal("ready", await check.ExecuteScalarAsync<string>("select status from state_backends where cloud_account_id = @account", new { account }));
-        Assert.Null(await check.ExecuteScalarAsync<string?>("select pending_state::text from state_backends where cloud_account_id = @account", new { account }));
+        Assert.Equal("ready",
+            await check.ExecuteScalarAsync<string>("select status from state_backends where cloud_account_id = @account", new { account }));
+        Assert.Null(await check.ExecuteScalarAsync<string?>("select pending_state::text from state_backends where cloud_account_id = @account",
+            new { account }));
     }
 
     [Fact]
@@ -141,8 +147,11 @@ public sealed class StateBackendTests : IAsyncLifetime
         await other.ExecuteAsync("select pg_advisory_lock(hashtextextended(@key, 0))", new { key = $"state-backend:{account}:sandbox-local-1" });
 
         var workspace = await CreateAsync(tenant, account, "lake", "10.40.0.0/16");
-        var run = await Eventually.ValueAsync(async () => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default)).SingleOrDefault(), r => r is not null, "the run");
-        await Eventually.ValueAsync(() => world.RunLogAsync(run!), log => log.Contains("Another run is creating the state backend in sandbox-local-1; waiting for it.", StringComparison.Ordinal), "the run to say it waits");
+        var run = await Eventually.ValueAsync(async () => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default)).SingleOrDefault(), r
+            => r is not null, "the run");
+        await Eventually.ValueAsync(() => world.RunLogAsync(run!), log
+            => log.Contains("Another run is creating the state backend in sandbox-local-1; waiting for it.", StringComparison.Ordinal),
+            "the run to say it waits");
         Assert.Equal(WorkspaceStatus.Provisioning, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status);
 
         await other.ExecuteAsync("select pg_advisory_unlock(hashtextextended(@key, 0))", new { key = $"state-backend:{account}:sandbox-local-1" });

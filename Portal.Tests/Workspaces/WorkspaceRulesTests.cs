@@ -33,12 +33,15 @@ public sealed class WorkspaceRulesTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync("overlap");
         var account = await world.NewAccountAsync(tenant);
-        Assert.True((await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "first", "10.40.0.0/16"), WorkspaceWorld.Operator, default)).Succeeded);
+        Assert.True((await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "first", "10.40.0.0/16"), WorkspaceWorld.Operator,
+            default)).Succeeded);
 
-        var overlapping = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "second", "10.40.16.0/20"), WorkspaceWorld.Operator, default);
+        var overlapping = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "second", "10.40.16.0/20"), WorkspaceWorld.Operator,
+            default);
         Assert.Contains("Overlaps 10.40.0.0/16", overlapping.Errors.For("networkCidr"));
 
-        var otherRegion = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "third", "10.40.0.0/16", region: "sandbox-local-2"), WorkspaceWorld.Operator, default);
+        var otherRegion = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "third", "10.40.0.0/16", region: "sandbox-local-2"),
+            WorkspaceWorld.Operator, default);
         Assert.True(otherRegion.Succeeded);
     }
 
@@ -47,16 +50,20 @@ public sealed class WorkspaceRulesTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync("names");
         var account = await world.NewAccountAsync(tenant);
-        Assert.True((await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "analytics"), WorkspaceWorld.Operator, default)).Succeeded);
+        Assert.True((await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "analytics"), WorkspaceWorld.Operator, default))
+            .Succeeded);
 
-        var duplicate = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "analytics", "10.41.0.0/16"), WorkspaceWorld.Operator, default);
+        var duplicate = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "analytics", "10.41.0.0/16"), WorkspaceWorld.Operator,
+            default);
         Assert.Contains("already has a workspace named", duplicate.Errors.For("name"));
-        var badLabel = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "Bad_Name", "10.42.0.0/16"), WorkspaceWorld.Operator, default);
+        var badLabel = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "Bad_Name", "10.42.0.0/16"), WorkspaceWorld.Operator,
+            default);
         Assert.NotNull(badLabel.Errors.For("name"));
 
         // Another tenant may use the same name.
         var other = await world.NewTenantAsync("names-other");
-        Assert.True((await world.Commands.CreateAsync(other, WorkspaceWorld.Valid(await world.NewAccountAsync(other), "analytics"), WorkspaceWorld.Operator, default)).Succeeded);
+        Assert.True((await world.Commands.CreateAsync(other, WorkspaceWorld.Valid(await world.NewAccountAsync(other), "analytics"),
+            WorkspaceWorld.Operator, default)).Succeeded);
     }
 
     [Fact]
@@ -80,7 +87,10 @@ public sealed class WorkspaceRulesTests : IAsyncLifetime
         var sandbox = await world.NewAccountAsync(tenant);
         var input = WorkspaceWorld.Valid(sandbox, "web") with
         {
-            Region = "eu-central-1", UseKarpenter = true, Database = new DatabaseInput("mysql", "small"), KubernetesVersion = "1.20",
+            Region = "eu-central-1",
+            UseKarpenter = true,
+            Database = new DatabaseInput("mysql", "small"),
+            KubernetesVersion = "1.20",
         };
         var result = await world.Commands.CreateAsync(tenant, input, WorkspaceWorld.Operator, default);
         Assert.NotNull(result.Errors.For("region"));
@@ -89,7 +99,9 @@ public sealed class WorkspaceRulesTests : IAsyncLifetime
         Assert.NotNull(result.Errors.For("kubernetesVersion"));
 
         var alicloud = await world.NewAccountAsync(tenant, provider: "alicloud");
-        var pools = WorkspaceWorld.Valid(alicloud, "ali", region: "cn-hangzhou") with { NodePools = [new NodePoolInput("default", "m6i.large", 3, 2)] };
+        var pools = WorkspaceWorld.Valid(alicloud, "ali",
+            region: "cn-hangzhou") with
+        { NodePools = [new NodePoolInput("default", "m6i.large", 3, 2)] };
         var refused = await world.Commands.CreateAsync(tenant, pools, WorkspaceWorld.Operator, default);
         Assert.NotNull(refused.Errors.For("nodePools[0].instanceType"));
         Assert.NotNull(refused.Errors.For("nodePools[0].size"));
@@ -117,9 +129,12 @@ public sealed class WorkspaceRulesTests : IAsyncLifetime
 
         Assert.True(result.Succeeded);
         Assert.Equal(WorkspaceStatus.Pending, result.Value!.Status);
-        Assert.Equal(1, await world.CountAsync("select count(*) from workspace_runs where tenant_id = @tenant and status = 'queued'", new { tenant }));
-        Assert.Equal(1, await world.CountAsync("select count(*) from jobs where tenant_id = @tenant and kind = 'provisioning.plan' and concurrency_key = @key",
+        Assert.Equal(1,
+            await world.CountAsync("select count(*) from workspace_runs where tenant_id = @tenant and status = 'queued'", new { tenant }));
+        Assert.Equal(1,
+            await world.CountAsync("select count(*) from jobs where tenant_id = @tenant and kind = 'provisioning.plan' and concurrency_key = @key",
             new { tenant, key = $"workspace:{result.Value.Id}" }));
-        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where tenant_id = @tenant and action = 'workspace.created'", new { tenant }));
+        Assert.Equal(1,
+            await world.CountAsync("select count(*) from audit_events where tenant_id = @tenant and action = 'workspace.created'", new { tenant }));
     }
 }

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
 using Cogrion.Jobs;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -24,14 +24,16 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync(slug);
         var account = await world.NewAccountAsync(tenant);
-        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, approval: approval), WorkspaceWorld.Operator, default);
+        var created = await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, name, approval: approval), WorkspaceWorld.Operator,
+            default);
         Assert.True(created.Succeeded, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         return (tenant, created.Value!);
     }
 
     private Task<Workspace> StatusAsync(Guid tenant, string name, WorkspaceStatus status) => world.WorkspaceWithStatusAsync(tenant, name, status);
 
-    private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Workspace workspace) => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
+    private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Workspace workspace)
+        => (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];
 
     private Task<string> RunLogAsync(WorkspaceRun run) => world.RunLogAsync(run);
 
@@ -151,14 +153,16 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.NotEmpty(run.Plan!.ToDestroy);
         // The name is free again.
-        Assert.Equal(0, await world.CountAsync("select count(*) from workspaces where tenant_id = @tenant and status <> 'destroyed'", new { tenant }));
+        Assert.Equal(0,
+            await world.CountAsync("select count(*) from workspaces where tenant_id = @tenant and status <> 'destroyed'", new { tenant }));
     }
 
     [Fact]
     public async Task A_cancelled_run_ends_cancelled_and_the_workspace_says_what_state_it_may_be_in()
     {
         var (tenant, workspace) = await CreateAsync("cancelling", "slow-lake", ApprovalMode.Automatic);
-        var applying = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Status == RunStatus.Applying, "the apply to start");
+        var applying = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Status == RunStatus.Applying,
+            "the apply to start");
 
         Assert.True((await world.Commands.CancelAsync(tenant, workspace.Id, applying.Id, WorkspaceWorld.Operator, default)).Succeeded);
 
@@ -218,7 +222,9 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         var (tenant, workspace) = await CreateAsync("no-drift", "lake", ApprovalMode.Automatic);
         await StatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
-        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label }, default);
+        await world.Get<JobQueue>()
+            .EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label },
+            default);
 
         var run = await Eventually.ValueAsync(() => LatestRunAsync(tenant, workspace), r => r.Kind == RunKind.Drift && !r.IsActive, "the drift run");
         Assert.Equal(RunStatus.Succeeded, run.Status);
@@ -234,9 +240,12 @@ public sealed class WorkspaceRunTests : IAsyncLifetime
         // Someone raised the node group's maximum by hand, in the (simulated) cloud console.
         const string nodeGroup = "module.stack.module.eks.module.eks_managed_node_group[\"default\"].aws_eks_node_group.this[0]";
         var outside = Path.Combine(world.StateRoot, workspace.Id.ToString("n"), "terraform.tfstate.outside.json");
-        await File.WriteAllTextAsync(outside, new JsonObject { ["changed"] = new JsonObject { [nodeGroup] = new JsonObject { ["max_size"] = 10 } } }.ToJsonString());
+        await File.WriteAllTextAsync(outside,
+            new JsonObject { ["changed"] = new JsonObject { [nodeGroup] = new JsonObject { ["max_size"] = 10 } } }.ToJsonString());
 
-        await world.Get<JobQueue>().EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label }, default);
+        await world.Get<JobQueue>()
+            .EnqueueAsync(world.Get<NpgsqlDataSource>(), new DriftScanJob(), new EnqueueOptions { CreatedBy = WorkspaceWorld.Operator.Label },
+            default);
 
         var drifted = await StatusAsync(tenant, "lake", WorkspaceStatus.Drifted);
         Assert.Contains("Drift detected: 1 object changed outside OpenTofu.", drifted.StatusReason);

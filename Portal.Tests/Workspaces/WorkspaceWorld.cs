@@ -1,10 +1,10 @@
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Tests.Infrastructure;
-using Cogrion.Portal.Features.Workspaces.Runs;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -27,7 +27,8 @@ public sealed class WorkspaceWorld : IAsyncDisposable
     public string StateRoot => Path.Combine(root, "state");
     public static Actor Operator { get; } = Actor.System("test-operator");
 
-    private WorkspaceWorld(string database, string connectionString, bool runWorkers, IDictionary<string, string?>? settings, Action<IServiceCollection>? services)
+    private WorkspaceWorld(string database, string connectionString, bool runWorkers, IDictionary<string, string?>? settings,
+        Action<IServiceCollection>? services)
     {
         this.database = database;
         ConnectionString = connectionString;
@@ -52,7 +53,8 @@ public sealed class WorkspaceWorld : IAsyncDisposable
         _ = Portal.Services; // starts the host: migrations, the job engine
     }
 
-    public static async Task<WorkspaceWorld> StartAsync(bool runWorkers, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static async Task<WorkspaceWorld> StartAsync(bool runWorkers, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var server = await PostgresServer.GetAsync();
         var database = await server.CreateMigratedDatabaseAsync("ws");
@@ -87,34 +89,42 @@ public sealed class WorkspaceWorld : IAsyncDisposable
             insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
             values (@tenantId, @provider::cloud_provider, @name, @reference, @roleArn, @externalId, @status::cloud_account_status) returning id
             """, new
-            {
-                tenantId, provider, name = name ?? $"{provider}-{suffix}", reference = $"ref-{suffix}",
-                roleArn = provider == "sandbox" ? "" : $"arn:aws:iam::123456789012:role/cogrion-{suffix}",
-                externalId = $"ext-{suffix}", status,
-            });
+        {
+            tenantId,
+            provider,
+            name = name ?? $"{provider}-{suffix}",
+            reference = $"ref-{suffix}",
+            roleArn = provider == "sandbox" ? "" : $"arn:aws:iam::123456789012:role/cogrion-{suffix}",
+            externalId = $"ext-{suffix}",
+            status,
+        });
     }
 
-    public static NewWorkspace Valid(Guid accountId, string name, string cidr = "10.40.0.0/16", string region = "sandbox-local-1", ApprovalMode approval = ApprovalMode.Manual) => new()
-    {
-        CloudAccountId = accountId,
-        Region = region,
-        Name = name,
-        NetworkCidr = cidr,
-        KubernetesVersion = KubernetesTestVersions.Newest(),
-        NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
-        Database = new DatabaseInput("postgres", "small"),
-        ApprovalMode = approval,
-    };
+    public static NewWorkspace Valid(Guid accountId, string name, string cidr = "10.40.0.0/16", string region = "sandbox-local-1",
+        ApprovalMode approval = ApprovalMode.Manual) => new()
+        {
+            CloudAccountId = accountId,
+            Region = region,
+            Name = name,
+            NetworkCidr = cidr,
+            KubernetesVersion = KubernetesTestVersions.Newest(),
+            NodePools = [new NodePoolInput("default", "m6i.large", 1, 3)],
+            Database = new DatabaseInput("postgres", "small"),
+            ApprovalMode = approval,
+        };
 
     /// <summary>Waits until the tenant's workspace of that name has the status, and returns it.</summary>
     public Task<Workspace> WorkspaceWithStatusAsync(Guid tenantId, string name, WorkspaceStatus status) =>
-        Eventually.ValueAsync(async () => (await Store.FindByNameAsync(tenantId, name, default))!, w => w.Status == status, $"workspace {name} {status.ToText()}");
+        Eventually.ValueAsync(async () => (await Store.FindByNameAsync(tenantId, name, default))!, w => w.Status == status,
+            $"workspace {name} {status.ToText()}");
 
     /// <summary>A run's log as the workspace page shows it: its jobs' lines, in order.</summary>
     public async Task<string> RunLogAsync(WorkspaceRun run)
     {
         await using var connection = await OpenAsync();
-        return string.Join('\n', await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id", new { ids = run.JobIds.ToArray() }));
+        return string.Join('\n',
+            await connection.QueryAsync<string>("select line from job_logs where job_id = any(@ids) order by id",
+            new { ids = run.JobIds.ToArray() }));
     }
 
     public async Task<long> CountAsync(string sql, object? parameters = null)

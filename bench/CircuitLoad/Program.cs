@@ -73,7 +73,8 @@ await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds));
 // Every page must still be a live circuit: a dropped one would make the figure look better than it is.
 var live = 0;
 foreach (var page in pages)
-    if (await page.Locator("main[data-interactive=true]").CountAsync() == 1 && await page.Locator("#blazor-error-ui:visible, #components-reconnect-modal:visible").CountAsync() == 0)
+    if (await page.Locator("main[data-interactive=true]").CountAsync() == 1
+        && await page.Locator("#blazor-error-ui:visible, #components-reconnect-modal:visible").CountAsync() == 0)
         live++;
 var after = await SettledMemoryAsync(options, "loaded");
 Console.WriteLine($"live circuits: {live} of {pages.Count}");
@@ -81,8 +82,10 @@ if (live != pages.Count) { Console.Error.WriteLine("some circuits dropped: the f
 
 var perCircuitKb = (after.RssKb - before.RssKb) / (double)options.Circuits;
 var perCircuitManagedKb = (after.ManagedKb - before.ManagedKb) / (double)options.Circuits;
-Console.WriteLine($"Portal RSS: {before.RssKb / 1024.0:0.0} MiB with {options.Warm} circuits, {after.RssKb / 1024.0:0.0} MiB with {options.Warm + options.Circuits}");
-Console.WriteLine($"managed heap after a full GC: {before.ManagedKb / 1024.0:0.0} MiB → {after.ManagedKb / 1024.0:0.0} MiB ({perCircuitManagedKb:0} KB per circuit)");
+Console.WriteLine($"Portal RSS: {before.RssKb / 1024.0:0.0} MiB with {options.Warm} circuits, {after.RssKb / 1024.0:0.0} MiB with " +
+    $"{options.Warm + options.Circuits}");
+Console.WriteLine($"managed heap after a full GC: {before.ManagedKb / 1024.0:0.0} MiB → {after.ManagedKb / 1024.0:0.0} MiB " +
+    $"({perCircuitManagedKb:0} KB per circuit)");
 if (options.ReportPath is not null) Console.WriteLine($"largest types on the heap: {options.ReportPath}");
 Console.WriteLine($"circuits: {options.Circuits}, KB per circuit: {Math.Round(perCircuitKb).ToString(CultureInfo.InvariantCulture)}");
 return 0;
@@ -92,8 +95,10 @@ static async Task<string> SeedTenantAsync(Options options)
     await using var connection = new NpgsqlConnection(options.Connection);
     var userId = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @name", new { name = options.Username });
     var tenantId = await connection.ExecuteScalarAsync<Guid>(
-        "insert into tenants (slug, name, domain, created_by) values ('bench', 'Bench Ltd', 'bench.cogrion.bench', @userId) returning id", new { userId });
-    await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @userId, 'admin')", new { tenantId, userId });
+        "insert into tenants (slug, name, domain, created_by) values ('bench', 'Bench Ltd', 'bench.cogrion.bench', @userId) returning id",
+            new { userId });
+    await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @userId, 'admin')",
+        new { tenantId, userId });
     var accountId = await connection.ExecuteScalarAsync<Guid>("""
         insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
         values (@tenantId, 'sandbox', 'sandbox', 'ref-bench', '', 'ext-bench', 'verified') returning id
@@ -125,7 +130,8 @@ static async Task<(long RssKb, long ManagedKb)> SettledMemoryAsync(Options optio
     if (label == "loaded" && options.ReportPath is not null) await File.WriteAllTextAsync(options.ReportPath, report);
     // The report's type lines: "   12,345,678  GC Heap bytes" then one line per type "size  count  type".
     var managedBytes = report.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith("GC Heap bytes", StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0].Replace(",", ""), CultureInfo.InvariantCulture)).FirstOrDefault();
+        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0].Replace(",", ""), CultureInfo.InvariantCulture))
+            .FirstOrDefault();
     return (rss, managedBytes / 1024);
 }
 

@@ -25,7 +25,8 @@ public static class HangfireEngine
         GlobalConfiguration.Configuration
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions { PrepareSchemaIfNecessary = true });
+            .UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions { PrepareSchemaIfNecessary = true });
 
     public static BackgroundJobServer Start(int workers) =>
         new(new BackgroundJobServerOptions { WorkerCount = workers, Queues = ["default"] });

@@ -70,7 +70,8 @@ public static class OurEngine
     {
         await using var connection = new NpgsqlConnection(connectionString);
         if (await connection.ExecuteScalarAsync<bool>("select to_regclass('jobs') is null")) return;
-        await connection.ExecuteAsync("truncate jobs, job_attempts, job_logs, job_workers, recurring_jobs, job_queue_samples restart identity cascade");
+        await connection.ExecuteAsync(
+            "truncate jobs, job_attempts, job_logs, job_workers, recurring_jobs, job_queue_samples restart identity cascade");
         await connection.ExecuteAsync("vacuum analyze jobs");
     }
 

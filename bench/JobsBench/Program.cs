@@ -7,11 +7,12 @@ using System.Globalization;
 using Cogrion.Bench.Jobs;
 using Hangfire;
 
-var connectionString = args.ElementAtOrDefault(0) ?? throw new ArgumentException("usage: JobsBench <connection string> [jobs per run] [idle seconds] [hangfire connection string]");
+var connectionString = args.ElementAtOrDefault(0)
+    ?? throw new ArgumentException("usage: JobsBench <connection string> [jobs per run] [idle seconds] [hangfire connection string]");
 var jobsPerRun = int.Parse(args.ElementAtOrDefault(1) ?? "20000", CultureInfo.InvariantCulture);
 var idleSeconds = int.Parse(args.ElementAtOrDefault(2) ?? "60", CultureInfo.InvariantCulture);
 var hangfireConnectionString = args.ElementAtOrDefault(3);
-const int Samples = 200;
+const int samples = 200;
 
 string Line(FormattableString text) => FormattableString.Invariant(text);
 
@@ -24,11 +25,12 @@ foreach (var workers in new[] { 1, 4, 16 })
     using var host = await OurEngine.StartAsync(connectionString, workers);
     await Task.Delay(1000); // Let the pool, the listener and the scheduler settle into idle.
 
-    var latencies = await OurEngine.IdleLatenciesAsync(connectionString, Samples);
+    var latencies = await OurEngine.IdleLatenciesAsync(connectionString, samples);
     var throughput = await OurEngine.ThroughputAsync(connectionString, jobsPerRun);
     best = Math.Max(best, throughput);
     if (workers == 16) (ours16, oursP50, oursP99) = (throughput, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99));
-    Console.WriteLine(Line($"cogrion    workers={workers,-3} throughput={throughput,8:0} jobs/s   idle enqueue-to-start p50={Measure.Percentile(latencies, 50),7:0.0} ms  p99={Measure.Percentile(latencies, 99),7:0.0} ms"));
+    Console.WriteLine(Line($"cogrion    workers={workers,-3} throughput={throughput,8:0} jobs/s   idle enqueue-to-start ")
+        + Line($"p50={Measure.Percentile(latencies, 50),7:0.0} ms  p99={Measure.Percentile(latencies, 99),7:0.0} ms"));
     await host.StopAsync();
 }
 {
@@ -36,7 +38,8 @@ foreach (var workers in new[] { 1, 4, 16 })
     using var host = await OurEngine.StartAsync(connectionString, 4);
     await Task.Delay(3000); // Past start-up (registration, first claim, recurring definitions).
     var queries = await Measure.CountQueriesAsync(TimeSpan.FromSeconds(idleSeconds));
-    Console.WriteLine(Line($"cogrion    idle replica (4 workers, default intervals): {queries} queries in {idleSeconds} s = {queries / (double)idleSeconds:0.00} queries/s"));
+    Console.WriteLine(Line($"cogrion    idle replica (4 workers, default intervals): {queries} queries in {idleSeconds} s = ")
+        + Line($"{queries / (double)idleSeconds:0.00} queries/s"));
     figures.Add(new EngineFigures("Cogrion.Jobs", ours16, oursP50, oursP99, queries / (double)idleSeconds));
     await host.StopAsync();
 }
@@ -51,17 +54,20 @@ if (hangfireConnectionString is not null)
     using (var server = HangfireEngine.Start(16))
     {
         await Task.Delay(3000);
-        latencies = await HangfireEngine.IdleLatenciesAsync(Samples);
-        Console.WriteLine(Line($"hangfire   workers=16  idle enqueue-to-start p50={Measure.Percentile(latencies, 50),7:0.0} ms  p99={Measure.Percentile(latencies, 99),7:0.0} ms"));
+        latencies = await HangfireEngine.IdleLatenciesAsync(samples);
+        Console.WriteLine(Line($"hangfire   workers=16  idle enqueue-to-start p50={Measure.Percentile(latencies, 50),7:0.0} ms  ")
+            + Line($"p99={Measure.Percentile(latencies, 99),7:0.0} ms"));
     }
     using (var server = HangfireEngine.Start(4))
     {
         await Task.Delay(3000);
         var queries = await Measure.CountQueriesAsync(TimeSpan.FromSeconds(idleSeconds));
         queriesPerSecond = queries / (double)idleSeconds;
-        Console.WriteLine(Line($"hangfire   idle server (4 workers, default intervals): {queries} queries in {idleSeconds} s = {queriesPerSecond:0.00} queries/s"));
+        Console.WriteLine(Line($"hangfire   idle server (4 workers, default intervals): {queries} queries in {idleSeconds} s = ")
+            + Line($"{queriesPerSecond:0.00} queries/s"));
     }
-    figures.Add(new EngineFigures("Hangfire.PostgreSql 1.21.1", throughput, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99), queriesPerSecond));
+    figures.Add(new EngineFigures("Hangfire.PostgreSql 1.21.1", throughput, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99),
+        queriesPerSecond));
 
     Console.WriteLine();
     Console.WriteLine(Line($"{"engine",-28} {"jobs/s (16 workers)",20} {"idle p50 ms",12} {"idle p99 ms",12} {"idle queries/s",15}"));

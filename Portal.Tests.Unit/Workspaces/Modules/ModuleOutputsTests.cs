@@ -32,7 +32,9 @@ public sealed class ModuleOutputsTests
             ["database_master_secret_ref"] = Output(withDatabase ? "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1" : null),
         };
         if (sensitiveOutput is not null)
-            outputs[sensitiveOutput] = new Dictionary<string, object?> { ["sensitive"] = true, ["type"] = "string", ["value"] = "s3cr3t-output-value" };
+            outputs[sensitiveOutput] = new Dictionary<string,
+                object?>
+            { ["sensitive"] = true, ["type"] = "string", ["value"] = "s3cr3t-output-value" };
         return JsonSerializer.Serialize(outputs);
     }
 

@@ -31,7 +31,8 @@ public sealed class ModuleVariablesTests
         var tfvars = Sample().ToPublicTfvars();
 
         Assert.Equal(
-            ["agent_image", "api_allowed_cidrs", "database", "deletion_protection", "kubernetes_version", "network_cidr", "node_pools", "portal_url", "region", "tenant_id", "use_karpenter", "workspace_id", "workspace_name"],
+            ["agent_image", "api_allowed_cidrs", "database", "deletion_protection", "kubernetes_version", "network_cidr", "node_pools", "portal_url",
+                "region", "tenant_id", "use_karpenter", "workspace_id", "workspace_name"],
             tfvars.Select(p => p.Key).Order());
         Assert.DoesNotContain(Token, tfvars.ToJsonString());
     }

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using KubernetesClientConfiguration = k8s.KubernetesClientConfiguration;
 using Cogrion.Agent;
 using Cogrion.Agent.Commands;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Sandbox.Cluster;
+using KubernetesClientConfiguration = k8s.KubernetesClientConfiguration;
 
 namespace Cogrion.Portal.Tests.Agents.Kubernetes;
 
@@ -31,18 +31,21 @@ public sealed class KubernetesClientTests : IAsyncLifetime
 
     private static JsonObject Namespace(string name) => new()
     {
-        ["apiVersion"] = "v1", ["kind"] = "Namespace",
+        ["apiVersion"] = "v1",
+        ["kind"] = "Namespace",
         ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
     };
 
     private static JsonObject ConfigMap(string name, string ns) => new()
     {
-        ["apiVersion"] = "v1", ["kind"] = "ConfigMap",
+        ["apiVersion"] = "v1",
+        ["kind"] = "ConfigMap",
         ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
         ["data"] = new JsonObject { ["a"] = "b" },
     };
 
-    private AuditEntryView Last(string pathPart) => cluster.Cluster.Api.Audit.Where(a => a.Path.Contains(pathPart, StringComparison.Ordinal)).Select(a => new AuditEntryView(a.User, a.Verb, a.Path, a.Code)).Last();
+    private AuditEntryView Last(string pathPart) => cluster.Cluster.Api.Audit.Where(a => a.Path.Contains(pathPart, StringComparison.Ordinal))
+        .Select(a => new AuditEntryView(a.User, a.Verb, a.Path, a.Code)).Last();
 
     private sealed record AuditEntryView(string User, string Verb, string Path, int Code);
 
@@ -64,7 +67,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     {
         await client.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "networking.k8s.io/v1", ["kind"] = "NetworkPolicy",
+            ["apiVersion"] = "networking.k8s.io/v1",
+            ["kind"] = "NetworkPolicy",
             ["metadata"] = new JsonObject { ["name"] = "deny", ["namespace"] = "team-a" },
             ["spec"] = new JsonObject { ["podSelector"] = new JsonObject() },
         }, CancellationToken.None);
@@ -77,7 +81,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     {
         var release = new JsonObject
         {
-            ["apiVersion"] = "helm.toolkit.fluxcd.io/v2", ["kind"] = "HelmRelease",
+            ["apiVersion"] = "helm.toolkit.fluxcd.io/v2",
+            ["kind"] = "HelmRelease",
             ["metadata"] = new JsonObject { ["name"] = "airflow", ["namespace"] = "team-a" },
             ["spec"] = new JsonObject { ["chart"] = new JsonObject { ["spec"] = new JsonObject { ["chart"] = "airflow", ["version"] = "1.16.0" } } },
         };
@@ -117,7 +122,12 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     [Fact]
     public async Task List_sends_the_label_selector_and_returns_complete_objects()
     {
-        await client.ApplyAsync(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "unmanaged" } }, CancellationToken.None);
+        await client.ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = "unmanaged" }
+        }, CancellationToken.None);
 
         var managed = await client.ListAsync("v1", "Namespace", null, AgentLabels.ManagedSelector, CancellationToken.None);
 
@@ -163,7 +173,11 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     [Fact]
     public async Task A_client_that_does_not_trust_the_clusters_ca_cannot_talk_to_it()
     {
-        using var untrusting = new KubernetesClient(new KubernetesClientConfiguration { Host = cluster.Cluster.Url, AccessToken = cluster.Cluster.AdminToken });
+        using var untrusting = new KubernetesClient(new KubernetesClientConfiguration
+        {
+            Host = cluster.Cluster.Url,
+            AccessToken = cluster.Cluster.AdminToken
+        });
 
         var error = await Assert.ThrowsAsync<KubernetesException>(() => untrusting.GetVersionAsync(CancellationToken.None));
 
@@ -174,7 +188,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     public async Task Ensuring_a_namespace_applies_restricted_labels_the_agents_binding_a_quota_and_a_default_deny_policy()
     {
         var executor = new EnsureNamespaceExecutor(client, new AgentPod(AgentInstall.Namespace));
-        var payload = JsonSerializer.SerializeToElement(new JsonObject { ["namespace"] = "tenant-jupyter", ["app"] = "jupyterhub" }, ProtocolJson.Default.JsonObject);
+        var payload = JsonSerializer.SerializeToElement(new JsonObject { ["namespace"] = "tenant-jupyter", ["app"] = "jupyterhub" },
+            ProtocolJson.Default.JsonObject);
 
         var outcome = await executor.ExecuteAsync(new CommandEnvelope(Guid.NewGuid(), Guid.NewGuid(), CommandTypes.EnsureNamespace, payload, "k",
             DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None);
@@ -189,7 +204,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         ], cluster.Cluster.Api.Audit.Where(a => a.Path.Contains("tenant-jupyter", StringComparison.Ordinal)).Select(a => a.Path.Split('?')[0]));
         var ns = await client.GetAsync(new ObjectReference("v1", "Namespace", "tenant-jupyter", null), CancellationToken.None);
         Assert.Equal("restricted", ns!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
-        var policy = await client.GetAsync(new ObjectReference("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "tenant-jupyter"), CancellationToken.None);
+        var policy = await client.GetAsync(new ObjectReference("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "tenant-jupyter"),
+            CancellationToken.None);
         Assert.Equal(["Ingress", "Egress"], policy!["spec"]!["policyTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
 

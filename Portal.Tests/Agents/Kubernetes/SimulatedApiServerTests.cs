@@ -24,9 +24,12 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
         await cluster.InstallAsync(Guid.NewGuid(), Guid.NewGuid(), "https://portal.test", "cgr_bt_test-token-of-sufficient-length-000000");
         agent = new HttpClient(new HttpClientHandler
         {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Issuer == cluster.Cluster.Certificates.Authority.Subject,
-        }) { BaseAddress = new Uri(cluster.Cluster.Url) };
-        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Cluster.CreateToken(AgentInstall.Namespace, AgentInstall.ServiceAccount));
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _)
+                => certificate?.Issuer == cluster.Cluster.Certificates.Authority.Subject,
+        })
+        { BaseAddress = new Uri(cluster.Cluster.Url) };
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            cluster.Cluster.CreateToken(AgentInstall.Namespace, AgentInstall.ServiceAccount));
     }
 
     public async Task DisposeAsync()
@@ -47,7 +50,9 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
         Assert.Equal("Status", status["kind"]!.GetValue<string>());
         Assert.Equal("Forbidden", status["reason"]!.GetValue<string>());
         Assert.Equal(403, status["code"]!.GetValue<int>());
-        Assert.Equal($"secrets \"{AgentInstall.BootstrapSecret}\" is forbidden: User \"system:serviceaccount:{AgentInstall.Namespace}:{AgentInstall.ServiceAccount}\" cannot get resource \"secrets\" in API group \"\" in the namespace \"{AgentInstall.Namespace}\"",
+        Assert.Equal($"secrets \"{AgentInstall.BootstrapSecret}\" is forbidden: User " +
+            $"\"system:serviceaccount:{AgentInstall.Namespace}:{AgentInstall.ServiceAccount}\" cannot get resource \"secrets\" in API group \"\" " +
+            $"in the namespace \"{AgentInstall.Namespace}\"",
             status["message"]!.GetValue<string>());
     }
 
@@ -75,7 +80,9 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
     {
         await cluster.Admin.ApplyAsync(new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "app-one" },
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = "app-one" },
         }, CancellationToken.None);
 
         var workload = await BindAsync(AgentInstall.WorkloadClusterRole);
@@ -99,13 +106,20 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
     {
         var binding = new JsonObject
         {
-            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "RoleBinding",
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
+            ["kind"] = "RoleBinding",
             ["metadata"] = new JsonObject { ["name"] = $"bind-{role}", ["namespace"] = "app-one" },
             ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = role },
-            ["subjects"] = new JsonArray(new JsonObject { ["kind"] = "ServiceAccount", ["name"] = AgentInstall.ServiceAccount, ["namespace"] = AgentInstall.Namespace }),
+            ["subjects"] = new JsonArray(new JsonObject
+            {
+                ["kind"] = "ServiceAccount",
+                ["name"] = AgentInstall.ServiceAccount,
+                ["namespace"] = AgentInstall.Namespace
+            }),
         };
         var content = new StringContent(binding.ToJsonString());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/apply-patch+yaml");
-        return await agent.PatchAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/app-one/rolebindings/bind-{role}?fieldManager=cogrion-agent&force=true", content);
+        return await agent.PatchAsync(
+            $"/apis/rbac.authorization.k8s.io/v1/namespaces/app-one/rolebindings/bind-{role}?fieldManager=cogrion-agent&force=true", content);
     }
 }

@@ -1,8 +1,8 @@
 using System.Reflection;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Features.Workspaces.Modules;
+using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Workspaces.Modules;
 
@@ -35,7 +35,8 @@ public sealed partial class ModuleContractTests
         var written = ModuleVariables.Declared.Select(v => v.Name).ToHashSet();
 
         Assert.True(declared.SetEquals(written),
-            $"terraform/{module} and ModuleVariables differ. Declared only by the module: [{string.Join(", ", declared.Except(written).Order())}]; written only by the Portal: [{string.Join(", ", written.Except(declared).Order())}].");
+            $"terraform/{module} and ModuleVariables differ. Declared only by the module: [{string.Join(", ", declared.Except(written).Order())}]; " +
+                $"written only by the Portal: [{string.Join(", ", written.Except(declared).Order())}].");
     }
 
     [Theory]
@@ -64,7 +65,9 @@ public sealed partial class ModuleContractTests
         var mismatches = ModuleVariables.Declared
             .Where(v => declared.ContainsKey(v.Name))
             .Where(v => (nullability.Create(v.Property).WriteState == NullabilityState.Nullable) != declared[v.Name].Nullable)
-            .Select(v => $"{v.Name}: nullable in the Portal = {nullability.Create(v.Property).WriteState == NullabilityState.Nullable}, in terraform/{module} = {declared[v.Name].Nullable}")
+            .Select(v
+                => $"{v.Name}: nullable in the Portal = {nullability.Create(v.Property).WriteState == NullabilityState.Nullable}, in " +
+                $"terraform/{module} = {declared[v.Name].Nullable}")
             .ToList();
 
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
@@ -90,7 +93,9 @@ public sealed partial class ModuleContractTests
     {
         var withDefaults = (await OpenTofuModule.LoadAsync(module)).Variables.Values.Where(v => v.HasDefault).Select(v => v.Name).ToList();
 
-        Assert.True(withDefaults.Count == 0, $"terraform/{module} gives defaults to [{string.Join(", ", withDefaults)}]: the interface has none, so a run's inputs are exactly what the review step shows.");
+        Assert.True(withDefaults.Count == 0,
+            $"terraform/{module} gives defaults to [{string.Join(", ", withDefaults)}]: the interface has none, so a run's inputs are exactly what " +
+            $"the review step shows.");
     }
 
     [Theory]
@@ -111,8 +116,10 @@ public sealed partial class ModuleContractTests
     {
         var outputs = (await OpenTofuModule.LoadAsync(module)).Outputs.Values;
 
-        Assert.All(outputs, output => Assert.False(string.IsNullOrWhiteSpace(output.Description), $"terraform/{module}: output {output.Name} has no description."));
-        Assert.All(outputs, output => Assert.False(output.Sensitive, $"terraform/{module}: output {output.Name} is sensitive; outputs must not carry secrets."));
+        Assert.All(outputs, output
+            => Assert.False(string.IsNullOrWhiteSpace(output.Description), $"terraform/{module}: output {output.Name} has no description."));
+        Assert.All(outputs, output
+            => Assert.False(output.Sensitive, $"terraform/{module}: output {output.Name} is sensitive; outputs must not carry secrets."));
     }
 
     [Fact]
@@ -172,7 +179,8 @@ public sealed partial class ModuleContractTests
             .Select(row => row.Key)
             .ToList();
 
-        Assert.True(unvalidated.Count == 0, $"terraform/{module}: docs/module-interface.md requires validation of [{string.Join(", ", unvalidated)}] but the module has none.");
+        Assert.True(unvalidated.Count == 0,
+            $"terraform/{module}: docs/module-interface.md requires validation of [{string.Join(", ", unvalidated)}] but the module has none.");
     }
 
     /// <summary>The HCL type constraint a C# property type serialises to (see ModuleVariables' JSON).</summary>
@@ -192,8 +200,10 @@ public sealed partial class ModuleContractTests
             .Select(p => (Name: p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name, p.PropertyType))
             .ToList();
         if (attributes.Count == 0 || attributes.Any(a => a.Name is null))
-            throw new InvalidOperationException($"{type.Name}: every property of a module object type needs [JsonPropertyName] with its snake_case name.");
-        return "object({" + string.Join(',', attributes.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => $"{a.Name}={HclTypeOf(a.PropertyType)}")) + "})";
+            throw new InvalidOperationException($"{type.Name}: every property of a module object type needs [JsonPropertyName] with its snake_case " +
+                $"name.");
+        return "object({"
+            + string.Join(',', attributes.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => $"{a.Name}={HclTypeOf(a.PropertyType)}")) + "})";
     }
 
     /// <summary>The variables and outputs tables of docs/module-interface.md.</summary>

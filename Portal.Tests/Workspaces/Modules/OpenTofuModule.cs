@@ -20,7 +20,8 @@ public sealed class OpenTofuModule
     /// <summary>The whole module as hcl2json gives it (blocks as lists, expressions as "${...}" strings).</summary>
     public JsonElement Document { get; }
 
-    private OpenTofuModule(string directory, IReadOnlyDictionary<string, HclVariable> variables, IReadOnlyDictionary<string, HclOutput> outputs, JsonElement document)
+    private OpenTofuModule(string directory, IReadOnlyDictionary<string, HclVariable> variables, IReadOnlyDictionary<string, HclOutput> outputs,
+        JsonElement document)
     {
         Directory = directory;
         Document = document;
@@ -41,7 +42,8 @@ public sealed class OpenTofuModule
             throw new InvalidOperationException("The hcl2json tool's packages are not installed: run tools/test.sh, or 'npm ci' in tools/hcl2json.");
 
         var directory = Path.Combine(Root, relativeDirectory);
-        var result = await ProcessRunner.RunAsync("node", [Path.Combine(tool, "hcl2json.mjs"), directory], workingDirectory: tool, timeout: TimeSpan.FromMinutes(1));
+        var result = await ProcessRunner.RunAsync("node", [Path.Combine(tool, "hcl2json.mjs"), directory], workingDirectory: tool,
+            timeout: TimeSpan.FromMinutes(1));
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"terraform/{relativeDirectory} is not valid HCL:\n{result.StandardError}");
 
@@ -155,40 +157,40 @@ public static class HclType
                 case "string" or "number" or "bool" or "any":
                     return name;
                 case "list" or "set" or "map" or "optional":
-                {
-                    Expect('(');
-                    var inner = ReadType();
-                    // optional(type, default): the default does not change the type.
-                    if (name == "optional" && !Peek(')')) SkipExpression();
-                    Expect(')');
-                    return $"{name}({inner})";
-                }
-                case "object":
-                {
-                    Expect('(');
-                    Expect('{');
-                    var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
-                    while (!Peek('}'))
                     {
-                        var attribute = Identifier();
-                        SkipSpace();
-                        if (!AtEnd && (text[position] == '=' || text[position] == ':')) position++;
-                        attributes[attribute] = ReadType();
+                        Expect('(');
+                        var inner = ReadType();
+                        // optional(type, default): the default does not change the type.
+                        if (name == "optional" && !Peek(')')) SkipExpression();
+                        Expect(')');
+                        return $"{name}({inner})";
                     }
-                    Expect('}');
-                    Expect(')');
-                    return "object({" + string.Join(',', attributes.Select(a => $"{a.Key}={a.Value}")) + "})";
-                }
+                case "object":
+                    {
+                        Expect('(');
+                        Expect('{');
+                        var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                        while (!Peek('}'))
+                        {
+                            var attribute = Identifier();
+                            SkipSpace();
+                            if (!AtEnd && (text[position] == '=' || text[position] == ':')) position++;
+                            attributes[attribute] = ReadType();
+                        }
+                        Expect('}');
+                        Expect(')');
+                        return "object({" + string.Join(',', attributes.Select(a => $"{a.Key}={a.Value}")) + "})";
+                    }
                 case "tuple":
-                {
-                    Expect('(');
-                    Expect('[');
-                    var elements = new List<string>();
-                    while (!Peek(']')) elements.Add(ReadType());
-                    Expect(']');
-                    Expect(')');
-                    return "tuple([" + string.Join(',', elements) + "])";
-                }
+                    {
+                        Expect('(');
+                        Expect('[');
+                        var elements = new List<string>();
+                        while (!Peek(']')) elements.Add(ReadType());
+                        Expect(']');
+                        Expect(')');
+                        return "tuple([" + string.Join(',', elements) + "])";
+                    }
                 default:
                     throw new FormatException($"Unknown type '{name}' in '{text}'.");
             }

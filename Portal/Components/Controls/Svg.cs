@@ -10,7 +10,8 @@ namespace Cogrion.Portal.Components.Controls;
 /// </summary>
 public static class Svg
 {
-    public static RenderFragment Icon(string icon, string size = "medium", string? extraClass = null) => builder => Write(builder, icon, size, extraClass);
+    public static RenderFragment Icon(string icon, string size = "medium", string? extraClass = null) => builder
+        => Write(builder, icon, size, extraClass);
 
     private static void Write(RenderTreeBuilder builder, string icon, string size, string? extraClass)
     {

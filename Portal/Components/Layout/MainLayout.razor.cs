@@ -24,7 +24,8 @@ public partial class MainLayout
         : "mud-layout mud-drawer-close-persistent-left mud-drawer-left-clipped-always";
 
     private string DrawerClass =>
-        $"mud-drawer mud-drawer-fixed mud-drawer-pos-left mud-drawer-md mud-drawer-clipped-always mud-elevation-0 mud-drawer-persistent portal-drawer {(navigationOpen ? "mud-drawer--open" : "mud-drawer--closed")}";
+        $"mud-drawer mud-drawer-fixed mud-drawer-pos-left mud-drawer-md mud-drawer-clipped-always mud-elevation-0 mud-drawer-persistent " +
+            $"portal-drawer {(navigationOpen ? "mud-drawer--open" : "mud-drawer--closed")}";
 
     private string SchemeLabel => scheme switch
     {

@@ -54,6 +54,7 @@ public partial class NavMenu
         path = path.Split('?', '#')[0].TrimEnd('/');
         return section.Match == NavLinkMatch.All
             ? string.Equals(path, section.Href, StringComparison.OrdinalIgnoreCase)
-            : string.Equals(path, section.Href, StringComparison.OrdinalIgnoreCase) || path.StartsWith(section.Href + "/", StringComparison.OrdinalIgnoreCase);
+            : string.Equals(path, section.Href, StringComparison.OrdinalIgnoreCase)
+                || path.StartsWith(section.Href + "/", StringComparison.OrdinalIgnoreCase);
     }
 }

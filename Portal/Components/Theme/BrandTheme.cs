@@ -41,7 +41,8 @@ public sealed class BrandTheme
             LayoutProperties = new LayoutProperties { DefaultBorderRadius = "8px", DrawerWidthLeft = "240px" },
         };
         theme.Typography.Default.FontFamily = brand.FontFamily;
-        foreach (var heading in new[] { theme.Typography.H1, theme.Typography.H2, theme.Typography.H3, theme.Typography.H4, theme.Typography.H5, theme.Typography.H6 })
+        foreach (var heading in new[] { theme.Typography.H1, theme.Typography.H2, theme.Typography.H3, theme.Typography.H4, theme.Typography.H5,
+            theme.Typography.H6 })
             heading.FontFamily = brand.FontFamily;
         // Material's upper-case buttons read as shouting; the brand writes them as sentences.
         theme.Typography.Button.TextTransform = "none";

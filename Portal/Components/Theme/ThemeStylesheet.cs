@@ -45,7 +45,8 @@ public sealed partial class ThemeStylesheet
     }
 
     private static string Variables(string providerMarkup) =>
-        RootBlock().Match(providerMarkup) is { Success: true } match ? match.Groups["block"].Value : throw new InvalidOperationException("MudThemeProvider rendered no :root block.");
+        RootBlock().Match(providerMarkup) is { Success: true } match ? match.Groups["block"].Value
+            : throw new InvalidOperationException("MudThemeProvider rendered no :root block.");
 
     // MudThemeProvider renders its rules statically (its script runs only in a live circuit), so the
     // framework's HtmlRenderer gives the exact CSS MudBlazor would write into every page. Once, at start-up.

@@ -1,8 +1,8 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -25,7 +25,8 @@ public static class AgentAdminApi
 
     public static IEndpointRouteBuilder MapAgentAdminApi(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/api/v1/admin/agents").RequireAuthorization(PortalPolicies.PlatformAdmin).WithTags("Agents (platform admins)");
+        var admin = endpoints.MapGroup("/api/v1/admin/agents").RequireAuthorization(PortalPolicies.PlatformAdmin)
+            .WithTags("Agents (platform admins)");
         admin.MapPost("/bootstrap-tokens", MintAsync)
             .WithSummary("Mint a one-time bootstrap token and the install manifest for a workspace's agent");
         admin.MapPost("/{agentId:guid}/commands", SendCommandAsync)
@@ -34,7 +35,8 @@ public static class AgentAdminApi
     }
 
     private static async Task<Results<Created<BootstrapTokenResponse>, ValidationProblem, ProblemHttpResult>> MintAsync(
-        MintBootstrapTokenRequest request, HttpContext http, AgentOperations operations, InstallManifest manifest, IOptions<AgentApiOptions> options, CancellationToken cancellationToken)
+        MintBootstrapTokenRequest request, HttpContext http, AgentOperations operations, InstallManifest manifest, IOptions<AgentApiOptions> options,
+            CancellationToken cancellationToken)
     {
         if (request.TenantId is not { } tenantId || request.WorkspaceId is not { } workspaceId)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -45,7 +47,8 @@ public static class AgentAdminApi
         if (result.IsNotFound)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
         var token = result.Value!;
-        return TypedResults.Created((string?)null, new BootstrapTokenResponse(token.Id, token.Token, token.TenantId, token.WorkspaceId, token.ExpiresAt,
+        return TypedResults.Created((string?)null,
+            new BootstrapTokenResponse(token.Id, token.Token, token.TenantId, token.WorkspaceId, token.ExpiresAt,
             manifest.Render(token, AgentEndpoints.PortalUrl(http.Request, options.Value))));
     }
 

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -20,7 +20,8 @@ public sealed class AgentApiOptions
     public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromSeconds(90);
     public TimeSpan DefaultCommandLifetime { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>PKCS#8 PEM of the command-signing ECDSA P-256 key. Empty: generated once and kept in the database, protected by Data Protection.</summary>
+    /// <summary>PKCS#8 PEM of the command-signing ECDSA P-256 key. Empty: generated once and kept in the database, protected by Data
+    /// Protection.</summary>
     public string? CommandSigningKey { get; set; }
 
     /// <summary>
@@ -43,7 +44,8 @@ public sealed class AgentApiOptionsValidator : IValidateOptions<AgentApiOptions>
     public ValidateOptionsResult Validate(string? name, AgentApiOptions options)
     {
         var errors = new ValidationErrors(AgentApiOptions.Section);
-        if (!string.IsNullOrWhiteSpace(options.PublicUrl)) errors.RequireAbsoluteUrl(nameof(options.PublicUrl), options.PublicUrl, requireHttps: false);
+        if (!string.IsNullOrWhiteSpace(options.PublicUrl)) errors.RequireAbsoluteUrl(nameof(options.PublicUrl), options.PublicUrl,
+            requireHttps: false);
         Positive(errors, nameof(options.BootstrapTokenLifetime), options.BootstrapTokenLifetime, TimeSpan.FromDays(1));
         Positive(errors, nameof(options.AccessTokenLifetime), options.AccessTokenLifetime, TimeSpan.FromHours(1));
         Positive(errors, nameof(options.LongPollTimeout), options.LongPollTimeout, TimeSpan.FromSeconds(100));
@@ -57,7 +59,8 @@ public sealed class AgentApiOptionsValidator : IValidateOptions<AgentApiOptions>
         if (options.AgentPermitsPerMinute < 1) errors.Add(nameof(options.AgentPermitsPerMinute), "must be at least 1.");
         if (options.AnonymousPermitsPerMinute < 1) errors.Add(nameof(options.AnonymousPermitsPerMinute), "must be at least 1.");
         if (!string.IsNullOrWhiteSpace(options.CommandSigningKey) && !CommandSigningKeyStore.TryParsePem(options.CommandSigningKey, out _))
-            errors.Add(nameof(options.CommandSigningKey), "must be an ECDSA P-256 private key in PKCS#8 PEM (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256).");
+            errors.Add(nameof(options.CommandSigningKey),
+                "must be an ECDSA P-256 private key in PKCS#8 PEM (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256).");
         return errors.ToResult();
     }
 

@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -32,7 +32,8 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<Ok<RegistrationResponse>, ProblemHttpResult>> RegisterAsync(
-        RegistrationRequest request, HttpRequest http, AgentEnrollment enrollment, IOptions<AgentApiOptions> options, CancellationToken cancellationToken)
+        RegistrationRequest request, HttpRequest http, AgentEnrollment enrollment, IOptions<AgentApiOptions> options,
+            CancellationToken cancellationToken)
     {
         try
         {
@@ -63,7 +64,8 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<Ok<CommandBatch>, NoContent>> WaitForCommandsAsync(
-        HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry, IOptions<AgentApiOptions> options, int? wait, CancellationToken cancellationToken)
+        HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry, IOptions<AgentApiOptions> options, int? wait,
+            CancellationToken cancellationToken)
     {
         var agent = AgentIdentity.FromPrincipal(http.User)!;
         var longest = options.Value.LongPollTimeout;
@@ -75,7 +77,8 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportResultAsync(
-        Guid commandId, CommandResult result, HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry, CancellationToken cancellationToken)
+        Guid commandId, CommandResult result, HttpContext http, AgentCommandQueue queue, AgentTelemetry telemetry,
+            CancellationToken cancellationToken)
     {
         if (!CommandOutcomes.IsKnown(result.Outcome))
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The result is not valid.",
@@ -89,7 +92,8 @@ public static class AgentEndpoints
     }
 
     private static async Task<Ok<HeartbeatResponse>> HeartbeatAsync(
-        HeartbeatRequest heartbeat, HttpContext http, AgentRegistry registry, AgentTelemetry telemetry, IOptions<AgentApiOptions> options, CancellationToken cancellationToken)
+        HeartbeatRequest heartbeat, HttpContext http, AgentRegistry registry, AgentTelemetry telemetry, IOptions<AgentApiOptions> options,
+            CancellationToken cancellationToken)
     {
         await registry.RecordHeartbeatAsync(AgentIdentity.FromPrincipal(http.User)!, heartbeat, cancellationToken);
         telemetry.Heartbeat();

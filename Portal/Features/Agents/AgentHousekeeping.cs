@@ -1,6 +1,6 @@
+using Cogrion.Portal.Infrastructure.Database;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -33,7 +33,8 @@ public sealed class AgentHousekeeping(NpgsqlDataSource dataSource, MigrationStat
                         "delete from agent_bootstrap_tokens where used_at is null and expires_at < @cutoff",
                         new { cutoff = now - TimeSpan.FromDays(1) }, cancellationToken: stoppingToken));
                     if (assertions + tokens > 0)
-                        logger.LogInformation("Agent housekeeping removed {Assertions} expired assertion id(s) and {Tokens} expired bootstrap token(s)", assertions, tokens);
+                        logger.LogInformation("Agent housekeeping removed {Assertions} expired assertion id(s) and {Tokens} expired bootstrap " +
+                            "token(s)", assertions, tokens);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
                 {

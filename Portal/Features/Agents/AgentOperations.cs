@@ -1,10 +1,10 @@
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -20,7 +20,8 @@ public sealed class AgentOperations(NpgsqlDataSource dataSource, AgentEnrollment
     public static readonly IReadOnlyList<string> OperatorCommandTypes = [CommandTypes.ReportInventory, CommandTypes.RotateKey];
 
     /// <summary>A one-time token for the workspace; not found unless the workspace exists (and is not destroyed) in that tenant.</summary>
-    public async Task<CommandResult<BootstrapToken>> MintBootstrapTokenAsync(Guid tenantId, Guid workspaceId, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<BootstrapToken>> MintBootstrapTokenAsync(Guid tenantId, Guid workspaceId, Actor actor,
+        CancellationToken cancellationToken)
     {
         // Read here rather than through the workspaces feature, which itself depends on this one (it installs agents).
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -33,7 +34,8 @@ public sealed class AgentOperations(NpgsqlDataSource dataSource, AgentEnrollment
         return CommandResult<BootstrapToken>.Ok(await enrollment.CreateBootstrapTokenAsync(tenantId, workspaceId, actor, cancellationToken));
     }
 
-    /// <summary>Sends an operator command to an agent; not found for an unknown agent, a field error for a type operators may not send or an agent that is no longer active.</summary>
+    /// <summary>Sends an operator command to an agent; not found for an unknown agent, a field error for a type operators may not send or an agent
+    /// that is no longer active.</summary>
     public async Task<CommandResult<EnqueuedCommand>> SendCommandAsync(Guid agentId, string? type, Actor actor, CancellationToken cancellationToken)
     {
         if (type is null || !OperatorCommandTypes.Contains(type, StringComparer.Ordinal))

@@ -1,7 +1,7 @@
 using System.Threading.RateLimiting;
+using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Agents;
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Infrastructure.AgentReports;
+using Cogrion.Portal.Infrastructure.Audit;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.AgentReports;
-using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents;
 
@@ -43,7 +43,8 @@ public sealed record AgentSummary(
     }
 }
 
-public sealed record FleetOverview(int Total, int Online, int Offline, int NeverSeen, int Revoked, IReadOnlyList<(string Version, int Count)> Versions);
+public sealed record FleetOverview(int Total, int Online, int Offline, int NeverSeen, int Revoked,
+    IReadOnlyList<(string Version, int Count)> Versions);
 
 /// <summary>
 /// The agents' state: heartbeats in, status out, revocation. Offline needs no background job: an
@@ -85,7 +86,8 @@ public sealed class AgentRegistry(
             }, cancellationToken: cancellationToken));
         // Heartbeats are telemetry, not changes, and are not audited; a new agent version is.
         if (previous is not null && previous != heartbeat.AgentVersion)
-            await audit.RecordAsync(new AuditEntry(Actor.Agent(agent.AgentId), "agent.version_changed", agent.TenantId, "agent", agent.AgentId.ToString(),
+            await audit.RecordAsync(new AuditEntry(Actor.Agent(agent.AgentId), "agent.version_changed", agent.TenantId, "agent",
+                agent.AgentId.ToString(),
                 new { from = previous, to = heartbeat.AgentVersion }), cancellationToken);
         foreach (var observer in observers)
         {
@@ -113,7 +115,8 @@ public sealed class AgentRegistry(
             returning tenant_id
             """, new { agentId, reason, now = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
         if (tenantId is null) return false;
-        await audit.RecordAsync(new AuditEntry(actor, "agent.revoked", tenantId, "agent", agentId.ToString(), new { reason }), transaction, cancellationToken);
+        await audit.RecordAsync(new AuditEntry(actor, "agent.revoked", tenantId, "agent", agentId.ToString(), new { reason }), transaction,
+            cancellationToken);
         await AgentCommandQueue.NotifyAsync(connection, agentId, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
@@ -156,7 +159,8 @@ public sealed class AgentRegistry(
     {
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var counts = await connection.QuerySingleAsync<(long Total, long Online, long Offline, long NeverSeen, long Revoked)>(new CommandDefinition("""
+        var counts = await connection.QuerySingleAsync<(long Total, long Online, long Offline, long NeverSeen, long Revoked)>(
+            new CommandDefinition("""
             select count(*),
                    count(*) filter (where status = 'active' and last_seen_at > @cutoff),
                    count(*) filter (where status = 'active' and last_seen_at <= @cutoff),

@@ -26,8 +26,10 @@ public sealed class AgentTelemetry : IDisposable
     public AgentTelemetry(IMeterFactory meterFactory)
     {
         meter = meterFactory.Create(Name);
-        tokens = meter.CreateCounter<long>("cogrion.agents.tokens", "{request}", "Access token requests, by result (issued, or the refusal's problem type).");
-        delivered = meter.CreateCounter<long>("cogrion.agents.commands.delivered", "{command}", "Commands handed to agents by their long polls on this replica.");
+        tokens = meter.CreateCounter<long>("cogrion.agents.tokens", "{request}",
+            "Access token requests, by result (issued, or the refusal's problem type).");
+        delivered = meter.CreateCounter<long>("cogrion.agents.commands.delivered", "{command}",
+            "Commands handed to agents by their long polls on this replica.");
         results = meter.CreateCounter<long>("cogrion.agents.commands.results", "{result}", "Command results reported by agents, by outcome.");
         heartbeats = meter.CreateCounter<long>("cogrion.agents.heartbeats", "{heartbeat}", "Heartbeats received on this replica.");
         waiting = meter.CreateUpDownCounter<long>("cogrion.agents.long_polls", "{poll}", "Long polls held open on this replica now.");

@@ -1,18 +1,19 @@
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Database;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.Agents;
 
 public static class AgentsServiceCollectionExtensions
 {
-    /// <summary>The Cluster Agent feature: protocol endpoints, their authentication scheme, the command queue and its subscription to the process's notifications.</summary>
+    /// <summary>The Cluster Agent feature: protocol endpoints, their authentication scheme, the command queue and its subscription to the process's
+    /// notifications.</summary>
     public static WebApplicationBuilder AddPortalAgents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;

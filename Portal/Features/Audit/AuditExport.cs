@@ -37,7 +37,8 @@ public static class AuditExport
         var filter = new AuditFilter(from, to, action, actor, actorKind);
         var fileName = $"audit-{context.Slug}-{time.GetUtcNow():yyyyMMdd-HHmmss}.{kind}";
         return kind == "csv"
-            ? Results.Stream(stream => WriteCsvAsync(stream, queries.StreamAsync(scope, filter, http.RequestAborted)), "text/csv; charset=utf-8", fileName)
+            ? Results.Stream(stream => WriteCsvAsync(stream, queries.StreamAsync(scope, filter, http.RequestAborted)), "text/csv; charset=utf-8",
+                fileName)
             : Results.Stream(stream => WriteJsonAsync(stream, queries.StreamAsync(scope, filter, http.RequestAborted)), "application/json", fileName);
     }
 

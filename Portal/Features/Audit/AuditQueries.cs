@@ -1,8 +1,8 @@
 using System.Text;
-using Dapper;
-using Npgsql;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Input;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Audit;
 
@@ -59,7 +59,8 @@ public sealed class AuditQueries(NpgsqlDataSource dataSource)
     /// Every matching event, oldest first, read row by row from the server: an export of a large
     /// trail streams to the client without ever holding the whole trail in memory.
     /// </summary>
-    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditScope scope, AuditFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditScope scope, AuditFilter filter,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (where, parameters) = BuildWhere(scope, filter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

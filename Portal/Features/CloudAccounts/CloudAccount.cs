@@ -41,5 +41,6 @@ public static class CloudProviderText
     public static string ToKey(this CloudProvider provider) => provider.ToDbText();
 
     public static CloudProvider Parse(string key) =>
-        EnumText.TryParse<CloudProvider>(key, out var provider) ? provider : throw new ArgumentOutOfRangeException(nameof(key), key, "Unknown cloud provider.");
+        EnumText.TryParse<CloudProvider>(key, out var provider) ? provider
+            : throw new ArgumentOutOfRangeException(nameof(key), key, "Unknown cloud provider.");
 }

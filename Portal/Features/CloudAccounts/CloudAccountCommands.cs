@@ -1,11 +1,11 @@
-using Dapper;
-using Npgsql;
+using Cogrion.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Input;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -28,7 +28,8 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
     /// Connects an account. AWS and AliCloud accounts wait for the tenant to create the role with the
     /// external ID generated here; a sandbox account needs no role and is verified at once (simulated).
     /// </summary>
-    public async Task<CommandResult<CloudAccount>> ConnectAsync(TenantContext tenant, NewCloudAccount input, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<CloudAccount>> ConnectAsync(TenantContext tenant, NewCloudAccount input, Actor actor,
+        CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         CloudAccountRules.CheckName(errors, input.Name);
@@ -74,7 +75,8 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
     }
 
     /// <summary>Records the role the tenant created (or re-checks it) and asks for a verification run.</summary>
-    public async Task<CommandResult<CloudAccount>> VerifyAsync(TenantContext tenant, Guid accountId, string? roleArn, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<CloudAccount>> VerifyAsync(TenantContext tenant, Guid accountId, string? roleArn, Actor actor,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -120,12 +122,14 @@ public sealed class CloudAccountCommands(NpgsqlDataSource dataSource, JobQueue j
                 accountId = account.Id,
             }, transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(Actor.System("cloud-accounts"),
-            verdict.Verified ? "cloud_account.verified" : "cloud_account.verification_failed", account.TenantId, "cloud_account", account.Id.ToString(),
+            verdict.Verified ? "cloud_account.verified" : "cloud_account.verification_failed", account.TenantId, "cloud_account",
+                account.Id.ToString(),
             new { identity = verdict.Identity, reason = verdict.Reason }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private Task<long> EnqueueVerificationAsync(NpgsqlTransaction transaction, Guid tenantId, Guid accountId, Actor actor, CancellationToken cancellationToken) =>
+    private Task<long> EnqueueVerificationAsync(NpgsqlTransaction transaction, Guid tenantId, Guid accountId, Actor actor,
+        CancellationToken cancellationToken) =>
         jobs.EnqueueAsync(transaction, new VerifyCloudAccountJob(tenantId, accountId), new EnqueueOptions
         {
             CreatedBy = actor.Label,

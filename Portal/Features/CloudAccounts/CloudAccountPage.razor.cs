@@ -1,9 +1,9 @@
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 

@@ -1,6 +1,6 @@
+using Cogrion.Portal.Infrastructure.Database;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -36,7 +36,8 @@ public sealed partial class CloudAccountStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Inside a caller's transaction (e.g. creating a workspace in a verified account).</summary>
-    public static async Task<CloudAccount?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid accountId, CancellationToken cancellationToken)
+    public static async Task<CloudAccount?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid accountId,
+        CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"select {Columns} from cloud_accounts where tenant_id = @tenantId and id = @accountId",

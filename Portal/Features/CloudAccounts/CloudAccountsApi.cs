@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -36,36 +36,45 @@ public static class CloudAccountsApi
         return endpoints;
     }
 
-    private static async Task<Ok<CloudAccountResponse[]>> ListAsync(TenantContext tenant, CloudAccountStore store, IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await store.ListAsync(tenant.TenantId, cancellationToken)).Select(a => CloudAccountResponse.From(a, options.Value)).ToArray());
+    private static async Task<Ok<CloudAccountResponse[]>> ListAsync(TenantContext tenant, CloudAccountStore store,
+        IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await store.ListAsync(tenant.TenantId, cancellationToken)).Select(a => CloudAccountResponse.From(a, options.Value))
+            .ToArray());
 
     private const string NoSuchAccount = "No such cloud account in this tenant.";
 
     private static ProblemHttpResult AccountNotFound() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: NoSuchAccount);
 
-    private static async Task<Results<Ok<CloudAccountResponse>, ProblemHttpResult>> GetAsync(Guid accountId, TenantContext tenant, CloudAccountStore store, IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<CloudAccountResponse>,
+        ProblemHttpResult>> GetAsync(Guid accountId, TenantContext tenant, CloudAccountStore store, IOptions<CloudAccountsOptions> options,
+        CancellationToken cancellationToken) =>
         await store.FindAsync(tenant.TenantId, accountId, cancellationToken) is { } account
             ? TypedResults.Ok(CloudAccountResponse.From(account, options.Value))
             : AccountNotFound();
 
     private static async Task<Results<Created<CloudAccountResponse>, ValidationProblem>> ConnectAsync(
-        ConnectRequest request, TenantContext tenant, HttpContext http, CloudAccountCommands commands, IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken)
+        ConnectRequest request, TenantContext tenant, HttpContext http, CloudAccountCommands commands, IOptions<CloudAccountsOptions> options,
+            CancellationToken cancellationToken)
     {
         if (request.Provider is not ("aws" or "alicloud" or "sandbox"))
             return TypedResults.ValidationProblem(FieldErrors.Single("provider", "Choose aws, alicloud or sandbox.").ToDictionary());
-        var result = await commands.ConnectAsync(tenant, new NewCloudAccount(CloudProviderText.Parse(request.Provider), request.Name, request.AccountRef), http.User.AsActor(), cancellationToken);
+        var result = await commands.ConnectAsync(tenant,
+            new NewCloudAccount(CloudProviderText.Parse(request.Provider), request.Name, request.AccountRef), http.User.AsActor(), cancellationToken);
         return result.Succeeded
-            ? TypedResults.Created($"/api/v1/tenants/{tenant.Slug}/cloud-accounts/{result.Value!.Id}", CloudAccountResponse.From(result.Value, options.Value))
+            ? TypedResults.Created($"/api/v1/tenants/{tenant.Slug}/cloud-accounts/{result.Value!.Id}",
+                CloudAccountResponse.From(result.Value, options.Value))
             : TypedResults.ValidationProblem(result.Errors.ToDictionary());
     }
 
     private static async Task<Results<Accepted<CloudAccountResponse>, ValidationProblem, ProblemHttpResult>> VerifyAsync(
-        Guid accountId, VerifyRequest request, TenantContext tenant, HttpContext http, CloudAccountCommands commands, IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken)
+        Guid accountId, VerifyRequest request, TenantContext tenant, HttpContext http, CloudAccountCommands commands,
+            IOptions<CloudAccountsOptions> options, CancellationToken cancellationToken)
     {
         var result = await commands.VerifyAsync(tenant, accountId, request.RoleArn, http.User.AsActor(), cancellationToken);
         if (result.IsNotFound) return AccountNotFound();
         return result.Succeeded
-            ? TypedResults.Accepted($"/api/v1/tenants/{tenant.Slug}/cloud-accounts/{accountId}", CloudAccountResponse.From(result.Value!, options.Value))
+            ? TypedResults.Accepted($"/api/v1/tenants/{tenant.Slug}/cloud-accounts/{accountId}",
+                CloudAccountResponse.From(result.Value!, options.Value))
             : TypedResults.ValidationProblem(result.Errors.ToDictionary());
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -31,9 +31,11 @@ public sealed class CloudAccountsOptionsValidator : IValidateOptions<CloudAccoun
     {
         var errors = new ValidationErrors(CloudAccountsOptions.Section);
         if (!CloudAccountsOptions.AwsPrincipalPattern().IsMatch(options.AwsPrincipalArn))
-            errors.Add(nameof(options.AwsPrincipalArn), $"must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/cogrion-portal; '{options.AwsPrincipalArn}' is not.");
+            errors.Add(nameof(options.AwsPrincipalArn),
+                $"must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/cogrion-portal; '{options.AwsPrincipalArn}' is not.");
         if (!CloudAccountsOptions.AliCloudPrincipalPattern().IsMatch(options.AliCloudPrincipal))
-            errors.Add(nameof(options.AliCloudPrincipal), $"must be acs:ram::<account uid>:root or acs:ram::<account uid>:role/<name>; '{options.AliCloudPrincipal}' is not.");
+            errors.Add(nameof(options.AliCloudPrincipal),
+                $"must be acs:ram::<account uid>:root or acs:ram::<account uid>:role/<name>; '{options.AliCloudPrincipal}' is not.");
         if (!Regex.IsMatch(options.SuggestedRoleName, @"^[\w+=,.@-]{1,64}$"))
             errors.Add(nameof(options.SuggestedRoleName), "must be a valid role name (letters, digits, +=,.@-_; at most 64).");
         return errors.ToResult();

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Jobs;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -9,7 +9,8 @@ public static class CloudAccountsServiceCollectionExtensions
 {
     public static WebApplicationBuilder AddPortalCloudAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.AddValidatedOptions<CloudAccountsOptions, CloudAccountsOptionsValidator>(builder.Configuration, CloudAccountsOptions.Section);
+        builder.Services.AddValidatedOptions<CloudAccountsOptions,
+            CloudAccountsOptionsValidator>(builder.Configuration, CloudAccountsOptions.Section);
         builder.Services.TryAddSingleton<CloudAccountStore>();
         builder.Services.TryAddSingleton<StateBackendViews>();
         builder.Services.TryAddSingleton<CloudAccountCommands>();

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
-/// <summary>What the tenant creates in their account so the Portal can assume a role there: the exact trust policy, and the same as an OpenTofu snippet.</summary>
+/// <summary>What the tenant creates in their account so the Portal can assume a role there: the exact trust policy, and the same as an OpenTofu
+/// snippet.</summary>
 public sealed record TrustSetup(string RoleName, string TrustPolicyJson, string OpenTofuSnippet, string ConsoleHint);
 
 /// <summary>
@@ -94,7 +95,8 @@ public static class TrustSetupBuilder
             }
             """;
         return new TrustSetup(role, AwsTrustPolicy(options.AwsPrincipalArn, account.ExternalId), snippet,
-            $"IAM console → Roles → Create role → Custom trust policy: paste the trust policy, name the role {role}, attach the permissions, then copy its ARN here.");
+            $"IAM console → Roles → Create role → Custom trust policy: paste the trust policy, name the role {role}, attach the permissions, then " +
+                $"copy its ARN here.");
     }
 
     private static TrustSetup AliCloud(CloudAccount account, CloudAccountsOptions options)
@@ -143,6 +145,7 @@ public static class TrustSetupBuilder
             }
             """;
         return new TrustSetup(role, trust, snippet,
-            $"RAM console → Roles → Create role → trusted entity: Alibaba Cloud account; then edit its trust policy to the one above, attach the permissions, and copy its ARN here.");
+            $"RAM console → Roles → Create role → trusted entity: Alibaba Cloud account; then edit its trust policy to the one above, attach the " +
+                $"permissions, and copy its ARN here.");
     }
 }

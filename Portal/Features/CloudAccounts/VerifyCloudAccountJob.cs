@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.CloudAccounts;
 
@@ -35,7 +35,8 @@ public sealed class VerifyCloudAccountHandler(CloudAccountStore store, CloudAcco
 /// Proves that the Portal can assume an account's role: a tiny OpenTofu run (terraform/&lt;provider&gt;/verify)
 /// that reads the caller identity through the role, with the account's external ID, and checks the
 /// account it landed in. For AliCloud the runner itself assumes the role before starting tofu
-/// (docs/adr/0052), so this proves exactly the path every workspace run takes. The sandbox is simulated: it succeeds, unless the account's name starts with
+/// (docs/adr/0052), so this proves exactly the path every workspace run takes. The sandbox is simulated: it succeeds, unless the account's name
+/// starts with
 /// "fail-", so the failure path can be tried locally.
 /// </summary>
 public sealed class CloudAccountVerifier(

@@ -1,7 +1,7 @@
-using Npgsql;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Diagnostics;
 using Cogrion.Portal.Infrastructure.Audit;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Jobs;
 
@@ -16,7 +16,8 @@ public sealed class JobConsoleActions(NpgsqlDataSource dataSource, JobControl co
 {
     public Task<JobActionResult> CancelAsync(Actor actor, long jobId, CancellationToken cancellationToken) =>
         ChangeAsync(actor, jobId, "job.cancel_requested", (tx, ct) => control.RequestCancelAsync(tx, jobId, ct),
-            r => r.State == JobStates.Cancelled ? $"Job {jobId} was cancelled before it started." : $"Job {jobId} was asked to stop; its worker stops it within a second or two.",
+            r => r.State == JobStates.Cancelled ? $"Job {jobId} was cancelled before it started."
+                : $"Job {jobId} was asked to stop; its worker stops it within a second or two.",
             $"Job {jobId} is not queued or running any more: there is nothing to cancel.", cancellationToken);
 
     public Task<JobActionResult> RetryAsync(Actor actor, long jobId, CancellationToken cancellationToken) =>
@@ -41,7 +42,8 @@ public sealed class JobConsoleActions(NpgsqlDataSource dataSource, JobControl co
         if (maxAttempts is < 1 or > 10) throw new JobArgumentsException("Attempts must be between 1 and 10.");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var id = await queue.EnqueueAsync(transaction, job, new EnqueueOptions { CreatedBy = actor.Label, MaxAttempts = maxAttempts }, cancellationToken);
+        var id = await queue.EnqueueAsync(transaction, job, new EnqueueOptions { CreatedBy = actor.Label, MaxAttempts = maxAttempts },
+            cancellationToken);
         await audit.RecordAsync(new AuditEntry(actor, "job.enqueued", null, "job", id.ToString(),
             new { kind = DiagnosticEchoJob.Kind, job.Seconds, job.FailFirstAttempts, maxAttempts }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -64,7 +66,8 @@ public sealed class JobConsoleActions(NpgsqlDataSource dataSource, JobControl co
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var result = await change(transaction, cancellationToken);
         if (result is null) return new JobActionResult(false, refusal);
-        await audit.RecordAsync(new AuditEntry(actor, action, result.TenantId, "job", jobId.ToString(), new { kind = result.Kind, state = result.State }), transaction, cancellationToken);
+        await audit.RecordAsync(new AuditEntry(actor, action, result.TenantId, "job", jobId.ToString(),
+            new { kind = result.Kind, state = result.State }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new JobActionResult(true, success(result));
     }

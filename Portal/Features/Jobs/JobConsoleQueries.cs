@@ -1,12 +1,13 @@
 using System.Text;
+using Cogrion.Portal.Infrastructure.Input;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Jobs;
 
 /// <summary>Filters of the jobs list; null means any.</summary>
-public sealed record JobFilter(string? State = null, string? Kind = null, Guid? TenantId = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+public sealed record JobFilter(string? State = null, string? Kind = null, Guid? TenantId = null, DateTimeOffset? From = null,
+    DateTimeOffset? To = null);
 
 /// <summary>One line of the jobs list.</summary>
 public sealed record JobListItem(
@@ -23,11 +24,13 @@ public sealed record JobDetail(
     string? LastError, string? LastErrorStack, string CreatedBy, string? RecurringName, DateTimeOffset CreatedAt,
     DateTimeOffset RunAfter, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, long? QueuePosition);
 
-public sealed record JobAttempt(int Attempt, string? WorkerId, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, string Outcome, string? Error, string? StackTrace);
+public sealed record JobAttempt(int Attempt, string? WorkerId, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, string Outcome, string? Error,
+    string? StackTrace);
 
 
 /// <summary>A replica's worker pool as the workers view shows it.</summary>
-public sealed record JobWorker(string Id, string Host, int ProcessId, int Slots, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, long JobsInHand, string? RunningJobIds);
+public sealed record JobWorker(string Id, string Host, int ProcessId, int Slots, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt,
+    DateTimeOffset? StoppedAt, long JobsInHand, string? RunningJobIds);
 
 /// <summary>One bucket of the charts.</summary>
 public sealed record JobChartPoint(DateTimeOffset At, long Succeeded, long Failed, long Queued);
@@ -57,7 +60,8 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
         parameters.Add("skip", Math.Max(0, skip));
         parameters.Add("take", take);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from jobs j where {where}", parameters, cancellationToken: cancellationToken));
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from jobs j where {where}", parameters,
+            cancellationToken: cancellationToken));
         var jobs = await connection.QueryAsync<JobListItem>(new CommandDefinition($"""
             select j.id, j.kind, j.state, j.tenant_id, j.priority, j.concurrency_key, j.attempt, j.max_attempts, j.worker_id,
                    j.last_error, j.created_by, j.created_at, j.run_after, j.started_at, j.finished_at,
@@ -78,7 +82,8 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
         // A filter text that cannot be stored matches nothing; asking PostgreSQL would be an error.
         if (!InputText.IsStorable(filter.State) || !InputText.IsStorable(filter.Kind)) where.Append(" and false");
         else if (!string.IsNullOrEmpty(filter.State)) { where.Append(" and j.state = @state"); parameters.Add("state", filter.State); }
-        if (!string.IsNullOrEmpty(filter.Kind) && InputText.IsStorable(filter.Kind)) { where.Append(" and j.kind = @kind"); parameters.Add("kind", filter.Kind); }
+        if (!string.IsNullOrEmpty(filter.Kind)
+            && InputText.IsStorable(filter.Kind)) { where.Append(" and j.kind = @kind"); parameters.Add("kind", filter.Kind); }
         if (filter.TenantId is { } tenant) { where.Append(" and j.tenant_id = @tenantId"); parameters.Add("tenantId", tenant); }
         if (filter.From is { } from) { where.Append(" and j.created_at >= @from"); parameters.Add("from", from); }
         if (filter.To is { } to) { where.Append(" and j.created_at < @to"); parameters.Add("to", to); }
@@ -89,7 +94,8 @@ public sealed class JobConsoleQueries(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<string>> KindsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<string>(new CommandDefinition("select distinct kind from jobs order by kind", cancellationToken: cancellationToken))).ToList();
+        return (await connection.QueryAsync<string>(new CommandDefinition("select distinct kind from jobs order by kind",
+            cancellationToken: cancellationToken))).ToList();
     }
 
     public async Task<JobDetail?> FindAsync(long id, CancellationToken cancellationToken)

@@ -1,11 +1,11 @@
+using Cogrion.Jobs;
+using Cogrion.Portal.Features.Audit;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
-using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Jobs;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Jobs;
 
@@ -99,13 +99,19 @@ public partial class JobPage
         return user.AsActor();
     }
 
-    private Task RetryAsync() => ActAsync("Retry this job?", $"Job {Id} goes back to the queue with a fresh set of attempts.", "Retry", Actions.RetryAsync);
+    private Task RetryAsync()
+        => ActAsync("Retry this job?", $"Job {Id} goes back to the queue with a fresh set of attempts.", "Retry", Actions.RetryAsync);
 
-    private Task CancelAsync() => ActAsync("Cancel this job?", $"A queued job never starts; a running job is asked to stop at once, and abandoned if it does not stop within the grace period.", "Cancel job", Actions.CancelAsync);
+    private Task CancelAsync()
+        => ActAsync("Cancel this job?",
+        $"A queued job never starts; a running job is asked to stop at once, and abandoned if it does not stop within the grace period.",
+        "Cancel job", Actions.CancelAsync);
 
     private async Task DeleteAsync()
     {
-        await ActAsync("Delete this job?", $"Job {Id}, its attempts and its log are deleted for good. The audit trail keeps a record of the deletion.", "Delete", Actions.DeleteAsync);
+        await ActAsync("Delete this job?",
+            $"Job {Id}, its attempts and its log are deleted for good. The audit trail keeps a record of the deletion.", "Delete",
+            Actions.DeleteAsync);
         if (await Queries.FindAsync(Id, Aborted) is null) Navigation.NavigateTo("admin/jobs");
     }
 

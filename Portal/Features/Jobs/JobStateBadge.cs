@@ -1,5 +1,5 @@
-using Cogrion.Portal.Components.Controls;
 using Cogrion.Jobs;
+using Cogrion.Portal.Components.Controls;
 using Microsoft.AspNetCore.Components;
 
 namespace Cogrion.Portal.Features.Jobs;

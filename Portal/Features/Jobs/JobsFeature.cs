@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Infrastructure.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.Jobs;
 

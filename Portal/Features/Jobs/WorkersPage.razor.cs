@@ -25,7 +25,8 @@ public partial class WorkersPage
     {
         workers = await Queries.WorkersAsync(Aborted);
         if (!RendererInfo.IsInteractive) return;
-        updates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromSeconds(2), RefreshAsync);
+        updates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromSeconds(2),
+            RefreshAsync);
         // So a lost replica turns red without a reload.
         heartbeatRefresh = Time.CreateTimer(_ => _ = RefreshAsync(), null, HeartbeatRefresh, HeartbeatRefresh);
     }

@@ -1,7 +1,7 @@
+using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
-using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Features.Onboarding;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Cogrion.Portal.Infrastructure.Input;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Onboarding;
 
@@ -34,7 +34,8 @@ public sealed class OnboardingStore(NpgsqlDataSource dataSource, TimeProvider ti
             """, new { userId }, cancellationToken: cancellationToken));
         return row is null
             ? OnboardingProgress.Start(userId)
-            : new OnboardingProgress(row.UserId, row.TenantId, row.TenantSlug, JsonSerializer.Deserialize<OnboardingDraft>(row.Draft, Json) ?? new(), row.CompletedSteps);
+            : new OnboardingProgress(row.UserId, row.TenantId, row.TenantSlug, JsonSerializer.Deserialize<OnboardingDraft>(row.Draft, Json) ?? new(),
+                row.CompletedSteps);
     }
 
     public async Task SaveDraftAsync(Guid userId, OnboardingDraft draft, CancellationToken cancellationToken)
@@ -49,7 +50,8 @@ public sealed class OnboardingStore(NpgsqlDataSource dataSource, TimeProvider ti
     }
 
     /// <summary>Marks a step done; pass <paramref name="transaction"/> to make it part of the change the step made.</summary>
-    public async Task CompleteStepAsync(Guid userId, string stepKey, Guid? tenantId, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    public async Task CompleteStepAsync(Guid userId, string stepKey, Guid? tenantId, NpgsqlTransaction? transaction,
+        CancellationToken cancellationToken)
     {
         const string sql = """
             insert into onboarding_progress (user_id, tenant_id, completed_steps, updated_at)

@@ -1,7 +1,7 @@
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 

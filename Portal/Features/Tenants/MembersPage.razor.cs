@@ -1,11 +1,11 @@
-using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
-using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Tenants;
 
@@ -60,7 +60,8 @@ public partial class MembersPage
 
     private async Task InviteAsync()
     {
-        var result = await Invitations.InviteAsync(Current.TenantId, inviteEmail, inviteRole.ToText(), User.GetUserId()!.Value, User.AsActor(), Aborted);
+        var result = await Invitations.InviteAsync(Current.TenantId, inviteEmail, inviteRole.ToText(), User.GetUserId()!.Value, User.AsActor(),
+            Aborted);
         inviteErrors = result.Errors;
         if (!result.Succeeded) return;
         Snackbar.Add($"{result.Value!.Email} is invited as {inviteRole.ToText()}.", Severity.Success);
@@ -71,7 +72,8 @@ public partial class MembersPage
     private async Task ResendAsync(Invitation invitation)
     {
         var result = await Invitations.ResendAsync(Current.TenantId, invitation.Id, User.AsActor(), Aborted);
-        if (result.Succeeded) Snackbar.Add($"The invitation to {invitation.Email} is valid until {result.Value!.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.", Severity.Info);
+        if (result.Succeeded) Snackbar.Add($"The invitation to {invitation.Email} is valid until " +
+            $"{result.Value!.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.", Severity.Info);
         await ReloadAsync();
     }
 

@@ -1,11 +1,12 @@
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 
-/// <summary>A tenant's name and domain, for its admins. The rules live in <see cref="TenantStore"/>; the page shows their answers per field.</summary>
+/// <summary>A tenant's name and domain, for its admins. The rules live in <see cref="TenantStore"/>; the page shows their answers per
+/// field.</summary>
 public partial class SettingsPage
 {
     [Inject] private TenantStore Tenants { get; set; } = default!;

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Tenants;
 

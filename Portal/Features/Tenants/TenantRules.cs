@@ -28,7 +28,8 @@ public static class TenantRules
         "test", "www",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>A name other people read: no text that cannot be stored, no bidirectional or invisible characters (<see cref="InputText"/>).</summary>
+    /// <summary>A name other people read: no text that cannot be stored, no bidirectional or invisible characters (<see
+    /// cref="InputText"/>).</summary>
     public static string? CheckName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) return "Enter the organisation's name.";

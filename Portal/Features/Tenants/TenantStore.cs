@@ -1,9 +1,9 @@
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Http;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants;
 
@@ -78,7 +78,8 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
                 insert into tenants (parent_id, slug, name, domain, created_by)
                 values (@ParentId, @slug, @name, @domain, @creator)
                 returning {TenantColumns}
-                """, new { request.ParentId, slug, name = TenantRules.NormaliseName(request.Name!), domain, creator }, transaction, cancellationToken: cancellationToken));
+                """, new { request.ParentId, slug, name = TenantRules.NormaliseName(request.Name!), domain, creator }, transaction,
+                    cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition("""
                 insert into tenant_memberships (tenant_id, user_id, role) values (@tenantId, @creator, 'admin')
                 """, new { tenantId = tenant.Id, creator }, transaction, cancellationToken: cancellationToken));
@@ -96,12 +97,14 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
     }
 
     /// <summary>Renames a tenant and/or moves its domain; descendants whose domain sat under the old one move with it.</summary>
-    public async Task<CommandResult<Tenant>> UpdateAsync(Guid tenantId, string? name, string? domain, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<Tenant>> UpdateAsync(Guid tenantId, string? name, string? domain, Actor actor,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var current = await connection.QuerySingleOrDefaultAsync<Tenant>(new CommandDefinition(
-            $"select {TenantColumns} from tenants where id = @tenantId for update", new { tenantId }, transaction, cancellationToken: cancellationToken));
+            $"select {TenantColumns} from tenants where id = @tenantId for update", new { tenantId }, transaction,
+                cancellationToken: cancellationToken));
         if (current is null) return CommandResult<Tenant>.NotFound();
 
         var newName = name is null ? current.Name : TenantRules.NormaliseName(name);
@@ -112,7 +115,8 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
         {
             errors.AddIf("domain", TenantRules.CheckDomain(newDomain, zone!));
             if (errors.For("domain") is null)
-                errors.AddIf("domain", await FindDomainConflictAsync(connection, transaction, current.Id, current.ParentId, newDomain, cancellationToken));
+                errors.AddIf("domain",
+                    await FindDomainConflictAsync(connection, transaction, current.Id, current.ParentId, newDomain, cancellationToken));
         }
         if (!errors.IsEmpty) return CommandResult<Tenant>.Invalid(errors);
         if (newName == current.Name && newDomain == current.Domain) return CommandResult<Tenant>.Ok(current);
@@ -169,7 +173,8 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
     private string ChosenDomain(NewTenant request, string slug, string zone) =>
         string.IsNullOrWhiteSpace(request.Domain) ? TenantRules.DefaultDomain(slug, zone) : TenantRules.Normalise(request.Domain);
 
-    private async Task<FieldErrors> CheckNewAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewTenant request, string zone, CancellationToken cancellationToken)
+    private async Task<FieldErrors> CheckNewAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NewTenant request, string zone,
+        CancellationToken cancellationToken)
     {
         var slug = TenantRules.Normalise(request.Slug);
         var errors = new FieldErrors()
@@ -188,7 +193,8 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
         return errors;
     }
 
-    private static Task<string?> ParentDomainAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid parentId, CancellationToken cancellationToken) =>
+    private static Task<string?> ParentDomainAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid parentId,
+        CancellationToken cancellationToken) =>
         connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
             transaction is null ? "select domain from tenants where id = @parentId" : "select domain from tenants where id = @parentId for share",
             new { parentId }, transaction, cancellationToken: cancellationToken));
@@ -225,10 +231,11 @@ public sealed class TenantStore(NpgsqlDataSource dataSource, AuditLog audit, IOp
             : $"'{domain}' overlaps another tenant's domain; choose a name outside it.";
     }
 
-    private static FieldErrors? UniqueViolation(PostgresException ex) => ex.SqlState != PostgresErrorCodes.UniqueViolation ? null : ex.ConstraintName switch
-    {
-        "tenants_slug_unique" => FieldErrors.Single("slug", "That slug was just taken; choose another slug."),
-        "tenants_domain_unique" => FieldErrors.Single("domain", "That domain was just taken; choose another domain."),
-        _ => null,
-    };
+    private static FieldErrors? UniqueViolation(PostgresException ex) => ex.SqlState != PostgresErrorCodes.UniqueViolation ? null
+        : ex.ConstraintName switch
+        {
+            "tenants_slug_unique" => FieldErrors.Single("slug", "That slug was just taken; choose another slug."),
+            "tenants_domain_unique" => FieldErrors.Single("domain", "That domain was just taken; choose another domain."),
+            _ => null,
+        };
 }

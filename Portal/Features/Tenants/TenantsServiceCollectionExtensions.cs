@@ -1,10 +1,10 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Api;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
-using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.Tenants;
 

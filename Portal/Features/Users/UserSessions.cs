@@ -1,13 +1,14 @@
 using System.Security.Claims;
-using Dapper;
-using Npgsql;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication.Sessions;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Users;
 
 /// <summary>A person who signed in, and how many Portal sessions they hold right now.</summary>
-public sealed record UserSessionSummary(Guid Id, string Username, string? Email, DateTimeOffset? LastSignInAt, int ActiveSessions, DateTimeOffset? LastActiveAt);
+public sealed record UserSessionSummary(Guid Id, string Username, string? Email, DateTimeOffset? LastSignInAt, int ActiveSessions,
+    DateTimeOffset? LastActiveAt);
 
 /// <summary>
 /// The platform admin's view of who is signed in, and "sign this user out everywhere": every Portal
@@ -35,7 +36,8 @@ public sealed class UserSessions(NpgsqlDataSource dataSource, SessionRevocations
             new
             {
                 now = time.GetUtcNow(),
-                pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%",
+                pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")
+                    + "%",
                 limit = PageSize,
             }, cancellationToken: cancellationToken));
         return rows.ToList();

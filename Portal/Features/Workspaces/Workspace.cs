@@ -1,5 +1,5 @@
-using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

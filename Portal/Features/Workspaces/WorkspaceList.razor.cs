@@ -1,10 +1,10 @@
 using Cogrion.Jobs;
 using Cogrion.Portal.Components;
-using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Microsoft.AspNetCore.Components;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
+using Cogrion.Portal.Infrastructure.Jobs;
+using Microsoft.AspNetCore.Components;
 
 namespace Cogrion.Portal.Features.Workspaces;
 

@@ -1,16 +1,16 @@
-using Microsoft.AspNetCore.Components;
+using Cogrion.Jobs;
+using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
-using MudBlazor;
-using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Infrastructure.Jobs;
 using Cogrion.Portal.Features.Tenants;
-using Cogrion.Jobs;
-using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
+using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Jobs;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -59,7 +59,8 @@ public partial class WorkspacePage
     private KubernetesVersionStanding? kubernetes;
 
     /// <summary>The last run that changes the workspace (an unlock run only clears the way for it), when it failed or was cancelled.</summary>
-    private WorkspaceRun? RetryableRun => runs.FirstOrDefault(r => r.Kind != RunKind.Unlock) is { Status: RunStatus.Failed or RunStatus.Cancelled } run ? run : null;
+    private WorkspaceRun? RetryableRun
+        => runs.FirstOrDefault(r => r.Kind != RunKind.Unlock) is { Status: RunStatus.Failed or RunStatus.Cancelled } run ? run : null;
 
     private bool CanOperate => Current.Can(TenantRole.Operator) && Current.Source != Tenants.Access.TenantAccessSource.PlatformAdmin;
 
@@ -73,9 +74,11 @@ public partial class WorkspacePage
         logUpdates?.Dispose();
         // Job notifications carry ids only: state changes of any job may move this workspace (half a second at most);
         // log lines only of the shown run's jobs (a quarter second, as the job console).
-        stateUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromMilliseconds(500),
+        stateUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued,
+            TimeSpan.FromMilliseconds(500),
             () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); }));
-        logUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.Log && shownRun is { } run && run.JobIds.Contains(n.JobId), TimeSpan.FromMilliseconds(100),
+        logUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.Log && shownRun is { } run && run.JobIds.Contains(n.JobId),
+            TimeSpan.FromMilliseconds(100),
             () => InvokeAsync(async () => { await LoadLogAsync(); StateHasChanged(); }));
     }
 
@@ -157,7 +160,8 @@ public partial class WorkspacePage
     {
         if (workspace is null) return "This workspace no longer exists.";
         var result = await Commands.ReleaseStateLockAsync(Current.TenantId, workspace.Id, lockId, typed, User.AsActor(), Aborted);
-        if (!result.Succeeded) return result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation") ?? result.Errors.For("lockId");
+        if (!result.Succeeded) return result.IsNotFound ? "This workspace no longer exists." : result.Errors.For("confirmation")
+            ?? result.Errors.For("lockId");
         Snackbar.Add("Releasing the state lock.", Severity.Success);
         pinnedRunId = null;
         await ReloadAsync();
@@ -172,7 +176,9 @@ public partial class WorkspacePage
         var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>($"Destroy {w.Name}?", new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, $"Destroy {w.Name}?" },
-            { d => d.Message, $"Every resource of this workspace is deleted: cluster, network{(w.Database is null ? "" : ", and the database with its data")}. This cannot be undone." },
+            { d => d.Message,
+                $"Every resource of this workspace is deleted: cluster, network{(w.Database is null ? "" : ", and the database with its data")}. " +
+                $"This cannot be undone." },
             { d => d.Expected, w.Name },
             { d => d.ActionLabel, "Destroy workspace" },
         }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });

@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
-using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Input;
 
 namespace Cogrion.Portal.Features.Workspaces;
@@ -23,7 +23,8 @@ public static partial class WorkspaceRules
     public const int MaxNameLength = 32;
 
     /// <summary>The private ranges of RFC 1918: a workspace network must lie inside one.</summary>
-    private static readonly IPNetwork[] PrivateRanges = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
+    private static readonly IPNetwork[] PrivateRanges = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"),
+        IPNetwork.Parse("192.168.0.0/16")];
 
     [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();
@@ -64,7 +65,9 @@ public static partial class WorkspaceRules
         // Said plainly: the DNS-label rule below would refuse it too, but not say why.
         if (InputText.StorableProblem(name) is { } problem) return problem;
         if (name.Length > MaxNameLength) return $"At most {MaxNameLength} characters.";
-        if (!DnsLabel().IsMatch(name)) return "Lowercase letters, digits and hyphens only, starting with a letter and not ending with a hyphen (it becomes a DNS name).";
+        if (!DnsLabel()
+            .IsMatch(name)) return "Lowercase letters, digits and hyphens only, starting with a letter and not ending with a hyphen (it becomes a " +
+            "DNS name).";
         return null;
     }
 

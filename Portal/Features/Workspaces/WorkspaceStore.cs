@@ -1,16 +1,17 @@
 using System.Text.Json;
-using Dapper;
-using Cogrion.Portal.Infrastructure.OpenTofu;
-using Npgsql;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Input;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
 /// <summary>A workspace in a list: what the dashboard shows, agent health included.</summary>
-public sealed record WorkspaceSummary(Workspace Workspace, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt, WorkspaceRun? ActiveRun);
+public sealed record WorkspaceSummary(Workspace Workspace, string AccountName, int ActiveAgents, DateTimeOffset? AgentLastSeenAt,
+    WorkspaceRun? ActiveRun);
 
 /// <summary>Reads of a tenant's workspaces and runs. Every query takes the tenant.</summary>
 public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
@@ -37,7 +38,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         string NodePools, bool UseKarpenter, string? Database, string ApprovalMode, string Status, string? StatusReason, string? Outputs,
         string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
-        public Workspace ToWorkspace() => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
+        public Workspace ToWorkspace()
+            => new(Id, TenantId, Name, CloudAccountId, CloudProviderText.Parse(Provider), Region, NetworkCidr, KubernetesVersion,
             JsonSerializer.Deserialize<List<NodePoolInput>>(NodePools, WorkspaceRun.Json) ?? [], UseKarpenter,
             Database is null ? null : JsonSerializer.Deserialize<DatabaseInput>(Database, WorkspaceRun.Json),
             EnumText.Parse<ApprovalMode>(ApprovalMode), EnumText.Parse<WorkspaceStatus>(Status), StatusReason,
@@ -47,12 +49,14 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
 
     internal sealed record RunRow(
         Guid Id, Guid WorkspaceId, string Kind, string Status, string? Stage, string? PlanSummary, string? Error, string? WorkspaceState,
-        string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt,
+        string StageTimings, long? PlanJobId, long? ApplyJobId, string RequestedBy, string? ApprovedBy, DateTimeOffset CreatedAt,
+            DateTimeOffset? FinishedAt,
         string? StateLock, DateTimeOffset? WorkerLostAt, string? JobState, string? KubernetesVersion)
     {
         public WorkspaceRun ToRun() => new(Id, WorkspaceId, EnumText.Parse<RunKind>(Kind), EnumText.Parse<RunStatus>(Status), Stage,
             PlanSummary is null ? null : JsonSerializer.Deserialize<RunPlan>(PlanSummary, WorkspaceRun.Json), Error, WorkspaceState,
-            JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy, CreatedAt, FinishedAt,
+            JsonSerializer.Deserialize<List<StageTiming>>(StageTimings, WorkspaceRun.Json) ?? [], PlanJobId, ApplyJobId, RequestedBy, ApprovedBy,
+                CreatedAt, FinishedAt,
             StateLock is null ? null : JsonSerializer.Deserialize<TofuStateLock>(StateLock, WorkspaceRun.Json), WorkerLostAt, JobState,
             KubernetesVersion);
     }
@@ -83,7 +87,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         return workspaces.Select(w =>
         {
             var extra = extras.GetValueOrDefault(w.Id);
-            return new WorkspaceSummary(w, extra?.AccountName ?? "", extra?.ActiveAgents ?? 0, extra?.AgentLastSeenAt, active.GetValueOrDefault(w.Id));
+            return new WorkspaceSummary(w, extra?.AccountName ?? "", extra?.ActiveAgents ?? 0, extra?.AgentLastSeenAt,
+                active.GetValueOrDefault(w.Id));
         }).ToList();
     }
 
@@ -100,7 +105,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         return row?.ToWorkspace();
     }
 
-    public static async Task<Workspace?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid workspaceId, bool forUpdate, CancellationToken cancellationToken)
+    public static async Task<Workspace?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid workspaceId,
+        bool forUpdate, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<WorkspaceRow>(new CommandDefinition($"""
             select {WorkspaceColumns} from workspaces w where w.tenant_id = @tenantId and w.id = @workspaceId {(forUpdate ? "for update" : "")}
@@ -119,7 +125,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
         return rows.Select(r => r.ToRun()).ToList();
     }
 
-    public static async Task<WorkspaceRun?> FindRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid runId, bool forUpdate, CancellationToken cancellationToken)
+    public static async Task<WorkspaceRun?> FindRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid runId,
+        bool forUpdate, CancellationToken cancellationToken)
     {
         // The lock, when asked for, is on the run row only (the jobs row is read, not locked).
         var row = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition($"""
@@ -130,7 +137,8 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The workspace's most recent run, if it has any.</summary>
-    public static async Task<WorkspaceRun?> LatestRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
+    public static async Task<WorkspaceRun?> LatestRunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId,
+        Guid workspaceId, CancellationToken cancellationToken)
     {
         var row = await connection.QueryFirstOrDefaultAsync<RunRow>(new CommandDefinition($"""
             select {RunColumns} from {RunFrom}
@@ -141,20 +149,23 @@ public sealed class WorkspaceStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The ranges in use in an account and region. Text that cannot be stored names no region: none (the rules refuse it).</summary>
-    public static async Task<IReadOnlyList<string>> NetworksInAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, Guid accountId, string region, CancellationToken cancellationToken) =>
+    public static async Task<IReadOnlyList<string>> NetworksInAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId,
+        Guid accountId, string region, CancellationToken cancellationToken) =>
         !InputText.IsStorable(region) ? [] : (await connection.QueryAsync<string>(new CommandDefinition("""
             select network_cidr::text from workspaces
             where tenant_id = @tenantId and cloud_account_id = @accountId and region = @region and status <> 'destroyed'
             """, new { tenantId, accountId, region }, transaction, cancellationToken: cancellationToken))).ToList();
 
     /// <summary>Only a name the rules accept is looked up: the wizard asks while the person types, and what they typed may not be storable.</summary>
-    public static async Task<bool> NameTakenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, string name, CancellationToken cancellationToken) =>
+    public static async Task<bool> NameTakenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, string name,
+        CancellationToken cancellationToken) =>
         WorkspaceRules.CheckName(name) is null && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select exists (select 1 from workspaces where tenant_id = @tenantId and name = @name and status <> 'destroyed')",
             new { tenantId, name }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>The checks the wizard runs step by step, against the same rules the creation uses.</summary>
-    public async Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var networks = accountId is { } a && region is { } r ? await NetworksInAsync(connection, null, tenantId, a, r, cancellationToken) : [];

@@ -1,9 +1,9 @@
-using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Onboarding;
+using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Wizard;
-using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -36,7 +36,8 @@ public partial class WorkspaceWizardPage
     }
 
     private string AccountText(Guid? id) => wizard?.Accounts.FirstOrDefault(a => a.Id == id) is { } account
-        ? $"{account.Name} — {account.Provider.ToText()}{(account.IsVerified ? "" : $" (not verified: {account.Status.ToString().ToLowerInvariant()})")}"
+        ? $"{account.Name} — " +
+            $"{account.Provider.ToText()}{(account.IsVerified ? "" : $" (not verified: {account.Status.ToString().ToLowerInvariant()})")}"
         : "";
 
     // A click on a step's title: only steps already reached may be opened again.

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
-using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Features.Workspaces.Runs;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces;
 
@@ -69,12 +69,14 @@ public static class WorkspacesApi
         return TypedResults.Accepted((string?)null, RunResponse.From(result.Value!));
     }
 
-    private static async Task<IResult> ReleaseStateLockAsync(string name, ReleaseStateLockRequest request, TenantContext context, ClaimsPrincipal user,
+    private static async Task<IResult> ReleaseStateLockAsync(string name, ReleaseStateLockRequest request, TenantContext context,
+        ClaimsPrincipal user,
         WorkspaceStore store, WorkspaceCommands commands, CancellationToken cancellationToken)
     {
         if (await store.FindByNameAsync(context.TenantId, name, cancellationToken) is not { Status: not WorkspaceStatus.Destroyed } workspace)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
-        var result = await commands.ReleaseStateLockAsync(context.TenantId, workspace.Id, request.LockId, request.Confirmation, user.AsActor(), cancellationToken);
+        var result = await commands.ReleaseStateLockAsync(context.TenantId, workspace.Id, request.LockId, request.Confirmation, user.AsActor(),
+            cancellationToken);
         if (result.IsNotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
         if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
         return TypedResults.Accepted((string?)null, RunResponse.From(result.Value!));
@@ -89,19 +91,28 @@ public static class WorkspacesApi
             ? TypedResults.Ok(WorkspaceResponse.From(workspace, context.Tenant.Domain))
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such workspace in this tenant.");
 
-    private static async Task<IResult> CreateAsync(CreateWorkspaceRequest request, TenantContext context, ClaimsPrincipal user, WorkspaceCommands commands, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(CreateWorkspaceRequest request, TenantContext context, ClaimsPrincipal user,
+        WorkspaceCommands commands, CancellationToken cancellationToken)
     {
-        if (!Enum.TryParse<ApprovalMode>(request.ApprovalMode ?? "manual", ignoreCase: true, out var approval) || int.TryParse(request.ApprovalMode, out _))
+        if (!Enum.TryParse<ApprovalMode>(request.ApprovalMode ?? "manual", ignoreCase: true, out var approval)
+            || int.TryParse(request.ApprovalMode, out _))
             return TypedResults.ValidationProblem(FieldErrors.Single("approvalMode", "automatic or manual.").ToDictionary());
         var input = new NewWorkspace
         {
-            CloudAccountId = request.CloudAccountId, Region = request.Region, Name = request.Name, NetworkCidr = request.NetworkCidr,
-            KubernetesVersion = request.KubernetesVersion, UseKarpenter = request.UseKarpenter, NodePools = request.NodePools ?? [],
-            Database = request.Database, ApprovalMode = approval,
+            CloudAccountId = request.CloudAccountId,
+            Region = request.Region,
+            Name = request.Name,
+            NetworkCidr = request.NetworkCidr,
+            KubernetesVersion = request.KubernetesVersion,
+            UseKarpenter = request.UseKarpenter,
+            NodePools = request.NodePools ?? [],
+            Database = request.Database,
+            ApprovalMode = approval,
         };
         var result = await commands.CreateAsync(context.TenantId, input, user.AsActor(), cancellationToken);
         if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary());
         var workspace = result.Value!;
-        return TypedResults.Created($"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}", WorkspaceResponse.From(workspace, context.Tenant.Domain));
+        return TypedResults.Created($"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}",
+            WorkspaceResponse.From(workspace, context.Tenant.Domain));
     }
 }

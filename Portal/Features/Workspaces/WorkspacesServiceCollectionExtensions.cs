@@ -1,15 +1,15 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
-using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Jobs;
-using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
+using Cogrion.Portal.Infrastructure.AgentReports;
+using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
-using Cogrion.Portal.Infrastructure.AgentReports;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Workspaces;
@@ -44,7 +44,8 @@ public static class ProvisioningServiceCollectionExtensions
         services.AddJobHandler<WorkspaceApplyHandler, WorkspaceApplyJob>();
         services.AddJobHandler<DriftScanHandler, DriftScanJob>();
         // Read once at start: the schedule is part of the recurring job's definition.
-        var drift = builder.Configuration.GetValue<TimeSpan?>($"{ProvisioningOptions.Section}:{nameof(ProvisioningOptions.DriftInterval)}") ?? new ProvisioningOptions().DriftInterval;
+        var drift = builder.Configuration.GetValue<TimeSpan?>($"{ProvisioningOptions.Section}:{nameof(ProvisioningOptions.DriftInterval)}")
+            ?? new ProvisioningOptions().DriftInterval;
         if (drift > TimeSpan.Zero) services.AddRecurringJob("provisioning.drift-scan", JobSchedule.Every(drift), new DriftScanJob());
         services.AddOnboardingStep<FirstWorkspaceStep>();
         return builder;

@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Infrastructure.Audit;
 

@@ -21,7 +21,8 @@ public sealed partial class SecretRedactor
         this.knownSecrets = knownSecrets.Where(s => s is { Length: >= 6 }).Select(s => s!).Distinct().ToArray();
     }
 
-    [GeneratedRegex("(password|passwd|secret|token|credential|private_?key|api_?key|access_?key|assertion|cookie|authorization)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex("(password|passwd|secret|token|credential|private_?key|api_?key|access_?key|assertion|cookie|authorization)",
+        RegexOptions.IgnoreCase)]
     private static partial Regex SecretKeyName();
 
     public static bool IsSecretKey(string key) => SecretKeyName().IsMatch(key);

@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
 
@@ -47,7 +47,8 @@ public static class AccountEndpoints
     private static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery, AuditLog audit)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The sign-out form has expired.", detail: "Reload the page and sign out again.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The sign-out form has expired.",
+                detail: "Reload the page and sign out again.");
 
         if (context.User.GetUserId() is { } userId)
         {
@@ -62,7 +63,8 @@ public static class AccountEndpoints
             [CookieAuthenticationDefaults.AuthenticationScheme, AuthenticationServiceCollectionExtensions.KeycloakScheme]);
     }
 
-    private static async Task<IResult> BackChannelLogoutAsync(HttpContext context, BackChannelLogout logout, SessionRevocations sessions, AuditLog audit, ILoggerFactory loggers)
+    private static async Task<IResult> BackChannelLogoutAsync(HttpContext context, BackChannelLogout logout, SessionRevocations sessions,
+        AuditLog audit, ILoggerFactory loggers)
     {
         context.Response.Headers.CacheControl = "no-store";
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : null;
@@ -84,7 +86,8 @@ public static class AccountEndpoints
 
     /// <summary>Only local paths: an open redirect after sign-in would hand the session to a phishing page.</summary>
     internal static string LocalOrHome(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
             ? returnUrl
             : "/dashboard";
 }

@@ -1,3 +1,9 @@
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
+using Cogrion.Portal.Infrastructure.Authentication.Sessions;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
@@ -6,12 +12,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
-using Cogrion.Portal.Infrastructure.Authentication.Sessions;
-using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Database;
-using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Jobs;
-using Cogrion.Jobs.Recurring;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
 
@@ -72,7 +72,8 @@ public static class AuthenticationServiceCollectionExtensions
                 options.Events.OnValidatePrincipal = context =>
                     context.HttpContext.RequestServices.GetRequiredService<SessionRefresher>().ValidatePrincipalAsync(context);
                 options.Events.OnRedirectToLogin = context =>
-                    ApiProblems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "Authentication required.", "Sign in through the Portal, or present the credentials this API expects.");
+                    ApiProblems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "Authentication required.",
+                        "Sign in through the Portal, or present the credentials this API expects.");
                 options.Events.OnRedirectToAccessDenied = context => ApiProblems.IsBackgroundRequest(context.Request)
                     ? ApiProblems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "You are not allowed to do this.")
                     : Redirect(context);
@@ -120,7 +121,8 @@ public static class AuthenticationServiceCollectionExtensions
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddOptions<AuthorizationOptions>().Configure<IOptions<KeycloakOptions>>((authorization, keycloak) =>
-            authorization.AddPolicy(PortalPolicies.PlatformAdmin, policy => policy.RequireAuthenticatedUser().RequireRole(keycloak.Value.PlatformAdminRole)));
+            authorization.AddPolicy(PortalPolicies.PlatformAdmin, policy => policy.RequireAuthenticatedUser()
+                .RequireRole(keycloak.Value.PlatformAdminRole)));
         services.AddCascadingAuthenticationState();
         return builder;
     }

@@ -32,7 +32,8 @@ public static class KeycloakClaims
         Add(PortalClaims.EmailVerified, string.Equals(First("email_verified"), "true", StringComparison.OrdinalIgnoreCase) ? "true" : "false");
         Add("name", First("name"));
         Add(PortalClaims.SessionId, First("sid"));
-        foreach (var role in RealmRoles(First("realm_access")).Concat(ClientRoles(First("resource_access"), clientId)).Distinct(StringComparer.Ordinal))
+        foreach (var role in RealmRoles(First("realm_access")).Concat(ClientRoles(First("resource_access"), clientId))
+            .Distinct(StringComparer.Ordinal))
             Add(ClaimTypes.Role, role);
         return new ClaimsIdentity(claims, AuthenticationType, ClaimTypes.Name, ClaimTypes.Role);
     }

@@ -1,9 +1,9 @@
 using System.Security.Claims;
+using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
-using Cogrion.Portal.Infrastructure.Authentication.Sessions;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
 
@@ -55,7 +55,8 @@ public sealed class KeycloakOpenIdConnectEvents(
             logger.LogInformation("A sign-in reused a realm session from before the user was signed out everywhere; asking for the password again");
             var returnUrl = context.Properties?.RedirectUri ?? "/dashboard";
             context.HandleResponse();
-            context.Response.Redirect($"{context.Request.PathBase}{AccountEndpoints.SignInPath}?returnUrl={Uri.EscapeDataString(AccountEndpoints.LocalOrHome(returnUrl))}&fresh=1");
+            var back = Uri.EscapeDataString(AccountEndpoints.LocalOrHome(returnUrl));
+            context.Response.Redirect($"{context.Request.PathBase}{AccountEndpoints.SignInPath}?returnUrl={back}&fresh=1");
             return;
         }
 
@@ -70,7 +71,8 @@ public sealed class KeycloakOpenIdConnectEvents(
         // The realm rotated its keys: the id_token names a key the Portal has not fetched yet. The handler
         // has already asked for the keys again; sign in once more (the realm's session makes that silent)
         // rather than show the person an error for the realm's housekeeping.
-        if (context.Failure is SecurityTokenSignatureKeyNotFoundException && context.Properties is { } failed && !failed.Items.ContainsKey(KeyRotationRetryItem))
+        if (context.Failure is SecurityTokenSignatureKeyNotFoundException && context.Properties is { } failed
+            && !failed.Items.ContainsKey(KeyRotationRetryItem))
         {
             logger.LogInformation("The realm signed with a key not seen yet (it rotated its keys); signing in once more with its keys fetched again");
             var retry = new AuthenticationProperties { RedirectUri = AccountEndpoints.LocalOrHome(failed.RedirectUri) };
@@ -88,7 +90,8 @@ public sealed class KeycloakOpenIdConnectEvents(
     public override Task RedirectToIdentityProviderForSignOut(RedirectContext context)
     {
         // Keycloak comes back to the signed-out page, which is registered as the post-logout redirect URI.
-        context.ProtocolMessage.PostLogoutRedirectUri = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{AccountEndpoints.SignedOutPath}";
+        var request = context.Request;
+        context.ProtocolMessage.PostLogoutRedirectUri = $"{request.Scheme}://{request.Host}{request.PathBase}{AccountEndpoints.SignedOutPath}";
         context.ProtocolMessage.State = null;
         return Task.CompletedTask;
     }

@@ -25,7 +25,8 @@ public sealed class RealmTokens(IOptionsMonitor<OpenIdConnectOptions> oidcOption
     /// rotated its keys: the configuration is fetched again (no more often than the configured
     /// interval) and the token checked once more.
     /// </summary>
-    public async Task<TokenValidationResult> ValidateAsync(string token, Action<TokenValidationParameters>? adjust, CancellationToken cancellationToken)
+    public async Task<TokenValidationResult> ValidateAsync(string token, Action<TokenValidationParameters>? adjust,
+        CancellationToken cancellationToken)
     {
         var result = await ValidateOnceAsync(token, adjust, cancellationToken);
         if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
@@ -37,7 +38,8 @@ public sealed class RealmTokens(IOptionsMonitor<OpenIdConnectOptions> oidcOption
         return result;
     }
 
-    private async Task<TokenValidationResult> ValidateOnceAsync(string token, Action<TokenValidationParameters>? adjust, CancellationToken cancellationToken)
+    private async Task<TokenValidationResult> ValidateOnceAsync(string token, Action<TokenValidationParameters>? adjust,
+        CancellationToken cancellationToken)
     {
         var options = Options;
         var configuration = await GetConfigurationAsync(cancellationToken);

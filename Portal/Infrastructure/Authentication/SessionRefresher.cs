@@ -59,7 +59,8 @@ public sealed class SessionRefresher(
         context.ShouldRenew = true;
     }
 
-    private sealed record Refreshed(string AccessToken, string IdToken, IReadOnlyList<Claim> IdTokenClaims, string Issuer, string? RefreshToken, int ExpiresInSeconds);
+    private sealed record Refreshed(string AccessToken, string IdToken, IReadOnlyList<Claim> IdTokenClaims, string Issuer, string? RefreshToken,
+        int ExpiresInSeconds);
 
     private async Task<Refreshed?> RedeemAsync(string refreshToken, string subject, CancellationToken cancellationToken)
     {
@@ -105,7 +106,8 @@ public sealed class SessionRefresher(
                 root.TryGetProperty("refresh_token", out var rt) ? rt.GetString() : null,
                 root.TryGetProperty("expires_in", out var ei) && ei.TryGetInt32(out var seconds) ? seconds : 300);
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or SecurityTokenException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
+            or SecurityTokenException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Refreshing a session failed: {Reason}", ex.Message);
             return null;

@@ -1,8 +1,8 @@
 using System.Security.Claims;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Infrastructure.Authentication;
 

@@ -39,7 +39,8 @@ public sealed class ValidationErrors
 public static class OptionsRegistration
 {
     /// <summary>Binds a section once, validates it with its validator, and fails start-up on any error.</summary>
-    public static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+    public static IServiceCollection AddValidatedOptions<TOptions,
+        TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Cogrion.Portal.Infrastructure.Configuration;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Cogrion.Portal.Infrastructure.Configuration;
 
 namespace Cogrion.Portal.Infrastructure.DataProtection;
 
@@ -54,7 +54,9 @@ public static class DataProtectionServiceCollectionExtensions
         void TryLoad(Func<X509Certificate2> load)
         {
             try { loaded.Add(load()); }
-            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException) { }
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException
+                or InvalidOperationException)
+            { }
         }
         if (options.HasCertificate) TryLoad(() => KeyEncryptionCertificates.LoadCurrent(options));
         foreach (var path in options.PreviousKeyEncryptionCertificates) TryLoad(() => KeyEncryptionCertificates.Load(path, null, null));
@@ -75,7 +77,8 @@ public static class DataProtectionServiceCollectionExtensions
         var path = DevelopmentKeyEncryptionKey.DefaultPath;
         var key = DevelopmentKeyEncryptionKey.LoadOrCreate(path);
         services.GetRequiredService<ILoggerFactory>().CreateLogger("Cogrion.Portal.DataProtection").LogWarning(
-            "No key-encryption key is configured: the Data Protection keys in the database are encrypted with a generated development key kept in {Path}. " +
+            "No key-encryption key is configured: the Data Protection keys in the database are encrypted with a generated development key kept in " +
+                "{Path}. " +
             "Configure DataProtection:KeyEncryptionKey (or KeyEncryptionCertificate) for anything but local development.", path);
         return new KeyEncryptionKeys(key, previous);
     }
@@ -85,7 +88,8 @@ public static class DataProtectionServiceCollectionExtensions
 public static class DevelopmentKeyEncryptionKey
 {
     public static string DefaultPath => Path.Combine(
-        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cogrion-portal", "development-key-encryption-key");
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cogrion-portal",
+            "development-key-encryption-key");
 
     public static byte[] LoadOrCreate(string path)
     {

@@ -7,7 +7,8 @@ namespace Cogrion.Portal.Infrastructure.DataProtection;
 public static class KeyEncryptionCertificates
 {
     public static X509Certificate2 LoadCurrent(KeyRingOptions options) =>
-        Load(options.KeyEncryptionCertificate, NullIfEmpty(options.KeyEncryptionCertificateKey), NullIfEmpty(options.KeyEncryptionCertificatePassword));
+        Load(options.KeyEncryptionCertificate, NullIfEmpty(options.KeyEncryptionCertificateKey),
+            NullIfEmpty(options.KeyEncryptionCertificatePassword));
 
     public static X509Certificate2 Load(string path, string? keyPath, string? password)
     {

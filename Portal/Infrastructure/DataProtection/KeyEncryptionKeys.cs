@@ -74,14 +74,16 @@ public sealed class AesGcmXmlEncryptor(Func<KeyEncryptionKeys> getKeys) : IXmlEn
             ?? throw new CryptographicException("The encrypted Data Protection key does not name its key-encryption key.");
         var key = keys.Find(keyId)
             ?? throw new CryptographicException(
-                $"A Data Protection key was encrypted with key-encryption key {keyId}, which is not configured (DataProtection:KeyEncryptionKey or PreviousKeyEncryptionKeys).");
+                $"A Data Protection key was encrypted with key-encryption key {keyId}, which is not configured (DataProtection:KeyEncryptionKey or " +
+                    $"PreviousKeyEncryptionKeys).");
         var sealedBytes = Convert.FromBase64String((string?)encryptedElement.Element(Namespace + "value")
             ?? throw new CryptographicException("The encrypted Data Protection key has no value."));
         if (sealedBytes.Length < NonceSize + TagSize) throw new CryptographicException("The encrypted Data Protection key is truncated.");
         var plaintext = new byte[sealedBytes.Length - NonceSize - TagSize];
         using (var aes = new AesGcm(key, TagSize))
         {
-            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plaintext, AssociatedData(keyId));
+            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plaintext,
+                AssociatedData(keyId));
         }
         try
         {

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.DataProtection;
 
@@ -20,7 +20,8 @@ public sealed class KeyRingOptions
     /// <summary>Earlier key-encryption keys, still accepted for reading keys they encrypted (rotation).</summary>
     public List<string> PreviousKeyEncryptionKeys { get; set; } = [];
 
-    /// <summary>Path to a certificate whose RSA key encrypts the key ring: a PFX file, or a PEM file (with <see cref="KeyEncryptionCertificateKey"/> when the key is in a file of its own).</summary>
+    /// <summary>Path to a certificate whose RSA key encrypts the key ring: a PFX file, or a PEM file (with <see cref="KeyEncryptionCertificateKey"/>
+    /// when the key is in a file of its own).</summary>
     public string KeyEncryptionCertificate { get; set; } = "";
 
     /// <summary>Path to the PEM private key of a PEM certificate, when it is not in the certificate file.</summary>
@@ -52,7 +53,9 @@ public sealed class KeyRingOptionsValidator(IHostEnvironment environment) : IVal
             errors.Add(nameof(options.KeyEncryptionKey), "and KeyEncryptionCertificate are both set; configure one key-encryption key.");
         if (!options.HasKeyEncryptionKey && !options.HasCertificate && !environment.IsDevelopment())
             errors.Add(nameof(options.KeyEncryptionKey),
-                "is required outside Development (or KeyEncryptionCertificate): the Data Protection keys that protect sessions and the command-signing key are kept in the database, encrypted with it. Generate one with 'openssl rand -base64 32' and set DataProtection__KeyEncryptionKey from a secret store.");
+                "is required outside Development (or KeyEncryptionCertificate): the Data Protection keys that protect sessions and the " +
+                    "command-signing key are kept in the database, encrypted with it. Generate one with 'openssl rand -base64 32' and set " +
+                    "DataProtection__KeyEncryptionKey from a secret store.");
         if (options.HasKeyEncryptionKey && KeyRingOptions.DecodeKey(options.KeyEncryptionKey) is null)
             errors.Add(nameof(options.KeyEncryptionKey), "must be base64 of exactly 32 random bytes ('openssl rand -base64 32').");
         for (var i = 0; i < options.PreviousKeyEncryptionKeys.Count; i++)
@@ -66,7 +69,8 @@ public sealed class KeyRingOptionsValidator(IHostEnvironment environment) : IVal
             {
                 using var certificate = KeyEncryptionCertificates.LoadCurrent(options);
             }
-            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException
+                or InvalidOperationException)
             {
                 errors.Add(nameof(options.KeyEncryptionCertificate), $"cannot be used: {ex.Message}");
             }
@@ -77,7 +81,8 @@ public sealed class KeyRingOptionsValidator(IHostEnvironment environment) : IVal
             {
                 using var certificate = KeyEncryptionCertificates.Load(options.PreviousKeyEncryptionCertificates[i], null, null);
             }
-            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException
+                or InvalidOperationException)
             {
                 errors.Add($"{nameof(options.PreviousKeyEncryptionCertificates)}:{i}", $"cannot be used: {ex.Message}");
             }

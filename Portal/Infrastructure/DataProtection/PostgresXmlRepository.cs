@@ -1,8 +1,8 @@
 using System.Xml.Linq;
+using Cogrion.Portal.Infrastructure.Database;
 using Dapper;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Infrastructure.DataProtection;
 
@@ -14,7 +14,8 @@ namespace Cogrion.Portal.Infrastructure.DataProtection;
 /// What arrives here was already encrypted by the key encryptor (<see cref="AesGcmXmlEncryptor"/>
 /// or the certificate encryptor), so the table alone unprotects nothing.
 /// </summary>
-public sealed class PostgresXmlRepository(IServiceProvider services, MigrationStatus migrations, ILogger<PostgresXmlRepository> logger) : IXmlRepository
+public sealed class PostgresXmlRepository(IServiceProvider services, MigrationStatus migrations, ILogger<PostgresXmlRepository> logger)
+    : IXmlRepository
 {
     // Resolved at first use, not when the framework builds its key manager: that happens while the
     // host is built, before start-up validation could list a bad database setting as a clear problem.

@@ -24,7 +24,8 @@ public sealed class DatabaseMigrationService(
             {
                 var report = await runner.ApplyAsync(stoppingToken);
                 status.MarkApplied(report.CurrentVersion);
-                logger.LogInformation("Database schema is at version {Version} ({Applied} migration(s) applied now)", report.CurrentVersion, report.AppliedNow);
+                logger.LogInformation("Database schema is at version {Version} ({Applied} migration(s) applied now)", report.CurrentVersion,
+                    report.AppliedNow);
                 return;
             }
             catch (MigrationException ex)

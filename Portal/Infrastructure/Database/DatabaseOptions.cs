@@ -1,6 +1,6 @@
+using Cogrion.Portal.Infrastructure.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Configuration;
 
 namespace Cogrion.Portal.Infrastructure.Database;
 

@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Configuration;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Configuration;
 
 namespace Cogrion.Portal.Infrastructure.Database;
 

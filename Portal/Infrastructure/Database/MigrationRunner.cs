@@ -80,7 +80,8 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
     public async Task<MigrationReport> ApplyAsync(IReadOnlyList<MigrationScript> scripts, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = AdvisoryLockKey }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = AdvisoryLockKey },
+            cancellationToken: cancellationToken));
         try
         {
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -108,7 +109,8 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
                 .Where(v => !(MovedOut.TryGetValue(v, out var name) && applied[v].Name == name)).ToList();
             if (unknown.Count > 0)
                 throw new MigrationException(
-                    $"The database has migration(s) {string.Join(", ", unknown.Select(v => applied[v].Name))} that this Portal build does not know. " +
+                    $"The database has migration(s) {string.Join(", ", unknown.Select(v => applied[v].Name))} " +
+                    "that this Portal build does not know. " +
                     "It is older than the schema: deploy the newer build.");
 
             var pending = scripts.Where(s => !applied.ContainsKey(s.Version)).ToList();
@@ -141,7 +143,8 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
         catch (PostgresException ex)
         {
             var where = ex.Position > 0 ? $" at character {ex.Position}" : "";
-            throw new MigrationException($"Migration {script.Name} failed{where}: {ex.MessageText} (SQLSTATE {ex.SqlState}). Nothing of it was applied.", ex);
+            throw new MigrationException($"Migration {script.Name} failed{where}: {ex.MessageText} (SQLSTATE {ex.SqlState}). Nothing of it was " +
+                $"applied.", ex);
         }
     }
 }

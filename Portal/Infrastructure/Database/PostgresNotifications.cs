@@ -69,9 +69,11 @@ public sealed partial class PostgresNotifications : BackgroundService
         {
             // The name goes into the LISTEN statement as is: only plain identifiers, never quoted ones.
             if (!ChannelName().IsMatch(subscriber.Channel))
-                throw new ArgumentException($"'{subscriber.Channel}' ({subscriber.GetType().Name}) is not a valid channel name: use lower-case letters, digits and '_'.", nameof(subscribers));
+                throw new ArgumentException($"'{subscriber.Channel}' ({subscriber.GetType().Name}) is not a valid channel name: use lower-case " +
+                    $"letters, digits and '_'.", nameof(subscribers));
         }
-        byChannel = this.subscribers.GroupBy(s => s.Channel, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        byChannel = this.subscribers.GroupBy(s => s.Channel, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
     }
 
     /// <summary>The channels this process listens on.</summary>
@@ -122,7 +124,8 @@ public sealed partial class PostgresNotifications : BackgroundService
                 await using (var listen = new NpgsqlCommand(listenAll, connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 if (failures > 0)
-                    logger.LogInformation("Database notifications are back ({Channels}); subscribers re-check what they may have missed", string.Join(", ", byChannel.Keys));
+                    logger.LogInformation("Database notifications are back ({Channels}); subscribers re-check what they may have missed",
+                        string.Join(", ", byChannel.Keys));
                 failures = 0;
                 listening.TrySetResult();
                 // Whatever was sent before this LISTEN (at start, or while the connection was down) went unheard.
@@ -138,7 +141,8 @@ public sealed partial class PostgresNotifications : BackgroundService
             {
                 failures++;
                 var delay = RetryDelay(failures);
-                logger.LogWarning("Lost the database notification connection ({Error}); retrying in {Delay} (attempt {Attempt}); features fall back to their slow polls meanwhile",
+                logger.LogWarning("Lost the database notification connection ({Error}); retrying in {Delay} (attempt {Attempt}); features fall " +
+                    "back to their slow polls meanwhile",
                     ex.Message, delay, failures);
                 // Everything may be missed from now on: let the workers claim, the pages reload, the long polls re-read.
                 CatchUpAll();

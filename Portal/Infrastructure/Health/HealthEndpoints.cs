@@ -1,9 +1,9 @@
 using System.Text.Json;
+using Cogrion.Portal.Infrastructure.Database;
 using Dapper;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
 
 namespace Cogrion.Portal.Infrastructure.Health;
 

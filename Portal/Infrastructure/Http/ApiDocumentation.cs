@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
-using Cogrion.Portal.Infrastructure.Authentication;
 
 namespace Cogrion.Portal.Infrastructure.Http;
 
@@ -61,7 +61,8 @@ public static class ApiDocumentation
     public static bool IsPublicApi(string? relativePath) =>
         relativePath is not null && (relativePath == "api/v1" || relativePath.StartsWith("api/v1/", StringComparison.Ordinal));
 
-    private static async Task AddProblemResponsesAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    private static async Task AddProblemResponsesAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context,
+        CancellationToken cancellationToken)
     {
         var problem = await SchemaAsync(typeof(ProblemDetails), context, cancellationToken);
         var validation = await SchemaAsync(typeof(HttpValidationProblemDetails), context, cancellationToken);
@@ -70,7 +71,8 @@ public static class ApiDocumentation
         var hasRouteValues = context.Description.ParameterDescriptions.Any(p => p.Source.Id == "Path");
 
         operation.Responses ??= new OpenApiResponses();
-        Add(operation, "400", "The input is not valid: errors name each field (an unreadable body is the field \"body\").", hasInput || hasBody ? validation : null);
+        Add(operation, "400", "The input is not valid: errors name each field (an unreadable body is the field \"body\").", hasInput || hasBody
+            ? validation : null);
         Add(operation, "401", "Not signed in.", problem);
         Add(operation, "403", "Signed in, without the role this needs.", problem);
         Add(operation, "404", "No such object here; a tenant you cannot see answers like one that does not exist.", hasRouteValues ? problem : null);

@@ -1,9 +1,9 @@
 using System.Reflection;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Metadata;
+using Cogrion.Portal.Infrastructure.Input;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Diagnostics;
-using Cogrion.Portal.Infrastructure.Input;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Cogrion.Portal.Infrastructure.Http;
 

@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Http.Json;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.Json;
 
 namespace Cogrion.Portal.Infrastructure.Input;
 

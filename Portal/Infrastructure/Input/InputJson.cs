@@ -74,10 +74,12 @@ public static class InputJson
         type == typeof(string) || type == typeof(double) || type == typeof(float) || type == typeof(JsonElement)
         || typeof(JsonNode).IsAssignableFrom(type) || typeof(IEnumerable).IsAssignableFrom(type);
 
-    /// <summary>How a collection's elements are annotated (a dictionary's values); Unknown when it is no collection or they are value types.</summary>
+    /// <summary>How a collection's elements are annotated (a dictionary's values); Unknown when it is no collection or they are value
+    /// types.</summary>
     private static NullabilityState ElementNullability(Type type, NullabilityInfo info)
     {
-        if (type == typeof(string) || typeof(JsonNode).IsAssignableFrom(type) || !typeof(IEnumerable).IsAssignableFrom(type)) return NullabilityState.Unknown;
+        if (type == typeof(string) || typeof(JsonNode).IsAssignableFrom(type) || !typeof(IEnumerable)
+            .IsAssignableFrom(type)) return NullabilityState.Unknown;
         var arguments = info.GenericTypeArguments;
         var element = type.IsArray ? info.ElementType
             : arguments.Length == 1 ? arguments[0]
@@ -90,7 +92,8 @@ public static class InputJson
     private static bool IsDictionary(Type type) =>
         typeof(IDictionary).IsAssignableFrom(type)
         || (type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
-            .Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d && (d == typeof(IReadOnlyDictionary<,>) || d == typeof(IDictionary<,>)));
+            .Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d
+                && (d == typeof(IReadOnlyDictionary<,>) || d == typeof(IDictionary<,>)));
 
     private static void Check(object? value, string member, bool required, bool elementsRequired)
     {

@@ -31,7 +31,8 @@ public static partial class InputProblems
     {
         if (exception is InputRejectedException) return exception.Message;
         // The reader refuses an escaped unpaired surrogate (\ud800) when it reads the string.
-        if (exception.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("surrogate", StringComparison.OrdinalIgnoreCase))
+        if (exception.InnerException is InvalidOperationException { Message: var inner }
+            && inner.Contains("surrogate", StringComparison.OrdinalIgnoreCase))
             return InputText.UnpairedSurrogateMessage;
         var message = exception.Message;
         // "The JSON value could not be converted to System.Int32. Path: ...": the caller needs the field, not our type.

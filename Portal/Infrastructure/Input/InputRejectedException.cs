@@ -10,6 +10,7 @@ namespace Cogrion.Portal.Infrastructure.Input;
 /// </summary>
 public sealed class InputRejectedException(string message, string? member = null) : JsonException(message)
 {
-    /// <summary>The member below <see cref="JsonException.Path"/> the message is about (<c>nodePools[0]</c>), or null for the value at the path itself.</summary>
+    /// <summary>The member below <see cref="JsonException.Path"/> the message is about (<c>nodePools[0]</c>), or null for the value at the path
+    /// itself.</summary>
     public string? Member { get; } = member;
 }

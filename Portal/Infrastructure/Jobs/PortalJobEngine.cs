@@ -19,7 +19,8 @@ public static class PortalJobEngine
         builder.Services.TryAddSingleton<IJobSecretRedactor, AuditRedactorForJobs>();
         builder.Services.AddJobEngine(builder.Configuration, setup =>
         {
-            setup.SchemaReady = (services, cancellationToken) => services.GetRequiredService<MigrationStatus>().WaitUntilAppliedAsync(cancellationToken);
+            setup.SchemaReady = (services, cancellationToken) => services.GetRequiredService<MigrationStatus>()
+                .WaitUntilAppliedAsync(cancellationToken);
             setup.HostDeliversNotifications = true;
         });
         builder.Services.AddNotificationSubscriber<JobNotificationSubscriber>();

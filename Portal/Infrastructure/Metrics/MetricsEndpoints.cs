@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.Metrics;
 
@@ -28,7 +28,8 @@ public sealed class MetricsOptionsValidator : IValidateOptions<MetricsOptions>
     {
         var errors = new ValidationErrors(MetricsOptions.Section);
         if (!string.IsNullOrEmpty(options.BearerToken) && options.BearerToken.Length < 24)
-            errors.Add(nameof(options.BearerToken), "must be at least 24 characters (a random string, e.g. from 'openssl rand -hex 24'), or empty to allow loopback scrapes only.");
+            errors.Add(nameof(options.BearerToken),
+                "must be at least 24 characters (a random string, e.g. from 'openssl rand -hex 24'), or empty to allow loopback scrapes only.");
         return errors.ToResult();
     }
 }
@@ -57,10 +58,12 @@ public static class MetricsEndpoints
     }
 
     private static async Task<IResult> ScrapeAsync(
-        HttpContext context, PrometheusExporter exporter, IEnumerable<IMetricsSnapshotSource> sources, IOptions<MetricsOptions> options, CancellationToken cancellationToken)
+        HttpContext context, PrometheusExporter exporter, IEnumerable<IMetricsSnapshotSource> sources, IOptions<MetricsOptions> options,
+            CancellationToken cancellationToken)
     {
         if (!IsAllowed(context, options.Value.BearerToken))
-            return Results.Text("Scrapes need the metrics bearer token (or come from loopback when none is set).\n", "text/plain", statusCode: StatusCodes.Status401Unauthorized);
+            return Results.Text("Scrapes need the metrics bearer token (or come from loopback when none is set).\n", "text/plain",
+                statusCode: StatusCodes.Status401Unauthorized);
         foreach (var source in sources) await source.RefreshAsync(cancellationToken);
         return Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
     }

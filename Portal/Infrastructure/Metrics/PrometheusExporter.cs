@@ -158,7 +158,8 @@ public sealed class PrometheusExporter : IDisposable
                 {
                     var prefix = labels.Length == 0 ? "" : labels + ",";
                     for (var i = 0; i < Buckets.Length; i++)
-                        text.Append(Name).Append("_bucket{").Append(prefix).Append("le=\"").Append(Number(Buckets[i])).Append("\"} ").Append(counts[i]).Append('\n');
+                        text.Append(Name).Append("_bucket{").Append(prefix).Append("le=\"").Append(Number(Buckets[i])).Append("\"} ")
+                            .Append(counts[i]).Append('\n');
                     text.Append(Name).Append("_bucket{").Append(prefix).Append("le=\"+Inf\"} ").Append(count).Append('\n');
                     text.Append(Name).Append("_sum").Append(Braces(labels)).Append(' ').Append(Number(sum)).Append('\n');
                     text.Append(Name).Append("_count").Append(Braces(labels)).Append(' ').Append(count).Append('\n');

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Reflection;
+using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Health;
+using Cogrion.Portal.Infrastructure.Metrics;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Cogrion.Portal.Infrastructure.Configuration;
-using Cogrion.Portal.Infrastructure.Health;
-using Cogrion.Portal.Infrastructure.Metrics;
 
 namespace Cogrion.Portal.Infrastructure.Observability;
 
@@ -34,13 +34,16 @@ public static class ObservabilityServiceCollectionExtensions
         builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
 
         var settings = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        var endpoint = string.IsNullOrWhiteSpace(settings.OtlpEndpoint) ? builder.Configuration[TelemetryOptions.StandardEndpointVariable] : settings.OtlpEndpoint;
+        var endpoint = string.IsNullOrWhiteSpace(settings.OtlpEndpoint) ? builder.Configuration[TelemetryOptions.StandardEndpointVariable]
+            : settings.OtlpEndpoint;
         // No endpoint: no SDK, no listeners, no cost. A bad setting is reported by the validator at start-up.
         if (string.IsNullOrWhiteSpace(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var endpointUri)) return builder;
 
-        var version = typeof(ObservabilityServiceCollectionExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var version = typeof(ObservabilityServiceCollectionExtensions)
+            .Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? settings.ServiceName, serviceVersion: version))
+            .ConfigureResource(resource
+                => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? settings.ServiceName, serviceVersion: version))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
                 .AddHttpClientInstrumentation()
@@ -63,7 +66,8 @@ public static class ObservabilityServiceCollectionExtensions
 
     /// <summary>Probes and scrapes run every few seconds and say nothing about a user's request.</summary>
     private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments(HealthEndpoints.LivePath) || path.StartsWithSegments(HealthEndpoints.ReadyPath) || path.StartsWithSegments(MetricsEndpoints.Path);
+        path.StartsWithSegments(HealthEndpoints.LivePath) || path.StartsWithSegments(HealthEndpoints.ReadyPath)
+            || path.StartsWithSegments(MetricsEndpoints.Path);
 
     /// <summary>The trace id of the current request as trace backends show it (32 hex digits), or the request id when there is no trace.</summary>
     public static string TraceId(HttpContext context) =>

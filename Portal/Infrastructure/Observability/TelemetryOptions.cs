@@ -1,6 +1,6 @@
+using Cogrion.Portal.Infrastructure.Configuration;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
-using Cogrion.Portal.Infrastructure.Configuration;
 
 namespace Cogrion.Portal.Infrastructure.Observability;
 
@@ -20,7 +20,8 @@ public sealed class TelemetryOptions
     /// <summary>The OTLP receiver (a collector, Jaeger, Tempo, the Aspire dashboard). Overrides OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
     public string? OtlpEndpoint { get; set; }
 
-    /// <summary>grpc (the .NET exporter's default, usually port 4317) or http/protobuf (usually 4318). Empty: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.</summary>
+    /// <summary>grpc (the .NET exporter's default, usually port 4317) or http/protobuf (usually 4318). Empty: OTEL_EXPORTER_OTLP_PROTOCOL, else
+    /// grpc.</summary>
     public string? OtlpProtocol { get; set; }
 
     /// <summary>service.name of every span and metric; OTEL_SERVICE_NAME wins when set.</summary>
@@ -47,7 +48,8 @@ public sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOption
     public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
     {
         var errors = new ValidationErrors(TelemetryOptions.Section);
-        if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) errors.RequireAbsoluteUrl(nameof(options.OtlpEndpoint), options.OtlpEndpoint, requireHttps: false);
+        if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) errors.RequireAbsoluteUrl(nameof(options.OtlpEndpoint), options.OtlpEndpoint,
+            requireHttps: false);
         if (!TelemetryOptions.TryParseProtocol(options.OtlpProtocol, out _))
             errors.Add(nameof(options.OtlpProtocol), $"must be grpc or http/protobuf; '{options.OtlpProtocol}' is neither.");
         errors.RequireText(nameof(options.ServiceName), options.ServiceName);

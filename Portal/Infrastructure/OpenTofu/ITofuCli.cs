@@ -3,7 +3,8 @@ using Cogrion.Portal.Infrastructure.Processes;
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
 /// <summary>One start of the <c>tofu</c> executable (or the sandbox simulator, which takes the same command lines).</summary>
-public sealed record TofuInvocation(string Executable, IReadOnlyList<string> Arguments, string WorkingDirectory, IReadOnlyDictionary<string, string> Environment);
+public sealed record TofuInvocation(string Executable, IReadOnlyList<string> Arguments, string WorkingDirectory, IReadOnlyDictionary<string,
+    string> Environment);
 
 /// <summary>What comes out of a running <c>tofu</c>: its lines as they are printed, then its end.</summary>
 public abstract record TofuOutput;
@@ -16,7 +17,8 @@ public sealed record TofuStarted(ProcessIdentity Process, int ProcessId) : TofuO
 
 public sealed record TofuOutputLine(string Text, bool FromStandardError) : TofuOutput;
 
-/// <summary>The last item of every stream. <see cref="Interrupted"/>: it was sent SIGINT; <see cref="Killed"/>: it outlived the grace period.</summary>
+/// <summary>The last item of every stream. <see cref="Interrupted"/>: it was sent SIGINT; <see cref="Killed"/>: it outlived the grace
+/// period.</summary>
 public sealed record TofuExited(int ExitCode, bool Interrupted, bool Killed) : TofuOutput;
 
 /// <summary>

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -67,8 +67,10 @@ public sealed class OpenTofuOptionsValidator : IValidateOptions<OpenTofuOptions>
             errors.Add(nameof(options.WorkRoot), $"must be an absolute path; '{options.WorkRoot}' is not.");
         if (options.SandboxSpeed is <= 0 or > 1_000_000 || double.IsNaN(options.SandboxSpeed))
             errors.Add(nameof(options.SandboxSpeed), "must be a positive number of simulated seconds per second (20 for demos).");
-        if (!Uri.TryCreate(options.AliCloudStsEndpoint, UriKind.Absolute, out var sts) || sts.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(sts.Query))
-            errors.Add(nameof(options.AliCloudStsEndpoint), $"must be an absolute URL such as https://sts.aliyuncs.com; '{options.AliCloudStsEndpoint}' is not.");
+        if (!Uri.TryCreate(options.AliCloudStsEndpoint, UriKind.Absolute, out var sts) || sts.Scheme is not ("https" or "http")
+            || !string.IsNullOrEmpty(sts.Query))
+            errors.Add(nameof(options.AliCloudStsEndpoint),
+                $"must be an absolute URL such as https://sts.aliyuncs.com; '{options.AliCloudStsEndpoint}' is not.");
         if (options.CancelGracePeriod < TimeSpan.FromSeconds(1) || options.CancelGracePeriod > TimeSpan.FromMinutes(30))
             errors.Add(nameof(options.CancelGracePeriod), "must be between 00:00:01 and 00:30:00.");
         return errors.ToResult();

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Cogrion.Portal.Infrastructure.Configuration;
 using Cogrion.Portal.Infrastructure.OpenTofu.AliCloud;
 using Cogrion.Portal.Infrastructure.Processes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -69,7 +69,8 @@ public sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioning
         foreach (var (image, index) in options.SandboxAgentImages.Select((image, index) => (image, index)))
         {
             if (!Cogrion.Agent.Protocol.AgentImage.TryParse(image.Image, out _))
-                errors.Add($"{nameof(options.SandboxAgentImages)}:{index}:{nameof(image.Image)}", $"must be {Cogrion.Agent.Protocol.AgentImage.Rule}.");
+                errors.Add($"{nameof(options.SandboxAgentImages)}:{index}:{nameof(image.Image)}",
+                    $"must be {Cogrion.Agent.Protocol.AgentImage.Rule}.");
             errors.RequireText($"{nameof(options.SandboxAgentImages)}:{index}:{nameof(image.Executable)}", image.Executable);
         }
         if (options.DriftInterval < TimeSpan.Zero || (options.DriftInterval > TimeSpan.Zero && options.DriftInterval < TimeSpan.FromMinutes(1)))

@@ -86,12 +86,14 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
                     yield return Line(level, "  " + detail.TrimEnd());
                 yield break;
             case TofuHookMessage hook:
-                yield return Line(hook.Kind is TofuHookKind.ApplyErrored or TofuHookKind.ProvisionErrored ? RunLogLevel.Error : RunLogLevel.Info, Describe(hook));
+                yield return Line(hook.Kind is TofuHookKind.ApplyErrored or TofuHookKind.ProvisionErrored ? RunLogLevel.Error : RunLogLevel.Info,
+                    Describe(hook));
                 yield break;
             case TofuResourceChangeMessage change:
                 yield return Line(RunLogLevel.Info, change.IsDrift
                     ? $"{change.Resource.Address}: {DriftPhrase(change.Action)}"
-                    : $"{change.Resource.Address}: {PlannedPhrase(change.Action)}{(change.Reason is { } reason ? $" ({reason.Replace('_', ' ')})" : "")}");
+                    : $"{change.Resource.Address}: " +
+                        $"{PlannedPhrase(change.Action)}{(change.Reason is { } reason ? $" ({reason.Replace('_', ' ')})" : "")}");
                 yield break;
             case TofuOutputsMessage outputs:
                 yield return Line(RunLogLevel.Info, outputs.Outputs.Count == 0
@@ -125,7 +127,11 @@ public sealed class RunLogFormatter(SecretRedactor redactor, TimeProvider time)
         TofuDiagnosticMessage d => d with
         {
             Message = redactor.RedactText(d.Message) ?? "",
-            Diagnostic = d.Diagnostic with { Summary = redactor.RedactText(d.Diagnostic.Summary) ?? "", Detail = redactor.RedactText(d.Diagnostic.Detail) ?? "" },
+            Diagnostic = d.Diagnostic with
+            {
+                Summary = redactor.RedactText(d.Diagnostic.Summary) ?? "",
+                Detail = redactor.RedactText(d.Diagnostic.Detail) ?? ""
+            },
         },
         _ => message with { Message = redactor.RedactText(message.Message) ?? "" },
     };

@@ -30,7 +30,8 @@ public sealed record TofuDiagnosticMessage(TofuLevel Level, string Message, Date
     : TofuEvent(Level, Message, Timestamp);
 
 /// <summary>A change to one resource: planned (<c>planned_change</c>) or found outside OpenTofu (<c>resource_drift</c>).</summary>
-public sealed record TofuResourceChangeMessage(TofuLevel Level, string Message, DateTimeOffset? Timestamp, TofuResource Resource, string Action, string? Reason, bool IsDrift)
+public sealed record TofuResourceChangeMessage(TofuLevel Level, string Message, DateTimeOffset? Timestamp, TofuResource Resource, string Action,
+    string? Reason, bool IsDrift)
     : TofuEvent(Level, Message, Timestamp);
 
 public sealed record TofuChangeCounts(int Add, int Change, int Import, int Remove, string Operation);
@@ -38,7 +39,11 @@ public sealed record TofuChangeCounts(int Add, int Change, int Import, int Remov
 public sealed record TofuChangeSummaryMessage(TofuLevel Level, string Message, DateTimeOffset? Timestamp, TofuChangeCounts Changes)
     : TofuEvent(Level, Message, Timestamp);
 
-public enum TofuHookKind { ApplyStart, ApplyProgress, ApplyComplete, ApplyErrored, RefreshStart, RefreshComplete, ProvisionStart, ProvisionProgress, ProvisionComplete, ProvisionErrored }
+public enum TofuHookKind
+{
+    ApplyStart, ApplyProgress, ApplyComplete, ApplyErrored, RefreshStart, RefreshComplete, ProvisionStart, ProvisionProgress,
+    ProvisionComplete, ProvisionErrored
+}
 
 /// <summary>Progress of one resource through apply or refresh (the <c>hook</c> messages).</summary>
 public sealed record TofuHookMessage(
@@ -46,7 +51,8 @@ public sealed record TofuHookMessage(
     string? Action, TimeSpan? Elapsed, string? IdKey, string? IdValue)
     : TofuEvent(Level, Message, Timestamp);
 
-/// <summary>The root module's outputs: names and sensitivity only. The values (which the stream does carry, sensitive ones included) are dropped.</summary>
+/// <summary>The root module's outputs: names and sensitivity only. The values (which the stream does carry, sensitive ones included) are
+/// dropped.</summary>
 public sealed record TofuOutputsMessage(TofuLevel Level, string Message, DateTimeOffset? Timestamp, IReadOnlyList<TofuOutputName> Outputs)
     : TofuEvent(Level, Message, Timestamp);
 

@@ -54,7 +54,8 @@ public static class TofuPlanFingerprint
                     writer.WritePropertyName("before");
                     WriteMasked(writer, Property(output.Value, "before"), Property(output.Value, "before_sensitive"), unknown: null);
                     writer.WritePropertyName("after");
-                    WriteMasked(writer, Property(output.Value, "after"), Property(output.Value, "after_sensitive"), Property(output.Value, "after_unknown"));
+                    WriteMasked(writer, Property(output.Value, "after"), Property(output.Value, "after_sensitive"),
+                        Property(output.Value, "after_unknown"));
                     writer.WriteEndObject();
                 }
             }
@@ -80,7 +81,8 @@ public static class TofuPlanFingerprint
             case { ValueKind: JsonValueKind.Object } obj:
                 // Unknown attributes may be missing from the value: the mirror names them too.
                 var names = obj.EnumerateObject().Select(p => p.Name)
-                    .Concat(unknown is { ValueKind: JsonValueKind.Object } u ? u.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.False).Select(p => p.Name) : [])
+                    .Concat(unknown is { ValueKind: JsonValueKind.Object } u ? u.EnumerateObject()
+                        .Where(p => p.Value.ValueKind != JsonValueKind.False).Select(p => p.Name) : [])
                     .Distinct().Order(StringComparer.Ordinal);
                 writer.WriteStartObject();
                 foreach (var name in names)

@@ -43,7 +43,7 @@ public sealed record TofuPlanSummary(
                 case ["update"]: change.Add(address); break;
                 case ["delete"]: destroy.Add(address); break;
                 case ["delete", "create"] or ["create", "delete"]: replace.Add(address); break;
-                // no-op, read (data sources) and forget change nothing in the cloud.
+                    // no-op, read (data sources) and forget change nothing in the cloud.
             }
         }
         foreach (var resource in Array(root, "resource_drift"))
@@ -70,7 +70,8 @@ public sealed record TofuPlanSummary(
         resource.TryGetProperty("address", out var address) && address.ValueKind == JsonValueKind.String ? address.GetString() : null;
 
     private static string[] Actions(JsonElement resource) =>
-        resource.TryGetProperty("change", out var change) && change.TryGetProperty("actions", out var actions) && actions.ValueKind == JsonValueKind.Array
+        resource.TryGetProperty("change", out var change) && change.TryGetProperty("actions", out var actions)
+            && actions.ValueKind == JsonValueKind.Array
             ? actions.EnumerateArray().Select(a => a.GetString() ?? "").ToArray()
             : [];
 }

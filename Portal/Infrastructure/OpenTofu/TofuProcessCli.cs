@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Processes;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -12,14 +12,16 @@ namespace Cogrion.Portal.Infrastructure.OpenTofu;
 /// scrubbed environment: the Portal's own secrets (its database connection string, its Keycloak client
 /// secret) live in its environment and must not reach a process that runs third-party providers.
 /// </summary>
-public sealed class TofuProcessCli(LifelineLauncher lifelines, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuProcessCli> logger) : ITofuCli
+public sealed class TofuProcessCli(LifelineLauncher lifelines, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuProcessCli> logger)
+    : ITofuCli
 {
     /// <summary>
     /// What the child inherits: enough to find programs, certificates and proxies, plus the ambient
     /// cloud identity of the Portal itself (AWS_*, ALIBABA_CLOUD_*), which only serves to assume the
     /// tenant's role. Everything else (connection strings, client secrets) stays behind.
     /// </summary>
-    private static readonly string[] InheritedNames = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", "TF_PLUGIN_CACHE_DIR", "TF_CLI_CONFIG_FILE"];
+    private static readonly string[] InheritedNames = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY",
+        "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", "TF_PLUGIN_CACHE_DIR", "TF_CLI_CONFIG_FILE"];
     private static readonly string[] InheritedPrefixes = ["AWS_", "ALIBABA_CLOUD_", "ALICLOUD_", "TOFU_SANDBOX_"];
 
     public async IAsyncEnumerable<TofuOutput> RunAsync(TofuInvocation invocation, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -74,7 +76,8 @@ public sealed class TofuProcessCli(LifelineLauncher lifelines, IOptions<OpenTofu
             return false; // It stopped within the grace period.
         }
         if (process.HasExited) return false;
-        logger.LogWarning("tofu process {ProcessId} did not stop within {GracePeriod}; killing it and its children", process.ChildProcessId, options.Value.CancelGracePeriod);
+        logger.LogWarning("tofu process {ProcessId} did not stop within {GracePeriod}; killing it and its children", process.ChildProcessId,
+            options.Value.CancelGracePeriod);
         process.Kill();
         return true;
     }

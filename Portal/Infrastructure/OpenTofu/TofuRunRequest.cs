@@ -39,7 +39,8 @@ public sealed record S3Backend(string Bucket, string Key, string Region, Assumed
 /// The backend reaches it with the session the runner assumed for the run's <see cref="TofuRunRequest.Role"/>
 /// (docs/adr/0052): OpenTofu's oss backend cannot send an external ID itself, so it carries no role.
 /// </summary>
-public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable) : TofuBackend;
+public sealed record OssBackend(string Bucket, string Prefix, string Key, string Region, string TablestoreEndpoint, string TablestoreTable)
+    : TofuBackend;
 
 /// <summary>
 /// A state file on the Portal's disk: only for the sandbox, whose "cloud" is the simulator. Lives

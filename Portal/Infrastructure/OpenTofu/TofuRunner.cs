@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Database;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Infrastructure.OpenTofu;
 
@@ -14,7 +14,8 @@ namespace Cogrion.Portal.Infrastructure.OpenTofu;
 /// <see cref="PlanAsync"/>, waits for an approval if the workspace wants one, then calls
 /// <see cref="ApplyAsync"/> on the same working directory (or <see cref="RunAsync"/> for both at once).
 /// </summary>
-public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptions<OpenTofuOptions> options, TimeProvider time, ILogger<TofuRunner> logger)
+public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptions<OpenTofuOptions> options, TimeProvider time,
+    ILogger<TofuRunner> logger)
 {
     // Fields rather than captured parameters: the nested Run reads them.
     private readonly ITofuCli cli = cli;
@@ -149,7 +150,8 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             var prepared = await StageAsync(TofuStage.Prepare, cancellationToken, async () =>
             {
                 await RootModuleWriter.WriteAsync(request, cancellationToken);
-                await NoteAsync($"Root module written for {request.Provider.ToDbText()} ({request.Operation.ToDbText()}); module {RootModuleWriter.LocalModuleSource(request.WorkingDirectory, request.ModuleSource)}");
+                await NoteAsync($"Root module written for {request.Provider.ToDbText()} ({request.Operation.ToDbText()}); module " +
+                    $"{RootModuleWriter.LocalModuleSource(request.WorkingDirectory, request.ModuleSource)}");
                 return null;
             });
             if (prepared is not null) return prepared;
@@ -202,7 +204,8 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
                 return null;
             });
             if (rewritten is not null) return rewritten;
-            if (await TofuStageAsync(TofuStage.Init, ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"], cancellationToken) is { } failed)
+            if (await TofuStageAsync(TofuStage.Init, ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"],
+                cancellationToken) is { } failed)
                 return failed;
             return Finished();
         }
@@ -230,7 +233,8 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             {
                 if (!HasSavedPlan(request))
                     return await FailAsync("The saved plan is gone (the run moved to another worker, or it was discarded); plan again.");
-                if (await TofuStageAsync(TofuStage.Apply, ["apply", "-json", "-input=false", RootModuleWriter.PlanFile], cancellationToken) is { } applyFailed)
+                if (await TofuStageAsync(TofuStage.Apply, ["apply", "-json", "-input=false", RootModuleWriter.PlanFile],
+                    cancellationToken) is { } applyFailed)
                     return applyFailed;
             }
             finally
@@ -260,7 +264,9 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             if (read is not null) return read;
             await NoteAsync(outputs!.Values.Count + outputs.SensitiveNames.Count == 0
                 ? "No outputs."
-                : "Outputs: " + string.Join(", ", outputs.Values.Keys.Concat(outputs.SensitiveNames.Select(n => n + " (sensitive, not kept)")).Order(StringComparer.Ordinal)));
+                : "Outputs: "
+                    + string.Join(", ", outputs.Values.Keys.Concat(outputs.SensitiveNames.Select(n => n + " (sensitive, not kept)"))
+                    .Order(StringComparer.Ordinal)));
             return Finished() with { Outputs = outputs };
         }
 
@@ -286,15 +292,18 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
 
         /// <summary>What to do when the executable is missing or too old: exactly what to install, or which setting to fix.</summary>
         private string Remedy() => request.Provider == TofuProvider.Sandbox
-            ? $"The sandbox simulator ships with the Portal as 'tofu-sandbox' next to its binary; reinstall the Portal or set {OpenTofuOptions.Section}:{nameof(OpenTofuOptions.SandboxExecutable)} to its path."
-            : $"Install OpenTofu {runner.options.Value.ParsedMinimumVersion} or newer from {InstallHint} and put 'tofu' on the PATH, or set {OpenTofuOptions.Section}:{nameof(OpenTofuOptions.Executable)} to its full path.";
+            ? $"The sandbox simulator ships with the Portal as 'tofu-sandbox' next to its binary; reinstall the Portal or set " +
+                $"{OpenTofuOptions.Section}:{nameof(OpenTofuOptions.SandboxExecutable)} to its path."
+            : $"Install OpenTofu {runner.options.Value.ParsedMinimumVersion} or newer from {InstallHint} and put 'tofu' on the PATH, or set " +
+                $"{OpenTofuOptions.Section}:{nameof(OpenTofuOptions.Executable)} to its full path.";
 
         /// <summary>
         /// Runs one tofu command as a stage. Without <paramref name="capture"/> every line goes to the log
         /// (the -json stream carries no values). With it, stdout stays in memory, is never logged (show
         /// and output print values, secret ones included), and <paramref name="interpret"/> reads it.
         /// </summary>
-        private Task<TofuRunResult?> TofuStageAsync(TofuStage tofuStage, IReadOnlyList<string> arguments, CancellationToken cancellationToken, StringBuilder? capture = null, Func<string?>? interpret = null) =>
+        private Task<TofuRunResult?> TofuStageAsync(TofuStage tofuStage, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+            StringBuilder? capture = null, Func<string?>? interpret = null) =>
             StageAsync(tofuStage, cancellationToken, async () =>
             {
                 // The version check runs before the working directory exists, and needs none: were it
@@ -329,13 +338,16 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
                                     && TofuStateLock.FromDiagnostic(diagnostic.Diagnostic) is { } held)
                                 {
                                     stateLock = held;
-                                    firstError ??= $"the workspace's state is locked by {held.Describe()}. OpenTofu takes the lock for every plan and apply; "
-                                        + "if no run of this workspace is still working on it (a killed process leaves its lock behind), an operator can release it.";
+                                    firstError ??= $"the workspace's state is locked by {held.Describe()}. OpenTofu takes the lock for every plan " +
+                                        $"and apply; "
+                                        + "if no run of this workspace is still working on it (a killed process leaves its lock behind), an " +
+                                            "operator can release it.";
                                 }
                                 foreach (var formatted in formatter.Format(tofuStage, message))
                                 {
                                     await log.WriteAsync(formatted, CancellationToken.None);
-                                    if (firstError is null && message is TofuDiagnosticMessage { Diagnostic.Severity: TofuLevel.Error } && formatted.Level == RunLogLevel.Error)
+                                    if (firstError is null && message is TofuDiagnosticMessage { Diagnostic.Severity: TofuLevel.Error }
+                                        && formatted.Level == RunLogLevel.Error)
                                         firstError = formatted.Text;
                                 }
                                 break;
@@ -417,19 +429,29 @@ public sealed class TofuRunner(ITofuCli cli, ITofuSessionSource sessions, IOptio
             await NoteAsync($"Run failed in {StageName(stage)}: {error}", RunLogLevel.Error);
             return new TofuRunResult
             {
-                Status = TofuRunStatus.Failed, Stage = stage, Error = error, Timings = timings, TofuVersion = tofuVersion,
-                WorkspaceState = stateLock is null ? WorkspaceStateAfterFailure(stage, request.Operation) : LockedOutState, StateLock = stateLock,
+                Status = TofuRunStatus.Failed,
+                Stage = stage,
+                Error = error,
+                Timings = timings,
+                TofuVersion = tofuVersion,
+                WorkspaceState = stateLock is null ? WorkspaceStateAfterFailure(stage, request.Operation) : LockedOutState,
+                StateLock = stateLock,
             };
         }
 
         private async Task<TofuRunResult> CancelledAsync(bool killed)
         {
             var state = WorkspaceStateAfterCancel(stage, request.Operation, killed);
-            await NoteAsync($"Run cancelled during {StageName(stage)}{(killed ? " (OpenTofu did not stop in time and was killed)" : "")}. {state}", RunLogLevel.Warning);
+            await NoteAsync($"Run cancelled during {StageName(stage)}{(killed ? " (OpenTofu did not stop in time and was killed)" : "")}. {state}",
+                RunLogLevel.Warning);
             return new TofuRunResult
             {
-                Status = TofuRunStatus.Cancelled, Stage = stage, Error = $"Cancelled during {StageName(stage)}.", Timings = timings,
-                TofuVersion = tofuVersion, WorkspaceState = state,
+                Status = TofuRunStatus.Cancelled,
+                Stage = stage,
+                Error = $"Cancelled during {StageName(stage)}.",
+                Timings = timings,
+                TofuVersion = tofuVersion,
+                WorkspaceState = state,
             };
         }
 

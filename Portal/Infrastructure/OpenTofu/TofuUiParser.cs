@@ -19,7 +19,8 @@ public static class TofuUiParser
         {
             using var document = JsonDocument.Parse(trimmed);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement)
+                || typeElement.ValueKind != JsonValueKind.String)
                 return new TofuTextLine(line, fromStandardError);
             return ParseMessage(root, typeElement.GetString()!);
         }
@@ -33,7 +34,8 @@ public static class TofuUiParser
     {
         var level = ParseLevel(Text(root, "@level"));
         var message = Text(root, "@message") ?? "";
-        var timestamp = DateTimeOffset.TryParse(Text(root, "@timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : (DateTimeOffset?)null;
+        var timestamp = DateTimeOffset.TryParse(Text(root, "@timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at
+            : (DateTimeOffset?)null;
 
         switch (type)
         {
@@ -45,19 +47,25 @@ public static class TofuUiParser
             case "diagnostic" when root.TryGetProperty("diagnostic", out var diagnostic):
                 return new TofuDiagnosticMessage(level, message, timestamp, ParseDiagnostic(diagnostic));
             case "planned_change" or "resource_drift" when root.TryGetProperty("change", out var change) && ParseResource(change) is { } changed:
-                return new TofuResourceChangeMessage(level, message, timestamp, changed, Text(change, "action") ?? "", Text(change, "reason"), type == "resource_drift");
+                return new TofuResourceChangeMessage(level, message, timestamp, changed, Text(change, "action") ?? "", Text(change, "reason"),
+                    type == "resource_drift");
             case "change_summary" when root.TryGetProperty("changes", out var changes):
                 return new TofuChangeSummaryMessage(level, message, timestamp, new TofuChangeCounts(
-                    Number(changes, "add"), Number(changes, "change"), Number(changes, "import"), Number(changes, "remove"), Text(changes, "operation") ?? ""));
+                    Number(changes, "add"), Number(changes, "change"), Number(changes, "import"), Number(changes, "remove"),
+                        Text(changes, "operation") ?? ""));
             case "outputs" when root.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Object:
                 return new TofuOutputsMessage(level, message, timestamp, outputs.EnumerateObject()
-                    .Select(o => new TofuOutputName(o.Name, o.Value.TryGetProperty("sensitive", out var s) && s.ValueKind == JsonValueKind.True, Text(o.Value, "action")))
+                    .Select(o
+                        => new TofuOutputName(o.Name, o.Value.TryGetProperty("sensitive", out var s) && s.ValueKind == JsonValueKind.True,
+                        Text(o.Value, "action")))
                     .ToList());
             default:
                 if (HookKind(type) is { } kind && root.TryGetProperty("hook", out var hook) && ParseResource(hook) is { } resource)
                 {
-                    TimeSpan? elapsed = hook.TryGetProperty("elapsed_seconds", out var e) && e.TryGetDouble(out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
-                    return new TofuHookMessage(level, message, timestamp, kind, resource, Text(hook, "action"), elapsed, Text(hook, "id_key"), Text(hook, "id_value"));
+                    TimeSpan? elapsed = hook.TryGetProperty("elapsed_seconds", out var e) && e.TryGetDouble(out var seconds)
+                        ? TimeSpan.FromSeconds(seconds) : null;
+                    return new TofuHookMessage(level, message, timestamp, kind, resource, Text(hook, "action"), elapsed, Text(hook, "id_key"),
+                        Text(hook, "id_value"));
                 }
                 return new TofuOtherMessage(level, message, timestamp, type);
         }
@@ -84,10 +92,12 @@ public static class TofuUiParser
         if (diagnostic.TryGetProperty("range", out var r) && r.ValueKind == JsonValueKind.Object && Text(r, "filename") is { } file)
         {
             var start = r.TryGetProperty("start", out var s) ? s : default;
-            range = new TofuSourceRange(file, start.ValueKind == JsonValueKind.Object ? Number(start, "line") : 0, start.ValueKind == JsonValueKind.Object ? Number(start, "column") : 0);
+            range = new TofuSourceRange(file, start.ValueKind == JsonValueKind.Object ? Number(start, "line") : 0,
+                start.ValueKind == JsonValueKind.Object ? Number(start, "column") : 0);
         }
         // The snippet (source code and expression values) is left out on purpose: values may be secrets.
-        return new TofuDiagnostic(ParseLevel(Text(diagnostic, "severity")), Text(diagnostic, "summary") ?? "", Text(diagnostic, "detail") ?? "", Text(diagnostic, "address"), range);
+        return new TofuDiagnostic(ParseLevel(Text(diagnostic, "severity")), Text(diagnostic, "summary") ?? "", Text(diagnostic, "detail") ?? "",
+            Text(diagnostic, "address"), range);
     }
 
     private static TofuResource? ParseResource(JsonElement container)
@@ -99,7 +109,8 @@ public static class TofuUiParser
             JsonValueKind.Number => k.GetRawText(),
             _ => null,
         } : null;
-        return new TofuResource(Text(resource, "addr") ?? "", Text(resource, "module") ?? "", Text(resource, "resource_type") ?? "", Text(resource, "resource_name") ?? "", key);
+        return new TofuResource(Text(resource, "addr") ?? "", Text(resource, "module") ?? "", Text(resource, "resource_type") ?? "",
+            Text(resource, "resource_name") ?? "", key);
     }
 
     private static TofuLevel ParseLevel(string? level) => level switch
@@ -110,7 +121,8 @@ public static class TofuUiParser
     };
 
     private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString() : null;
 
     private static int Number(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : 0;

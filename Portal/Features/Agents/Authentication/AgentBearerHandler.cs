@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
+using Cogrion.Agent.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Portal.Features.Agents.Authentication;
 

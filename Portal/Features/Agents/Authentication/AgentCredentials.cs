@@ -1,11 +1,11 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Infrastructure.Audit;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents.Authentication;
 
@@ -24,9 +24,11 @@ public sealed class AgentCredentials(
     /// <summary>Clock difference tolerated between an agent and the Portal when checking iat.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
-    private sealed record AgentKeyRow(Guid Id, Guid TenantId, Guid WorkspaceId, byte[] PublicKey, string TokenAudience, string Status, string? StatusReason);
+    private sealed record AgentKeyRow(Guid Id, Guid TenantId, Guid WorkspaceId, byte[] PublicKey, string TokenAudience, string Status,
+        string? StatusReason);
 
-    private sealed record AgentTokenRow(Guid Id, Guid TenantId, Guid WorkspaceId, string Status, string? StatusReason, byte[]? AccessTokenHash, DateTimeOffset? AccessTokenExpiresAt);
+    private sealed record AgentTokenRow(Guid Id, Guid TenantId, Guid WorkspaceId, string Status, string? StatusReason, byte[]? AccessTokenHash,
+        DateTimeOffset? AccessTokenExpiresAt);
 
     public static AgentRefusal InvalidAssertion(string detail) => new(ProblemTypes.InvalidAssertion, "The client assertion was refused.", detail);
 
@@ -65,10 +67,12 @@ public sealed class AgentCredentials(
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(claims.Exp);
         if (claims.Iss != claims.Sub) return (null, InvalidAssertion("iss and sub must both be the agent id."));
         if (claims.Aud != agent.TokenAudience) return (null, InvalidAssertion($"aud must be {agent.TokenAudience}."));
-        if (string.IsNullOrWhiteSpace(claims.Jti) || claims.Jti.Length > 128) return (null, InvalidAssertion("jti is required (at most 128 characters)."));
+        if (string.IsNullOrWhiteSpace(claims.Jti) || claims.Jti.Length > 128) return (null,
+            InvalidAssertion("jti is required (at most 128 characters)."));
         if (issuedAt > now + ClockSkew) return (null, InvalidAssertion("iat is in the future: check the agent's clock."));
         if (expiresAt <= now) return (null, InvalidAssertion("The assertion has expired."));
-        if (expiresAt - issuedAt > ProtocolV1.MaxAssertionLifetime) return (null, InvalidAssertion("An assertion may live at most five minutes (exp - iat)."));
+        if (expiresAt - issuedAt > ProtocolV1.MaxAssertionLifetime) return (null,
+            InvalidAssertion("An assertion may live at most five minutes (exp - iat)."));
 
         var token = RandomNumberGenerator.GetBytes(32);
         var tokenExpiresAt = now + options.Value.AccessTokenLifetime;
@@ -130,13 +134,15 @@ public sealed class AgentCredentials(
                            where id = @CommandId and agent_id = @AgentId and type = @Type and status = 'pending' and expires_at > @now)
             """, new { request.CommandId, agent.AgentId, Type = CommandTypes.RotateKey, now }, transaction, cancellationToken: cancellationToken));
         if (!pending)
-            return new AgentRefusal("about:blank", "No key rotation is pending.", "A key is replaced only while an agent.rotate-key command for this agent is pending.");
+            return new AgentRefusal("about:blank", "No key rotation is pending.",
+                "A key is replaced only while an agent.rotate-key command for this agent is pending.");
         var keyId = ProtocolKeys.KeyId(newKey!);
         await connection.ExecuteAsync(new CommandDefinition("""
             update agents set public_key = @PublicKey, key_id = @keyId, key_rotated_at = @now,
                               access_token_hash = null, access_token_expires_at = null
             where id = @AgentId
-            """, new { PublicKey = newKey!.ExportSubjectPublicKeyInfo(), keyId, now, agent.AgentId }, transaction, cancellationToken: cancellationToken));
+            """, new { PublicKey = newKey!.ExportSubjectPublicKeyInfo(), keyId, now, agent.AgentId }, transaction,
+                cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(Actor.Agent(agent.AgentId), "agent.key_rotated", agent.TenantId, "agent", agent.AgentId.ToString(),
             new { request.CommandId, keyId }), transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

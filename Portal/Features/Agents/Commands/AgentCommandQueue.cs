@@ -164,7 +164,8 @@ public sealed class AgentCommandQueue(
     }
 
     /// <summary>Records an agent's result for one of its own commands. Reporting twice is harmless (at-least-once).</summary>
-    public async Task<ResultAcceptance> RecordResultAsync(AgentIdentity agent, Guid commandId, CommandResult result, CancellationToken cancellationToken)
+    public async Task<ResultAcceptance> RecordResultAsync(AgentIdentity agent, Guid commandId, CommandResult result,
+        CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -200,7 +201,13 @@ public sealed class AgentCommandQueue(
             // The outcome of an upgrade, in words an auditor reads: which image, and a rollback's reason.
             await audit.RecordAsync(new AuditEntry(actor, result.Outcome == CommandOutcomes.Succeeded ? "agent.upgraded" : "agent.upgrade_failed",
                 agent.TenantId, "agent", agent.AgentId.ToString(),
-                new { commandId, image = result.Output?["image"]?.ToString(), previousImage = result.Output?["previousImage"]?.ToString(), message = result.Message }),
+                new
+                {
+                    commandId,
+                    image = result.Output?["image"]?.ToString(),
+                    previousImage = result.Output?["previousImage"]?.ToString(),
+                    message = result.Message
+                }),
                 transaction, cancellationToken);
         }
         if (completed == CommandTypes.Uninstall && result.Outcome == CommandOutcomes.Succeeded)

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
+using Cogrion.Agent.Protocol;
 using Dapper;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Agent.Protocol;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 

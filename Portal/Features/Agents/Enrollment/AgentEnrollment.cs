@@ -1,13 +1,13 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Input;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Enrollment;
 
@@ -82,11 +82,23 @@ public sealed class AgentEnrollment(
             insert into agents (id, tenant_id, workspace_id, name, public_key, key_id, token_audience, registered_at, agent_version, status_changed_at)
             values (@agentId, @TenantId, @WorkspaceId, @name, @publicKey, @keyId, @tokenAudience, @now, @version, @now)
             """,
-            new { agentId, scope.TenantId, scope.WorkspaceId, name, publicKey = key!.ExportSubjectPublicKeyInfo(), keyId, tokenAudience, now, version = Trim(request.AgentVersion, 50) },
+            new
+            {
+                agentId,
+                scope.TenantId,
+                scope.WorkspaceId,
+                name,
+                publicKey = key!.ExportSubjectPublicKeyInfo(),
+                keyId,
+                tokenAudience,
+                now,
+                version = Trim(request.AgentVersion, 50)
+            },
             transaction, cancellationToken: cancellationToken));
         var actor = Actor.Agent(agentId, name);
         await audit.RecordAsync(new AuditEntry(actor, "agent.registered", scope.TenantId, "agent", agentId.ToString(),
-            new { workspaceId = scope.WorkspaceId, bootstrapTokenId = scope.TokenId, keyId, agentVersion = request.AgentVersion }), transaction, cancellationToken);
+            new { workspaceId = scope.WorkspaceId, bootstrapTokenId = scope.TokenId, keyId, agentVersion = request.AgentVersion }), transaction,
+                cancellationToken);
 
         // One agent per workspace: a re-install replaces the previous agent, whose credentials stop working now.
         var replaced = await connection.QueryAsync<Guid>(new CommandDefinition("""
@@ -97,7 +109,8 @@ public sealed class AgentEnrollment(
             transaction, cancellationToken: cancellationToken));
         foreach (var old in replaced)
         {
-            await audit.RecordAsync(new AuditEntry(actor, "agent.revoked", scope.TenantId, "agent", old.ToString(), new { reason = "replaced", replacedBy = agentId }),
+            await audit.RecordAsync(new AuditEntry(actor, "agent.revoked", scope.TenantId, "agent", old.ToString(),
+                new { reason = "replaced", replacedBy = agentId }),
                 transaction, cancellationToken);
             await AgentCommandQueue.NotifyAsync(connection, old, transaction, cancellationToken);
         }

@@ -1,10 +1,10 @@
-using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
-using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Input;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 

@@ -1,13 +1,13 @@
 using System.Text;
-using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.Extensions.Options;
 using Cogrion.Portal.Features.Agents.Enrollment;
 using Cogrion.Portal.Features.Agents.Install;
 using Cogrion.Portal.Features.Audit;
-using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Http;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents.Pages;
 
@@ -24,8 +24,10 @@ public partial class FleetPage
         public bool TryParse(out Guid tenant, out Guid workspace)
         {
             Errors = new FieldErrors();
-            if (!Guid.TryParse(TenantId?.Trim(), out tenant)) Errors.Add("tenantId", "Enter the tenant's id (a UUID, shown on the workspace's page).");
-            if (!Guid.TryParse(WorkspaceId?.Trim(), out workspace)) Errors.Add("workspaceId", "Enter the workspace's id (a UUID, shown on the workspace's page).");
+            if (!Guid.TryParse(TenantId?.Trim(), out tenant)) Errors.Add("tenantId",
+                "Enter the tenant's id (a UUID, shown on the workspace's page).");
+            if (!Guid.TryParse(WorkspaceId?.Trim(), out workspace)) Errors.Add("workspaceId",
+                "Enter the workspace's id (a UUID, shown on the workspace's page).");
             return Errors.IsEmpty;
         }
     }
@@ -66,7 +68,8 @@ public partial class FleetPage
         releases = await Versions.ReleasesAsync(Aborted);
     }
 
-    private Versions.AgentVersionStatus VersionOf(AgentSummary agent) => Agents.Versions.AgentVersionStatus.Of(agent.AgentVersion, Release.Current.Version, releases, now);
+    private Versions.AgentVersionStatus VersionOf(AgentSummary agent)
+        => Agents.Versions.AgentVersionStatus.Of(agent.AgentVersion, Release.Current.Version, releases, now);
 
     private async Task MintAsync()
     {

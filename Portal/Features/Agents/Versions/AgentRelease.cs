@@ -1,6 +1,6 @@
 using System.Reflection;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents.Versions;
 
@@ -18,5 +18,6 @@ public sealed class AgentRelease(IOptions<AgentApiOptions> options)
     public static string DefaultImage => $"{AgentInstall.ImageRepository}:{PortalVersion}";
 
     /// <summary>The current image (validated at start-up, so it always parses).</summary>
-    public AgentImage Current => AgentImage.TryParse(options.Value.AgentImage, out var image) ? image! : throw new InvalidOperationException($"Agents:AgentImage must be {AgentImage.Rule}.");
+    public AgentImage Current => AgentImage.TryParse(options.Value.AgentImage, out var image) ? image!
+        : throw new InvalidOperationException($"Agents:AgentImage must be {AgentImage.Rule}.");
 }

@@ -1,6 +1,6 @@
+using Cogrion.Portal.Infrastructure.Audit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Agents.Versions;
 
@@ -27,7 +27,8 @@ public partial class AgentUpgradeButton
         var request = await Upgrades.RequestAsync(TenantId, AgentId, actor, Aborted);
         message = request.Refusal switch
         {
-            UpgradeRefusal.None => $"Upgrade to {request.Version} requested; the agent rolls back by itself if the new version does not become ready.",
+            UpgradeRefusal.None
+                => $"Upgrade to {request.Version} requested; the agent rolls back by itself if the new version does not become ready.",
             UpgradeRefusal.AlreadyCurrent => $"The agent already runs {request.Version}.",
             UpgradeRefusal.NotActive => "The agent is not active; it cannot be upgraded.",
             _ => "No such agent.",

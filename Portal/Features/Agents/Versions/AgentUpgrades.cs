@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Agents.Versions;
 
@@ -28,7 +28,8 @@ public sealed class AgentUpgrades(AgentRegistry registry, AgentCommandQueue comm
     {
         var target = release.Current;
         var agent = await registry.GetAsync(agentId, cancellationToken);
-        if (agent is null || (tenantId is { } tenant && agent.TenantId != tenant)) return new UpgradeRequest(UpgradeRefusal.NotFound, null, target.ToString(), target.Version);
+        if (agent is null || (tenantId is { } tenant && agent.TenantId != tenant)) return new UpgradeRequest(UpgradeRefusal.NotFound, null,
+            target.ToString(), target.Version);
         if (agent.Status != "active") return new UpgradeRequest(UpgradeRefusal.NotActive, null, target.ToString(), target.Version);
         if (agent.AgentVersion == target.Version) return new UpgradeRequest(UpgradeRefusal.AlreadyCurrent, null, target.ToString(), target.Version);
         var payload = new JsonObject
@@ -38,7 +39,8 @@ public sealed class AgentUpgrades(AgentRegistry registry, AgentCommandQueue comm
             ["readyWithinSeconds"] = (int)options.Value.UpgradeReadyWithin.TotalSeconds,
         };
         // One upgrade per agent and target: asking twice (two admins, a double click) is the same command.
-        var queued = await commands.EnqueueAsync(new NewAgentCommand(agent.TenantId, agentId, CommandTypes.Upgrade, payload, $"upgrade-{target}"), actor, cancellationToken);
+        var queued = await commands.EnqueueAsync(new NewAgentCommand(agent.TenantId, agentId, CommandTypes.Upgrade, payload, $"upgrade-{target}"),
+            actor, cancellationToken);
         return queued is null
             ? new UpgradeRequest(UpgradeRefusal.NotActive, null, target.ToString(), target.Version)
             : new UpgradeRequest(UpgradeRefusal.None, queued.Id, target.ToString(), target.Version);

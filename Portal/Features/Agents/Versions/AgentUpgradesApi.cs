@@ -24,15 +24,18 @@ public static class AgentUpgradesApi
         return endpoints;
     }
 
-    private static async Task<IResult> ForTenantAsync(Guid agentId, TenantContext context, ClaimsPrincipal user, AgentUpgrades upgrades, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ForTenantAsync(Guid agentId, TenantContext context, ClaimsPrincipal user, AgentUpgrades upgrades,
+        CancellationToken cancellationToken) =>
         Answer(await upgrades.RequestAsync(context.TenantId, agentId, user.AsActor(), cancellationToken));
 
-    private static async Task<IResult> ForPlatformAsync(Guid agentId, ClaimsPrincipal user, AgentUpgrades upgrades, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ForPlatformAsync(Guid agentId, ClaimsPrincipal user, AgentUpgrades upgrades,
+        CancellationToken cancellationToken) =>
         Answer(await upgrades.RequestAsync(null, agentId, user.AsActor(), cancellationToken));
 
     private static IResult Answer(UpgradeRequest request) => request.Refusal switch
     {
-        UpgradeRefusal.None => TypedResults.Accepted((string?)null, new AgentUpgradeResponse(request.CommandId!.Value, request.Image, request.Version)),
+        UpgradeRefusal.None
+            => TypedResults.Accepted((string?)null, new AgentUpgradeResponse(request.CommandId!.Value, request.Image, request.Version)),
         UpgradeRefusal.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such agent."),
         UpgradeRefusal.NotActive => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The agent is not active.",
             detail: "Only an active (registered, not revoked or uninstalled) agent can be upgraded."),

@@ -1,21 +1,24 @@
-using Dapper;
-using Npgsql;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Infrastructure.Database;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Versions;
 
 /// <summary>How far an agent's version is from the Portal's current one.</summary>
-public sealed record AgentVersionStatus(string? Version, string CurrentVersion, bool Behind, int MinorVersionsBehind, bool MajorBehind, int? DaysBehind)
+public sealed record AgentVersionStatus(string? Version, string CurrentVersion, bool Behind, int MinorVersionsBehind, bool MajorBehind,
+    int? DaysBehind)
 {
     /// <summary>The fleet warns past two minor versions or thirty days (or any major version).</summary>
     public bool Warn => MajorBehind || MinorVersionsBehind > 2 || DaysBehind > 30;
 
     public string Describe() => Version is null ? "version not reported yet"
         : !Behind ? "current"
-        : $"{(MajorBehind ? "a major version" : $"{MinorVersionsBehind} minor version(s)")} behind {CurrentVersion}{(DaysBehind is { } days ? $", for {days} day(s)" : "")}";
+        : $"{(MajorBehind ? "a major version" : $"{MinorVersionsBehind} minor version(s)")} behind " +
+            $"{CurrentVersion}{(DaysBehind is { } days ? $", for {days} day(s)" : "")}";
 
-    public static AgentVersionStatus Of(string? version, string current, IReadOnlyList<(string Version, DateTimeOffset CurrentSince)> releases, DateTimeOffset now)
+    public static AgentVersionStatus Of(string? version, string current, IReadOnlyList<(string Version, DateTimeOffset CurrentSince)> releases,
+        DateTimeOffset now)
     {
         if (version is null || !TryParse(version, out var running) || !TryParse(current, out var target))
             return new AgentVersionStatus(version, current, false, 0, false, null);

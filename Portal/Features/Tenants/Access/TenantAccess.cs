@@ -1,11 +1,11 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Authentication;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 
@@ -34,7 +34,8 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
     /// <summary>Tenants whose visit this request or circuit already saw recorded (saves a query per navigation).</summary>
     private readonly Dictionary<Guid, DateTimeOffset> visitsRecorded = [];
 
-    private sealed record Row(Guid Id, Guid? ParentId, string Slug, string Name, string Domain, DateTimeOffset CreatedAt, string? OwnRole, string? InheritedRole);
+    private sealed record Row(Guid Id, Guid? ParentId, string Slug, string Name, string Domain, DateTimeOffset CreatedAt, string? OwnRole,
+        string? InheritedRole);
 
     /// <summary>The person's context in the tenant with this slug, or null when they cannot see it (or it does not exist).</summary>
     public Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string slug, string resource, CancellationToken cancellationToken) =>
@@ -48,14 +49,16 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
         ResolveAsync(user, "t.id = @key", tenantId, resource, cancellationToken);
 
     /// <summary>Resolves and compares with the least role a page or action takes.</summary>
-    public async Task<TenantAccessDecision> CheckAsync(ClaimsPrincipal user, string slug, TenantRole minimum, string resource, CancellationToken cancellationToken)
+    public async Task<TenantAccessDecision> CheckAsync(ClaimsPrincipal user, string slug, TenantRole minimum, string resource,
+        CancellationToken cancellationToken)
     {
         var context = await ResolveAsync(user, slug, resource, cancellationToken);
         if (context is null) return new TenantAccessDecision.NotFound();
         return context.Can(minimum) ? new TenantAccessDecision.Granted(context) : new TenantAccessDecision.Forbidden(context);
     }
 
-    /// <summary>The tenants a person reaches directly (their memberships) with their role; platform admins additionally get every root tenant.</summary>
+    /// <summary>The tenants a person reaches directly (their memberships) with their role; platform admins additionally get every root
+    /// tenant.</summary>
     public async Task<IReadOnlyList<TenantSummary>> ListEntryPointsAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var userId = user.GetUserId();
@@ -92,7 +95,8 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
         if (userId is null) return null;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var last = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
-            "select t.slug from users u join tenants t on t.id = u.last_tenant_id where u.id = @userId", new { userId }, cancellationToken: cancellationToken));
+            "select t.slug from users u join tenants t on t.id = u.last_tenant_id where u.id = @userId", new { userId },
+                cancellationToken: cancellationToken));
         if (last is not null && await ResolveAsync(user, last, "/dashboard", cancellationToken) is { Source: not TenantAccessSource.PlatformAdmin })
             return last;
         return await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
@@ -106,7 +110,8 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
     public async Task<bool> IsPlatformAdminAsync(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, PortalPolicies.PlatformAdmin)).Succeeded;
 
-    private async Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string match, object key, string resource, CancellationToken cancellationToken)
+    private async Task<TenantContext?> ResolveAsync(ClaimsPrincipal user, string match, object key, string resource,
+        CancellationToken cancellationToken)
     {
         if (user.Identity?.IsAuthenticated != true) return null;
         var userId = user.GetUserId();
@@ -169,7 +174,14 @@ public sealed class TenantAccess(NpgsqlDataSource dataSource, IAuthorizationServ
             where tenant_id = @TenantId and occurred_at > @Since
               and action = @Action and actor_kind = 'user' and actor_id = @ActorId
               and details->>'session' is not distinct from @Session
-            """, new { TenantId = tenant.Id, Since = now - PlatformAdminVisit, Action = PlatformAdminAccessed, ActorId = actor.Id, Session = session },
+            """, new
+        {
+            TenantId = tenant.Id,
+            Since = now - PlatformAdminVisit,
+            Action = PlatformAdminAccessed,
+            ActorId = actor.Id,
+            Session = session
+        },
             transaction, cancellationToken: cancellationToken));
         if (recorded is null)
         {

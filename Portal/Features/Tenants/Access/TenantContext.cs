@@ -29,7 +29,8 @@ public sealed record TenantContext(Tenant Tenant, TenantRole Role, TenantAccessS
     /// </summary>
     public static ValueTask<TenantContext?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<TenantContext?>(context.Features.Get<TenantContext>()
-            ?? throw new InvalidOperationException($"{context.GetEndpoint()?.DisplayName} takes a TenantContext but declares no tenant role: add .RequireTenantRole(...)."));
+            ?? throw new InvalidOperationException($"{context.GetEndpoint()?.DisplayName} takes a TenantContext but declares no tenant role: add " +
+                $".RequireTenantRole(...)."));
 }
 
 /// <summary>The answer to "may this person open this tenant's page?".</summary>

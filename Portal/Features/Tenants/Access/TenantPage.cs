@@ -1,7 +1,7 @@
 using System.Security.Claims;
+using Cogrion.Portal.Components;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Cogrion.Portal.Components;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 

@@ -1,8 +1,8 @@
 using System.Security.Claims;
+using Cogrion.Portal.Components;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Routing;
-using Cogrion.Portal.Components;
 
 namespace Cogrion.Portal.Features.Tenants.Access;
 

@@ -25,7 +25,8 @@ public sealed class TenantRouteGuard(RequestDelegate next, ILogger<TenantRouteGu
         if (requirement is null || slug is null)
         {
             // Fail closed: a route that names a tenant must say which role it takes, and a requirement needs a tenant to apply to.
-            logger.LogError("Endpoint {Endpoint} has a tenant route value or a tenant role requirement but not both; refusing the request", endpoint?.DisplayName);
+            logger.LogError("Endpoint {Endpoint} has a tenant route value or a tenant role requirement but not both; refusing the request",
+                endpoint?.DisplayName);
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             return;
         }

@@ -2,10 +2,10 @@ using System.Security.Claims;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Tenants.Invitations;
 using Cogrion.Portal.Features.Tenants.Members;
-using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Http;
+using Cogrion.Portal.Infrastructure.Authentication;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants.Api;
 
@@ -25,7 +25,8 @@ public sealed record MemberResponse(Guid UserId, string Username, string? Email,
 {
     public static MemberResponse From(Member m) => new(m.UserId, m.Username, m.Email, m.DisplayName, m.Role.ToText(), m.JoinedAt);
 }
-public sealed record InvitationResponse(Guid Id, string Email, string Role, string Status, DateTimeOffset SentAt, DateTimeOffset ExpiresAt, string? InvitedBy, string? AcceptedBy);
+public sealed record InvitationResponse(Guid Id, string Email, string Role, string Status, DateTimeOffset SentAt, DateTimeOffset ExpiresAt,
+    string? InvitedBy, string? AcceptedBy);
 
 /// <summary>
 /// The tenants JSON API, <c>/api/v1/tenants/...</c>. Routes with <c>{tenant}</c> declare their least
@@ -60,13 +61,16 @@ public static class TenantsApi
         TypedResults.Ok((await access.ListEntryPointsAsync(user, cancellationToken))
             .Select(t => new TenantWithRoleResponse(t.Id, t.Slug, t.Name, t.Domain, t.Role.ToText())));
 
-    private static async Task<IResult> CreateRootAsync(CreateTenantRequest request, ClaimsPrincipal user, TenantStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateRootAsync(CreateTenantRequest request, ClaimsPrincipal user, TenantStore store,
+        CancellationToken cancellationToken)
     {
-        var result = await store.CreateAsync(new NewTenant(request.Name, request.Slug, request.Domain), user.GetUserId()!.Value, user.GetUsername() ?? "", cancellationToken);
+        var result = await store.CreateAsync(new NewTenant(request.Name, request.Slug, request.Domain), user.GetUserId()!.Value, user.GetUsername()
+            ?? "", cancellationToken);
         return ToResult(result, tenant => TypedResults.Created($"/api/v1/tenants/{tenant.Slug}", TenantResponse.From(tenant)));
     }
 
-    private static async Task<IResult> UpdateAsync(UpdateTenantRequest request, TenantContext context, ClaimsPrincipal user, TenantStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> UpdateAsync(UpdateTenantRequest request, TenantContext context, ClaimsPrincipal user, TenantStore store,
+        CancellationToken cancellationToken) =>
         ToResult(await store.UpdateAsync(context.TenantId, request.Name, request.Domain, user.AsActor(), cancellationToken),
             tenant => TypedResults.Ok(TenantResponse.From(tenant)));
 
@@ -74,16 +78,19 @@ public static class TenantsApi
         TypedResults.Ok((await store.GetSubtreeAsync(context.TenantId, cancellationToken))
             .Select(n => new TenantNodeResponse(n.Id, n.ParentId, n.Slug, n.Name, n.Domain, n.Depth)));
 
-    private static async Task<IResult> CreateChildAsync(CreateTenantRequest request, TenantContext context, ClaimsPrincipal user, TenantStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateChildAsync(CreateTenantRequest request, TenantContext context, ClaimsPrincipal user, TenantStore store,
+        CancellationToken cancellationToken)
     {
-        var result = await store.CreateAsync(new NewTenant(request.Name, request.Slug, request.Domain, context.TenantId), user.GetUserId()!.Value, user.GetUsername() ?? "", cancellationToken);
+        var result = await store.CreateAsync(new NewTenant(request.Name, request.Slug, request.Domain, context.TenantId), user.GetUserId()!.Value,
+            user.GetUsername() ?? "", cancellationToken);
         return ToResult(result, tenant => TypedResults.Created($"/api/v1/tenants/{tenant.Slug}", TenantResponse.From(tenant)));
     }
 
     private static async Task<IResult> ListMembersAsync(TenantContext context, MembershipStore members, CancellationToken cancellationToken) =>
         TypedResults.Ok((await members.ListAsync(context.TenantId, cancellationToken)).Select(MemberResponse.From));
 
-    private static async Task<IResult> ChangeRoleAsync(Guid userId, ChangeRoleRequest request, TenantContext context, ClaimsPrincipal user, MembershipStore members, CancellationToken cancellationToken)
+    private static async Task<IResult> ChangeRoleAsync(Guid userId, ChangeRoleRequest request, TenantContext context, ClaimsPrincipal user,
+        MembershipStore members, CancellationToken cancellationToken)
     {
         if (!TenantRoles.TryParse(request.Role, out var role))
             return TypedResults.ValidationProblem(FieldErrors.Single("role", TenantRoles.ParseError).ToDictionary());
@@ -91,21 +98,28 @@ public static class TenantsApi
             member => TypedResults.Ok(MemberResponse.From(member)), "No such member in this tenant.");
     }
 
-    private static async Task<IResult> RemoveMemberAsync(Guid userId, TenantContext context, ClaimsPrincipal user, MembershipStore members, CancellationToken cancellationToken) =>
-        ToResult(await members.RemoveAsync(context.TenantId, userId, user.AsActor(), cancellationToken), _ => TypedResults.NoContent(), "No such member in this tenant.");
+    private static async Task<IResult> RemoveMemberAsync(Guid userId, TenantContext context, ClaimsPrincipal user, MembershipStore members,
+        CancellationToken cancellationToken) =>
+        ToResult(await members.RemoveAsync(context.TenantId, userId, user.AsActor(), cancellationToken), _ => TypedResults.NoContent(),
+            "No such member in this tenant.");
 
-    private static async Task<IResult> ListInvitationsAsync(TenantContext context, InvitationStore invitations, TimeProvider time, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ListInvitationsAsync(TenantContext context, InvitationStore invitations, TimeProvider time,
+        CancellationToken cancellationToken) =>
         TypedResults.Ok((await invitations.ListAsync(context.TenantId, cancellationToken)).Select(i => ToResponse(i, time)));
 
-    private static async Task<IResult> InviteAsync(InviteRequest request, TenantContext context, ClaimsPrincipal user, InvitationStore invitations, TimeProvider time, CancellationToken cancellationToken) =>
-        ToResult(await invitations.InviteAsync(context.TenantId, request.Email, request.Role, user.GetUserId()!.Value, user.AsActor(), cancellationToken),
+    private static async Task<IResult> InviteAsync(InviteRequest request, TenantContext context, ClaimsPrincipal user, InvitationStore invitations,
+        TimeProvider time, CancellationToken cancellationToken) =>
+        ToResult(await invitations.InviteAsync(context.TenantId, request.Email, request.Role, user.GetUserId()!.Value, user.AsActor(),
+            cancellationToken),
             invitation => TypedResults.Created($"/api/v1/tenants/{context.Slug}/invitations/{invitation.Id}", ToResponse(invitation, time)));
 
-    private static async Task<IResult> ResendAsync(Guid invitationId, TenantContext context, ClaimsPrincipal user, InvitationStore invitations, TimeProvider time, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ResendAsync(Guid invitationId, TenantContext context, ClaimsPrincipal user, InvitationStore invitations,
+        TimeProvider time, CancellationToken cancellationToken) =>
         ToResult(await invitations.ResendAsync(context.TenantId, invitationId, user.AsActor(), cancellationToken),
             invitation => TypedResults.Ok(ToResponse(invitation, time)), "No such invitation in this tenant.");
 
-    private static async Task<IResult> RevokeAsync(Guid invitationId, TenantContext context, ClaimsPrincipal user, InvitationStore invitations, TimeProvider time, CancellationToken cancellationToken) =>
+    private static async Task<IResult> RevokeAsync(Guid invitationId, TenantContext context, ClaimsPrincipal user, InvitationStore invitations,
+        TimeProvider time, CancellationToken cancellationToken) =>
         ToResult(await invitations.RevokeAsync(context.TenantId, invitationId, user.AsActor(), cancellationToken),
             invitation => TypedResults.Ok(ToResponse(invitation, time)), "No such invitation in this tenant.");
 

@@ -13,7 +13,8 @@ public static class EmailAddresses
     public static string? Normalise(string? input)
     {
         var text = input?.Trim();
-        if (string.IsNullOrEmpty(text) || text.Length > 254 || text.Any(char.IsWhiteSpace) || InputText.DisplayNameProblem(text) is not null) return null;
+        if (string.IsNullOrEmpty(text) || text.Length > 254 || text.Any(char.IsWhiteSpace)
+            || InputText.DisplayNameProblem(text) is not null) return null;
         if (!MailAddress.TryCreate(text, out var address) || address.Address != text || address.DisplayName.Length > 0) return null;
         var at = text.LastIndexOf('@');
         // A host without a dot ("user@localhost") cannot receive mail from an identity provider's users.

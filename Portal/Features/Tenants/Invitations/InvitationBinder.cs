@@ -1,7 +1,7 @@
-using Dapper;
-using Npgsql;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Tenants.Invitations;
 

@@ -1,8 +1,8 @@
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Http;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Tenants.Invitations;
 
@@ -28,7 +28,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
     private sealed record Row(Guid Id, Guid TenantId, string Email, string Role, DateTimeOffset CreatedAt, DateTimeOffset SentAt,
         DateTimeOffset ExpiresAt, DateTimeOffset? AcceptedAt, DateTimeOffset? RevokedAt, string? InvitedBy, string? AcceptedBy)
     {
-        public Invitation ToInvitation() => new(Id, TenantId, Email, TenantRoles.Parse(Role), CreatedAt, SentAt, ExpiresAt, AcceptedAt, RevokedAt, InvitedBy, AcceptedBy);
+        public Invitation ToInvitation()
+            => new(Id, TenantId, Email, TenantRoles.Parse(Role), CreatedAt, SentAt, ExpiresAt, AcceptedAt, RevokedAt, InvitedBy, AcceptedBy);
     }
 
     public async Task<IReadOnlyList<Invitation>> ListAsync(Guid tenantId, CancellationToken cancellationToken)
@@ -42,7 +43,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
         return rows.Select(r => r.ToInvitation()).ToList();
     }
 
-    public async Task<CommandResult<Invitation>> InviteAsync(Guid tenantId, string? email, string? role, Guid inviterId, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<Invitation>> InviteAsync(Guid tenantId, string? email, string? role, Guid inviterId, Actor actor,
+        CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var address = EmailAddresses.Normalise(email);
@@ -57,7 +59,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
                 select 1 from tenant_memberships m join users u on u.id = m.user_id
                 where m.tenant_id = @tenantId and lower(u.email) = @address)
             """, new { tenantId, address }, transaction, cancellationToken: cancellationToken));
-        if (alreadyMember) return CommandResult<Invitation>.Invalid("email", $"{address} is already a member of this tenant; change their role instead.");
+        if (alreadyMember) return CommandResult<Invitation>.Invalid("email",
+            $"{address} is already a member of this tenant; change their role instead.");
 
         var now = time.GetUtcNow();
         try
@@ -69,7 +72,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
                 """, new { tenantId, address, role = parsedRole.ToText(), inviterId, now, expiresAt = now + options.Value.InvitationLifetime },
                 transaction, cancellationToken: cancellationToken));
             await audit.RecordAsync(new AuditEntry(actor, "invitation.created", tenantId, "invitation", id.ToString(),
-                new { email = address, role = parsedRole.ToText(), expiresAt = now + options.Value.InvitationLifetime }), transaction, cancellationToken);
+                new { email = address, role = parsedRole.ToText(), expiresAt = now + options.Value.InvitationLifetime }), transaction,
+                    cancellationToken);
             var invitation = await FindAsync(connection, transaction, tenantId, id, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return CommandResult<Invitation>.Ok(invitation!);
@@ -96,14 +100,16 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
             where tenant_id = @tenantId and id = @invitationId and accepted_at is null and revoked_at is null
             """, new { tenantId, invitationId, now = time.GetUtcNow() }, cancellationToken);
 
-    private async Task<CommandResult<Invitation>> ChangeOpenAsync(Guid tenantId, Guid invitationId, Actor actor, string action, string sql, object parameters, CancellationToken cancellationToken)
+    private async Task<CommandResult<Invitation>> ChangeOpenAsync(Guid tenantId, Guid invitationId, Actor actor, string action, string sql,
+        object parameters, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var existing = await FindAsync(connection, transaction, tenantId, invitationId, cancellationToken);
         if (existing is null) return CommandResult<Invitation>.NotFound();
         if (await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)) == 0)
-            return CommandResult<Invitation>.Invalid("invitation", $"This invitation was already {(existing.AcceptedAt is null ? "revoked" : "accepted")}.");
+            return CommandResult<Invitation>.Invalid("invitation",
+                $"This invitation was already {(existing.AcceptedAt is null ? "revoked" : "accepted")}.");
         await audit.RecordAsync(new AuditEntry(actor, action, tenantId, "invitation", invitationId.ToString(),
             new { email = existing.Email, role = existing.Role.ToText() }), transaction, cancellationToken);
         var changed = await FindAsync(connection, transaction, tenantId, invitationId, cancellationToken);
@@ -111,7 +117,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, AuditLog audit,
         return CommandResult<Invitation>.Ok(changed!);
     }
 
-    private static async Task<Invitation?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid invitationId, CancellationToken cancellationToken)
+    private static async Task<Invitation?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid invitationId,
+        CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             select {Columns} {From}

@@ -1,7 +1,7 @@
-using Dapper;
-using Npgsql;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Http;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Tenants.Members;
 
@@ -33,7 +33,8 @@ public sealed class MembershipStore(NpgsqlDataSource dataSource, AuditLog audit)
         return rows.Select(r => r.ToMember()).ToList();
     }
 
-    public async Task<CommandResult<Member>> ChangeRoleAsync(Guid tenantId, Guid userId, TenantRole role, Actor actor, CancellationToken cancellationToken)
+    public async Task<CommandResult<Member>> ChangeRoleAsync(Guid tenantId, Guid userId, TenantRole role, Actor actor,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -72,7 +73,8 @@ public sealed class MembershipStore(NpgsqlDataSource dataSource, AuditLog audit)
         return CommandResult<Member>.Ok(member);
     }
 
-    private static async Task<Member?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId, CancellationToken cancellationToken)
+    private static async Task<Member?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId,
+        CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition("""
             select u.id as user_id, u.username, u.email, u.display_name, m.role::text as role, m.created_at as joined_at
@@ -88,7 +90,8 @@ public sealed class MembershipStore(NpgsqlDataSource dataSource, AuditLog audit)
     /// deadlock): two admins demoting each other at the same moment take turns, and the second sees
     /// the first's change and is refused.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> LockAdminsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<Guid>> LockAdminsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        CancellationToken cancellationToken)
     {
         var admins = await connection.QueryAsync<Guid>(new CommandDefinition("""
             select user_id from tenant_memberships where tenant_id = @tenantId and role = 'admin' order by user_id for update

@@ -61,8 +61,10 @@ public static class AppsApi
         apps.MapGet("/{app}", GetAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppResponse>();
         apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppRevision[]>();
         apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status201Created);
-        apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
-        apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         return endpoints;
     }

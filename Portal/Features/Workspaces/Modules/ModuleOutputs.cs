@@ -77,7 +77,8 @@ public sealed record ModuleOutputs
             if (!document.TryGetProperty(name, out var output) || output.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"The module output '{name}' is missing.");
             if (output.TryGetProperty("sensitive", out var sensitive) && sensitive.ValueKind == JsonValueKind.True)
-                throw new InvalidDataException($"The module output '{name}' is marked sensitive; module outputs must not carry secrets, so its value was not read.");
+                throw new InvalidDataException($"The module output '{name}' is marked sensitive; module outputs must not carry secrets, so its " +
+                    $"value was not read.");
             if (!output.TryGetProperty("value", out var value) || value.ValueKind == JsonValueKind.Null)
             {
                 if (nullable) return default;

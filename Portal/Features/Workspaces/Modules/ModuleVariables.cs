@@ -68,7 +68,8 @@ public sealed record ModuleVariables
     public static IReadOnlyList<ModuleVariableDescriptor> Declared { get; } = Describe();
 
     /// <summary>The names of the sensitive variables (for redaction of anything the runner echoes).</summary>
-    public static IReadOnlySet<string> SensitiveNames { get; } = Declared.Where(v => v.Sensitive).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> SensitiveNames { get; } = Declared.Where(v => v.Sensitive).Select(v => v.Name)
+        .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The non-sensitive variables as the body of a <c>*.auto.tfvars.json</c> file. Safe to store with

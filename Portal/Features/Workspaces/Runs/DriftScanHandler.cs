@@ -1,8 +1,8 @@
+using Cogrion.Jobs;
+using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Infrastructure.Audit;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Jobs;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 

@@ -1,12 +1,12 @@
 using System.Text.Json;
-using Dapper;
-using Npgsql;
-using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Jobs;
-using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
+using Dapper;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -37,10 +37,16 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             insert into workspace_runs (id, tenant_id, workspace_id, kind, status, requested_by, state_lock, kubernetes_version)
             values (@runId, @tenantId, @workspaceId, @kind, @status, @requestedBy, @stateLock::jsonb, @kubernetesVersion)
             """, new
-            {
-                runId, tenantId = workspace.TenantId, workspaceId = workspace.Id, kind = kind.ToDbText(), status = RunStatus.Queued.ToDbText(), requestedBy,
-                stateLock = LockJson(stateLock), kubernetesVersion,
-            }, transaction, cancellationToken: cancellationToken));
+        {
+            runId,
+            tenantId = workspace.TenantId,
+            workspaceId = workspace.Id,
+            kind = kind.ToDbText(),
+            status = RunStatus.Queued.ToDbText(),
+            requestedBy,
+            stateLock = LockJson(stateLock),
+            kubernetesVersion,
+        }, transaction, cancellationToken: cancellationToken));
         var jobId = await queue.EnqueueAsync(transaction, new WorkspacePlanJob(workspace.TenantId, workspace.Id, runId), new EnqueueOptions
         {
             CreatedBy = actor.Label,
@@ -63,7 +69,9 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         var connection = transaction.Connection!;
         var jobId = await queue.EnqueueAsync(transaction, new WorkspaceApplyJob(workspace.TenantId, workspace.Id, run.Id), new EnqueueOptions
         {
-            CreatedBy = actor.Label, TenantId = workspace.TenantId, ConcurrencyKey = WorkspaceConcurrency.Key(workspace.Id),
+            CreatedBy = actor.Label,
+            TenantId = workspace.TenantId,
+            ConcurrencyKey = WorkspaceConcurrency.Key(workspace.Id),
         }, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             update workspace_runs set status = @status, apply_job_id = @jobId, approved_by = @by, approved_at = now()
@@ -117,8 +125,15 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_runs set status = @runStatus, stage = @stage, plan_summary = @summary::jsonb, stage_timings = @timings::jsonb
                 where tenant_id = @tenantId and id = @runId
-                """, new { runStatus = runStatus.ToDbText(), stage = plan.Stage.ToString(), summary = SummaryJson(plan.Plan),
-                    timings = TimingsJson(plan.Timings), tenantId, runId },
+                """, new
+            {
+                runStatus = runStatus.ToDbText(),
+                stage = plan.Stage.ToString(),
+                summary = SummaryJson(plan.Plan),
+                timings = TimingsJson(plan.Timings),
+                tenantId,
+                runId
+            },
                 transaction, cancellationToken: cancellationToken));
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, reason, cancellationToken);
         });
@@ -131,8 +146,15 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
         string? workspaceReason, IReadOnlyDictionary<string, string>? outputs, CancellationToken cancellationToken,
         string? kubernetesVersion = null) =>
         InTransactionAsync(tenantId, workspaceId, "workspace.run_" + runStatus.ToDbText(),
-            new { run = runId, stage = result?.Stage.ToString(), error = result?.Error, status = workspaceStatus.ToDbText(),
-                stateLock = result?.StateLock?.Id, kubernetes = kubernetesVersion }, cancellationToken,
+            new
+            {
+                run = runId,
+                stage = result?.Stage.ToString(),
+                error = result?.Error,
+                status = workspaceStatus.ToDbText(),
+                stateLock = result?.StateLock?.Id,
+                kubernetes = kubernetesVersion
+            }, cancellationToken,
             async (connection, transaction) =>
         {
             // Timings accumulate across the plan job and the apply job of one run. An unlock run keeps the lock it released.
@@ -141,10 +163,16 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
                        stage_timings = stage_timings || @timings::jsonb, finished_at = now(), state_lock = coalesce(@stateLock::jsonb, state_lock)
                 where tenant_id = @tenantId and id = @runId
                 """, new
-                {
-                    runStatus = runStatus.ToDbText(), stage = result?.Stage.ToString(), error = result?.Error, workspaceState = result?.WorkspaceState,
-                    timings = TimingsJson(result?.Timings ?? []), stateLock = LockJson(result?.StateLock), tenantId, runId,
-                }, transaction, cancellationToken: cancellationToken));
+            {
+                runStatus = runStatus.ToDbText(),
+                stage = result?.Stage.ToString(),
+                error = result?.Error,
+                workspaceState = result?.WorkspaceState,
+                timings = TimingsJson(result?.Timings ?? []),
+                stateLock = LockJson(result?.StateLock),
+                tenantId,
+                runId,
+            }, transaction, cancellationToken: cancellationToken));
             await SetWorkspaceAsync(connection, transaction, tenantId, workspaceId, workspaceStatus, workspaceReason, cancellationToken);
             if (outputs is not null)
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -209,10 +237,18 @@ public sealed class RunLedger(NpgsqlDataSource dataSource, JobQueue queue, Audit
             insert into run_processes (tenant_id, run_id, job_id, attempt, worker_id, stage, system, host, process_id, start_ticks)
             values (@tenantId, @runId, @jobId, @attempt, @workerId, @stage, @system, @host, @processId, @startTicks)
             """, new
-            {
-                tenantId, runId, jobId, attempt, workerId, stage = stage.ToString(), system = process.System, host = process.Host,
-                processId = process.ProcessId, startTicks = process.StartTicks,
-            }, cancellationToken: cancellationToken));
+        {
+            tenantId,
+            runId,
+            jobId,
+            attempt,
+            workerId,
+            stage = stage.ToString(),
+            system = process.System,
+            host = process.Host,
+            processId = process.ProcessId,
+            startTicks = process.StartTicks,
+        }, cancellationToken: cancellationToken));
     }
 
     /// <summary>The recorded process has ended: <c>exited</c> under its worker's eyes, or what a sweep found (<see cref="RunRecovery"/>).</summary>

@@ -1,10 +1,10 @@
+using Cogrion.Jobs;
+using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+using Cogrion.Portal.Infrastructure.Processes;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Cogrion.Portal.Infrastructure.Database;
-using Cogrion.Jobs;
-using Cogrion.Portal.Infrastructure.OpenTofu;
-using Cogrion.Portal.Infrastructure.Processes;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 

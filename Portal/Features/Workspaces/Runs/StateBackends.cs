@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Cogrion.Portal.Features.CloudAccounts;
+using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Dapper;
 using Npgsql;
-using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Infrastructure.OpenTofu;
-using Cogrion.Portal.Infrastructure.Audit;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -56,7 +56,9 @@ public sealed class StateBackends(
             {
                 return new TofuRunResult
                 {
-                    Status = TofuRunStatus.Cancelled, Stage = TofuStage.StateBackend, Error = "Cancelled while waiting for the state backend.",
+                    Status = TofuRunStatus.Cancelled,
+                    Stage = TofuStage.StateBackend,
+                    Error = "Cancelled while waiting for the state backend.",
                     WorkspaceState = "Nothing of the workspace was created: the run was still waiting for another run to create the state backend.",
                 };
             }
@@ -78,7 +80,8 @@ public sealed class StateBackends(
         }
     }
 
-    private async Task<TofuRunResult> CreateAsync(CloudAccount account, string region, Guid runId, string? pendingState, IRunLog log, CancellationToken cancellationToken)
+    private async Task<TofuRunResult> CreateAsync(CloudAccount account, string region, Guid runId, string? pendingState, IRunLog log,
+        CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         var watch = Stopwatch.StartNew();
@@ -97,7 +100,9 @@ public sealed class StateBackends(
             }
             else
             {
-                await NoteAsync(log, $"First run in {account.Name} in {region}: creating the state backend ({bucket}), where every workspace there keeps its OpenTofu state.");
+                await NoteAsync(log,
+                    $"First run in {account.Name} in {region}: creating the state backend ({bucket}), where every workspace there keeps its " +
+                    $"OpenTofu state.");
             }
 
             var applied = await runner.RunAsync(request, log, cancellationToken);
@@ -106,10 +111,12 @@ public sealed class StateBackends(
 
             foreach (var (output, expected) in WorkspaceRunRequests.ExpectedStateBackendOutputs(account, region))
             {
-                var actual = applied.Outputs?.Values.GetValueOrDefault(output) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+                var actual = applied.Outputs?.Values.GetValueOrDefault(output) is { ValueKind: JsonValueKind.String } value ? value.GetString()
+                    : null;
                 if (actual != expected)
                     return Failed(startedAt, watch,
-                        $"The state backend module's output {output} is {actual ?? "missing"}, but the Portal expects {expected}: the module and the Portal disagree on a name, so no workspace could find its state. Nothing of the workspace was created.");
+                        $"The state backend module's output {output} is {actual ?? "missing"}, but the Portal expects {expected}: the module and " +
+                            $"the Portal disagree on a name, so no workspace could find its state. Nothing of the workspace was created.");
             }
 
             var home = requests.StateBackendHome(account, region);
@@ -118,7 +125,8 @@ public sealed class StateBackends(
             {
                 moved = await runner.MigrateStateAsync(request, home, log, cancellationToken);
                 if (moved.Succeeded || moved.Status == TofuRunStatus.Cancelled || attempt == MigrationAttempts) break;
-                await NoteAsync(log, $"Moving the state backend's own state failed (attempt {attempt} of {MigrationAttempts}); trying again.", RunLogLevel.Warning);
+                await NoteAsync(log, $"Moving the state backend's own state failed (attempt {attempt} of {MigrationAttempts}); trying again.",
+                    RunLogLevel.Warning);
                 await Task.Delay(TimeSpan.FromSeconds(2 * attempt), cancellationToken);
             }
             if (!moved.Succeeded) return Ended(moved, startedAt, watch, "moving the state backend's state into its bucket");
@@ -127,7 +135,9 @@ public sealed class StateBackends(
             await NoteAsync(log, $"State backend ready: {RootModuleWriter.Describe(home)}.");
             return new TofuRunResult
             {
-                Status = TofuRunStatus.Succeeded, Stage = TofuStage.StateBackend, TofuVersion = applied.TofuVersion,
+                Status = TofuRunStatus.Succeeded,
+                Stage = TofuStage.StateBackend,
+                TofuVersion = applied.TofuVersion,
                 Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, true)],
             };
         }
@@ -154,7 +164,8 @@ public sealed class StateBackends(
         if (string.IsNullOrWhiteSpace(state)) return;
         if (BootstrapState.HoldsSensitiveValues(state))
         {
-            await NoteAsync(log, "The state backend's state marks values as sensitive, so the Portal does not keep it; a retry cannot adopt what this attempt created.", RunLogLevel.Warning);
+            await NoteAsync(log, "The state backend's state marks values as sensitive, so the Portal does not keep it; "
+                + "a retry cannot adopt what this attempt created.", RunLogLevel.Warning);
             return;
         }
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
@@ -164,10 +175,19 @@ public sealed class StateBackends(
             values (@tenantId, @accountId, @region, @bucket, 'creating', @state::jsonb, @runId)
             on conflict (cloud_account_id, region) do update set pending_state = excluded.pending_state
             where state_backends.status = 'creating'
-            """, new { tenantId = account.TenantId, accountId = account.Id, region, bucket = WorkspaceRunRequests.StateBucket(account, region), state, runId },
+            """, new
+        {
+            tenantId = account.TenantId,
+            accountId = account.Id,
+            region,
+            bucket = WorkspaceRunRequests.StateBucket(account, region),
+            state,
+            runId
+        },
             transaction));
         if (inserted > 0)
-            await audit.RecordAsync(new AuditEntry(Actor.System("provisioning"), "cloud_account.state_backend_progress_kept", account.TenantId, "cloud_account", account.Id.ToString(),
+            await audit.RecordAsync(new AuditEntry(Actor.System("provisioning"), "cloud_account.state_backend_progress_kept", account.TenantId,
+                "cloud_account", account.Id.ToString(),
                 new { region, run = runId }), transaction, CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
     }
@@ -181,7 +201,8 @@ public sealed class StateBackends(
             values (@tenantId, @accountId, @region, @bucket, 'ready', @runId, now())
             on conflict (cloud_account_id, region) do update set status = 'ready', pending_state = null, ready_at = now()
             """, new { tenantId = account.TenantId, accountId = account.Id, region, bucket, runId }, transaction));
-        await audit.RecordAsync(new AuditEntry(Actor.System("provisioning"), "cloud_account.state_backend_created", account.TenantId, "cloud_account", account.Id.ToString(),
+        await audit.RecordAsync(new AuditEntry(Actor.System("provisioning"), "cloud_account.state_backend_created", account.TenantId, "cloud_account",
+            account.Id.ToString(),
             new { region, bucket, run = runId }), transaction, CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
     }
@@ -193,7 +214,8 @@ public sealed class StateBackends(
         var bucket = WorkspaceRunRequests.StateBucket(account, region);
         return backendsOfAccount.Any(b => b.Region == region && b.IsReady)
             ? $"State: in the bucket {bucket}, which this account already has in {region}."
-            : $"State: in the bucket {bucket}. This is the account's first workspace in {region}, so the run first creates that bucket (versioned, encrypted, private) in your account.";
+            : $"State: in the bucket {bucket}. This is the account's first workspace in {region}, so the run first creates that bucket (versioned, " +
+                $"encrypted, private) in your account.";
     }
 
     private static async Task<Row?> FindAsync(NpgsqlDataSource dataSource, CloudAccount account, string region, CancellationToken cancellationToken)
@@ -204,26 +226,33 @@ public sealed class StateBackends(
 
     private static Task<Row?> FindAsync(NpgsqlConnection connection, CloudAccount account, string region, CancellationToken cancellationToken) =>
         connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            "select status, pending_state::text as pending_state from state_backends where tenant_id = @tenantId and cloud_account_id = @accountId and region = @region",
+            "select status, pending_state::text as pending_state from state_backends where tenant_id = @tenantId and cloud_account_id = @accountId " +
+                "and region = @region",
             new { tenantId = account.TenantId, accountId = account.Id, region }, cancellationToken: cancellationToken));
 
     private static string LockKey(CloudAccount account, string region) => $"state-backend:{account.Id}:{region}";
 
     /// <summary>The bootstrap's failure or cancel, as a failure of the run's first stage: the workspace's own stages never started.</summary>
-    private static TofuRunResult Ended(TofuRunResult inner, DateTimeOffset startedAt, Stopwatch watch, string doing) => (inner.Status == TofuRunStatus.Cancelled
+    private static TofuRunResult Ended(TofuRunResult inner, DateTimeOffset startedAt, Stopwatch watch, string doing)
+        => (inner.Status == TofuRunStatus.Cancelled
         ? Cancelled(startedAt, watch, inner.Error ?? "Cancelled while creating the state backend.")
-        : Failed(startedAt, watch, $"{Capitalized(doing)} failed: {inner.Error}")) with { TofuVersion = inner.TofuVersion };
+        : Failed(startedAt, watch, $"{Capitalized(doing)} failed: {inner.Error}")) with
+        { TofuVersion = inner.TofuVersion };
 
     private static TofuRunResult Cancelled(DateTimeOffset startedAt, Stopwatch watch, string error) => new()
     {
-        Status = TofuRunStatus.Cancelled, Stage = TofuStage.StateBackend, Error = error,
+        Status = TofuRunStatus.Cancelled,
+        Stage = TofuStage.StateBackend,
+        Error = error,
         WorkspaceState = "Nothing of the workspace was created. The next run finishes the state backend.",
         Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, false)],
     };
 
     private static TofuRunResult Failed(DateTimeOffset startedAt, Stopwatch watch, string error) => new()
     {
-        Status = TofuRunStatus.Failed, Stage = TofuStage.StateBackend, Error = error,
+        Status = TofuRunStatus.Failed,
+        Stage = TofuStage.StateBackend,
+        Error = error,
         WorkspaceState = "Nothing of the workspace was created. What the state backend's run created is kept, and the next run finishes it.",
         Timings = [new TofuStageTiming(TofuStage.StateBackend, startedAt, watch.Elapsed, false)],
     };
@@ -255,7 +284,8 @@ public static class BootstrapState
             return resources.EnumerateArray().Any(resource =>
                 resource.TryGetProperty("instances", out var instances) && instances.ValueKind == JsonValueKind.Array
                 && instances.EnumerateArray().Any(instance =>
-                    instance.TryGetProperty("sensitive_attributes", out var sensitive) && sensitive.ValueKind == JsonValueKind.Array && sensitive.GetArrayLength() > 0));
+                    instance.TryGetProperty("sensitive_attributes", out var sensitive) && sensitive.ValueKind == JsonValueKind.Array
+                        && sensitive.GetArrayLength() > 0));
         }
         catch (JsonException)
         {

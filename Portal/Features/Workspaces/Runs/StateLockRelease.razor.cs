@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Components;
-using MudBlazor;
 using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Infrastructure.OpenTofu;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -29,7 +29,11 @@ public partial class StateLockRelease
         var dialog = await Dialogs.ShowAsync<TypedConfirmationDialog>("Release the state lock?", new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, "Release the state lock?" },
-            { d => d.Message, $"Lock {Lock.Id} is released (tofu force-unlock). If a run of {WorkspaceName} is still at work, two runs could then write its state." },
+            {
+                d => d.Message,
+                $"Lock {Lock.Id} is released (tofu force-unlock). If a run of {WorkspaceName} is still at work, "
+                + "two runs could then write its state."
+            },
             { d => d.Expected, WorkspaceName },
             { d => d.ActionLabel, "Release lock" },
         }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });

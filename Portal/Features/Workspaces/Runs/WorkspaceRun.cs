@@ -45,7 +45,8 @@ public static class RunStatusText
 /// (a digest that leaves sensitive values out), which tells whether a plan made again is the approved one,
 /// and the objects its refresh found changed or deleted outside OpenTofu (null in runs stored before that).
 /// </summary>
-public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy, IReadOnlyList<string> ToReplace,
+public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IReadOnlyList<string> ToChange, IReadOnlyList<string> ToDestroy,
+    IReadOnlyList<string> ToReplace,
     string? Fingerprint = null, IReadOnlyList<string>? Drifted = null)
 {
 
@@ -55,9 +56,12 @@ public sealed record RunPlan(string Headline, IReadOnlyList<string> ToAdd, IRead
 public sealed record StageTiming(string Stage, DateTimeOffset StartedAt, long DurationMs, bool Succeeded);
 
 /// <summary>One run of a workspace, as the workspace page shows it.</summary>
-/// <param name="StateLock">The state lock the run could not take (who held it, since when), or, for an <see cref="RunKind.Unlock"/> run, the lock it releases.</param>
-/// <param name="WorkerLostAt">When the Portal found that the worker running this run had stopped (its lease expired, or it shut down mid-run) and ended the run for it.</param>
-/// <param name="JobState">The state of the job that runs (or ran) the run now: a run still working whose job has ended lost its worker and is being cleaned up.</param>
+/// <param name="StateLock">The state lock the run could not take (who held it, since when), or, for an <see cref="RunKind.Unlock"/> run, the lock it
+/// releases.</param>
+/// <param name="WorkerLostAt">When the Portal found that the worker running this run had stopped (its lease expired, or it shut down mid-run) and
+/// ended the run for it.</param>
+/// <param name="JobState">The state of the job that runs (or ran) the run now: a run still working whose job has ended lost its worker and is being
+/// cleaned up.</param>
 /// <param name="KubernetesVersion">The Kubernetes version an <see cref="RunKind.Upgrade"/> run sets; null for the other kinds.</param>
 public sealed record WorkspaceRun(
     Guid Id,

@@ -1,13 +1,13 @@
 using System.Text.Json;
-using Npgsql;
+using Cogrion.Jobs;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Jobs;
-using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Features.Workspaces.Modules;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -36,7 +36,8 @@ public sealed class WorkspaceRunLog(JobContext context, RunLedger ledger, Guid t
     }
 
     public async ValueTask ProcessStartedAsync(TofuStage stage, ProcessIdentity process, CancellationToken cancellationToken) =>
-        await ledger.RecordProcessStartedAsync(tenantId, runId, context.JobId, context.Attempt, context.WorkerId, pinnedStage ?? stage, process, cancellationToken);
+        await ledger.RecordProcessStartedAsync(tenantId, runId, context.JobId, context.Attempt, context.WorkerId, pinnedStage ?? stage, process,
+            cancellationToken);
 
     public async ValueTask ProcessEndedAsync(ProcessIdentity process, CancellationToken cancellationToken) =>
         await ledger.RecordProcessEndedAsync(runId, process, "exited", cancellationToken);
@@ -74,7 +75,8 @@ public sealed class WorkspaceRunExecutor(
     public async Task PlanAsync(Guid tenantId, Guid workspaceId, Guid runId, JobContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (await LoadAsync(tenantId, workspaceId, runId, cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
+        if (await LoadAsync(tenantId, workspaceId, runId,
+            cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
         var (workspace, account, run) = loaded;
         if (run.Status != RunStatus.Queued)
         {
@@ -85,9 +87,11 @@ public sealed class WorkspaceRunExecutor(
         }
 
         var working = RunLedger.WorkingStatus(run.Kind, workspace);
-        await ledger.MoveAsync(tenantId, workspaceId, runId, run.Kind == RunKind.Unlock ? RunStatus.Applying : RunStatus.Planning, working, "workspace.run_started",
+        await ledger.MoveAsync(tenantId, workspaceId, runId, run.Kind == RunKind.Unlock ? RunStatus.Applying : RunStatus.Planning, working,
+            "workspace.run_started",
             new { run = runId, kind = run.Kind.ToDbText() }, CancellationToken.None);
-        await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by {run.RequestedBy}.");
+        await context.AppendLogAsync($"{run.Kind} run of workspace {workspace.Name} ({account.Provider.ToText()}, {workspace.Region}) requested by " +
+            $"{run.RequestedBy}.");
         if (run.Kind == RunKind.Upgrade)
             await context.AppendLogAsync(
                 $"Upgrading Kubernetes in place from {workspace.KubernetesVersion} to {run.KubernetesVersion}: "
@@ -99,8 +103,13 @@ public sealed class WorkspaceRunExecutor(
             await UnlockAsync(loaded, log, context);
             return;
         }
-        var backend = await stateBackends.EnsureAsync(account, workspace.Region, runId, await log.WithinAsync(TofuStage.StateBackend), cancellationToken);
-        if (!backend.Succeeded) { await EndAsync(loaded, backend, requests.Request(workspace, account, runId, run.Kind, variables: null), context); return; }
+        var backend = await stateBackends.EnsureAsync(account, workspace.Region, runId, await log.WithinAsync(TofuStage.StateBackend),
+            cancellationToken);
+        if (!backend.Succeeded)
+        {
+            await EndAsync(loaded, backend, requests.Request(workspace, account, runId, run.Kind, variables: null),
+            context); return;
+        }
 
         var request = await PlanRequestAsync(loaded, cancellationToken);
         var plan = await runner.PlanAsync(request, log, cancellationToken);
@@ -130,7 +139,8 @@ public sealed class WorkspaceRunExecutor(
             return;
         }
 
-        await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.Applying, working ?? workspace.Status, null, CancellationToken.None);
+        await ledger.RecordPlanAsync(tenantId, workspaceId, runId, plan, RunStatus.Applying, working ?? workspace.Status, null,
+            CancellationToken.None);
         if (await PrepareClusterAsync(workspace, context) is { } noCluster)
         {
             await EndAsync(loaded with { Run = run with { Status = RunStatus.Applying } }, noCluster, request, context);
@@ -169,7 +179,8 @@ public sealed class WorkspaceRunExecutor(
     /// </summary>
     private async Task FailInterruptedAsync(Guid tenantId, WorkspaceRun run, JobContext context)
     {
-        await context.AppendLogAsync($"The worker that ran this job stopped during {RunStages.Display(run.Stage)}; ending what it left running, then failing the run.");
+        await context.AppendLogAsync($"The worker that ran this job stopped during {RunStages.Display(run.Stage)}; ending what it left running, " +
+            $"then failing the run.");
         var killed = await recovery.EndLeftoversAsync(run.Id, context.CancellationToken);
         await ledger.AbandonAsync(tenantId, run.Id, context.JobId, "failed",
             "The worker running this run stopped in the middle of it (it shut down before the run ended).", killed, CancellationToken.None);
@@ -179,8 +190,13 @@ public sealed class WorkspaceRunExecutor(
     public async Task ApplyAsync(Guid tenantId, Guid workspaceId, Guid runId, JobContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (await LoadAsync(tenantId, workspaceId, runId, cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
-        if (loaded.Run.Status != RunStatus.Applying) { await context.AppendLogAsync($"The run is {loaded.Run.Status.ToText()}; nothing to apply."); return; }
+        if (await LoadAsync(tenantId, workspaceId, runId,
+            cancellationToken) is not { } loaded) { await context.AppendLogAsync("The run no longer exists."); return; }
+        if (loaded.Run.Status != RunStatus.Applying)
+        {
+            await context.AppendLogAsync($"The run is {loaded.Run.Status.ToText()}; nothing to apply.");
+            return;
+        }
         if (await recovery.StartedProcessesAsync(runId, context.JobId, cancellationToken)) await FailInterruptedAsync(tenantId, loaded.Run, context);
         await context.AppendLogAsync($"Plan approved by {loaded.Run.ApprovedBy}; applying it.");
         var request = requests.Request(loaded.Workspace, loaded.Account, runId, loaded.Run.Kind, variables: null);
@@ -191,16 +207,20 @@ public sealed class WorkspaceRunExecutor(
             // The plan job ran on another replica, or this one restarted: the saved plan (which holds
             // secrets, so it never leaves the worker's disk) is not here. Plan again; the approval
             // holds only if the new plan makes exactly the approved changes (ADR 0046).
-            await context.AppendLogAsync("The saved plan is not on this worker (another replica made it, or this one restarted): planning again, to apply it only if it is the plan that was approved.");
+            await context.AppendLogAsync("The saved plan is not on this worker (another replica made it, or this one restarted): planning again, " +
+                "to apply it only if it is the plan that was approved.");
             request = await PlanRequestAsync(loaded, cancellationToken);
             var replanned = await runner.PlanAsync(request, log, cancellationToken);
             if (!replanned.Succeeded) { await EndAsync(loaded, replanned, request, context); return; }
             if (replanned.Plan!.Fingerprint != loaded.Run.Plan?.Fingerprint)
             {
-                var changed = $"The plan changed after it was approved: it now says \"{replanned.Plan.Headline}\" (approved: \"{loaded.Run.Plan?.Headline}\"). Nothing was applied; retry to plan again and review the new plan.";
+                var changed = $"The plan changed after it was approved: it now says \"{replanned.Plan.Headline}\" (approved: " +
+                    $"\"{loaded.Run.Plan?.Headline}\"). Nothing was applied; retry to plan again and review the new plan.";
                 await EndAsync(loaded, replanned with
                 {
-                    Status = TofuRunStatus.Failed, Error = changed, WorkspaceState = TofuRunner.WorkspaceStateAfterFailure(replanned.Stage, request.Operation),
+                    Status = TofuRunStatus.Failed,
+                    Error = changed,
+                    WorkspaceState = TofuRunner.WorkspaceStateAfterFailure(replanned.Stage, request.Operation),
                 }, request, context);
                 return;
             }
@@ -236,7 +256,8 @@ public sealed class WorkspaceRunExecutor(
                 && !await WaitForAgentAsync(workspace, context))
             {
                 const string noAgent = "The resources were applied, but the Cluster Agent did not register in time. Retry to start it again.";
-                await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Failed, result with { Error = noAgent }, WorkspaceStatus.Failed, noAgent,
+                await ledger.FinishAsync(workspace.TenantId, workspace.Id, run.Id, RunStatus.Failed, result with { Error = noAgent },
+                    WorkspaceStatus.Failed, noAgent,
                     Outputs(result.Outputs), CancellationToken.None, run.Kind == RunKind.Upgrade ? run.KubernetesVersion : null);
                 throw new ProvisioningRunFailedException(noAgent);
             }
@@ -272,25 +293,43 @@ public sealed class WorkspaceRunExecutor(
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            return new TofuRunResult { Status = TofuRunStatus.Cancelled, Stage = TofuStage.Apply, Error = "The run was cancelled before the apply started.", WorkspaceState = "Nothing was applied." };
+            return new TofuRunResult
+            {
+                Status = TofuRunStatus.Cancelled,
+                Stage = TofuStage.Apply,
+                Error = "The run was cancelled before the apply started.",
+                WorkspaceState = "Nothing was applied."
+            };
         }
         catch (Exception ex) when (ex is InvalidOperationException or Cogrion.Portal.Infrastructure.Processes.ChildProcessNotStartedException)
         {
-            return new TofuRunResult { Status = TofuRunStatus.Failed, Stage = TofuStage.Apply, Error = $"The workspace's simulated cluster could not start: {ex.Message}", WorkspaceState = "Nothing was applied." };
+            return new TofuRunResult
+            {
+                Status = TofuRunStatus.Failed,
+                Stage = TofuStage.Apply,
+                Error = $"The workspace's simulated cluster could not start: {ex.Message}",
+                WorkspaceState = "Nothing was applied."
+            };
         }
     }
 
     /// <summary>The module's Deployment runs the agent in the cluster; the workspace is ready when that agent has registered.</summary>
     private async Task<bool> WaitForAgentAsync(Workspace workspace, JobContext context)
     {
-        await context.AppendLogAsync("Waiting for the Cluster Agent, started by the cluster from the module's Deployment, to register with the Portal.");
+        await context.AppendLogAsync("Waiting for the Cluster Agent, started by the cluster from the module's Deployment, to register with the " +
+            "Portal.");
         var registered = await sandboxClusters.WaitForAgentAsync(workspace.TenantId, workspace.Id, context.CancellationToken);
         if (registered) await context.AppendLogAsync("The Cluster Agent registered.");
         return registered;
     }
 
     private static string DriftReason(TofuPlanSummary plan) =>
-        $"Drift detected: {(plan.Drifted.Count switch { 0 => "", 1 => "1 object changed outside OpenTofu. ", var n => $"{n} objects changed outside OpenTofu. " })}"
+        $"Drift detected: {plan.Drifted.Count switch
+        {
+            0 => "",
+            1 => "1 object changed outside OpenTofu. ",
+            var n => $"{n} objects changed outside OpenTofu. ",
+        }}"
         + $"{plan.Headline} Review the plan and apply to bring the workspace back.";
 
     /// <summary>Outputs as text for display; <see cref="TofuOutputs"/> never carries a sensitive value.</summary>
@@ -300,7 +339,8 @@ public sealed class WorkspaceRunExecutor(
         {
             JsonValueKind.String => o.Value.GetString() ?? "",
             JsonValueKind.Null => "",
-            JsonValueKind.Array => string.Join(", ", o.Value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText())),
+            JsonValueKind.Array
+                => string.Join(", ", o.Value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText())),
             _ => o.Value.GetRawText(),
         });
 
@@ -322,10 +362,12 @@ public sealed class WorkspaceRunExecutor(
 
 public sealed class WorkspacePlanHandler(WorkspaceRunExecutor executor) : IJobHandler<WorkspacePlanJob>
 {
-    public Task RunAsync(WorkspacePlanJob arguments, JobContext context) => executor.PlanAsync(arguments.TenantId, arguments.WorkspaceId, arguments.RunId, context);
+    public Task RunAsync(WorkspacePlanJob arguments, JobContext context)
+        => executor.PlanAsync(arguments.TenantId, arguments.WorkspaceId, arguments.RunId, context);
 }
 
 public sealed class WorkspaceApplyHandler(WorkspaceRunExecutor executor) : IJobHandler<WorkspaceApplyJob>
 {
-    public Task RunAsync(WorkspaceApplyJob arguments, JobContext context) => executor.ApplyAsync(arguments.TenantId, arguments.WorkspaceId, arguments.RunId, context);
+    public Task RunAsync(WorkspaceApplyJob arguments, JobContext context)
+        => executor.ApplyAsync(arguments.TenantId, arguments.WorkspaceId, arguments.RunId, context);
 }

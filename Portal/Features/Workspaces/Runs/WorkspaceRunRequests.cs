@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
+using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Workspaces;
-using Cogrion.Portal.Infrastructure.OpenTofu;
-using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Workspaces.Modules;
+using Cogrion.Portal.Infrastructure.OpenTofu;
+using Microsoft.Extensions.Options;
 
 namespace Cogrion.Portal.Features.Workspaces.Runs;
 
@@ -87,7 +87,8 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
         };
     }
 
-    /// <summary>The bucket that holds every workspace's state in this account and region (ADR 0041), named so the Portal never has to look it up.</summary>
+    /// <summary>The bucket that holds every workspace's state in this account and region (ADR 0041), named so the Portal never has to look it
+    /// up.</summary>
     public static string StateBucket(CloudAccount account, string region) => $"cogrion-tfstate-{account.AccountRef}-{region}";
 
     /// <summary>
@@ -96,7 +97,8 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     /// unique per region across all of AliCloud, and at most 16 characters, hence a digest.
     /// </summary>
     public static string LockInstance(CloudAccount account, string region) =>
-        "cgr-" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes($"{account.AccountRef}/{region}")))[..12];
+        "cgr-" + Convert.ToHexStringLower(
+            System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes($"{account.AccountRef}/{region}")))[..12];
 
     /// <summary>The OSS backend's <c>tablestore_endpoint</c>: its first host label is the instance name.</summary>
     public static string LockEndpoint(CloudAccount account, string region) => $"https://{LockInstance(account, region)}.{region}.ots.aliyuncs.com";
@@ -160,7 +162,8 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     /// The session names the account, so the tenant's own audit log (CloudTrail, ActionTrail) says which
     /// of its accounts in the Portal the backend was made for.
     /// </summary>
-    private static AssumedRole StateBackendRole(CloudAccount account) => new(account.RoleArn, account.ExternalId, SessionName("cogrion-backend-" + account.Name));
+    private static AssumedRole StateBackendRole(CloudAccount account)
+        => new(account.RoleArn, account.ExternalId, SessionName("cogrion-backend-" + account.Name));
 
     /// <summary>Session names allow letters, digits and <c>+=,.@-</c>, at most 64 characters (STS and RAM alike).</summary>
     private static string SessionName(string text)
@@ -170,13 +173,14 @@ public sealed class WorkspaceRunRequests(IOptions<ProvisioningOptions> provision
     }
 
     /// <summary>A state file in the account's state bucket: S3 (locked by a lock file) or OSS (locked through Tablestore).</summary>
-    private static TofuBackend BucketBackend(TofuProvider provider, CloudAccount account, string region, string prefix, AssumedRole role) => provider switch
-    {
-        TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
-        TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
-            LockEndpoint(account, region), "cogrion_tfstate_locks"),
-        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
-    };
+    private static TofuBackend BucketBackend(TofuProvider provider, CloudAccount account, string region, string prefix, AssumedRole role)
+        => provider switch
+        {
+            TofuProvider.Aws => new S3Backend(StateBucket(account, region), $"{prefix}/terraform.tfstate", region, role),
+            TofuProvider.AliCloud => new OssBackend(StateBucket(account, region), prefix, "terraform.tfstate", region,
+                LockEndpoint(account, region), "cogrion_tfstate_locks"),
+            _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "The sandbox keeps its state in local files."),
+        };
 
     private static TofuProvider ProviderOf(CloudProvider provider) => provider switch
     {

@@ -1,13 +1,13 @@
-using Cogrion.Portal.Infrastructure.OpenTofu;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Dapper;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Cogrion.Portal.Features.Workspaces.Sandbox;
 
@@ -36,7 +36,8 @@ public sealed class SandboxClusters(
     private readonly CancellationTokenSource stopping = new();
     private Task resuming = Task.CompletedTask;
 
-    /// <summary>Whether sandbox workspaces get an agent image to run (<c>Provisioning:SandboxAgentExecutable</c>); without one they are ready once applied.</summary>
+    /// <summary>Whether sandbox workspaces get an agent image to run (<c>Provisioning:SandboxAgentExecutable</c>); without one they are ready once
+    /// applied.</summary>
     public bool RunsAgents => Images().Count > 0;
 
     /// <summary>Where the cluster of a workspace lives: next to its state, as tofu-sandbox expects it.</summary>
@@ -46,7 +47,8 @@ public sealed class SandboxClusters(
     public IReadOnlyDictionary<string, string> Images()
     {
         var images = new Dictionary<string, string>();
-        if (!string.IsNullOrWhiteSpace(options.Value.SandboxAgentExecutable)) images[release.Current.ToString()] = options.Value.SandboxAgentExecutable;
+        if (!string.IsNullOrWhiteSpace(options.Value.SandboxAgentExecutable))
+            images[release.Current.ToString()] = options.Value.SandboxAgentExecutable;
         foreach (var image in options.Value.SandboxAgentImages) images[image.Image] = image.Executable;
         return images;
     }
@@ -72,7 +74,8 @@ public sealed class SandboxClusters(
                 }
                 // Another host still holds the cluster (a Portal that died a moment ago, its host still stopping): wait for it.
                 if (time.GetUtcNow() > deadline)
-                    throw new InvalidOperationException($"The simulated cluster in {DirectoryOf(workspaceId)} is held by another sandbox-cluster process; it runs at most once.");
+                    throw new InvalidOperationException($"The simulated cluster in {DirectoryOf(workspaceId)} is held by another sandbox-cluster " +
+                        $"process; it runs at most once.");
                 await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
             }
         }
@@ -109,7 +112,8 @@ public sealed class SandboxClusters(
             {
                 if (!line.StartsWith("sandbox-cluster: serving ", StringComparison.Ordinal)) continue;
                 var url = line["sandbox-cluster: serving ".Length..].Split(';')[0];
-                logger.LogInformation("Sandbox cluster of workspace {WorkspaceId} serves at {Url} (pid {ProcessId})", workspaceId, url, host.ChildProcessId);
+                logger.LogInformation("Sandbox cluster of workspace {WorkspaceId} serves at {Url} (pid {ProcessId})", workspaceId, url,
+                    host.ChildProcessId);
                 _ = DrainAsync(host);
                 return (host, url);
             }
@@ -117,7 +121,8 @@ public sealed class SandboxClusters(
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            throw new InvalidOperationException($"The simulated cluster of workspace {workspaceId} did not start within {StartDeadline.TotalSeconds:0} s.");
+            throw new InvalidOperationException($"The simulated cluster of workspace {workspaceId} did not start within " +
+                $"{StartDeadline.TotalSeconds:0} s.");
         }
         await host.WaitForExitAsync(CancellationToken.None);
         var code = host.ExitCode;
@@ -166,7 +171,11 @@ public sealed class SandboxClusters(
     {
         await StopAsync(workspaceId, TimeSpan.FromSeconds(20));
         try { if (Directory.Exists(DirectoryOf(workspaceId))) Directory.Delete(DirectoryOf(workspaceId), recursive: true); }
-        catch (IOException ex) { logger.LogWarning("Could not remove the simulated cluster of workspace {WorkspaceId}: {Problem}", workspaceId, ex.Message); }
+        catch (IOException ex)
+        {
+            logger.LogWarning("Could not remove the simulated cluster of workspace {WorkspaceId}: {Problem}", workspaceId,
+            ex.Message);
+        }
     }
 
     /// <summary>
@@ -222,7 +231,8 @@ public sealed class SandboxClusters(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from agents where tenant_id = @tenantId and workspace_id = @workspaceId and status = 'active' and last_seen_at is not null)",
+            "select exists (select 1 from agents where tenant_id = @tenantId and workspace_id = @workspaceId and status = 'active' and " +
+                "last_seen_at is not null)",
             new { tenantId, workspaceId }, cancellationToken: cancellationToken));
     }
 

@@ -8,7 +8,8 @@ namespace Cogrion.Portal.Features.Workspaces.Wizard;
 public interface IWorkspaceWizardQueries
 {
     /// <summary>The networks already used in that account and region, and whether the name is taken in the tenant.</summary>
-    Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name, CancellationToken cancellationToken);
+    Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name,
+        CancellationToken cancellationToken);
 
     /// <summary>Where the workspace's state will live, and whether its first run also creates that place (ADR 0041).</summary>
     Task<string?> StateBackendNoteAsync(Guid tenantId, CloudAccount account, string region, CancellationToken cancellationToken);
@@ -20,7 +21,8 @@ public interface IWorkspaceWizardQueries
 /// <summary>The wizard's questions answered by the workspace store, the state backends and the run requests.</summary>
 public sealed class WorkspaceWizardQueries(WorkspaceStore store, StateBackendViews backends, WorkspaceRunRequests requests) : IWorkspaceWizardQueries
 {
-    public Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name, CancellationToken cancellationToken) =>
+    public Task<(IReadOnlyList<string> Networks, bool NameTaken)> RuleInputsAsync(Guid tenantId, Guid? accountId, string? region, string? name,
+        CancellationToken cancellationToken) =>
         store.RuleInputsAsync(tenantId, accountId, region, name, cancellationToken);
 
     public async Task<string?> StateBackendNoteAsync(Guid tenantId, CloudAccount account, string region, CancellationToken cancellationToken) =>

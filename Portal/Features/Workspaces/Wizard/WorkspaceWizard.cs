@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Cogrion.Portal.Features.CloudAccounts;
-using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
+using Cogrion.Portal.Infrastructure.Http;
 
 namespace Cogrion.Portal.Features.Workspaces.Wizard;
 
@@ -94,7 +94,13 @@ public sealed class WorkspaceWizard
     public void AddPool()
     {
         if (!CanAddPool) return;
-        Model.NodePools.Add(new NodePoolModel { Name = $"pool-{Model.NodePools.Count + 1}", InstanceType = InstanceTypes[0], MinSize = 1, MaxSize = 3 });
+        Model.NodePools.Add(new NodePoolModel
+        {
+            Name = $"pool-{Model.NodePools.Count + 1}",
+            InstanceType = InstanceTypes[0],
+            MinSize = 1,
+            MaxSize = 3
+        });
     }
 
     public void RemovePool(int index)
@@ -111,7 +117,8 @@ public sealed class WorkspaceWizard
         NetworkCidr = Model.NetworkCidr?.Trim(),
         KubernetesVersion = Model.KubernetesVersion,
         UseKarpenter = Model.UseKarpenter,
-        NodePools = Model.UseKarpenter ? [] : Model.NodePools.Select(p => new NodePoolInput(p.Name.Trim(), p.InstanceType, p.MinSize, p.MaxSize)).ToList(),
+        NodePools = Model.UseKarpenter ? [] : Model.NodePools.Select(p => new NodePoolInput(p.Name.Trim(), p.InstanceType, p.MinSize, p.MaxSize))
+            .ToList(),
         Database = Model.WithDatabase ? new DatabaseInput(Model.DatabaseEngine, Model.DatabaseSize) : null,
         ApprovalMode = Model.ApprovalMode,
     };
@@ -164,7 +171,9 @@ public sealed class WorkspaceWizard
     {
         var errors = new FieldErrors();
         foreach (var (field, messages) in all.ToDictionary())
-            if (StepFields[step].Any(prefix => field == prefix || field.StartsWith(prefix + "[", StringComparison.Ordinal) || field.StartsWith(prefix + ".", StringComparison.Ordinal)))
+            if (StepFields[step]
+                .Any(prefix => field == prefix || field.StartsWith(prefix + "[", StringComparison.Ordinal)
+                || field.StartsWith(prefix + ".", StringComparison.Ordinal)))
                 foreach (var message in messages) errors.Add(field, message);
         return errors;
     }

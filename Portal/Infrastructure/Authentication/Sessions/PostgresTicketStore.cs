@@ -42,7 +42,8 @@ public sealed class PostgresTicketStore(
             new
             {
                 Hash = HashOf(key),
-                Subject = principal.FindFirstValue(PortalClaims.Subject) ?? throw new InvalidOperationException("A session needs the person's subject."),
+                Subject = principal.FindFirstValue(PortalClaims.Subject)
+                    ?? throw new InvalidOperationException("A session needs the person's subject."),
                 SessionId = principal.FindFirstValue(PortalClaims.SessionId),
                 UserId = principal.GetUserId(),
                 Ticket = Protect(ticket),
@@ -113,7 +114,8 @@ public sealed class PostgresTicketStore(
     {
         // The circuit's marker is derived on every read; it is not part of what is stored.
         var copy = ticket.Principal.Identity is ClaimsIdentity identity && identity.HasClaim(c => c.Type == PortalClaims.ServerSession)
-            ? new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(identity.Claims.Where(c => c.Type != PortalClaims.ServerSession), identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType)), ticket.Properties, ticket.AuthenticationScheme)
+            ? new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(identity.Claims.Where(c => c.Type != PortalClaims.ServerSession),
+                identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType)), ticket.Properties, ticket.AuthenticationScheme)
             : ticket;
         return protector.Protect(TicketSerializer.Default.Serialize(copy));
     }

@@ -1,6 +1,6 @@
+using Cogrion.Jobs;
 using Dapper;
 using Npgsql;
-using Cogrion.Jobs;
 
 namespace Cogrion.Portal.Infrastructure.Authentication.Sessions;
 

@@ -13,7 +13,8 @@ namespace Cogrion.Portal.Infrastructure.Authentication.Sessions;
 public sealed class SessionAuthenticationStateProvider : RevalidatingServerAuthenticationStateProvider
 {
     // Not authenticated (no authentication type), and marked so the page shows "your session has ended".
-    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.SessionEnded, "true")])));
+    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.SessionEnded,
+        "true")])));
 
     private readonly SessionEndNotifications notifications;
     private readonly SessionRevocations revocations;

@@ -76,8 +76,10 @@ public sealed class AliCloudStsClient(
     public const int SessionSeconds = 3600;
 
     public static string MissingCredentialsMessage =>
-        $"The Portal has no AliCloud credentials to assume the tenant's role with: set {EnvironmentAliCloudPrincipalCredentials.AccessKeyVariable} and "
-        + $"{EnvironmentAliCloudPrincipalCredentials.SecretKeyVariable} (plus {EnvironmentAliCloudPrincipalCredentials.SecurityTokenVariable} if they are temporary) "
+        $"The Portal has no AliCloud credentials to assume the tenant's role with: set {EnvironmentAliCloudPrincipalCredentials.AccessKeyVariable} " +
+            $"and "
+        + $"{EnvironmentAliCloudPrincipalCredentials.SecretKeyVariable} (plus {EnvironmentAliCloudPrincipalCredentials.SecurityTokenVariable} if " +
+            $"they are temporary) "
         + "in the Portal's environment, for the RAM identity that the tenants' trust policies name (the Cogrion principal).";
 
     public async Task<AliCloudSession> AssumeRoleAsync(AssumedRole role, CancellationToken cancellationToken)
@@ -105,7 +107,8 @@ public sealed class AliCloudStsClient(
 
         // POST with the parameters as a form body (signed with "POST"), so the signature and the
         // Portal's token never sit in a URL that a proxy or an HTTP log might keep.
-        var body = string.Join('&', parameters.Select(p => AliCloudRpcSignature.PercentEncode(p.Key) + "=" + AliCloudRpcSignature.PercentEncode(p.Value)));
+        var body = string.Join('&',
+            parameters.Select(p => AliCloudRpcSignature.PercentEncode(p.Key) + "=" + AliCloudRpcSignature.PercentEncode(p.Value)));
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
             Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded"),
@@ -132,7 +135,8 @@ public sealed class AliCloudStsClient(
             throw new AliCloudStsException(Refusal(role, status, text));
 
         var session = Parse(text)
-            ?? throw new AliCloudStsException($"AliCloud STS at {endpoint} answered AssumeRole for {role.RoleArn} without a session (HTTP {(int)status}).");
+            ?? throw new AliCloudStsException($"AliCloud STS at {endpoint} answered AssumeRole for {role.RoleArn} without a session (HTTP " +
+                $"{(int)status}).");
         logger.LogInformation("Assumed {RoleArn} as session {SessionName} until {Expiration} (STS request {RequestId})",
             role.RoleArn, role.SessionName, session.Expiration, RequestId(text));
         return session;
@@ -149,7 +153,8 @@ public sealed class AliCloudStsClient(
             var token = String(c, "SecurityToken");
             var expiration = String(c, "Expiration");
             if (id is null || secret is null || token is null || expiration is null) return null;
-            if (!DateTimeOffset.TryParse(expiration, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var expires))
+            if (!DateTimeOffset.TryParse(expiration, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
+                out var expires))
                 return null;
             return new AliCloudSession(new AliCloudCredentials(id, secret, token), expires);
         }
@@ -183,8 +188,10 @@ public sealed class AliCloudStsClient(
                                           || code.StartsWith("SignatureDoesNotMatch", StringComparison.Ordinal)
                                           || code.StartsWith("InvalidSecurityToken", StringComparison.Ordinal)
                                           || code.StartsWith("IncompleteSignature", StringComparison.Ordinal))
-            ? $"Check the Portal's own AliCloud key ({EnvironmentAliCloudPrincipalCredentials.AccessKeyVariable}, {EnvironmentAliCloudPrincipalCredentials.SecretKeyVariable}, {EnvironmentAliCloudPrincipalCredentials.SecurityTokenVariable})."
-            : $"Check that the role's trust policy allows the Cogrion principal with the external ID {role.ExternalId}, and that the principal may call sts:AssumeRole.";
+            ? $"Check the Portal's own AliCloud key ({EnvironmentAliCloudPrincipalCredentials.AccessKeyVariable}, " +
+                $"{EnvironmentAliCloudPrincipalCredentials.SecretKeyVariable}, {EnvironmentAliCloudPrincipalCredentials.SecurityTokenVariable})."
+            : $"Check that the role's trust policy allows the Cogrion principal with the external ID {role.ExternalId}, and that the principal may " +
+                $"call sts:AssumeRole.";
         return $"AliCloud STS refused to assume {role.RoleArn}: {cause}{(requestId is null ? "" : $" (request {requestId})")}. {remedy}";
     }
 
@@ -202,5 +209,6 @@ public sealed class AliCloudStsClient(
     }
 
     private static string? String(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString() : null;
 }
