@@ -19,21 +19,4 @@ public static class WorkspaceBadges
         WorkspaceStatus.Pending => StatusTone.Info,
         _ => StatusTone.Neutral,
     };
-
-    /// <summary>The provider's icon with its name as the text (the sandbox says "simulated").</summary>
-    public static RenderFragment Provider(CloudProvider provider) => builder =>
-    {
-        builder.OpenElement(0, "span");
-        builder.AddAttribute(1, "class", "portal-provider");
-        builder.OpenElement(2, "img");
-        builder.AddAttribute(3, "src", $"assets/icons/{provider.ToKey()}.svg");
-        builder.AddAttribute(4, "alt", "");
-        builder.AddAttribute(5, "width", "20");
-        builder.AddAttribute(6, "height", "20");
-        builder.CloseElement();
-        builder.OpenElement(7, "span");
-        builder.AddContent(8, provider.ToText());
-        builder.CloseElement();
-        builder.CloseElement();
-    };
 }
