@@ -173,4 +173,24 @@ public sealed class JobLeaseTests
 
         Assert.Equal(JobStates.Succeeded, (await db.JobAsync(id)).State);
     }
+
+    [Fact]
+    public async Task Two_shutdowns_at_once_share_one_and_the_pool_can_be_disposed_when_the_first_returns()
+    {
+        // The app's own Run and a test host's dispose both stop the host; whichever returns first disposes it.
+        var db = await JobTestDatabase.CreateAsync();
+        var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:ShutdownGracePeriod"] = "00:00:00.300" });
+        var id = await db.EnqueueAsync(new SlowJob(JobLedger.NewRun(), 60_000));
+        await db.WaitForStateAsync(id, JobStates.Running);
+
+        var first = host.Pool.StopAsync(default);
+        var second = host.Pool.StopAsync(default);
+        await first;
+        host.Pool.Dispose();
+        await second;
+        await host.DisposeAsync();
+
+        Assert.Equal(JobStates.Queued, (await db.JobAsync(id)).State);
+        Assert.Equal(1, await db.ScalarAsync<long>("select count(*) from job_workers where stopped_at is not null"));
+    }
 }

@@ -31,6 +31,8 @@ internal sealed class JobWorkerPool(
     private Task maintenance = Task.CompletedTask;
     private bool started;
     private volatile bool waiting;
+    private readonly Lock stopGate = new();
+    private Task? stopping;
 
     private JobsOptions Options => options.Value;
 
@@ -186,8 +188,16 @@ internal sealed class JobWorkerPool(
     /// Graceful shutdown: claiming has stopped (the base class cancels the loop). Running jobs get the
     /// grace period to finish, with their leases still renewed; the rest are asked to stop and handed
     /// back to the queue for another replica, without counting the attempt against them.
+    /// The host may ask twice at once (the app's own Run and a test host's dispose both stop it, and
+    /// the first to finish disposes the pool), so every caller awaits the one shutdown.
     /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (stopGate)
+            return stopping ??= ShutDownAsync(cancellationToken);
+    }
+
+    private async Task ShutDownAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
         if (!started) return;
@@ -245,6 +255,8 @@ internal sealed class JobWorkerPool(
 
     public override void Dispose()
     {
+        // A shutdown still in flight (another caller's) owns the token source until it ends.
+        if (stopping is { IsCompleted: false }) return;
         maintenanceStop.Dispose();
         base.Dispose();
     }
