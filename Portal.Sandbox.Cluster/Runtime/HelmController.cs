@@ -19,12 +19,18 @@ public sealed record SimulatedChart(string Repository, string Name, IReadOnlyLis
 /// a string value containing <see cref="RejectMarker"/> is rejected when the chart renders (as a
 /// template's `fail` would), and one containing <see cref="DegradeMarker"/> lets the release succeed
 /// and then takes its first workload's pods unready (a broken app under a green release).
+/// Values are composed as helm-controller composes them: each <c>valuesFrom</c> entry in order (a Secret or
+/// ConfigMap key, set at <c>targetPath</c> when given, else merged as YAML), then <c>spec.values</c> over them;
+/// a missing reference is Ready False with reason ValuesError and is retried. The release is upgraded when the
+/// generation changes, or when a <c>reconcile.fluxcd.io/requestedAt</c> request finds the composed values changed
+/// (a rotated Secret), since Flux compares the digest of the values it would install.
 /// </summary>
 public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedChart> charts, TimeSpan readyDelay, TimeProvider time)
 {
     public const string RejectMarker = "sandbox-fail";
     public const string DegradeMarker = "sandbox-degraded";
     public const string SimulatedAnnotation = "sandbox.cogrion.io/simulated-by";
+    public const string RequestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
     public static readonly ResourceType HelmRepository = ResourceTypes.ByKind("source.toolkit.fluxcd.io/v1", "HelmRepository")!;
     public static readonly ResourceType HelmRelease = ResourceTypes.ByKind("helm.toolkit.fluxcd.io/v2", "HelmRelease")!;
@@ -48,16 +54,18 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var status = release["status"] as JsonObject ?? [];
         var now = time.GetUtcNow();
 
-        if (ObjectStore.Number(status["lastAttemptedGeneration"]) != generation)
+        var requestedAt = Text(release["metadata"]?["annotations"]?[RequestedAtAnnotation]);
+        var requested = requestedAt is not null && requestedAt != Text(status["lastHandledReconcileAt"]);
+        if (ObjectStore.Number(status["lastAttemptedGeneration"]) != generation || requested)
         {
-            Attempt(release, ns, name, key, generation, now);
+            Attempt(release, ns, name, key, generation, requestedAt, now);
             return;
         }
         if (readyAt.TryGetValue(key, out var ready) && now >= ready)
         {
             readyAt.Remove(key);
             Succeed(release, ns, name, generation, now);
-            if (ContainsText(release["spec"]?["values"], DegradeMarker)) degradeAt[key] = now + readyDelay;
+            if (ContainsText(ComposeValues(release["spec"] as JsonObject ?? [], ns, out _), DegradeMarker)) degradeAt[key] = now + readyDelay;
             return;
         }
         if (degradeAt.TryGetValue(key, out var degrade) && now >= degrade)
@@ -70,9 +78,31 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     }
 
     /// <summary>A new desired state (generation): resolve the chart, then install or upgrade.</summary>
-    private void Attempt(JsonObject release, string ns, string name, string key, long generation, DateTimeOffset now)
+    private void Attempt(JsonObject release, string ns, string name, string key, long generation, string? requestedAt, DateTimeOffset now)
     {
         var spec = release["spec"] as JsonObject ?? [];
+        var values = ComposeValues(spec, ns, out var valuesProblem);
+        if (valuesProblem is not null)
+        {
+            // Not an attempt: nothing was installed; the next pass tries again (the Secret may be on its way).
+            var ready = (Status(release)["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Text(c["type"]) == "Ready");
+            if (ready is not null && Text(ready["reason"]) == "ValuesError" && Text(ready["message"]) == valuesProblem) return;
+            WriteStatus(ns, name, status =>
+            {
+                SetCondition(status, "Reconciling", "True", "Progressing", "Fulfilling prerequisites", now);
+                SetCondition(status, "Ready", "False", "ValuesError", valuesProblem, now);
+            });
+            return;
+        }
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(values.ToJsonString())));
+        var current = Status(release);
+        if (ObjectStore.Number(current["lastAttemptedGeneration"]) == generation && Text(current["lastAttemptedConfigDigest"]) == digest)
+        {
+            // A reconcile request that finds nothing to change: handled, no new Helm action.
+            WriteStatus(ns, name, status => status["lastHandledReconcileAt"] = requestedAt);
+            return;
+        }
         var version = Text(spec["chart"]?["spec"]?["version"]) ?? "*";
         var chart = Chart(release, ns, out var problem);
         if (chart is not null && !chart.Versions.Contains(version))
@@ -87,8 +117,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             status["lastAttemptedGeneration"] = generation;
             status["lastAttemptedRevision"] = version;
             status["lastAttemptedReleaseAction"] = action;
-            status["lastAttemptedConfigDigest"] = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes(spec["values"]?.ToJsonString() ?? "{}")));
+            status["lastAttemptedConfigDigest"] = digest;
+            if (requestedAt is not null) status["lastHandledReconcileAt"] = requestedAt;
             status.Remove("installFailures");
             status.Remove("upgradeFailures");
             if (problem is not null)
@@ -104,7 +134,7 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         });
         if (problem is not null) return;
 
-        if (ContainsText(spec["values"], RejectMarker))
+        if (ContainsText(values, RejectMarker))
         {
             Fail(release, ns, name, chart!, version, upgrade, generation, now);
             return;
@@ -272,6 +302,54 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             stored["status"] = status;
             return stored;
         });
+
+    /// <summary>valuesFrom in order, then spec.values over them (helm-controller's order); a problem names the missing reference.</summary>
+    private JsonObject ComposeValues(JsonObject spec, string ns, out string? problem)
+    {
+        problem = null;
+        var composed = new JsonObject();
+        foreach (var reference in (spec["valuesFrom"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var kind = Text(reference["kind"]) ?? "";
+            var name = Text(reference["name"]) ?? "";
+            var valuesKey = Text(reference["valuesKey"]) ?? "values.yaml";
+            var optional = reference["optional"] is JsonValue o && o.TryGetValue<bool>(out var isOptional) && isOptional;
+            var source = store.Get(kind == "ConfigMap" ? ResourceTypes.ConfigMap : ResourceTypes.Secret, ns, name);
+            string? text = null;
+            if (kind == "Secret" && Text(source?["data"]?[valuesKey]) is { } encoded)
+                text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            else if (kind == "ConfigMap") text = Text(source?["data"]?[valuesKey]);
+            if (text is null)
+            {
+                if (optional) continue;
+                problem = $"could not resolve {kind} chart values reference '{ns}/{name}' with key '{valuesKey}'";
+                return composed;
+            }
+            if (Text(reference["targetPath"]) is { Length: > 0 } targetPath) SetAt(composed, targetPath, text);
+            else if (Cogrion.Sandbox.YamlDocuments.Parse(text) is { } parsed) composed = Merge(composed, parsed);
+        }
+        return spec["values"] is JsonObject values ? Merge(composed, values) : composed;
+    }
+
+    private static void SetAt(JsonObject root, string path, string value)
+    {
+        var segments = path.Split('.');
+        var node = root;
+        foreach (var segment in segments[..^1])
+        {
+            if (node[segment] is not JsonObject child) node[segment] = child = new JsonObject();
+            node = child;
+        }
+        node[segments[^1]] = value;
+    }
+
+    private static JsonObject Merge(JsonObject under, JsonObject over)
+    {
+        var merged = (JsonObject)under.DeepClone();
+        foreach (var (key, value) in over)
+            merged[key] = value is JsonObject child && merged[key] is JsonObject existing ? Merge(existing, child) : value?.DeepClone();
+        return merged;
+    }
 
     private static JsonObject Status(JsonObject release) => release["status"] as JsonObject ?? [];
 

@@ -23,7 +23,7 @@ public sealed class CatalogEndToEndTests
         var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
         var apps = world.Portal.Get<WorkspaceApps>();
 
-        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, SandboxInstallWorld.Admin,
+        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(installed.Succeeded, Describe(installed.Errors));
         var ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
@@ -37,7 +37,7 @@ public sealed class CatalogEndToEndTests
         var release = Assert.Single(cluster, o => Kind(o) == "HelmRelease");
         Assert.Equal("enabled", release["spec"]!["driftDetection"]!["mode"]!.GetValue<string>());
 
-        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, SandboxInstallWorld.Admin,
+        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(upgraded.Succeeded, Describe(upgraded.Errors));
         ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
@@ -46,7 +46,7 @@ public sealed class CatalogEndToEndTests
 
         // The simulated chart rejects this value when it renders: the upgrade fails and Flux rolls back.
         var broken = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", null,
-            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(broken.Succeeded, Describe(broken.Errors));
         var failed = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
@@ -81,11 +81,11 @@ public sealed class CatalogEndToEndTests
         var apps = world.Portal.Get<WorkspaceApps>();
 
         var hub = await apps.InstallAsync(world.TenantId, workspace, "jupyterhub", null,
-            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(hub.Succeeded, Describe(hub.Errors));
         var mlflow = await apps.InstallAsync(world.TenantId, workspace, "mlflow", null,
-            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(mlflow.Succeeded, Describe(mlflow.Errors));
 

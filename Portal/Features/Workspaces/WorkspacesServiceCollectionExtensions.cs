@@ -37,6 +37,8 @@ public static class ProvisioningServiceCollectionExtensions
         services.AddLifelines();
         services.TryAddSingleton<SandboxClusters>();
         services.TryAddSingleton(sp => new Apps.AppCatalog(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.CatalogRoot));
+        services.TryAddSingleton<Apps.AppSecretValues>();
+        services.TryAddSingleton<Apps.AppSecretSealing>();
         services.TryAddSingleton<Apps.WorkspaceApps>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentReportObserver, Apps.AppReportIngest>());
         services.AddHostedService(provider => provider.GetRequiredService<SandboxClusters>());

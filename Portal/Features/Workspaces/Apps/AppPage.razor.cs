@@ -123,7 +123,8 @@ public partial class AppPage
         busy = true;
         try
         {
-            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, User.AsActor(), Aborted);
+            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, null, User.AsActor(),
+                Aborted);
             if (!result.Succeeded)
             {
                 review = null;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
@@ -27,11 +28,14 @@ public sealed record AppResponse(
             view.App.Report?.LastAppliedRevision);
 }
 
-/// <summary>Install: the app, a supported chart version (default: the newest) and values laid over the catalog's defaults.</summary>
-public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values);
+/// <summary>
+/// Install: the app, a supported chart version (default: the newest), values laid over the catalog's defaults, and the
+/// secret values, each sealed to the workspace agent's key (docs/secrets.md) for its field's Secret; never in Values.
+/// </summary>
+public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
 
-/// <summary>Upgrade: another chart version and/or values laid over the current ones.</summary>
-public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values);
+/// <summary>Upgrade: another chart version and/or values laid over the current ones; sealed secret values set or rotate theirs.</summary>
+public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
 
 public sealed record RollbackAppRequest(int Revision);
 
@@ -99,7 +103,8 @@ public static class AppsApi
         WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, user.AsActor(),
+        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, request.Secrets,
+            user.AsActor(),
             cancellationToken);
         return Answer(result, context, workspace, apps, created: true, cancellationToken);
     }
@@ -108,7 +113,7 @@ public static class AppsApi
         WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, user.AsActor(),
+        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, request.Secrets, user.AsActor(),
             cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }

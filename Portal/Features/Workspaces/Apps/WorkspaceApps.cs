@@ -29,10 +29,13 @@ public sealed record WorkspaceApp(
     DateTimeOffset? ReportedAt,
     AppFailure? LastFailure,
     string CreatedBy,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<string> SecretPaths);
 
 /// <summary>One desired state an app had (install, upgrade or rollback), for the rollback list.</summary>
-public sealed record AppRevision(int Revision, string Action, string ChartVersion, JsonObject Values, string CreatedBy, DateTimeOffset CreatedAt);
+/// <remarks>SecretPaths: the secret values it took from their Secrets (their content is whatever was last delivered).</remarks>
+public sealed record AppRevision(int Revision, string Action, string ChartVersion, JsonObject Values, string CreatedBy, DateTimeOffset CreatedAt,
+    IReadOnlyList<string> SecretPaths);
 
 /// <summary>An installed app with its status, as pages and the API show it.</summary>
 public sealed record WorkspaceAppView(WorkspaceApp App, CatalogApp Definition, AppStatusView Status);
@@ -48,6 +51,7 @@ public sealed class WorkspaceApps(
     AgentRegistry agents,
     AgentCommandQueue commands,
     AuditLog audit,
+    AppSecretValues secretValues,
     IOptions<AgentApiOptions> agentOptions,
     TimeProvider time,
     ILogger<WorkspaceApps> logger)
@@ -57,7 +61,7 @@ public sealed class WorkspaceApps(
     private const string Columns = """
         id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values"::text as values_json, revision, revision_changed_at,
         report::text as report_json, reported_at, last_failure_reason, last_failure_message, last_failure_version, last_failure_at,
-        created_by, created_at
+        created_by, created_at, secret_paths
         """;
 
     public async Task<IReadOnlyList<WorkspaceAppView>> ListAsync(Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
@@ -82,12 +86,13 @@ public sealed class WorkspaceApps(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<RevisionRow>(new CommandDefinition("""
-            select r.revision, r.action, r.chart_version, r."values"::text as values_json, r.created_by, r.created_at
+            select r.revision, r.action, r.chart_version, r."values"::text as values_json, r.created_by, r.created_at, r.secret_paths
             from workspace_app_revisions r join workspace_apps a on a.id = r.app_id
             where a.tenant_id = @tenantId and r.app_id = @appId
             order by r.revision desc limit @limit
             """, new { tenantId, appId, limit = RollbackChoices }, cancellationToken: cancellationToken));
-        return rows.Select(r => new AppRevision(r.Revision, r.Action, r.ChartVersion, Parse(r.ValuesJson), r.CreatedBy, r.CreatedAt)).ToList();
+        return rows.Select(r => new AppRevision(r.Revision, r.Action, r.ChartVersion, Parse(r.ValuesJson), r.CreatedBy, r.CreatedAt,
+            r.SecretPaths)).ToList();
     }
 
     /// <summary>Checks a chart version and values for an app without changing anything: every problem at once.</summary>
@@ -100,10 +105,13 @@ public sealed class WorkspaceApps(
         return errors;
     }
 
+    /// <param name="secrets">The app's secret values, each sealed to the workspace agent's key for its field's Secret (none: the chart's
+    /// own).</param>
     public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
-        JsonObject? overrides,
+        JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets,
         Actor actor, CancellationToken cancellationToken)
     {
+        secrets ??= [];
         if (catalog.Find(appId) is not { } app) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("app",
             $"There is no app '{appId}' in the catalog."));
         var version = chartVersion ?? app.Chart.Latest;
@@ -113,7 +121,9 @@ public sealed class WorkspaceApps(
             errors.Add("app", $"{app.DisplayName} is already installed in {workspace.Name}; upgrade or remove it instead.");
         var agent = await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken);
         if (agent is null) errors.Add("workspace", $"Workspace {workspace.Name} has no active Cluster Agent to install through.");
+        else Merge(errors, await secretValues.CheckAsync(tenantId, workspace.Id, app, secrets, cancellationToken));
         if (!errors.IsEmpty) return CommandResult<WorkspaceApp>.Invalid(errors);
+        var secretPaths = AppSecretValues.Paths(app, secrets);
 
         var now = time.GetUtcNow();
         var id = Guid.CreateVersion7();
@@ -124,10 +134,12 @@ public sealed class WorkspaceApps(
             {
                 await connection.ExecuteAsync(new CommandDefinition("""
                     insert into workspace_apps (id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values", revision,
-                                                revision_changed_at, created_by, created_at)
-                    values (@id, @tenantId, @workspaceId, @app, @ns, 'installed', @version, @values::jsonb, 1, @now, @createdBy, @now)
+                                                revision_changed_at, created_by, created_at, secret_paths)
+                    values (@id, @tenantId, @workspaceId, @app, @ns, 'installed', @version, @values::jsonb, 1, @now, @createdBy, @now,
+                            @secretPaths)
                     """, new
                 {
+                    secretPaths = secretPaths.ToArray(),
                     id,
                     tenantId,
                     workspaceId = workspace.Id,
@@ -143,32 +155,40 @@ public sealed class WorkspaceApps(
             {
                 return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("app", $"{app.DisplayName} is already installed in {workspace.Name}."));
             }
-            await AddRevisionAsync(connection, transaction, id, 1, "install", version, values, actor, now, cancellationToken);
+            await AddRevisionAsync(connection, transaction, id, 1, "install", version, values, secretPaths, actor, now, cancellationToken);
             await audit.RecordAsync(new AuditEntry(actor, "app.install_requested", tenantId, "workspace_app", id.ToString(),
-                new { workspace = workspace.Name, app = app.Id, chartVersion = version, revision = 1 }), transaction, cancellationToken);
+                new { workspace = workspace.Name, app = app.Id, chartVersion = version, revision = 1, secretValues = secretPaths }), transaction,
+                cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         var agentId = agent!.Id;
         await commands.EnqueueAsync(new NewAgentCommand(tenantId, agentId, CommandTypes.EnsureNamespace,
             JsonSerializer.SerializeToNode(AppManifests.Namespace(app, app.Id), ProtocolJson.Default.EnsureNamespacePayload)!.AsObject(),
             $"app:{id}:namespace"), actor, cancellationToken);
-        await EnqueueReleaseAsync(tenantId, agentId, app, id, version, values, 1, actor, cancellationToken);
+        // The agent runs its commands in order: the namespace, then each Secret, then the release that reads them.
+        await secretValues.DeliverAsync(tenantId, workspace.Id, secrets, actor, cancellationToken);
+        await EnqueueReleaseAsync(tenantId, agentId, app, id, version, values, 1, secretPaths, now, actor, cancellationToken);
         return CommandResult<WorkspaceApp>.Ok((await FindRowAsync(tenantId, workspace.Id, app.Id, cancellationToken))!);
     }
 
     /// <summary>A new desired state: another supported chart version and/or values laid over the current ones.</summary>
+    /// <param name="secrets">Secret values to set or rotate (sealed as for an install); the ones not given keep their Secret.</param>
     public async Task<CommandResult<WorkspaceApp>> UpgradeAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
-        JsonObject? overrides,
+        JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets,
         Actor actor, CancellationToken cancellationToken)
     {
+        secrets ??= [];
         if (catalog.Find(appId) is not { } app
             || await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: AppDesiredState.Installed } current)
             return CommandResult<WorkspaceApp>.NotFound();
         var version = chartVersion ?? current.ChartVersion;
         var values = AppValues.Merge(current.Values, overrides);
         var errors = Check(app, version, values);
+        Merge(errors, await secretValues.CheckAsync(tenantId, workspace.Id, app, secrets, cancellationToken));
         if (!errors.IsEmpty) return CommandResult<WorkspaceApp>.Invalid(errors);
-        return await ChangeAsync(tenantId, workspace, app, current, "upgrade", version, values, actor, cancellationToken);
+        var secretPaths = current.SecretPaths.Union(AppSecretValues.Paths(app, secrets)).Order(StringComparer.Ordinal).ToList();
+        return await ChangeAsync(tenantId, workspace, app, current, "upgrade", version, values, secretPaths, actor, cancellationToken,
+            secrets: secrets);
     }
 
     /// <summary>Back to one of the last ten desired states, in one action (itself a new revision, so it can be undone too).</summary>
@@ -184,8 +204,8 @@ public sealed class WorkspaceApps(
                 $"Revision {revision} is not one of the last {RollbackChoices} of {app.DisplayName}."));
         if (target.Revision == current.Revision)
             return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision", $"Revision {revision} is the current desired state."));
-        return await ChangeAsync(tenantId, workspace, app, current, "rollback", target.ChartVersion, target.Values, actor, cancellationToken,
-            rolledBackTo: target.Revision);
+        return await ChangeAsync(tenantId, workspace, app, current, "rollback", target.ChartVersion, target.Values, target.SecretPaths, actor,
+            cancellationToken, rolledBackTo: target.Revision);
     }
 
     /// <summary>Removes the app: its namespace and everything in it go. <paramref name="confirmation"/> must be the app's id, typed.</summary>
@@ -276,7 +296,8 @@ public sealed class WorkspaceApps(
 
     private async Task<CommandResult<WorkspaceApp>> ChangeAsync(Guid tenantId, Workspace workspace, CatalogApp app, WorkspaceApp current,
         string action,
-        string version, JsonObject values, Actor actor, CancellationToken cancellationToken, int? rolledBackTo = null)
+        string version, JsonObject values, IReadOnlyList<string> secretPaths, Actor actor, CancellationToken cancellationToken,
+        int? rolledBackTo = null, IReadOnlyList<SealedSecret>? secrets = null)
     {
         if (await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken) is not { } agent)
             return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("workspace", $"Workspace {workspace.Name} has no active Cluster Agent."));
@@ -287,13 +308,25 @@ public sealed class WorkspaceApps(
         {
             // The revision guard makes two concurrent changes one winner, not two commands for one revision.
             var changed = await connection.ExecuteAsync(new CommandDefinition("""
-                update workspace_apps set chart_version = @version, "values" = @values::jsonb, revision = @revision, revision_changed_at = @now
+                update workspace_apps set chart_version = @version, "values" = @values::jsonb, revision = @revision, revision_changed_at = @now,
+                                          secret_paths = @secretPaths
                 where id = @Id and tenant_id = @tenantId and revision = @Revision_
-                """, new { current.Id, tenantId, version, values = values.ToJsonString(), revision, now, Revision_ = current.Revision },
+                """, new
+            {
+                current.Id,
+                tenantId,
+                version,
+                values = values.ToJsonString(),
+                revision,
+                now,
+                Revision_ = current.Revision,
+                secretPaths = secretPaths.ToArray()
+            },
                 transaction, cancellationToken: cancellationToken));
             if (changed == 0) return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("revision",
                 "Someone changed this app meanwhile; reload and try again."));
-            await AddRevisionAsync(connection, transaction, current.Id, revision, action, version, values, actor, now, cancellationToken);
+            await AddRevisionAsync(connection, transaction, current.Id, revision, action, version, values, secretPaths, actor, now,
+                cancellationToken);
             await audit.RecordAsync(new AuditEntry(actor, $"app.{action}_requested", tenantId, "workspace_app", current.Id.ToString(), new
             {
                 workspace = workspace.Name,
@@ -303,27 +336,40 @@ public sealed class WorkspaceApps(
                 revision,
                 rolledBackTo,
                 changes = AppValues.Diff(current.Values, values).Select(c => c.Path).ToList(),
+                secretValues = secretPaths,
+                secretValuesSet = AppSecretValues.Paths(app, secrets ?? []),
             }), transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await EnqueueReleaseAsync(tenantId, agent.Id, app, current.Id, version, values, revision, actor, cancellationToken);
+        await secretValues.DeliverAsync(tenantId, workspace.Id, secrets ?? [], actor, cancellationToken);
+        await EnqueueReleaseAsync(tenantId, agent.Id, app, current.Id, version, values, revision, secretPaths, now, actor, cancellationToken);
         return CommandResult<WorkspaceApp>.Ok((await FindRowAsync(tenantId, workspace.Id, app.Id, cancellationToken))!);
     }
 
     private Task EnqueueReleaseAsync(Guid tenantId, Guid agentId, CatalogApp app, Guid appId, string version, JsonObject values, int revision,
-        Actor actor, CancellationToken cancellationToken) =>
+        IReadOnlyList<string> secretPaths, DateTimeOffset requestedAt, Actor actor, CancellationToken cancellationToken) =>
         commands.EnqueueAsync(new NewAgentCommand(tenantId, agentId, CommandTypes.ApplyManifest,
-            JsonSerializer.SerializeToNode(AppManifests.Release(app, app.Id, version, values, revision),
+            JsonSerializer.SerializeToNode(AppManifests.Release(app, app.Id, version, values, revision, secretPaths, requestedAt),
                 ProtocolJson.Default.ApplyManifestPayload)!.AsObject(),
             $"app:{appId}:revision:{revision}"), actor, cancellationToken);
 
     private static Task AddRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid appId, int revision, string action,
         string version,
-        JsonObject values, Actor actor, DateTimeOffset now, CancellationToken cancellationToken) =>
+        JsonObject values, IReadOnlyList<string> secretPaths, Actor actor, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
-            insert into workspace_app_revisions (app_id, revision, action, chart_version, "values", created_by, created_at)
-            values (@appId, @revision, @action, @version, @values::jsonb, @createdBy, @now)
-            """, new { appId, revision, action, version, values = values.ToJsonString(), createdBy = actor.Name ?? actor.Id, now },
+            insert into workspace_app_revisions (app_id, revision, action, chart_version, "values", created_by, created_at, secret_paths)
+            values (@appId, @revision, @action, @version, @values::jsonb, @createdBy, @now, @secretPaths)
+            """, new
+        {
+            appId,
+            revision,
+            action,
+            version,
+            values = values.ToJsonString(),
+            createdBy = actor.Name ?? actor.Id,
+            now,
+            secretPaths = secretPaths.ToArray()
+        },
             transaction, cancellationToken: cancellationToken));
 
     private async Task<WorkspaceApp?> FindRowAsync(Guid tenantId, Guid workspaceId, string app, CancellationToken cancellationToken)
@@ -349,6 +395,12 @@ public sealed class WorkspaceApps(
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
+    private static void Merge(FieldErrors into, FieldErrors from)
+    {
+        foreach (var (field, messages) in from.ToDictionary())
+            foreach (var message in messages) into.Add(field, message);
+    }
+
     private sealed class AppRow
     {
         public Guid Id { get; init; }
@@ -369,13 +421,14 @@ public sealed class WorkspaceApps(
         public DateTimeOffset? LastFailureAt { get; init; }
         public string CreatedBy { get; init; } = "";
         public DateTimeOffset CreatedAt { get; init; }
+        public string[] SecretPaths { get; init; } = [];
 
         public WorkspaceApp ToApp() => new(Id, TenantId, WorkspaceId, App, Namespace, Enum.Parse<AppDesiredState>(DesiredState, ignoreCase: true),
             ChartVersion, Parse(ValuesJson), Revision, RevisionChangedAt,
             ReportJson is null ? null : JsonSerializer.Deserialize(ReportJson, ProtocolJson.Default.AppReport), ReportedAt,
             LastFailureMessage is null ? null
                 : new AppFailure(LastFailureReason ?? "Failed", LastFailureMessage, LastFailureVersion, LastFailureAt ?? CreatedAt),
-            CreatedBy, CreatedAt);
+            CreatedBy, CreatedAt, SecretPaths);
     }
 
     private sealed class RevisionRow
@@ -386,5 +439,6 @@ public sealed class WorkspaceApps(
         public string ValuesJson { get; init; } = "{}";
         public string CreatedBy { get; init; } = "";
         public DateTimeOffset CreatedAt { get; init; }
+        public string[] SecretPaths { get; init; } = [];
     }
 }
