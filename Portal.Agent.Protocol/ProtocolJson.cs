@@ -30,6 +30,7 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(EncryptionKeyStatement))]
 [JsonSerializable(typeof(EncryptionKeyPublication))]
 [JsonSerializable(typeof(SealedSecret))]
+[JsonSerializable(typeof(List<SealedSecret>))]
 [JsonSerializable(typeof(EncryptionKeyOffer))]
 [JsonSerializable(typeof(ApplySecretPayload))]
 [JsonSerializable(typeof(DeleteSecretPayload))]

@@ -25,12 +25,16 @@ public partial class AppPage
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private AppSecretSealing Sealing { get; set; } = default!;
+    [Inject] private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
     private bool busy;
     private Workspace? workspace;
     private WorkspaceAppView? view;
     private IReadOnlyList<AppRevision> revisions = [];
+    private AppUpgradeRequest? pendingUpgrade;
+    private string? secretsError;
     private AppForm? upgradeForm;
     private string upgradeVersion = "";
     private string? chartVersionError;
@@ -65,6 +69,7 @@ public partial class AppPage
             workspace = await Store.FindByNameAsync(Current.TenantId, Name, Aborted);
             view = workspace is null ? null : await Apps.FindAsync(Current.TenantId, workspace.Id, App, Aborted);
             revisions = view is null ? [] : await Apps.RevisionsAsync(Current.TenantId, view.App.Id, Aborted);
+            pendingUpgrade = view is null ? null : await Apps.PendingUpgradeAsync(Current.TenantId, view.App.Id, Aborted);
         }
         finally
         {
@@ -94,6 +99,9 @@ public partial class AppPage
     {
         if (view is null) return;
         upgradeForm = AppForm.For(view.Definition, view.App.Values);
+        foreach (var field in upgradeForm.AllFields.Where(f => f.Kind == AppFieldKind.Secret))
+            field.SecretIsSet = view.App.SecretPaths.Contains(field.Path, StringComparer.Ordinal);
+        secretsError = null;
         upgradeVersion = view.App.ChartVersion;
         chartVersionError = null;
         review = null;
@@ -123,8 +131,16 @@ public partial class AppPage
         busy = true;
         try
         {
-            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, null, User.AsActor(),
-                Aborted);
+            // The secret inputs are sealed in this browser at the last moment; an empty one keeps its value.
+            var sealedValues = await Sealing.SealAsync(JS, Current.UserId?.ToString() ?? "anonymous", Current.TenantId, workspace.Id, view.Definition,
+                upgradeForm!, Aborted);
+            if (!sealedValues.Ok)
+            {
+                secretsError = sealedValues.Error;
+                return;
+            }
+            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, sealedValues.Secrets,
+                User.AsActor(), Aborted);
             if (!result.Succeeded)
             {
                 review = null;
@@ -132,7 +148,32 @@ public partial class AppPage
                 else ShowUpgradeErrors(result.Errors);
                 return;
             }
-            Snackbar.Add($"Upgrading {view.Definition.DisplayName} to revision {result.Value!.Revision}.", Severity.Success);
+            Snackbar.Add(workspace.ApprovalMode == ApprovalMode.Manual
+                ? $"The upgrade of {view.Definition.DisplayName} waits for an operator's approval."
+                : $"Upgrading {view.Definition.DisplayName} to revision {result.Value!.Revision}.", Severity.Success);
+            await ReloadAsync();
+            ResetUpgrade();
+        }
+        finally
+        {
+            busy = false;
+        }
+    }
+
+    /// <summary>An operator decides on the waiting upgrade (the service checks it still waits and is not stale).</summary>
+    private async Task DecideAsync(bool approve)
+    {
+        if (workspace is null || view is null || pendingUpgrade is not { } pending || busy) return;
+        busy = true;
+        try
+        {
+            actionError = null;
+            var result = approve
+                ? await Apps.ApproveUpgradeAsync(Current.TenantId, workspace, view.App.App, pending.Id, User.AsActor(), Aborted)
+                : await Apps.RejectUpgradeAsync(Current.TenantId, workspace, view.App.App, pending.Id, User.AsActor(), Aborted);
+            if (result.Succeeded) Snackbar.Add(approve ? $"Approved: upgrading to revision {result.Value!.Revision}." : "Upgrade rejected.",
+                Severity.Success);
+            else actionError = result.IsNotFound ? "This upgrade no longer waits for approval." : result.Errors.For("upgrade") ?? "Not possible now.";
             await ReloadAsync();
             ResetUpgrade();
         }

@@ -39,8 +39,20 @@ public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values,
 
 public sealed record RollbackAppRequest(int Revision);
 
-/// <summary>What a change left as the desired state (the agent applies it; follow the app's status for the outcome).</summary>
-public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState);
+/// <summary>
+/// What a change left as the desired state (the agent applies it; follow the app's status for the outcome). In a workspace
+/// whose approval mode is manual an upgrade changes nothing yet: <see cref="AwaitingApproval"/> is the upgrade that waits.
+/// </summary>
+public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState,
+    AppUpgradeResponse? AwaitingApproval = null);
+
+/// <summary>An upgrade waiting for an operator: the chart change, the values diff against the current revision, the Secrets it sets.</summary>
+public sealed record AppUpgradeResponse(Guid Id, int FromRevision, string FromChartVersion, string ChartVersion, IReadOnlyList<ValueChange> Changes,
+    IReadOnlyList<string> SecretsSet, string RequestedBy, DateTimeOffset RequestedAt)
+{
+    public static AppUpgradeResponse From(AppUpgradeRequest u, JsonObject currentValues) => new(u.Id, u.FromRevision, u.FromChartVersion,
+        u.ChartVersion, AppValues.Diff(currentValues, u.Values), u.SecretsSet, u.RequestedBy, u.RequestedAt);
+}
 
 /// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go.</summary>
 public sealed record RemoveAppRequest(string? Confirmation);
@@ -66,6 +78,11 @@ public static class AppsApi
         apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppRevision[]>();
         apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status201Created);
         apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapGet("/{app}/upgrades/pending", PendingUpgradeAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppUpgradeResponse>();
+        apps.MapPost("/{app}/upgrades/{upgrade:guid}/approve", ApproveUpgradeAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/upgrades/{upgrade:guid}/reject", RejectUpgradeAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
@@ -115,6 +132,36 @@ public static class AppsApi
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
         var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, request.Secrets, user.AsActor(),
             cancellationToken);
+        if (!result.Succeeded || workspace.ApprovalMode != ApprovalMode.Manual) return Answer(result, context, workspace, apps, created: false,
+            cancellationToken);
+        var pending = await apps.PendingUpgradeAsync(context.TenantId, result.Value!.Id, cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken,
+            pending is null ? null : AppUpgradeResponse.From(pending, result.Value.Values));
+    }
+
+    private static async Task<IResult> PendingUpgradeAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is not { } view) return NotFound(NoApp);
+        return await apps.PendingUpgradeAsync(context.TenantId, view.App.Id, cancellationToken) is { } pending
+            ? TypedResults.Ok(AppUpgradeResponse.From(pending, view.App.Values))
+            : NotFound("No upgrade of this app waits for approval.");
+    }
+
+    private static async Task<IResult> ApproveUpgradeAsync(string name, string app, Guid upgrade, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.ApproveUpgradeAsync(context.TenantId, workspace, app, upgrade, user.AsActor(), cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> RejectUpgradeAsync(string name, string app, Guid upgrade, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.RejectUpgradeAsync(context.TenantId, workspace, app, upgrade, user.AsActor(), cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }
 
@@ -135,14 +182,15 @@ public static class AppsApi
     }
 
     private static IResult Answer(CommandResult<WorkspaceApp> result, TenantContext context, Workspace workspace, WorkspaceApps apps, bool created,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AppUpgradeResponse? awaitingApproval = null)
     {
         if (result.IsNotFound) return NotFound(NoApp);
         if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary(),
             title: "The request has problems; nothing was changed.");
         var app = result.Value!;
         var location = $"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app.App}";
-        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString());
+        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString(),
+            awaitingApproval);
         return created ? TypedResults.Created(location, body) : TypedResults.Accepted(location, body);
     }
 

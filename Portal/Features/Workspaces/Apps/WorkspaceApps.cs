@@ -45,7 +45,7 @@ public sealed record WorkspaceAppView(WorkspaceApp App, CatalogApp Definition, A
 /// the Portal never reaches the cluster), keeps each app's desired revisions, and takes in what the
 /// agent reports. Every change is audited in the transaction that makes it.
 /// </summary>
-public sealed class WorkspaceApps(
+public sealed partial class WorkspaceApps(
     NpgsqlDataSource dataSource,
     AppCatalog catalog,
     AgentRegistry agents,
@@ -171,7 +171,10 @@ public sealed class WorkspaceApps(
         return CommandResult<WorkspaceApp>.Ok((await FindRowAsync(tenantId, workspace.Id, app.Id, cancellationToken))!);
     }
 
-    /// <summary>A new desired state: another supported chart version and/or values laid over the current ones.</summary>
+    /// <summary>
+    /// A new desired state: another supported chart version and/or values laid over the current ones. In a workspace whose
+    /// approval mode is manual it waits for an operator (<see cref="ApproveUpgradeAsync"/>), and the app is returned unchanged.
+    /// </summary>
     /// <param name="secrets">Secret values to set or rotate (sealed as for an install); the ones not given keep their Secret.</param>
     public async Task<CommandResult<WorkspaceApp>> UpgradeAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
         JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets,
@@ -187,6 +190,8 @@ public sealed class WorkspaceApps(
         Merge(errors, await secretValues.CheckAsync(tenantId, workspace.Id, app, secrets, cancellationToken));
         if (!errors.IsEmpty) return CommandResult<WorkspaceApp>.Invalid(errors);
         var secretPaths = current.SecretPaths.Union(AppSecretValues.Paths(app, secrets)).Order(StringComparer.Ordinal).ToList();
+        if (workspace.ApprovalMode == ApprovalMode.Manual)
+            return await RequestApprovalAsync(tenantId, workspace, app, current, version, values, secretPaths, secrets, actor, cancellationToken);
         return await ChangeAsync(tenantId, workspace, app, current, "upgrade", version, values, secretPaths, actor, cancellationToken,
             secrets: secrets);
     }
