@@ -31,6 +31,7 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(EncryptionKeyPublication))]
 [JsonSerializable(typeof(SealedSecret))]
 [JsonSerializable(typeof(List<SealedSecret>))]
+[JsonSerializable(typeof(ReconcileReleasePayload))]
 [JsonSerializable(typeof(EncryptionKeyOffer))]
 [JsonSerializable(typeof(ApplySecretPayload))]
 [JsonSerializable(typeof(DeleteSecretPayload))]

@@ -18,7 +18,10 @@ public sealed record SimulatedChart(string Repository, string Name, IReadOnlyLis
 /// What can be made to fail, through the values themselves so a demo can reach it from the form:
 /// a string value containing <see cref="RejectMarker"/> is rejected when the chart renders (as a
 /// template's `fail` would), and one containing <see cref="DegradeMarker"/> lets the release succeed
-/// and then takes its first workload's pods unready (a broken app under a green release).
+/// and then takes its first workload's pods unready (a broken app under a green release); one containing
+/// <see cref="StuckMarker"/> leaves the release in pending-install or pending-upgrade, as a helm-controller that died
+/// mid-action leaves Helm's lock, until a forced reconcile request unlocks it (Released False, PendingRelease,
+/// "Unlocked Helm release ...") and retries, which then succeeds.
 /// Values are composed as helm-controller composes them: each <c>valuesFrom</c> entry in order (a Secret or
 /// ConfigMap key, set at <c>targetPath</c> when given, else merged as YAML), then <c>spec.values</c> over them;
 /// a missing reference is Ready False with reason ValuesError and is retried. The release is upgraded when the
@@ -29,6 +32,7 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
 {
     public const string RejectMarker = "sandbox-fail";
     public const string DegradeMarker = "sandbox-degraded";
+    public const string StuckMarker = "sandbox-stuck";
     public const string SimulatedAnnotation = "sandbox.cogrion.io/simulated-by";
     public const string RequestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
@@ -39,6 +43,10 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     /// <summary>Releases being installed or upgraded: when their workloads become ready (Helm's wait).</summary>
     private readonly Dictionary<string, DateTimeOffset> readyAt = [];
     private readonly Dictionary<string, DateTimeOffset> degradeAt = [];
+
+    /// <summary>Releases left pending (by generation), and the generations already unlocked (their retry does not stick again).</summary>
+    private readonly Dictionary<string, long> stuck = [];
+    private readonly HashSet<(string, long)> unlocked = [];
 
     public void Reconcile()
     {
@@ -56,6 +64,14 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
 
         var requestedAt = Text(release["metadata"]?["annotations"]?[RequestedAtAnnotation]);
         var requested = requestedAt is not null && requestedAt != Text(status["lastHandledReconcileAt"]);
+        if (requested && stuck.Remove(key, out var stuckGeneration))
+        {
+            Unlock(ns, name, now);
+            unlocked.Add((key, stuckGeneration));
+            Attempt(store.Get(HelmRelease, ns, name) ?? release, ns, name, key, generation, requestedAt, now, force: true);
+            return;
+        }
+        if (stuck.ContainsKey(key) && ObjectStore.Number(status["lastAttemptedGeneration"]) == generation) return;
         if (ObjectStore.Number(status["lastAttemptedGeneration"]) != generation || requested)
         {
             Attempt(release, ns, name, key, generation, requestedAt, now);
@@ -78,7 +94,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     }
 
     /// <summary>A new desired state (generation): resolve the chart, then install or upgrade.</summary>
-    private void Attempt(JsonObject release, string ns, string name, string key, long generation, string? requestedAt, DateTimeOffset now)
+    private void Attempt(JsonObject release, string ns, string name, string key, long generation, string? requestedAt, DateTimeOffset now,
+        bool force = false)
     {
         var spec = release["spec"] as JsonObject ?? [];
         var values = ComposeValues(spec, ns, out var valuesProblem);
@@ -97,7 +114,7 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(values.ToJsonString())));
         var current = Status(release);
-        if (ObjectStore.Number(current["lastAttemptedGeneration"]) == generation && Text(current["lastAttemptedConfigDigest"]) == digest)
+        if (!force && ObjectStore.Number(current["lastAttemptedGeneration"]) == generation && Text(current["lastAttemptedConfigDigest"]) == digest)
         {
             // A reconcile request that finds nothing to change: handled, no new Helm action.
             WriteStatus(ns, name, status => status["lastHandledReconcileAt"] = requestedAt);
@@ -134,6 +151,14 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         });
         if (problem is not null) return;
 
+        if (ContainsText(values, StuckMarker) && !unlocked.Contains((key, generation)))
+        {
+            // The action starts and never ends: Helm's release record stays pending, and so does the HelmRelease.
+            WriteStatus(ns, name, status => Push(status, chart!, version, upgrade ? "pending-upgrade" : "pending-install", now));
+            stuck[key] = generation;
+            readyAt.Remove(key);
+            return;
+        }
         if (ContainsText(values, RejectMarker))
         {
             Fail(release, ns, name, chart!, version, upgrade, generation, now);
@@ -204,6 +229,19 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             status["observedGeneration"] = generation;
         });
     }
+
+    /// <summary>helm-controller's unlock: the pending release is marked failed, Released False (PendingRelease), a failure counted.</summary>
+    private void Unlock(string ns, string name, DateTimeOffset now) =>
+        WriteStatus(ns, name, status =>
+        {
+            if ((status["history"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault() is not { } pending
+                || Text(pending["status"]) is not { } state || !state.StartsWith("pending-", StringComparison.Ordinal)) return;
+            pending["status"] = "failed";
+            status["failures"] = (ObjectStore.Number(status["failures"]) ?? 0) + 1;
+            SetCondition(status, "Released", "False", "PendingRelease",
+                $"Unlocked Helm release {ns}/{name}.v{ObjectStore.Number(pending["version"])} with chart {Text(pending["chartName"])}@" +
+                $"{Text(pending["chartVersion"])} in {state} state", now);
+        });
 
     /// <summary>Prepends a release snapshot to the history (newest first); the deployed one before it is superseded. Returns its release
     /// number.</summary>

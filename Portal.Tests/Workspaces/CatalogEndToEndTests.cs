@@ -99,6 +99,39 @@ public sealed class CatalogEndToEndTests
         Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
     }
 
+    [Fact]
+    public async Task A_release_stuck_pending_is_detected_unlocked_by_flux_through_the_agent_audited_and_then_ready()
+    {
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
+        var workspaceId = await world.CreateWorkspaceAsync("lake");
+        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var apps = world.Portal.Get<WorkspaceApps>();
+        Assert.True((await apps.InstallAsync(world.TenantId, workspace, "mlflow", null, null, null, SandboxInstallWorld.Admin,
+            CancellationToken.None)).Succeeded);
+        await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
+
+        // The simulated helm-controller "dies" in the middle of this upgrade: Helm's record stays pending-upgrade.
+        var upgrade = await apps.UpgradeAsync(world.TenantId, workspace, "mlflow", null,
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-stuck" } } }""")!.AsObject(), null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(upgrade.Succeeded, Describe(upgrade.Errors));
+        var stuck = await WaitForAsync(world, workspace, "mlflow", v => v.App.Stuck is { UnlockRequestedAt: not null },
+            "the stuck release to be detected");
+        Assert.Equal("pending-upgrade", stuck.App.Stuck!.Status);
+
+        // The agent had Flux reconcile it, forced: unlocked (the pending release marked failed) and retried, which succeeds.
+        var ready = await WaitForAsync(world, workspace, "mlflow",
+            v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2" && v.App.Stuck is null, "the unlocked upgrade to be Ready");
+        Assert.Equal("deployed", ready.App.Report!.ReleaseStatus);
+        var release = Assert.Single(world.ClusterObjects(workspaceId), o => Kind(o) == "HelmRelease");
+        Assert.Contains(release["status"]!["history"]!.AsArray(), h => h!["status"]!.GetValue<string>() == "failed");
+        Assert.NotNull(release["metadata"]!["annotations"]!["reconcile.fluxcd.io/forceAt"]);
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.stuck_detected'"));
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.stuck_cleared'"));
+        Assert.Equal(1, await world.CountAsync(
+            "select count(*) from agent_commands where type = 'release.reconcile' and status = 'succeeded'"));
+    }
+
     private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,
         bool> accept, string what) =>
         Eventually.ValueAsync(async ()

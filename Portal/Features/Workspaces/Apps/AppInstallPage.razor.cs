@@ -30,6 +30,7 @@ public partial class AppInstallPage
     private string? chartVersionError;
     private bool installedAlready;
     private string? secretsError;
+    private AppCapacityCheck? capacity;
 
     private string CatalogHref => $"t/{Current.Slug}/workspaces/{Name}/catalog";
     private string AppHref => $"t/{Current.Slug}/workspaces/{Name}/apps/{App}";
@@ -43,6 +44,7 @@ public partial class AppInstallPage
             installedAlready = await Apps.FindAsync(Current.TenantId, workspace.Id, definition.Id, Aborted) is not null;
             form = AppForm.For(definition, definition.Defaults);
             chartVersion = definition.Chart.Latest;
+            capacity = await Apps.CapacityAsync(Current.TenantId, workspace.Id, definition, Aborted);
         }
         loaded = true;
     }

@@ -19,13 +19,13 @@ public sealed record CatalogAppResponse(
 public sealed record AppResponse(
     Guid Id, string App, string Namespace, string Address, string ChartVersion, int Revision, JsonObject Values, string State, string Cause,
     DateTimeOffset? StatusAsOf, DateTimeOffset? AgentSilentSince, AppFailure? LastFailure, string? LastAttemptedChartVersion,
-        string? LastAppliedChartVersion)
+        string? LastAppliedChartVersion, AppStuckRelease? StuckRelease = null)
 {
     public static AppResponse From(WorkspaceAppView view, string workspaceDomain) => new(view.App.Id, view.App.App, view.App.Namespace,
         view.Definition.AddressIn(workspaceDomain), view.App.ChartVersion, view.App.Revision, view.App.Values, view.Status.State.ToString(),
             view.Status.Cause,
         view.Status.AsOf, view.Status.AgentSilentSince, view.Status.LastFailure, view.App.Report?.LastAttemptedRevision,
-            view.App.Report?.LastAppliedRevision);
+            view.App.Report?.LastAppliedRevision, view.App.Stuck);
 }
 
 /// <summary>

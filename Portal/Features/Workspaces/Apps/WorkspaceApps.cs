@@ -30,7 +30,11 @@ public sealed record WorkspaceApp(
     AppFailure? LastFailure,
     string CreatedBy,
     DateTimeOffset CreatedAt,
-    IReadOnlyList<string> SecretPaths);
+    IReadOnlyList<string> SecretPaths,
+    AppStuckRelease? Stuck = null);
+
+/// <summary>A release seen stuck in a pending-* Helm state, and when the Portal asked the agent to have Flux unlock and retry it.</summary>
+public sealed record AppStuckRelease(string Status, DateTimeOffset Since, DateTimeOffset? UnlockRequestedAt);
 
 /// <summary>One desired state an app had (install, upgrade or rollback), for the rollback list.</summary>
 /// <remarks>SecretPaths: the secret values it took from their Secrets (their content is whatever was last delivered).</remarks>
@@ -53,6 +57,7 @@ public sealed partial class WorkspaceApps(
     AuditLog audit,
     AppSecretValues secretValues,
     IOptions<AgentApiOptions> agentOptions,
+    IOptions<Infrastructure.OpenTofu.ProvisioningOptions> provisioning,
     TimeProvider time,
     ILogger<WorkspaceApps> logger)
 {
@@ -61,7 +66,7 @@ public sealed partial class WorkspaceApps(
     private const string Columns = """
         id, tenant_id, workspace_id, app, namespace, desired_state, chart_version, "values"::text as values_json, revision, revision_changed_at,
         report::text as report_json, reported_at, last_failure_reason, last_failure_message, last_failure_version, last_failure_at,
-        created_by, created_at, secret_paths
+        created_by, created_at, secret_paths, stuck_status, stuck_since, unlock_requested_at
         """;
 
     public async Task<IReadOnlyList<WorkspaceAppView>> ListAsync(Guid tenantId, Guid workspaceId, CancellationToken cancellationToken)
@@ -95,6 +100,10 @@ public sealed partial class WorkspaceApps(
             r.SecretPaths)).ToList();
     }
 
+    /// <summary>The app's resources against the workspace cluster's free capacity, as its agent last reported it.</summary>
+    public async Task<AppCapacityCheck> CapacityAsync(Guid tenantId, Guid workspaceId, CatalogApp app, CancellationToken cancellationToken) =>
+        AppCapacity.Check(app, (await ActiveAgentAsync(tenantId, workspaceId, cancellationToken))?.ParsedInventory());
+
     /// <summary>Checks a chart version and values for an app without changing anything: every problem at once.</summary>
     public static FieldErrors Check(CatalogApp app, string chartVersion, JsonObject values)
     {
@@ -121,7 +130,11 @@ public sealed partial class WorkspaceApps(
             errors.Add("app", $"{app.DisplayName} is already installed in {workspace.Name}; upgrade or remove it instead.");
         var agent = await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken);
         if (agent is null) errors.Add("workspace", $"Workspace {workspace.Name} has no active Cluster Agent to install through.");
-        else Merge(errors, await secretValues.CheckAsync(tenantId, workspace.Id, app, secrets, cancellationToken));
+        else
+        {
+            errors.AddIf("capacity", AppCapacity.Check(app, agent.ParsedInventory()).Shortfall);
+            Merge(errors, await secretValues.CheckAsync(tenantId, workspace.Id, app, secrets, cancellationToken));
+        }
         if (!errors.IsEmpty) return CommandResult<WorkspaceApp>.Invalid(errors);
         var secretPaths = AppSecretValues.Paths(app, secrets);
 
@@ -296,7 +309,49 @@ public sealed partial class WorkspaceApps(
                 }
             }
             await transaction.CommitAsync(cancellationToken);
+            if (report is not null) await WatchForStuckAsync(agentId, tenantId, app, report, now, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A release whose newest Helm record stays pending-* past <c>Provisioning:AppStuckPendingAfter</c> is stuck (a
+    /// controller that died mid-action left Helm's lock): recorded and audited once, and the agent is asked to have Flux
+    /// reconcile it, forced, which unlocks it and retries (Flux's remediation). Cleared, and audited, when it moves on.
+    /// </summary>
+    private async Task WatchForStuckAsync(Guid agentId, Guid tenantId, WorkspaceApp app, AppReport report, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var pending = report.ReleaseStatus?.StartsWith("pending-", StringComparison.Ordinal) == true;
+        var since = report.ReleaseStatusSince ?? app.ReportedAt ?? now;
+        if (!pending && app.Stuck is null) return;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!pending)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update workspace_apps set stuck_status = null, stuck_since = null, unlock_requested_at = null where id = @Id",
+                new { app.Id }, transaction, cancellationToken: cancellationToken));
+            await audit.RecordAsync(new AuditEntry(Actor.Agent(agentId), "app.stuck_cleared", tenantId, "workspace_app", app.Id.ToString(),
+                new { app = app.App, was = app.Stuck!.Status, releaseStatus = report.ReleaseStatus }), transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return;
+        }
+        if (now - since < provisioning.Value.AppStuckPendingAfter || app.Stuck?.UnlockRequestedAt is not null) return;
+        // Two reports read at once (a heartbeat and a change report) must not both ask: the update is the guard.
+        if (await connection.ExecuteAsync(new CommandDefinition(
+            "update workspace_apps set stuck_status = @status, stuck_since = @since, unlock_requested_at = @now where id = @Id " +
+                "and unlock_requested_at is null",
+            new { app.Id, status = report.ReleaseStatus, since, now }, transaction, cancellationToken: cancellationToken)) == 0) return;
+        await audit.RecordAsync(new AuditEntry(Actor.System("catalog"), "app.stuck_detected", tenantId, "workspace_app", app.Id.ToString(),
+            new { app = app.App, releaseStatus = report.ReleaseStatus, since, action = "flux reconcile --force (unlock and retry)" }), transaction,
+            cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogWarning("Release of {App} ({AppId}) stuck in {ReleaseStatus} since {Since}; asking the agent to have Flux unlock it", app.App,
+            app.Id, report.ReleaseStatus, since);
+        await commands.EnqueueAsync(new NewAgentCommand(tenantId, agentId, CommandTypes.ReconcileRelease,
+            JsonSerializer.SerializeToNode(new ReconcileReleasePayload(app.Namespace, app.App, now.UtcDateTime.ToString("O")),
+                ProtocolJson.Default.ReconcileReleasePayload)!.AsObject(),
+            $"app:{app.Id}:unlock:{since.ToUnixTimeSeconds()}"), Actor.System("catalog"), cancellationToken);
     }
 
     private async Task<CommandResult<WorkspaceApp>> ChangeAsync(Guid tenantId, Workspace workspace, CatalogApp app, WorkspaceApp current,
@@ -427,13 +482,17 @@ public sealed partial class WorkspaceApps(
         public string CreatedBy { get; init; } = "";
         public DateTimeOffset CreatedAt { get; init; }
         public string[] SecretPaths { get; init; } = [];
+        public string? StuckStatus { get; init; }
+        public DateTimeOffset? StuckSince { get; init; }
+        public DateTimeOffset? UnlockRequestedAt { get; init; }
 
         public WorkspaceApp ToApp() => new(Id, TenantId, WorkspaceId, App, Namespace, Enum.Parse<AppDesiredState>(DesiredState, ignoreCase: true),
             ChartVersion, Parse(ValuesJson), Revision, RevisionChangedAt,
             ReportJson is null ? null : JsonSerializer.Deserialize(ReportJson, ProtocolJson.Default.AppReport), ReportedAt,
             LastFailureMessage is null ? null
                 : new AppFailure(LastFailureReason ?? "Failed", LastFailureMessage, LastFailureVersion, LastFailureAt ?? CreatedAt),
-            CreatedBy, CreatedAt, SecretPaths);
+            CreatedBy, CreatedAt, SecretPaths,
+            StuckStatus is null ? null : new AppStuckRelease(StuckStatus, StuckSince ?? CreatedAt, UnlockRequestedAt));
     }
 
     private sealed class RevisionRow
