@@ -10,12 +10,15 @@ namespace Cogrion.Portal.Features.Workspaces.Apps;
 /// <summary>
 /// One installed app: its status with the cause and the last failure, its last ten desired states with
 /// Rollback, Upgrade (chart version and values, with the diff shown before it is confirmed) and Remove
-/// behind the app's name typed in full. The status is re-read on a short beat, as the agent reports it.
+/// behind the app's name typed in full. The status is re-read when an agent report about the workspace's apps is announced.
 /// </summary>
 public partial class AppPage
 {
-    /// <summary>Agent reports are not announced to pages: re-read on this beat so the status changes live.</summary>
-    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Agent reports are announced (<see cref="AppStatusNotifications"/>): the page re-reads when one changes an app of its
+    /// workspace. This slower beat only moves "agent silent since" along when no report comes at all.
+    /// </summary>
+    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(15);
 
     [Parameter] public string Name { get; set; } = "";
     [Parameter] public string App { get; set; } = "";
@@ -26,6 +29,7 @@ public partial class AppPage
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private AppSecretSealing Sealing { get; set; } = default!;
+    [Inject] private AppStatusNotifications Notifications { get; set; } = default!;
     [Inject] private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
@@ -42,6 +46,7 @@ public partial class AppPage
     private IReadOnlyList<ValueChange>? review;
     private System.Text.Json.Nodes.JsonObject? reviewedValues;
     private ITimer? refresh;
+    private IDisposable? listening;
     private readonly SemaphoreSlim reloading = new(1, 1);
 
     private string WorkspaceHref => $"t/{Current.Slug}/workspaces/{Name}";
@@ -58,6 +63,8 @@ public partial class AppPage
         if (!RendererInfo.IsInteractive) return;
         refresh?.Dispose();
         refresh = Time.CreateTimer(_ => _ = RefreshAsync(), null, StatusRefresh, StatusRefresh);
+        listening?.Dispose();
+        if (workspace is not null) listening = Notifications.Listen(workspace.Id, () => _ = RefreshAsync());
     }
 
     private async Task ReloadAsync()
@@ -243,5 +250,9 @@ public partial class AppPage
         _ => MudBlazor.Severity.Info,
     };
 
-    protected override void OnDisposing() => refresh?.Dispose();
+    protected override void OnDisposing()
+    {
+        listening?.Dispose();
+        refresh?.Dispose();
+    }
 }

@@ -277,10 +277,15 @@ public sealed partial class WorkspaceApps(
                     new { app.Id, now }, transaction, cancellationToken: cancellationToken));
                 await audit.RecordAsync(new AuditEntry(Actor.Agent(agentId), "app.removed", tenantId, "workspace_app", app.Id.ToString(),
                     new { app = app.App, @namespace = app.Namespace }), transaction, cancellationToken);
+                await NotifyAsync(connection, transaction, workspaceId, cancellationToken);
             }
             else
             {
                 var failure = report is null ? null : AppStatus.FailureIn(report, now);
+                // Pages watching the workspace re-read when what they show changed (heartbeats repeat unchanged reports).
+                var reportJson = report is null ? null : JsonSerializer.Serialize(report, ProtocolJson.Default.AppReport);
+                var oldJson = app.Report is null ? null : JsonSerializer.Serialize(app.Report, ProtocolJson.Default.AppReport);
+                if (reportJson != oldJson) await NotifyAsync(connection, transaction, workspaceId, cancellationToken);
                 var newFailure = failure is not null && (app.LastFailure is null || app.LastFailure.Message != failure.Message);
                 await connection.ExecuteAsync(new CommandDefinition("""
                     update workspace_apps set report = @report::jsonb, reported_at = @now,
@@ -294,7 +299,7 @@ public sealed partial class WorkspaceApps(
                     app.Id,
                     now,
                     newFailure,
-                    report = report is null ? null : JsonSerializer.Serialize(report, ProtocolJson.Default.AppReport),
+                    report = reportJson,
                     reason = failure?.Reason,
                     message = failure?.Message,
                     version = failure?.ChartVersion,
@@ -454,6 +459,11 @@ public sealed partial class WorkspaceApps(
             : null;
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+
+    private static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(AppStatusNotifications.NotifySql, new { workspaceId }, transaction,
+            cancellationToken: cancellationToken));
 
     private static void Merge(FieldErrors into, FieldErrors from)
     {
