@@ -108,7 +108,11 @@ public sealed record EnsureNamespacePayload(string Namespace, string? App, strin
 public sealed record ReconcileReleasePayload(string Namespace, string Name, string RequestedAt);
 
 /// <summary>Payload of namespace.delete: an app namespace the agent created; everything in it goes with it.</summary>
-public sealed record DeleteNamespacePayload(string Namespace);
+/// <remarks>
+/// DeleteData false (the default): before the namespace goes, the persistent volumes bound to its claims are set to the
+/// Retain reclaim policy, so the data outlives the app (the volumes stay, Released). True: they go with their claims.
+/// </remarks>
+public sealed record DeleteNamespacePayload(string Namespace, bool DeleteData = false);
 
 /// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
 public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);

@@ -159,6 +159,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
             {
                 controller.Reconcile();
                 helm.Reconcile();
+                Runtime.PersistentVolumeController.Reconcile(Store);
                 await kubelet.SyncAsync(token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

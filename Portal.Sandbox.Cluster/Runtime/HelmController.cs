@@ -289,6 +289,7 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
 
     private void WriteWorkload(string ns, string release, SimulatedChart chart, string version, (string Kind, string Name) workload, bool ready)
     {
+        if (workload.Kind == "StatefulSet") PersistentVolumeController.ClaimFor(store, ns, release, workload.Name);
         var type = workload.Kind == "StatefulSet" ? StatefulSet : ResourceTypes.Deployment;
         var labels = new JsonObject
         {

@@ -70,6 +70,15 @@ public sealed class CatalogEndToEndTests
             "Airflow to be removed", Deadline);
         Assert.DoesNotContain(world.ClusterObjects(workspaceId), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.removed'"));
+        // Its data is kept ("also delete data" was not ticked): the volumes of its StatefulSets' claims stay, Retain, Released.
+        var kept = world.ClusterObjects(workspaceId).Where(o => Kind(o) == "PersistentVolume").ToList();
+        Assert.Equal(3, kept.Count);
+        Assert.All(kept, v =>
+        {
+            Assert.Equal("Retain", v["spec"]!["persistentVolumeReclaimPolicy"]!.GetValue<string>());
+            Assert.Equal("Released", v["status"]!["phase"]!.GetValue<string>());
+            Assert.Equal("airflow", v["metadata"]!["labels"]!["cogrion.io/kept-from"]!.GetValue<string>());
+        });
     }
 
     [Fact]
@@ -89,6 +98,10 @@ public sealed class CatalogEndToEndTests
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(mlflow.Succeeded, Describe(mlflow.Errors));
 
+        var superset = await apps.InstallAsync(world.TenantId, workspace, "superset", null, null, null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(superset.Succeeded, Describe(superset.Errors));
+
         var failed = await WaitForAsync(world, workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
         Assert.Contains("Helm install failed for release jupyterhub/jupyterhub with chart jupyterhub@4.1.0", failed.Status.Cause);
         Assert.Contains("sandbox-fail", failed.Status.LastFailure!.Message);
@@ -97,6 +110,14 @@ public sealed class CatalogEndToEndTests
         Assert.Contains("mlflow 0/1 ready", degraded.Status.Cause);
         // The release itself says success: only the workload readiness tells the truth.
         Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
+
+        // Removed with "also delete data": its claims' volumes go with them.
+        await WaitForAsync(world, workspace, "superset", v => v.Status.State == AppState.Ready, "Superset to be Ready");
+        Assert.Equal(2, world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume"));
+        Assert.True((await apps.RemoveAsync(world.TenantId, workspace, "superset", "superset", deleteData: true, SandboxInstallWorld.Admin,
+            CancellationToken.None)).Succeeded);
+        await Eventually.ValueAsync(() => Task.FromResult(world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume")), n => n == 0,
+            "Superset's volumes to be deleted with its data", Deadline);
     }
 
     [Fact]

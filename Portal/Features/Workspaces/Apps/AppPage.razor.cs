@@ -47,6 +47,7 @@ public partial class AppPage
     private System.Text.Json.Nodes.JsonObject? reviewedValues;
     private ITimer? refresh;
     private IDisposable? listening;
+    private bool deleteData;
     private readonly SemaphoreSlim reloading = new(1, 1);
 
     private string WorkspaceHref => $"t/{Current.Slug}/workspaces/{Name}";
@@ -226,12 +227,13 @@ public partial class AppPage
             new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, $"Remove {v.Definition.DisplayName}?" },
-            { d => d.Message, $"The namespace {v.App.Namespace} and everything in it are deleted from {workspace.Name}. This cannot be undone." },
+            { d => d.Message, $"The namespace {v.App.Namespace} and everything in it are deleted from {workspace.Name}. This cannot be undone. " +
+                (deleteData ? "Its data (persistent volumes) is deleted too." : "Its data (persistent volumes) is kept.") },
             { d => d.Expected, v.App.App },
             { d => d.ActionLabel, "Remove app" },
         }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });
         if (await dialog.Result is not { Canceled: false, Data: string typed }) return;
-        var result = await Apps.RemoveAsync(Current.TenantId, workspace, v.App.App, typed, User.AsActor(), Aborted);
+        var result = await Apps.RemoveAsync(Current.TenantId, workspace, v.App.App, typed, deleteData, User.AsActor(), Aborted);
         if (!result.Succeeded)
         {
             actionError = result.IsNotFound ? "This app is no longer installed."

@@ -54,8 +54,8 @@ public sealed record AppUpgradeResponse(Guid Id, int FromRevision, string FromCh
         u.ChartVersion, AppValues.Diff(currentValues, u.Values), u.SecretsSet, u.RequestedBy, u.RequestedAt);
 }
 
-/// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go.</summary>
-public sealed record RemoveAppRequest(string? Confirmation);
+/// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go; its data is kept unless DeleteData.</summary>
+public sealed record RemoveAppRequest(string? Confirmation, bool DeleteData = false);
 
 /// <summary>
 /// <c>/api/v1/tenants/{tenant}/catalog</c> and <c>/api/v1/tenants/{tenant}/workspaces/{name}/apps</c>:
@@ -177,7 +177,8 @@ public static class AppsApi
         WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, user.AsActor(), cancellationToken);
+        var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, request.DeleteData, user.AsActor(),
+            cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }
 

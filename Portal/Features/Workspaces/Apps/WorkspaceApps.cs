@@ -226,9 +226,20 @@ public sealed partial class WorkspaceApps(
             cancellationToken, rolledBackTo: target.Revision);
     }
 
-    /// <summary>Removes the app: its namespace and everything in it go. <paramref name="confirmation"/> must be the app's id, typed.</summary>
-    public async Task<CommandResult<WorkspaceApp>> RemoveAsync(Guid tenantId, Workspace workspace, string appId, string? confirmation, Actor actor,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the app: its namespace and everything in it go, its data (persistent volumes) kept. <paramref name="confirmation"/>
+    /// must be the app's id, typed.
+    /// </summary>
+    public Task<CommandResult<WorkspaceApp>> RemoveAsync(Guid tenantId, Workspace workspace, string appId, string? confirmation, Actor actor,
+        CancellationToken cancellationToken) =>
+        RemoveAsync(tenantId, workspace, appId, confirmation, deleteData: false, actor, cancellationToken);
+
+    /// <summary>
+    /// Removes the app: its namespace and everything in it go. Its persistent volumes are kept (reclaim policy Retain, left
+    /// Released) unless <paramref name="deleteData"/>. <paramref name="confirmation"/> must be the app's id, typed.
+    /// </summary>
+    public async Task<CommandResult<WorkspaceApp>> RemoveAsync(Guid tenantId, Workspace workspace, string appId, string? confirmation,
+        bool deleteData, Actor actor, CancellationToken cancellationToken)
     {
         if (await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken) is not { DesiredState: not AppDesiredState.Removed } current)
             return CommandResult<WorkspaceApp>.NotFound();
@@ -245,11 +256,12 @@ public sealed partial class WorkspaceApps(
                 "update workspace_apps set desired_state = 'removing' where id = @Id and tenant_id = @tenantId",
                 new { current.Id, tenantId }, transaction, cancellationToken: cancellationToken));
             await audit.RecordAsync(new AuditEntry(actor, "app.remove_requested", tenantId, "workspace_app", current.Id.ToString(),
-                new { workspace = workspace.Name, app = current.App, @namespace = current.Namespace }), transaction, cancellationToken);
+                new { workspace = workspace.Name, app = current.App, @namespace = current.Namespace, deleteData }), transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         await commands.EnqueueAsync(new NewAgentCommand(tenantId, agent.Id, CommandTypes.DeleteNamespace,
-            JsonSerializer.SerializeToNode(new DeleteNamespacePayload(current.Namespace), ProtocolJson.Default.DeleteNamespacePayload)!.AsObject(),
+            JsonSerializer.SerializeToNode(new DeleteNamespacePayload(current.Namespace, deleteData),
+                ProtocolJson.Default.DeleteNamespacePayload)!.AsObject(),
             $"app:{current.Id}:remove"), actor, cancellationToken);
         return CommandResult<WorkspaceApp>.Ok((await FindRowAsync(tenantId, workspace.Id, appId, cancellationToken))!);
     }
