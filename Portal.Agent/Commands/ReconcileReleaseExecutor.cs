@@ -35,10 +35,12 @@ public sealed class ReconcileReleaseExecutor(IKubernetesClient kubernetes, Names
             patch.Add((JsonNode)new JsonObject
             {
                 ["op"] = "add",
-                ["path"] = "/metadata/annotations/" + annotation.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal),
+                ["path"] = "/metadata/annotations/" + annotation.Replace("~", "~0", StringComparison.Ordinal)
+                    .Replace("/", "~1", StringComparison.Ordinal),
                 ["value"] = payload.RequestedAt,
             });
         await kubernetes.JsonPatchAsync(reference, patch, cancellationToken);
-        return CommandOutcome.Succeeded($"Asked Flux to reconcile HelmRelease {payload.Namespace}/{payload.Name} now, forced ({payload.RequestedAt}).");
+        return CommandOutcome.Succeeded(
+            $"Asked Flux to reconcile HelmRelease {payload.Namespace}/{payload.Name} now, forced ({payload.RequestedAt}).");
     }
 }

@@ -22,7 +22,10 @@ public static class PersistentVolumeController
         var volume = "pvc-" + new Guid(SHA256.HashData(Encoding.UTF8.GetBytes($"{ns}/{claim}/{Guid.NewGuid()}"))[..16]).ToString("D");
         store.Write(ResourceTypes.PersistentVolume, null, volume, _ => new JsonObject
         {
-            ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["pv.kubernetes.io/provisioned-by"] = "sandbox.cogrion.io/hostpath" } },
+            ["metadata"] = new JsonObject
+            {
+                ["annotations"] = new JsonObject { ["pv.kubernetes.io/provisioned-by"] = "sandbox.cogrion.io/hostpath" },
+            },
             ["spec"] = new JsonObject
             {
                 ["capacity"] = new JsonObject { ["storage"] = "8Gi" },

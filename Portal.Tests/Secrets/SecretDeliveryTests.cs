@@ -128,7 +128,8 @@ public sealed class SecretDeliveryTests
         stateSecret["data"]![AgentInstall.StateSecretKey] = Convert.ToBase64String(Encoding.UTF8.GetBytes(state.ToJsonString()));
         stateSecret["metadata"]!.AsObject().Remove("managedFields");
         await scenario.Agent.Admin.ApplyAsync(stateSecret, default);
-        var submitted = await scenario.Portal.Get<SecretRelay>().SubmitAsync(scenario.TenantId, scenario.WorkspaceId, sealedToOld, AgentScenario.Admin,
+        var submitted = await scenario.Portal.Get<SecretRelay>()
+            .SubmitAsync(scenario.TenantId, scenario.WorkspaceId, sealedToOld, AgentScenario.Admin,
             default);
         Assert.True(submitted.Succeeded, string.Join(" ", submitted.Errors.ToDictionary().SelectMany(e => e.Value)));
 

@@ -23,7 +23,8 @@ public sealed class AppSecretValues(SecretRelay relay, ILogger<AppSecretValues> 
         {
             if (secret?.Namespace != app.Id || app.SecretFieldBySecretName(secret.Name) is not { } field)
             {
-                errors.Add("secrets", $"Each sealed value must be for the Secret of one of {app.DisplayName}'s secret fields in namespace {app.Id} (" +
+                errors.Add("secrets",
+                    $"Each sealed value must be for the Secret of one of {app.DisplayName}'s secret fields in namespace {app.Id} (" +
                     string.Join(", ", app.SecretFields.Select(f => f.SecretName)) + ").");
                 continue;
             }

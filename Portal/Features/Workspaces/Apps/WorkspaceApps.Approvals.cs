@@ -153,7 +153,8 @@ public sealed partial class WorkspaceApps
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var json = await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition(
-            "select sealed_secrets::text from workspace_app_upgrades where id = @upgradeId", new { upgradeId }, cancellationToken: cancellationToken));
+            "select sealed_secrets::text from workspace_app_upgrades where id = @upgradeId", new { upgradeId },
+                cancellationToken: cancellationToken));
         return json is null ? [] : JsonSerializer.Deserialize(json, ProtocolJson.Default.ListSealedSecret) ?? [];
     }
 
