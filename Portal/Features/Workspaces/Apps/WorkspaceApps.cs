@@ -80,6 +80,23 @@ public sealed partial class WorkspaceApps(
         return rows.Select(r => r.ToApp()).Select(a => View(a, lastSeen)).OfType<WorkspaceAppView>().ToList();
     }
 
+    /// <summary>
+    /// The apps of every workspace of a tenant, in one query (the workspace list and the dashboard), each with its status
+    /// against its workspace's active agent's last report time.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<WorkspaceAppView>>> ListForTenantAsync(Guid tenantId,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<AppRow>(new CommandDefinition(
+            $"select {Columns}, (select max(g.last_seen_at) from agents g where g.tenant_id = a.tenant_id and g.workspace_id = a.workspace_id " +
+                "and g.status = 'active') as agent_last_seen from workspace_apps a where a.tenant_id = @tenantId and a.desired_state <> 'removed' " +
+                "order by a.app",
+            new { tenantId }, cancellationToken: cancellationToken));
+        return rows.GroupBy(r => r.WorkspaceId).ToDictionary(g => g.Key,
+            g => (IReadOnlyList<WorkspaceAppView>)g.Select(r => View(r.ToApp(), r.AgentLastSeen)).OfType<WorkspaceAppView>().ToList());
+    }
+
     /// <summary>The app's live installation in this tenant's workspace, or null (another tenant's id is "not found").</summary>
     public async Task<WorkspaceAppView?> FindAsync(Guid tenantId, Guid workspaceId, string app, CancellationToken cancellationToken)
     {
@@ -507,6 +524,7 @@ public sealed partial class WorkspaceApps(
         public string? StuckStatus { get; init; }
         public DateTimeOffset? StuckSince { get; init; }
         public DateTimeOffset? UnlockRequestedAt { get; init; }
+        public DateTimeOffset? AgentLastSeen { get; init; }
 
         public WorkspaceApp ToApp() => new(Id, TenantId, WorkspaceId, App, Namespace, Enum.Parse<AppDesiredState>(DesiredState, ignoreCase: true),
             ChartVersion, Parse(ValuesJson), Revision, RevisionChangedAt,
