@@ -55,13 +55,17 @@ public sealed record HeartbeatRequest(string AgentVersion, ClusterInventory Inve
 
 public sealed record HeartbeatResponse(int HeartbeatSeconds);
 
-/// <summary>What the agent tells the Portal about its cluster. Names and numbers only; never object contents.</summary>
+/// <summary>
+/// What the agent tells the Portal about its cluster. Names and numbers only; never object contents. Available: the
+/// nodes' allocatable minus the requests of the pods bound to them (null: not known, e.g. RBAC of an older install).
+/// </summary>
 public sealed record ClusterInventory(
     string KubernetesVersion,
     IReadOnlyList<NodeSummary> Nodes,
     ClusterCapacity Capacity,
     IReadOnlyList<ManagedNamespace> Namespaces,
-    IReadOnlyList<AppReport>? Apps = null);
+    IReadOnlyList<AppReport>? Apps = null,
+    ClusterCapacity? Available = null);
 
 /// <summary>
 /// One catalog app as its cluster sees it: the Flux HelmRelease's conditions (type, status, reason,
@@ -69,6 +73,8 @@ public sealed record ClusterInventory(
 /// deployed (the newest "deployed" entry of the release's history), and the readiness of the
 /// workloads in the app's namespace. Names, numbers and Flux's own messages; never values.
 /// DesiredRevision is the Portal's revision the HelmRelease carries (annotation cogrion.io/revision).
+/// ReleaseStatus is the Helm status of the newest release in its history (deployed, failed, pending-upgrade...) and
+/// ReleaseStatusSince when that release was last deployed or attempted: how a release stuck pending is seen.
 /// </summary>
 public sealed record AppReport(
     string Namespace,
@@ -80,7 +86,9 @@ public sealed record AppReport(
     string? LastAttemptedRevision,
     string? LastAppliedRevision,
     IReadOnlyList<WorkloadReadiness> Workloads,
-    string? DesiredRevision = null);
+    string? DesiredRevision = null,
+    string? ReleaseStatus = null,
+    DateTimeOffset? ReleaseStatusSince = null);
 
 public sealed record ReleaseCondition(string Type, string Status, string? Reason, string? Message, DateTimeOffset? LastTransitionTime);
 
@@ -96,8 +104,15 @@ public sealed record ManagedNamespace(string Name, string? App, string Status);
 public sealed record EnsureNamespacePayload(string Namespace, string? App, string? CpuQuota, string? MemoryQuota, int? PodQuota,
     string? PodSecurity = null);
 
+/// <summary>Payload of release.reconcile: the HelmRelease, and the value for Flux's requestedAt and forceAt annotations.</summary>
+public sealed record ReconcileReleasePayload(string Namespace, string Name, string RequestedAt);
+
 /// <summary>Payload of namespace.delete: an app namespace the agent created; everything in it goes with it.</summary>
-public sealed record DeleteNamespacePayload(string Namespace);
+/// <remarks>
+/// DeleteData false (the default): before the namespace goes, the persistent volumes bound to its claims are set to the
+/// Retain reclaim policy, so the data outlives the app (the volumes stay, Released). True: they go with their claims.
+/// </remarks>
+public sealed record DeleteNamespacePayload(string Namespace, bool DeleteData = false);
 
 /// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
 public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);

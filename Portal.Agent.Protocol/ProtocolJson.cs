@@ -30,6 +30,8 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(EncryptionKeyStatement))]
 [JsonSerializable(typeof(EncryptionKeyPublication))]
 [JsonSerializable(typeof(SealedSecret))]
+[JsonSerializable(typeof(List<SealedSecret>))]
+[JsonSerializable(typeof(ReconcileReleasePayload))]
 [JsonSerializable(typeof(EncryptionKeyOffer))]
 [JsonSerializable(typeof(ApplySecretPayload))]
 [JsonSerializable(typeof(DeleteSecretPayload))]

@@ -44,10 +44,16 @@ public static class CommandTypes
     /// <summary>Delete an app's namespace (and everything in it) that the agent created.</summary>
     public const string DeleteNamespace = "namespace.delete";
 
+    /// <summary>
+    /// Ask Flux to reconcile an app's HelmRelease now, forced (`flux reconcile helmrelease --force`): how a release stuck
+    /// in a pending-* state is unlocked and retried by Flux's own remediation.
+    /// </summary>
+    public const string ReconcileRelease = "release.reconcile";
+
     public static readonly IReadOnlyList<string> All =
     [
         EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, ApplySecret, DeleteSecret,
-        DeleteNamespace,
+        DeleteNamespace, ReconcileRelease,
     ];
 }
 

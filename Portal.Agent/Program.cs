@@ -77,6 +77,7 @@ namespace Cogrion.Agent
             services.AddSingleton<ICommandExecutor, UpgradeExecutor>();
             services.AddSingleton<ICommandExecutor, ApplySecretExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteSecretExecutor>();
+            services.AddSingleton<ICommandExecutor, ReconcileReleaseExecutor>();
             services.AddHostedService<ReadinessEndpoint>();
             services.AddHostedService<AgentLoop>();
             return services;

@@ -43,6 +43,13 @@ public static class ResourceKinds
             (c, name, _, ct) => Boxed(c.CoreV1.ReadNodeAsync(name, cancellationToken: ct)),
             (c, _, selector, ct) => Boxed(c.CoreV1.ListNodeAsync(labelSelector: selector, cancellationToken: ct)),
             (c, name, _, ct) => c.CoreV1.DeleteNodeAsync(name, propagationPolicy: Background, cancellationToken: ct))),
+        // Cluster-scoped: an app's volumes are set to Retain before its namespace goes, so its data is kept.
+        new("v1", "PersistentVolume", "persistentvolumes", false, new(
+            (c, body, name, _, manager, ct)
+                => Boxed(c.CoreV1.PatchPersistentVolumeAsync(body, name, fieldManager: manager, force: Force(body), cancellationToken: ct)),
+            (c, name, _, ct) => Boxed(c.CoreV1.ReadPersistentVolumeAsync(name, cancellationToken: ct)),
+            (c, _, selector, ct) => Boxed(c.CoreV1.ListPersistentVolumeAsync(labelSelector: selector, cancellationToken: ct)),
+            (c, name, _, ct) => c.CoreV1.DeletePersistentVolumeAsync(name, propagationPolicy: Background, cancellationToken: ct))),
         new("v1", "ConfigMap", "configmaps", true, new(
             (c, body, name, ns, manager, ct)
                 => Boxed(c.CoreV1.PatchNamespacedConfigMapAsync(body, name, ns!, fieldManager: manager, force: Force(body), cancellationToken: ct)),

@@ -159,6 +159,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
             {
                 controller.Reconcile();
                 helm.Reconcile();
+                Runtime.PersistentVolumeController.Reconcile(Store);
                 await kubelet.SyncAsync(token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -192,6 +193,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 ["status"] = new JsonObject
                 {
                     ["capacity"] = new JsonObject { ["cpu"] = "4", ["memory"] = "16Gi", ["pods"] = "110" },
+                    // What the kubelet keeps for the system and eviction, as a real node's allocatable is below its capacity.
+                    ["allocatable"] = new JsonObject { ["cpu"] = "3920m", ["memory"] = "15Gi", ["pods"] = "110" },
                     ["nodeInfo"] = new JsonObject { ["kubeletVersion"] = version },
                     ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
                 },

@@ -101,7 +101,11 @@ public sealed class EnsureNamespaceExecutor(IKubernetesClient kubernetes, AgentP
     };
 }
 
-/// <summary>namespace.delete: removes an app's namespace the agent created, and everything in it (Kubernetes deletes the contents).</summary>
+/// <summary>
+/// namespace.delete: removes an app's namespace the agent created, and everything in it (Kubernetes deletes the contents).
+/// Unless the payload says to delete the data, the persistent volumes bound to the namespace's claims are first set to
+/// the Retain reclaim policy and labelled with the namespace they came from: they outlive their claims, as Released.
+/// </summary>
 public sealed class DeleteNamespaceExecutor(IKubernetesClient kubernetes, NamespaceRules rules) : ICommandExecutor
 {
     public string Type => CommandTypes.DeleteNamespace;
@@ -115,7 +119,31 @@ public sealed class DeleteNamespaceExecutor(IKubernetesClient kubernetes, Namesp
         if (await kubernetes.GetAsync(reference, cancellationToken) is null)
             return CommandOutcome.Succeeded($"Namespace {payload.Namespace} was already gone.");
         await rules.RequireManagedAsync(payload.Namespace, cancellationToken);
+        var kept = payload.DeleteData ? [] : await RetainVolumesAsync(payload.Namespace, cancellationToken);
         await kubernetes.DeleteAsync(reference, cancellationToken);
-        return CommandOutcome.Succeeded($"Namespace {payload.Namespace} is being deleted with everything in it.");
+        return CommandOutcome.Succeeded(payload.DeleteData
+            ? $"Namespace {payload.Namespace} is being deleted with everything in it, its data included."
+            : $"Namespace {payload.Namespace} is being deleted; its data is kept: {kept.Count} persistent volume(s) retained" +
+                (kept.Count == 0 ? "." : $" ({string.Join(", ", kept)})."));
+    }
+
+    private async Task<List<string>> RetainVolumesAsync(string ns, CancellationToken cancellationToken)
+    {
+        var kept = new List<string>();
+        foreach (var claim in await kubernetes.ListAsync("v1", "PersistentVolumeClaim", ns, null, cancellationToken))
+        {
+            if (claim["spec"]?["volumeName"]?.GetValue<string>() is not { Length: > 0 } volume) continue;
+            var reference = new ObjectReference("v1", "PersistentVolume", volume, null);
+            var existing = await kubernetes.GetAsync(reference, cancellationToken);
+            if (existing is null) continue;
+            var patch = new JsonArray();
+            if (existing["metadata"]?["labels"] is not JsonObject)
+                patch.Add((JsonNode)new JsonObject { ["op"] = "add", ["path"] = "/metadata/labels", ["value"] = new JsonObject() });
+            patch.Add((JsonNode)new JsonObject { ["op"] = "add", ["path"] = "/metadata/labels/cogrion.io~1kept-from", ["value"] = ns });
+            patch.Add((JsonNode)new JsonObject { ["op"] = "replace", ["path"] = "/spec/persistentVolumeReclaimPolicy", ["value"] = "Retain" });
+            await kubernetes.JsonPatchAsync(reference, patch, cancellationToken);
+            kept.Add(volume);
+        }
+        return kept;
     }
 }

@@ -25,12 +25,49 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
             nodes.Sum(n => Quantities.ParseCpu(Capacity(n, "cpu"))),
             nodes.Sum(n => Quantities.ParseBytes(Capacity(n, "memory"))),
             nodes.Sum(n => (int)Quantities.ParseBytes(Capacity(n, "pods"))));
+        var available = await AvailableAsync(nodes, cancellationToken);
         var managed = namespaces.Select(ns => new ManagedNamespace(
             Name(ns),
             ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>(),
             ns["status"]?["phase"]?.GetValue<string>() ?? "Unknown")).ToList();
-        return new ClusterInventory(version, summaries, capacity, managed, await ReadAppsAsync(namespaces, cancellationToken));
+        return new ClusterInventory(version, summaries, capacity, managed, await ReadAppsAsync(namespaces, cancellationToken), available);
     }
+
+    /// <summary>
+    /// What the scheduler could still place: the nodes' allocatable (their capacity when a node does not say) minus the
+    /// requests of every pod bound to a node and not finished, as `kubectl describe node` adds them up. Null when RBAC
+    /// does not let this install list pods cluster-wide (an install older than the capacity check): unknown, not zero.
+    /// </summary>
+    private async Task<ClusterCapacity?> AvailableAsync(IReadOnlyList<JsonObject> nodes, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonObject> pods;
+        try
+        {
+            pods = await kubernetes.ListAsync("v1", "Pod", null, null, cancellationToken);
+        }
+        catch (KubernetesException ex) when (ex.StatusCode == 403)
+        {
+            return null;
+        }
+        double cpu = nodes.Sum(n => Quantities.ParseCpu(Allocatable(n, "cpu")));
+        long memory = nodes.Sum(n => Quantities.ParseBytes(Allocatable(n, "memory")));
+        var podSlots = nodes.Sum(n => (int)Quantities.ParseBytes(Allocatable(n, "pods")));
+        foreach (var pod in pods)
+        {
+            var phase = Text(pod["status"]?["phase"]);
+            if (Text(pod["spec"]?["nodeName"]) is null || phase is "Succeeded" or "Failed") continue;
+            podSlots--;
+            foreach (var container in (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                cpu -= Quantities.ParseCpu(Text(container["resources"]?["requests"]?["cpu"]));
+                memory -= Quantities.ParseBytes(Text(container["resources"]?["requests"]?["memory"]));
+            }
+        }
+        return new ClusterCapacity(Math.Max(0, cpu), Math.Max(0, memory), Math.Max(0, podSlots));
+    }
+
+    private static string? Allocatable(JsonObject node, string resource) =>
+        Text(node["status"]?["allocatable"]?[resource]) ?? Capacity(node, resource);
 
     /// <summary>The catalog apps: each managed namespace labelled with an app, its HelmRelease and its workloads.</summary>
     public async Task<IReadOnlyList<AppReport>> ReadAppsAsync(CancellationToken cancellationToken) =>
@@ -58,7 +95,9 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
             DateTimeOffset.TryParse(Text(c["lastTransitionTime"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at
                 : null)).ToList();
         // helm-controller keeps the release history newest first; the last applied chart is the newest deployed one.
-        var deployed = (status?["history"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(h => Text(h["status"]) == "deployed");
+        var history = (status?["history"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var deployed = history.FirstOrDefault(h => Text(h["status"]) == "deployed");
+        var newest = history.FirstOrDefault();
         var workloads = new List<WorkloadReadiness>();
         foreach (var kind in new[] { "Deployment", "StatefulSet" })
             foreach (var workload in await kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken))
@@ -68,7 +107,9 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
         return new AppReport(ns, app, Name(release),
             release["metadata"]?["generation"]?.GetValue<long>(), status?["observedGeneration"]?.GetValue<long>(),
             conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), workloads,
-            Text(release["metadata"]?["annotations"]?["cogrion.io/revision"]));
+            Text(release["metadata"]?["annotations"]?["cogrion.io/revision"]), Text(newest?["status"]),
+            DateTimeOffset.TryParse(Text(newest?["lastDeployed"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since)
+                ? since : null);
     }
 
     /// <summary>What the apps look like, to tell whether anything changed since the last report.</summary>
@@ -80,30 +121,4 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
     private static string Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>() ?? "";
 
     private static string? Capacity(JsonObject node, string resource) => node["status"]?["capacity"]?[resource]?.GetValue<string>();
-}
-
-/// <summary>Kubernetes resource quantities ("3500m", "16Gi"), as far as inventory needs them.</summary>
-public static class Quantities
-{
-    public static double ParseCpu(string? quantity)
-    {
-        if (string.IsNullOrWhiteSpace(quantity)) return 0;
-        return quantity.EndsWith('m')
-            ? double.Parse(quantity[..^1], CultureInfo.InvariantCulture) / 1000
-            : double.Parse(quantity, CultureInfo.InvariantCulture);
-    }
-
-    public static long ParseBytes(string? quantity)
-    {
-        if (string.IsNullOrWhiteSpace(quantity)) return 0;
-        (string Suffix, double Factor)[] units =
-        [
-            ("Ki", 1L << 10), ("Mi", 1L << 20), ("Gi", 1L << 30), ("Ti", 1L << 40),
-            ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12),
-        ];
-        foreach (var (suffix, factor) in units)
-            if (quantity.EndsWith(suffix, StringComparison.Ordinal))
-                return (long)(double.Parse(quantity[..^suffix.Length], CultureInfo.InvariantCulture) * factor);
-        return (long)double.Parse(quantity, CultureInfo.InvariantCulture);
-    }
 }

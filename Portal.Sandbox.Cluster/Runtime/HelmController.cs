@@ -18,13 +18,23 @@ public sealed record SimulatedChart(string Repository, string Name, IReadOnlyLis
 /// What can be made to fail, through the values themselves so a demo can reach it from the form:
 /// a string value containing <see cref="RejectMarker"/> is rejected when the chart renders (as a
 /// template's `fail` would), and one containing <see cref="DegradeMarker"/> lets the release succeed
-/// and then takes its first workload's pods unready (a broken app under a green release).
+/// and then takes its first workload's pods unready (a broken app under a green release); one containing
+/// <see cref="StuckMarker"/> leaves the release in pending-install or pending-upgrade, as a helm-controller that died
+/// mid-action leaves Helm's lock, until a forced reconcile request unlocks it (Released False, PendingRelease,
+/// "Unlocked Helm release ...") and retries, which then succeeds.
+/// Values are composed as helm-controller composes them: each <c>valuesFrom</c> entry in order (a Secret or
+/// ConfigMap key, set at <c>targetPath</c> when given, else merged as YAML), then <c>spec.values</c> over them;
+/// a missing reference is Ready False with reason ValuesError and is retried. The release is upgraded when the
+/// generation changes, or when a <c>reconcile.fluxcd.io/requestedAt</c> request finds the composed values changed
+/// (a rotated Secret), since Flux compares the digest of the values it would install.
 /// </summary>
 public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedChart> charts, TimeSpan readyDelay, TimeProvider time)
 {
     public const string RejectMarker = "sandbox-fail";
     public const string DegradeMarker = "sandbox-degraded";
+    public const string StuckMarker = "sandbox-stuck";
     public const string SimulatedAnnotation = "sandbox.cogrion.io/simulated-by";
+    public const string RequestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
     public static readonly ResourceType HelmRepository = ResourceTypes.ByKind("source.toolkit.fluxcd.io/v1", "HelmRepository")!;
     public static readonly ResourceType HelmRelease = ResourceTypes.ByKind("helm.toolkit.fluxcd.io/v2", "HelmRelease")!;
@@ -33,6 +43,10 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     /// <summary>Releases being installed or upgraded: when their workloads become ready (Helm's wait).</summary>
     private readonly Dictionary<string, DateTimeOffset> readyAt = [];
     private readonly Dictionary<string, DateTimeOffset> degradeAt = [];
+
+    /// <summary>Releases left pending (by generation), and the generations already unlocked (their retry does not stick again).</summary>
+    private readonly Dictionary<string, long> stuck = [];
+    private readonly HashSet<(string, long)> unlocked = [];
 
     public void Reconcile()
     {
@@ -48,16 +62,26 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var status = release["status"] as JsonObject ?? [];
         var now = time.GetUtcNow();
 
-        if (ObjectStore.Number(status["lastAttemptedGeneration"]) != generation)
+        var requestedAt = Text(release["metadata"]?["annotations"]?[RequestedAtAnnotation]);
+        var requested = requestedAt is not null && requestedAt != Text(status["lastHandledReconcileAt"]);
+        if (requested && stuck.Remove(key, out var stuckGeneration))
         {
-            Attempt(release, ns, name, key, generation, now);
+            Unlock(ns, name, now);
+            unlocked.Add((key, stuckGeneration));
+            Attempt(store.Get(HelmRelease, ns, name) ?? release, ns, name, key, generation, requestedAt, now, force: true);
+            return;
+        }
+        if (stuck.ContainsKey(key) && ObjectStore.Number(status["lastAttemptedGeneration"]) == generation) return;
+        if (ObjectStore.Number(status["lastAttemptedGeneration"]) != generation || requested)
+        {
+            Attempt(release, ns, name, key, generation, requestedAt, now);
             return;
         }
         if (readyAt.TryGetValue(key, out var ready) && now >= ready)
         {
             readyAt.Remove(key);
             Succeed(release, ns, name, generation, now);
-            if (ContainsText(release["spec"]?["values"], DegradeMarker)) degradeAt[key] = now + readyDelay;
+            if (ContainsText(ComposeValues(release["spec"] as JsonObject ?? [], ns, out _), DegradeMarker)) degradeAt[key] = now + readyDelay;
             return;
         }
         if (degradeAt.TryGetValue(key, out var degrade) && now >= degrade)
@@ -70,9 +94,32 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     }
 
     /// <summary>A new desired state (generation): resolve the chart, then install or upgrade.</summary>
-    private void Attempt(JsonObject release, string ns, string name, string key, long generation, DateTimeOffset now)
+    private void Attempt(JsonObject release, string ns, string name, string key, long generation, string? requestedAt, DateTimeOffset now,
+        bool force = false)
     {
         var spec = release["spec"] as JsonObject ?? [];
+        var values = ComposeValues(spec, ns, out var valuesProblem);
+        if (valuesProblem is not null)
+        {
+            // Not an attempt: nothing was installed; the next pass tries again (the Secret may be on its way).
+            var ready = (Status(release)["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Text(c["type"]) == "Ready");
+            if (ready is not null && Text(ready["reason"]) == "ValuesError" && Text(ready["message"]) == valuesProblem) return;
+            WriteStatus(ns, name, status =>
+            {
+                SetCondition(status, "Reconciling", "True", "Progressing", "Fulfilling prerequisites", now);
+                SetCondition(status, "Ready", "False", "ValuesError", valuesProblem, now);
+            });
+            return;
+        }
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(values.ToJsonString())));
+        var current = Status(release);
+        if (!force && ObjectStore.Number(current["lastAttemptedGeneration"]) == generation && Text(current["lastAttemptedConfigDigest"]) == digest)
+        {
+            // A reconcile request that finds nothing to change: handled, no new Helm action.
+            WriteStatus(ns, name, status => status["lastHandledReconcileAt"] = requestedAt);
+            return;
+        }
         var version = Text(spec["chart"]?["spec"]?["version"]) ?? "*";
         var chart = Chart(release, ns, out var problem);
         if (chart is not null && !chart.Versions.Contains(version))
@@ -87,8 +134,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             status["lastAttemptedGeneration"] = generation;
             status["lastAttemptedRevision"] = version;
             status["lastAttemptedReleaseAction"] = action;
-            status["lastAttemptedConfigDigest"] = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes(spec["values"]?.ToJsonString() ?? "{}")));
+            status["lastAttemptedConfigDigest"] = digest;
+            if (requestedAt is not null) status["lastHandledReconcileAt"] = requestedAt;
             status.Remove("installFailures");
             status.Remove("upgradeFailures");
             if (problem is not null)
@@ -104,7 +151,15 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         });
         if (problem is not null) return;
 
-        if (ContainsText(spec["values"], RejectMarker))
+        if (ContainsText(values, StuckMarker) && !unlocked.Contains((key, generation)))
+        {
+            // The action starts and never ends: Helm's release record stays pending, and so does the HelmRelease.
+            WriteStatus(ns, name, status => Push(status, chart!, version, upgrade ? "pending-upgrade" : "pending-install", now));
+            stuck[key] = generation;
+            readyAt.Remove(key);
+            return;
+        }
+        if (ContainsText(values, RejectMarker))
         {
             Fail(release, ns, name, chart!, version, upgrade, generation, now);
             return;
@@ -175,6 +230,19 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         });
     }
 
+    /// <summary>helm-controller's unlock: the pending release is marked failed, Released False (PendingRelease), a failure counted.</summary>
+    private void Unlock(string ns, string name, DateTimeOffset now) =>
+        WriteStatus(ns, name, status =>
+        {
+            if ((status["history"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault() is not { } pending
+                || Text(pending["status"]) is not { } state || !state.StartsWith("pending-", StringComparison.Ordinal)) return;
+            pending["status"] = "failed";
+            status["failures"] = (ObjectStore.Number(status["failures"]) ?? 0) + 1;
+            SetCondition(status, "Released", "False", "PendingRelease",
+                $"Unlocked Helm release {ns}/{name}.v{ObjectStore.Number(pending["version"])} with chart {Text(pending["chartName"])}@" +
+                $"{Text(pending["chartVersion"])} in {state} state", now);
+        });
+
     /// <summary>Prepends a release snapshot to the history (newest first); the deployed one before it is superseded. Returns its release
     /// number.</summary>
     private static long Push(JsonObject status, SimulatedChart chart, string version, string state, DateTimeOffset now)
@@ -221,6 +289,7 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
 
     private void WriteWorkload(string ns, string release, SimulatedChart chart, string version, (string Kind, string Name) workload, bool ready)
     {
+        if (workload.Kind == "StatefulSet") PersistentVolumeController.ClaimFor(store, ns, release, workload.Name);
         var type = workload.Kind == "StatefulSet" ? StatefulSet : ResourceTypes.Deployment;
         var labels = new JsonObject
         {
@@ -272,6 +341,54 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             stored["status"] = status;
             return stored;
         });
+
+    /// <summary>valuesFrom in order, then spec.values over them (helm-controller's order); a problem names the missing reference.</summary>
+    private JsonObject ComposeValues(JsonObject spec, string ns, out string? problem)
+    {
+        problem = null;
+        var composed = new JsonObject();
+        foreach (var reference in (spec["valuesFrom"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var kind = Text(reference["kind"]) ?? "";
+            var name = Text(reference["name"]) ?? "";
+            var valuesKey = Text(reference["valuesKey"]) ?? "values.yaml";
+            var optional = reference["optional"] is JsonValue o && o.TryGetValue<bool>(out var isOptional) && isOptional;
+            var source = store.Get(kind == "ConfigMap" ? ResourceTypes.ConfigMap : ResourceTypes.Secret, ns, name);
+            string? text = null;
+            if (kind == "Secret" && Text(source?["data"]?[valuesKey]) is { } encoded)
+                text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            else if (kind == "ConfigMap") text = Text(source?["data"]?[valuesKey]);
+            if (text is null)
+            {
+                if (optional) continue;
+                problem = $"could not resolve {kind} chart values reference '{ns}/{name}' with key '{valuesKey}'";
+                return composed;
+            }
+            if (Text(reference["targetPath"]) is { Length: > 0 } targetPath) SetAt(composed, targetPath, text);
+            else if (Cogrion.Sandbox.YamlDocuments.Parse(text) is { } parsed) composed = Merge(composed, parsed);
+        }
+        return spec["values"] is JsonObject values ? Merge(composed, values) : composed;
+    }
+
+    private static void SetAt(JsonObject root, string path, string value)
+    {
+        var segments = path.Split('.');
+        var node = root;
+        foreach (var segment in segments[..^1])
+        {
+            if (node[segment] is not JsonObject child) node[segment] = child = new JsonObject();
+            node = child;
+        }
+        node[segments[^1]] = value;
+    }
+
+    private static JsonObject Merge(JsonObject under, JsonObject over)
+    {
+        var merged = (JsonObject)under.DeepClone();
+        foreach (var (key, value) in over)
+            merged[key] = value is JsonObject child && merged[key] is JsonObject existing ? Merge(existing, child) : value?.DeepClone();
+        return merged;
+    }
 
     private static JsonObject Status(JsonObject release) => release["status"] as JsonObject ?? [];
 

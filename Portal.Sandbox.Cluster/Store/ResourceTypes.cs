@@ -19,6 +19,8 @@ public static class ResourceTypes
     public static readonly ResourceType ConfigMap = new("", "v1", "ConfigMap", "configmaps", true);
     public static readonly ResourceType ServiceAccount = new("", "v1", "ServiceAccount", "serviceaccounts", true);
     public static readonly ResourceType Deployment = new("apps", "v1", "Deployment", "deployments", true);
+    public static readonly ResourceType PersistentVolumeClaim = new("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true);
+    public static readonly ResourceType PersistentVolume = new("", "v1", "PersistentVolume", "persistentvolumes", false);
     public static readonly ResourceType Role = new("rbac.authorization.k8s.io", "v1", "Role", "roles", true);
     public static readonly ResourceType RoleBinding = new("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true);
     public static readonly ResourceType ClusterRole = new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false);
@@ -29,7 +31,7 @@ public static class ResourceTypes
     [
         Namespace, Node, Pod, Secret, ConfigMap, ServiceAccount,
         new("", "v1", "Service", "services", true),
-        new("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+        PersistentVolumeClaim, PersistentVolume,
         new("", "v1", "ResourceQuota", "resourcequotas", true),
         new("", "v1", "LimitRange", "limitranges", true),
         new("", "v1", "Event", "events", true),

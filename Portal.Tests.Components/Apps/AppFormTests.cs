@@ -101,7 +101,7 @@ public sealed class AppFormTests : PortalTestContext
     }
 
     [Fact]
-    public void Every_input_of_the_rendered_form_has_an_accessible_name_and_secrets_point_to_the_Secrets_page()
+    public void Every_input_of_the_rendered_form_has_an_accessible_name_and_a_secret_is_a_plain_input_the_browser_module_reads()
     {
         var form = AppForm.For(Sample.Value, Sample.Value.Defaults);
         form.AllFields.Single(f => f.Path == "server.replicas").Error = "Must be at most 5.";
@@ -118,9 +118,15 @@ public sealed class AppFormTests : PortalTestContext
                 || input.Closest("label") is not null;
             Assert.True(labelled, $"An input without an accessible name: {input.OuterHtml}");
         }
+        // A catalog secret is a plain password input that only the browser module reads: nothing of Blazor's is bound to it.
         var password = cut.Find("#values-password");
-        Assert.True(password.HasAttribute("disabled"));
-        Assert.Contains("Secrets page", cut.Markup, StringComparison.Ordinal);
+        Assert.Equal("password", password.GetAttribute("type"));
+        Assert.False(password.HasAttribute("disabled"));
+        Assert.DoesNotContain(password.Attributes, a => a.Name.StartsWith("blazor:", StringComparison.Ordinal) || a.Name == "value");
+        Assert.Contains("Secret sample-password", cut.Find("#values-password-help").TextContent, StringComparison.Ordinal);
+        // writeOnly without a place in the catalog's secret list: shown, never taken, nowhere to deliver it.
+        Assert.True(cut.Find("#values-server-token").HasAttribute("disabled"));
+        Assert.Contains("the catalog does not deliver", cut.Markup, StringComparison.Ordinal);
         Assert.Contains("Must be at most 5.", cut.Markup, StringComparison.Ordinal);
         Assert.Equal(["Server", "TLS"], cut.FindAll("fieldset.portal-fieldset").Select(f => f.GetAttribute("aria-label"))); // nested groups
         Assert.Equal(AppFieldKind.Group, form.AllFields.Single(f => f.Path == "server.tls").Kind);

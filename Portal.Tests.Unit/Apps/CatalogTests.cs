@@ -89,7 +89,8 @@ public sealed class CatalogTests
     public void The_release_is_a_flux_v2_helm_release_with_remediation_drift_detection_and_history()
     {
         var airflow = Catalog.Value.Find("airflow")!;
-        var payload = AppManifests.Release(airflow, "airflow", "1.16.0", airflow.Defaults, revision: 3);
+        var payload = AppManifests.Release(airflow, "airflow", "1.16.0", airflow.Defaults, revision: 3, secretPaths: [],
+            requestedAt: DateTimeOffset.UnixEpoch);
         var repository = payload.Objects[0];
         var release = payload.Objects[1];
         Assert.Equal("source.toolkit.fluxcd.io/v1", repository["apiVersion"]!.GetValue<string>());
@@ -105,6 +106,31 @@ public sealed class CatalogTests
         Assert.Equal("3", release["metadata"]!["annotations"]![AppManifests.RevisionAnnotation]!.GetValue<string>());
         Assert.Equal("baseline", AppManifests.Namespace(airflow, "airflow").PodSecurity);
         Assert.Equal("restricted", AppManifests.Namespace(Catalog.Value.Find("spark-operator")!, "spark-operator").PodSecurity);
+    }
+
+    [Fact]
+    public void Each_secret_value_comes_from_its_own_secret_through_values_from_at_the_charts_option_and_never_from_the_values()
+    {
+        var airflow = Catalog.Value.Find("airflow")!;
+        Assert.Equal("airflow-webserver-defaultuser-password", airflow.SecretFields.Single(f => f.Path == "webserver.defaultUser.password")
+            .SecretName);
+        Assert.All(Catalog.Value.All.SelectMany(a => a.SecretFields), f => Assert.Matches(SealedSecrets.SecretName(), f.SecretName));
+        // Even a value that slipped into the values (an empty string the form sent) must not override the Secret: spec.values wins in Flux.
+        var values = AppValues.Merge(airflow.Defaults, JsonNode.Parse("""{ "fernetKey": "", "webserver": { "defaultUser": { "password": "" } } }""")!
+            .AsObject());
+        var release = AppManifests.Release(airflow, "airflow", "1.16.0", values, 2, ["fernetKey", "webserver.defaultUser.password"],
+            DateTimeOffset.Parse("2026-12-06T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture)).Objects[1];
+
+        var from = release["spec"]!["valuesFrom"]!.AsArray().Select(v => v!.AsObject()).ToList();
+        Assert.Equal(["fernetKey", "webserver.defaultUser.password"], from.Select(v => v["targetPath"]!.GetValue<string>()));
+        Assert.All(from, v => Assert.Equal("Secret", v["kind"]!.GetValue<string>()));
+        Assert.All(from, v => Assert.Equal(CatalogApp.SecretKey, v["valuesKey"]!.GetValue<string>()));
+        Assert.Equal("airflow-fernetkey", from[0]["name"]!.GetValue<string>());
+        var spec = release["spec"]!["values"]!.AsObject();
+        Assert.Null(spec["fernetKey"]);
+        Assert.Null(spec["webserver"]!["defaultUser"]!["password"]);
+        Assert.Equal("admin", spec["webserver"]!["defaultUser"]!["username"]!.GetValue<string>());
+        Assert.Equal("2026-12-06T08:00:00.0000000Z", release["metadata"]!["annotations"]![AppManifests.RequestedAtAnnotation]!.GetValue<string>());
     }
 
     private static IEnumerable<string> WriteOnlyPaths(JsonObject schema, string prefix)
@@ -126,7 +152,7 @@ public sealed class AppStatusTests
     private static WorkspaceApp App(AppReport? report, int revision = 1, AppFailure? failure = null)
         => new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(),
         "airflow", "airflow", AppDesiredState.Installed, "1.16.0", [], revision, Now, report, report is null ? null : Now, failure, "alice",
-            Now.AddHours(-1));
+            Now.AddHours(-1), []);
 
     private static AppReport Report(int revision, string[] conditions, params WorkloadReadiness[] workloads)
         => new("airflow", "airflow", "airflow", 2, 2,

@@ -9,7 +9,7 @@ namespace Cogrion.Portal.Tests.Browser;
 /// <summary>
 /// The catalog's pages in Chromium: the workspace lists its apps, the catalog offers Install, the form
 /// generated from Airflow's schema shows the server-side validation's errors on their fields, a secret is
-/// not taken, and another tenant's route to the same workspace finds nothing. (Install, upgrade, rollback
+/// a plain input for the browser module, and another tenant's route to the same workspace finds nothing. (Install, upgrade, rollback
 /// and remove through the real agent are CatalogEndToEndTests; here the workspace has no agent, so the
 /// valid install stops with that reason, said plainly.)
 /// </summary>
@@ -48,8 +48,9 @@ public sealed class CatalogBrowserTests
         await PortalStack.WaitUntilInteractiveAsync(page);
 
         var webServer = page.GetByRole(AriaRole.Group, new() { Name = "Web server" });
-        await Assertions.Expect(webServer.GetByLabel("Password")).ToBeDisabledAsync();
-        await Assertions.Expect(page.GetByText(new Regex("secret delivery is done on the Secrets page")).First).ToBeVisibleAsync();
+        // A secret field is a plain password input, sealed in the browser to the agent's key (CatalogSecretBrowserTests installs with one).
+        await Assertions.Expect(webServer.GetByLabel("Password")).ToHaveAttributeAsync("type", "password");
+        await Assertions.Expect(page.GetByText(new Regex("Encrypted in this browser to the workspace's Cluster Agent")).First).ToBeVisibleAsync();
         var replicas = webServer.GetByLabel("Replicas", new() { Exact = true });
         await replicas.FillAsync("9");
         var repo = page.GetByRole(AriaRole.Group, new() { Name = "Git sync" }).GetByLabel("Repository URL");

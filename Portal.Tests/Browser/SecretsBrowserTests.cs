@@ -72,6 +72,22 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
         Assert.Equal(canary, Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
         Assert.Equal(0, await OccurrencesInDatabaseAsync(canary));
 
+        // Several keys of one Secret: a rotation gives every key it keeps, plus a new one; version 2 holds both.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Key", new() { Exact = true })).ToHaveValueAsync("password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add a key" }).ClickAsync();
+        await page.GetByLabel("Key 2", new() { Exact = true }).FillAsync("username");
+        var second = "canary-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        await page.GetByLabel("Value", new() { Exact = true }).FillAsync(canary + "-2");
+        await page.GetByLabel("Value 2", new() { Exact = true }).FillAsync(second);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("password, username");
+        await Assertions.Expect(row.GetByLabel("Secret status")).ToHaveTextAsync("applied", new() { Timeout = 60_000 });
+        secret = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
+        Assert.Equal(canary + "-2", Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
+        Assert.Equal(second, Encoding.UTF8.GetString(Convert.FromBase64String(secret["data"]!["username"]!.GetValue<string>())));
+        Assert.Equal(0, await OccurrencesInDatabaseAsync(second));
+
         // The Portal's database now serves a statement signed by another identity: the browser refuses, in red, and seals nothing.
         using var impostor = ProtocolKeys.Create();
         await using (var connection = new NpgsqlConnection(stack.ConnectionString))
@@ -94,7 +110,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
         await using (var connection = new NpgsqlConnection(stack.ConnectionString))
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from secret_deliveries"));
         var unchanged = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
-        Assert.Equal("1", unchanged!["metadata"]!["annotations"]![SealedSecrets.VersionAnnotation]!.GetValue<string>());
+        Assert.Equal("2", unchanged!["metadata"]!["annotations"]![SealedSecrets.VersionAnnotation]!.GetValue<string>());
     }
 
     /// <summary>A tenant "vault" where the signed-in person is admin, with a sandbox workspace "lake" (rows as the wizard writes them).</summary>

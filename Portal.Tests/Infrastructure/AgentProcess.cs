@@ -48,12 +48,16 @@ public sealed class AgentProcess : IAsyncDisposable
     public KubernetesClient Admin { get; }
 
     /// <summary>A cluster with the given images in its registry (default: this build as <see cref="Image"/>).</summary>
-    public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null)
+    /// <param name="catalogCharts">Serve the catalog's charts from its simulated Helm repositories (catalog/), as the sandbox does.</param>
+    public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null, bool catalogCharts = false)
     {
         var log = Path.Combine(Path.GetTempPath(), $"cogrion-cluster-{Guid.NewGuid():N}.log");
         var loggers = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(log)));
-        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions { Images = images ?? new Dictionary<string, string> { [Image] = Binary } },
-            loggers);
+        var cluster = await SimulatedCluster.StartAsync(new ClusterOptions
+        {
+            Images = images ?? new Dictionary<string, string> { [Image] = Binary },
+            Charts = catalogCharts ? Cogrion.Sandbox.Cluster.Runtime.SimulatedCharts.Load(Path.Combine(RepoPaths.Root, "catalog")) : [],
+        }, loggers);
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"cogrion-kubeconfig-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);

@@ -106,6 +106,45 @@ public sealed class SecretDeliveryTests
         Assert.Null(await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", Namespace), default));
     }
 
+    [Fact]
+    public async Task A_secret_sealed_to_a_key_the_agent_rotates_while_it_is_in_flight_is_still_delivered()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var first = await OfferAsync(scenario);
+        var fingerprint = SealedSecrets.Fingerprint(Convert.FromBase64String(first.IdentityPublicKey));
+        await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace(Namespace)));
+        var value = "in-flight-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        var sealedToOld = Seal(scenario, first, fingerprint, "in-flight", 1, value);
+
+        // The agent stops; meanwhile its key comes due (7 days in the state it keeps), and the secret is relayed.
+        var deployment = new ObjectReference("apps/v1", "Deployment", AgentInstall.Deployment, AgentInstall.Namespace);
+        await scenario.Agent.Admin.JsonPatchAsync(deployment, [new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = 0 }],
+            default);
+        await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Count), n => n == 0, "the agent's pod to stop");
+        var stateSecret = (await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "Secret", AgentInstall.StateSecret, AgentInstall.Namespace),
+            default))!;
+        var state = JsonNode.Parse(Convert.FromBase64String(stateSecret["data"]![AgentInstall.StateSecretKey]!.GetValue<string>()))!.AsObject();
+        foreach (var key in state["encryptionKeys"]!.AsArray()) key!["notAfter"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O");
+        stateSecret["data"]![AgentInstall.StateSecretKey] = Convert.ToBase64String(Encoding.UTF8.GetBytes(state.ToJsonString()));
+        stateSecret["metadata"]!.AsObject().Remove("managedFields");
+        await scenario.Agent.Admin.ApplyAsync(stateSecret, default);
+        var submitted = await scenario.Portal.Get<SecretRelay>()
+            .SubmitAsync(scenario.TenantId, scenario.WorkspaceId, sealedToOld, AgentScenario.Admin,
+            default);
+        Assert.True(submitted.Succeeded, string.Join(" ", submitted.Errors.ToDictionary().SelectMany(e => e.Value)));
+
+        // Back: it rotates first (a new key published), and the secret sealed to the old key, kept 48 h, still opens.
+        await scenario.Agent.Admin.JsonPatchAsync(deployment, [new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = 1 }],
+            default);
+        await StatusAsync(scenario, submitted.Value!.Id, SecretStatus.Applied);
+        var rotated = await Eventually.ValueAsync(() => OfferAsync(scenario), o => o.Statement != first.Statement, "the rotated key's statement");
+        Assert.NotEqual(sealedToOld.EncryptionKeyId,
+            SealedSecrets.VerifyStatement(fingerprint, rotated.IdentityPublicKey, rotated.Statement, scenario.TenantId, scenario.WorkspaceId,
+                DateTimeOffset.UtcNow).KeyId);
+        var secret = await scenario.Agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "in-flight", Namespace), default);
+        Assert.Equal(value, Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
+    }
+
     private static async Task<EncryptionKeyOffer> OfferAsync(AgentScenario scenario) =>
         (await Eventually.ValueAsync(() => scenario.Portal.Get<EncryptionKeyDirectory>().OfferAsync(scenario.TenantId, scenario.WorkspaceId, default),
             o => o is not null, "the agent to publish its encryption key"))!;

@@ -23,7 +23,7 @@ public sealed class CatalogEndToEndTests
         var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
         var apps = world.Portal.Get<WorkspaceApps>();
 
-        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, SandboxInstallWorld.Admin,
+        var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(installed.Succeeded, Describe(installed.Errors));
         var ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
@@ -37,7 +37,7 @@ public sealed class CatalogEndToEndTests
         var release = Assert.Single(cluster, o => Kind(o) == "HelmRelease");
         Assert.Equal("enabled", release["spec"]!["driftDetection"]!["mode"]!.GetValue<string>());
 
-        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, SandboxInstallWorld.Admin,
+        var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(upgraded.Succeeded, Describe(upgraded.Errors));
         ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
@@ -46,7 +46,7 @@ public sealed class CatalogEndToEndTests
 
         // The simulated chart rejects this value when it renders: the upgrade fails and Flux rolls back.
         var broken = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", null,
-            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(broken.Succeeded, Describe(broken.Errors));
         var failed = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
@@ -70,6 +70,15 @@ public sealed class CatalogEndToEndTests
             "Airflow to be removed", Deadline);
         Assert.DoesNotContain(world.ClusterObjects(workspaceId), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.removed'"));
+        // Its data is kept ("also delete data" was not ticked): the volumes of its StatefulSets' claims stay, Retain, Released.
+        var kept = world.ClusterObjects(workspaceId).Where(o => Kind(o) == "PersistentVolume").ToList();
+        Assert.Equal(3, kept.Count);
+        Assert.All(kept, v =>
+        {
+            Assert.Equal("Retain", v["spec"]!["persistentVolumeReclaimPolicy"]!.GetValue<string>());
+            Assert.Equal("Released", v["status"]!["phase"]!.GetValue<string>());
+            Assert.Equal("airflow", v["metadata"]!["labels"]!["cogrion.io/kept-from"]!.GetValue<string>());
+        });
     }
 
     [Fact]
@@ -81,13 +90,17 @@ public sealed class CatalogEndToEndTests
         var apps = world.Portal.Get<WorkspaceApps>();
 
         var hub = await apps.InstallAsync(world.TenantId, workspace, "jupyterhub", null,
-            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "singleuser": { "image": { "tag": "sandbox-fail" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(hub.Succeeded, Describe(hub.Errors));
         var mlflow = await apps.InstallAsync(world.TenantId, workspace, "mlflow", null,
-            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(),
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-degraded" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(mlflow.Succeeded, Describe(mlflow.Errors));
+
+        var superset = await apps.InstallAsync(world.TenantId, workspace, "superset", null, null, null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(superset.Succeeded, Describe(superset.Errors));
 
         var failed = await WaitForAsync(world, workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
         Assert.Contains("Helm install failed for release jupyterhub/jupyterhub with chart jupyterhub@4.1.0", failed.Status.Cause);
@@ -97,6 +110,47 @@ public sealed class CatalogEndToEndTests
         Assert.Contains("mlflow 0/1 ready", degraded.Status.Cause);
         // The release itself says success: only the workload readiness tells the truth.
         Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
+
+        // Removed with "also delete data": its claims' volumes go with them.
+        await WaitForAsync(world, workspace, "superset", v => v.Status.State == AppState.Ready, "Superset to be Ready");
+        Assert.Equal(2, world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume"));
+        Assert.True((await apps.RemoveAsync(world.TenantId, workspace, "superset", "superset", deleteData: true, SandboxInstallWorld.Admin,
+            CancellationToken.None)).Succeeded);
+        await Eventually.ValueAsync(() => Task.FromResult(world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume")), n => n == 0,
+            "Superset's volumes to be deleted with its data", Deadline);
+    }
+
+    [Fact]
+    public async Task A_release_stuck_pending_is_detected_unlocked_by_flux_through_the_agent_audited_and_then_ready()
+    {
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
+        var workspaceId = await world.CreateWorkspaceAsync("lake");
+        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var apps = world.Portal.Get<WorkspaceApps>();
+        Assert.True((await apps.InstallAsync(world.TenantId, workspace, "mlflow", null, null, null, SandboxInstallWorld.Admin,
+            CancellationToken.None)).Succeeded);
+        await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
+
+        // The simulated helm-controller "dies" in the middle of this upgrade: Helm's record stays pending-upgrade.
+        var upgrade = await apps.UpgradeAsync(world.TenantId, workspace, "mlflow", null,
+            JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-stuck" } } }""")!.AsObject(), null, SandboxInstallWorld.Admin,
+            CancellationToken.None);
+        Assert.True(upgrade.Succeeded, Describe(upgrade.Errors));
+        var stuck = await WaitForAsync(world, workspace, "mlflow", v => v.App.Stuck is { UnlockRequestedAt: not null },
+            "the stuck release to be detected");
+        Assert.Equal("pending-upgrade", stuck.App.Stuck!.Status);
+
+        // The agent had Flux reconcile it, forced: unlocked (the pending release marked failed) and retried, which succeeds.
+        var ready = await WaitForAsync(world, workspace, "mlflow",
+            v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2" && v.App.Stuck is null, "the unlocked upgrade to be Ready");
+        Assert.Equal("deployed", ready.App.Report!.ReleaseStatus);
+        var release = Assert.Single(world.ClusterObjects(workspaceId), o => Kind(o) == "HelmRelease");
+        Assert.Contains(release["status"]!["history"]!.AsArray(), h => h!["status"]!.GetValue<string>() == "failed");
+        Assert.NotNull(release["metadata"]!["annotations"]!["reconcile.fluxcd.io/forceAt"]);
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.stuck_detected'"));
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.stuck_cleared'"));
+        Assert.Equal(1, await world.CountAsync(
+            "select count(*) from agent_commands where type = 'release.reconcile' and status = 'succeeded'"));
     }
 
     private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,

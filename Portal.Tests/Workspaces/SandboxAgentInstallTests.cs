@@ -207,6 +207,7 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
             ["Provisioning:ModulesRoot"] = modules,
             ["Provisioning:CatalogRoot"] = Path.Combine(RepoPaths.Root, "catalog"),
             ["Provisioning:SandboxChartReadyDelay"] = "00:00:01",
+            ["Provisioning:AppStuckPendingAfter"] = "00:00:03",
             ["Provisioning:DriftInterval"] = "00:00:00",
             ["Provisioning:PortalUrl"] = baseUrl,
             ["Provisioning:SandboxAgentExecutable"] = executable,

@@ -170,6 +170,28 @@ public sealed partial class SecretRelay(
         return CommandResult<WorkspaceSecret>.Ok((await GetAsync(tenantId, workspaceId, secretId, cancellationToken))!);
     }
 
+    /// <summary>
+    /// What <see cref="SubmitAsync"/> would refuse, without storing or sending anything: the catalog checks the secret
+    /// values of an install or upgrade before it changes anything, so a refused secret leaves no half-made app.
+    /// </summary>
+    public async Task<FieldErrors> CheckAsync(Guid tenantId, Guid workspaceId, SealedSecret? sealedSecret, CancellationToken cancellationToken)
+    {
+        var errors = Validate(tenantId, workspaceId, sealedSecret, time.GetUtcNow());
+        if (!errors.IsEmpty) return errors;
+        var agent = (await agents.ListForWorkspaceAsync(tenantId, workspaceId, cancellationToken)).FirstOrDefault(a => a.Status == "active");
+        if (agent is null) return errors.Add("workspace", "The workspace has no active Cluster Agent to deliver to.");
+        if (!await keys.IsUsableAsync(agent.Id, sealedSecret!.EncryptionKeyId, cancellationToken))
+            return errors.Add("encryptionKeyId", "The agent has not published this encryption key, or it has retired it.");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var current = await connection.QueryFirstOrDefaultAsync<long?>(new CommandDefinition("""
+            select version from workspace_secrets
+            where tenant_id = @tenantId and workspace_id = @workspaceId and namespace = @Namespace and name = @Name
+            """, new { tenantId, workspaceId, sealedSecret.Namespace, sealedSecret.Name }, cancellationToken: cancellationToken));
+        if (current is { } version && sealedSecret.Version <= version)
+            errors.Add("version", $"The version must be greater than the current version {version}.");
+        return errors;
+    }
+
     /// <summary>Asks the agent to delete the Secret in the cluster; the row goes when the agent reports it deleted.</summary>
     public async Task<CommandResult<WorkspaceSecret>> DeleteAsync(Guid tenantId, Guid workspaceId, Guid secretId, Actor actor,
         CancellationToken cancellationToken)

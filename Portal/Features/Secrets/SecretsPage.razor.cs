@@ -15,7 +15,14 @@ namespace Cogrion.Portal.Features.Secrets;
 /// </summary>
 public partial class SecretsPage
 {
-    private const string ValueInputId = "secret-value";
+    /// <summary>The plain value input of the i-th key (the first keeps the page's original id).</summary>
+    private static string ValueInputId(int index) => index == 0 ? "secret-value" : $"secret-value-{index + 1}";
+
+    /// <summary>One key of the Secret being added or rotated; its value stays in the browser's plain input.</summary>
+    private sealed class KeyRow
+    {
+        public string? Name { get; set; }
+    }
 
     [Parameter] public string Name { get; set; } = "";
 
@@ -30,7 +37,7 @@ public partial class SecretsPage
     private string? typedFingerprint;
     private string? formNamespace;
     private string? formName;
-    private string? formKey;
+    private List<KeyRow> keyRows = [new()];
     private bool rotating;
     private bool saving;
     private string? saveError;
@@ -101,15 +108,16 @@ public partial class SecretsPage
     private async Task SaveAsync()
     {
         saveError = null;
-        errors = SecretsPageModel.ValidateForm(formNamespace, formName, formKey);
+        errors = SecretsPageModel.ValidateForm(formNamespace, formName, keyRows.Select(k => k.Name).ToList());
         if (!errors.IsEmpty || view is not { Offer: { } offer } current) return;
         saving = true;
         try
         {
             var version = SecretsPageModel.NextVersion(current.Secrets, formNamespace!, formName!);
             var request = new { @namespace = formNamespace, name = formName, version };
-            var answer = await JS.InvokeAsync<BrowserAnswer>("cogrionSecrets.seal", Aborted, PinOwner, offer, request,
-                new Dictionary<string, string> { [formKey!] = ValueInputId });
+            // Every key of the Secret at once: a delivery replaces the Secret's data with the keys it carries.
+            var inputs = keyRows.Select((k, i) => (k.Name!, ValueInputId(i))).ToDictionary(k => k.Item1, k => k.Item2, StringComparer.Ordinal);
+            var answer = await JS.InvokeAsync<BrowserAnswer>("cogrionSecrets.seal", Aborted, PinOwner, offer, request, inputs);
             if (!answer.Ok || answer.Sealed is null)
             {
                 saveError = answer.Message;
@@ -137,14 +145,15 @@ public partial class SecretsPage
         rotating = true;
         formNamespace = secret.Namespace;
         formName = secret.Name;
-        formKey = secret.Keys.FirstOrDefault();
+        keyRows = secret.Keys.Count == 0 ? [new()] : secret.Keys.Select(k => new KeyRow { Name = k }).ToList();
         errors = new FieldErrors();
     }
 
     private void StopRotating()
     {
         rotating = false;
-        formNamespace = formName = formKey = null;
+        formNamespace = formName = null;
+        keyRows = [new()];
     }
 
     private async Task DeleteAsync(WorkspaceSecret secret)
@@ -155,6 +164,13 @@ public partial class SecretsPage
         var result = await Model.DeleteAsync(Current.TenantId, view.WorkspaceId, secret.Id, User.AsActor(), Aborted);
         if (!result.Succeeded) Snackbar.Add(string.Join(" ", result.Errors.ToDictionary().Values.SelectMany(v => v)), Severity.Error);
         await ReloadAsync();
+    }
+
+    private void AddKey() => keyRows.Add(new KeyRow());
+
+    private void RemoveKey(KeyRow row)
+    {
+        if (keyRows.Count > 1) keyRows.Remove(row);
     }
 
     private static string StatusText(WorkspaceSecret secret) => secret.Status switch

@@ -25,8 +25,8 @@ public sealed class SecretsPageModel(WorkspaceSecretsDirectory workspaces, Secre
     public static long NextVersion(IReadOnlyList<WorkspaceSecret> secrets, string @namespace, string name) =>
         (secrets.FirstOrDefault(s => s.Namespace == @namespace && s.Name == name)?.Version ?? 0) + 1;
 
-    /// <summary>Checks the fields of the form before the browser seals anything.</summary>
-    public static FieldErrors ValidateForm(string? @namespace, string? name, string? key)
+    /// <summary>Checks the fields of the form before the browser seals anything: every key valid, and each once.</summary>
+    public static FieldErrors ValidateForm(string? @namespace, string? name, IReadOnlyList<string?> keys)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(@namespace) || !System.Text.RegularExpressions.Regex.IsMatch(@namespace,
@@ -34,10 +34,16 @@ public sealed class SecretsPageModel(WorkspaceSecretsDirectory workspaces, Secre
             errors.Add("namespace", "The app's namespace: lower-case letters, digits and '-'.");
         if (string.IsNullOrWhiteSpace(name) || !SealedSecrets.SecretName().IsMatch(name))
             errors.Add("name", "Lower-case letters, digits, '-' and '.'.");
-        if (string.IsNullOrWhiteSpace(key) || !SealedSecrets.DataKey().IsMatch(key))
-            errors.Add("key", "Letters, digits, '-', '_' and '.'.");
+        for (var i = 0; i < keys.Count; i++)
+            if (string.IsNullOrWhiteSpace(keys[i]) || !SealedSecrets.DataKey().IsMatch(keys[i]!))
+                errors.Add(KeyField(i), "Letters, digits, '-', '_' and '.'.");
+        if (keys.Where(k => !string.IsNullOrWhiteSpace(k)).GroupBy(k => k, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            errors.Add("keys", $"The key {twice.Key} is given twice: each key once.");
         return errors;
     }
+
+    /// <summary>The form's name for the i-th key (the first is "key", the next "key2", ...).</summary>
+    public static string KeyField(int index) => index == 0 ? "key" : $"key{index + 1}";
 
     public async Task<CommandResult<WorkspaceSecret>> SubmitAsync(Guid tenantId, Guid workspaceId, string sealedJson, Actor actor,
         CancellationToken cancellationToken)

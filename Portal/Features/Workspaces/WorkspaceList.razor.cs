@@ -36,11 +36,9 @@ public partial class WorkspaceList
     private async Task LoadAsync()
     {
         var found = await Store.ListAsync(Context.TenantId, includeDestroyed: false, Aborted);
-        // The apps of every workspace at a glance; a tenant has few workspaces, so one small query each.
-        var appsOf = new Dictionary<Guid, IReadOnlyList<Apps.WorkspaceAppView>>();
-        foreach (var item in found)
-            appsOf[item.Workspace.Id] = await WorkspaceApps.ListAsync(Context.TenantId, item.Workspace.Id, Aborted);
-        (workspaces, apps) = (found, appsOf);
+        // The apps of every workspace at a glance, in one query for the tenant.
+        var appsOf = await WorkspaceApps.ListForTenantAsync(Context.TenantId, Aborted);
+        (workspaces, apps) = (found, found.ToDictionary(w => w.Workspace.Id, w => appsOf.GetValueOrDefault(w.Workspace.Id) ?? []));
     }
 
     private string AgentHealth(WorkspaceSummary item) => WorkspaceAgentHealth.Describe(item, Time.GetUtcNow());

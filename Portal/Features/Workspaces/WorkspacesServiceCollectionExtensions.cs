@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Features.Workspaces.Sandbox;
 using Cogrion.Portal.Infrastructure.AgentReports;
 using Cogrion.Portal.Infrastructure.Configuration;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.OpenTofu;
 using Cogrion.Portal.Infrastructure.Processes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,6 +38,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.AddLifelines();
         services.TryAddSingleton<SandboxClusters>();
         services.TryAddSingleton(sp => new Apps.AppCatalog(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.CatalogRoot));
+        services.AddNotificationSubscriber<Apps.AppStatusNotifications>();
+        services.TryAddSingleton<Apps.AppSecretValues>();
+        services.TryAddSingleton<Apps.AppSecretSealing>();
         services.TryAddSingleton<Apps.WorkspaceApps>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentReportObserver, Apps.AppReportIngest>());
         services.AddHostedService(provider => provider.GetRequiredService<SandboxClusters>());

@@ -38,6 +38,12 @@ public sealed class ProvisioningOptions
     /// <summary>The simulated cluster's executable (docs/sandbox.md), built next to the Portal.</summary>
     public string SandboxClusterExecutable { get; set; } = Path.Combine(AppContext.BaseDirectory, "sandbox-cluster");
 
+    /// <summary>
+    /// How long a catalog app's release may stay in a pending-* Helm state before the Portal calls it stuck and asks its agent
+    /// to have Flux unlock and retry it. Longer than the HelmRelease's timeout (10m): a slow install is not a stuck one.
+    /// </summary>
+    public TimeSpan AppStuckPendingAfter { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>The app catalog's folder (one folder per app); the sandbox's simulated Helm repositories serve its charts.</summary>
     public string CatalogRoot { get; set; } = Path.Combine(AppContext.BaseDirectory, "catalog");
 

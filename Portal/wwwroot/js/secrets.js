@@ -119,7 +119,7 @@
     },
 
     // Reads each value from its plain input, seals it, clears the input; returns the sealed secret (JSON) or a refusal.
-    async seal(userId, offer, request, inputIds) {
+    async seal(userId, offer, request, inputIds, keepInputs = false) {
       try {
         const { statement, point } = await verifiedKey(userId, offer);
         const now = Math.floor(Date.now() / 1000);
@@ -137,11 +137,28 @@
           const { enc, ciphertext } = await hpkeSeal(point, aad, utf8.encode(input.value));
           values.push({ key, enc: toBase64Url(enc), ciphertext: toBase64Url(ciphertext) });
         }
-        for (const inputId of Object.values(inputIds)) document.getElementById(inputId).value = "";
+        if (!keepInputs) for (const inputId of Object.values(inputIds)) document.getElementById(inputId).value = "";
         return { ok: true, sealed: JSON.stringify({ ...header, values }) };
       } catch (e) {
         return refusal(e);
       }
+    },
+
+    // The secret fields of a catalog app's form: each item names a Secret (namespace, name, version), its key and the plain
+    // input holding the value. Empty inputs are skipped (that value stays as it is); when all are empty nothing is checked or
+    // sealed. Returns one sealed secret (JSON) per filled input. The inputs are not cleared: the page leaves on success.
+    async sealEach(userId, offer, items) {
+      const filled = items.filter((item) => (document.getElementById(item.inputId)?.value || "").length > 0);
+      if (filled.length === 0) return { ok: true, sealed: [] };
+      if (!offer) return { ok: false, message: "The workspace's Cluster Agent has not published an encryption key: nothing was encrypted." };
+      const sealed = [];
+      for (const item of filled) {
+        const answer = await this.seal(userId, offer, { namespace: item.namespace, name: item.name, version: item.version },
+          { [item.key]: item.inputId }, true);
+        if (!answer.ok) return { ok: false, message: answer.message, field: item.field };
+        sealed.push(answer.sealed);
+      }
+      return { ok: true, sealed };
     },
   };
 })();

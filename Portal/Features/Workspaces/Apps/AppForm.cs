@@ -27,6 +27,12 @@ public sealed class AppFormField
 
     public IReadOnlyList<AppFormField> Children { get; init; } = [];
 
+    /// <summary>A secret field's Kubernetes Secret (in the app's namespace); null when the catalog does not list the field as a secret.</summary>
+    public string? SecretName { get; init; }
+
+    /// <summary>A secret whose Secret the release already reads: left empty, the value stays as it is.</summary>
+    public bool SecretIsSet { get; set; }
+
     /// <summary>The value as typed (Text, Integer, Number, Choice; List: one item per line).</summary>
     public string Text { get; set; } = "";
 
@@ -51,7 +57,11 @@ public sealed class AppFormField
         AppFieldKind.Integer or AppFieldKind.Number when Maximum is not null => $"At most {Maximum}.",
         AppFieldKind.Text when Pattern is not null => $"Must match {Pattern}.",
         AppFieldKind.List => "One item per line.",
-        AppFieldKind.Secret => "A secret: secret delivery is done on the Secrets page; the Portal never takes it here.",
+        AppFieldKind.Secret when SecretName is null => "A secret the catalog does not deliver: the chart generates or keeps its own.",
+        AppFieldKind.Secret when SecretIsSet => $"Encrypted in this browser to the workspace's Cluster Agent (Secret {SecretName}). " +
+            "Set: leave it empty to keep the value.",
+        AppFieldKind.Secret => $"Encrypted in this browser to the workspace's Cluster Agent (Secret {SecretName}); the Portal never sees it. " +
+            "Leave it empty and the chart generates its own.",
         _ => null,
     };
 }
@@ -120,7 +130,14 @@ public sealed class AppForm
             var type = Str(property["type"]);
             if (app.IsSecret(path) || property["writeOnly"] is JsonValue w && w.TryGetValue<bool>(out var writeOnly) && writeOnly)
             {
-                fields.Add(new AppFormField { Path = path, Label = label, Description = description, Kind = AppFieldKind.Secret });
+                fields.Add(new AppFormField
+                {
+                    Path = path,
+                    Label = label,
+                    Description = description,
+                    Kind = AppFieldKind.Secret,
+                    SecretName = app.SecretFields.FirstOrDefault(f => f.Path == path)?.SecretName,
+                });
                 continue;
             }
             if (type == "object")

@@ -18,6 +18,8 @@ public partial class AppInstallPage
     [Inject] private WorkspaceApps Apps { get; set; } = default!;
     [Inject] private AppCatalog Catalog { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private AppSecretSealing Sealing { get; set; } = default!;
+    [Inject] private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
     private bool busy;
@@ -27,6 +29,8 @@ public partial class AppInstallPage
     private string chartVersion = "";
     private string? chartVersionError;
     private bool installedAlready;
+    private string? secretsError;
+    private AppCapacityCheck? capacity;
 
     private string CatalogHref => $"t/{Current.Slug}/workspaces/{Name}/catalog";
     private string AppHref => $"t/{Current.Slug}/workspaces/{Name}/apps/{App}";
@@ -40,6 +44,7 @@ public partial class AppInstallPage
             installedAlready = await Apps.FindAsync(Current.TenantId, workspace.Id, definition.Id, Aborted) is not null;
             form = AppForm.For(definition, definition.Defaults);
             chartVersion = definition.Chart.Latest;
+            capacity = await Apps.CapacityAsync(Current.TenantId, workspace.Id, definition, Aborted);
         }
         loaded = true;
     }
@@ -53,9 +58,19 @@ public partial class AppInstallPage
             var (values, errors) = form.ToValues();
             // The same check the API makes, first here so every problem shows on its field before anything is queued.
             if (errors.IsEmpty) errors = WorkspaceApps.Check(definition, chartVersion, AppValues.Merge(definition.Defaults, values));
+            secretsError = null;
             if (errors.IsEmpty)
             {
-                var result = await Apps.InstallAsync(Current.TenantId, workspace, definition.Id, chartVersion, values, User.AsActor(), Aborted);
+                // Sealed in this browser only once everything else is right: the inputs keep their values until the install is accepted.
+                var sealedValues = await Sealing.SealAsync(JS, Current.UserId?.ToString() ?? "anonymous", Current.TenantId, workspace.Id, definition,
+                    form, Aborted);
+                if (!sealedValues.Ok)
+                {
+                    secretsError = sealedValues.Error;
+                    return;
+                }
+                var result = await Apps.InstallAsync(Current.TenantId, workspace, definition.Id, chartVersion, values, sealedValues.Secrets,
+                    User.AsActor(), Aborted);
                 if (result.Succeeded)
                 {
                     Snackbar.Add($"Installing {definition.DisplayName}: the agent picks it up on its next call.", Severity.Success);

@@ -10,12 +10,15 @@ namespace Cogrion.Portal.Features.Workspaces.Apps;
 /// <summary>
 /// One installed app: its status with the cause and the last failure, its last ten desired states with
 /// Rollback, Upgrade (chart version and values, with the diff shown before it is confirmed) and Remove
-/// behind the app's name typed in full. The status is re-read on a short beat, as the agent reports it.
+/// behind the app's name typed in full. The status is re-read when an agent report about the workspace's apps is announced.
 /// </summary>
 public partial class AppPage
 {
-    /// <summary>Agent reports are not announced to pages: re-read on this beat so the status changes live.</summary>
-    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Agent reports are announced (<see cref="AppStatusNotifications"/>): the page re-reads when one changes an app of its
+    /// workspace. This slower beat only moves "agent silent since" along when no report comes at all.
+    /// </summary>
+    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(15);
 
     [Parameter] public string Name { get; set; } = "";
     [Parameter] public string App { get; set; } = "";
@@ -25,12 +28,17 @@ public partial class AppPage
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private AppSecretSealing Sealing { get; set; } = default!;
+    [Inject] private AppStatusNotifications Notifications { get; set; } = default!;
+    [Inject] private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
     private bool busy;
     private Workspace? workspace;
     private WorkspaceAppView? view;
     private IReadOnlyList<AppRevision> revisions = [];
+    private AppUpgradeRequest? pendingUpgrade;
+    private string? secretsError;
     private AppForm? upgradeForm;
     private string upgradeVersion = "";
     private string? chartVersionError;
@@ -38,6 +46,8 @@ public partial class AppPage
     private IReadOnlyList<ValueChange>? review;
     private System.Text.Json.Nodes.JsonObject? reviewedValues;
     private ITimer? refresh;
+    private IDisposable? listening;
+    private bool deleteData;
     private readonly SemaphoreSlim reloading = new(1, 1);
 
     private string WorkspaceHref => $"t/{Current.Slug}/workspaces/{Name}";
@@ -54,6 +64,8 @@ public partial class AppPage
         if (!RendererInfo.IsInteractive) return;
         refresh?.Dispose();
         refresh = Time.CreateTimer(_ => _ = RefreshAsync(), null, StatusRefresh, StatusRefresh);
+        listening?.Dispose();
+        if (workspace is not null) listening = Notifications.Listen(workspace.Id, () => _ = RefreshAsync());
     }
 
     private async Task ReloadAsync()
@@ -65,6 +77,7 @@ public partial class AppPage
             workspace = await Store.FindByNameAsync(Current.TenantId, Name, Aborted);
             view = workspace is null ? null : await Apps.FindAsync(Current.TenantId, workspace.Id, App, Aborted);
             revisions = view is null ? [] : await Apps.RevisionsAsync(Current.TenantId, view.App.Id, Aborted);
+            pendingUpgrade = view is null ? null : await Apps.PendingUpgradeAsync(Current.TenantId, view.App.Id, Aborted);
         }
         finally
         {
@@ -94,6 +107,9 @@ public partial class AppPage
     {
         if (view is null) return;
         upgradeForm = AppForm.For(view.Definition, view.App.Values);
+        foreach (var field in upgradeForm.AllFields.Where(f => f.Kind == AppFieldKind.Secret))
+            field.SecretIsSet = view.App.SecretPaths.Contains(field.Path, StringComparer.Ordinal);
+        secretsError = null;
         upgradeVersion = view.App.ChartVersion;
         chartVersionError = null;
         review = null;
@@ -123,7 +139,16 @@ public partial class AppPage
         busy = true;
         try
         {
-            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, User.AsActor(), Aborted);
+            // The secret inputs are sealed in this browser at the last moment; an empty one keeps its value.
+            var sealedValues = await Sealing.SealAsync(JS, Current.UserId?.ToString() ?? "anonymous", Current.TenantId, workspace.Id, view.Definition,
+                upgradeForm!, Aborted);
+            if (!sealedValues.Ok)
+            {
+                secretsError = sealedValues.Error;
+                return;
+            }
+            var result = await Apps.UpgradeAsync(Current.TenantId, workspace, view.App.App, upgradeVersion, reviewedValues, sealedValues.Secrets,
+                User.AsActor(), Aborted);
             if (!result.Succeeded)
             {
                 review = null;
@@ -131,7 +156,32 @@ public partial class AppPage
                 else ShowUpgradeErrors(result.Errors);
                 return;
             }
-            Snackbar.Add($"Upgrading {view.Definition.DisplayName} to revision {result.Value!.Revision}.", Severity.Success);
+            Snackbar.Add(workspace.ApprovalMode == ApprovalMode.Manual
+                ? $"The upgrade of {view.Definition.DisplayName} waits for an operator's approval."
+                : $"Upgrading {view.Definition.DisplayName} to revision {result.Value!.Revision}.", Severity.Success);
+            await ReloadAsync();
+            ResetUpgrade();
+        }
+        finally
+        {
+            busy = false;
+        }
+    }
+
+    /// <summary>An operator decides on the waiting upgrade (the service checks it still waits and is not stale).</summary>
+    private async Task DecideAsync(bool approve)
+    {
+        if (workspace is null || view is null || pendingUpgrade is not { } pending || busy) return;
+        busy = true;
+        try
+        {
+            actionError = null;
+            var result = approve
+                ? await Apps.ApproveUpgradeAsync(Current.TenantId, workspace, view.App.App, pending.Id, User.AsActor(), Aborted)
+                : await Apps.RejectUpgradeAsync(Current.TenantId, workspace, view.App.App, pending.Id, User.AsActor(), Aborted);
+            if (result.Succeeded) Snackbar.Add(approve ? $"Approved: upgrading to revision {result.Value!.Revision}." : "Upgrade rejected.",
+                Severity.Success);
+            else actionError = result.IsNotFound ? "This upgrade no longer waits for approval." : result.Errors.For("upgrade") ?? "Not possible now.";
             await ReloadAsync();
             ResetUpgrade();
         }
@@ -177,12 +227,13 @@ public partial class AppPage
             new DialogParameters<TypedConfirmationDialog>
         {
             { d => d.Title, $"Remove {v.Definition.DisplayName}?" },
-            { d => d.Message, $"The namespace {v.App.Namespace} and everything in it are deleted from {workspace.Name}. This cannot be undone." },
+            { d => d.Message, $"The namespace {v.App.Namespace} and everything in it are deleted from {workspace.Name}. This cannot be undone. " +
+                (deleteData ? "Its data (persistent volumes) is deleted too." : "Its data (persistent volumes) is kept.") },
             { d => d.Expected, v.App.App },
             { d => d.ActionLabel, "Remove app" },
         }, new DialogOptions { CloseOnEscapeKey = true, MaxWidth = MaxWidth.Small, FullWidth = true });
         if (await dialog.Result is not { Canceled: false, Data: string typed }) return;
-        var result = await Apps.RemoveAsync(Current.TenantId, workspace, v.App.App, typed, User.AsActor(), Aborted);
+        var result = await Apps.RemoveAsync(Current.TenantId, workspace, v.App.App, typed, deleteData, User.AsActor(), Aborted);
         if (!result.Succeeded)
         {
             actionError = result.IsNotFound ? "This app is no longer installed."
@@ -201,5 +252,9 @@ public partial class AppPage
         _ => MudBlazor.Severity.Info,
     };
 
-    protected override void OnDisposing() => refresh?.Dispose();
+    protected override void OnDisposing()
+    {
+        listening?.Dispose();
+        refresh?.Dispose();
+    }
 }

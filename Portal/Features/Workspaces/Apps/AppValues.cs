@@ -30,8 +30,8 @@ public static class AppValues
         foreach (var (path, value) in Leaves(values, ""))
             if (app.IsSecret(path) && value is not null && !(value is JsonValue v && v.TryGetValue<string>(out var text) && text.Length == 0))
                 errors.Add(Field(path),
-                    $"{path} is a secret, and the Portal never takes a secret in plain text. Secret delivery (encrypted to the agent's key) " +
-                    "is not available yet; leave it empty and the chart generates or keeps its own.");
+                    $"{path} is a secret, and the Portal never takes a secret in plain text: seal it in the browser to the agent's key " +
+                    "(the form's secret field) or with `cogrion-agent seal`, and send it in `secrets`.");
         var results = app.Schema.Evaluate(AppCatalog.ToElement(values), new EvaluationOptions { OutputFormat = OutputFormat.List });
         if (results.IsValid) return errors;
         foreach (var detail in results.Details ?? [])

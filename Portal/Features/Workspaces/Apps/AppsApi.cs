@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Infrastructure.Audit;
@@ -18,28 +19,43 @@ public sealed record CatalogAppResponse(
 public sealed record AppResponse(
     Guid Id, string App, string Namespace, string Address, string ChartVersion, int Revision, JsonObject Values, string State, string Cause,
     DateTimeOffset? StatusAsOf, DateTimeOffset? AgentSilentSince, AppFailure? LastFailure, string? LastAttemptedChartVersion,
-        string? LastAppliedChartVersion)
+        string? LastAppliedChartVersion, AppStuckRelease? StuckRelease = null)
 {
     public static AppResponse From(WorkspaceAppView view, string workspaceDomain) => new(view.App.Id, view.App.App, view.App.Namespace,
         view.Definition.AddressIn(workspaceDomain), view.App.ChartVersion, view.App.Revision, view.App.Values, view.Status.State.ToString(),
             view.Status.Cause,
         view.Status.AsOf, view.Status.AgentSilentSince, view.Status.LastFailure, view.App.Report?.LastAttemptedRevision,
-            view.App.Report?.LastAppliedRevision);
+            view.App.Report?.LastAppliedRevision, view.App.Stuck);
 }
 
-/// <summary>Install: the app, a supported chart version (default: the newest) and values laid over the catalog's defaults.</summary>
-public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values);
+/// <summary>
+/// Install: the app, a supported chart version (default: the newest), values laid over the catalog's defaults, and the
+/// secret values, each sealed to the workspace agent's key (docs/secrets.md) for its field's Secret; never in Values.
+/// </summary>
+public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
 
-/// <summary>Upgrade: another chart version and/or values laid over the current ones.</summary>
-public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values);
+/// <summary>Upgrade: another chart version and/or values laid over the current ones; sealed secret values set or rotate theirs.</summary>
+public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
 
 public sealed record RollbackAppRequest(int Revision);
 
-/// <summary>What a change left as the desired state (the agent applies it; follow the app's status for the outcome).</summary>
-public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState);
+/// <summary>
+/// What a change left as the desired state (the agent applies it; follow the app's status for the outcome). In a workspace
+/// whose approval mode is manual an upgrade changes nothing yet: <see cref="AwaitingApproval"/> is the upgrade that waits.
+/// </summary>
+public sealed record AppChangeResponse(Guid Id, string App, string Namespace, string ChartVersion, int Revision, string DesiredState,
+    AppUpgradeResponse? AwaitingApproval = null);
 
-/// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go.</summary>
-public sealed record RemoveAppRequest(string? Confirmation);
+/// <summary>An upgrade waiting for an operator: the chart change, the values diff against the current revision, the Secrets it sets.</summary>
+public sealed record AppUpgradeResponse(Guid Id, int FromRevision, string FromChartVersion, string ChartVersion, IReadOnlyList<ValueChange> Changes,
+    IReadOnlyList<string> SecretsSet, string RequestedBy, DateTimeOffset RequestedAt)
+{
+    public static AppUpgradeResponse From(AppUpgradeRequest u, JsonObject currentValues) => new(u.Id, u.FromRevision, u.FromChartVersion,
+        u.ChartVersion, AppValues.Diff(currentValues, u.Values), u.SecretsSet, u.RequestedBy, u.RequestedAt);
+}
+
+/// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go; its data is kept unless DeleteData.</summary>
+public sealed record RemoveAppRequest(string? Confirmation, bool DeleteData = false);
 
 /// <summary>
 /// <c>/api/v1/tenants/{tenant}/catalog</c> and <c>/api/v1/tenants/{tenant}/workspaces/{name}/apps</c>:
@@ -62,6 +78,11 @@ public static class AppsApi
         apps.MapGet("/{app}/revisions", RevisionsAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppRevision[]>();
         apps.MapPost("", InstallAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status201Created);
         apps.MapPost("/{app}/upgrade", UpgradeAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapGet("/{app}/upgrades/pending", PendingUpgradeAsync).RequireTenantRole(TenantRole.Viewer).Produces<AppUpgradeResponse>();
+        apps.MapPost("/{app}/upgrades/{upgrade:guid}/approve", ApproveUpgradeAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapPost("/{app}/upgrades/{upgrade:guid}/reject", RejectUpgradeAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
@@ -99,7 +120,8 @@ public static class AppsApi
         WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, user.AsActor(),
+        var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, request.Secrets,
+            user.AsActor(),
             cancellationToken);
         return Answer(result, context, workspace, apps, created: true, cancellationToken);
     }
@@ -108,8 +130,38 @@ public static class AppsApi
         WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, user.AsActor(),
+        var result = await apps.UpgradeAsync(context.TenantId, workspace, app, request.ChartVersion, request.Values, request.Secrets, user.AsActor(),
             cancellationToken);
+        if (!result.Succeeded || workspace.ApprovalMode != ApprovalMode.Manual) return Answer(result, context, workspace, apps, created: false,
+            cancellationToken);
+        var pending = await apps.PendingUpgradeAsync(context.TenantId, result.Value!.Id, cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken,
+            pending is null ? null : AppUpgradeResponse.From(pending, result.Value.Values));
+    }
+
+    private static async Task<IResult> PendingUpgradeAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is not { } view) return NotFound(NoApp);
+        return await apps.PendingUpgradeAsync(context.TenantId, view.App.Id, cancellationToken) is { } pending
+            ? TypedResults.Ok(AppUpgradeResponse.From(pending, view.App.Values))
+            : NotFound("No upgrade of this app waits for approval.");
+    }
+
+    private static async Task<IResult> ApproveUpgradeAsync(string name, string app, Guid upgrade, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.ApproveUpgradeAsync(context.TenantId, workspace, app, upgrade, user.AsActor(), cancellationToken);
+        return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> RejectUpgradeAsync(string name, string app, Guid upgrade, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.RejectUpgradeAsync(context.TenantId, workspace, app, upgrade, user.AsActor(), cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }
 
@@ -125,19 +177,21 @@ public static class AppsApi
         WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
-        var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, user.AsActor(), cancellationToken);
+        var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, request.DeleteData, user.AsActor(),
+            cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
     }
 
     private static IResult Answer(CommandResult<WorkspaceApp> result, TenantContext context, Workspace workspace, WorkspaceApps apps, bool created,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AppUpgradeResponse? awaitingApproval = null)
     {
         if (result.IsNotFound) return NotFound(NoApp);
         if (!result.Errors.IsEmpty) return TypedResults.ValidationProblem(result.Errors.ToDictionary(),
             title: "The request has problems; nothing was changed.");
         var app = result.Value!;
         var location = $"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app.App}";
-        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString());
+        var body = new AppChangeResponse(app.Id, app.App, app.Namespace, app.ChartVersion, app.Revision, app.DesiredState.ToString(),
+            awaitingApproval);
         return created ? TypedResults.Created(location, body) : TypedResults.Accepted(location, body);
     }
 

@@ -23,6 +23,13 @@ public sealed record AppEndpoint(string Service, int Port);
 public sealed record AppWorkload(string Kind, string Name);
 
 /// <summary>
+/// A secret value of an app: its dotted value path (the chart's option name) and the Kubernetes Secret, in the app's
+/// namespace, that holds it under <see cref="CatalogApp.SecretKey"/>. One Secret per field, so delivering one field
+/// (which replaces a Secret's data) never drops another; the HelmRelease takes it through valuesFrom.
+/// </summary>
+public sealed record AppSecretField(string Path, string SecretName);
+
+/// <summary>
 /// One app of the catalog, read from <c>catalog/&lt;id&gt;/</c>: app.json (what it is, its chart, its needs),
 /// values.schema.json (the options we expose, the real chart's names) and values.yaml (our defaults).
 /// </summary>
@@ -46,7 +53,22 @@ public sealed record CatalogApp(
     /// <summary>The app's address, by Cozystack's domain rule: &lt;app&gt;.&lt;workspace&gt;.&lt;tenant domain&gt;.</summary>
     public string AddressIn(string workspaceDomain) => $"{Id}.{workspaceDomain}";
 
+    /// <summary>The key each app secret's value has in its Kubernetes Secret (the HelmRelease's valuesKey).</summary>
+    public const string SecretKey = "value";
+
     public bool IsSecret(string path) => Secrets.Contains(path, StringComparer.Ordinal);
+
+    /// <summary>Each secret value with the Secret that carries it: <c>&lt;app&gt;-&lt;path in lower case, '-' for the rest&gt;</c>.</summary>
+    public IReadOnlyList<AppSecretField> SecretFields => Secrets.Select(p => new AppSecretField(p, SecretNameFor(Id, p))).ToList();
+
+    public AppSecretField? SecretFieldBySecretName(string? name) => SecretFields.FirstOrDefault(f => f.SecretName == name);
+
+    internal static string SecretNameFor(string appId, string path)
+    {
+        var slug = new string(path.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
+        return $"{appId}-{slug.Trim('-')}";
+    }
 
     /// <summary>Reads one app folder; throws with the file and the problem when the folder is not a valid app.</summary>
     public static CatalogApp Load(string directory)
@@ -72,13 +94,16 @@ public sealed record CatalogApp(
             var other => throw Invalid(directory, $"podSecurity '{other}' is neither restricted nor baseline"),
         };
         var iconFile = Path.Combine(directory, Text(app["icon"]) ?? "icon.svg");
+        var secrets = Strings(app["secrets"]);
+        if (secrets.GroupBy(p => SecretNameFor(id, p)).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw Invalid(directory, $"the secrets {string.Join(" and ", clash)} would share the Secret {clash.Key}");
         return new CatalogApp(
             Text(app["id"]) is { } declared && declared == id ? id : throw Invalid(directory, $"app.json's id must be the folder's name ({id})"),
             Required(app, "displayName", directory),
             Required(app, "description", directory),
             File.Exists(iconFile) ? File.ReadAllText(iconFile) : "",
             new ChartReference(Required(chart, "repository", directory), Required(chart, "name", directory), versions),
-            Strings(app["secrets"]),
+            secrets,
             new AppResources(Required(resources, "cpu", directory), Required(resources, "memory", directory),
                 (int)(resources["pods"]?.GetValue<long>() ?? 20)),
             database is null ? null

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cogrion.Portal.Tests.Agents;
+using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Sandbox.Cluster.Store;
+using Microsoft.Playwright;
+
+namespace Cogrion.Portal.Tests.Browser;
+
+/// <summary>Runs only from bench/apps.sh (which sets COGRION_BENCH_APPS to the result file).</summary>
+public sealed class AppsBenchFactAttribute : FactAttribute
+{
+    public AppsBenchFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS"))) Skip = "A benchmark: run bench/apps.sh.";
+    }
+}
+
+/// <summary>
+/// Issue 14's figures, with the real Portal process, the real agent binary in a simulated cluster (its simulated Flux
+/// serving the catalog's charts) and Chromium: (1) install overhead, from "Install" on the form to the app page showing
+/// Ready, minus the simulated chart's own readiness delay, for each of the six apps; (2) status latency, from a change
+/// of a workload's readiness in the cluster to the app page showing the new state, COGRION_BENCH_APPS_ROUNDS times
+/// (default 20), alternating Degraded and Ready.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class AppsBench
+{
+    private static readonly string[] Apps = ["spark-operator", "mlflow", "jupyterhub", "superset", "airflow", "trino"];
+
+    [AppsBenchFact]
+    public async Task Install_overhead_and_status_latency()
+    {
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
+        await using var stack = await PortalStack.StartIsolatedAsync();
+        var page = await stack.NewPageAsync();
+        await stack.SignInAsync(page, DevIdentityProvider.Erin);
+        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
+        await using var agent = await AgentProcess.StartClusterAsync(catalogCharts: true);
+        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
+        await agent.WaitForOutputAsync("is connected to the Portal");
+        var chartDelay = new Cogrion.Sandbox.Cluster.ClusterOptions().ChartReadyDelay;
+
+        var overheads = new List<double>();
+        foreach (var app in Apps)
+        {
+            await page.GotoAsync($"/t/vault/workspaces/lake/catalog/{app}");
+            await PortalStack.WaitUntilInteractiveAsync(page);
+            var started = Stopwatch.GetTimestamp();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Install", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status, new() { Name = "App status" })).ToHaveTextAsync("Ready",
+                new() { Timeout = 120_000 });
+            overheads.Add((Stopwatch.GetElapsedTime(started) - chartDelay).TotalMilliseconds);
+        }
+
+        // The page watches MLflow; the cluster's own controller state changes under it (its Deployment's ready replicas).
+        await page.GotoAsync("/t/vault/workspaces/lake/apps/mlflow");
+        await PortalStack.WaitUntilInteractiveAsync(page);
+        var status = page.GetByRole(AriaRole.Status, new() { Name = "App status" });
+        await Assertions.Expect(status).ToHaveTextAsync("Ready");
+        var latencies = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var ready = round % 2 == 1;
+            var started = Stopwatch.GetTimestamp();
+            agent.Cluster.Store.Write(ResourceTypes.Deployment, "mlflow", "mlflow", stored =>
+            {
+                stored!["status"]!["readyReplicas"] = ready ? 1 : 0;
+                stored["status"]!["availableReplicas"] = ready ? 1 : 0;
+                return stored;
+            });
+            await Assertions.Expect(status).ToHaveTextAsync(ready ? "Ready" : "Degraded", new() { Timeout = 60_000 });
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        static double P(List<double> values, double q)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        }
+        var report = string.Join('\n',
+            $"installs: {overheads.Count} ({string.Join(", ", Apps)}), chart delay ms: {chartDelay.TotalMilliseconds:0}",
+            $"install overhead ms: p50 {P(overheads, 0.5):0}, max {overheads.Max():0}",
+            $"status changes: {latencies.Count}, p50 ms: {P(latencies, 0.5):0}, p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
+            $"apps: install overhead ms: {P(overheads, 0.5):0}, status p95 ms: {P(latencies, 0.95):0}");
+        await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS")!, report + "\n");
+    }
+}
