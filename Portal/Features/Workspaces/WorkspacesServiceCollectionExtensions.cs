@@ -38,7 +38,6 @@ public static class ProvisioningServiceCollectionExtensions
         services.AddLifelines();
         services.TryAddSingleton<SandboxClusters>();
         services.TryAddSingleton(sp => new Apps.AppCatalog(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.CatalogRoot));
-        services.AddNotificationSubscriber<Apps.AppStatusNotifications>();
         services.TryAddSingleton<Apps.AppSecretValues>();
         services.TryAddSingleton<Apps.AppSecretSealing>();
         services.TryAddSingleton<Apps.WorkspaceApps>();

@@ -5,13 +5,20 @@ namespace Cogrion.Portal.Infrastructure.Database;
 /// <summary>
 /// Changes to a tenant's rows that its pages follow live, heard on the process's one LISTEN
 /// connection (<see cref="PostgresNotifications"/>): triggers announce each change of a workspace, a
-/// run or a cloud account as "<c>tenant:subject</c>" (migration 0045). A page listens to its tenant,
+/// run or a cloud account as "<c>tenant:subject</c>" (migration 0045), and an agent report that changed
+/// an app announces its workspace (<see cref="NotifySql"/>). A page listens to its tenant,
 /// or to one subject of it (a workspace, an account), so a change reloads only the pages that show it:
 /// the cost of a change is the number of tabs open on that tenant, not on the whole Portal.
 /// </summary>
 public sealed class TenantChanges : INotificationSubscriber
 {
     public const string ChannelName = "tenant_changes";
+
+    /// <summary>
+    /// For a change no trigger announces (an agent report that changed what a page shows): appended to the
+    /// transaction that made it, with <c>@tenantId</c> and <c>@subjectId</c>; sent only if it commits.
+    /// </summary>
+    public const string NotifySql = $"select pg_notify('{ChannelName}', @tenantId::text || ':' || @subjectId::text)";
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Listener, byte>> byTenant = new();
 

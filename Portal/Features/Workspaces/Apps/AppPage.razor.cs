@@ -1,6 +1,7 @@
 using Cogrion.Portal.Components.Dialogs;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -15,8 +16,8 @@ namespace Cogrion.Portal.Features.Workspaces.Apps;
 public partial class AppPage
 {
     /// <summary>
-    /// Agent reports are announced (<see cref="AppStatusNotifications"/>): the page re-reads when one changes an app of its
-    /// workspace. This slower beat only moves "agent silent since" along when no report comes at all.
+    /// Agent reports are announced (<see cref="TenantChanges"/>, the workspace as subject): the page re-reads when one
+    /// changes an app of its workspace. This slower beat only moves "agent silent since" along when no report comes at all.
     /// </summary>
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(15);
 
@@ -29,7 +30,7 @@ public partial class AppPage
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private AppSecretSealing Sealing { get; set; } = default!;
-    [Inject] private AppStatusNotifications Notifications { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
@@ -65,7 +66,7 @@ public partial class AppPage
         refresh?.Dispose();
         refresh = Time.CreateTimer(_ => _ = RefreshAsync(), null, StatusRefresh, StatusRefresh);
         listening?.Dispose();
-        if (workspace is not null) listening = Notifications.Listen(workspace.Id, () => _ = RefreshAsync());
+        if (workspace is not null) listening = Changes.Listen(Current.TenantId, workspace.Id, TimeSpan.FromMilliseconds(100), RefreshAsync);
     }
 
     private async Task ReloadAsync()

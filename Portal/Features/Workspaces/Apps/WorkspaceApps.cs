@@ -4,6 +4,7 @@ using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -306,7 +307,7 @@ public sealed partial class WorkspaceApps(
                     new { app.Id, now }, transaction, cancellationToken: cancellationToken));
                 await audit.RecordAsync(new AuditEntry(Actor.Agent(agentId), "app.removed", tenantId, "workspace_app", app.Id.ToString(),
                     new { app = app.App, @namespace = app.Namespace }), transaction, cancellationToken);
-                await NotifyAsync(connection, transaction, workspaceId, cancellationToken);
+                await NotifyAsync(connection, transaction, tenantId, workspaceId, cancellationToken);
             }
             else
             {
@@ -314,7 +315,7 @@ public sealed partial class WorkspaceApps(
                 // Pages watching the workspace re-read when what they show changed (heartbeats repeat unchanged reports).
                 var reportJson = report is null ? null : JsonSerializer.Serialize(report, ProtocolJson.Default.AppReport);
                 var oldJson = app.Report is null ? null : JsonSerializer.Serialize(app.Report, ProtocolJson.Default.AppReport);
-                if (reportJson != oldJson) await NotifyAsync(connection, transaction, workspaceId, cancellationToken);
+                if (reportJson != oldJson) await NotifyAsync(connection, transaction, tenantId, workspaceId, cancellationToken);
                 var newFailure = failure is not null && (app.LastFailure is null || app.LastFailure.Message != failure.Message);
                 await connection.ExecuteAsync(new CommandDefinition("""
                     update workspace_apps set report = @report::jsonb, reported_at = @now,
@@ -489,9 +490,9 @@ public sealed partial class WorkspaceApps(
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
-    private static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
+    private static Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid workspaceId,
         CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(AppStatusNotifications.NotifySql, new { workspaceId }, transaction,
+        connection.ExecuteAsync(new CommandDefinition(TenantChanges.NotifySql, new { tenantId, subjectId = workspaceId }, transaction,
             cancellationToken: cancellationToken));
 
     private static void Merge(FieldErrors into, FieldErrors from)
