@@ -99,6 +99,13 @@ public sealed record EnsureNamespacePayload(string Namespace, string? App, strin
 /// <summary>Payload of namespace.delete: an app namespace the agent created; everything in it goes with it.</summary>
 public sealed record DeleteNamespacePayload(string Namespace);
 
+/// <summary>
+/// Payload of agent.uninstall. <paramref name="KeepApps"/> (offboarding a workspace the tenant keeps): the app namespaces stay with
+/// everything in them, handed over to the tenant: the agent's RoleBinding in each goes and its managed-by label comes off the namespace,
+/// its quota and its network policy. Without it (the default, and an empty payload) every app namespace is deleted.
+/// </summary>
+public sealed record UninstallPayload(bool KeepApps = false);
+
 /// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
 public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);
 
