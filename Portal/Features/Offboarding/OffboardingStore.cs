@@ -131,11 +131,29 @@ public sealed class OffboardingStore(NpgsqlDataSource dataSource)
 
     internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
 
-    private sealed record Row(
-        Guid Id, Guid TenantId, Guid[] TenantIds, string Status, string Step, Guid? RequestedBy, string? RequestedByName, DateTime StartedAt,
-        DateTime? FinishedAt, string? Plan, string Progress, string ChainHeadsStart, string? ChainHeadsEnd, bool HasBundle, string? BundleSha256,
-        string? Certificate, DateTime? PurgeAfter, DateTime? PurgedAt, string? LastError)
+    // Properties rather than a constructor: Dapper reports a uuid[] column as System.Array, which no constructor signature matches.
+    private sealed class Row
     {
+        public Guid Id { get; init; }
+        public Guid TenantId { get; init; }
+        public Guid[] TenantIds { get; init; } = [];
+        public string Status { get; init; } = "";
+        public string Step { get; init; } = "";
+        public Guid? RequestedBy { get; init; }
+        public string? RequestedByName { get; init; }
+        public DateTime StartedAt { get; init; }
+        public DateTime? FinishedAt { get; init; }
+        public string? Plan { get; init; }
+        public string Progress { get; init; } = "{}";
+        public string ChainHeadsStart { get; init; } = "{}";
+        public string? ChainHeadsEnd { get; init; }
+        public bool HasBundle { get; init; }
+        public string? BundleSha256 { get; init; }
+        public string? Certificate { get; init; }
+        public DateTime? PurgeAfter { get; init; }
+        public DateTime? PurgedAt { get; init; }
+        public string? LastError { get; init; }
+
         public OffboardingRecord ToRecord() => new(Id, TenantId, TenantIds, EnumText.Parse<OffboardingStatus>(Status),
             EnumText.Parse<OffboardingStep>(Step), RequestedBy, RequestedByName, Utc(StartedAt), FinishedAt is { } f ? Utc(f) : null,
             Plan is null ? null : JsonSerializer.Deserialize<OffboardingPlan>(Plan, Json),
