@@ -51,7 +51,7 @@ public sealed class RotateKeyExecutor(AgentSession session, IAgentStateStore sto
 
 /// <summary>
 /// agent.uninstall: deletes every namespace the agent created (and with them the tenant apps), or, with <c>keepApps</c>, hands them over
-/// (its RoleBinding goes, its labels come off), reports, and only then removes itself (its namespace, cluster roles and state) and stops.
+/// (its RoleBinding goes, its labels come off the namespace, quota, policy and Flux objects), reports, and only then removes itself (its namespace, cluster roles and state) and stops.
 /// The agent adds no finalizer and no admission webhook to anything, so nothing it leaves can hang in Terminating waiting for it.
 /// </summary>
 public sealed class UninstallExecutor(
@@ -91,7 +91,7 @@ public sealed class UninstallExecutor(
     /// </summary>
     private async Task HandOverAsync(string ns, CancellationToken cancellationToken)
     {
-        foreach (var (apiVersion, kind) in new[] { ("v1", "ResourceQuota"), ("networking.k8s.io/v1", "NetworkPolicy") })
+        foreach (var (apiVersion, kind) in HandedOverKinds)
         {
             foreach (var item in await kubernetes.ListAsync(apiVersion, kind, ns, AgentLabels.ManagedSelector, cancellationToken))
                 await RemoveManagedLabelAsync(new ObjectReference(apiVersion, kind, item["metadata"]!["name"]!.GetValue<string>(), ns), cancellationToken);
@@ -100,6 +100,15 @@ public sealed class UninstallExecutor(
             cancellationToken);
         await RemoveManagedLabelAsync(new ObjectReference("v1", "Namespace", ns, null), cancellationToken);
     }
+
+    /// <summary>What the agent labels in an app namespace (namespace.ensure, the catalog's manifests), all within its workload role's rights.</summary>
+    private static readonly (string ApiVersion, string Kind)[] HandedOverKinds =
+    [
+        ("v1", "ResourceQuota"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+        ("source.toolkit.fluxcd.io/v1", "HelmRepository"),
+        ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+    ];
 
     private Task<JsonObject> RemoveManagedLabelAsync(ObjectReference reference, CancellationToken cancellationToken) =>
         kubernetes.JsonPatchAsync(reference, new JsonArray(

@@ -275,10 +275,10 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
         };
     }
 
-    public async Task<Guid> CreateWorkspaceAsync(string name)
+    public async Task<Guid> CreateWorkspaceAsync(string name, string cidr = "10.40.0.0/16")
     {
         var created = await Portal.Get<WorkspaceCommands>()
-            .CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, approval: ApprovalMode.Automatic) with { Database = null },
+            .CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, cidr, approval: ApprovalMode.Automatic) with { Database = null },
             Admin, CancellationToken.None);
         Assert.True(created.Errors.IsEmpty, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
         return created.Value!.Id;
