@@ -318,6 +318,12 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
     public string? DeploymentImage(Guid workspace) => ClusterObjects(workspace)
         .Single(o => o["kind"]?.GetValue<string>() == "Deployment")["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
 
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        return (await connection.QueryAsync<T>(sql)).ToList();
+    }
+
     public async Task<long> CountAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
