@@ -51,7 +51,8 @@ public sealed class RotateKeyExecutor(AgentSession session, IAgentStateStore sto
 
 /// <summary>
 /// agent.uninstall: deletes every namespace the agent created (and with them the tenant apps), or, with <c>keepApps</c>, hands them over
-/// (its RoleBinding goes, its labels come off the namespace, quota, policy and Flux objects), reports, and only then removes itself (its namespace, cluster roles and state) and stops.
+/// (its RoleBinding goes, its labels come off the namespace, quota, policy and Flux objects), reports, and only then removes itself (its namespace,
+/// cluster roles and state) and stops.
 /// The agent adds no finalizer and no admission webhook to anything, so nothing it leaves can hang in Terminating waiting for it.
 /// </summary>
 public sealed class UninstallExecutor(
@@ -94,14 +95,16 @@ public sealed class UninstallExecutor(
         foreach (var (apiVersion, kind) in HandedOverKinds)
         {
             foreach (var item in await kubernetes.ListAsync(apiVersion, kind, ns, AgentLabels.ManagedSelector, cancellationToken))
-                await RemoveManagedLabelAsync(new ObjectReference(apiVersion, kind, item["metadata"]!["name"]!.GetValue<string>(), ns), cancellationToken);
+                await RemoveManagedLabelAsync(new ObjectReference(apiVersion, kind, item["metadata"]!["name"]!.GetValue<string>(), ns),
+                    cancellationToken);
         }
         await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "RoleBinding", AgentInstall.WorkloadRoleBinding, ns),
             cancellationToken);
         await RemoveManagedLabelAsync(new ObjectReference("v1", "Namespace", ns, null), cancellationToken);
     }
 
-    /// <summary>What the agent labels in an app namespace (namespace.ensure, the catalog's manifests), all within its workload role's rights.</summary>
+    /// <summary>What the agent labels in an app namespace (namespace.ensure, the catalog's manifests), all within its workload role's
+    /// rights.</summary>
     private static readonly (string ApiVersion, string Kind)[] HandedOverKinds =
     [
         ("v1", "ResourceQuota"),
@@ -112,7 +115,12 @@ public sealed class UninstallExecutor(
 
     private Task<JsonObject> RemoveManagedLabelAsync(ObjectReference reference, CancellationToken cancellationToken) =>
         kubernetes.JsonPatchAsync(reference, new JsonArray(
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1"), ["value"] = AgentLabels.ManagedByValue },
+            new JsonObject
+            {
+                ["op"] = "test",
+                ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1"),
+                ["value"] = AgentLabels.ManagedByValue
+            },
             new JsonObject { ["op"] = "remove", ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1") }), cancellationToken);
 
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)

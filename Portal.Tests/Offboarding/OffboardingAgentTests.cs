@@ -54,8 +54,11 @@ public sealed class OffboardingAgentTests
 
         // The destroyed workspace: its app went through the catalog's removal, then a destroy run; the simulated cloud holds nothing of it.
         Assert.Equal(1, await world.CountAsync(
-            $"select count(*) from audit_events where action = 'app.remove_requested' and target_id = (select id::text from workspace_apps where workspace_id = '{goneId}')"));
-        Assert.Equal(1, await world.CountAsync($"select count(*) from workspace_runs where workspace_id = '{goneId}' and kind = 'destroy' and status = 'succeeded'"));
+            $"select count(*) from audit_events where action = 'app.remove_requested' and target_id = (select id::text from workspace_apps where " +
+                $"workspace_id = '{goneId}')"));
+        Assert.Equal(1,
+            await world.CountAsync($"select count(*) from workspace_runs where workspace_id = '{goneId}' and kind = 'destroy' and status = " +
+            $"'succeeded'"));
         var state = Path.Combine(world.StateRoot, goneId.ToString("n"), "terraform.tfstate");
         Assert.Empty(JsonNode.Parse(File.ReadAllText(state))!["resources"]!.AsArray());
         Assert.False(File.Exists(Path.Combine(world.StateRoot, goneId.ToString("n"), "cluster", "objects.json")), "the destroyed cluster is gone");
@@ -74,7 +77,8 @@ public sealed class OffboardingAgentTests
             || (Kind(o) is "ClusterRoleBinding" && Name(o)!.StartsWith("cogrion-agent", StringComparison.Ordinal))
             || (Kind(o) is "ClusterRole" && Name(o) == AgentInstall.WorkloadClusterRole)).Select(o => $"{Kind(o)} {Namespace(o)}/{Name(o)}").ToList();
         Assert.True(agentObjects.Count == 0, "agent objects left: " + string.Join(", ", agentObjects));
-        Assert.Contains(done.Progress[OffboardingStep.UninstallAgents].Done, line => line.Contains("Handed 1 app namespace(s) over", StringComparison.Ordinal));
+        Assert.Contains(done.Progress[OffboardingStep.UninstallAgents].Done, line
+            => line.Contains("Handed 1 app namespace(s) over", StringComparison.Ordinal));
 
         // Every credential: the agents are uninstalled or revoked with no token, the unused bootstrap token is gone and refused.
         Assert.Equal(0, await world.CountAsync(

@@ -60,7 +60,8 @@ public sealed class OffboardingBench
             new OffboardingRequest("install", plan.ToDictionary(w => ids[w.Name], w => w.Fate), PurgeTiming.AfterRetention),
             Actor.User(seeded.Admin.Id, "install-admin"), CancellationToken.None);
         Assert.True(started.Succeeded);
-        await OffboardingWorld.WaitForAsync(world.Portal.Services, started.Value, o => o.Status == OffboardingStatus.AwaitingPurge, "the offboarding");
+        await OffboardingWorld.WaitForAsync(world.Portal.Services, started.Value, o => o.Status == OffboardingStatus.AwaitingPurge,
+            "the offboarding");
         var untilCertificate = clock.Elapsed;
         // Read before the purge deletes them: when the simulator's tofu processes ran, per stage of each destroy run.
         var simulated = SimulatorTime(await world.QueryAsync<string>("select stage_timings::text from workspace_runs where kind = 'destroy'"));
@@ -71,7 +72,8 @@ public sealed class OffboardingBench
         var wall = untilCertificate + clock.Elapsed;
         var overhead = wall - simulated;
         var lines = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"offboarding: 3 workspaces (2 destroyed, 1 kept), 5 apps, 2 tenants, purged at once by a platform admin")
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"offboarding: 3 workspaces (2 destroyed, 1 kept), 5 apps, 2 tenants, purged at once by a platform admin")
             .AppendLine(CultureInfo.InvariantCulture, $"offboarding: wall s: {wall.TotalSeconds:F1}, simulator s: {simulated.TotalSeconds:F1}")
             .AppendLine(CultureInfo.InvariantCulture, $"offboarding: overhead s: {Math.Round(overhead.TotalSeconds):F0}");
         await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_OFFBOARDING")!, lines.ToString());

@@ -56,7 +56,8 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
             Actor.User(seeded.Admin.Id, "crash-admin"), CancellationToken.None);
         Assert.True(started.Succeeded);
 
-        await using (var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(20)))
+        await using (var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
+            Worker(20)))
         {
             await Eventually.ValueAsync(() => world.CountAsync("""
                 select count(*) from run_processes p join workspace_runs r on r.id = p.run_id
@@ -74,7 +75,8 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
                 "the offboarding to complete after the restart");
             Assert.NotNull(done.Certificate);
         }
-        Assert.Equal(WorkspaceStatus.Destroyed, (await world.Store.ListAsync(seeded.Root, includeDestroyed: true, default)).Single().Workspace.Status);
+        Assert.Equal(WorkspaceStatus.Destroyed, (await world.Store.ListAsync(seeded.Root, includeDestroyed: true, default)).Single()
+            .Workspace.Status);
         // Each later step ran to its end once, whatever ran twice before the kill.
         foreach (var step in new[] { "uninstall_agents", "revoke", "cloud_access", "certificate" })
         {

@@ -38,7 +38,8 @@ public sealed class OffboardingTests : IAsyncLifetime
 
         var context = await OffboardingWorld.ContextAsync(world.Portal.Services, seeded.Root, seeded.Admin, TenantRole.Admin);
         var started = await world.Get<OffboardingCommands>().StartAsync(context,
-            new OffboardingRequest("acme", new Dictionary<Guid, WorkspaceFate>(), PurgeTiming.AfterRetention), Actor.User(seeded.Admin.Id, "acme-admin"),
+            new OffboardingRequest("acme", new Dictionary<Guid, WorkspaceFate>(), PurgeTiming.AfterRetention),
+                Actor.User(seeded.Admin.Id, "acme-admin"),
             CancellationToken.None);
         Assert.True(started.Succeeded, string.Join("; ", started.Errors.ToDictionary().SelectMany(e => e.Value)));
         var done = await OffboardingWorld.WaitForAsync(world.Portal.Services, started.Value, o => o.Status == OffboardingStatus.AwaitingPurge,
@@ -54,7 +55,8 @@ public sealed class OffboardingTests : IAsyncLifetime
         var certificate = await (await client.SendAsync(
             new HttpRequestMessage(HttpMethod.Get, OffboardingEndpoints.CertificatePath(done.Id)).As(seeded.Admin))).EnsureSuccessStatusCode()
             .Content.ReadAsStringAsync();
-        using (var stranger = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, OffboardingEndpoints.BundlePath(done.Id)).As(seeded.Viewer)))
+        using (var stranger = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, OffboardingEndpoints.BundlePath(done.Id))
+            .As(seeded.Viewer)))
             Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
         var publicKey = await client.GetStringAsync(OffboardingEndpoints.PublicKeyPath);
 
@@ -93,7 +95,8 @@ public sealed class OffboardingTests : IAsyncLifetime
         Assert.Equal("acme", document.GetProperty("tenant").GetProperty("slug").GetString());
         Assert.Equal("acme-lab", document.GetProperty("child_tenants")[0].GetProperty("slug").GetString());
         Assert.Equal("acme-admin", document.GetProperty("requested_by").GetProperty("name").GetString());
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bundle)), document.GetProperty("bundle_sha256").GetString());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bundle)), document.GetProperty("bundle_sha256")
+            .GetString());
         var startHead = document.GetProperty("audit_chain_heads_start").GetProperty(seeded.Root.ToString()).GetString();
         Assert.Contains(events, e => e.Contains(startHead!, StringComparison.Ordinal));
         Assert.NotEqual(startHead, document.GetProperty("audit_chain_heads_end").GetProperty(seeded.Root.ToString()).GetString());
@@ -187,7 +190,8 @@ public sealed class OffboardingTests : IAsyncLifetime
         var again = await commands.StartAsync(admin, new OffboardingRequest("bad", none, PurgeTiming.AfterRetention), actor, CancellationToken.None);
         Assert.Contains("already under way", again.Errors.For("tenant"));
         var child = await OffboardingWorld.ContextAsync(world.Portal.Services, seeded.Child, seeded.Admin, TenantRole.Admin);
-        var ofChild = await commands.StartAsync(child, new OffboardingRequest("bad-lab", none, PurgeTiming.AfterRetention), actor, CancellationToken.None);
+        var ofChild = await commands.StartAsync(child, new OffboardingRequest("bad-lab", none, PurgeTiming.AfterRetention), actor,
+            CancellationToken.None);
         Assert.Contains("already under way", ofChild.Errors.For("tenant"));
         Assert.Equal(1, await world.CountAsync("select count(*) from offboardings"));
     }

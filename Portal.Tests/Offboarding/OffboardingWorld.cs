@@ -122,7 +122,8 @@ public static class OffboardingWorld
         foreach (var table in tables)
             counts[table] = await connection.ExecuteScalarAsync<long>($"select count(*) from \"{table}\" where tenant_id = any(@ids)",
                 new { ids = tenants.ToArray() });
-        counts["tenants"] = await connection.ExecuteScalarAsync<long>("select count(*) from tenants where id = any(@ids)", new { ids = tenants.ToArray() });
+        counts["tenants"] = await connection.ExecuteScalarAsync<long>("select count(*) from tenants where id = any(@ids)",
+            new { ids = tenants.ToArray() });
         return counts;
     }
 }

@@ -74,6 +74,7 @@ public sealed class CertificateKeys(NpgsqlDataSource dataSource, IDataProtection
         return new CertificateKey(KeyIdOf(key), key, key.ExportSubjectPublicKeyInfoPem());
     }
 
-    /// <summary>The key's id: the SHA-256 of its SubjectPublicKeyInfo, hex (what <c>openssl pkey -pubin -outform DER | sha256sum</c> prints).</summary>
+    /// <summary>The key's id: the SHA-256 of its SubjectPublicKeyInfo, hex (what <c>openssl pkey -pubin -outform DER | sha256sum</c>
+    /// prints).</summary>
     public static string KeyIdOf(ECDsa key) => Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
 }

@@ -59,7 +59,8 @@ public sealed class CertificateStep(
             transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return StepOutcome.Finished([$"Issued the deletion certificate, signed with key {key.KeyId}.",
-            plan.Purge == PurgeTiming.Immediately ? "The metadata is purged now." : $"The metadata is purged after {purgeAfter:yyyy-MM-dd HH:mm} UTC."]);
+            plan.Purge == PurgeTiming.Immediately ? "The metadata is purged now."
+                : $"The metadata is purged after {purgeAfter:yyyy-MM-dd HH:mm} UTC."]);
     }
 
     private static JsonObject Document(OffboardingRecord offboarding, OffboardingPlan plan, IReadOnlyDictionary<Guid, string?> headsEnd,

@@ -9,7 +9,8 @@ public sealed record RoleRemoval(string Account, string Provider, string RoleNam
     public override string ToString() =>
         $"Cloud account {Account} ({Provider}): delete the role {RoleName} that Cogrion assumes.\nWith the CLI:\n{Cli}\nWith OpenTofu:\n{OpenTofu}";
 
-    /// <summary>The role's name is the last segment of its ARN (AWS <c>arn:aws:iam::1:role/path/name</c>, AliCloud <c>acs:ram::1:role/name</c>).</summary>
+    /// <summary>The role's name is the last segment of its ARN (AWS <c>arn:aws:iam::1:role/path/name</c>, AliCloud
+    /// <c>acs:ram::1:role/name</c>).</summary>
     public static string RoleNameOf(string roleArn, string fallback) =>
         string.IsNullOrWhiteSpace(roleArn) || !roleArn.Contains('/') ? fallback : roleArn[(roleArn.LastIndexOf('/') + 1)..];
 

@@ -107,13 +107,15 @@ public sealed class OffboardingCommands(NpgsqlDataSource dataSource, JobQueue qu
             cancellationToken: cancellationToken));
         if (row is not { } found) return CommandResult<Guid>.NotFound();
         if (found.Status != "awaiting_purge")
-            return CommandResult<Guid>.Invalid("status", "Only an offboarding that has issued its certificate and awaits its purge can be purged now.");
+            return CommandResult<Guid>.Invalid("status",
+                "Only an offboarding that has issued its certificate and awaits its purge can be purged now.");
         if (found.PurgeJobId is { } scheduled) await jobs.RequestCancelAsync(transaction, scheduled, cancellationToken);
         var now = time.GetUtcNow();
         var job = await OffboardingJobs.EnqueueAsync(queue, transaction, id, found.TenantId, OffboardingStep.Purge, null, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("update offboardings set purge_after = @now, purge_job_id = @job where id = @id",
             new { id, now, job }, transaction, cancellationToken: cancellationToken));
-        await audit.RecordAsync(new AuditEntry(admin, "offboarding.purge_requested", null, "offboarding", id.ToString(), new { tenant = found.TenantId }),
+        await audit.RecordAsync(new AuditEntry(admin, "offboarding.purge_requested", null, "offboarding", id.ToString(),
+            new { tenant = found.TenantId }),
             transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CommandResult<Guid>.Ok(id);

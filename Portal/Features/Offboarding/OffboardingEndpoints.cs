@@ -53,7 +53,8 @@ public static class OffboardingEndpoints
             "immediately" => PurgeTiming.Immediately,
             _ => (PurgeTiming?)null,
         };
-        if (purge is null) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["purge"] = ["immediately or after_retention."] });
+        if (purge is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["purge"] = ["immediately or after_retention."] });
         var result = await commands.StartAsync(context, new OffboardingRequest(request.Confirmation, fates, purge.Value), user.AsActor(),
             cancellationToken);
         if (result.IsNotFound) return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such tenant.");
@@ -62,7 +63,8 @@ public static class OffboardingEndpoints
             new OffboardingResponse(result.Value, "running", "export", PagePath(result.Value)));
     }
 
-    private static async Task<IResult> BundleAsync(Guid id, ClaimsPrincipal user, OffboardingDownloads downloads, CancellationToken cancellationToken) =>
+    private static async Task<IResult> BundleAsync(Guid id, ClaimsPrincipal user, OffboardingDownloads downloads,
+        CancellationToken cancellationToken) =>
         await downloads.BundleAsync(id, user, cancellationToken) is { } bundle
             ? Results.File(bundle.Content, "application/zip", bundle.FileName)
             : NoSuchOffboarding();

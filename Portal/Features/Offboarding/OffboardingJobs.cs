@@ -112,8 +112,10 @@ public sealed class OffboardingStepHandler(
         if (finished && step != OffboardingStep.Purge)
         {
             // The purge step removes the tenant's chain: its event goes to the platform chain, written by the purge itself.
-            await audit.RecordAsync(new AuditEntry(actor, "offboarding.step_completed", offboarding.TenantId, "offboarding", offboarding.Id.ToString(),
-                new { step = step.ToDbText(), done = report.Done.Count, left_to_tenant = report.LeftToTenant.Count }), transaction, cancellationToken);
+            await audit.RecordAsync(new AuditEntry(actor, "offboarding.step_completed", offboarding.TenantId, "offboarding",
+                offboarding.Id.ToString(),
+                new { step = step.ToDbText(), done = report.Done.Count, left_to_tenant = report.LeftToTenant.Count }), transaction,
+                    cancellationToken);
         }
         if (next != OffboardingStep.Done)
         {

@@ -13,7 +13,8 @@ public sealed class OffboardingStore(NpgsqlDataSource dataSource)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The tenant and every tenant under it, root first; then its members, workspaces (not destroyed) with apps, accounts and agents.</summary>
+    /// <summary>The tenant and every tenant under it, root first; then its members, workspaces (not destroyed) with apps, accounts and
+    /// agents.</summary>
     public async Task<OffboardingPlan?> PlanAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -65,7 +65,8 @@ public sealed class PurgeStep(NpgsqlDataSource dataSource, AuditLog audit, TimeP
             transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Purged offboarding {OffboardingId}: {Rows} rows, {Events} audit events tombstoned", offboarding.Id, rows, tombstoned);
-        return StepOutcome.Finished([$"Purged {rows} row(s) of {ids.Length} tenant(s); {tombstoned} audit event(s) kept as tombstones (hashes only)."]);
+        return StepOutcome.Finished(
+            [$"Purged {rows} row(s) of {ids.Length} tenant(s); {tombstoned} audit event(s) kept as tombstones (hashes only)."]);
     }
 
     /// <summary>
@@ -90,7 +91,8 @@ public sealed class PurgeStep(NpgsqlDataSource dataSource, AuditLog audit, TimeP
                 await transaction.SaveAsync("purge_table", cancellationToken);
                 try
                 {
-                    deleted += await connection.ExecuteAsync(new CommandDefinition($"delete from \"{table}\" where tenant_id = any(@ids)", new { ids },
+                    deleted += await connection.ExecuteAsync(new CommandDefinition($"delete from \"{table}\" where tenant_id = any(@ids)",
+                        new { ids },
                         transaction, cancellationToken: cancellationToken));
                     await transaction.ReleaseAsync("purge_table", cancellationToken);
                 }

@@ -36,7 +36,8 @@ public sealed class RevokeStep(
                 "select id from agents where tenant_id = any(@ids) and status = 'active'", new { ids }, cancellationToken: cancellationToken));
             var revoked = 0;
             foreach (var agent in active)
-                if (await registry.RevokeAsync(agent, $"Tenant {plan.Root.Slug} left Cogrion (offboarding {offboarding.Id}).", actor, cancellationToken))
+                if (await registry.RevokeAsync(agent, $"Tenant {plan.Root.Slug} left Cogrion (offboarding {offboarding.Id}).", actor,
+                    cancellationToken))
                     revoked++;
             done.Add($"Revoked {revoked} agent credential(s) (uninstalled agents' tokens were already dropped).");
         }
