@@ -17,6 +17,9 @@ public partial class OffboardingPage
     [Inject] private JobEvents Events { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
+    // A file, not a page: the attribute keeps Blazor's router from taking the link.
+    private static readonly Dictionary<string, object?> Download = new() { ["download"] = "" };
+
     private bool loaded;
     private OffboardingRecord? offboarding;
     private LiveJobUpdates? updates;
