@@ -44,6 +44,7 @@ public sealed class OffboardingViewTests
         Assert.Equal(StepState.Waiting, OffboardingView.StateOf(running, OffboardingStep.Purge));
         Assert.Equal("running", OffboardingView.StatusText(running));
 
+        Assert.Equal(StepState.Waiting, OffboardingView.StateOf(Record(OffboardingStatus.AwaitingPurge, OffboardingStep.Purge), OffboardingStep.Purge));
         var purged = Record(OffboardingStatus.Purged, OffboardingStep.Done);
         Assert.All(OffboardingView.Steps, s => Assert.Equal(StepState.Done, OffboardingView.StateOf(purged, s)));
         Assert.Equal(7, OffboardingView.Steps.Count);

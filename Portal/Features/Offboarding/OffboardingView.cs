@@ -23,7 +23,7 @@ public static class OffboardingView
 
     public static StepState StateOf(OffboardingRecord offboarding, OffboardingStep step) =>
         offboarding.Status == OffboardingStatus.Purged || step < offboarding.Step ? StepState.Done
-        : step == offboarding.Step ? StepState.Current
+        : step == offboarding.Step && offboarding.Status != OffboardingStatus.AwaitingPurge ? StepState.Current
         : StepState.Waiting;
 
     public static string StateText(StepState state) => state switch
