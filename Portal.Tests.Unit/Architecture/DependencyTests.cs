@@ -22,6 +22,7 @@ public sealed class DependencyTests
         [("Dashboard", "Tenants")] = "the dashboard is a tenant's",
         [("Dashboard", "Workspaces")] = "it lists the tenant's workspaces",
         [("Offboarding", "Agents")] = "leaving uninstalls each agent by a signed command and revokes its credentials",
+        [("Offboarding", "CloudAccounts")] = "the final check runs the account's own verification, which must now fail",
         [("Offboarding", "Tenants")] = "only a tenant's admin starts its offboarding, from the tenant's settings",
         [("Offboarding", "Workspaces")] = "leaving removes apps and destroys workspaces through their own commands (plan, approval)",
         [("Onboarding", "Tenants")] = "onboarding creates the organisation",
@@ -38,7 +39,7 @@ public sealed class DependencyTests
     [Fact]
     public void The_allow_list_stays_short()
     {
-        Assert.True(AllowedFeatureEdges.Count <= 18, $"{AllowedFeatureEdges.Count} feature edges are allowed; keep it to 18 or fewer.");
+        Assert.True(AllowedFeatureEdges.Count <= 19, $"{AllowedFeatureEdges.Count} feature edges are allowed; keep it to 19 or fewer.");
     }
 
     [Fact]

@@ -89,6 +89,17 @@ public sealed class OffboardingAgentTests
             new RegistrationRequest(unused.Token, ProtocolKeys.ExportPublicKey(key), "0.1.0", "late"), ProtocolJson.Default.RegistrationRequest);
         Assert.Equal(HttpStatusCode.Unauthorized, registration.StatusCode);
 
+        // The final verification: the role is still assumable until the tenant deletes it (simulated in the sandbox), then it is not.
+        var roles = world.Portal.Get<RoleChecks>();
+        Assert.True((await roles.RequestAsync(done, world.AccountId, Actor.System("test"), CancellationToken.None)).Succeeded);
+        await OffboardingWorld.WaitForAsync(world.Portal.Services, done.Id,
+            o => o.RoleChecks.TryGetValue(world.AccountId, out var c) && c.Assumable, "the role to be found still assumable");
+        Assert.True((await roles.DeleteSandboxRoleAsync(done, world.AccountId, Actor.System("test"), CancellationToken.None)).Succeeded);
+        Assert.True((await roles.RequestAsync(done, world.AccountId, Actor.System("test"), CancellationToken.None)).Succeeded);
+        var ended = await OffboardingWorld.WaitForAsync(world.Portal.Services, done.Id,
+            o => o.RoleChecks.TryGetValue(world.AccountId, out var c) && !c.Assumable, "the role to be found gone");
+        Assert.Contains("can no longer assume the role", ended.RoleChecks[world.AccountId].Message);
+
         // The bundle checks itself; then the purge.
         await using (var connection = new NpgsqlConnection(world.ConnectionString))
         {

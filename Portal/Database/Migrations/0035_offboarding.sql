@@ -22,6 +22,8 @@ create table offboardings (
     bundle_sha256           bytea,
     certificate             text,
     certificate_sha256      bytea,
+    -- Per cloud account, the last check that Cogrion can no longer assume its role: {checked_at, assumable, message}.
+    role_checks             jsonb not null default '{}'::jsonb,
     purge_after             timestamptz,
     -- The job that will purge at purge_after; a platform admin's "purge now" cancels it and queues one for now.
     purge_job_id            bigint,

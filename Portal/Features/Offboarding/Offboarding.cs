@@ -74,5 +74,11 @@ public sealed record OffboardingRecord(
     DateTimeOffset? PurgedAt,
     string? LastError)
 {
+    /// <summary>Per cloud account, the last check that its role can no longer be assumed.</summary>
+    public IReadOnlyDictionary<Guid, RoleCheck> RoleChecks { get; init; } = new Dictionary<Guid, RoleCheck>();
+
     public string TenantSlug => Plan?.Root.Slug ?? TenantId.ToString();
 }
+
+/// <summary>A check that Cogrion can no longer assume an account's role: <see cref="Assumable"/> false is what the tenant wants.</summary>
+public sealed record RoleCheck(DateTimeOffset CheckedAt, bool Assumable, string Message);

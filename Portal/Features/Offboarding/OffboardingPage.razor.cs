@@ -1,4 +1,5 @@
 using Cogrion.Jobs;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -15,6 +16,8 @@ public partial class OffboardingPage
 
     [Inject] private OffboardingDownloads Downloads { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private RoleChecks Roles { get; set; } = default!;
+    [Inject] private MudBlazor.ISnackbar Snackbar { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     // A file, not a page: the attribute keeps Blazor's router from taking the link.
@@ -39,6 +42,24 @@ public partial class OffboardingPage
     {
         var user = (await AuthenticationState).User;
         offboarding = await Downloads.VisibleAsync(Id, user, Aborted);
+    }
+
+    private async Task CheckRoleAsync(Guid accountId)
+    {
+        if (offboarding is null) return;
+        var user = (await AuthenticationState).User;
+        var result = await Roles.RequestAsync(offboarding, accountId, user.AsActor(), Aborted);
+        Snackbar.Add(result.Succeeded ? "Checking: the result appears here." : "This account is no longer part of the offboarding.",
+            result.Succeeded ? MudBlazor.Severity.Info : MudBlazor.Severity.Error);
+    }
+
+    private async Task DeleteSandboxRoleAsync(Guid accountId)
+    {
+        if (offboarding is null) return;
+        var user = (await AuthenticationState).User;
+        var result = await Roles.DeleteSandboxRoleAsync(offboarding, accountId, user.AsActor(), Aborted);
+        Snackbar.Add(result.Succeeded ? "The sandbox cloud deleted the role." : "Only a sandbox account's role can be deleted here.",
+            result.Succeeded ? MudBlazor.Severity.Success : MudBlazor.Severity.Error);
     }
 
     protected override void OnDisposing() => updates?.Dispose();

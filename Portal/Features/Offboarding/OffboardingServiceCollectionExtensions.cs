@@ -22,6 +22,8 @@ public static class OffboardingServiceCollectionExtensions
         builder.Services.AddTransient<IOffboardingStep, CertificateStep>();
         builder.Services.AddTransient<IOffboardingStep, PurgeStep>();
         builder.Services.AddJobHandler<OffboardingStepHandler, OffboardingStepJob>();
+        builder.Services.TryAddSingleton<RoleChecks>();
+        builder.Services.AddJobHandler<RoleCheckHandler, RoleCheckJob>();
         return builder;
     }
 }

@@ -124,7 +124,7 @@ public sealed class OffboardingStore(NpgsqlDataSource dataSource)
                    requested_by_name as RequestedByName, started_at as StartedAt, finished_at as FinishedAt, plan::text as Plan,
                    progress::text as Progress, chain_heads_start::text as ChainHeadsStart, chain_heads_end::text as ChainHeadsEnd,
                    bundle is not null as HasBundle, encode(bundle_sha256, 'hex') as BundleSha256, certificate, purge_after as PurgeAfter,
-                   purged_at as PurgedAt, last_error as LastError
+                   purged_at as PurgedAt, last_error as LastError, role_checks::text as RoleChecks
             from offboardings where id = @id {(forUpdate ? "for update" : "")}
             """, new { id }, transaction, cancellationToken: cancellationToken));
         return row?.ToRecord();
@@ -154,6 +154,7 @@ public sealed class OffboardingStore(NpgsqlDataSource dataSource)
         public DateTime? PurgeAfter { get; init; }
         public DateTime? PurgedAt { get; init; }
         public string? LastError { get; init; }
+        public string RoleChecks { get; init; } = "{}";
 
         public OffboardingRecord ToRecord() => new(Id, TenantId, TenantIds, EnumText.Parse<OffboardingStatus>(Status),
             EnumText.Parse<OffboardingStep>(Step), RequestedBy, RequestedByName, Utc(StartedAt), FinishedAt is { } f ? Utc(f) : null,
@@ -161,7 +162,10 @@ public sealed class OffboardingStore(NpgsqlDataSource dataSource)
             JsonSerializer.Deserialize<Dictionary<OffboardingStep, StepReport>>(Progress, Json)!,
             JsonSerializer.Deserialize<Dictionary<Guid, string?>>(ChainHeadsStart, Json)!,
             ChainHeadsEnd is null ? null : JsonSerializer.Deserialize<Dictionary<Guid, string?>>(ChainHeadsEnd, Json),
-            HasBundle, BundleSha256, Certificate, PurgeAfter is { } p ? Utc(p) : null, PurgedAt is { } d ? Utc(d) : null, LastError);
+            HasBundle, BundleSha256, Certificate, PurgeAfter is { } p ? Utc(p) : null, PurgedAt is { } d ? Utc(d) : null, LastError)
+        {
+            RoleChecks = JsonSerializer.Deserialize<Dictionary<Guid, RoleCheck>>(RoleChecks, Json)!,
+        };
 
         private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
     }
