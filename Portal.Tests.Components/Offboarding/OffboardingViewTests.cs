@@ -13,7 +13,8 @@ public sealed class OffboardingViewTests
         [new PlannedTenant(Root, null, "acme", "Acme", 0), new PlannedTenant(Guid.NewGuid(), Root, "acme-lab", "Lab", 1)],
         [new PlannedMember(Root, Guid.NewGuid(), "ada", "ada@example.com", "admin")],
         [
-            new PlannedWorkspace(Lake, Root, "lake", "ready", "sandbox", Guid.NewGuid(), "sandbox", [new PlannedApp("superset", "superset", "0.14.2")]),
+            new PlannedWorkspace(Lake, Root, "lake", "ready", "sandbox", Guid.NewGuid(), "sandbox",
+                [new PlannedApp("superset", "superset", "0.14.2")]),
             new PlannedWorkspace(Pond, Root, "pond", "ready", "aws", Guid.NewGuid(), "prod", []),
         ],
         [new PlannedAccount(Guid.NewGuid(), Root, "aws", "prod", "123456789012", "arn:aws:iam::123456789012:role/ops/cogrion-provisioner")],
@@ -44,7 +45,8 @@ public sealed class OffboardingViewTests
         Assert.Equal(StepState.Waiting, OffboardingView.StateOf(running, OffboardingStep.Purge));
         Assert.Equal("running", OffboardingView.StatusText(running));
 
-        Assert.Equal(StepState.Waiting, OffboardingView.StateOf(Record(OffboardingStatus.AwaitingPurge, OffboardingStep.Purge), OffboardingStep.Purge));
+        Assert.Equal(StepState.Waiting,
+            OffboardingView.StateOf(Record(OffboardingStatus.AwaitingPurge, OffboardingStep.Purge), OffboardingStep.Purge));
         var purged = Record(OffboardingStatus.Purged, OffboardingStep.Done);
         Assert.All(OffboardingView.Steps, s => Assert.Equal(StepState.Done, OffboardingView.StateOf(purged, s)));
         Assert.Equal(7, OffboardingView.Steps.Count);
