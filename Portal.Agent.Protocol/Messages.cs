@@ -114,6 +114,13 @@ public sealed record ReconcileReleasePayload(string Namespace, string Name, stri
 /// </remarks>
 public sealed record DeleteNamespacePayload(string Namespace, bool DeleteData = false);
 
+/// <summary>
+/// Payload of agent.uninstall. <paramref name="KeepApps"/> (offboarding a workspace the tenant keeps): the app namespaces stay with
+/// everything in them, handed over to the tenant: the agent's RoleBinding in each goes and its managed-by label comes off the namespace,
+/// its quota and its network policy. Without it (the default, and an empty payload) every app namespace is deleted.
+/// </summary>
+public sealed record UninstallPayload(bool KeepApps = false);
+
 /// <summary>Payload of manifest.apply: Kubernetes objects (JSON) applied server-side, in order.</summary>
 public sealed record ApplyManifestPayload(IReadOnlyList<JsonObject> Objects);
 

@@ -21,6 +21,7 @@ namespace Cogrion.Agent.Protocol;
 [JsonSerializable(typeof(ClusterInventory))]
 [JsonSerializable(typeof(EnsureNamespacePayload))]
 [JsonSerializable(typeof(DeleteNamespacePayload))]
+[JsonSerializable(typeof(UninstallPayload))]
 [JsonSerializable(typeof(AppReport))]
 [JsonSerializable(typeof(List<AppReport>))]
 [JsonSerializable(typeof(ApplyManifestPayload))]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cogrion.Agent.Identity;
 using Cogrion.Agent.Kubernetes;
@@ -49,8 +50,10 @@ public sealed class RotateKeyExecutor(AgentSession session, IAgentStateStore sto
 }
 
 /// <summary>
-/// agent.uninstall: deletes every namespace the agent created (and with them the tenant apps),
-/// reports, and only then removes itself (its namespace, cluster roles and state) and stops.
+/// agent.uninstall: deletes every namespace the agent created (and with them the tenant apps), or, with <c>keepApps</c>, hands them over
+/// (its RoleBinding goes, its labels come off the namespace, quota, policy and Flux objects), reports, and only then removes itself (its namespace,
+/// cluster roles and state) and stops.
+/// The agent adds no finalizer and no admission webhook to anything, so nothing it leaves can hang in Terminating waiting for it.
 /// </summary>
 public sealed class UninstallExecutor(
     IKubernetesClient kubernetes,
@@ -62,19 +65,63 @@ public sealed class UninstallExecutor(
 
     public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
+        var payload = command.Payload.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? command.Payload.Deserialize(ProtocolJson.Default.UninstallPayload) ?? new UninstallPayload()
+            : new UninstallPayload();
         var managed = await kubernetes.ListAsync("v1", "Namespace", null, AgentLabels.ManagedSelector, cancellationToken);
-        var removed = new JsonArray();
+        var handled = new JsonArray();
         foreach (var ns in managed)
         {
             var name = ns["metadata"]!["name"]!.GetValue<string>();
-            await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", name, null), cancellationToken);
-            removed.Add((JsonNode)name);
+            if (payload.KeepApps) await HandOverAsync(name, cancellationToken);
+            else await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", name, null), cancellationToken);
+            handled.Add((JsonNode)name);
         }
+        var what = payload.KeepApps ? $"Handed {handled.Count} app namespace(s) over to the tenant (apps keep running)"
+            : $"Removed {handled.Count} tenant app namespace(s)";
         return new CommandOutcome(CommandOutcomes.Succeeded,
-            $"Removed {removed.Count} tenant app namespace(s); the agent removes itself next (its namespace, state and role binding; the unbound " +
+            $"{what}; the agent removes itself next (its namespace, state and role binding; the unbound " +
                 $"ClusterRole {AgentInstall.ClusterRole} is left for `kubectl delete clusterrole {AgentInstall.ClusterRole}`).",
-            new JsonObject { ["namespaces"] = removed }, RemoveSelfAsync);
+            new JsonObject { ["namespaces"] = handled, ["keepApps"] = payload.KeepApps }, RemoveSelfAsync);
     }
+
+    /// <summary>
+    /// Leaves an app namespace to the tenant. Labels first (the RoleBinding gives the rights to patch the quota and the policy), the
+    /// binding next, the namespace's own label last: until then it is still found as managed, so a crash midway is finished by the
+    /// command's redelivery. Each change is made only when still needed, so running it twice is harmless.
+    /// </summary>
+    private async Task HandOverAsync(string ns, CancellationToken cancellationToken)
+    {
+        foreach (var (apiVersion, kind) in HandedOverKinds)
+        {
+            foreach (var item in await kubernetes.ListAsync(apiVersion, kind, ns, AgentLabels.ManagedSelector, cancellationToken))
+                await RemoveManagedLabelAsync(new ObjectReference(apiVersion, kind, item["metadata"]!["name"]!.GetValue<string>(), ns),
+                    cancellationToken);
+        }
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "RoleBinding", AgentInstall.WorkloadRoleBinding, ns),
+            cancellationToken);
+        await RemoveManagedLabelAsync(new ObjectReference("v1", "Namespace", ns, null), cancellationToken);
+    }
+
+    /// <summary>What the agent labels in an app namespace (namespace.ensure, the catalog's manifests), all within its workload role's
+    /// rights.</summary>
+    private static readonly (string ApiVersion, string Kind)[] HandedOverKinds =
+    [
+        ("v1", "ResourceQuota"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+        ("source.toolkit.fluxcd.io/v1", "HelmRepository"),
+        ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+    ];
+
+    private Task<JsonObject> RemoveManagedLabelAsync(ObjectReference reference, CancellationToken cancellationToken) =>
+        kubernetes.JsonPatchAsync(reference, new JsonArray(
+            new JsonObject
+            {
+                ["op"] = "test",
+                ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1"),
+                ["value"] = AgentLabels.ManagedByValue
+            },
+            new JsonObject { ["op"] = "remove", ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1") }), cancellationToken);
 
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)
     {

@@ -276,10 +276,10 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
         };
     }
 
-    public async Task<Guid> CreateWorkspaceAsync(string name)
+    public async Task<Guid> CreateWorkspaceAsync(string name, string cidr = "10.40.0.0/16")
     {
         var created = await Portal.Get<WorkspaceCommands>()
-            .CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, approval: ApprovalMode.Automatic) with { Database = null },
+            .CreateAsync(TenantId, WorkspaceWorld.Valid(AccountId, name, cidr, approval: ApprovalMode.Automatic) with { Database = null },
             Admin, CancellationToken.None);
         Assert.True(created.Errors.IsEmpty, string.Join("; ", created.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
         return created.Value!.Id;
@@ -318,6 +318,12 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
 
     public string? DeploymentImage(Guid workspace) => ClusterObjects(workspace)
         .Single(o => o["kind"]?.GetValue<string>() == "Deployment")["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        return (await connection.QueryAsync<T>(sql)).ToList();
+    }
 
     public async Task<long> CountAsync(string sql)
     {

@@ -133,6 +133,12 @@ public sealed class WorkspaceWorld : IAsyncDisposable
         return await connection.ExecuteScalarAsync<long>(sql, parameters);
     }
 
+    public async Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await OpenAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+    }
+
     public async Task<T?> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = await OpenAsync();

@@ -5,6 +5,7 @@ using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Audit;
 using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
+using Cogrion.Portal.Features.Offboarding;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Secrets;
 using Cogrion.Portal.Features.Tenants;
@@ -64,6 +65,7 @@ public static class PortalHost
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
         builder.AddPortalSecrets();
+        builder.AddPortalOffboarding();
 
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -113,6 +115,7 @@ public static class PortalHost
         app.MapAppsApi();
         app.MapAgentUpgradesApi();
         app.MapSecretsApi();
+        app.MapOffboardingEndpoints();
         app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;

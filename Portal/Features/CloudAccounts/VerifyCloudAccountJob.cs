@@ -52,6 +52,9 @@ public sealed class CloudAccountVerifier(
     {
         if (account.Provider == CloudProvider.Sandbox)
         {
+            if (SandboxRoles.IsDeleted(provisioningOptions.Value.SandboxStateRoot, account.AccountRef))
+                return VerificationVerdict.Failure("The sandbox refused to assume the role: AccessDenied, the role does not exist (deleted by the " +
+                    "tenant).");
             return account.Name.StartsWith(SimulatedFailurePrefix, StringComparison.OrdinalIgnoreCase)
                 ? VerificationVerdict.Failure("The sandbox refused to assume the role (a simulated failure: the account's name starts with 'fail-').")
                 : VerificationVerdict.Success($"sandbox:{account.AccountRef}:assumed-role/cogrion-provisioner");
