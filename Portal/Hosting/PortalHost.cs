@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.CloudAccounts;
 using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Secrets;
+using Cogrion.Portal.Features.Support;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Features.Workspaces;
@@ -64,6 +65,7 @@ public static class PortalHost
         builder.AddPortalOnboarding();
         builder.AddPortalWorkspaces();
         builder.AddPortalSecrets();
+        builder.AddPortalSupport();
 
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -99,6 +101,7 @@ public static class PortalHost
         app.UseTenantAccess();
         app.UseAntiforgery();
         app.UseSecretsPageSecurity();
+        app.UseSupportPageSecurity();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapThemeStylesheet();
