@@ -116,6 +116,7 @@ public static class PortalHost
         app.MapAppsApi();
         app.MapAgentUpgradesApi();
         app.MapSecretsApi();
+        app.MapSupportApi();
         app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;
