@@ -39,7 +39,8 @@ public static class WebAuthnVerifier
             return false;
         }
         if (!ClientDataMatches(clientData, expectedChallenge, pinned.Origin, out refusal)) return false;
-        if (authenticatorData.Length < 37 || !authenticatorData.AsSpan(0, 32).SequenceEqual(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(pinned.RpId))))
+        if (authenticatorData.Length < 37 || !authenticatorData.AsSpan(0, 32)
+            .SequenceEqual(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(pinned.RpId))))
         {
             refusal = $"the authenticator data is not for relying party {pinned.RpId}";
             return false;

@@ -103,7 +103,8 @@ public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules r
         var lines = Math.Clamp(payload.TailLines ?? 100, 1, MaxTailLines);
         var text = await kubernetes.ReadLogAsync(payload.Namespace!, name, payload.Container, lines, cancellationToken);
         var kept = text.Split('\n').TakeLast(lines + 1).ToArray();
-        return CommandOutcome.Succeeded($"Read the last {lines} line(s) of {payload.Namespace}/{name}{(payload.Container is null ? "" : "/" + payload.Container)}.",
+        return CommandOutcome.Succeeded($"Read the last {lines} line(s) of " +
+            $"{payload.Namespace}/{name}{(payload.Container is null ? "" : "/" + payload.Container)}.",
             new JsonObject { ["lines"] = new JsonArray(kept.Where(l => l.Length > 0).Select(l => (JsonNode)l).ToArray()) });
     }
 

@@ -166,7 +166,8 @@ public sealed class SupportAccessTests
         requests = world.Get<SupportRequests>();
         var unanswered = await world.RequestAsync();
         await using (var connection = new NpgsqlConnection(world.Scenario.ConnectionString))
-            await connection.ExecuteAsync("update support_requests set answer_by = now() - interval '1 second' where id = @Id", new { unanswered.Id });
+            await connection.ExecuteAsync("update support_requests set answer_by = now() - interval '1 second' where id = @Id",
+                new { unanswered.Id });
         var expired = (await requests.GetForTenantAsync(world.TenantId, unanswered.Id, default))!;
         Assert.Equal(SupportRequestStatus.Expired, expired.StatusAt(DateTimeOffset.UtcNow));
         var grant = requests.ProposeGrant(expired);

@@ -97,7 +97,8 @@ public sealed class SupportScenario : IAsyncDisposable
     }
 
     /// <summary>Registers a passkey through the Portal's Fido2 path, as the Support access page does with a browser's answer.</summary>
-    public async Task<Cogrion.Portal.Infrastructure.Http.CommandResult<SupportPasskey>> RegisterAsync(SoftwarePasskey passkey, Guid userId, string name)
+    public async Task<Cogrion.Portal.Infrastructure.Http.CommandResult<SupportPasskey>> RegisterAsync(SoftwarePasskey passkey, Guid userId,
+        string name)
     {
         var approvers = Get<SupportApprovers>();
         var rp = new RelyingParty(RpId, Origin);

@@ -135,7 +135,8 @@ public partial class SupportAccessPage
             var result = await Requests.ApproveAsync(Current.TenantId, request.Id, grant, answer.Assertion, userId, User.AsActor(), Aborted);
             return result.Succeeded
                 ? new Notice(true, $"Approved: {request.RequesterName} may read {ScopeText(request.Scope)} on {request.WorkspaceName} until " +
-                    $"{DateTimeOffset.FromUnixTimeSeconds(grant.NotAfter).UtcDateTime:yyyy-MM-dd HH:mm} UTC, once the agent has checked your signature.")
+                    $"{DateTimeOffset.FromUnixTimeSeconds(grant.NotAfter).UtcDateTime:yyyy-MM-dd HH:mm} UTC, once the agent has checked your " +
+                        $"signature.")
                 : new Notice(false, Errors(result.Errors));
         });
     }
@@ -178,7 +179,8 @@ public partial class SupportAccessPage
     private string Left(DateTimeOffset until)
     {
         var left = until - Now;
-        return left <= TimeSpan.Zero ? "ended" : left.TotalHours >= 1 ? $"{(int)left.TotalHours} h {left.Minutes} min" : $"{left.Minutes} min {left.Seconds} s";
+        return left <= TimeSpan.Zero ? "ended" : left.TotalHours >= 1 ? $"{(int)left.TotalHours} h {left.Minutes} min"
+            : $"{left.Minutes} min {left.Seconds} s";
     }
 
     internal static string GrantText(GrantDelivery? grant) => grant switch

@@ -77,7 +77,8 @@ public static class SupportApi
     {
         if (context.Source == TenantAccessSource.PlatformAdmin || context.UserId is not { } approverId)
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Only the tenant's own admins approve support access.");
-        return Result(await requests.ApproveAsync(context.TenantId, id, body.Grant, body.Assertion, approverId, user.AsActor(), cancellationToken), time);
+        return Result(await requests.ApproveAsync(context.TenantId, id, body.Grant, body.Assertion, approverId, user.AsActor(), cancellationToken),
+            time);
     }
 
     private static async Task<IResult> DenyAsync(Guid id, TenantContext context, ClaimsPrincipal user, SupportRequests requests, TimeProvider time,

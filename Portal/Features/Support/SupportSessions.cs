@@ -46,7 +46,8 @@ public sealed class SupportSessions(
         var id = Guid.CreateVersion7();
         string? refusal = null;
         if (!request.IsActiveAt(now))
-            refusal = $"the grant is not active (it is {request.StatusAt(now).ToDbText()}{(request.Grant == GrantDelivery.Sent ? ", not yet recorded by the agent" : "")})";
+            refusal = $"the grant is not active (it is " +
+                $"{request.StatusAt(now).ToDbText()}{(request.Grant == GrantDelivery.Sent ? ", not yet recorded by the agent" : "")})";
         else if (!SupportActions.Allows(request.Scope.ToDbText(), question.Action))
             refusal = $"action '{question.Action}' is outside the grant's scope '{request.Scope.ToDbText()}'";
 
@@ -69,7 +70,8 @@ public sealed class SupportSessions(
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into support_actions (id, request_id, tenant_id, command_id, action, target, asked_by, asked_at, outcome, message, completed_at)
+                insert into support_actions (id, request_id, tenant_id, command_id, action, target, asked_by, asked_at, outcome, message,
+                                             completed_at)
                 values (@id, @requestId, @TenantId, @commandId, @Action, @target, @by, @now, @outcome, @message, @completedAt)
                 """, new
             {
