@@ -36,8 +36,7 @@ COPY --from=build --chown=root:root /app ./
 # The image's unprivileged 'app' user (uid 1654); the files stay root-owned and read-only to it.
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
-    ASPNETCORE_ENVIRONMENT=Production \
-    DOTNET_gcServer=0
+    ASPNETCORE_ENVIRONMENT=Production
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["/app/Portal", "healthcheck", "http://127.0.0.1:8080/healthz"]

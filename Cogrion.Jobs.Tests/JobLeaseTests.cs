@@ -179,7 +179,8 @@ public sealed class JobLeaseTests
     {
         // The app's own Run and a test host's dispose both stop the host; whichever returns first disposes it.
         var db = await JobTestDatabase.CreateAsync();
-        var host = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string, string?> { ["Jobs:ShutdownGracePeriod"] = "00:00:00.300" });
+        var settings = new Dictionary<string, string?> { ["Jobs:ShutdownGracePeriod"] = "00:00:00.300" };
+        var host = await JobEngineHost.StartAsync(db.ConnectionString, settings);
         var id = await db.EnqueueAsync(new SlowJob(JobLedger.NewRun(), 60_000));
         await db.WaitForStateAsync(id, JobStates.Running);
 

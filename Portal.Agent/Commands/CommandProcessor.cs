@@ -65,5 +65,13 @@ public sealed class CommandProcessor(
         {
             return CommandOutcome.Failed($"The {command.Type} payload is not valid: {ex.Message}");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A defect in one executor (or a payload shape it did not foresee) fails that command, not the agent:
+            // escaping here would stop the host, the pod would restart, the Portal would redeliver the same
+            // command and the agent would crash-loop on it until the command expired.
+            logger.LogError(ex, "Command {CommandId} {Type} failed unexpectedly", command.Id, command.Type);
+            return CommandOutcome.Failed($"The agent failed unexpectedly on {command.Type} ({ex.GetType().Name}: {ex.Message}).");
+        }
     }
 }

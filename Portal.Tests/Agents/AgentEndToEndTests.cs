@@ -53,6 +53,24 @@ public sealed class AgentEndToEndTests
     }
 
     [Fact]
+    public async Task A_command_an_executor_did_not_foresee_fails_alone_and_the_agent_keeps_working()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        // metadata as an array: reading metadata.name throws inside the executor, not a payload error it checks for.
+        var odd = new JsonObject { ["objects"] = new JsonArray(new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonArray(1),
+        }) };
+        var failed = await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.ApplyManifest, odd));
+
+        Assert.Equal("failed", failed.Status);
+        Assert.Contains("failed unexpectedly on manifest.apply", failed.ResultMessage);
+        var next = await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("still-here")));
+        Assert.Equal("succeeded", next.Status);
+    }
+
+    [Fact]
     public async Task A_command_enqueued_on_another_portal_replica_wakes_the_agents_long_poll()
     {
         await using var scenario = await AgentScenario.StartAsync();
