@@ -36,9 +36,9 @@ public sealed class SupportScenario : IAsyncDisposable
     public Actor ApproverActor => Actor.User(Approver, "ann");
     public T Get<T>() where T : notnull => Scenario.Portal.Get<T>();
 
-    public static async Task<SupportScenario> StartAsync()
+    public static async Task<SupportScenario> StartAsync(IReadOnlyDictionary<string, string?>? portalSettings = null)
     {
-        var scenario = await AgentScenario.StartAsync();
+        var scenario = await AgentScenario.StartAsync(portalSettings);
         var slug = "t" + Guid.NewGuid().ToString("N")[..8];
         Guid requester, approver;
         await using (var connection = new NpgsqlConnection(scenario.ConnectionString))
