@@ -99,7 +99,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         {
             if (!rbac.Allows(user, new RequestAttributes("get", "", "pods/log", ns, name)))
                 return (await ForbiddenAsync(context,
-                    $"pods \"{name}\" is forbidden: User \"{user.Name}\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"{ns}\"",
+                    $"pods \"{name}\" is forbidden: User \"{user.Name}\" cannot get resource \"pods/log\" in API group \"\" " +
+                    $"in the namespace \"{ns}\"",
                     type, name), "get");
             return (await PodLogAsync(context, ns, name), "get");
         }

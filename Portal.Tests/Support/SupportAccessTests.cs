@@ -99,13 +99,25 @@ public sealed class SupportAccessTests
         Assert.Equal(CommandOutcomes.Rejected, added.Status);
         Assert.Contains("not endorsed by a pinned approver", added.ResultMessage);
 
+        // A genuine status+logs grant reads the last lines of the container's log through pods/log.
+        Assert.Equal(GrantDelivery.Recorded, (await world.ApproveAsync(other)).Grant);
+        var tail = await world.AskAsync(other.Id, new SupportQuestion(SupportActions.Logs, SupportScenario.Namespace, null, SupportScenario.Pod,
+            "web", 5));
+        Assert.Equal(SupportActionOutcome.Allowed, tail.Outcome);
+        var lines = (await world.Get<SupportSessions>().AnswerAsync(world.Requester, tail, default))!["lines"]!.AsArray();
+        Assert.InRange(lines.Count, 1, 5);
+        Assert.All(lines, l => Assert.StartsWith("cogrion-agent ", l!.GetValue<string>()));
+        var wrongContainer = await world.AskAsync(other.Id, new SupportQuestion(SupportActions.Logs, SupportScenario.Namespace, null,
+            SupportScenario.Pod, "sidecar", 5));
+        Assert.Equal(SupportActionOutcome.Failed, wrongContainer.Outcome);
+        Assert.Contains("not valid for pod", wrongContainer.Message);
+
         // Revoke: the agent ends the grant; what support read is deleted; a later action is refused even when the Portal is bypassed.
         Assert.True((await requests.RevokeAsync(world.TenantId, request.Id, world.ApproverActor, default)).Succeeded);
         await Eventually.ValueAsync(world.AuditActionsAsync, a => a.Contains("support.ended_by_agent"), "the agent to end the grant");
         var afterRevoke = await world.BypassAsync(CommandTypes.SupportAction, SupportScenario.Action(request.Id, SupportActions.List));
         Assert.Equal(CommandOutcomes.Rejected, afterRevoke.Status);
         Assert.Contains("was revoked", afterRevoke.ResultMessage);
-        await requests.RecordClockEndingsAsync(default);
         await using (var connection = new NpgsqlConnection(world.Scenario.ConnectionString))
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>("""
                 select count(*) from agent_commands c join support_actions a on a.command_id = c.id

@@ -54,7 +54,8 @@ public sealed class SupportApiTests(WorkspaceAgentWorld world) : IClassFixture<W
         Assert.Contains("reason", problems);
         Assert.Contains("duration", problems);
 
-        using var own = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}"));
+        using var own = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Get,
+            $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}"));
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
         Assert.Contains("\"status\":\"pending\"", await own.Content.ReadAsStringAsync());
 
@@ -76,16 +77,27 @@ public sealed class SupportApiTests(WorkspaceAgentWorld world) : IClassFixture<W
 
         // The requester is also an admin of the tenant here: approving their own request is refused before any signature is checked.
         using var self = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Post,
-            $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}/approve", WorkspaceAgentWorld.Json($$"""
-            {"grant":{"requestId":"{{id}}","tenantId":"{{world.TenantId}}","workspaceId":"{{world.WorkspaceId}}","agentId":"{{world.Agent.AgentId}}",
-             "requesterId":"{{world.Admin.Id}}","scope":"status+logs","notBefore":1,"notAfter":2},
-             "assertion":{"credentialId":"AA","authenticatorData":"AA","clientDataJson":"AA","signature":"AA"}}
-            """)));
+            $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}/approve", JsonContent.Create(new
+            {
+                grant = new
+                {
+                    requestId = id,
+                    tenantId = world.TenantId,
+                    workspaceId = world.WorkspaceId,
+                    agentId = world.Agent.AgentId,
+                    requesterId = world.Admin.Id,
+                    scope = "status+logs",
+                    notBefore = 1,
+                    notAfter = 2,
+                },
+                assertion = new { credentialId = "AA", authenticatorData = "AA", clientDataJson = "AA", signature = "AA" },
+            })));
         Assert.Equal(HttpStatusCode.BadRequest, self.StatusCode);
         Assert.Contains("another tenant admin must approve", await self.Content.ReadAsStringAsync());
 
         // The tenant denies it; it is closed for good, and the agent is told.
-        using var denied = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Post, $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}/deny"));
+        using var denied = await world.Client.SendAsync(world.AsAdmin(HttpMethod.Post,
+            $"/api/v1/tenants/{WorkspaceAgentWorld.Slug}/support/requests/{id}/deny"));
         Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
         Assert.Contains("\"status\":\"denied\"", await denied.Content.ReadAsStringAsync());
         Assert.Equal(1, await world.ScalarAsync<long>(

@@ -97,7 +97,8 @@ public sealed class SupportRevokeBench
                     continue;
                 }
                 if (response.StatusCode != HttpStatusCode.OK) continue;
-                var batch = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(response.Content, ProtocolJson.Default.CommandBatch,
+                var batch = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(response.Content,
+                    ProtocolJson.Default.CommandBatch,
                     stop);
                 foreach (var signed in batch!.Commands)
                 {
@@ -117,7 +118,8 @@ public sealed class SupportRevokeBench
     private static async Task EnqueueLoadAsync(SupportScenario world, IReadOnlyList<ProtocolAgent> fleet, int rate, CancellationToken stop)
     {
         await using var connection = new NpgsqlConnection(world.Scenario.ConnectionString);
-        var tenants = (await connection.QueryAsync<(Guid Id, Guid Tenant)>("select id, tenant_id from agents")).ToDictionary(a => a.Id, a => a.Tenant);
+        var tenants = (await connection.QueryAsync<(Guid Id, Guid Tenant)>("select id, tenant_id from agents"))
+            .ToDictionary(a => a.Id, a => a.Tenant);
         var queue = world.Get<AgentCommandQueue>();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / Math.Max(1, rate)));
         try

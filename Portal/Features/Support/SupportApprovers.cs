@@ -174,7 +174,8 @@ public sealed class SupportApprovers(NpgsqlDataSource dataSource, AgentCommandQu
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var published = await PublishedAsync(connection, null, tenantId, cancellationToken);
         var waiting = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
-            "select body::text from support_approver_sets where tenant_id = @tenantId and status = 'awaiting_endorsement' order by version desc limit 1",
+            "select body::text from support_approver_sets where tenant_id = @tenantId and status = 'awaiting_endorsement' order by version desc " +
+                "limit 1",
             new { tenantId }, cancellationToken: cancellationToken));
         return new ApproverSetState(published, waiting is null ? null : JsonSerializer.Deserialize(waiting, ProtocolJson.Default.SupportApproverSet));
     }

@@ -274,6 +274,10 @@ public sealed class SupportRequests(
                 new { request.WorkspaceId, requester = request.RequesterName }), transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+        // What support read under a revoked grant goes now, not at the next housekeeping round.
+        if (to == SupportRequestStatus.Revoked)
+            await commands.ForgetOutputsAsync(tenantId, await SupportActionLog.CommandIdsAsync(dataSource, tenantId, requestId, cancellationToken),
+                cancellationToken);
         var reason = $"{to.ToDbText()} by {actor.Name ?? actor.Id}";
         var payload = JsonSerializer.SerializeToNode(new SupportRevokePayload(requestId, reason), ProtocolJson.Default.SupportRevokePayload)!
             .AsObject();
