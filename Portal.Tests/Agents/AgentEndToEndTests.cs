@@ -58,10 +58,15 @@ public sealed class AgentEndToEndTests
         await using var scenario = await AgentScenario.StartAsync();
 
         // metadata as an array: reading metadata.name throws inside the executor, not a payload error it checks for.
-        var odd = new JsonObject { ["objects"] = new JsonArray(new JsonObject
+        var odd = new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonArray(1),
-        }) };
+            ["objects"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "ConfigMap",
+                ["metadata"] = new JsonArray(1),
+            })
+        };
         var failed = await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.ApplyManifest, odd));
 
         Assert.Equal("failed", failed.Status);

@@ -1,7 +1,6 @@
-using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
-using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 
@@ -19,14 +18,14 @@ public partial class CloudAccountPage
     [Inject] private CloudAccountStore Accounts { get; set; } = default!;
     [Inject] private CloudAccountCommands Commands { get; set; } = default!;
     [Inject] private IOptions<CloudAccountsOptions> Options { get; set; } = default!;
-    [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
 
     private bool loaded;
     private CloudAccount? account;
     private TrustSetup? setup;
     private string? roleArn;
     private FieldErrors errors = new();
-    private LiveJobUpdates? updates;
+    private IDisposable? updates;
 
     private string ExampleArn => account!.Provider == CloudProvider.Aws
         ? $"arn:aws:iam::{account.AccountRef}:role/{Options.Value.SuggestedRoleName}"
@@ -37,10 +36,9 @@ public partial class CloudAccountPage
         await LoadAsync();
         loaded = true;
         if (!RendererInfo.IsInteractive || updates is not null) return;
-        // Notifications name jobs, not accounts: while this account waits for a verdict, any job that changed may be
-        // its check. Whether it waits is asked when the refresh runs, not when the notification arrives: a check can
-        // finish before the page has even seen that it started.
-        updates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged, TimeSpan.FromMilliseconds(500),
+        // The account's own changes (its check's verdict is written to it). Whether it waits is asked when the refresh
+        // runs, not when the notification arrives: a check can finish before the page has even seen that it started.
+        updates = Changes.Listen(Current.TenantId, AccountId, TimeSpan.FromMilliseconds(500),
             () => InvokeAsync(async () =>
             {
                 if (!IsWaiting) return;

@@ -1,9 +1,8 @@
-using Cogrion.Jobs;
 using Cogrion.Portal.Components;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Tenants.Access;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Components;
 
 namespace Cogrion.Portal.Features.Workspaces;
@@ -11,7 +10,7 @@ namespace Cogrion.Portal.Features.Workspaces;
 public partial class WorkspaceList
 {
     [Inject] private WorkspaceStore Store { get; set; } = default!;
-    [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private KubernetesVersionPolicy VersionPolicy { get; set; } = default!;
     [Inject] private Apps.WorkspaceApps WorkspaceApps { get; set; } = default!;
@@ -20,7 +19,7 @@ public partial class WorkspaceList
 
     private IReadOnlyList<WorkspaceSummary>? workspaces;
     private Dictionary<Guid, IReadOnlyList<Apps.WorkspaceAppView>> apps = [];
-    private LiveJobUpdates? updates;
+    private IDisposable? updates;
 
     private bool CanCreate => Context.Can(TenantRole.Operator);
 
@@ -29,8 +28,8 @@ public partial class WorkspaceList
         await LoadAsync();
         // Only the live circuit follows changes: a prerendered copy is thrown away after the response.
         if (!RendererInfo.IsInteractive) return;
-        // Job notifications carry no tenant: any job change may be one of ours, and one cheap query a second is the price.
-        updates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued, TimeSpan.FromSeconds(1),
+        // Changes of this tenant's workspaces and runs only: another tenant's work costs this page nothing.
+        updates = Changes.Listen(Context.TenantId, subjectId: null, TimeSpan.FromSeconds(1),
             () => InvokeAsync(async () => { await LoadAsync(); StateHasChanged(); }));
     }
 

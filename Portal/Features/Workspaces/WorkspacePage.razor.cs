@@ -7,6 +7,7 @@ using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Workspaces.KubernetesVersions;
 using Cogrion.Portal.Features.Workspaces.Runs;
 using Cogrion.Portal.Infrastructure.Audit;
+using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Http;
 using Cogrion.Portal.Infrastructure.Jobs;
 using Microsoft.AspNetCore.Components;
@@ -28,6 +29,7 @@ public partial class WorkspacePage
     [Inject] private WorkspaceCommands Commands { get; set; } = default!;
     [Inject] private JobLogReader JobLogs { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private AgentRegistry Agents { get; set; } = default!;
@@ -54,6 +56,8 @@ public partial class WorkspacePage
     private Guid? logRunId;
     private LiveJobUpdates? stateUpdates;
     private LiveJobUpdates? logUpdates;
+    private IDisposable? workspaceUpdates;
+    private volatile HashSet<long> runJobIds = [];
     private readonly SemaphoreSlim reloading = new(1, 1);
     private string? destroyError;
     private KubernetesVersionStanding? kubernetes;
@@ -72,11 +76,15 @@ public partial class WorkspacePage
         if (!RendererInfo.IsInteractive) return;
         stateUpdates?.Dispose();
         logUpdates?.Dispose();
-        // Job notifications carry ids only: state changes of any job may move this workspace (half a second at most);
-        // log lines only of the shown run's jobs (a quarter second, as the job console).
-        stateUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued,
-            TimeSpan.FromMilliseconds(500),
-            () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); }));
+        workspaceUpdates?.Dispose();
+        // This workspace's own changes (its row, its runs: a new run, a status) and the state of its runs' jobs (the
+        // stages), half a second at most; log lines only of the shown run's jobs. Nothing of other workspaces or
+        // tenants reloads this page.
+        Func<Task> reload = () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); });
+        stateUpdates = new LiveJobUpdates(Events,
+            n => n.Kind is JobNotificationKind.StateChanged or JobNotificationKind.Queued && runJobIds.Contains(n.JobId),
+            TimeSpan.FromMilliseconds(500), reload);
+        if (workspace is not null) workspaceUpdates = Changes.Listen(Current.TenantId, workspace.Id, TimeSpan.FromMilliseconds(500), reload);
         logUpdates = new LiveJobUpdates(Events, n => n.Kind is JobNotificationKind.Log && shownRun is { } run && run.JobIds.Contains(n.JobId),
             TimeSpan.FromMilliseconds(100),
             () => InvokeAsync(async () => { await LoadLogAsync(); StateHasChanged(); }));
@@ -92,6 +100,7 @@ public partial class WorkspacePage
             activeRun = runs.FirstOrDefault(r => r.IsActive);
             latestRun = runs.FirstOrDefault();
             shownRun = runs.FirstOrDefault(r => r.Id == pinnedRunId) ?? activeRun ?? latestRun;
+            runJobIds = runs.SelectMany(r => r.JobIds).ToHashSet();
             // The workspace's agent, found through the tenant: the agent queries below take its id only
             // once the tenant-scoped lookup returned it.
             now = Time.GetUtcNow();
@@ -197,5 +206,6 @@ public partial class WorkspacePage
     {
         stateUpdates?.Dispose();
         logUpdates?.Dispose();
+        workspaceUpdates?.Dispose();
     }
 }

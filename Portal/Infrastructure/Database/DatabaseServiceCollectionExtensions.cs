@@ -26,6 +26,8 @@ public static class DatabaseServiceCollectionExtensions
         builder.Services.TryAddSingleton<MigrationRunner>();
         builder.Services.TryAddSingleton<MigrationStatus>();
         builder.Services.AddHostedService<DatabaseMigrationService>();
+        // The tenant pages' live updates (migration 0045's triggers); every page of a tenant may listen.
+        builder.Services.AddNotificationSubscriber<TenantChanges>();
         return builder;
     }
 }
