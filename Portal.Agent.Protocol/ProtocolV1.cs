@@ -49,11 +49,19 @@ public static class CommandTypes
     /// in a pending-* state is unlocked and retried by Flux's own remediation.
     /// </summary>
     public const string ReconcileRelease = "release.reconcile";
+    /// <summary>Support access (docs/support-access.md): pin or change the tenant's approver keys.</summary>
+    public const string SupportApprovers = "support.approvers";
+    /// <summary>Record a grant whose approval the agent verified against its pinned approver keys.</summary>
+    public const string SupportGrant = "support.grant";
+    /// <summary>End a grant, or close a request that was denied.</summary>
+    public const string SupportRevoke = "support.revoke";
+    /// <summary>One read of a support session, executed only inside its grant's window and scope.</summary>
+    public const string SupportAction = "support.action";
 
     public static readonly IReadOnlyList<string> All =
     [
         EnsureNamespace, ApplyManifest, DeleteManifest, ReportInventory, RotateKey, Uninstall, Upgrade, ApplySecret, DeleteSecret,
-        DeleteNamespace, ReconcileRelease,
+        DeleteNamespace, ReconcileRelease, SupportApprovers, SupportGrant, SupportRevoke, SupportAction,
     ];
 }
 

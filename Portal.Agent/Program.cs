@@ -5,6 +5,7 @@ using Cogrion.Agent.Kubernetes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Agent.Runtime;
 using Cogrion.Agent.Secrets;
+using Cogrion.Agent.Support;
 using Cogrion.Kubernetes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -67,6 +68,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<AgentLifecycle>();
             services.TryAddSingleton<AgentReadiness>();
             services.TryAddSingleton<EncryptionKeyRing>();
+            services.TryAddSingleton<SupportLedger>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();
@@ -78,6 +80,10 @@ namespace Cogrion.Agent
             services.AddSingleton<ICommandExecutor, ApplySecretExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteSecretExecutor>();
             services.AddSingleton<ICommandExecutor, ReconcileReleaseExecutor>();
+            services.AddSingleton<ICommandExecutor, SupportApproversExecutor>();
+            services.AddSingleton<ICommandExecutor, SupportGrantExecutor>();
+            services.AddSingleton<ICommandExecutor, SupportRevokeExecutor>();
+            services.AddSingleton<ICommandExecutor, SupportActionExecutor>();
             services.AddHostedService<ReadinessEndpoint>();
             services.AddHostedService<AgentLoop>();
             return services;

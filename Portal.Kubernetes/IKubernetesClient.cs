@@ -27,6 +27,9 @@ public interface IKubernetesClient
 
     /// <summary>Deletes the object; false when it was already gone (deleting is idempotent).</summary>
     Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="tailLines"/> lines of a pod's container log (the pods/log subresource).</summary>
+    Task<string> ReadLogAsync(string @namespace, string pod, string? container, int tailLines, CancellationToken cancellationToken);
 }
 
 /// <summary>A Kubernetes API call that failed, with a message an operator can act on.</summary>

@@ -100,6 +100,15 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         }
     }
 
+    public async Task<string> ReadLogAsync(string @namespace, string pod, string? container, int tailLines, CancellationToken cancellationToken)
+    {
+        var stream = await CallAsync(() => client.CoreV1.ReadNamespacedPodLogAsync(pod, @namespace, container: container, tailLines: tailLines,
+            cancellationToken: cancellationToken), $"read the log of pod {Qualified(pod, @namespace)}");
+        await using (stream)
+        using (var reader = new StreamReader(stream))
+            return await reader.ReadToEndAsync(cancellationToken);
+    }
+
     /// <summary>The API answers list items without apiVersion and kind; put them back, so every object this client returns is complete.</summary>
     private static Func<JsonObject, JsonObject> Complete(ResourceKind kind) => item =>
     {

@@ -118,6 +118,15 @@ public static class ResourceKinds
                 ? Boxed(c.CoreV1.ListPodForAllNamespacesAsync(labelSelector: selector, cancellationToken: ct))
                 : Boxed(c.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: ct)),
             (c, name, ns, ct) => c.CoreV1.DeleteNamespacedPodAsync(name, ns!, propagationPolicy: Background, cancellationToken: ct))),
+        // Events are read only (support sessions); the API's own components write them.
+        new("v1", "Event", "events", true, new(
+            (c, body, name, ns, manager, ct)
+                => Boxed(c.CoreV1.PatchNamespacedEventAsync(body, name, ns!, fieldManager: manager, force: Force(body), cancellationToken: ct)),
+            (c, name, ns, ct) => Boxed(c.CoreV1.ReadNamespacedEventAsync(name, ns!, cancellationToken: ct)),
+            (c, ns, selector, ct) => ns is null
+                ? Boxed(c.CoreV1.ListEventForAllNamespacesAsync(labelSelector: selector, cancellationToken: ct))
+                : Boxed(c.CoreV1.ListNamespacedEventAsync(ns, labelSelector: selector, cancellationToken: ct)),
+            (c, name, ns, ct) => c.CoreV1.DeleteNamespacedEventAsync(name, ns!, cancellationToken: ct))),
         new("apps/v1", "Deployment", "deployments", true, new(
             (c, body, name, ns, manager, ct)
                 => Boxed(c.AppsV1.PatchNamespacedDeploymentAsync(body, name, ns!, fieldManager: manager, force: Force(body), cancellationToken: ct)),

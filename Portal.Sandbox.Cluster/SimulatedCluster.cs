@@ -96,7 +96,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var certificates = ClusterCertificates.LoadOrCreate(directory);
         var tokens = new TokenRegistry();
         var adminToken = tokens.Issue(UserInfo.Admin);
-        var api = new ApiServer(store, new Rbac(store), tokens, options.KubernetesVersion, time);
+        var api = new ApiServer(store, new Rbac(store), tokens, options.KubernetesVersion, time, Path.Combine(directory, "pods"));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -35,7 +35,7 @@ public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, str
 /// authentication, RBAC per request (<see cref="Rbac"/>) and Kubernetes' Status bodies for every error.
 /// Served over HTTPS by <see cref="SimulatedCluster"/>, so a client talks to it as to a real cluster.
 /// </summary>
-public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens, string gitVersion, TimeProvider time)
+public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens, string gitVersion, TimeProvider time, string? podsDirectory = null)
 {
     private const int AuditKept = 2000;
     /// <summary>Quotes in messages as \" (Kubernetes is a Go program), not \u0022.</summary>
@@ -95,6 +95,15 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
 
         if (!TryParse(path, out var type, out var ns, out var name, out var subresource))
             return (await WriteStatusAsync(context, 404, "NotFound", "the server could not find the requested resource"), method.ToLowerInvariant());
+        if (subresource == "log" && type == ResourceTypes.Pod && name is not null && ns is not null && method == "GET")
+        {
+            if (!rbac.Allows(user, new RequestAttributes("get", "", "pods/log", ns, name)))
+                return (await ForbiddenAsync(context,
+                    $"pods \"{name}\" is forbidden: User \"{user.Name}\" cannot get resource \"pods/log\" in API group \"\" " +
+                    $"in the namespace \"{ns}\"",
+                    type, name), "get");
+            return (await PodLogAsync(context, ns, name), "get");
+        }
         if (subresource is not null)
             return (await WriteStatusAsync(context, 404, "NotFound", $"the sandbox does not serve the {subresource} subresource of {type!.Plural}"),
                 method.ToLowerInvariant());
@@ -141,6 +150,44 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         {
             return (await WriteStatusAsync(context, 400, "BadRequest", $"the body of the request could not be decoded as JSON: {ex.Message}"), verb);
         }
+    }
+
+    /// <summary>
+    /// pods/{name}/log as the API server answers it: text/plain, the container's output (the kubelet's
+    /// container.log), the last tailLines lines when asked; 400 for a container the pod does not have, or one
+    /// that has not started; a pod of several containers needs the container named.
+    /// </summary>
+    private async Task<int> PodLogAsync(HttpContext context, string ns, string name)
+    {
+        var pod = store.Get(ResourceTypes.Pod, ns, name);
+        if (pod is null) return await NotFoundAsync(context, ResourceTypes.Pod, name);
+        var containers = (pod["spec"]?["containers"] as JsonArray ?? []).Select(c => c?["name"]?.GetValue<string>() ?? "").ToList();
+        var container = context.Request.Query["container"].FirstOrDefault();
+        if (string.IsNullOrEmpty(container))
+        {
+            if (containers.Count != 1)
+                return await WriteStatusAsync(context, 400, "BadRequest",
+                    $"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", containers)}]");
+            container = containers[0];
+        }
+        if (!containers.Contains(container))
+            return await WriteStatusAsync(context, 400, "BadRequest", $"container {container} is not valid for pod {name}");
+        // The kubelet runs a pod's first container; its output is the pod's container.log.
+        var file = podsDirectory is null ? null : Path.Combine(podsDirectory, $"{ns}_{name}", "container.log");
+        if (file is null || container != containers[0] || !File.Exists(file))
+            return await WriteStatusAsync(context, 400, "BadRequest",
+                $"container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating");
+        string[] lines;
+        await using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        using (var reader = new StreamReader(stream))
+            lines = (await reader.ReadToEndAsync(context.RequestAborted)).Split('\n');
+        if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
+        if (int.TryParse(context.Request.Query["tailLines"].FirstOrDefault(), out var tail) && tail >= 0 && tail < lines.Length)
+            lines = lines[^tail..];
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(string.Concat(lines.Select(l => l + "\n")), context.RequestAborted);
+        return 200;
     }
 
     private async Task<int> GetAsync(HttpContext context, ResourceType type, string? ns, string name)

@@ -136,6 +136,8 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         if (!runtime.Running && now >= runtime.NextStart)
         {
             var problem = await StartAsync(pod, container, runtime, cancellationToken);
+            RecordEvent(pod, problem is null ? ("Normal", "Started", $"Started container {container["name"]}")
+                : ("Warning", problem.Value.Item1 == "ErrImagePull" ? "Failed" : "BackOff", problem.Value.Item2));
             if (problem is not null)
             {
                 runtime.Waiting = problem;
@@ -269,6 +271,31 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         logger.LogInformation("Pod {Namespace}/{Pod}: started {Image} as {Executable} at {PodIp}", ns, runtime.Name, image, executable, runtime.Ip);
         return null;
     }
+
+    /// <summary>
+    /// An Event about the pod, as the kubelet records one (support sessions read them): one object per pod and
+    /// reason, its count and lastTimestamp bumped when it happens again.
+    /// </summary>
+    private void RecordEvent(JsonObject pod, (string Type, string Reason, string Message) what)
+    {
+        var ns = pod["metadata"]!["namespace"]!.GetValue<string>();
+        var podName = pod["metadata"]!["name"]!.GetValue<string>();
+        var now = ObjectStore.Timestamp(time.GetUtcNow());
+        store.Write(EventType, ns, $"{podName}.{what.Reason.ToLowerInvariant()}", existing => new JsonObject
+        {
+            ["metadata"] = new JsonObject(),
+            ["involvedObject"] = new JsonObject { ["kind"] = "Pod", ["name"] = podName, ["namespace"] = ns, ["apiVersion"] = "v1" },
+            ["type"] = what.Type,
+            ["reason"] = what.Reason,
+            ["message"] = what.Message,
+            ["source"] = new JsonObject { ["component"] = "kubelet", ["host"] = NodeName },
+            ["count"] = (ObjectStore.Number(existing?["count"]) ?? 0) + 1,
+            ["firstTimestamp"] = existing?["firstTimestamp"]?.DeepClone() ?? now,
+            ["lastTimestamp"] = now,
+        });
+    }
+
+    private static readonly ResourceType EventType = ResourceTypes.ByKind("v1", "Event")!;
 
     /// <summary>The container's output, line by line into its log (kubectl logs reads the same).</summary>
     private static async Task PumpAsync(StreamReader from, StreamWriter log)

@@ -20,7 +20,8 @@ public sealed class NavigationAndAccountTests : PortalTestContext
     {
         var sections = NavMenu.SectionsFor(Tenant(TenantRole.Admin), platformAdmin: false).ToList();
 
-        Assert.Equal(["Dashboard", "Workspaces", "Cloud accounts", "Members", "Tenants", "Audit", "Settings"], sections.Select(s => s.Title));
+        Assert.Equal(["Dashboard", "Workspaces", "Cloud accounts", "Members", "Tenants", "Audit", "Support access", "Settings"],
+            sections.Select(s => s.Title));
         Assert.Equal("t/acme/audit", sections.Single(s => s.Title == "Audit").Href);
     }
 
@@ -30,6 +31,7 @@ public sealed class NavigationAndAccountTests : PortalTestContext
         var sections = NavMenu.SectionsFor(Tenant(TenantRole.Viewer), platformAdmin: false).ToList();
 
         Assert.DoesNotContain("Settings", sections.Select(s => s.Title));
+        Assert.DoesNotContain("Support access", sections.Select(s => s.Title));
         Assert.Equal("audit", sections.Single(s => s.Title == "Audit").Href);
     }
 
@@ -37,7 +39,7 @@ public sealed class NavigationAndAccountTests : PortalTestContext
     public void Only_platform_admins_get_the_consoles()
     {
         Assert.DoesNotContain("Jobs", Titles(null, platformAdmin: false));
-        Assert.Equal(["Dashboard", "Tenants", "Audit", "Admin", "Agent fleet", "Jobs", "People"], Titles(null, platformAdmin: true));
+        Assert.Equal(["Dashboard", "Tenants", "Audit", "Admin", "Agent fleet", "Support", "Jobs", "People"], Titles(null, platformAdmin: true));
     }
 
     [Theory]

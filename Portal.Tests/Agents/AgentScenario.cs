@@ -30,17 +30,21 @@ public sealed class AgentScenario : IAsyncDisposable
 
     public static readonly Actor Admin = Actor.User(Guid.NewGuid(), "test-admin");
 
-    public static async Task<(PortalServer Portal, string ConnectionString, string DatabaseName)> StartPortalAsync()
+    public static async Task<(PortalServer Portal, string ConnectionString, string DatabaseName)> StartPortalAsync(
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var server = await PostgresServer.GetAsync();
         var database = await server.CreateMigratedDatabaseAsync("agents");
         var connectionString = server.ConnectionString(database);
-        return (await PortalServer.StartAsync(connectionString, overrides: FastPortal), connectionString, database);
+        var overrides = new Dictionary<string, string?>(FastPortal);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) overrides[key] = value;
+        return (await PortalServer.StartAsync(connectionString, overrides: overrides), connectionString, database);
     }
 
-    public static async Task<AgentScenario> StartAsync()
+    /// <summary>The scenario; <paramref name="settings"/> adds to (or replaces) <see cref="FastPortal"/>'s Portal settings.</summary>
+    public static async Task<AgentScenario> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var (portal, connectionString, database) = await StartPortalAsync();
+        var (portal, connectionString, database) = await StartPortalAsync(settings);
         var tenantId = Guid.NewGuid();
         var workspaceId = Guid.NewGuid();
         var token = await portal.Get<AgentEnrollment>().CreateBootstrapTokenAsync(tenantId, workspaceId, Admin, CancellationToken.None);

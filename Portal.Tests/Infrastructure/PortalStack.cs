@@ -18,10 +18,12 @@ public sealed class PortalStack : IAsyncDisposable
     /// for tests that change users' state in ways other tests must not see (memberships, tenants).
     /// Dispose it at the end of the test. Extra settings may say <c>{baseUrl}</c> for the Portal's own address.
     /// </summary>
-    public static Task<PortalStack> StartIsolatedAsync(IDictionary<string, string?>? settings = null)
+    /// With <paramref name="onLocalhost"/> the Portal is at http://localhost:port: WebAuthn needs a domain as its
+    /// relying party id, never an IP address.
+    public static Task<PortalStack> StartIsolatedAsync(IDictionary<string, string?>? settings = null, bool onLocalhost = false)
     {
         Assertions.SetDefaultExpectTimeout(15_000);
-        return StartAsync("isolated", settings);
+        return StartAsync("isolated", settings, onLocalhost);
     }
 
     private bool isolated;
@@ -44,11 +46,12 @@ public sealed class PortalStack : IAsyncDisposable
         return stack;
     }
 
-    private static async Task<PortalStack> StartAsync(string databasePrefix, IDictionary<string, string?>? settings = null)
+    private static async Task<PortalStack> StartAsync(string databasePrefix, IDictionary<string, string?>? settings = null, bool onLocalhost = false)
     {
         var database = await PostgresServer.GetAsync();
         var name = await database.CreateMigratedDatabaseAsync(databasePrefix);
         var baseUrl = PortalProcess.NextBaseUrl();
+        if (onLocalhost) baseUrl = baseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
         var idp = await DevIdentityProvider.StartAsync([baseUrl]);
         var portal = await PortalProcess.StartAsync(baseUrl, database.ConnectionString(name), idp.Authority,
             settings?.ToDictionary(s => s.Key, s => s.Value?.Replace("{baseUrl}", baseUrl, StringComparison.Ordinal)));

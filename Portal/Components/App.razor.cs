@@ -11,6 +11,7 @@ public partial class App
     [CascadingParameter] private HttpContext HttpContext { get; set; } = default!;
     [Inject] private ThemeStylesheet Theme { get; set; } = default!;
     [Inject] private Features.Secrets.SecretsScript Secrets { get; set; } = default!;
+    [Inject] private Features.Support.SupportScript Support { get; set; } = default!;
 
     // The whole app is interactive (Blazor Server) except the few public pages marked
     // [ExcludeFromInteractiveRouting]: they must work without a signed-in circuit.

@@ -8,6 +8,7 @@ using Cogrion.Portal.Features.Jobs;
 using Cogrion.Portal.Features.Offboarding;
 using Cogrion.Portal.Features.Onboarding;
 using Cogrion.Portal.Features.Secrets;
+using Cogrion.Portal.Features.Support;
 using Cogrion.Portal.Features.Tenants;
 using Cogrion.Portal.Features.Users;
 using Cogrion.Portal.Features.Workspaces;
@@ -66,6 +67,7 @@ public static class PortalHost
         builder.AddPortalWorkspaces();
         builder.AddPortalSecrets();
         builder.AddPortalOffboarding();
+        builder.AddPortalSupport();
 
         builder.AddPortalUsers();
         builder.Services.TryAddSingleton<Features.Admin.AdminOverviewQueries>();
@@ -101,6 +103,7 @@ public static class PortalHost
         app.UseTenantAccess();
         app.UseAntiforgery();
         app.UseSecretsPageSecurity();
+        app.UseSupportPageSecurity();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapThemeStylesheet();
@@ -116,6 +119,7 @@ public static class PortalHost
         app.MapAgentUpgradesApi();
         app.MapSecretsApi();
         app.MapOffboardingEndpoints();
+        app.MapSupportApi();
         app.MapApiDocumentation();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(CircuitWebSocket.ConfigureEndpoint);
         return app;

@@ -29,6 +29,7 @@ public partial class NavMenu
             yield return new("Tenants", $"{root}/tenants", Icons.Material.Outlined.CorporateFare);
             // A tenant's admins read its whole trail; everyone else their own actions.
             yield return new("Audit", tenant.IsAdmin ? $"{root}/audit" : "audit", Icons.Material.Outlined.FactCheck);
+            if (tenant.IsAdmin) yield return new("Support access", $"{root}/support", Icons.Material.Outlined.SupportAgent);
             if (tenant.IsAdmin) yield return new("Settings", $"{root}/settings", Icons.Material.Outlined.Settings);
         }
         else
@@ -41,6 +42,7 @@ public partial class NavMenu
         {
             yield return new("Admin", "admin", Icons.Material.Outlined.AdminPanelSettings, NavLinkMatch.All);
             yield return new("Agent fleet", "admin/agents", Icons.Material.Outlined.Hub);
+            yield return new("Support", "admin/support", Icons.Material.Outlined.SupportAgent);
             yield return new("Jobs", "admin/jobs", Icons.Material.Outlined.WorkHistory);
             yield return new("People", "admin/users", Icons.Material.Outlined.ManageAccounts);
         }

@@ -146,6 +146,15 @@ public sealed class AgentRegistry(
             new { tenantId, workspaceId }, cancellationToken: cancellationToken))).ToList();
     }
 
+    /// <summary>The ids of the tenant's active agents (one per workspace at most).</summary>
+    public async Task<IReadOnlyList<Guid>> ActiveAgentIdsAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(
+            "select id from agents where tenant_id = @tenantId and status = 'active' order by registered_at",
+            new { tenantId }, cancellationToken: cancellationToken))).ToList();
+    }
+
     /// <summary>Platform-wide, for platform admins: not tenant data, no tenant scope.</summary>
     public async Task<IReadOnlyList<AgentSummary>> ListFleetAsync(int limit, CancellationToken cancellationToken)
     {

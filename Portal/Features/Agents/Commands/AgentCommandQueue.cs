@@ -40,6 +40,9 @@ public sealed record AgentCommandView(
 
 public enum ResultAcceptance { Recorded, AlreadyRecorded, NotFound }
 
+/// <summary>What an agent answered to one command: its status, message and output (null once forgotten).</summary>
+public sealed record AgentCommandAnswer(Guid Id, string Status, string? ResultMessage, string? Output);
+
 /// <summary>
 /// The command queue of every agent, in PostgreSQL. Enqueue signs the command and notifies the
 /// agent's channel in the same transaction; delivery is at least once (a command stays pending
@@ -223,6 +226,26 @@ public sealed class AgentCommandQueue(
         }
         await transaction.CommitAsync(cancellationToken);
         return ResultAcceptance.Recorded;
+    }
+
+    /// <summary>The answer to one of the tenant's commands; null for another tenant's (or no) command.</summary>
+    public async Task<AgentCommandAnswer?> AnswerAsync(Guid tenantId, Guid commandId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<AgentCommandAnswer>(new CommandDefinition("""
+            select id, status, result_message, result_output::text as output from agent_commands where id = @commandId and tenant_id = @tenantId
+            """, new { tenantId, commandId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Deletes the outputs of the tenant's commands (what they read), keeping that they ran and how they ended.</summary>
+    public async Task<int> ForgetOutputsAsync(Guid tenantId, IReadOnlyCollection<Guid> commandIds, CancellationToken cancellationToken)
+    {
+        if (commandIds.Count == 0) return 0;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            update agent_commands set result_output = null
+            where tenant_id = @tenantId and id = any(@ids) and result_output is not null
+            """, new { tenantId, ids = commandIds.ToArray() }, cancellationToken: cancellationToken));
     }
 
     public async Task<IReadOnlyList<AgentCommandView>> HistoryAsync(Guid agentId, int limit, CancellationToken cancellationToken)
