@@ -35,7 +35,8 @@ public sealed class OffboardingAgentTests
         var apps = world.Portal.Get<WorkspaceApps>();
         foreach (var (workspace, app) in new[] { (keep, "superset"), (gone, "mlflow") })
         {
-            var installed = await apps.InstallAsync(world.TenantId, workspace, app, null, null, SandboxInstallWorld.Admin, CancellationToken.None);
+            var installed = await apps.InstallAsync(world.TenantId, workspace, app, null, null, null, SandboxInstallWorld.Admin,
+                CancellationToken.None);
             Assert.True(installed.Succeeded, string.Join("; ", installed.Errors.ToDictionary().SelectMany(e => e.Value)));
             await Eventually.ValueAsync(() => apps.FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None),
                 v => v?.Status.State == AppState.Ready, $"{app} to be Ready", OffboardingWorld.Deadline);

@@ -46,7 +46,8 @@ public sealed class OffboardingBench
         {
             var workspace = await world.WaitForStatusAsync(ids[w.Name], WorkspaceStatus.Ready);
             foreach (var app in w.Apps)
-                Assert.True((await apps.InstallAsync(world.TenantId, workspace, app, null, null, SandboxInstallWorld.Admin, CancellationToken.None))
+                Assert.True((await apps.InstallAsync(world.TenantId, workspace, app, null, null, null, SandboxInstallWorld.Admin,
+                    CancellationToken.None))
                     .Succeeded);
         }
         foreach (var w in plan)

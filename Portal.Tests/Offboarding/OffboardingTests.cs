@@ -36,6 +36,18 @@ public sealed class OffboardingTests : IAsyncLifetime
         var otherRowsBefore = await OffboardingWorld.RowsOfAsync(world.ConnectionString, [seeded.Other]);
         var otherEventsBefore = await world.CountAsync("select count(*) from audit_events where tenant_id = @id", new { id = seeded.Other });
 
+        // Support access to the child tenant: a live grant and an open request end with the offboarding.
+        var (grant, request) = (Guid.NewGuid(), Guid.NewGuid());
+        await using (var seeding = await world.OpenAsync())
+            await seeding.ExecuteAsync("""
+                insert into support_requests (id, tenant_id, workspace_id, agent_id, requester_id, requester_name, reason, scope,
+                    duration_minutes, status, created_at, answer_by, not_before, not_after)
+                values (@grant, @tenant, gen_random_uuid(), gen_random_uuid(), @user, 'staff', 'a ticket', 'status', 240, 'approved',
+                        now(), now() + interval '12 hours', now(), now() + interval '4 hours'),
+                       (@request, @tenant, gen_random_uuid(), gen_random_uuid(), @user, 'staff', 'another', 'status', 240, 'pending',
+                        now(), now() + interval '12 hours', null, null)
+                """, new { grant, request, tenant = seeded.Child, user = seeded.Admin.Id });
+
         var context = await OffboardingWorld.ContextAsync(world.Portal.Services, seeded.Root, seeded.Admin, TenantRole.Admin);
         var started = await world.Get<OffboardingCommands>().StartAsync(context,
             new OffboardingRequest("acme", new Dictionary<Guid, WorkspaceFate>(), PurgeTiming.AfterRetention),
@@ -47,6 +59,10 @@ public sealed class OffboardingTests : IAsyncLifetime
         Assert.Null(done.LastError);
         Assert.Equal(new[] { seeded.Root, seeded.Child }.Order(), done.TenantIds.Order());
         Assert.True(done.PurgeAfter > DateTimeOffset.UtcNow.AddDays(29), "the default retention is 30 days");
+        Assert.Equal("revoked", await world.ScalarAsync<string>("select status from support_requests where id = @grant", new { grant }));
+        Assert.Equal("denied", await world.ScalarAsync<string>("select status from support_requests where id = @request", new { request }));
+        Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'support.revoked' and target_id = @id",
+            new { id = grant.ToString() }));
 
         // The files, as the person who started it downloads them; anyone else gets "not found".
         using var client = world.Portal.CreateNonRedirectingClient();
@@ -104,7 +120,9 @@ public sealed class OffboardingTests : IAsyncLifetime
             document.GetProperty("steps").GetProperty("CloudAccess").GetProperty("left_to_tenant")[0].GetString());
         var forged = JsonSerializer.Serialize(new
         {
-            format = CertificateStep.Format, keyId = "x", publicKeyUrl = OffboardingEndpoints.PublicKeyPath,
+            format = CertificateStep.Format,
+            keyId = "x",
+            publicKeyUrl = OffboardingEndpoints.PublicKeyPath,
             payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Convert.FromBase64String(
                 JsonDocument.Parse(certificate).RootElement.GetProperty("payload").GetString()!)).Replace("acme-admin", "someone-else"))),
             signature = JsonDocument.Parse(certificate).RootElement.GetProperty("signature").GetString(),

@@ -83,7 +83,9 @@ public sealed class CertificateStep(
             ["tenant"] = new JsonObject { ["id"] = plan.Root.Id.ToString(), ["slug"] = plan.Root.Slug, ["name"] = plan.Root.Name },
             ["child_tenants"] = new JsonArray(plan.Children.Select(t => (JsonNode?)new JsonObject
             {
-                ["id"] = t.Id.ToString(), ["slug"] = t.Slug, ["name"] = t.Name,
+                ["id"] = t.Id.ToString(),
+                ["slug"] = t.Slug,
+                ["name"] = t.Name,
             }).ToArray()),
             ["requested_by"] = new JsonObject { ["id"] = offboarding.RequestedBy?.ToString(), ["name"] = offboarding.RequestedByName },
             ["started_at"] = offboarding.StartedAt.ToString("O"),
@@ -91,7 +93,10 @@ public sealed class CertificateStep(
             ["purge_after"] = purgeAfter.ToString("O"),
             ["workspaces"] = new JsonArray(plan.Workspaces.Select(w => (JsonNode?)new JsonObject
             {
-                ["id"] = w.Id.ToString(), ["name"] = w.Name, ["cloud_account"] = w.CloudAccountName, ["fate"] = w.Fate.ToString().ToLowerInvariant(),
+                ["id"] = w.Id.ToString(),
+                ["name"] = w.Name,
+                ["cloud_account"] = w.CloudAccountName,
+                ["fate"] = w.Fate.ToString().ToLowerInvariant(),
                 ["apps"] = new JsonArray(w.Apps.Select(a => (JsonNode?)$"{a.App} {a.ChartVersion}").ToArray()),
             }).ToArray()),
             ["members_removed"] = new JsonArray(plan.Members.Select(m => (JsonNode?)m.Username).Distinct().ToArray()),

@@ -61,7 +61,10 @@ public sealed class DestroyWorkspacesStep(
         {
             if (view.App.DesiredState == AppDesiredState.Installed)
             {
-                var removal = await apps.RemoveAsync(planned.TenantId, workspace, view.App.App, view.App.App, actor, cancellationToken);
+                // The workspace is being destroyed: its apps' volumes go too (kept volumes would outlive the cluster as
+                // disks in the tenant's account, which "destroy" promised to remove).
+                var removal = await apps.RemoveAsync(planned.TenantId, workspace, view.App.App, view.App.App, deleteData: true, actor,
+                    cancellationToken);
                 if (!removal.Succeeded)
                 {
                     // No agent to remove it through (offline, gone): the destroy run removes the cluster it runs in anyway.

@@ -1,8 +1,8 @@
 using Cogrion.Portal.Infrastructure.Audit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using MudBlazor;
 using Microsoft.Extensions.Options;
+using MudBlazor;
 
 namespace Cogrion.Portal.Features.Offboarding;
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Infrastructure.Offboarding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Features.Support;
@@ -20,6 +21,8 @@ public static partial class SupportServiceCollectionExtensions
         services.AddSingleton<IAgentCommandResultHandler, SupportResultHandlers.Action>();
         services.AddSingleton<IAgentCommandResultHandler, SupportResultHandlers.Approvers>();
         services.AddHostedService<SupportHousekeeping>();
+        // A leaving tenant's requests and grants end in its offboarding's revocation step.
+        services.AddSingleton<IOffboardingRevoker, SupportOffboardingRevoker>();
         return builder;
     }
 
