@@ -1,6 +1,5 @@
-using Cogrion.Jobs;
 using Cogrion.Portal.Infrastructure.Audit;
-using Cogrion.Portal.Infrastructure.Jobs;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 
@@ -15,7 +14,7 @@ public partial class OffboardingPage
     [Parameter] public Guid Id { get; set; }
 
     [Inject] private OffboardingDownloads Downloads { get; set; } = default!;
-    [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private RoleChecks Roles { get; set; } = default!;
     [Inject] private MudBlazor.ISnackbar Snackbar { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
@@ -25,7 +24,7 @@ public partial class OffboardingPage
 
     private bool loaded;
     private OffboardingRecord? offboarding;
-    private LiveJobUpdates? updates;
+    private IDisposable? updates;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -33,8 +32,8 @@ public partial class OffboardingPage
         loaded = true;
         if (!RendererInfo.IsInteractive || offboarding is null) return;
         updates?.Dispose();
-        // Job notifications carry no tenant: any job change re-reads this one row, at most twice a second.
-        updates = new LiveJobUpdates(Events, n => n.Kind != JobNotificationKind.Log, TimeSpan.FromMilliseconds(500),
+        // Each step records its progress on the offboarding's row; that change (not every job in the Portal) re-reads it.
+        updates = Changes.Listen(offboarding.TenantId, offboarding.Id, TimeSpan.FromMilliseconds(250),
             () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); }));
     }
 

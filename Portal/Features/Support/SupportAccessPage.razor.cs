@@ -1,6 +1,7 @@
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 
@@ -17,6 +18,7 @@ public partial class SupportAccessPage
     [Inject] private SupportApprovers Approvers { get; set; } = default!;
     [Inject] private SupportSessions Sessions { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
 
     private bool loaded;
@@ -28,6 +30,7 @@ public partial class SupportAccessPage
     private ApproverSetState approverState = new(null, null);
     private Notice? notice;
     private PeriodicTimer? refresh;
+    private IDisposable? changes;
 
     private sealed record Notice(bool Ok, string Message);
 
@@ -54,11 +57,16 @@ public partial class SupportAccessPage
         loaded = true;
         if (!RendererInfo.IsInteractive) return;
         refresh?.Dispose();
-        refresh = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        changes?.Dispose();
+        // New requests, the agent's verdicts, passkeys and timeline entries arrive as the tenant's changes; the slow beat
+        // only moves "time left" along.
+        changes = Changes.Listen(Current.TenantId, subjectId: null, TimeSpan.FromMilliseconds(250),
+            () => InvokeAsync(async () => { if (!busy) await ReloadAsync(); StateHasChanged(); }));
+        refresh = new PeriodicTimer(TimeSpan.FromSeconds(30));
         _ = FollowAsync(refresh);
     }
 
-    /// <summary>Time left, new requests and the agent's verdicts show up without a reload.</summary>
+    /// <summary>Time left counts down without a reload; requests that expire by the clock show as expired.</summary>
     private async Task FollowAsync(PeriodicTimer timer)
     {
         try
@@ -199,5 +207,9 @@ public partial class SupportAccessPage
         _ => "failed",
     };
 
-    protected override void OnDisposing() => refresh?.Dispose();
+    protected override void OnDisposing()
+    {
+        refresh?.Dispose();
+        changes?.Dispose();
+    }
 }

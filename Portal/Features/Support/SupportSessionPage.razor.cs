@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Infrastructure.Authentication;
+using Cogrion.Portal.Infrastructure.Database;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
@@ -19,6 +20,7 @@ public partial class SupportSessionPage
     [Inject] private SupportRequests Requests { get; set; } = default!;
     [Inject] private SupportSessions Sessions { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private TenantChanges Changes { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -31,6 +33,7 @@ public partial class SupportSessionPage
     private Guid? awaited;
     private System.Security.Claims.ClaimsPrincipal user = new();
     private PeriodicTimer? refresh;
+    private IDisposable? changes;
 
     private sealed record Detail(string Title, string Text);
 
@@ -49,7 +52,13 @@ public partial class SupportSessionPage
         loaded = true;
         if (!RendererInfo.IsInteractive) return;
         refresh?.Dispose();
-        refresh = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        changes?.Dispose();
+        // The request's answer and each action's result arrive as changes of the request (its tenant's); the slow beat
+        // only moves the grant's time left along and notices its end by the clock.
+        if (request is not null)
+            changes = Changes.Listen(request.TenantId, request.Id, TimeSpan.FromMilliseconds(100),
+                () => InvokeAsync(async () => { await ReloadAsync(); StateHasChanged(); }));
+        refresh = new PeriodicTimer(TimeSpan.FromSeconds(15));
         _ = FollowAsync(refresh);
     }
 
@@ -116,7 +125,11 @@ public partial class SupportSessionPage
         await ReloadAsync();
     }
 
-    protected override void OnDisposing() => refresh?.Dispose();
+    protected override void OnDisposing()
+    {
+        refresh?.Dispose();
+        changes?.Dispose();
+    }
 }
 
 /// <summary>The agent's answer to a list action, for the tables.</summary>
