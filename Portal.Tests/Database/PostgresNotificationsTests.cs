@@ -105,9 +105,10 @@ public sealed class PostgresNotificationsTests : IAsyncLifetime
         {
             await using (var portal = await PortalServer.StartAsync(server.ConnectionString(portalDatabase)))
             {
-                // The job engine, the agent commands and the ended sessions subscribe; none opens a connection of its own.
+                // The job engine, the agent commands, the ended sessions and the tenant pages' changes subscribe; none opens a
+                // connection of its own.
                 Assert.Equal(1, await CountListeningSessionsAsync(portalDatabase));
-                Assert.Equal(["agent_commands", "authentication_sessions_ended", "portal_jobs"], portal.Get<PostgresNotifications>()
+                Assert.Equal(["agent_commands", "authentication_sessions_ended", "portal_jobs", "tenant_changes"], portal.Get<PostgresNotifications>()
                     .Channels.Order(StringComparer.Ordinal));
             }
         }

@@ -80,8 +80,10 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
         // Each later step ran to its end once, whatever ran twice before the kill.
         foreach (var step in new[] { "uninstall_agents", "revoke", "cloud_access", "certificate" })
         {
-            Assert.Equal(1, await world.CountAsync(
-                "select count(*) from audit_events where action = 'offboarding.step_completed' and details->>'step' = @step", new { step }));
+            Assert.True(1 == await world.CountAsync(
+                "select count(*) from audit_events where action = 'offboarding.step_completed' and details->>'step' = @step", new { step }),
+                $"step {step}: " + string.Join("; ", await world.QueryAsync<string>(
+                    "select action || ' ' || coalesce(details::text, '') from audit_events where action like 'offboarding.%' order by id")));
         }
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'offboarding.certificate_issued'"));
     }

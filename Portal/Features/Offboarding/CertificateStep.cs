@@ -48,11 +48,10 @@ public sealed class CertificateStep(
 
         await connection.ExecuteAsync(new CommandDefinition("""
             update offboardings
-            set certificate = @text, certificate_sha256 = @digest, chain_heads_end = @heads::jsonb, purge_after = @purgeAfter,
-                status = 'awaiting_purge', finished_at = @now
+            set certificate = @text, certificate_sha256 = @digest, chain_heads_end = @heads::jsonb, purge_after = @purgeAfter
             where id = @id and certificate is null
             """,
-            new { id = offboarding.Id, text, digest = SHA256.HashData(bytes), heads = OffboardingStore.ToJson(heads), purgeAfter, now },
+            new { id = offboarding.Id, text, digest = SHA256.HashData(bytes), heads = OffboardingStore.ToJson(heads), purgeAfter },
             transaction, cancellationToken: cancellationToken));
         await audit.RecordAsync(new AuditEntry(actor, "offboarding.certificate_issued", plan.Root.Id, "offboarding", offboarding.Id.ToString(),
             new { key_id = key.KeyId, certificate_sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), purge_after = purgeAfter }),

@@ -102,12 +102,18 @@ public sealed class OffboardingStepHandler(
         var finished = outcome.WaitFor is null;
         var report = finished ? outcome.Report with { FinishedAt = now } : outcome.Report;
         var next = finished ? (OffboardingStep)((int)step + 1) : step;
+        // Waiting for the purge is a state of the offboarding only once the certificate step is recorded as done, in the
+        // same transaction: whoever sees "awaiting purge" also sees every step before it completed and audited.
+        var awaitingPurge = finished && step == OffboardingStep.Certificate;
         await connection.ExecuteAsync(new CommandDefinition("""
             update offboardings
-            set progress = jsonb_set(progress, array[@stepKey], @report::jsonb), step = @next, last_error = null
+            set progress = jsonb_set(progress, array[@stepKey], @report::jsonb), step = @next, last_error = null,
+                status = case when @awaitingPurge then 'awaiting_purge' else status end,
+                finished_at = case when @awaitingPurge then @now else finished_at end
             where id = @id
             """,
-            new { id = offboarding.Id, stepKey = step.ToString(), report = OffboardingStore.ToJson(report), next = next.ToDbText() },
+            new { id = offboarding.Id, stepKey = step.ToString(), report = OffboardingStore.ToJson(report), next = next.ToDbText(), awaitingPurge,
+                now },
             transaction, cancellationToken: cancellationToken));
         if (finished && step != OffboardingStep.Purge)
         {
