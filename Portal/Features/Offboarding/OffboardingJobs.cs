@@ -112,8 +112,15 @@ public sealed class OffboardingStepHandler(
                 finished_at = case when @awaitingPurge then @now else finished_at end
             where id = @id
             """,
-            new { id = offboarding.Id, stepKey = step.ToString(), report = OffboardingStore.ToJson(report), next = next.ToDbText(), awaitingPurge,
-                now },
+            new
+            {
+                id = offboarding.Id,
+                stepKey = step.ToString(),
+                report = OffboardingStore.ToJson(report),
+                next = next.ToDbText(),
+                awaitingPurge,
+                now
+            },
             transaction, cancellationToken: cancellationToken));
         if (finished && step != OffboardingStep.Purge)
         {
