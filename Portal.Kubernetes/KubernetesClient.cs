@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Cogrion.Agent.Protocol;
 using k8s;
 using k8s.Autorest;
@@ -10,23 +11,22 @@ namespace Cogrion.Kubernetes;
 
 /// <summary>
 /// <see cref="IKubernetesClient"/> on KubernetesClient.Aot, the official client's trimming-safe build
-/// (the full KubernetesClient crashes at start under Native AOT). Writes are server-side apply
-/// (<c>application/apply-patch+yaml</c>; a JSON body is valid YAML) with a field manager and
-/// force=true. Objects cross this boundary as JSON: the typed models of <see cref="ResourceKinds"/>
-/// are an implementation detail, converted with the library's own source-generated serializer.
+/// (the full KubernetesClient crashes at start under Native AOT). Every kind goes through the library's
+/// generic operations (the "custom objects" ones, which address the core group under /api/v1 as the
+/// library's own GenericClient does), read and written as plain JSON: the API's answer is never
+/// squeezed through a typed model, so a field the model does not know is not lost, and the agent
+/// compiles in none of the library's ~870 models (ADR 0125). Writes are server-side apply
+/// (<c>application/apply-patch+yaml</c>; a JSON body is valid YAML) with a field manager and force=true.
 /// </summary>
 public sealed class KubernetesClient : IKubernetesClient, IDisposable
 {
+    private const string Background = "Background";
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
 
-    // KubernetesClient.Aot reads answers through its own source-generated JSON context, which knows the
-    // built-in kinds only: custom resources (Flux's) come back as JsonElement, whose metadata we add once,
-    // before the first call makes the options read-only.
-    static KubernetesClient() => KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Add(CustomObjectJson.Default));
-
     public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager)
     {
+        UseWireJson(configuration);
         client = new k8s.Kubernetes(configuration);
         this.fieldManager = fieldManager;
         Server = configuration.Host;
@@ -45,18 +45,15 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     {
         var (kind, name, ns) = Describe(manifest);
         var body = new V1Patch(manifest.ToJsonString(), V1Patch.PatchType.ApplyPatch);
-        var applied = await CallAsync(() => kind.Operations.Patch(client, body, name, ns, fieldManager, cancellationToken),
-            $"apply {kind.Kind} {Qualified(name, ns)}");
-        return ToJson(applied);
+        return await CallAsync(() => Patch(kind, body, name, ns, cancellationToken), $"apply {kind.Kind} {Qualified(name, ns)}");
     }
 
     public async Task<JsonObject> JsonPatchAsync(ObjectReference reference, JsonArray patch, CancellationToken cancellationToken)
     {
         var kind = ResourceKinds.For(reference);
         var body = new V1Patch(patch.ToJsonString(), V1Patch.PatchType.JsonPatch);
-        var patched = await CallAsync(() => kind.Operations.Patch(client, body, reference.Name, reference.Namespace, fieldManager, cancellationToken),
+        return await CallAsync(() => Patch(kind, body, reference.Name, reference.Namespace, cancellationToken),
             $"patch {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
-        return ToJson(patched);
     }
 
     public async Task<JsonObject?> GetAsync(ObjectReference reference, CancellationToken cancellationToken)
@@ -64,8 +61,12 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         var kind = ResourceKinds.For(reference);
         try
         {
-            return ToJson(await CallAsync(() => kind.Operations.Read(client, reference.Name, reference.Namespace, cancellationToken),
-                $"read {kind.Kind} {Qualified(reference.Name, reference.Namespace)}"));
+            return await CallAsync(() => kind.Namespaced
+                    ? client.CustomObjects.GetNamespacedCustomObjectAsync<JsonObject>(kind.Group, kind.Version, reference.Namespace!, kind.Plural,
+                        reference.Name, cancellationToken)
+                    : client.CustomObjects.GetClusterCustomObjectAsync<JsonObject>(kind.Group, kind.Version, kind.Plural, reference.Name,
+                        cancellationToken),
+                $"read {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
         }
         catch (KubernetesException ex) when (ex.StatusCode == 404)
         {
@@ -77,9 +78,14 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         CancellationToken cancellationToken)
     {
         var resource = ResourceKinds.Get(apiVersion, kind);
-        var list = await CallAsync(() => resource.Operations.List(client, resource.Namespaced ? @namespace : null, labelSelector, cancellationToken),
+        // A cluster-scoped kind, or a namespaced one across all namespaces, is listed at the group's root.
+        var list = await CallAsync(() => resource.Namespaced && @namespace is not null
+                ? client.CustomObjects.ListNamespacedCustomObjectAsync<JsonObject>(resource.Group, resource.Version, @namespace, resource.Plural,
+                    labelSelector: labelSelector, cancellationToken: cancellationToken)
+                : client.CustomObjects.ListClusterCustomObjectAsync<JsonObject>(resource.Group, resource.Version, resource.Plural,
+                    labelSelector: labelSelector, cancellationToken: cancellationToken),
             $"list {resource.Plural}");
-        return ToJson(list)["items"] is JsonArray items ? items.OfType<JsonObject>().Select(Complete(resource)).ToList() : [];
+        return list["items"] is JsonArray items ? items.OfType<JsonObject>().Select(Complete(resource)).ToList() : [];
     }
 
     public async Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken)
@@ -87,11 +93,12 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         var kind = ResourceKinds.For(reference);
         try
         {
-            await CallAsync(async () =>
-            {
-                await kind.Operations.Delete(client, reference.Name, reference.Namespace, cancellationToken);
-                return true;
-            }, $"delete {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
+            await CallAsync(() => kind.Namespaced
+                    ? client.CustomObjects.DeleteNamespacedCustomObjectAsync<JsonObject>(kind.Group, kind.Version, reference.Namespace!, kind.Plural,
+                        reference.Name, propagationPolicy: Background, cancellationToken: cancellationToken)
+                    : client.CustomObjects.DeleteClusterCustomObjectAsync<JsonObject>(kind.Group, kind.Version, kind.Plural, reference.Name,
+                        propagationPolicy: Background, cancellationToken: cancellationToken),
+                $"delete {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
             return true;
         }
         catch (KubernetesException ex) when (ex.StatusCode == 404)
@@ -117,9 +124,29 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         return item;
     };
 
-    private static JsonObject ToJson(object value) =>
-        JsonNode.Parse(value is JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(value)) as JsonObject
-            ?? throw new KubernetesException(500, "The API server answered with something that is not an object.");
+    /// <summary>
+    /// The library reads and writes through the configuration's JsonSerializerOptions, whose resolver is by
+    /// default its own source-generated context of every model. This client exchanges only the types of
+    /// <see cref="KubernetesWireJson"/>, so that context alone resolves them: the same under JIT and Native
+    /// AOT, where the library's context is left out of the binary (ADR 0125). Once per configuration,
+    /// before its first request makes the options read-only.
+    /// </summary>
+    private static void UseWireJson(KubernetesClientConfiguration configuration)
+    {
+        if (configuration.JsonSerializerOptions.TypeInfoResolver != KubernetesWireJson.Default)
+            configuration.AddJsonOptions(options => options.TypeInfoResolver = KubernetesWireJson.Default);
+    }
+
+    /// <summary>A server-side apply or a JSON patch; Kubernetes accepts force=true only with server-side apply.</summary>
+    private Task<JsonObject> Patch(ResourceKind kind, V1Patch body, string name, string? ns, CancellationToken cancellationToken)
+    {
+        bool? force = body.Type == V1Patch.PatchType.ApplyPatch ? true : null;
+        return kind.Namespaced
+            ? client.CustomObjects.PatchNamespacedCustomObjectAsync<JsonObject>(body, kind.Group, kind.Version, ns!, kind.Plural, name,
+                fieldManager: fieldManager, force: force, cancellationToken: cancellationToken)
+            : client.CustomObjects.PatchClusterCustomObjectAsync<JsonObject>(body, kind.Group, kind.Version, kind.Plural, name,
+                fieldManager: fieldManager, force: force, cancellationToken: cancellationToken);
+    }
 
     /// <summary>Every call goes through here, so every failure becomes a <see cref="KubernetesException"/> that says what to check.</summary>
     private async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
@@ -191,6 +218,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     public void Dispose() => client.Dispose();
 }
 
-/// <summary>The JSON metadata custom resources need (they are read as <see cref="JsonElement"/>).</summary>
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
-internal sealed partial class CustomObjectJson : System.Text.Json.Serialization.JsonSerializerContext;
+/// <summary>
+/// The only types this client exchanges with the API through the library: objects as JSON, the version
+/// answer, and the patch body (written by the library's own V1Patch converter).
+/// </summary>
+[JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(VersionInfo))]
+[JsonSerializable(typeof(V1Patch))]
+internal sealed partial class KubernetesWireJson : JsonSerializerContext;
