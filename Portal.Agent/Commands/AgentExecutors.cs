@@ -128,11 +128,11 @@ public sealed class UninstallExecutor(
         await store.DeleteAsync(cancellationToken);
         // Every delete needs a right the install granted, checked per request: the binding that grants
         // them goes last, and its ClusterRole stays behind, unbound (it grants nothing; an operator may
-        // delete it). Deleting the namespace stops this pod (its Deployment goes with it), so the last
-        // call must not wait for the cancellation the shutdown brings.
+        // delete it). Deleting the namespace stops this pod (its Deployment goes with it): the shutdown can
+        // begin before that call has its answer, so neither it nor the last call may be cancelled by it.
         await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null),
             cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), CancellationToken.None);
         await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null),
             CancellationToken.None);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");
