@@ -17,6 +17,11 @@ public sealed record ResourceKind(string ApiVersion, string Kind, string Plural,
 {
     /// <summary>The API group ("" for the core group).</summary>
     public string Group => ApiVersion.Contains('/') ? ApiVersion[..ApiVersion.IndexOf('/')] : "";
+
+    /// <summary>The collection's path: /api/v1/[namespaces/{ns}/]{plural} or /apis/{group}/{version}/[namespaces/{ns}/]{plural}.</summary>
+    public string Path(string? @namespace) =>
+        $"{(Group.Length == 0 ? "api" : "apis")}/{ApiVersion}/" +
+        (Namespaced && @namespace is not null ? $"namespaces/{Uri.EscapeDataString(@namespace)}/" : "") + Plural;
 }
 
 /// <summary>
