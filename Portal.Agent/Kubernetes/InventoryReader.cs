@@ -124,9 +124,10 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
                 ? since : null);
     }
 
-    /// <summary>What the apps look like, to tell whether anything changed since the last report.</summary>
-    public static string Fingerprint(IReadOnlyList<AppReport>? apps) =>
-        apps is null ? "" : System.Text.Json.JsonSerializer.Serialize(apps.ToList(), ProtocolJson.Default.ListAppReport);
+    /// <summary>What the managed namespaces and the apps look like, to tell whether anything changed since the last report.</summary>
+    public static string Fingerprint(IReadOnlyList<ManagedNamespace> namespaces, IReadOnlyList<AppReport>? apps) =>
+        string.Join(',', namespaces.Select(n => $"{n.Name}:{n.App}:{n.Status}")) + "|" +
+        (apps is null ? "" : System.Text.Json.JsonSerializer.Serialize(apps.ToList(), ProtocolJson.Default.ListAppReport));
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 

@@ -165,7 +165,8 @@ public sealed class AgentLoop(
     /// <summary>
     /// A beat every <see cref="AgentOptions.HeartbeatInterval"/> with the whole inventory, read from the API; between beats,
     /// whenever the watched apps change (<see cref="AppWatcher"/>), a report at once: the last inventory with the apps and
-    /// the managed namespaces as the watches hold them, sent only when the apps differ from the last report.
+    /// the managed namespaces as the watches hold them, sent only when they differ from the last report (a namespace
+    /// gone is how the Portal learns an app was removed).
     /// </summary>
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
@@ -180,7 +181,7 @@ public sealed class AgentLoop(
             {
                 var current = await inventory.ReadAsync(cancellationToken);
                 await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, current), cancellationToken);
-                (last, lastApps) = (current, InventoryReader.Fingerprint(current.Apps));
+                (last, lastApps) = (current, InventoryReader.Fingerprint(current.Namespaces, current.Apps));
             }
             catch (AgentRevokedException ex)
             {
@@ -206,7 +207,7 @@ public sealed class AgentLoop(
                     await Task.Delay(options.Value.AppReportDebounce, time, cancellationToken);
                     change = apps.NextChange;
                     if (last is null || apps.Snapshot() is not { } watched) continue;
-                    var fingerprint = InventoryReader.Fingerprint(watched.Apps);
+                    var fingerprint = InventoryReader.Fingerprint(watched.Namespaces, watched.Apps);
                     if (fingerprint == lastApps) continue;
                     var report = last with { Apps = watched.Apps, Namespaces = watched.Namespaces };
                     try

@@ -335,8 +335,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     private static string? EventType(StoredChange change, string? selector)
     {
         var matches = LabelSelector.Matches(change.Object["metadata"]?["labels"] as JsonObject, selector);
-        if (change.Kind == WatchEventType.Deleted) return matches ? "DELETED" : null;
-        var matched = change.Kind == WatchEventType.Modified && LabelSelector.Matches(change.PreviousLabels, selector);
+        if (change.Kind == ChangeKind.Deleted) return matches ? "DELETED" : null;
+        var matched = change.Kind == ChangeKind.Modified && LabelSelector.Matches(change.PreviousLabels, selector);
         return (matched, matches) switch
         {
             (true, true) => "MODIFIED",

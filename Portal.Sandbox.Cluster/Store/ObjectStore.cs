@@ -114,7 +114,7 @@ public sealed class ObjectStore
             }
             metadata["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
             objects[key] = updated;
-            Record(type, existing is null ? WatchEventType.Added : WatchEventType.Modified, updated, existing);
+            Record(type, existing is null ? ChangeKind.Added : ChangeKind.Modified, updated, existing);
             SaveAndSignal();
             return ((JsonObject)updated.DeepClone(), existing is null);
         }
@@ -136,7 +136,7 @@ public sealed class ObjectStore
             foreach (var (goneType, o) in gone)
             {
                 o["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
-                Record(goneType, WatchEventType.Deleted, o, o);
+                Record(goneType, ChangeKind.Deleted, o, o);
             }
             SaveAndSignal();
             return true;
@@ -178,7 +178,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Called under the gate, right after <see cref="resourceVersion"/> was taken for <paramref name="current"/>.</summary>
-    private void Record(ResourceType type, WatchEventType kind, JsonObject current, JsonObject? previous)
+    private void Record(ResourceType type, ChangeKind kind, JsonObject current, JsonObject? previous)
     {
         history.Enqueue(new StoredChange(resourceVersion, type, Text(current["metadata"]?["namespace"]), kind, (JsonObject)current.DeepClone(),
             previous?["metadata"]?["labels"]?.DeepClone() as JsonObject));
@@ -214,8 +214,8 @@ public sealed class ObjectStore
     }
 }
 
-/// <summary>What a watch event says happened to an object.</summary>
-public enum WatchEventType
+/// <summary>What happened to an object in a change (a watch event's type).</summary>
+public enum ChangeKind
 {
     Added,
     Modified,
@@ -227,7 +227,7 @@ public enum WatchEventType
 /// deletion's resourceVersion), and the labels it had before, so a watch with a label selector can tell an object
 /// that stopped matching (a DELETED for that watch) from one that started to (ADDED).
 /// </summary>
-public sealed record StoredChange(long ResourceVersion, ResourceType Type, string? Namespace, WatchEventType Kind, JsonObject Object,
+public sealed record StoredChange(long ResourceVersion, ResourceType Type, string? Namespace, ChangeKind Kind, JsonObject Object,
     JsonObject? PreviousLabels);
 
 /// <summary>Equality-based label selectors, the forms the agent and the Deployment controller use.</summary>
