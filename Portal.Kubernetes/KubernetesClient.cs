@@ -20,6 +20,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 {
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
+    private readonly Version httpVersion;
 
     // KubernetesClient.Aot reads answers through its own source-generated JSON context, which knows the
     // built-in kinds only: custom resources (Flux's) come back as JsonElement, whose metadata we add once,
@@ -30,6 +31,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     {
         client = new k8s.Kubernetes(configuration);
         this.fieldManager = fieldManager;
+        // The library asks for HTTP/2 on each request unless told not to; watches do the same, so they share its connection.
+        httpVersion = configuration.DisableHttp2 ? HttpVersion.Version11 : HttpVersion.Version20;
         Server = configuration.Host;
     }
 
@@ -104,11 +107,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         var server = client.BaseUri.AbsoluteUri; // May carry a path (an API behind a proxy): append to it, as the library does.
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{server}{(server.EndsWith('/') ? "" : "/")}{resource.Path(@namespace)}{query}")
         {
-            Version = client.HttpClient.DefaultRequestVersion,
-            VersionPolicy = client.HttpClient.DefaultVersionPolicy,
+            Version = httpVersion,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
         if (client.Credentials is { } credentials) await credentials.ProcessHttpRequestAsync(request, cancellationToken);
-        // Headers only: the body is the stream of events (HttpClient's timeout ends with the headers, not with the watch).
+        // Headers only: the body is the stream of events.
         using var response = await CallAsync(() => client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken),
             what);
         if (!response.IsSuccessStatusCode)

@@ -49,7 +49,8 @@ public sealed class AgentAppWatchTests
         SetReady(store, 1);
         await ReportedAsync(scenario, 1, "the change after the versions expired");
         Assert.True(Lists(scenario) > lists, "the agent lists again after 410 Gone");
-        Assert.Contains(scenario.Agent.Cluster.Api.Audit, a => a.Verb == "watch" && a.User.EndsWith($":{AgentInstall.ServiceAccount}", StringComparison.Ordinal)
+        Assert.Contains(scenario.Agent.Cluster.Api.Audit, a => a.Verb == "watch"
+            && a.User.EndsWith($":{AgentInstall.ServiceAccount}", StringComparison.Ordinal)
             && a.Path.StartsWith("/apis/apps/v1/namespaces/lake/deployments?", StringComparison.Ordinal));
     }
 

@@ -40,7 +40,8 @@ public sealed class SimulatedWatchTests : IAsyncLifetime
         await cluster.DisposeAsync();
     }
 
-    /// <summary>Applies as the cluster's admin; an app namespace gets the agent's workload role bound in it, as the agent's own command does.</summary>
+    /// <summary>Applies as the cluster's admin; an app namespace gets the agent's workload role bound in it, as the agent's own command
+    /// does.</summary>
     private async Task ApplyAsync(JsonObject manifest)
     {
         await cluster.Admin.ApplyAsync(manifest, CancellationToken.None);
