@@ -120,23 +120,26 @@ public sealed class ObjectStore
         }
     }
 
-    /// <summary>Deletes an object (and, for a namespace, everything in it, as the namespace controller does). False when it did not exist.</summary>
+    /// <summary>
+    /// Deletes an object (and, for a namespace, everything in it, as the namespace controller does), then collects the garbage
+    /// its removal leaves. False when it did not exist.
+    /// </summary>
     public bool Delete(ResourceType type, string? ns, string name)
     {
         lock (gate)
         {
             if (!objects.Remove(Key(type, ns, name), out var removed)) return false;
-            var gone = new List<(ResourceType, JsonObject)>();
+            var gone = new List<(ResourceType? Type, JsonObject Object)>();
             if (type == ResourceTypes.Namespace)
                 foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList())
-                    if (objects.Remove(inside, out var o) && ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? "") is { } t)
-                        gone.Add((t, o));
+                    if (objects.Remove(inside, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
             gone.Add((type, removed));
-            // Each deletion is a change of its own, as the API server's are: the contents first, then the namespace.
+            CollectGarbage(gone);
+            // Each deletion is a change of its own, as the API server's are: a namespace's contents, the object, what it owned.
             foreach (var (goneType, o) in gone)
             {
                 o["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
-                Record(goneType, ChangeKind.Deleted, o, o);
+                if (goneType is not null) Record(goneType, ChangeKind.Deleted, o, o);
             }
             SaveAndSignal();
             return true;
@@ -186,6 +189,27 @@ public sealed class ObjectStore
     }
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>
+    /// The garbage collector's rule: an object whose <c>ownerReferences</c> all name owners (by uid) that no longer exist is
+    /// deleted, and so on down the chain. A real cluster does this in the background after the owner is gone; here it happens
+    /// in the same change, which is the state the real one converges to. Pods are left to the Deployment controller, which
+    /// deletes them gracefully so the kubelet stops their processes first.
+    /// </summary>
+    private void CollectGarbage(List<(ResourceType? Type, JsonObject Object)> gone)
+    {
+        while (true)
+        {
+            var alive = objects.Values.Select(o => o["metadata"]?["uid"]?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var orphans = objects.Where(o => o.Value["kind"]?.GetValue<string>() != "Pod"
+                    && o.Value["metadata"]?["ownerReferences"] is JsonArray { Count: > 0 } owners
+                    && owners.All(owner => owner?["uid"]?.GetValue<string>() is not { } uid || !alive.Contains(uid)))
+                .Select(o => o.Key).ToList();
+            if (orphans.Count == 0) return;
+            foreach (var orphan in orphans)
+                if (objects.Remove(orphan, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
+        }
+    }
 
     /// <summary>A JSON number as a long, whether it was parsed or built in code (JsonValue keeps the type it was made with).</summary>
     public static long? Number(JsonNode? node) => node is JsonValue value
