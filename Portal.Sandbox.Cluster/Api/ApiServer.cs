@@ -62,9 +62,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     /// </summary>
     public void CloseWatches()
     {
-        var closed = Interlocked.Exchange(ref watchesOpen, new CancellationTokenSource());
-        closed.Cancel();
-        closed.Dispose();
+        // Cancelled, not disposed: a watch starting this instant may still be linking to it.
+        Interlocked.Exchange(ref watchesOpen, new CancellationTokenSource()).Cancel();
     }
 
     /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
