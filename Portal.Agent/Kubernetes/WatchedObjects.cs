@@ -64,21 +64,24 @@ public sealed class WatchedObjects(IKubernetesClient kubernetes, string apiVersi
                 }
                 // The server ended the watch: resume from the last version seen, nothing missed. One that ends at once, empty,
                 // again and again (a proxy cutting it) is a failure, or this would spin.
-                if (events == 0 && time.GetElapsedTime(started) < TimeSpan.FromSeconds(1))
-                    await Task.Delay(Backoff(++failures), time, cancellationToken);
+                if (events == 0 && time.GetElapsedTime(started) < TimeSpan.FromSeconds(1)) await DelayAsync(Backoff(++failures), cancellationToken);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                return; // Stopping: whatever the cut stream threw.
             }
             catch (KubernetesException ex) when (ex.StatusCode == 410)
             {
                 logger.LogInformation("The watch of {Kind} in {Namespace} is too old for the API server ({Problem}); listing again", kind,
                     @namespace ?? "all namespaces", ex.Message);
                 version = null;
+                // A fresh list's version is never too old; twice in a row means something else is wrong: slow down.
+                if (++failures > 1) await DelayAsync(Backoff(failures), cancellationToken);
             }
-            catch (Exception ex) when (ex is KubernetesException or System.Text.Json.JsonException)
+            catch (Exception ex)
             {
+                // Anything at all (the API, a malformed line, the token file unreadable): a watch that died silently would
+                // leave the app's status to the heartbeat alone, so every failure waits and lists again.
                 failures++;
                 version = null;
                 var delay = Backoff(failures);
@@ -86,15 +89,20 @@ public sealed class WatchedObjects(IKubernetesClient kubernetes, string apiVersi
                 logger.Log(failures == 1 ? LogLevel.Information : LogLevel.Warning,
                     "Watching {Kind} in {Namespace} failed ({Failures} in a row): {Problem}. Listing again in {Delay:0.0} s", kind,
                     @namespace ?? "all namespaces", failures, ex.Message, delay.TotalSeconds);
-                try
-                {
-                    await Task.Delay(delay, time, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                await DelayAsync(delay, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Waits, or returns early when stopping (the loop then ends).</summary>
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -43,10 +43,17 @@ public sealed class AgentLoop(
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var watching = apps.RunAsync(stopping.Token);
             var heartbeat = HeartbeatLoopAsync(stopping.Token);
-            await CommandLoopAsync(stopping.Token);
-            await stopping.CancelAsync();
-            await heartbeat;
-            await watching;
+            try
+            {
+                await CommandLoopAsync(stopping.Token);
+            }
+            finally
+            {
+                // However the command loop ends (stopping, an uninstall, a revocation), the beat and the watches end with it.
+                await stopping.CancelAsync();
+                await heartbeat;
+                await watching;
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
