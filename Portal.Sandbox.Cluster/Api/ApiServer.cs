@@ -27,8 +27,8 @@ public sealed class TokenRegistry
             ? user : null;
 }
 
-/// <summary>One API request, as the audit log records it.</summary>
-public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code);
+/// <summary>One API request, as the audit log records it (with the HTTP protocol it came over: HTTP/2 multiplexes watches).</summary>
+public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code, string? Protocol = null);
 
 /// <summary>
 /// The simulated Kubernetes API server: the REST paths of the resources in <see cref="ResourceTypes"/>
@@ -84,7 +84,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         {
             (code, verb) = await DispatchAsync(context, user, path);
         }
-        audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code));
+        audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code,
+            request.Protocol));
         while (audit.Count > AuditKept) audit.TryDequeue(out _);
     }
 

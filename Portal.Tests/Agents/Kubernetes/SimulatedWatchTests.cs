@@ -203,6 +203,8 @@ public sealed class SimulatedWatchTests : IAsyncLifetime
 
         cluster.Cluster.Api.CloseWatches();
         await watch.Ended.WaitAsync(Deadline); // Ends without an error: the client watches again from its last version.
+        // It was served over HTTP/2, as the client's other calls: watches are streams on its connection, not connections of their own.
+        Assert.Contains(cluster.Cluster.Api.Audit, a => a.Verb == "watch" && a.Code == 200 && a.Protocol == "HTTP/2");
 
         cluster.Cluster.Store.Compact();
         var gone = await Assert.ThrowsAsync<KubernetesException>(async () =>
