@@ -80,8 +80,8 @@ public sealed class UninstallExecutor(
         var what = payload.KeepApps ? $"Handed {handled.Count} app namespace(s) over to the tenant (apps keep running)"
             : $"Removed {handled.Count} tenant app namespace(s)";
         return new CommandOutcome(CommandOutcomes.Succeeded,
-            $"{what}; the agent removes itself next (its state, its workload role, its namespace, and with the namespace its " +
-                $"cluster role and binding).",
+            $"{what}; the agent removes itself next (its state, its workload and support-reader roles, its namespace, and with the " +
+                $"namespace its cluster role and binding).",
             new JsonObject { ["namespaces"] = handled, ["keepApps"] = payload.KeepApps }, RemoveSelfAsync);
     }
 
@@ -133,6 +133,10 @@ public sealed class UninstallExecutor(
         // cancellation the shutdown brings.
         await OwnByNamespaceAsync(cancellationToken);
         await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null),
+            cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.SupportReader, null),
+            cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.SupportReader, null),
             cancellationToken);
         await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), CancellationToken.None);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");

@@ -176,6 +176,7 @@ public sealed class AgentEndToEndTests
         // Its own ClusterRole and binding went with the namespace it made their owner: nothing of the install is left.
         Assert.DoesNotContain($"|ClusterRole||{AgentInstall.ClusterRole}\"", snapshot);
         Assert.DoesNotContain($"|ClusterRoleBinding||{AgentInstall.ClusterRoleBinding}\"", snapshot);
+        Assert.DoesNotContain(AgentInstall.SupportReader, snapshot);
         Assert.Equal("uninstalled", (await scenario.AgentAsync()).Status);
         await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Count), n => n == 0, "the agent's pod to stop");
     }

@@ -20,7 +20,8 @@ public sealed class HousekeepingJobsTests
         await Eventually.StatusAsync(client, "/readyz", HttpStatusCode.OK);
 
         var scheduled = await Eventually.ValueAsync(
-            () => db.ScalarAsync<string>("select coalesce(string_agg(name, ',' order by name), '') from recurring_jobs where name like '%.housekeeping'"),
+            () => db.ScalarAsync<string>("select coalesce(string_agg(name, ',' order by name), '') from recurring_jobs where name like " +
+                "'%.housekeeping'"),
             names => names == "agents.housekeeping,secrets.housekeeping,support.housekeeping", "the three housekeeping jobs to be scheduled");
         Assert.Equal("agents.housekeeping,secrets.housekeeping,support.housekeeping", scheduled);
 

@@ -75,7 +75,8 @@ public sealed class OffboardingAgentTests
             || Namespace(o) == AgentInstall.Namespace
             || (Kind(o) == "Namespace" && Name(o) == AgentInstall.Namespace)
             || (Kind(o) is "RoleBinding" && Name(o) == AgentInstall.WorkloadRoleBinding)
-            || (Kind(o) is "ClusterRoleBinding" or "ClusterRole" && Name(o)!.StartsWith("cogrion-agent", StringComparison.Ordinal)))
+            || (Kind(o) is "ClusterRoleBinding" or "ClusterRole" && Name(o) is { } name
+                && (name.StartsWith("cogrion-agent", StringComparison.Ordinal) || name == AgentInstall.SupportReader)))
                 .Select(o => $"{Kind(o)} {Namespace(o)}/{Name(o)}").ToList();
         Assert.True(agentObjects.Count == 0, "agent objects left: " + string.Join(", ", agentObjects));
         Assert.Contains(done.Progress[OffboardingStep.UninstallAgents].Done, line

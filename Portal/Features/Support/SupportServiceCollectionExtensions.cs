@@ -1,6 +1,6 @@
+using System.Text.RegularExpressions;
 using Cogrion.Jobs;
 using Cogrion.Jobs.Recurring;
-using System.Text.RegularExpressions;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Offboarding;
