@@ -36,8 +36,11 @@ public sealed class AgentOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the agent looks at its catalog apps between beats, to report a change at once.</summary>
-    public TimeSpan AppWatchInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long the agent lets a change of its apps settle before reporting it (ADR 0075): it watches them, and one Helm
+    /// action is a burst of events (the release's status, then each workload), which this turns into one report.
+    /// </summary>
+    public TimeSpan AppReportDebounce { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How long the Portal may hold a command poll open.</summary>
     public TimeSpan LongPollWait { get; set; } = TimeSpan.FromSeconds(50);
@@ -70,6 +73,8 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"Agent:BootstrapTokenFile must be an absolute path (the mounted bootstrap Secret, {AgentInstall.BootstrapTokenFile}).");
         if (options.HealthPort is < 1 or > 65535) errors.Add("Agent:HealthPort must be a TCP port (1-65535).");
         if (options.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Agent:HeartbeatInterval must be more than zero.");
+        if (options.AppReportDebounce < TimeSpan.Zero || options.AppReportDebounce > TimeSpan.FromSeconds(10))
+            errors.Add("Agent:AppReportDebounce must be between zero and 10 seconds.");
         if (options.LongPollWait <= TimeSpan.Zero || options.LongPollWait > TimeSpan.FromSeconds(100))
             errors.Add("Agent:LongPollWait must be more than zero and at most 100 seconds.");
         var retry = options.Retry;

@@ -61,6 +61,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<AgentSession>();
             services.TryAddSingleton<IPortalClient, PortalClient>();
             services.TryAddSingleton<InventoryReader>();
+            services.TryAddSingleton<AppWatcher>();
             services.TryAddSingleton<NamespaceRules>();
             services.TryAddSingleton<CommandVerifier>();
             services.TryAddSingleton<CommandProcessor>();

@@ -25,11 +25,43 @@ public interface IKubernetesClient
     Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
         CancellationToken cancellationToken);
 
+    /// <summary>A list and the resourceVersion it was read at: where a watch of the same objects starts.</summary>
+    Task<ObjectList> ListWithVersionAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A watch of the objects a list with the same arguments returns, from <paramref name="resourceVersion"/> (with
+    /// bookmarks): the events as the server streams them. The enumeration ends when the server ends the watch (its
+    /// timeout, a restart): watch again from the last resourceVersion seen. A resourceVersion the server no longer
+    /// keeps is a <see cref="KubernetesException"/> with status 410: list again, then watch.
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string apiVersion, string kind, string? @namespace, string? labelSelector, string resourceVersion,
+        TimeSpan timeout, CancellationToken cancellationToken);
+
     /// <summary>Deletes the object; false when it was already gone (deleting is idempotent).</summary>
     Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken);
 
     /// <summary>The last <paramref name="tailLines"/> lines of a pod's container log (the pods/log subresource).</summary>
     Task<string> ReadLogAsync(string @namespace, string pod, string? container, int tailLines, CancellationToken cancellationToken);
+}
+
+/// <summary>Items of one kind and the resourceVersion of the list.</summary>
+public sealed record ObjectList(IReadOnlyList<JsonObject> Items, string ResourceVersion);
+
+/// <summary>What a watch event says: ADDED, MODIFIED, DELETED, or BOOKMARK (only a newer resourceVersion to resume from).</summary>
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+}
+
+/// <summary>One watch event: its type and the object (for a bookmark, only its kind and metadata.resourceVersion).</summary>
+public sealed record WatchEvent(WatchEventType Type, JsonObject Object)
+{
+    public string? ResourceVersion => Object["metadata"]?["resourceVersion"] is JsonValue value && value.TryGetValue<string>(out var version)
+        ? version : null;
 }
 
 /// <summary>A Kubernetes API call that failed, with a message an operator can act on.</summary>

@@ -50,6 +50,9 @@ public static class InClusterConfiguration
             SslCaCerts = trusted,
             TokenProvider = new TokenFileAuth(tokenFile),
             Namespace = File.Exists(namespaceFile) ? File.ReadAllText(namespaceFile).Trim() : null,
+            // The agent's watches (ADR 0075) are long-lived HTTP/2 streams: past the server's stream limit per connection
+            // (250 on a kube-apiserver), a second connection, rather than every other call queueing behind them.
+            FirstMessageHandlerSetup = handler => handler.EnableMultipleHttp2Connections = true,
         };
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -23,6 +24,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     private const string Background = "Background";
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
+    private readonly Version httpVersion;
 
     /// <param name="impersonate">
     /// A user every request acts as (Kubernetes' <c>Impersonate-User</c> header), for a narrower identity than the pod's own: the
@@ -33,6 +35,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         UseWireJson(configuration);
         client = impersonate is null ? new k8s.Kubernetes(configuration) : new k8s.Kubernetes(configuration, new ImpersonationHandler(impersonate));
         this.fieldManager = fieldManager;
+        // The library asks for HTTP/2 on each request unless told not to; watches do the same, so they share its connection.
+        httpVersion = configuration.DisableHttp2 ? HttpVersion.Version11 : HttpVersion.Version20;
         Server = configuration.Host;
     }
 
@@ -89,6 +93,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     }
 
     public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
+        CancellationToken cancellationToken) =>
+        (await ListWithVersionAsync(apiVersion, kind, @namespace, labelSelector, cancellationToken)).Items;
+
+    public async Task<ObjectList> ListWithVersionAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
         CancellationToken cancellationToken)
     {
         var resource = ResourceKinds.Get(apiVersion, kind);
@@ -99,7 +107,63 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                 : client.CustomObjects.ListClusterCustomObjectAsync<JsonObject>(resource.Group, resource.Version, resource.Plural,
                     labelSelector: labelSelector, cancellationToken: cancellationToken),
             $"list {resource.Plural}");
-        return list["items"] is JsonArray items ? items.OfType<JsonObject>().Select(Complete(resource)).ToList() : [];
+        var items = list["items"] is JsonArray array ? array.OfType<JsonObject>().Select(Complete(resource)).ToList() : [];
+        return new ObjectList(items, Text(list["metadata"]?["resourceVersion"]) ?? "");
+    }
+
+    /// <summary>
+    /// KubernetesClient.Aot has no watch helper (the full client's Watcher is not trimming-safe), so the watch is the plain
+    /// HTTP request the API defines, sent through the library's own HttpClient (the cluster CA, HTTP/2 when the server
+    /// offers it) with its credentials (the service-account token, re-read as it rotates), and read a line at a time.
+    /// </summary>
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
+        string resourceVersion, TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var resource = ResourceKinds.Get(apiVersion, kind);
+        var what = $"watch {resource.Plural}{(resource.Namespaced && @namespace is not null ? $" in {@namespace}" : "")}";
+        var query = $"?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}" +
+            $"&timeoutSeconds={(int)Math.Max(1, timeout.TotalSeconds)}" +
+            (string.IsNullOrEmpty(labelSelector) ? "" : $"&labelSelector={Uri.EscapeDataString(labelSelector)}");
+        var server = client.BaseUri.AbsoluteUri; // May carry a path (an API behind a proxy): append to it, as the library does.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{server}{(server.EndsWith('/') ? "" : "/")}{resource.Path(@namespace)}{query}")
+        {
+            Version = httpVersion,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        if (client.Credentials is { } credentials) await credentials.ProcessHttpRequestAsync(request, cancellationToken);
+        // Headers only: the body is the stream of events.
+        using var response = await CallAsync(() => client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken),
+            what);
+        if (!response.IsSuccessStatusCode)
+        {
+            var content = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new KubernetesException((int)response.StatusCode, Explain(response.StatusCode, what, StatusMessage(content)));
+        }
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (true)
+        {
+            var line = await CallAsync(() => reader.ReadLineAsync(cancellationToken).AsTask(), what);
+            if (line is null) yield break; // The server ended the watch.
+            if (line.Length == 0) continue;
+            if (JsonNode.Parse(line) is not JsonObject watchEvent || watchEvent["object"] is not JsonObject item)
+                throw new KubernetesException(500, $"The API server sent something that is not a watch event while trying to {what}.");
+            var type = Text(watchEvent["type"]);
+            if (type == "ERROR")
+            {
+                // A Status: 410 Expired when the resourceVersion left the server's window (list again), else a failure.
+                var code = item["code"] is JsonValue value && value.TryGetValue<int>(out var c) ? c : 500;
+                throw new KubernetesException(code, Explain((HttpStatusCode)code, what, Text(item["message"])));
+            }
+            yield return new WatchEvent(type switch
+            {
+                "ADDED" => WatchEventType.Added,
+                "MODIFIED" => WatchEventType.Modified,
+                "DELETED" => WatchEventType.Deleted,
+                "BOOKMARK" => WatchEventType.Bookmark,
+                _ => throw new KubernetesException(500, $"The API server sent a watch event of unknown type '{type}' while trying to {what}."),
+            }, type == "BOOKMARK" ? item : Complete(resource)(item));
+        }
     }
 
     public async Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken)
@@ -181,6 +245,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
         {
             throw new KubernetesException(0, $"The Kubernetes API at {Server} did not answer in time to {what}.", ex);
+        }
+        catch (IOException ex)
+        {
+            // A stream (a watch) cut mid-way: the connection, not the API, failed.
+            throw new KubernetesException(0, $"The connection to the Kubernetes API at {Server} broke while trying to {what}: {ex.Message}", ex);
         }
     }
 

@@ -13,6 +13,11 @@ public sealed record ResourceKind(string ApiVersion, string Kind, string Plural,
 
     /// <summary>The version within the group (v1, v2...).</summary>
     public string Version => ApiVersion[(ApiVersion.IndexOf('/') + 1)..];
+
+    /// <summary>The collection's path: /api/v1/[namespaces/{ns}/]{plural} or /apis/{group}/{version}/[namespaces/{ns}/]{plural}.</summary>
+    public string Path(string? @namespace) =>
+        $"{(Group.Length == 0 ? "api" : "apis")}/{ApiVersion}/" +
+        (Namespaced && @namespace is not null ? $"namespaces/{Uri.EscapeDataString(@namespace)}/" : "") + Plural;
 }
 
 /// <summary>

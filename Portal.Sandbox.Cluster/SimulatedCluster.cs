@@ -172,7 +172,12 @@ public sealed class SimulatedCluster : IAsyncDisposable
             }
             try
             {
-                await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(500), token));
+                // Half a second at most (the kubelet's pods), and no later than the chart's own readiness falls due: Helm's wait
+                // ends when the workloads are ready, not at the next pass after that.
+                var wait = TimeSpan.FromMilliseconds(500);
+                if (helm.NextDue is { } due && due - TimeProvider.System.GetUtcNow() is var untilDue && untilDue < wait)
+                    wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
+                await Task.WhenAny(next, Task.Delay(wait, token));
             }
             catch (OperationCanceledException)
             {
@@ -207,6 +212,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         await stopping.CancelAsync();
         try { await loop; } catch (OperationCanceledException) { }
         await kubelet.DisposeAsync();
+        Api.CloseWatches(); // Open watches would otherwise hold the server's graceful stop until its timeout.
         await app.StopAsync();
         await app.DisposeAsync();
         if (temporaryDirectory is not null)

@@ -3,9 +3,13 @@
 # into a simulated cluster (sandbox-cluster, whose kubelet starts it from the Deployment, docs/sandbox.md)
 # registered to a local Portal, and reports the binary size and the idle resident memory.
 #
-#   bench/agent-footprint.sh [IDLE_SECONDS=30]
+#   bench/agent-footprint.sh [IDLE_SECONDS=30] [APPS=0]
+#
+# APPS > 0 adds that many catalog-app namespaces (each with the agent's workload RoleBinding, a HelmRelease and a
+# Deployment) to the cluster before the agent starts: the agent then holds its app watches (ADR 0075) while idle.
 set -euo pipefail
 IDLE=${1:-30}
+APPS=${2:-0}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/cogrion-bench-footprint.XXXXXX)
 chmod 755 "$work"
@@ -50,7 +54,26 @@ text = open(template).read().replace("$${", "\0")
 text = re.sub(r"\$\{\s*([a-z_]+)\s*\}", lambda m: json.dumps(values[m.group(1)]), text).replace("\0", "${")
 open(target, "w").write(text)
 PY
-"$cluster" --dir "$work/cluster" --image "$image=$work/agent/Portal.Agent" --apply "$work/install.yaml" >"$work/cluster.log" 2>&1 &
+python3 - "$work/apps.yaml" "$APPS" <<'PY'
+import json, sys
+target, count = sys.argv[1], int(sys.argv[2])
+docs = []
+for i in range(count):
+    ns = f"app-{i}"
+    docs += [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"app.kubernetes.io/managed-by": "cogrion-agent", "cogrion.dev/app": ns}}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "cogrion-agent", "namespace": ns},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cogrion-agent-workload"},
+         "subjects": [{"kind": "ServiceAccount", "name": "cogrion-agent", "namespace": "cogrion-agent"}]},
+        {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": ns, "namespace": ns},
+         "spec": {"chart": {"spec": {"chart": ns, "version": "1.0.0"}}}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": ns, "namespace": ns, "annotations": {"sandbox.cogrion.io/simulated-by": "bench"}},
+         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": ns}}}},
+    ]
+open(target, "w").write("\n---\n".join(json.dumps(d) for d in docs) + "\n")
+PY
+apps_manifest=(); [ "$APPS" -gt 0 ] && apps_manifest=(--apply "$work/apps.yaml")
+"$cluster" --dir "$work/cluster" --image "$image=$work/agent/Portal.Agent" --apply "$work/install.yaml" "${apps_manifest[@]}" >"$work/cluster.log" 2>&1 &
 cluster_pid=$!
 for _ in $(seq 1 600); do grep -qs "is connected to the Portal" "$work"/cluster/pods/*/container.log && break; sleep 0.2; done
 grep -qs "is connected to the Portal" "$work"/cluster/pods/*/container.log || { cat "$work/cluster.log" "$work"/cluster/pods/*/container.log 2>/dev/null; exit 1; }
@@ -59,4 +82,4 @@ sleep "$IDLE"
 size=$(stat -c %s "$work/agent/Portal.Agent")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")
-echo "agent binary: $(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB; idle RSS after ${IDLE} s: $(awk "BEGIN {printf \"%.1f\", $rss/1024}") MiB (peak $(awk "BEGIN {printf \"%.1f\", $hwm/1024}") MiB)"
+echo "agent binary: $(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB; apps watched: $APPS; idle RSS after ${IDLE} s: $(awk "BEGIN {printf \"%.1f\", $rss/1024}") MiB (peak $(awk "BEGIN {printf \"%.1f\", $hwm/1024}") MiB)"

@@ -26,10 +26,7 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
             nodes.Sum(n => Quantities.ParseBytes(Capacity(n, "memory"))),
             nodes.Sum(n => (int)Quantities.ParseBytes(Capacity(n, "pods"))));
         var available = await AvailableAsync(nodes, cancellationToken);
-        var managed = namespaces.Select(ns => new ManagedNamespace(
-            Name(ns),
-            ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>(),
-            ns["status"]?["phase"]?.GetValue<string>() ?? "Unknown")).ToList();
+        var managed = namespaces.Select(Namespace).ToList();
         return new ClusterInventory(version, summaries, capacity, managed, await ReadAppsAsync(namespaces, cancellationToken), available);
     }
 
@@ -87,7 +84,25 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
         return apps;
     }
 
+    /// <summary>The kinds whose readiness an app report carries, in report order.</summary>
+    public static readonly string[] WorkloadKinds = ["Deployment", "StatefulSet"];
+
     private async Task<AppReport> ReadAppAsync(string ns, string app, JsonObject release, CancellationToken cancellationToken)
+    {
+        var workloads = new List<(string Kind, JsonObject Workload)>();
+        foreach (var kind in WorkloadKinds)
+            foreach (var workload in await kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken)) workloads.Add((kind, workload));
+        return App(ns, app, release, workloads);
+    }
+
+    /// <summary>A managed namespace as the heartbeat names it.</summary>
+    public static ManagedNamespace Namespace(JsonObject ns) => new(
+        Name(ns),
+        ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>(),
+        ns["status"]?["phase"]?.GetValue<string>() ?? "Unknown");
+
+    /// <summary>One app's report from its HelmRelease and the workloads in its namespace (whether listed or watched).</summary>
+    public static AppReport App(string ns, string app, JsonObject release, IEnumerable<(string Kind, JsonObject Workload)> workloads)
     {
         var status = release["status"] as JsonObject;
         var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>().Select(c => new ReleaseCondition(
@@ -98,27 +113,25 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
         var history = (status?["history"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var deployed = history.FirstOrDefault(h => Text(h["status"]) == "deployed");
         var newest = history.FirstOrDefault();
-        var workloads = new List<WorkloadReadiness>();
-        foreach (var kind in new[] { "Deployment", "StatefulSet" })
-            foreach (var workload in await kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken))
-                workloads.Add(new WorkloadReadiness(kind, Name(workload),
-                    (int)(workload["spec"]?["replicas"]?.GetValue<long>() ?? 1),
-                    (int)(workload["status"]?["readyReplicas"]?.GetValue<long>() ?? 0)));
+        var readiness = workloads.Select(w => new WorkloadReadiness(w.Kind, Name(w.Workload),
+            (int)(w.Workload["spec"]?["replicas"]?.GetValue<long>() ?? 1),
+            (int)(w.Workload["status"]?["readyReplicas"]?.GetValue<long>() ?? 0))).ToList();
         return new AppReport(ns, app, Name(release),
             release["metadata"]?["generation"]?.GetValue<long>(), status?["observedGeneration"]?.GetValue<long>(),
-            conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), workloads,
+            conditions, Text(status?["lastAttemptedRevision"]), Text(deployed?["chartVersion"]), readiness,
             Text(release["metadata"]?["annotations"]?["cogrion.io/revision"]), Text(newest?["status"]),
             DateTimeOffset.TryParse(Text(newest?["lastDeployed"]), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since)
                 ? since : null);
     }
 
-    /// <summary>What the apps look like, to tell whether anything changed since the last report.</summary>
-    public static string Fingerprint(IReadOnlyList<AppReport>? apps) =>
-        apps is null ? "" : System.Text.Json.JsonSerializer.Serialize(apps.ToList(), ProtocolJson.Default.ListAppReport);
+    /// <summary>What the managed namespaces and the apps look like, to tell whether anything changed since the last report.</summary>
+    public static string Fingerprint(IReadOnlyList<ManagedNamespace> namespaces, IReadOnlyList<AppReport>? apps) =>
+        string.Join(',', namespaces.Select(n => $"{n.Name}:{n.App}:{n.Status}")) + "|" +
+        (apps is null ? "" : System.Text.Json.JsonSerializer.Serialize(apps.ToList(), ProtocolJson.Default.ListAppReport));
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    private static string Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>() ?? "";
+    public static string Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>() ?? "";
 
     private static string? Capacity(JsonObject node, string resource) => node["status"]?["capacity"]?[resource]?.GetValue<string>();
 }

@@ -20,6 +20,7 @@ public sealed class AgentLoop(
     IPortalClient portal,
     CommandProcessor processor,
     InventoryReader inventory,
+    AppWatcher apps,
     Backoff backoff,
     AgentLifecycle lifecycle,
     AgentReadiness readiness,
@@ -40,10 +41,19 @@ public sealed class AgentLoop(
                 state.WorkspaceId);
 
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var watching = apps.RunAsync(stopping.Token);
             var heartbeat = HeartbeatLoopAsync(stopping.Token);
-            await CommandLoopAsync(stopping.Token);
-            await stopping.CancelAsync();
-            await heartbeat;
+            try
+            {
+                await CommandLoopAsync(stopping.Token);
+            }
+            finally
+            {
+                // However the command loop ends (stopping, an uninstall, a revocation), the beat and the watches end with it.
+                await stopping.CancelAsync();
+                await heartbeat;
+                await watching;
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -159,42 +169,26 @@ public sealed class AgentLoop(
         }
     }
 
-    private string? lastApps;
-
     /// <summary>
-    /// Waits for the next beat, but looks at the catalog apps in between: when an app's release or
-    /// workloads change, the Portal hears of it now rather than at the next beat (status "on change").
+    /// A beat every <see cref="AgentOptions.HeartbeatInterval"/> with the whole inventory, read from the API; between beats,
+    /// whenever the watched apps change (<see cref="AppWatcher"/>), a report at once: the last inventory with the apps and
+    /// the managed namespaces as the watches hold them, sent only when they differ from the last report (a namespace
+    /// gone is how the Portal learns an app was removed).
     /// </summary>
-    private async Task WaitForBeatOrAppChangeAsync(TimeSpan interval, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        var watch = options.Value.AppWatchInterval;
-        while (true)
-        {
-            var remaining = interval - time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero) return;
-            await Task.Delay(watch < remaining ? watch : remaining, time, cancellationToken);
-            try
-            {
-                if (InventoryReader.Fingerprint(await inventory.ReadAppsAsync(cancellationToken)) != lastApps) return;
-            }
-            catch (KubernetesException ex)
-            {
-                logger.LogDebug("Reading the apps between beats failed: {Problem}", ex.Message);
-            }
-        }
-    }
-
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
+        ClusterInventory? last = null;
+        var lastApps = "";
         while (!cancellationToken.IsCancellationRequested)
         {
             var interval = options.Value.HeartbeatInterval;
+            // Taken before reading: a change while reading or sending is then not lost between this beat and the next.
+            var change = apps.NextChange;
             try
             {
                 var current = await inventory.ReadAsync(cancellationToken);
                 await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, current), cancellationToken);
-                lastApps = InventoryReader.Fingerprint(current.Apps);
+                (last, lastApps) = (current, InventoryReader.Fingerprint(current.Namespaces, current.Apps));
             }
             catch (AgentRevokedException ex)
             {
@@ -210,14 +204,54 @@ public sealed class AgentLoop(
             {
                 return;
             }
+
+            var sent = time.GetTimestamp();
             try
             {
-                await WaitForBeatOrAppChangeAsync(interval, cancellationToken);
+                while (await ChangeBeforeAsync(change, interval - time.GetElapsedTime(sent), cancellationToken))
+                {
+                    // A burst of events (a Helm action writes the release, then each workload) settles into one report.
+                    await Task.Delay(options.Value.AppReportDebounce, time, cancellationToken);
+                    change = apps.NextChange;
+                    if (last is null || apps.Snapshot() is not { } watched) continue;
+                    var fingerprint = InventoryReader.Fingerprint(watched.Namespaces, watched.Apps);
+                    if (fingerprint == lastApps) continue;
+                    var report = last with { Apps = watched.Apps, Namespaces = watched.Namespaces };
+                    try
+                    {
+                        await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, report), cancellationToken);
+                        (last, lastApps) = (report, fingerprint);
+                    }
+                    catch (AgentRevokedException ex)
+                    {
+                        await RecordRevocationAsync(ex.Message);
+                        return;
+                    }
+                    catch (PortalException ex)
+                    {
+                        logger.LogWarning("Reporting an app change failed: {Problem}; the next beat carries it", ex.Message);
+                    }
+                }
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>True when the watched apps change within <paramref name="remaining"/>; false when the beat is due first.</summary>
+    private async Task<bool> ChangeBeforeAsync(Task change, TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        if (remaining <= TimeSpan.Zero) return false;
+        try
+        {
+            await change.WaitAsync(remaining, time, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cogrion.Sandbox.Cluster.Store;
@@ -27,8 +28,10 @@ public sealed class TokenRegistry
 }
 
 /// <summary>One API request, as the audit log records it: <paramref name="User"/> is who it acted as, <paramref name="ImpersonatedBy"/>
-/// who authenticated when that was an impersonation (Kubernetes' audit has both, as user and impersonatedUser).</summary>
-public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code, string? ImpersonatedBy = null);
+/// who authenticated when that was an impersonation (Kubernetes' audit has both, as user and impersonatedUser), and the HTTP
+/// protocol it came over (HTTP/2 multiplexes watches).</summary>
+public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code, string? ImpersonatedBy = null,
+    string? Protocol = null);
 
 /// <summary>
 /// The simulated Kubernetes API server: the REST paths of the resources in <see cref="ResourceTypes"/>
@@ -45,6 +48,26 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
     private readonly ConcurrentQueue<AuditEntry> audit = new();
+    private CancellationTokenSource watchesOpen = new();
+
+    /// <summary>
+    /// How long a watch without timeoutSeconds stays open: the API server's --min-request-timeout (30 min), which it
+    /// randomises up to twice that so a fleet of clients does not re-watch in one wave.
+    /// </summary>
+    public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often a watch that allowed bookmarks gets one (the API server sends them about once a minute).</summary>
+    public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Ends every open watch, as a restarting API server (or a load balancer's idle cut) does: each client sees its
+    /// stream end and must watch again from the last resourceVersion it saw.
+    /// </summary>
+    public void CloseWatches()
+    {
+        // Cancelled, not disposed: a watch starting this instant may still be linking to it.
+        Interlocked.Exchange(ref watchesOpen, new CancellationTokenSource()).Cancel();
+    }
 
     /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
     public IReadOnlyCollection<AuditEntry> Audit => audit;
@@ -71,7 +94,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             (code, verb) = await DispatchAsync(context, user, path);
         }
         audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code,
-            impersonatedBy));
+            impersonatedBy, request.Protocol));
         while (audit.Count > AuditKept) audit.TryDequeue(out _);
     }
 
@@ -149,7 +172,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             ("DELETE", not null) => "delete",
             _ => "",
         };
-        if (verb.Length == 0 || verb == "watch")
+        if (verb.Length == 0)
             return (await WriteStatusAsync(context, 405, "MethodNotAllowed",
                 $"the server does not allow this method on the requested resource ({method} {path})"), method.ToLowerInvariant());
 
@@ -169,6 +192,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             {
                 "get" => (await GetAsync(context, type, ns, name!), verb),
                 "list" => (await ListAsync(context, type, ns), verb),
+                "watch" => (await WatchAsync(context, type, ns), verb),
                 "delete" => (await DeleteAsync(context, type, ns, name!), verb),
                 _ => (await WriteAsync(context, user, type, ns, name, verb), verb),
             };
@@ -231,15 +255,133 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
 
     private async Task<int> ListAsync(HttpContext context, ResourceType type, string? ns)
     {
+        // Read before the items: a watch from this version then misses nothing written while listing.
+        var version = store.ResourceVersion;
         var items = store.List(type, ns, context.Request.Query["labelSelector"].FirstOrDefault());
         await WriteJsonAsync(context, 200, new JsonObject
         {
             ["kind"] = type.Kind + "List",
             ["apiVersion"] = type.ApiVersion,
-            ["metadata"] = new JsonObject(),
+            ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
             ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
         });
         return 200;
+    }
+
+    /// <summary>
+    /// A watch (?watch=true), as the API server streams it: HTTP 200 at once, then one JSON event per line
+    /// ({"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":...}). Without a resourceVersion (or "0") it starts with
+    /// the current objects as ADDED; with one, it sends the changes after it, or, when that version has left the window
+    /// the store keeps, a single ERROR event with a 410 Expired Status and ends. A label selector turns an object that
+    /// stops matching into a DELETED and one that starts matching into an ADDED. It ends after timeoutSeconds (else the
+    /// server's randomised timeout) or when <see cref="CloseWatches"/> is called.
+    /// </summary>
+    private async Task<int> WatchAsync(HttpContext context, ResourceType type, string? ns)
+    {
+        var query = context.Request.Query;
+        var selector = query["labelSelector"].FirstOrDefault();
+        var bookmarks = query["allowWatchBookmarks"].FirstOrDefault() == "true";
+        var requested = query["resourceVersion"].FirstOrDefault();
+        TimeSpan timeout;
+        if (query["timeoutSeconds"].FirstOrDefault() is { Length: > 0 } seconds)
+        {
+            if (!int.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+                return await WriteStatusAsync(context, 400, "BadRequest", $"timeoutSeconds: Invalid value: \"{seconds}\"");
+            timeout = TimeSpan.FromSeconds(value);
+        }
+        else timeout = WatchTimeout * (1 + Random.Shared.NextDouble());
+        long from;
+        List<JsonObject> initial = [];
+        if (string.IsNullOrEmpty(requested) || requested == "0")
+        {
+            from = store.ResourceVersion;
+            initial = store.List(type, ns, selector);
+        }
+        else if (!long.TryParse(requested, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+        {
+            return await WriteStatusAsync(context, 400, "BadRequest", $"resourceVersion: Invalid value: \"{requested}\": must be a number");
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, watchesOpen.Token);
+        ending.CancelAfter(timeout);
+        var body = context.Response.Body;
+        try
+        {
+            // The headers go now, as the API server's do: the client knows the watch is open before any event.
+            await context.Response.StartAsync(ending.Token);
+            foreach (var item in initial) await WriteEventAsync(body, "ADDED", item, ending.Token);
+            var lastBookmark = time.GetTimestamp();
+            while (true)
+            {
+                var next = store.NextChange;
+                var (changes, through) = store.ChangesAfter(type, ns, from);
+                if (changes is null)
+                {
+                    await WriteEventAsync(body, "ERROR", new JsonObject
+                    {
+                        ["kind"] = "Status",
+                        ["apiVersion"] = "v1",
+                        ["metadata"] = new JsonObject(),
+                        ["status"] = "Failure",
+                        ["message"] = $"too old resource version: {from} ({store.OldestWatchable})",
+                        ["reason"] = "Expired",
+                        ["code"] = 410,
+                    }, ending.Token);
+                    break;
+                }
+                foreach (var change in changes)
+                    if (EventType(change, selector) is { } eventType) await WriteEventAsync(body, eventType, change.Object, ending.Token);
+                from = through;
+                if (bookmarks && time.GetElapsedTime(lastBookmark) >= BookmarkInterval)
+                {
+                    await WriteEventAsync(body, "BOOKMARK", new JsonObject
+                    {
+                        ["kind"] = type.Kind,
+                        ["apiVersion"] = type.ApiVersion,
+                        ["metadata"] = new JsonObject { ["resourceVersion"] = from.ToString(CultureInfo.InvariantCulture) },
+                    }, ending.Token);
+                    lastBookmark = time.GetTimestamp();
+                }
+                await body.FlushAsync(ending.Token);
+                var untilBookmark = bookmarks ? BookmarkInterval - time.GetElapsedTime(lastBookmark) : Timeout.InfiniteTimeSpan;
+                try
+                {
+                    await next.WaitAsync(untilBookmark < TimeSpan.Zero ? TimeSpan.Zero : untilBookmark, time, ending.Token);
+                }
+                catch (TimeoutException)
+                {
+                    // Time for a bookmark.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // Timed out, closed by the server, or the client went away: the stream simply ends.
+        }
+        return 200;
+    }
+
+    /// <summary>What a change looks like through a watch with this label selector (null: nothing to send).</summary>
+    private static string? EventType(StoredChange change, string? selector)
+    {
+        var matches = LabelSelector.Matches(change.Object["metadata"]?["labels"] as JsonObject, selector);
+        if (change.Kind == ChangeKind.Deleted) return matches ? "DELETED" : null;
+        var matched = change.Kind == ChangeKind.Modified && LabelSelector.Matches(change.PreviousLabels, selector);
+        return (matched, matches) switch
+        {
+            (true, true) => "MODIFIED",
+            (false, true) => "ADDED",
+            (true, false) => "DELETED",
+            _ => null,
+        };
+    }
+
+    private static async Task WriteEventAsync(Stream body, string type, JsonObject item, CancellationToken cancellationToken)
+    {
+        var line = $"{{\"type\":\"{type}\",\"object\":{item.ToJsonString(Encoding)}}}\n";
+        await body.WriteAsync(System.Text.Encoding.UTF8.GetBytes(line), cancellationToken);
     }
 
     private async Task<int> DeleteAsync(HttpContext context, ResourceType type, string? ns, string name)

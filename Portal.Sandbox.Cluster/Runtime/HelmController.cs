@@ -48,6 +48,19 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     private readonly Dictionary<string, long> stuck = [];
     private readonly HashSet<(string, long)> unlocked = [];
 
+    /// <summary>
+    /// When a release's workloads next become ready or degrade (null: nothing timed), so the cluster's loop wakes then.
+    /// Only times still ahead: one already past was due at the last pass, and that pass dealt with it or had reason not to.
+    /// </summary>
+    public DateTimeOffset? NextDue
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            return readyAt.Values.Concat(degradeAt.Values).Where(at => at > now).Order().Cast<DateTimeOffset?>().FirstOrDefault();
+        }
+    }
+
     public void Reconcile()
     {
         foreach (var release in store.List(HelmRelease, null)) Reconcile(release);

@@ -7,15 +7,23 @@ namespace Cogrion.Sandbox.Cluster.Store;
 /// The simulated cluster's etcd: every object as JSON, saved to <c>objects.json</c> in the cluster's
 /// directory after every change (write, then rename), so a restarted host finds the cluster as it was.
 /// It assigns what the API server would (uid, creationTimestamp, resourceVersion, generation on spec
-/// changes) and tells the controllers when anything changed.
+/// changes) and tells the controllers when anything changed. Like etcd behind the API server's watch
+/// cache, it keeps a window of recent changes (<see cref="ChangesAfter"/>) that watches resume from; a
+/// resourceVersion older than the window is gone (410), and a restarted cluster's window starts empty.
 /// </summary>
 public sealed class ObjectStore
 {
+    /// <summary>How many changes the watch window keeps (the API server's watch cache holds a bounded history too).</summary>
+    public const int HistoryKept = 1000;
+
     private readonly string? file;
     private readonly TimeProvider time;
     private readonly Lock gate = new();
     private readonly Dictionary<string, JsonObject> objects;
+    private readonly Queue<StoredChange> history = new();
     private long resourceVersion;
+    /// <summary>The newest resourceVersion no longer in <see cref="history"/>: a watch from before it cannot resume.</summary>
+    private long compactedThrough;
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="file">Where to persist; null keeps the cluster in memory (tests).</param>
@@ -29,6 +37,16 @@ public sealed class ObjectStore
             resourceVersion = Number(saved["resourceVersion"]) ?? 0;
             foreach (var (key, value) in saved["objects"] as JsonObject ?? [])
                 if (value is JsonObject o) objects[key] = (JsonObject)o.DeepClone();
+        }
+        compactedThrough = resourceVersion;
+    }
+
+    /// <summary>The current resourceVersion (a list's metadata.resourceVersion).</summary>
+    public long ResourceVersion
+    {
+        get
+        {
+            lock (gate) return resourceVersion;
         }
     }
 
@@ -96,6 +114,7 @@ public sealed class ObjectStore
             }
             metadata["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
             objects[key] = updated;
+            Record(type, existing is null ? ChangeKind.Added : ChangeKind.Modified, updated, existing);
             SaveAndSignal();
             return ((JsonObject)updated.DeepClone(), existing is null);
         }
@@ -109,14 +128,67 @@ public sealed class ObjectStore
     {
         lock (gate)
         {
-            if (!objects.Remove(Key(type, ns, name))) return false;
+            if (!objects.Remove(Key(type, ns, name), out var removed)) return false;
+            var gone = new List<(ResourceType? Type, JsonObject Object)>();
             if (type == ResourceTypes.Namespace)
-                foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList()) objects.Remove(inside);
-            CollectGarbage();
+                foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList())
+                    if (objects.Remove(inside, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
+            gone.Add((type, removed));
+            CollectGarbage(gone);
+            // Each deletion is a change of its own, as the API server's are: a namespace's contents, the object, what it owned.
+            foreach (var (goneType, o) in gone)
+            {
+                o["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
+                if (goneType is not null) Record(goneType, ChangeKind.Deleted, o, o);
+            }
             SaveAndSignal();
             return true;
         }
     }
+
+    /// <summary>
+    /// The changes of one resource type (in one namespace, or all: null) after <paramref name="afterVersion"/>, oldest
+    /// first, and the store's version they are complete through; null changes when that version is older than the window
+    /// kept (the watch must list again: 410 Gone).
+    /// </summary>
+    public (IReadOnlyList<StoredChange>? Changes, long Through) ChangesAfter(ResourceType type, string? ns, long afterVersion)
+    {
+        lock (gate)
+        {
+            if (afterVersion < compactedThrough) return (null, resourceVersion);
+            return (history.Where(c => c.ResourceVersion > afterVersion && c.Type == type && (ns is null || !type.Namespaced || c.Namespace == ns))
+                .ToList(), resourceVersion);
+        }
+    }
+
+    /// <summary>The oldest resourceVersion a watch can still resume from (for the 410's message).</summary>
+    public long OldestWatchable
+    {
+        get
+        {
+            lock (gate) return compactedThrough;
+        }
+    }
+
+    /// <summary>Forgets the whole watch window, as an etcd compaction does: every watch resuming from before now gets 410 Gone.</summary>
+    public void Compact()
+    {
+        lock (gate)
+        {
+            history.Clear();
+            compactedThrough = resourceVersion;
+        }
+    }
+
+    /// <summary>Called under the gate, right after <see cref="resourceVersion"/> was taken for <paramref name="current"/>.</summary>
+    private void Record(ResourceType type, ChangeKind kind, JsonObject current, JsonObject? previous)
+    {
+        history.Enqueue(new StoredChange(resourceVersion, type, Text(current["metadata"]?["namespace"]), kind, (JsonObject)current.DeepClone(),
+            previous?["metadata"]?["labels"]?.DeepClone() as JsonObject));
+        while (history.Count > HistoryKept) compactedThrough = history.Dequeue().ResourceVersion;
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>
     /// The garbage collector's rule: an object whose <c>ownerReferences</c> all name owners (by uid) that no longer exist is
@@ -124,7 +196,7 @@ public sealed class ObjectStore
     /// in the same change, which is the state the real one converges to. Pods are left to the Deployment controller, which
     /// deletes them gracefully so the kubelet stops their processes first.
     /// </summary>
-    private void CollectGarbage()
+    private void CollectGarbage(List<(ResourceType? Type, JsonObject Object)> gone)
     {
         while (true)
         {
@@ -134,7 +206,8 @@ public sealed class ObjectStore
                     && owners.All(owner => owner?["uid"]?.GetValue<string>() is not { } uid || !alive.Contains(uid)))
                 .Select(o => o.Key).ToList();
             if (orphans.Count == 0) return;
-            foreach (var orphan in orphans) objects.Remove(orphan);
+            foreach (var orphan in orphans)
+                if (objects.Remove(orphan, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
         }
     }
 
@@ -164,6 +237,22 @@ public sealed class ObjectStore
         previous.TrySetResult();
     }
 }
+
+/// <summary>What happened to an object in a change (a watch event's type).</summary>
+public enum ChangeKind
+{
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// <summary>
+/// One change in the watch window: the object as it was after the change (for a deletion, as it was last, with the
+/// deletion's resourceVersion), and the labels it had before, so a watch with a label selector can tell an object
+/// that stopped matching (a DELETED for that watch) from one that started to (ADDED).
+/// </summary>
+public sealed record StoredChange(long ResourceVersion, ResourceType Type, string? Namespace, ChangeKind Kind, JsonObject Object,
+    JsonObject? PreviousLabels);
 
 /// <summary>Equality-based label selectors, the forms the agent and the Deployment controller use.</summary>
 public static class LabelSelector

@@ -41,15 +41,19 @@ public sealed class AgentScenario : IAsyncDisposable
         return (await PortalServer.StartAsync(connectionString, overrides: overrides), connectionString, database);
     }
 
-    /// <summary>The scenario; <paramref name="settings"/> adds to (or replaces) <see cref="FastPortal"/>'s Portal settings.</summary>
-    public static async Task<AgentScenario> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// The scenario; <paramref name="settings"/> adds to (or replaces) <see cref="FastPortal"/>'s Portal settings, and
+    /// <paramref name="agentEnvironment"/> replaces the agent's <see cref="AgentProcess.FastTimings"/>.
+    /// </summary>
+    public static async Task<AgentScenario> StartAsync(IReadOnlyDictionary<string, string?>? settings = null,
+        IReadOnlyDictionary<string, string>? agentEnvironment = null)
     {
         var (portal, connectionString, database) = await StartPortalAsync(settings);
         var tenantId = Guid.NewGuid();
         var workspaceId = Guid.NewGuid();
         var token = await portal.Get<AgentEnrollment>().CreateBootstrapTokenAsync(tenantId, workspaceId, Admin, CancellationToken.None);
         var agent = await AgentProcess.StartClusterAsync();
-        await agent.InstallAsync(tenantId, workspaceId, portal.BaseUrl, token.Token);
+        await agent.InstallAsync(tenantId, workspaceId, portal.BaseUrl, token.Token, extraEnvironment: agentEnvironment);
         var scenario = new AgentScenario
         {
             ConnectionString = connectionString,

@@ -80,7 +80,8 @@ public sealed class AppsBench
         }
         var report = string.Join('\n',
             $"installs: {overheads.Count} ({string.Join(", ", Apps)}), chart delay ms: {chartDelay.TotalMilliseconds:0}",
-            $"install overhead ms: p50 {P(overheads, 0.5):0}, max {overheads.Max():0}",
+            $"install overhead ms: p50 {P(overheads, 0.5):0}, max {overheads.Max():0} " +
+                $"({string.Join(", ", Apps.Zip(overheads, (app, ms) => $"{app} {ms:0}"))})",
             $"status changes: {latencies.Count}, p50 ms: {P(latencies, 0.5):0}, p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
             $"apps: install overhead ms: {P(overheads, 0.5):0}, status p95 ms: {P(latencies, 0.95):0}");
         await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS")!, report + "\n");
