@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
-using KubernetesException = Cogrion.Kubernetes.KubernetesException;
 using k8s;
+using KubernetesException = Cogrion.Kubernetes.KubernetesException;
 
 namespace Cogrion.Sandbox;
 

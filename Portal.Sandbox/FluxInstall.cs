@@ -94,7 +94,8 @@ public static class FluxInstall
             foreach (var crd in Crds.Where(c => Enabled(c.Controller)))
             {
                 var metadata = new JsonObject { ["name"] = $"{crd.Plural}.{crd.Group}", ["labels"] = Labels() };
-                if (values["crds"]?["annotations"] is JsonObject annotations && annotations.Count > 0) metadata["annotations"] = annotations.DeepClone();
+                if (values["crds"]?["annotations"] is JsonObject annotations
+                    && annotations.Count > 0) metadata["annotations"] = annotations.DeepClone();
                 objects.Add(new JsonObject
                 {
                     ["apiVersion"] = "apiextensions.k8s.io/v1",

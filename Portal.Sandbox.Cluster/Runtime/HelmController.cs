@@ -80,7 +80,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
             {
                 status.Remove("artifact");
                 SetCondition(status, "Ready", "False", "FetchFailed",
-                    $"failed to fetch Helm repository index: failed to cache index to temporary file: failed to fetch {url}/index.yaml : 404 Not Found",
+                    $"failed to fetch Helm repository index: failed to cache index to temporary file: failed to fetch {url}/index.yaml : 404 Not " +
+                        $"Found",
                     now);
             }
             else

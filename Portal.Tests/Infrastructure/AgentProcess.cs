@@ -89,7 +89,8 @@ public sealed class AgentProcess : IAsyncDisposable
             else await Admin.ApplyAsync(o, CancellationToken.None);
         }
         await Eventually.ValueAsync(() => Task.FromResult(
-                Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store, Cogrion.Sandbox.Cluster.Runtime.FluxControllers.HelmControllerImage)
+                Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store,
+                    Cogrion.Sandbox.Cluster.Runtime.FluxControllers.HelmControllerImage)
                 && Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store,
                     Cogrion.Sandbox.Cluster.Runtime.FluxControllers.SourceControllerImage)),
             available => available, "Flux's controllers to be available", TimeSpan.FromSeconds(60));

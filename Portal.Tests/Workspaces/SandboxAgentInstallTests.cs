@@ -329,7 +329,8 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
 
     public string? DeploymentImage(Guid workspace) => ClusterObjects(workspace)
         .Single(o => o["kind"]?.GetValue<string>() == "Deployment" && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.Deployment
-            && o["metadata"]?["namespace"]?.GetValue<string>() == AgentInstall.Namespace)["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
+            && o["metadata"]?["namespace"]?.GetValue<string>() == AgentInstall.Namespace)
+        ["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
 
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql)
     {

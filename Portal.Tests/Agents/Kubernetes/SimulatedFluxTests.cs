@@ -79,7 +79,8 @@ public sealed class SimulatedFluxTests
                 .Any(c => c["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True"),
             "helm-controller to install the release", TimeSpan.FromSeconds(90));
         Assert.Equal("1.15.0", release["status"]!["lastAttemptedRevision"]!.GetValue<string>());
-        Assert.Contains(agent.Cluster.Store.List(ResourceTypes.Pod, "flux-system"), p => Name(p).StartsWith("helm-controller-", StringComparison.Ordinal)
+        Assert.Contains(agent.Cluster.Store.List(ResourceTypes.Pod, "flux-system"), p => Name(p)
+            .StartsWith("helm-controller-", StringComparison.Ordinal)
             && p["status"]?["containerStatuses"]?[0]?["ready"]?.GetValue<bool>() == true);
     }
 

@@ -54,6 +54,9 @@ public sealed record AppUpgradeResponse(Guid Id, int FromRevision, string FromCh
         u.ChartVersion, AppValues.Diff(currentValues, u.Values), u.SecretsSet, u.RequestedBy, u.RequestedAt);
 }
 
+/// <summary>A withdrawn queued change: the commands cancelled (none reached the agent) and what the app's desired state became.</summary>
+public sealed record CancelQueuedResponse(IReadOnlyList<Guid> Cancelled, string Effect);
+
 /// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go; its data is kept unless DeleteData.</summary>
 public sealed record RemoveAppRequest(string? Confirmation, bool DeleteData = false);
 
@@ -87,6 +90,9 @@ public static class AppsApi
         apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapGet("/{app}/commands/queued", QueuedAsync).RequireTenantRole(TenantRole.Viewer).Produces<QueuedAppCommand[]>();
+        apps.MapPost("/{app}/commands/{command:guid}/cancel", CancelQueuedAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<CancelQueuedResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
 
@@ -180,6 +186,31 @@ public static class AppsApi
         var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, request.DeleteData, user.AsActor(),
             cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> QueuedAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is not { } view) return NotFound(NoApp);
+        return TypedResults.Ok(await apps.QueuedAsync(context.TenantId, view.App.Id, cancellationToken));
+    }
+
+    /// <summary>Withdraws a queued command (and the rest of its change) the agent has not taken: 404 for another tenant's or app's id,
+    /// 409 once the agent has it.</summary>
+    private static async Task<IResult> CancelQueuedAsync(string name, string app, Guid command, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.CancelQueuedAsync(context.TenantId, workspace, app, command, user.AsActor(), cancellationToken);
+        return result.Outcome switch
+        {
+            CancelOutcome.Cancelled => TypedResults.Accepted($"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app}",
+                new CancelQueuedResponse(result.Cancelled, result.Message)),
+            CancelOutcome.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The command cannot be withdrawn.",
+                detail: result.Message),
+            _ => NotFound(result.Message),
+        };
     }
 
     private static IResult Answer(CommandResult<WorkspaceApp> result, TenantContext context, Workspace workspace, WorkspaceApps apps, bool created,

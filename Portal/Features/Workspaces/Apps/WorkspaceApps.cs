@@ -111,7 +111,7 @@ public sealed partial class WorkspaceApps(
         var rows = await connection.QueryAsync<RevisionRow>(new CommandDefinition("""
             select r.revision, r.action, r.chart_version, r."values"::text as values_json, r.created_by, r.created_at, r.secret_paths
             from workspace_app_revisions r join workspace_apps a on a.id = r.app_id
-            where a.tenant_id = @tenantId and r.app_id = @appId
+            where a.tenant_id = @tenantId and r.app_id = @appId and r.cancelled_at is null
             order by r.revision desc limit @limit
             """, new { tenantId, appId, limit = RollbackChoices }, cancellationToken: cancellationToken));
         return rows.Select(r => new AppRevision(r.Revision, r.Action, r.ChartVersion, Parse(r.ValuesJson), r.CreatedBy, r.CreatedAt,
@@ -397,10 +397,14 @@ public sealed partial class WorkspaceApps(
         if (await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken) is not { } agent)
             return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("workspace", $"Workspace {workspace.Name} has no active Cluster Agent."));
         var now = time.GetUtcNow();
-        var revision = current.Revision + 1;
+        int revision;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            // After the newest number ever used: a cancelled revision's number (and its command's idempotency key) is not reused.
+            revision = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "select coalesce(max(revision), 0) + 1 from workspace_app_revisions where app_id = @Id",
+                new { current.Id }, transaction, cancellationToken: cancellationToken));
             // The revision guard makes two concurrent changes one winner, not two commands for one revision.
             var changed = await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_apps set chart_version = @version, "values" = @values::jsonb, revision = @revision, revision_changed_at = @now,
