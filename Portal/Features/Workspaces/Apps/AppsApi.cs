@@ -32,7 +32,10 @@ public sealed record AppResponse(
 /// Install: the app, a supported chart version (default: the newest), values laid over the catalog's defaults, and the
 /// secret values, each sealed to the workspace agent's key (docs/secrets.md) for its field's Secret; never in Values.
 /// </summary>
-public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
+/// <remarks>Database: <c>workspace</c> (the workspace's own database; the role's password among the sealed secrets) or <c>bundled</c>
+/// (default).</remarks>
+public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null,
+    string? Database = null);
 
 /// <summary>Upgrade: another chart version and/or values laid over the current ones; sealed secret values set or rotate theirs.</summary>
 public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
@@ -126,9 +129,12 @@ public static class AppsApi
         WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (!Enum.TryParse<AppDatabaseChoice>(request.Database ?? nameof(AppDatabaseChoice.Bundled), ignoreCase: true, out var database)
+            || !Enum.IsDefined(database) || int.TryParse(request.Database, out _))
+            return TypedResults.ValidationProblem(FieldErrors.Single("database", "database must be 'workspace' or 'bundled'.").ToDictionary(),
+                title: "The request has problems; nothing was changed.");
         var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, request.Secrets,
-            user.AsActor(),
-            cancellationToken);
+            database, user.AsActor(), cancellationToken);
         return Answer(result, context, workspace, apps, created: true, cancellationToken);
     }
 

@@ -134,8 +134,15 @@ public sealed partial class WorkspaceApps(
 
     /// <param name="secrets">The app's secret values, each sealed to the workspace agent's key for its field's Secret (none: the chart's
     /// own).</param>
-    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+    public Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
         JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets,
+        Actor actor, CancellationToken cancellationToken) =>
+        InstallAsync(tenantId, workspace, appId, chartVersion, overrides, secrets, AppDatabaseChoice.Bundled, actor, cancellationToken);
+
+    /// <param name="database">The workspace's own database (<see cref="AppDatabase"/>: the chart pointed at it, its bundled one off, the
+    /// role's password one of <paramref name="secrets"/>) or the chart's bundled one.</param>
+    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+        JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets, AppDatabaseChoice database,
         Actor actor, CancellationToken cancellationToken)
     {
         secrets ??= [];
@@ -143,7 +150,22 @@ public sealed partial class WorkspaceApps(
             $"There is no app '{appId}' in the catalog."));
         var version = chartVersion ?? app.Chart.Latest;
         var values = AppValues.Merge(app.Defaults, overrides);
+        var databaseErrors = new FieldErrors();
+        if (database == AppDatabaseChoice.Workspace)
+        {
+            var plan = AppDatabase.Plan(app, AppDatabase.Of(workspace));
+            if (plan is null) databaseErrors.Add("database", AppDatabase.Unavailable(app, AppDatabase.Of(workspace)) ?? "Not possible.");
+            else
+            {
+                // Over the form's values: the connection is the workspace database's, whatever was typed for it.
+                values = AppValues.Merge(values, plan.Values);
+                if (!AppSecretValues.Paths(app, secrets).Contains(plan.PasswordPath, StringComparer.Ordinal))
+                    databaseErrors.Add("database", $"Type the password of the role {plan.User} (the one in CREATE ROLE) into the field " +
+                        $"{plan.PasswordPath}: it is sealed to the agent like every secret value.");
+            }
+        }
         var errors = Check(app, version, values);
+        Merge(errors, databaseErrors);
         if (await FindRowAsync(tenantId, workspace.Id, app.Id, cancellationToken) is not null)
             errors.Add("app", $"{app.DisplayName} is already installed in {workspace.Name}; upgrade or remove it instead.");
         var agent = await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken);
