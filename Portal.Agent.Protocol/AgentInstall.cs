@@ -60,6 +60,16 @@ public static class AgentInstall
     /// <summary>The name of the RoleBinding of <see cref="WorkloadClusterRole"/> in each app namespace.</summary>
     public const string WorkloadRoleBinding = "cogrion-agent";
 
+    /// <summary>
+    /// The identity support reads act as (ServiceAccount in <see cref="Namespace"/>, ClusterRole and ClusterRoleBinding of the same
+    /// name): it may read pods, their logs, events and workloads, and nothing else, so no support action can reach a Secret or a
+    /// ConfigMap even if the agent's own checks were wrong. The agent may only impersonate it; no pod runs as it.
+    /// </summary>
+    public const string SupportReader = "cogrion-support-reader";
+
+    /// <summary>The user name the API server knows <see cref="SupportReader"/> by, for the <c>Impersonate-User</c> header.</summary>
+    public const string SupportReaderUser = "system:serviceaccount:" + Namespace + ":" + SupportReader;
+
     /// <summary>Rights in its own namespace: its state Secret, its own Deployment, reading its pods.</summary>
     public const string SelfRole = "cogrion-agent-self";
 

@@ -69,6 +69,7 @@ namespace Cogrion.Agent
             services.TryAddSingleton<AgentReadiness>();
             services.TryAddSingleton<EncryptionKeyRing>();
             services.TryAddSingleton<SupportLedger>();
+            services.TryAddSingleton<SupportReadClient>();
             services.AddSingleton<ICommandExecutor, EnsureNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, DeleteNamespaceExecutor>();
             services.AddSingleton<ICommandExecutor, ApplyManifestExecutor>();

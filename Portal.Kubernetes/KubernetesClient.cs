@@ -25,11 +25,25 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     // before the first call makes the options read-only.
     static KubernetesClient() => KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Add(CustomObjectJson.Default));
 
-    public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager)
+    /// <param name="impersonate">
+    /// A user every request acts as (Kubernetes' <c>Impersonate-User</c> header), for a narrower identity than the pod's own: the
+    /// API server first checks that the pod's identity may <c>impersonate</c> it, then authorizes each request as that user only.
+    /// </param>
+    public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager, string? impersonate = null)
     {
-        client = new k8s.Kubernetes(configuration);
+        client = impersonate is null ? new k8s.Kubernetes(configuration) : new k8s.Kubernetes(configuration, new ImpersonationHandler(impersonate));
         this.fieldManager = fieldManager;
         Server = configuration.Host;
+    }
+
+    private sealed class ImpersonationHandler(string user) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Remove("Impersonate-User");
+            request.Headers.Add("Impersonate-User", user);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     /// <summary>The API server's address, for messages.</summary>

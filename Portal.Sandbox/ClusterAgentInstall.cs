@@ -59,7 +59,9 @@ public static class ClusterAgentInstall
                 throw new SandboxError(Diagnostic.Error("Error in function call", $"Call to function \"yamldecode\" failed: {ex.Message}",
                     file: "../modules/cluster-agent/main.tf", line: 24));
             }
-            if (parsed["kind"]?.GetValue<string>() == "ServiceAccount")
+            // As the module does: the cloud role's annotation goes on the service account the agent's pod runs as only.
+            if (parsed["kind"]?.GetValue<string>() == "ServiceAccount"
+                && parsed["metadata"]?["name"]?.GetValue<string>() == AgentInstall.ServiceAccount)
                 parsed["metadata"]!["annotations"] = new JsonObject
                 {
                     ["eks.amazonaws.com/role-arn"] = $"arn:aws:iam::123456789012:role/{name}-cluster-agent",

@@ -80,8 +80,8 @@ public sealed class UninstallExecutor(
         var what = payload.KeepApps ? $"Handed {handled.Count} app namespace(s) over to the tenant (apps keep running)"
             : $"Removed {handled.Count} tenant app namespace(s)";
         return new CommandOutcome(CommandOutcomes.Succeeded,
-            $"{what}; the agent removes itself next (its namespace, state and role binding; the unbound " +
-                $"ClusterRole {AgentInstall.ClusterRole} is left for `kubectl delete clusterrole {AgentInstall.ClusterRole}`).",
+            $"{what}; the agent removes itself next (its state, its workload and support-reader roles, its namespace, and with the " +
+                $"namespace its cluster role and binding).",
             new JsonObject { ["namespaces"] = handled, ["keepApps"] = payload.KeepApps }, RemoveSelfAsync);
     }
 
@@ -126,15 +126,44 @@ public sealed class UninstallExecutor(
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)
     {
         await store.DeleteAsync(cancellationToken);
-        // Every delete needs a right the install granted, checked per request: the binding that grants
-        // them goes last, and its ClusterRole stays behind, unbound (it grants nothing; an operator may
-        // delete it). Deleting the namespace stops this pod (its Deployment goes with it), so the last
-        // call must not wait for the cancellation the shutdown brings.
+        // Every delete needs a right the install granted, checked per request, so the agent cannot delete the ClusterRole that
+        // grants its rights and then still delete the binding (or the reverse). Instead it makes both dependents of its own
+        // namespace: when the namespace is gone, the cluster's garbage collector removes them, and nothing of the install is
+        // left. Deleting the namespace stops this pod (its Deployment goes with it), so the last call must not wait for the
+        // cancellation the shutdown brings.
+        await OwnByNamespaceAsync(cancellationToken);
         await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.WorkloadClusterRole, null),
             cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
-        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.ClusterRoleBinding, null),
-            CancellationToken.None);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", AgentInstall.SupportReader, null),
+            cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "ClusterRole", AgentInstall.SupportReader, null),
+            cancellationToken);
+        await kubernetes.DeleteAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), CancellationToken.None);
         lifecycle.Stop(AgentExitCodes.Uninstalled, "The agent was uninstalled by command and removed what it created. Goodbye.");
+    }
+
+    /// <summary>
+    /// Sets the agent's namespace as the owner of its ClusterRole and ClusterRoleBinding (a cluster-scoped owner, as Kubernetes
+    /// requires for cluster-scoped dependents). Without <c>blockOwnerDeletion</c>, so no right on the namespace's finalizers is
+    /// needed. Patching again with the same owner is harmless, so a redelivered uninstall repeats it.
+    /// </summary>
+    private async Task OwnByNamespaceAsync(CancellationToken cancellationToken)
+    {
+        var ns = await kubernetes.GetAsync(new ObjectReference("v1", "Namespace", pod.Namespace, null), cancellationToken);
+        if (ns?["metadata"]?["uid"]?.GetValue<string>() is not { } uid) return;
+        var owners = new JsonArray(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["name"] = pod.Namespace,
+            ["uid"] = uid,
+        });
+        foreach (var (kind, name) in ((string, string)[])[("ClusterRole", AgentInstall.ClusterRole),
+                     ("ClusterRoleBinding", AgentInstall.ClusterRoleBinding)])
+        {
+            await kubernetes.JsonPatchAsync(new ObjectReference("rbac.authorization.k8s.io/v1", kind, name, null),
+                new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/metadata/ownerReferences", ["value"] = owners.DeepClone() }),
+                cancellationToken);
+        }
     }
 }

@@ -10,9 +10,12 @@ namespace Cogrion.Agent.Support;
 /// support.action: one read of a support session. The ledger decides first (grant known, not ended, inside its
 /// window by the agent's clock, action inside its scope); a refusal is reported as rejected with its reason and
 /// nothing is read. Reads are limited to the kinds listed here in namespaces the agent manages: there is no path
-/// from a support action to a Secret or a ConfigMap, and container environment values are left out of descriptions.
+/// from a support action to a Secret or a ConfigMap, and container environment values are left out of descriptions. The reads
+/// themselves act as the read-only support identity (<see cref="SupportReadClient"/>), so the cluster enforces that too; only the
+/// list of managed namespaces is read as the agent.
 /// </summary>
-public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules rules, IKubernetesClient kubernetes) : ICommandExecutor
+public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules rules, IKubernetesClient kubernetes, SupportReadClient reader)
+    : ICommandExecutor
 {
     public const int MaxTailLines = 1000;
     private const int MaxItems = 200;
@@ -59,7 +62,7 @@ public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules r
         foreach (var ns in namespaces)
         {
             foreach (var kind in new[] { "Deployment", "StatefulSet" })
-                foreach (var w in await kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken))
+                foreach (var w in await reader.Kubernetes.ListAsync("apps/v1", kind, ns, null, cancellationToken))
                     Add(workloads, new JsonObject
                     {
                         ["kind"] = kind,
@@ -68,8 +71,8 @@ public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules r
                         ["desired"] = w["spec"]?["replicas"]?.DeepClone() ?? 1,
                         ["ready"] = w["status"]?["readyReplicas"]?.DeepClone() ?? 0,
                     });
-            foreach (var p in await kubernetes.ListAsync("v1", "Pod", ns, null, cancellationToken)) Add(pods, PodSummary(ns, p));
-            foreach (var e in await kubernetes.ListAsync("v1", "Event", ns, null, cancellationToken))
+            foreach (var p in await reader.Kubernetes.ListAsync("v1", "Pod", ns, null, cancellationToken)) Add(pods, PodSummary(ns, p));
+            foreach (var e in await reader.Kubernetes.ListAsync("v1", "Event", ns, null, cancellationToken))
                 Add(events, new JsonObject
                 {
                     ["namespace"] = ns,
@@ -91,7 +94,7 @@ public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules r
             return SupportApproversExecutor.Refuse($"a support session describes {string.Join(", ", DescribableKinds.Keys)} only");
         await rules.RequireManagedAsync(payload.Namespace, cancellationToken);
         var name = RequireName(payload.Name);
-        var found = await kubernetes.GetAsync(new ObjectReference(apiVersion, payload.Kind, name, payload.Namespace), cancellationToken);
+        var found = await reader.Kubernetes.GetAsync(new ObjectReference(apiVersion, payload.Kind, name, payload.Namespace), cancellationToken);
         if (found is null) return CommandOutcome.Failed($"{payload.Kind} {payload.Namespace}/{name} does not exist.");
         return CommandOutcome.Succeeded($"Described {payload.Kind} {payload.Namespace}/{name}.", new JsonObject { ["object"] = Redact(found) });
     }
@@ -101,7 +104,7 @@ public sealed class SupportActionExecutor(SupportLedger ledger, NamespaceRules r
         await rules.RequireManagedAsync(payload.Namespace, cancellationToken);
         var name = RequireName(payload.Name);
         var lines = Math.Clamp(payload.TailLines ?? 100, 1, MaxTailLines);
-        var text = await kubernetes.ReadLogAsync(payload.Namespace!, name, payload.Container, lines, cancellationToken);
+        var text = await reader.Kubernetes.ReadLogAsync(payload.Namespace!, name, payload.Container, lines, cancellationToken);
         var kept = text.Split('\n').TakeLast(lines + 1).ToArray();
         return CommandOutcome.Succeeded($"Read the last {lines} line(s) of " +
             $"{payload.Namespace}/{name}{(payload.Container is null ? "" : "/" + payload.Container)}.",

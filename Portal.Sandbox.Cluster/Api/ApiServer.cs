@@ -26,8 +26,9 @@ public sealed class TokenRegistry
             ? user : null;
 }
 
-/// <summary>One API request, as the audit log records it.</summary>
-public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code);
+/// <summary>One API request, as the audit log records it: <paramref name="User"/> is who it acted as, <paramref name="ImpersonatedBy"/>
+/// who authenticated when that was an impersonation (Kubernetes' audit has both, as user and impersonatedUser).</summary>
+public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, string Path, int Code, string? ImpersonatedBy = null);
 
 /// <summary>
 /// The simulated Kubernetes API server: the REST paths of the resources in <see cref="ResourceTypes"/>
@@ -55,16 +56,46 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         var path = request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
         int code;
         string verb = request.Method;
+        string? impersonatedBy = null;
         if (user is null)
         {
             code = await WriteStatusAsync(context, 401, "Unauthorized", "Unauthorized");
+        }
+        else if (request.Headers["Impersonate-User"].ToString() is { Length: > 0 } asUser)
+        {
+            (code, verb, var acting) = await ImpersonateAsync(context, user, asUser, path);
+            if (!ReferenceEquals(acting, user)) (impersonatedBy, user) = (user.Name, acting);
         }
         else
         {
             (code, verb) = await DispatchAsync(context, user, path);
         }
-        audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code));
+        audit.Enqueue(new AuditEntry(time.GetUtcNow(), user?.Name ?? "system:anonymous", verb, path + request.QueryString.Value, code,
+            impersonatedBy));
         while (audit.Count > AuditKept) audit.TryDequeue(out _);
+    }
+
+    /// <summary>
+    /// Kubernetes' impersonation: the authenticated user must be allowed to <c>impersonate</c> the named user (for a service
+    /// account's name, the <c>serviceaccounts</c> resource in its namespace; otherwise <c>users</c>), and the request is then
+    /// authorized as that user alone, with the groups Kubernetes gives a service account.
+    /// </summary>
+    private async Task<(int Code, string Verb, UserInfo User)> ImpersonateAsync(HttpContext context, UserInfo user, string asUser, string path)
+    {
+        var parts = asUser.Split(':');
+        var isServiceAccount = parts is ["system", "serviceaccount", _, _];
+        var (resource, ns, name) = isServiceAccount ? ("serviceaccounts", parts[2], parts[3]) : ("users", (string?)null, asUser);
+        if (!rbac.Allows(user, new RequestAttributes("impersonate", "", resource, ns, name)))
+        {
+            var scope = ns is null ? "at the cluster scope" : $"in the namespace \"{ns}\"";
+            var code = await ForbiddenAsync(context,
+                $"{resource} \"{name}\" is forbidden: User \"{user.Name}\" cannot impersonate resource \"{resource}\" in API group \"\" {scope}",
+                null, null);
+            return (code, "impersonate", user);
+        }
+        var impersonated = isServiceAccount ? UserInfo.ServiceAccount(parts[2], parts[3]) : new UserInfo(asUser, ["system:authenticated"]);
+        var (dispatched, verb) = await DispatchAsync(context, impersonated, path);
+        return (dispatched, verb, impersonated);
     }
 
     private async Task<(int Code, string Verb)> DispatchAsync(HttpContext context, UserInfo user, string path)

@@ -101,7 +101,10 @@ public sealed class ObjectStore
         }
     }
 
-    /// <summary>Deletes an object (and, for a namespace, everything in it, as the namespace controller does). False when it did not exist.</summary>
+    /// <summary>
+    /// Deletes an object (and, for a namespace, everything in it, as the namespace controller does), then collects the garbage
+    /// its removal leaves. False when it did not exist.
+    /// </summary>
     public bool Delete(ResourceType type, string? ns, string name)
     {
         lock (gate)
@@ -109,8 +112,29 @@ public sealed class ObjectStore
             if (!objects.Remove(Key(type, ns, name))) return false;
             if (type == ResourceTypes.Namespace)
                 foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList()) objects.Remove(inside);
+            CollectGarbage();
             SaveAndSignal();
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The garbage collector's rule: an object whose <c>ownerReferences</c> all name owners (by uid) that no longer exist is
+    /// deleted, and so on down the chain. A real cluster does this in the background after the owner is gone; here it happens
+    /// in the same change, which is the state the real one converges to. Pods are left to the Deployment controller, which
+    /// deletes them gracefully so the kubelet stops their processes first.
+    /// </summary>
+    private void CollectGarbage()
+    {
+        while (true)
+        {
+            var alive = objects.Values.Select(o => o["metadata"]?["uid"]?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var orphans = objects.Where(o => o.Value["kind"]?.GetValue<string>() != "Pod"
+                    && o.Value["metadata"]?["ownerReferences"] is JsonArray { Count: > 0 } owners
+                    && owners.All(owner => owner?["uid"]?.GetValue<string>() is not { } uid || !alive.Contains(uid)))
+                .Select(o => o.Key).ToList();
+            if (orphans.Count == 0) return;
+            foreach (var orphan in orphans) objects.Remove(orphan);
         }
     }
 

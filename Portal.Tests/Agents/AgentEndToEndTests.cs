@@ -163,6 +163,7 @@ public sealed class AgentEndToEndTests
         Assert.Equal("succeeded",
             (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("app-one")))).Status);
 
+        Assert.Contains($"|ClusterRole||{AgentInstall.ClusterRole}\"", scenario.Agent.ClusterSnapshot());
         var uninstall = await scenario.EnqueueAsync(CommandTypes.Uninstall);
 
         Assert.Equal("succeeded", (await scenario.CompletedAsync(uninstall)).Status);
@@ -172,6 +173,10 @@ public sealed class AgentEndToEndTests
         Assert.DoesNotContain("app-one", snapshot);
         Assert.DoesNotContain(AgentInstall.StateSecret, snapshot);
         Assert.DoesNotContain($"ClusterRole||{AgentInstall.WorkloadClusterRole}", snapshot);
+        // Its own ClusterRole and binding went with the namespace it made their owner: nothing of the install is left.
+        Assert.DoesNotContain($"|ClusterRole||{AgentInstall.ClusterRole}\"", snapshot);
+        Assert.DoesNotContain($"|ClusterRoleBinding||{AgentInstall.ClusterRoleBinding}\"", snapshot);
+        Assert.DoesNotContain(AgentInstall.SupportReader, snapshot);
         Assert.Equal("uninstalled", (await scenario.AgentAsync()).Status);
         await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Count), n => n == 0, "the agent's pod to stop");
     }

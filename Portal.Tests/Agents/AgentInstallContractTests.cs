@@ -97,6 +97,24 @@ public sealed class AgentInstallContractTests
     }
 
     [Fact]
+    public void Support_reads_act_as_a_reader_that_holds_no_right_on_secrets_or_config_maps()
+    {
+        var impersonate = Assert.Single(Rules(Single("ClusterRole", AgentInstall.ClusterRole)), r => Strings(r["verbs"]).Contains("impersonate"));
+        Assert.Equal(["serviceaccounts"], Strings(impersonate["resources"]));
+        Assert.Equal([AgentInstall.SupportReader], Strings(impersonate["resourceNames"]));
+        var reader = Single("ServiceAccount", AgentInstall.SupportReader);
+        Assert.Equal(AgentInstall.Namespace, reader["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.False(reader["automountServiceAccountToken"]!.GetValue<bool>());
+        var binding = Single("ClusterRoleBinding", AgentInstall.SupportReader);
+        Assert.Equal(AgentInstall.SupportReader, binding["roleRef"]!["name"]!.GetValue<string>());
+        Assert.Equal(AgentInstall.SupportReaderUser,
+            $"system:serviceaccount:{binding["subjects"]![0]!["namespace"]}:{binding["subjects"]![0]!["name"]}");
+        var rules = Rules(Single("ClusterRole", AgentInstall.SupportReader)).ToList();
+        Assert.All(rules, r => Assert.Equal(["get", "list"], Strings(r["verbs"])));
+        Assert.DoesNotContain(rules.SelectMany(r => Strings(r["resources"])), r => r is "secrets" or "configmaps");
+    }
+
+    [Fact]
     public void The_rollout_keeps_the_old_agent_until_the_new_one_is_ready()
     {
         var spec = Single("Deployment", AgentInstall.Deployment)["spec"]!;

@@ -64,8 +64,8 @@ public sealed class OffboardingAgentTests
         Assert.Empty(JsonNode.Parse(File.ReadAllText(state))!["resources"]!.AsArray());
         Assert.False(File.Exists(Path.Combine(world.StateRoot, goneId.ToString("n"), "cluster", "objects.json")), "the destroyed cluster is gone");
 
-        // The kept workspace: its app runs on, in a namespace that is now the tenant's; nothing of the agent is left but the unbound
-        // ClusterRole that grants nothing (no right to delete it is left once its binding is gone; listed for kubectl).
+        // The kept workspace: its app runs on, in a namespace that is now the tenant's; nothing of the agent is left (its ClusterRole and
+        // binding went with its namespace, as their owner).
         var cluster = world.ClusterObjects(keepId);
         Assert.Contains(cluster, o => Kind(o) == "HelmRelease" && Namespace(o) == "superset");
         Assert.Contains(cluster, o => Kind(o) == "Namespace" && Name(o) == "superset");
@@ -75,8 +75,9 @@ public sealed class OffboardingAgentTests
             || Namespace(o) == AgentInstall.Namespace
             || (Kind(o) == "Namespace" && Name(o) == AgentInstall.Namespace)
             || (Kind(o) is "RoleBinding" && Name(o) == AgentInstall.WorkloadRoleBinding)
-            || (Kind(o) is "ClusterRoleBinding" && Name(o)!.StartsWith("cogrion-agent", StringComparison.Ordinal))
-            || (Kind(o) is "ClusterRole" && Name(o) == AgentInstall.WorkloadClusterRole)).Select(o => $"{Kind(o)} {Namespace(o)}/{Name(o)}").ToList();
+            || (Kind(o) is "ClusterRoleBinding" or "ClusterRole" && Name(o) is { } name
+                && (name.StartsWith("cogrion-agent", StringComparison.Ordinal) || name == AgentInstall.SupportReader)))
+                .Select(o => $"{Kind(o)} {Namespace(o)}/{Name(o)}").ToList();
         Assert.True(agentObjects.Count == 0, "agent objects left: " + string.Join(", ", agentObjects));
         Assert.Contains(done.Progress[OffboardingStep.UninstallAgents].Done, line
             => line.Contains("Handed 1 app namespace(s) over", StringComparison.Ordinal));

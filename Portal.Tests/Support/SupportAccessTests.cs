@@ -55,6 +55,11 @@ public sealed class SupportAccessTests
         var described = (await world.Get<SupportSessions>().AnswerAsync(world.Requester, describe, default))!.ToJsonString();
         Assert.Contains("DB_PASSWORD", described);
         Assert.DoesNotContain("literal-canary", described);
+        // The description was read as the read-only support identity, which the cluster itself keeps away from Secrets and ConfigMaps.
+        var reads = world.Scenario.Agent.Cluster.Api.Audit.Where(e
+            => e.Path.EndsWith($"/namespaces/{SupportScenario.Namespace}/pods/{SupportScenario.Pod}", StringComparison.Ordinal))
+            .Select(e => (e.User, e.ImpersonatedBy)).Distinct().ToList();
+        Assert.Equal([(AgentInstall.SupportReaderUser, $"system:serviceaccount:{AgentInstall.Namespace}:{AgentInstall.ServiceAccount}")], reads);
 
         // Logs are outside a "status" grant: the Portal refuses, and the agent refuses when the Portal is bypassed.
         var logs = await world.AskAsync(request.Id, new SupportQuestion(SupportActions.Logs, SupportScenario.Namespace, null, SupportScenario.Pod));

@@ -57,6 +57,38 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_may_impersonate_only_the_support_reader_which_reads_pods_but_no_secret()
+    {
+        static async Task<string> MessageAsync(HttpResponseMessage response) =>
+            JsonNode.Parse(await response.Content.ReadAsStringAsync())!["message"]!.GetValue<string>();
+
+        async Task<HttpResponseMessage> AsAsync(string user, string path)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("Impersonate-User", user);
+            return await agent.SendAsync(request);
+        }
+
+        var pods = await AsAsync(AgentInstall.SupportReaderUser, $"/api/v1/namespaces/{AgentInstall.Namespace}/pods");
+        var secret = await AsAsync(AgentInstall.SupportReaderUser, $"/api/v1/namespaces/{AgentInstall.Namespace}/secrets/{AgentInstall.StateSecret}");
+        var configMaps = await AsAsync(AgentInstall.SupportReaderUser, $"/api/v1/namespaces/{AgentInstall.Namespace}/configmaps");
+        var admin = await AsAsync("kubernetes-admin", "/api/v1/secrets");
+        var other = await AsAsync($"system:serviceaccount:{AgentInstall.Namespace}:default", "/api/v1/namespaces/default/pods");
+
+        Assert.Equal(HttpStatusCode.OK, pods.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, secret.StatusCode); // the agent itself may read this one; its reader may not
+        Assert.Contains($"User \"{AgentInstall.SupportReaderUser}\" cannot get resource \"secrets\"", await MessageAsync(secret));
+        Assert.Equal(HttpStatusCode.Forbidden, configMaps.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
+        Assert.Contains("cannot impersonate resource \"users\"", await MessageAsync(admin));
+        Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        Assert.Contains("cannot impersonate resource \"serviceaccounts\"", await MessageAsync(other));
+        var audited = cluster.Cluster.Api.Audit.Last(e => e.Path.EndsWith("/configmaps", StringComparison.Ordinal));
+        Assert.Equal((AgentInstall.SupportReaderUser, $"system:serviceaccount:{AgentInstall.Namespace}:{AgentInstall.ServiceAccount}"),
+            (audited.User, audited.ImpersonatedBy));
+    }
+
+    [Fact]
     public async Task The_agent_may_patch_its_own_deployment_and_no_other()
     {
         var own = await agent.GetAsync($"/apis/apps/v1/namespaces/{AgentInstall.Namespace}/deployments/{AgentInstall.Deployment}");

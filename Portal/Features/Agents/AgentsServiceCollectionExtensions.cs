@@ -1,3 +1,5 @@
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Agents.Authentication;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Enrollment;
@@ -33,7 +35,8 @@ public static class AgentsServiceCollectionExtensions
         services.TryAddSingleton<AgentOperations>();
         services.TryAddSingleton<AgentTelemetry>();
         services.AddNotificationSubscriber<AgentCommandSubscriber>();
-        services.AddHostedService<AgentHousekeeping>();
+        services.AddJobHandler<AgentHousekeepingHandler, AgentHousekeepingJob>();
+        services.AddRecurringJob(AgentHousekeepingJob.Kind, JobSchedule.Every(TimeSpan.FromMinutes(5)), new AgentHousekeepingJob());
 
         // Adds a scheme without changing the defaults: pages keep the cookie, the agent API names this one.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AgentBearerHandler>(AgentBearerHandler.SchemeName, _ => { });

@@ -78,8 +78,8 @@ public sealed class UninstallAgentsStep(
           kubectl label namespace -l {AgentLabels.ManagedSelector} {AgentLabels.ManagedBy}-      # keep your apps' namespaces, or delete them: kubectl delete namespace -l {AgentLabels.ManagedSelector}
           kubectl delete rolebinding {AgentInstall.WorkloadRoleBinding} -A --field-selector metadata.name={AgentInstall.WorkloadRoleBinding} --ignore-not-found
           kubectl delete namespace {AgentInstall.Namespace} --ignore-not-found
-          kubectl delete clusterrolebinding {AgentInstall.ClusterRoleBinding} --ignore-not-found
-          kubectl delete clusterrole {AgentInstall.ClusterRole} {AgentInstall.WorkloadClusterRole} --ignore-not-found
+          kubectl delete clusterrolebinding {AgentInstall.ClusterRoleBinding} {AgentInstall.SupportReader} --ignore-not-found
+          kubectl delete clusterrole {AgentInstall.ClusterRole} {AgentInstall.WorkloadClusterRole} {AgentInstall.SupportReader} --ignore-not-found
         """;
 
     private static string WorkspaceName(OffboardingPlan plan, Guid workspaceId) =>

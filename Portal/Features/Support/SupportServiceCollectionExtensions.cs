@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Cogrion.Jobs;
+using Cogrion.Jobs.Recurring;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Infrastructure.Database;
 using Cogrion.Portal.Infrastructure.Offboarding;
@@ -20,7 +22,8 @@ public static partial class SupportServiceCollectionExtensions
         services.AddSingleton<IAgentCommandResultHandler, SupportResultHandlers.Revoke>();
         services.AddSingleton<IAgentCommandResultHandler, SupportResultHandlers.Action>();
         services.AddSingleton<IAgentCommandResultHandler, SupportResultHandlers.Approvers>();
-        services.AddHostedService<SupportHousekeeping>();
+        services.AddJobHandler<SupportHousekeepingHandler, SupportHousekeepingJob>();
+        services.AddRecurringJob(SupportHousekeepingJob.Kind, JobSchedule.Every(TimeSpan.FromMinutes(1)), new SupportHousekeepingJob());
         // A leaving tenant's requests and grants end in its offboarding's revocation step.
         services.AddSingleton<IOffboardingRevoker, SupportOffboardingRevoker>();
         return builder;
@@ -64,37 +67,3 @@ public sealed class SupportScript(IWebHostEnvironment environment)
     public string Integrity => integrity.Value;
 }
 
-/// <summary>Records expiries and endings once each and deletes what support read under ended grants; idempotent on every replica.</summary>
-public sealed class SupportHousekeeping(SupportRequests requests, MigrationStatus migrations, TimeProvider time,
-    ILogger<SupportHousekeeping> logger) : BackgroundService
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await migrations.WaitUntilAppliedAsync(stoppingToken);
-            using var timer = new PeriodicTimer(Interval, time);
-            do
-            {
-                try
-                {
-                    var ended = await requests.RecordClockEndingsAsync(stoppingToken);
-                    if (ended > 0) logger.LogInformation("Deleted the answers of {Count} ended support grant(s)", ended);
-                }
-                catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
-                {
-                    logger.LogWarning("Support housekeeping skipped a round: {Problem}", ex.Message);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (MigrationException)
-        {
-        }
-    }
-}

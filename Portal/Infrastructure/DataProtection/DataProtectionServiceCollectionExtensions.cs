@@ -26,6 +26,7 @@ public static class DataProtectionServiceCollectionExtensions
         var services = builder.Services;
         services.AddValidatedOptions<KeyRingOptions, KeyRingOptionsValidator>(builder.Configuration, KeyRingOptions.Section);
         services.TryAddSingleton<PostgresXmlRepository>();
+        services.TryAddSingleton<StoredSigningKeys>();
         services.TryAddSingleton(sp => CreateKeyEncryptionKeys(sp));
 
         var dataProtection = services.AddDataProtection().SetApplicationName(ApplicationName);

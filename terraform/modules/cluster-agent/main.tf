@@ -39,12 +39,14 @@ locals {
       metadata = merge(object.metadata, { labels = merge(object.metadata.labels, var.namespace_labels) })
     }) if object.kind == "Namespace"
   }
+  # The cloud role's annotation goes on the service account the agent's pod runs as, not on the support reader it impersonates.
   access = {
-    for key, object in local.install_objects : key => (object.kind == "ServiceAccount" ? merge(object, {
+    for key, object in local.install_objects : key => (object.kind == "ServiceAccount" && object.metadata.name == local.agent_service_account ? merge(object, {
       metadata = merge(object.metadata, { annotations = var.service_account_annotations })
     }) : object) if !contains(["Namespace", "Secret", "Deployment"], object.kind)
   }
-  deployments = { for key, object in local.install_objects : key => object if object.kind == "Deployment" }
+  deployments           = { for key, object in local.install_objects : key => object if object.kind == "Deployment" }
+  agent_service_account = one([for object in values(local.deployments) : object.spec.template.spec.serviceAccountName])
 
   bootstrap_secret = [
     for document in split("\n---\n", templatefile("${path.module}/install.yaml.tftpl", merge(local.install_values, { bootstrap_token = jsonencode(var.bootstrap_token) }))) :

@@ -5,5 +5,5 @@ output "namespace" {
 
 output "service_account" {
   description = "Name of the agent's Kubernetes service account (bound to a cloud role by annotation)."
-  value       = one([for object in values(local.access) : object.metadata.name if object.kind == "ServiceAccount"])
+  value       = local.agent_service_account
 }

@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
 using Cogrion.Agent.Protocol;
-using Dapper;
-using Microsoft.AspNetCore.DataProtection;
+using Cogrion.Portal.Infrastructure.DataProtection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Cogrion.Portal.Features.Agents.Commands;
 
@@ -11,20 +9,15 @@ namespace Cogrion.Portal.Features.Agents.Commands;
 public sealed record CommandSigningKey(string KeyId, ECDsa Key, string PublicKey);
 
 /// <summary>
-/// Where the command-signing key comes from: the configured PEM (production, from a secret store),
-/// or else one generated at first use and kept in the database with its private half protected by
-/// Data Protection, so every replica signs with the same key (docs/adr/0032): every replica reads
-/// it because the key ring itself is shared in the database (docs/adr/0059).
+/// Where the command-signing key comes from: the configured PEM (production, from a secret store), or else one of the Portal's
+/// stored signing keys, generated at first use and shared by every replica (docs/adr/0032, docs/adr/0059).
 /// </summary>
-public sealed class CommandSigningKeyStore(
-    NpgsqlDataSource dataSource,
-    IDataProtectionProvider dataProtection,
-    IOptions<AgentApiOptions> options,
-    TimeProvider time)
+public sealed class CommandSigningKeyStore(StoredSigningKeys keys, IOptions<AgentApiOptions> options)
 {
-    private const string Purpose = "Cogrion.Agents.CommandSigningKey.v1";
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private CommandSigningKey? current;
+    private static readonly SigningKeySlot Slot = new("agent_command_signing_keys", "Cogrion.Agents.CommandSigningKey.v1",
+        "command-signing key", "Configure Agents:CommandSigningKey, or restore the key-encryption key.", ProtocolKeys.KeyId);
+
+    private CommandSigningKey? configured;
 
     public static bool TryParsePem(string pem, out ECDsa? key)
     {
@@ -45,61 +38,10 @@ public sealed class CommandSigningKeyStore(
 
     public async ValueTask<CommandSigningKey> GetAsync(CancellationToken cancellationToken)
     {
-        if (current is not null) return current;
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            return current ??= await LoadAsync(cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async Task<CommandSigningKey> LoadAsync(CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrWhiteSpace(options.Value.CommandSigningKey) && TryParsePem(options.Value.CommandSigningKey, out var configured))
-            return Describe(configured!);
-
-        var protector = dataProtection.CreateProtector(Purpose);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var stored = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
-            "select protected_private_key from agent_command_signing_keys order by created_at limit 1", cancellationToken: cancellationToken));
-        if (stored is null)
-        {
-            using var generated = ProtocolKeys.Create();
-            // Two replicas starting together may both generate; the first insert wins and both read it back.
-            await connection.ExecuteAsync(new CommandDefinition("""
-                insert into agent_command_signing_keys (key_id, public_key, protected_private_key, created_at)
-                select @KeyId, @PublicKey, @Protected, @Now
-                where not exists (select 1 from agent_command_signing_keys)
-                """,
-                new
-                {
-                    KeyId = ProtocolKeys.KeyId(generated),
-                    PublicKey = generated.ExportSubjectPublicKeyInfo(),
-                    Protected = protector.Protect(Convert.ToBase64String(generated.ExportPkcs8PrivateKey())),
-                    Now = time.GetUtcNow(),
-                }, cancellationToken: cancellationToken));
-            stored = await connection.QueryFirstAsync<string>(new CommandDefinition(
-                "select protected_private_key from agent_command_signing_keys order by created_at limit 1", cancellationToken: cancellationToken));
-        }
-        string privateKey;
-        try
-        {
-            privateKey = protector.Unprotect(stored);
-        }
-        catch (CryptographicException ex)
-        {
-            throw new InvalidOperationException(
-                "The command-signing key in the database was protected by a Data Protection key ring this Portal cannot read " +
-                "(another DataProtection:KeyEncryptionKey, or a ring from before the shared one, docs/adr/0059). " +
-                "Configure Agents:CommandSigningKey, or restore the key-encryption key.", ex);
-        }
-        var key = ECDsa.Create();
-        key.ImportPkcs8PrivateKey(Convert.FromBase64String(privateKey), out _);
-        return Describe(key);
+        if (configured is not null) return configured;
+        if (!string.IsNullOrWhiteSpace(options.Value.CommandSigningKey) && TryParsePem(options.Value.CommandSigningKey, out var pem))
+            return configured = Describe(pem!);
+        return Describe(await keys.GetAsync(Slot, cancellationToken));
     }
 
     private static CommandSigningKey Describe(ECDsa key) => new(ProtocolKeys.KeyId(key), key, ProtocolKeys.ExportPublicKey(key));
