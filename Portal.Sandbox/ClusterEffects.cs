@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Kubernetes;
+using k8s;
+using KubernetesException = Cogrion.Kubernetes.KubernetesException;
 
 namespace Cogrion.Sandbox;
 
@@ -17,6 +19,7 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
 
     public async Task<Diagnostic?> ApplyAsync(SimResource resource, string action, CancellationToken cancellationToken)
     {
+        if (resource.Module == FluxInstall.Module) return await ApplyFluxAsync(resource, action, cancellationToken);
         if (resource.Module != ClusterAgentInstall.Module) return null;
         try
         {
@@ -39,6 +42,63 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
         {
             return Diagnostic.Error($"{resource.Attributes["kind"]} {resource.Attributes["name"]} failed to run apply: {ex.Message}", "",
                 resource.Address, "../modules/cluster-agent/main.tf", 45);
+        }
+    }
+
+    /// <summary>
+    /// helm_release.flux: what the flux2 chart renders for the module's values (<see cref="FluxInstall"/>), applied
+    /// server-side as Helm's install or upgrade would leave it; an uninstall removes the release's objects but keeps
+    /// the CRDs (values.yaml: helm.sh/resource-policy keep) and the namespace (create_namespace makes it outside the release).
+    /// </summary>
+    private async Task<Diagnostic?> ApplyFluxAsync(SimResource resource, string action, CancellationToken cancellationToken)
+    {
+        var current = "";
+        try
+        {
+            var objects = FluxInstall.Objects(variables, moduleSource);
+            using var client = Connect();
+            if (action == "delete")
+            {
+                foreach (var o in objects.AsEnumerable().Reverse().Where(o => Kind(o) is not ("CustomResourceDefinition" or "Namespace")))
+                {
+                    current = FluxInstall.Key(o);
+                    await client.DeleteAsync(new ObjectReference(o["apiVersion"]!.GetValue<string>(), Kind(o),
+                        o["metadata"]!["name"]!.GetValue<string>(), o["metadata"]?["namespace"]?.GetValue<string>()), cancellationToken);
+                }
+                return null;
+            }
+            foreach (var o in objects)
+            {
+                current = FluxInstall.Key(o);
+                if (Kind(o) == "CustomResourceDefinition") await ApplyDefinitionAsync(o, cancellationToken);
+                else await client.ApplyAsync(o, cancellationToken);
+            }
+            return null;
+        }
+        catch (KubernetesException ex)
+        {
+            return Diagnostic.Error($"Error: {(action == "delete" ? "uninstall" : "installation")} failed: {current}: {ex.Message}", "",
+                resource.Address, "../modules/flux/main.tf", 22);
+        }
+    }
+
+    private static string Kind(JsonObject o) => o["kind"]?.GetValue<string>() ?? "";
+
+    /// <summary>A CRD, through the generic API (the agent's client knows only the kinds the agent manages, and CRDs are not among them).</summary>
+    private async Task ApplyDefinitionAsync(JsonObject definition, CancellationToken cancellationToken)
+    {
+        var kubeconfig = Path.Combine(ClusterDirectory(statePath), "kubeconfig");
+        using var raw = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var body = new k8s.Models.V1Patch(definition.ToJsonString(), k8s.Models.V1Patch.PatchType.ApplyPatch);
+        try
+        {
+            await raw.CustomObjects.PatchClusterCustomObjectAsync<System.Text.Json.JsonElement>(body, "apiextensions.k8s.io", "v1",
+                "customresourcedefinitions", definition["metadata"]!["name"]!.GetValue<string>(), fieldManager: "opentofu", force: true,
+                cancellationToken: cancellationToken);
+        }
+        catch (k8s.Autorest.HttpOperationException ex)
+        {
+            throw new KubernetesException((int)ex.Response.StatusCode, ex.Response.Content ?? ex.Message);
         }
     }
 

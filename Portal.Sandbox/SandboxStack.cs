@@ -96,6 +96,9 @@ public static class SandboxStack
             }, ["engine"]);
         }
 
+        // Flux's source and helm controllers (terraform/modules/flux), read from the module's own chart.json and values.yaml.
+        list.AddRange(FluxInstall.Resources(variables, moduleSource));
+
         // The Cluster Agent: its role for service accounts, then its objects in the new cluster, read
         // from the module's own install template (terraform/modules/cluster-agent).
         Add($"{Root}.module.agent_irsa", "aws_iam_role", "this", 0, 5, 2, new() { ["name"] = $"{name}-cluster-agent" });

@@ -388,6 +388,12 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     {
         var found = store.Get(type, ns, name);
         if (found is null || !store.Delete(type, ns, name)) return await NotFoundAsync(context, type, name);
+        if (type.Kind == "Service")
+        {
+            // Kubernetes answers a Service's deletion with the Service itself (clients read it as one), other kinds with a Status.
+            await WriteJsonAsync(context, 200, found);
+            return 200;
+        }
         await WriteJsonAsync(context, 200, new JsonObject
         {
             ["kind"] = "Status",

@@ -61,15 +61,65 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         }
     }
 
+    /// <summary>
+    /// One pass of each controller that is installed and available (<see cref="FluxControllers"/>): source-controller
+    /// fetches the HelmRepositories' indexes, helm-controller acts on the HelmReleases. Without them nothing happens, as
+    /// in a cluster without Flux: a HelmRelease stays without conditions.
+    /// </summary>
     public void Reconcile()
     {
+        if (FluxControllers.Available(store, FluxControllers.SourceControllerImage))
+            foreach (var repository in store.List(HelmRepository, null)) ReconcileSource(repository);
+        if (!FluxControllers.Available(store, FluxControllers.HelmControllerImage)) return;
         foreach (var release in store.List(HelmRelease, null)) Reconcile(release);
+    }
+
+    /// <summary>source-controller's HelmRepository: the index fetched and stored as an artifact (Ready True), or why not.</summary>
+    private void ReconcileSource(JsonObject repository)
+    {
+        var generation = ObjectStore.Number(repository["metadata"]?["generation"]) ?? 1;
+        if (ObjectStore.Number(repository["status"]?["observedGeneration"]) == generation) return;
+        var ns = Text(repository["metadata"]?["namespace"])!;
+        var name = Text(repository["metadata"]?["name"])!;
+        var url = Text(repository["spec"]?["url"])?.TrimEnd('/') ?? "";
+        var served = charts.Where(c => c.Repository.TrimEnd('/') == url).ToList();
+        var now = time.GetUtcNow();
+        store.Write(HelmRepository, ns, name, stored =>
+        {
+            if (stored is null) return new JsonObject(); // deleted meanwhile
+            var status = stored["status"] as JsonObject ?? [];
+            status["observedGeneration"] = generation;
+            if (served.Count == 0)
+            {
+                status.Remove("artifact");
+                SetCondition(status, "Ready", "False", "FetchFailed",
+                    $"failed to fetch Helm repository index: failed to cache index to temporary file: failed to fetch {url}/index.yaml : 404 Not " +
+                        $"Found",
+                    now);
+            }
+            else
+            {
+                var revision = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                    string.Join(";", served.Select(c => $"{c.Name}:{string.Join(",", c.Versions)}")))));
+                status["artifact"] = new JsonObject
+                {
+                    ["path"] = $"helmrepository/{ns}/{name}/index-{revision[7..]}.yaml",
+                    ["revision"] = revision,
+                    ["url"] = $"http://source-controller.flux-system.svc.cluster.local./helmrepository/{ns}/{name}/index-{revision[7..]}.yaml",
+                    ["lastUpdateTime"] = ObjectStore.Timestamp(now),
+                };
+                SetCondition(status, "Ready", "True", "Succeeded", $"stored artifact: revision '{revision}'", now);
+            }
+            stored["status"] = status;
+            return stored;
+        });
     }
 
     private void Reconcile(JsonObject release)
     {
         var ns = Text(release["metadata"]?["namespace"])!;
         var name = Text(release["metadata"]?["name"])!;
+        if (!SourceFetched(release, ns)) return;
         var key = $"{ns}/{name}";
         var generation = ObjectStore.Number(release["metadata"]?["generation"]) ?? 1;
         var status = release["status"] as JsonObject ?? [];
@@ -278,6 +328,18 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         while (history.Count > 5) history.RemoveAt(history.Count - 1);
         status["history"] = history;
         return number;
+    }
+
+    /// <summary>
+    /// Whether the release's HelmRepository has an artifact yet (source-controller fetched its index). Until then the chart
+    /// cannot be pulled and helm-controller waits; a repository that does not exist at all is the release's own ArtifactFailed.
+    /// </summary>
+    private bool SourceFetched(JsonObject release, string ns)
+    {
+        var source = release["spec"]?["chart"]?["spec"]?["sourceRef"];
+        var repository = store.Get(HelmRepository, Text(source?["namespace"]) ?? ns, Text(source?["name"]) ?? "");
+        return repository is null || repository["status"]?["artifact"] is not null
+            || (repository["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>().Any(c => Text(c["reason"]) == "FetchFailed");
     }
 
     private SimulatedChart? Chart(JsonObject release, string ns, out string? problem)

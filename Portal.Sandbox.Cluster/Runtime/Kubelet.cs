@@ -65,7 +65,10 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         public (string Reason, string Message)? Waiting { get; set; }
         public DateTimeOffset? TerminatingSince { get; set; }
         public StreamWriter? Log { get; set; }
-        public bool Running => Lifeline is { HasExited: false };
+
+        /// <summary>A container the simulated cluster runs itself (Flux's controllers, <see cref="FluxControllers"/>): no process.</summary>
+        public bool BuiltIn { get; set; }
+        public bool Running => BuiltIn || Lifeline is { HasExited: false };
     }
 
     /// <summary>One pass: start, probe, restart and stop containers, and write what changed into the pods' status.</summary>
@@ -152,6 +155,7 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
     private async Task<(string, string)?> StartAsync(JsonObject pod, JsonObject container, PodRuntime runtime, CancellationToken cancellationToken)
     {
         var image = container["image"]?.GetValue<string>() ?? "";
+        if (FluxControllers.IsBuiltIn(image)) return StartBuiltIn(runtime, image);
         if (!node.Images.TryGetValue(image, out var executable) || !File.Exists(executable))
             return ("ErrImagePull",
                 $"Failed to pull image \"{image}\": the sandbox's registry has no such image (it maps image references to agent builds)");
@@ -269,6 +273,27 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         runtime.ProbeFailures = 0;
         runtime.NextProbe = time.GetUtcNow() + TimeSpan.FromSeconds(container["readinessProbe"]?["initialDelaySeconds"]?.GetValue<int>() ?? 0);
         logger.LogInformation("Pod {Namespace}/{Pod}: started {Image} as {Executable} at {PodIp}", ns, runtime.Name, image, executable, runtime.Ip);
+        return null;
+    }
+
+    /// <summary>
+    /// Flux's controllers are part of the simulated cluster (<see cref="HelmController"/> does their work while their
+    /// Deployment is available): their container "runs" without a process and is ready once started, as their
+    /// /readyz would answer.
+    /// </summary>
+    private (string, string)? StartBuiltIn(PodRuntime runtime, string image)
+    {
+        Directory.CreateDirectory(runtime.Directory);
+        runtime.Log ??= new StreamWriter(new FileStream(Path.Combine(runtime.Directory, "container.log"), FileMode.Append, FileAccess.Write,
+            FileShare.ReadWrite))
+        { AutoFlush = true };
+        lock (runtime.Log) runtime.Log.WriteLine($"{{\"level\":\"info\",\"msg\":\"{image}: simulated by the sandbox cluster\"}}");
+        runtime.BuiltIn = true;
+        runtime.StartedAt = ObjectStore.Timestamp(time.GetUtcNow());
+        runtime.Waiting = null;
+        runtime.Ready = true;
+        runtime.NextProbe = DateTimeOffset.MaxValue;
+        logger.LogInformation("Pod {Namespace}/{Pod}: started {Image} (simulated by the cluster)", runtime.Namespace, runtime.Name, image);
         return null;
     }
 
@@ -391,6 +416,7 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
     /// <summary>Graceful termination: SIGTERM to the container's group once, SIGKILL after the grace period.</summary>
     private Task TerminateAsync(PodRuntime runtime)
     {
+        if (runtime.BuiltIn) { runtime.BuiltIn = false; runtime.Ready = false; return Task.CompletedTask; }
         if (!runtime.Running) return Task.CompletedTask;
         var now = time.GetUtcNow();
         if (runtime.TerminatingSince is null)
@@ -405,6 +431,7 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
 
     private async Task StopAsync(PodRuntime runtime, bool immediately)
     {
+        runtime.BuiltIn = false;
         if (runtime.Lifeline is { } lifeline)
         {
             if (!lifeline.HasExited)

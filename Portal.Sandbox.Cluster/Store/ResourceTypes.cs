@@ -45,6 +45,8 @@ public static class ResourceTypes
         new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
         new("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
         Role, RoleBinding, ClusterRole, ClusterRoleBinding,
+        // CRDs are stored as objects (Flux's install brings its own); their schemas are not enforced.
+        new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
         // Flux's kinds (their CRDs come with the workspace's Flux install; the sandbox serves them built in).
         new("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", true),
         new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true),

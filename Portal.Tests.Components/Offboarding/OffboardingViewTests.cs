@@ -70,8 +70,8 @@ public sealed class OffboardingViewTests
     {
         var commands = UninstallAgentsStep.ManualRemoval("prod-eu", "is offline");
         Assert.Contains("kubectl delete namespace cogrion-agent --ignore-not-found", commands);
-        Assert.Contains("kubectl delete clusterrolebinding cogrion-agent --ignore-not-found", commands);
-        Assert.Contains("kubectl delete clusterrole cogrion-agent cogrion-agent-workload --ignore-not-found", commands);
+        Assert.Contains("kubectl delete clusterrolebinding cogrion-agent cogrion-support-reader --ignore-not-found", commands);
+        Assert.Contains("kubectl delete clusterrole cogrion-agent cogrion-agent-workload cogrion-support-reader --ignore-not-found", commands);
     }
 
     private static OffboardingRecord Record(OffboardingStatus status, OffboardingStep step) => new(Guid.NewGuid(), Root, [Root], status, step,

@@ -79,8 +79,9 @@ public sealed class InstallManifestTests
     {
         var documents = InstallTemplate.SplitDocuments(Render());
 
-        // Namespace, ServiceAccount, Secret, two ClusterRoles, ClusterRoleBinding, Role, RoleBinding, NetworkPolicy, Deployment.
-        Assert.Equal(10, documents.Count);
+        // Namespace, ServiceAccount, Secret, two ClusterRoles, ClusterRoleBinding, the support reader's ServiceAccount, ClusterRole and
+        // ClusterRoleBinding, Role, RoleBinding, NetworkPolicy, Deployment.
+        Assert.Equal(13, documents.Count);
         Assert.All(documents, d => Assert.Contains("\nkind: ", "\n" + d));
     }
 }

@@ -49,7 +49,9 @@ public sealed class AgentProcess : IAsyncDisposable
 
     /// <summary>A cluster with the given images in its registry (default: this build as <see cref="Image"/>).</summary>
     /// <param name="catalogCharts">Serve the catalog's charts from its simulated Helm repositories (catalog/), as the sandbox does.</param>
-    public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null, bool catalogCharts = false)
+    /// <param name="flux">Install Flux's controllers (default: when the catalog's charts are served).</param>
+    public static async Task<AgentProcess> StartClusterAsync(IReadOnlyDictionary<string, string>? images = null, bool catalogCharts = false,
+        bool? flux = null)
     {
         var log = Path.Combine(Path.GetTempPath(), $"cogrion-cluster-{Guid.NewGuid():N}.log");
         var loggers = LoggerFactory.Create(logging => logging.AddProvider(new FileLoggerProvider(log)));
@@ -62,7 +64,36 @@ public sealed class AgentProcess : IAsyncDisposable
         await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
         File.Delete(kubeconfig);
-        return new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin")) { LogFile = log };
+        var process = new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin")) { LogFile = log };
+        // A cluster that serves the catalog's charts gets Flux too, as a workspace's stack installs it (terraform/modules/flux).
+        if (flux ?? catalogCharts) await process.InstallFluxAsync();
+        return process;
+    }
+
+    /// <summary>
+    /// Flux's controllers as terraform/modules/flux installs them (the objects the sandbox derives from its chart.json and
+    /// values.yaml), waiting until both Deployments are available: until then the simulated Flux does nothing.
+    /// </summary>
+    public async Task InstallFluxAsync()
+    {
+        var variables = new JsonObject { ["tenant_id"] = Guid.NewGuid().ToString(), ["workspace_id"] = Guid.NewGuid().ToString() };
+        var objects = FluxInstall.Objects(variables, Path.Combine(RepoPaths.Root, "terraform", "aws"));
+        foreach (var o in objects)
+        {
+            if (o["kind"]!.GetValue<string>() == "CustomResourceDefinition")
+            {
+                // The agent's client does not manage CRDs; the test hosts the cluster, so it stores them as the API server would.
+                var type = ResourceTypes.ByKind("apiextensions.k8s.io/v1", "CustomResourceDefinition")!;
+                Cluster.Store.Write(type, null, o["metadata"]!["name"]!.GetValue<string>(), _ => (JsonObject)o.DeepClone());
+            }
+            else await Admin.ApplyAsync(o, CancellationToken.None);
+        }
+        await Eventually.ValueAsync(() => Task.FromResult(
+                Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store,
+                    Cogrion.Sandbox.Cluster.Runtime.FluxControllers.HelmControllerImage)
+                && Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store,
+                    Cogrion.Sandbox.Cluster.Runtime.FluxControllers.SourceControllerImage)),
+            available => available, "Flux's controllers to be available", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Renders the repository's install template and applies every object, as `kubectl apply -f` or the module would.</summary>

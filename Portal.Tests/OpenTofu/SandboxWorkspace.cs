@@ -33,6 +33,11 @@ public sealed class SandboxWorkspace : IDisposable
         var agentModule = Path.Combine(root, "terraform", "modules", "cluster-agent");
         Directory.CreateDirectory(agentModule);
         File.Copy(Infrastructure.AgentProcess.TemplatePath, Path.Combine(agentModule, Cogrion.Agent.Protocol.InstallTemplate.FileName));
+        // Flux's module: the two files its main.tf gives helm_release, which the sandbox reads too.
+        var fluxModule = Path.Combine(root, "terraform", "modules", "flux");
+        Directory.CreateDirectory(fluxModule);
+        foreach (var file in new[] { Cogrion.Sandbox.FluxInstall.ChartFile, Cogrion.Sandbox.FluxInstall.ValuesFile })
+            File.Copy(Path.Combine(Infrastructure.RepoPaths.Root, "terraform", "modules", "flux", file), Path.Combine(fluxModule, file));
         var clusterDirectory = Path.Combine(Path.GetDirectoryName(StatePath)!, "cluster");
         Cluster = Cogrion.Sandbox.Cluster.SimulatedCluster.StartAsync(new Cogrion.Sandbox.Cluster.ClusterOptions { Directory = clusterDirectory })
             .GetAwaiter().GetResult();

@@ -37,6 +37,17 @@ public sealed class SandboxAgentInstallTests
         Assert.Contains(cluster, o => o["kind"]?.GetValue<string>() == "Pod"
             && o["metadata"]?["ownerReferences"]?[0]?["name"]?.GetValue<string>() == AgentInstall.Deployment
             && o["status"]?["podIP"] is not null);
+        // Flux's source and helm controllers came with the same apply (terraform/modules/flux), CRDs included, and are available.
+        Assert.Contains(cluster, o => o["kind"]?.GetValue<string>() == "Namespace" && o["metadata"]?["name"]?.GetValue<string>() == "flux-system");
+        Assert.Contains(cluster, o => o["kind"]?.GetValue<string>() == "CustomResourceDefinition"
+            && o["metadata"]?["name"]?.GetValue<string>() == "helmreleases.helm.toolkit.fluxcd.io");
+        var controllers = await Eventually.ValueAsync(() => Task.FromResult(world.ClusterObjects(workspace)
+                .Where(o => o["kind"]?.GetValue<string>() == "Deployment" && o["metadata"]?["namespace"]?.GetValue<string>() == "flux-system")
+                .ToList()),
+            list => list.Count == 2 && list.All(d => d["status"]?["availableReplicas"]?.GetValue<long>() >= 1),
+            "Flux's controllers to be available", TimeSpan.FromSeconds(60));
+        Assert.Contains(controllers, d => d["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>()
+            .StartsWith("ghcr.io/fluxcd/helm-controller:v", StringComparison.Ordinal));
         // Its rights in app namespaces come from the workload role it binds there.
         Assert.Equal("succeeded", await world.EnsureNamespaceAsync(workspace, "tenant-airflow"));
         Assert.Contains(world.ClusterObjects(workspace), o => o["kind"]?.GetValue<string>() == "Secret"
@@ -317,7 +328,9 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
     }
 
     public string? DeploymentImage(Guid workspace) => ClusterObjects(workspace)
-        .Single(o => o["kind"]?.GetValue<string>() == "Deployment")["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
+        .Single(o => o["kind"]?.GetValue<string>() == "Deployment" && o["metadata"]?["name"]?.GetValue<string>() == AgentInstall.Deployment
+            && o["metadata"]?["namespace"]?.GetValue<string>() == AgentInstall.Namespace)
+        ["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
 
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql)
     {

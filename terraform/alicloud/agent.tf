@@ -1,5 +1,6 @@
 # The Cluster Agent (terraform/modules/cluster-agent, shared with terraform/aws), bound to its RAM
-# role through RRSA. Installed once the node pools exist so the Deployment can be scheduled.
+# role through RRSA. Installed once the node pools exist so the Deployment can be scheduled, and after Flux
+# (flux.tf), so the agent's first HelmRepository/HelmRelease commands find Flux's CRDs and controllers.
 module "cluster_agent" {
   source = "../modules/cluster-agent"
 
@@ -18,5 +19,5 @@ module "cluster_agent" {
     "pod-identity.alibabacloud.com/injection" = "on"
   }
 
-  depends_on = [alicloud_cs_kubernetes_node_pool.this]
+  depends_on = [alicloud_cs_kubernetes_node_pool.this, module.flux]
 }

@@ -2,7 +2,7 @@
 #   - alicloud: configured by the root module the Portal writes (region only). The Portal's runner
 #     assumes the tenant's RAM role with the external ID and starts tofu with that STS session in
 #     ALICLOUD_ACCESS_KEY/SECRET_KEY/SECURITY_TOKEN, for the provider and the oss backend alike (docs/adr/0052).
-#   - kubectl: configured here from the cluster itself. ACK issues a temporary client certificate
+#   - kubectl and helm: configured here from the cluster itself. ACK issues a temporary client certificate
 #     (alicloud_cs_cluster_credential, expiring after temporary_duration_minutes) through the same
 #     assumed role; no cloud CLI, no kubeconfig on disk. The module cannot be called with count/for_each.
 
@@ -25,4 +25,13 @@ provider "kubectl" {
   client_key             = base64decode(local.cluster_credential.client_key)
   # Only what is written here: never a kubeconfig from the runner's home.
   load_config_file = false
+}
+
+provider "helm" {
+  kubernetes {
+    host                   = local.api_server_internet
+    cluster_ca_certificate = base64decode(local.cluster_credential.cluster_cert)
+    client_certificate     = base64decode(local.cluster_credential.client_cert)
+    client_key             = base64decode(local.cluster_credential.client_key)
+  }
 }

@@ -18,5 +18,10 @@ terraform {
       source  = "alekc/kubectl"
       version = "~> 2.1"
     }
+    # Installs Flux's controllers (terraform/modules/flux).
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 2.17"
+    }
   }
 }

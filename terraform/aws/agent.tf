@@ -1,5 +1,6 @@
 # The Cluster Agent (terraform/modules/cluster-agent, shared with terraform/alicloud), bound to its
-# IRSA role. Installed once the nodes exist so the Deployment can be scheduled.
+# IRSA role. Installed once the nodes exist so the Deployment can be scheduled, and after Flux (flux.tf), so
+# the agent's first HelmRepository/HelmRelease commands find Flux's CRDs and controllers.
 module "cluster_agent" {
   source = "../modules/cluster-agent"
 
@@ -13,5 +14,5 @@ module "cluster_agent" {
     "eks.amazonaws.com/role-arn" = module.agent_irsa.iam_role_arn
   }
 
-  depends_on = [module.eks]
+  depends_on = [module.eks, module.flux]
 }

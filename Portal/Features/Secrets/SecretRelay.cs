@@ -271,6 +271,27 @@ public sealed partial class SecretRelay(
         return errors;
     }
 
+    /// <summary>
+    /// Deliveries whose secret.apply commands were withdrawn before their agent took them (a cancelled queued app change):
+    /// the ciphertext goes, as when the agent reports, and the version shows failed with the reason. In the caller's
+    /// transaction, which also cancels the commands.
+    /// </summary>
+    public static async Task WithdrawAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<Guid> deliveryIds,
+        string reason, CancellationToken cancellationToken)
+    {
+        if (deliveryIds.Count == 0) return;
+        var withdrawn = await connection.QueryAsync<Delivered>(new CommandDefinition("""
+            delete from secret_deliveries d where d.id = any(@ids)
+            returning d.secret_id as secretid, (d.sealed ->> 'version')::bigint as version
+            """, new { ids = deliveryIds.ToArray() }, transaction, cancellationToken: cancellationToken));
+        foreach (var d in withdrawn)
+            await connection.ExecuteAsync(new CommandDefinition("""
+                update workspace_secrets set status = @status, status_message = left(@reason, 1000)
+                where id = @SecretId and version = @Version and status = 'pending'
+                """, new { status = SecretStatus.Failed.ToDbText(), reason, d.SecretId, d.Version }, transaction,
+                cancellationToken: cancellationToken));
+    }
+
     /// <summary>The agent reported a secret.apply: the ciphertext goes, the secret shows applied or the agent's refusal.</summary>
     public sealed class ApplyResultHandler(AuditLog audit) : IAgentCommandResultHandler
     {

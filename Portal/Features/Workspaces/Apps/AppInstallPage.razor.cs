@@ -31,6 +31,10 @@ public partial class AppInstallPage
     private bool installedAlready;
     private string? secretsError;
     private AppCapacityCheck? capacity;
+    private AppDatabasePlan? databasePlan;
+    private string? databaseUnavailable;
+    private AppDatabaseChoice databaseChoice;
+    private string? databaseError;
 
     private string CatalogHref => $"t/{Current.Slug}/workspaces/{Name}/catalog";
     private string AppHref => $"t/{Current.Slug}/workspaces/{Name}/apps/{App}";
@@ -45,6 +49,11 @@ public partial class AppInstallPage
             form = AppForm.For(definition, definition.Defaults);
             chartVersion = definition.Chart.Latest;
             capacity = await Apps.CapacityAsync(Current.TenantId, workspace.Id, definition, Aborted);
+            // The workspace's own database when the app can use it (the choice the form starts with), else the chart's bundled one.
+            var database = AppDatabase.Of(workspace);
+            databasePlan = AppDatabase.Plan(definition, database);
+            databaseUnavailable = AppDatabase.Unavailable(definition, database);
+            databaseChoice = databasePlan is null ? AppDatabaseChoice.Bundled : AppDatabaseChoice.Workspace;
         }
         loaded = true;
     }
@@ -57,8 +66,11 @@ public partial class AppInstallPage
         {
             var (values, errors) = form.ToValues();
             // The same check the API makes, first here so every problem shows on its field before anything is queued.
-            if (errors.IsEmpty) errors = WorkspaceApps.Check(definition, chartVersion, AppValues.Merge(definition.Defaults, values));
+            var planned = AppValues.Merge(definition.Defaults, values);
+            if (databaseChoice == AppDatabaseChoice.Workspace && databasePlan is not null) planned = AppValues.Merge(planned, databasePlan.Values);
+            if (errors.IsEmpty) errors = WorkspaceApps.Check(definition, chartVersion, planned);
             secretsError = null;
+            databaseError = null;
             if (errors.IsEmpty)
             {
                 // Sealed in this browser only once everything else is right: the inputs keep their values until the install is accepted.
@@ -70,7 +82,7 @@ public partial class AppInstallPage
                     return;
                 }
                 var result = await Apps.InstallAsync(Current.TenantId, workspace, definition.Id, chartVersion, values, sealedValues.Secrets,
-                    User.AsActor(), Aborted);
+                    databaseChoice, User.AsActor(), Aborted);
                 if (result.Succeeded)
                 {
                     Snackbar.Add($"Installing {definition.DisplayName}: the agent picks it up on its next call.", Severity.Success);
@@ -80,8 +92,9 @@ public partial class AppInstallPage
                 errors = result.IsNotFound ? Infrastructure.Http.FieldErrors.Single("values", "This workspace no longer exists.") : result.Errors;
             }
             chartVersionError = errors.For("chartVersion");
+            databaseError = errors.For("database");
             form.ShowErrors(errors);
-            form.GeneralErrors.RemoveAll(e => e == chartVersionError);
+            form.GeneralErrors.RemoveAll(e => e == chartVersionError || e == databaseError);
         }
         finally
         {

@@ -79,6 +79,7 @@ public partial class AppPage
             view = workspace is null ? null : await Apps.FindAsync(Current.TenantId, workspace.Id, App, Aborted);
             revisions = view is null ? [] : await Apps.RevisionsAsync(Current.TenantId, view.App.Id, Aborted);
             pendingUpgrade = view is null ? null : await Apps.PendingUpgradeAsync(Current.TenantId, view.App.Id, Aborted);
+            await LoadQueuedAsync();
         }
         finally
         {

@@ -32,7 +32,10 @@ public sealed record AppResponse(
 /// Install: the app, a supported chart version (default: the newest), values laid over the catalog's defaults, and the
 /// secret values, each sealed to the workspace agent's key (docs/secrets.md) for its field's Secret; never in Values.
 /// </summary>
-public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
+/// <remarks>Database: <c>workspace</c> (the workspace's own database; the role's password among the sealed secrets) or <c>bundled</c>
+/// (default).</remarks>
+public sealed record InstallAppRequest(string? App, string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null,
+    string? Database = null);
 
 /// <summary>Upgrade: another chart version and/or values laid over the current ones; sealed secret values set or rotate theirs.</summary>
 public sealed record UpgradeAppRequest(string? ChartVersion, JsonObject? Values, IReadOnlyList<SealedSecret>? Secrets = null);
@@ -53,6 +56,9 @@ public sealed record AppUpgradeResponse(Guid Id, int FromRevision, string FromCh
     public static AppUpgradeResponse From(AppUpgradeRequest u, JsonObject currentValues) => new(u.Id, u.FromRevision, u.FromChartVersion,
         u.ChartVersion, AppValues.Diff(currentValues, u.Values), u.SecretsSet, u.RequestedBy, u.RequestedAt);
 }
+
+/// <summary>A withdrawn queued change: the commands cancelled (none reached the agent) and what the app's desired state became.</summary>
+public sealed record CancelQueuedResponse(IReadOnlyList<Guid> Cancelled, string Effect);
 
 /// <summary>Remove: the app's id, typed, confirms that its namespace and everything in it go; its data is kept unless DeleteData.</summary>
 public sealed record RemoveAppRequest(string? Confirmation, bool DeleteData = false);
@@ -87,6 +93,9 @@ public static class AppsApi
         apps.MapPost("/{app}/rollback", RollbackAsync).RequireTenantRole(TenantRole.Operator)
             .Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
         apps.MapPost("/{app}/remove", RemoveAsync).RequireTenantRole(TenantRole.Operator).Produces<AppChangeResponse>(StatusCodes.Status202Accepted);
+        apps.MapGet("/{app}/commands/queued", QueuedAsync).RequireTenantRole(TenantRole.Viewer).Produces<QueuedAppCommand[]>();
+        apps.MapPost("/{app}/commands/{command:guid}/cancel", CancelQueuedAsync).RequireTenantRole(TenantRole.Operator)
+            .Produces<CancelQueuedResponse>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
 
@@ -120,9 +129,12 @@ public static class AppsApi
         WorkspaceApps apps, CancellationToken cancellationToken)
     {
         if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (!Enum.TryParse<AppDatabaseChoice>(request.Database ?? nameof(AppDatabaseChoice.Bundled), ignoreCase: true, out var database)
+            || !Enum.IsDefined(database) || int.TryParse(request.Database, out _))
+            return TypedResults.ValidationProblem(FieldErrors.Single("database", "database must be 'workspace' or 'bundled'.").ToDictionary(),
+                title: "The request has problems; nothing was changed.");
         var result = await apps.InstallAsync(context.TenantId, workspace, request.App ?? "", request.ChartVersion, request.Values, request.Secrets,
-            user.AsActor(),
-            cancellationToken);
+            database, user.AsActor(), cancellationToken);
         return Answer(result, context, workspace, apps, created: true, cancellationToken);
     }
 
@@ -180,6 +192,31 @@ public static class AppsApi
         var result = await apps.RemoveAsync(context.TenantId, workspace, app, request.Confirmation, request.DeleteData, user.AsActor(),
             cancellationToken);
         return Answer(result, context, workspace, apps, created: false, cancellationToken);
+    }
+
+    private static async Task<IResult> QueuedAsync(string name, string app, TenantContext context, WorkspaceStore store, WorkspaceApps apps,
+        CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        if (await apps.FindAsync(context.TenantId, workspace.Id, app, cancellationToken) is not { } view) return NotFound(NoApp);
+        return TypedResults.Ok(await apps.QueuedAsync(context.TenantId, view.App.Id, cancellationToken));
+    }
+
+    /// <summary>Withdraws a queued command (and the rest of its change) the agent has not taken: 404 for another tenant's or app's id,
+    /// 409 once the agent has it.</summary>
+    private static async Task<IResult> CancelQueuedAsync(string name, string app, Guid command, TenantContext context, ClaimsPrincipal user,
+        WorkspaceStore store, WorkspaceApps apps, CancellationToken cancellationToken)
+    {
+        if (await LiveWorkspaceAsync(store, context, name, cancellationToken) is not { } workspace) return NotFound(NoWorkspace);
+        var result = await apps.CancelQueuedAsync(context.TenantId, workspace, app, command, user.AsActor(), cancellationToken);
+        return result.Outcome switch
+        {
+            CancelOutcome.Cancelled => TypedResults.Accepted($"/api/v1/tenants/{context.Slug}/workspaces/{workspace.Name}/apps/{app}",
+                new CancelQueuedResponse(result.Cancelled, result.Message)),
+            CancelOutcome.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The command cannot be withdrawn.",
+                detail: result.Message),
+            _ => NotFound(result.Message),
+        };
     }
 
     private static IResult Answer(CommandResult<WorkspaceApp> result, TenantContext context, Workspace workspace, WorkspaceApps apps, bool created,

@@ -16,7 +16,14 @@ public sealed record ChartReference(string Repository, string Name, IReadOnlyLis
 public sealed record AppResources(string Cpu, string Memory, int Pods);
 
 /// <summary>What the app needs from the workspace: a database of one of these engines, or the chart's bundled one.</summary>
-public sealed record DatabaseNeed(IReadOnlyList<string> Engines, string? BundledWhenAbsent, string Note);
+public sealed record DatabaseNeed(IReadOnlyList<string> Engines, string? BundledWhenAbsent, string Note, DatabaseWiring? Workspace = null);
+
+/// <summary>
+/// How the app uses the workspace's own database (app.json <c>needs.database.workspace</c>): the values that point the chart at it
+/// and turn its bundled one off (placeholders <c>{host}</c>, <c>{port}</c>, <c>{port:number}</c>, <c>{database}</c>, <c>{user}</c>),
+/// and the secret field that carries the role's password (sealed in the browser, read by the release through valuesFrom).
+/// </summary>
+public sealed record DatabaseWiring(string Engine, JsonObject Values, string PasswordPath);
 
 public sealed record AppEndpoint(string Service, int Port);
 
@@ -107,7 +114,8 @@ public sealed record CatalogApp(
             new AppResources(Required(resources, "cpu", directory), Required(resources, "memory", directory),
                 (int)(resources["pods"]?.GetValue<long>() ?? 20)),
             database is null ? null
-                : new DatabaseNeed(Strings(database["engines"]), Text(database["bundledWhenAbsent"]), Text(database["note"]) ?? ""),
+                : new DatabaseNeed(Strings(database["engines"]), Text(database["bundledWhenAbsent"]), Text(database["note"]) ?? "",
+                    Wiring(database["workspace"] as JsonObject, secrets, directory)),
             endpoint is null ? null : new AppEndpoint(Required(endpoint, "service", directory), (int)endpoint["port"]!.GetValue<long>()),
             level,
             Text(app["podSecurityReason"]) ?? "",
@@ -116,6 +124,17 @@ public sealed record CatalogApp(
             schemaDocument,
             schema,
             defaults);
+    }
+
+    private static DatabaseWiring? Wiring(JsonObject? wiring, IReadOnlyList<string> secrets, string directory)
+    {
+        if (wiring is null) return null;
+        var password = Required(wiring, "password", directory);
+        // The password is only ever a sealed secret value: a wiring whose password field is not one would carry it in plain text.
+        if (!secrets.Contains(password, StringComparer.Ordinal))
+            throw Invalid(directory, $"needs.database.workspace.password '{password}' is not one of the app's secrets");
+        return new DatabaseWiring(Required(wiring, "engine", directory),
+            wiring["values"] as JsonObject ?? throw Invalid(directory, "needs.database.workspace has no values"), password);
     }
 
     private static JsonObject ReadObject(string path) =>

@@ -111,7 +111,7 @@ public sealed partial class WorkspaceApps(
         var rows = await connection.QueryAsync<RevisionRow>(new CommandDefinition("""
             select r.revision, r.action, r.chart_version, r."values"::text as values_json, r.created_by, r.created_at, r.secret_paths
             from workspace_app_revisions r join workspace_apps a on a.id = r.app_id
-            where a.tenant_id = @tenantId and r.app_id = @appId
+            where a.tenant_id = @tenantId and r.app_id = @appId and r.cancelled_at is null
             order by r.revision desc limit @limit
             """, new { tenantId, appId, limit = RollbackChoices }, cancellationToken: cancellationToken));
         return rows.Select(r => new AppRevision(r.Revision, r.Action, r.ChartVersion, Parse(r.ValuesJson), r.CreatedBy, r.CreatedAt,
@@ -134,8 +134,15 @@ public sealed partial class WorkspaceApps(
 
     /// <param name="secrets">The app's secret values, each sealed to the workspace agent's key for its field's Secret (none: the chart's
     /// own).</param>
-    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+    public Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
         JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets,
+        Actor actor, CancellationToken cancellationToken) =>
+        InstallAsync(tenantId, workspace, appId, chartVersion, overrides, secrets, AppDatabaseChoice.Bundled, actor, cancellationToken);
+
+    /// <param name="database">The workspace's own database (<see cref="AppDatabase"/>: the chart pointed at it, its bundled one off, the
+    /// role's password one of <paramref name="secrets"/>) or the chart's bundled one.</param>
+    public async Task<CommandResult<WorkspaceApp>> InstallAsync(Guid tenantId, Workspace workspace, string appId, string? chartVersion,
+        JsonObject? overrides, IReadOnlyList<SealedSecret>? secrets, AppDatabaseChoice database,
         Actor actor, CancellationToken cancellationToken)
     {
         secrets ??= [];
@@ -143,7 +150,22 @@ public sealed partial class WorkspaceApps(
             $"There is no app '{appId}' in the catalog."));
         var version = chartVersion ?? app.Chart.Latest;
         var values = AppValues.Merge(app.Defaults, overrides);
+        var databaseErrors = new FieldErrors();
+        if (database == AppDatabaseChoice.Workspace)
+        {
+            var plan = AppDatabase.Plan(app, AppDatabase.Of(workspace));
+            if (plan is null) databaseErrors.Add("database", AppDatabase.Unavailable(app, AppDatabase.Of(workspace)) ?? "Not possible.");
+            else
+            {
+                // Over the form's values: the connection is the workspace database's, whatever was typed for it.
+                values = AppValues.Merge(values, plan.Values);
+                if (!AppSecretValues.Paths(app, secrets).Contains(plan.PasswordPath, StringComparer.Ordinal))
+                    databaseErrors.Add("database", $"Type the password of the role {plan.User} (the one in CREATE ROLE) into the field " +
+                        $"{plan.PasswordPath}: it is sealed to the agent like every secret value.");
+            }
+        }
         var errors = Check(app, version, values);
+        Merge(errors, databaseErrors);
         if (await FindRowAsync(tenantId, workspace.Id, app.Id, cancellationToken) is not null)
             errors.Add("app", $"{app.DisplayName} is already installed in {workspace.Name}; upgrade or remove it instead.");
         var agent = await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken);
@@ -397,10 +419,14 @@ public sealed partial class WorkspaceApps(
         if (await ActiveAgentAsync(tenantId, workspace.Id, cancellationToken) is not { } agent)
             return CommandResult<WorkspaceApp>.Invalid(FieldErrors.Single("workspace", $"Workspace {workspace.Name} has no active Cluster Agent."));
         var now = time.GetUtcNow();
-        var revision = current.Revision + 1;
+        int revision;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            // After the newest number ever used: a cancelled revision's number (and its command's idempotency key) is not reused.
+            revision = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "select coalesce(max(revision), 0) + 1 from workspace_app_revisions where app_id = @Id",
+                new { current.Id }, transaction, cancellationToken: cancellationToken));
             // The revision guard makes two concurrent changes one winner, not two commands for one revision.
             var changed = await connection.ExecuteAsync(new CommandDefinition("""
                 update workspace_apps set chart_version = @version, "values" = @values::jsonb, revision = @revision, revision_changed_at = @now,
