@@ -57,6 +57,9 @@ public static class ResourceKinds
         new("helm.toolkit.fluxcd.io/v2", "HelmRelease", "helmreleases", true),
         new("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false),
         new("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false),
+        // Not for the agent (its RBAC grants no CRD right): the sandbox applies Flux's CRDs through this client, as OpenTofu's
+        // helm_release would install them.
+        new("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false),
     ];
 
     public static IReadOnlyList<ResourceKind> All => Known;

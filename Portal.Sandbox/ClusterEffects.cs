@@ -70,8 +70,7 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
             foreach (var o in objects)
             {
                 current = FluxInstall.Key(o);
-                if (Kind(o) == "CustomResourceDefinition") await ApplyDefinitionAsync(o, cancellationToken);
-                else await client.ApplyAsync(o, cancellationToken);
+                await client.ApplyAsync(o, cancellationToken);
             }
             return null;
         }
@@ -83,24 +82,6 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
     }
 
     private static string Kind(JsonObject o) => o["kind"]?.GetValue<string>() ?? "";
-
-    /// <summary>A CRD, through the generic API (the agent's client knows only the kinds the agent manages, and CRDs are not among them).</summary>
-    private async Task ApplyDefinitionAsync(JsonObject definition, CancellationToken cancellationToken)
-    {
-        var kubeconfig = Path.Combine(ClusterDirectory(statePath), "kubeconfig");
-        using var raw = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        var body = new k8s.Models.V1Patch(definition.ToJsonString(), k8s.Models.V1Patch.PatchType.ApplyPatch);
-        try
-        {
-            await raw.CustomObjects.PatchClusterCustomObjectAsync<System.Text.Json.JsonElement>(body, "apiextensions.k8s.io", "v1",
-                "customresourcedefinitions", definition["metadata"]!["name"]!.GetValue<string>(), fieldManager: "opentofu", force: true,
-                cancellationToken: cancellationToken);
-        }
-        catch (k8s.Autorest.HttpOperationException ex)
-        {
-            throw new KubernetesException((int)ex.Response.StatusCode, ex.Response.Content ?? ex.Message);
-        }
-    }
 
     private KubernetesClient Connect()
     {
