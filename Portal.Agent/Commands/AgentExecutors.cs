@@ -59,8 +59,13 @@ public sealed class UninstallExecutor(
     IKubernetesClient kubernetes,
     IAgentStateStore store,
     AgentLifecycle lifecycle,
-    AgentPod pod) : ICommandExecutor
+    AgentPod pod,
+    TimeProvider time,
+    ILogger<UninstallExecutor> logger) : ICommandExecutor
 {
+    /// <summary>How often removing itself is tried before the agent gives up and keeps running (and says so in its log).</summary>
+    private const int RemovalAttempts = 5;
+
     public string Type => CommandTypes.Uninstall;
 
     public async Task<CommandOutcome> ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
@@ -82,7 +87,7 @@ public sealed class UninstallExecutor(
         return new CommandOutcome(CommandOutcomes.Succeeded,
             $"{what}; the agent removes itself next (its state, its workload and support-reader roles, its namespace, and with the " +
                 $"namespace its cluster role and binding).",
-            new JsonObject { ["namespaces"] = handled, ["keepApps"] = payload.KeepApps }, RemoveSelfAsync);
+            new JsonObject { ["namespaces"] = handled, ["keepApps"] = payload.KeepApps }, RemoveSelfWithRetriesAsync);
     }
 
     /// <summary>
@@ -122,6 +127,29 @@ public sealed class UninstallExecutor(
                 ["value"] = AgentLabels.ManagedByValue
             },
             new JsonObject { ["op"] = "remove", ["path"] = "/metadata/labels/" + AgentLabels.ManagedBy.Replace("/", "~1") }), cancellationToken);
+
+    /// <summary>
+    /// The command is already reported as succeeded when this runs, so it is not delivered again: a failure here (an API server
+    /// that is briefly unavailable or slow) is tried again in place, each step being harmless to repeat, rather than leaving the
+    /// agent installed while the Portal believes it gone.
+    /// </summary>
+    private async Task RemoveSelfWithRetriesAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RemoveSelfAsync(cancellationToken);
+                return;
+            }
+            catch (KubernetesException ex) when (attempt < RemovalAttempts)
+            {
+                logger.LogWarning("Removing the agent's own objects failed (attempt {Attempt} of {Attempts}): {Problem}; trying again",
+                    attempt, RemovalAttempts, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+            }
+        }
+    }
 
     private async Task RemoveSelfAsync(CancellationToken cancellationToken)
     {

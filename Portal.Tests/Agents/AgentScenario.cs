@@ -18,6 +18,10 @@ public sealed class AgentScenario : IAsyncDisposable
     {
         ["Agents:HeartbeatInterval"] = "00:00:01",
         ["Agents:OfflineAfter"] = "00:00:03",
+        // The test agent beats 30 times as often as a real one, and a test that asks again every 100 ms (support's listing until
+        // the kubelet's events show) costs a poll and a result per ask: the per-agent budget (120 calls a minute) scales with that
+        // pace, or a loaded machine runs it out and the next answer waits for the window to end (up to a minute).
+        ["Agents:AgentPermitsPerMinute"] = "6000",
     };
 
     public required string ConnectionString { get; init; }
