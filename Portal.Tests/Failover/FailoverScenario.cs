@@ -133,11 +133,14 @@ public sealed class FailoverScenario : IAsyncDisposable
                     .Authority)));
         var queue = enqueuer.Get<AgentCommandQueue>();
         var enqueued = new ConcurrentDictionary<Guid, FailoverAgent>();
+        var enqueuedAt = new ConcurrentDictionary<Guid, long>();
         async Task<Guid> EnqueueAsync(FailoverAgent agent)
         {
+            var started = Stopwatch.GetTimestamp(); // the command exists only after this instant
             var command = await queue.EnqueueAsync(new NewAgentCommand(agent.TenantId, agent.AgentId, CommandTypes.ReportInventory),
                 AgentScenario.Admin, CancellationToken.None);
             enqueued[command!.Id] = agent;
+            enqueuedAt[command.Id] = started;
             return command.Id;
         }
         var warmUps = new List<(FailoverAgent Agent, Guid Command)>();
@@ -178,6 +181,7 @@ public sealed class FailoverScenario : IAsyncDisposable
         using (var doomed = Process.GetProcessById(victim.ProcessId)) doomed.Kill(); // SIGKILL: no shutdown runs, nothing is handed over.
         var killedAt = Stopwatch.GetTimestamp();
         Assert.True(await victim.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var exitedAt = Stopwatch.GetTimestamp();
         say("victim killed with SIGKILL");
         // One command to each agent of the victim at the moment of death: when it arrives, the agent polls a live replica.
         var probes = new List<(FailoverAgent Agent, Guid Command)>();
@@ -216,7 +220,9 @@ public sealed class FailoverScenario : IAsyncDisposable
             new { ids });
         var repoll = probes.Where(p => p.Agent.FirstArrival.ContainsKey(p.Command))
             .Select(p => Stopwatch.GetElapsedTime(killedAt, p.Agent.FirstArrival[p.Command].At).TotalSeconds).ToList();
-        var moved = onVictim.Count(agent => agent.FirstArrival.Where(f => f.Value.At > killedAt).ToList() is { Count: > 0 } after
+        // Moved: every command enqueued after the victim was gone reached the agent through another replica. (An arrival
+        // timed after the kill can still be the victim's: it wrote the response just before it died, the agent read it after.)
+        var moved = onVictim.Count(agent => agent.FirstArrival.Where(f => enqueuedAt[f.Key] > exitedAt).ToList() is { Count: > 0 } after
             && after.All(f => f.Value.ServedBy is { } served && served != victimAuthority));
         say($"{enqueued.Count} commands enqueued; {lost} lost, {duplicated} duplicated, {redelivered} handed out twice by the database");
 
