@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Sandbox.Cluster.Store;
 using Microsoft.Playwright;
@@ -24,21 +23,20 @@ public sealed class AppsBenchFactAttribute : FactAttribute
 /// (default 20), alternating Degraded and Ready.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class AppsBench
+public sealed class AppsBench : IAsyncLifetime
 {
     private static readonly string[] Apps = ["spark-operator", "mlflow", "jupyterhub", "superset", "airflow", "trino"];
+    private readonly BrowserAgentWorld world = new() { CatalogCharts = true };
+
+    public Task InitializeAsync() => world.InitializeAsync();
+
+    public Task DisposeAsync() => world.DisposeAsync();
 
     [AppsBenchFact]
     public async Task Install_overhead_and_status_latency()
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
-        await using var stack = await PortalStack.StartIsolatedAsync();
-        var page = await stack.NewPageAsync();
-        await stack.SignInAsync(page, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
-        await using var agent = await AgentProcess.StartClusterAsync(catalogCharts: true);
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
-        await agent.WaitForOutputAsync("is connected to the Portal");
+        var (page, agent) = (world.Page, world.Agent);
         var chartDelay = new Cogrion.Sandbox.Cluster.ClusterOptions().ChartReadyDelay;
 
         var overheads = new List<double>();

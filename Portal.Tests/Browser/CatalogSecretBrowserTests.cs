@@ -1,11 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
-using Dapper;
 using Microsoft.Playwright;
-using Npgsql;
 
 namespace Cogrion.Portal.Tests.Browser;
 
@@ -20,29 +17,17 @@ namespace Cogrion.Portal.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class CatalogSecretBrowserTests : IAsyncLifetime
 {
-    private PortalStack stack = null!;
-    private AgentProcess? agent;
+    private readonly BrowserAgentWorld world = new() { CatalogCharts = true, AgentReadyWhen = BrowserAgentWorld.KeyPublished };
 
-    public async Task InitializeAsync() => stack = await PortalStack.StartIsolatedAsync();
+    public Task InitializeAsync() => world.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (agent is not null) await agent.DisposeAsync();
-        await stack.DisposeAsync();
-    }
+    public Task DisposeAsync() => world.DisposeAsync();
 
     [Fact]
     public async Task A_secret_typed_in_the_install_form_reaches_the_apps_secret_and_release_and_nowhere_else()
     {
-        var page = await stack.NewPageAsync();
-        await stack.SignInAsync(page, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
-        agent = await AgentProcess.StartClusterAsync(catalogCharts: true);
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
-        await agent.WaitForOutputAsync("Published encryption key");
-        var configMap = await agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
-            AgentInstall.Namespace), default);
-        var fingerprint = configMap!["data"]!["fingerprint"]!.GetValue<string>();
+        var (page, agent) = (world.Page, world.Agent);
+        var fingerprint = await world.AgentFingerprintAsync();
 
         // Before the fingerprint is confirmed in this browser, a typed secret is refused in red and nothing is installed.
         await page.GotoAsync("/t/vault/workspaces/lake/catalog/airflow");
@@ -50,7 +35,7 @@ public sealed class CatalogSecretBrowserTests : IAsyncLifetime
         await page.GetByLabel("Fernet key").FillAsync("typed-before-the-fingerprint");
         await page.GetByRole(AriaRole.Button, new() { Name = "Install", Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Secret values")).ToContainTextAsync("Confirm its fingerprint first");
-        Assert.Equal(0, await ScalarAsync("select count(*) from workspace_apps"));
+        Assert.Equal(0, await world.ScalarAsync("select count(*) from workspace_apps"));
 
         await page.GotoAsync("/t/vault/workspaces/lake/secrets");
         await PortalStack.WaitUntilInteractiveAsync(page);
@@ -78,30 +63,11 @@ public sealed class CatalogSecretBrowserTests : IAsyncLifetime
         Assert.DoesNotContain(canary, release.ToJsonString(), StringComparison.Ordinal);
 
         // Nowhere in the Portal: database (apps and revisions, commands, jobs, audit, deliveries) and log.
-        Assert.Equal(0, await OccurrencesInDatabaseAsync(canary));
-        Assert.Equal(0, await ScalarAsync("select count(*) from secret_deliveries"));
-        Assert.Equal(1, await ScalarAsync("select count(*) from workspace_secrets where name = 'airflow-fernetkey' and status = 'applied'"));
-        Assert.Equal(1, await ScalarAsync("select count(*) from workspace_apps where secret_paths = '{fernetKey}'"));
-        Assert.DoesNotContain(canary, stack.Portal.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("typed-before-the-fingerprint", stack.Portal.Output, StringComparison.Ordinal);
-    }
-
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        return await connection.ExecuteScalarAsync<long>(sql);
-    }
-
-    private async Task<int> OccurrencesInDatabaseAsync(string value)
-    {
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        var tables = await connection.QueryAsync<string>("""
-            select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables
-            where table_schema not in ('pg_catalog', 'information_schema') and table_type = 'BASE TABLE'
-            """);
-        var found = 0;
-        foreach (var table in tables)
-            found += await connection.ExecuteScalarAsync<int>($"select count(*) from {table} t where strpos(t::text, @value) > 0", new { value });
-        return found;
+        Assert.Equal(0, await world.OccurrencesInDatabaseAsync(canary));
+        Assert.Equal(0, await world.ScalarAsync("select count(*) from secret_deliveries"));
+        Assert.Equal(1, await world.ScalarAsync("select count(*) from workspace_secrets where name = 'airflow-fernetkey' and status = 'applied'"));
+        Assert.Equal(1, await world.ScalarAsync("select count(*) from workspace_apps where secret_paths = '{fernetKey}'"));
+        Assert.DoesNotContain(canary, world.Stack.Portal.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("typed-before-the-fingerprint", world.Stack.Portal.Output, StringComparison.Ordinal);
     }
 }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -23,26 +21,24 @@ public sealed class SecretsBenchFactAttribute : FactAttribute
 /// Chromium. COGRION_BENCH_SECRETS_ROUNDS saves (default 20): one add, then rotations.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class SecretDeliveryBench
+public sealed class SecretDeliveryBench : IAsyncLifetime
 {
+    private readonly BrowserAgentWorld world = new() { AgentReadyWhen = BrowserAgentWorld.KeyPublished };
+
+    public Task InitializeAsync() => world.InitializeAsync();
+
+    public Task DisposeAsync() => world.DisposeAsync();
+
     [SecretsBenchFact]
     public async Task Save_to_applied()
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
-        await using var stack = await PortalStack.StartIsolatedAsync();
-        var page = await stack.NewPageAsync();
-        await stack.SignInAsync(page, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
-        await using var agent = await AgentProcess.StartClusterAsync();
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
-        await agent.WaitForOutputAsync("Published encryption key");
-        await SecretsBrowserTests.ManagedNamespaceAsync(agent, "airflow");
-        var configMap = await agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
-            AgentInstall.Namespace), default);
+        var page = world.Page;
+        await world.Agent.ManagedNamespaceAsync("airflow");
 
         await page.GotoAsync("/t/vault/workspaces/lake/secrets");
         await PortalStack.WaitUntilInteractiveAsync(page);
-        await page.GetByLabel("Fingerprint you read in the cluster").FillAsync(configMap!["data"]!["fingerprint"]!.GetValue<string>());
+        await page.GetByLabel("Fingerprint you read in the cluster").FillAsync(await world.AgentFingerprintAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm fingerprint" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Key check")).ToContainTextAsync("signed by the confirmed agent identity");
 

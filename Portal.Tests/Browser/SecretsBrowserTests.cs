@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
@@ -19,30 +17,18 @@ namespace Cogrion.Portal.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class SecretsBrowserTests : IAsyncLifetime
 {
-    private PortalStack stack = null!;
-    private AgentProcess? agent;
+    private readonly BrowserAgentWorld world = new() { AgentReadyWhen = BrowserAgentWorld.KeyPublished };
 
-    public async Task InitializeAsync() => stack = await PortalStack.StartIsolatedAsync();
+    public Task InitializeAsync() => world.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (agent is not null) await agent.DisposeAsync();
-        await stack.DisposeAsync();
-    }
+    public Task DisposeAsync() => world.DisposeAsync();
 
     [Fact]
     public async Task An_admin_confirms_the_fingerprint_adds_a_secret_sees_it_applied_and_a_substituted_key_is_refused()
     {
-        var page = await stack.NewPageAsync();
-        await stack.SignInAsync(page, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SeedAsync(stack, "erin");
-        agent = await AgentProcess.StartClusterAsync();
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
-        await agent.WaitForOutputAsync("Published encryption key");
-        await ManagedNamespaceAsync(agent, "airflow");
-        var configMap = await agent.Admin.GetAsync(new ObjectReference("v1", "ConfigMap", AgentInstall.IdentityConfigMap,
-            AgentInstall.Namespace), default);
-        var fingerprint = configMap!["data"]!["fingerprint"]!.GetValue<string>();
+        var (page, agent) = (world.Page, world.Agent);
+        await agent.ManagedNamespaceAsync("airflow");
+        var fingerprint = await world.AgentFingerprintAsync();
 
         var response = await page.GotoAsync("/t/vault/workspaces/lake/secrets");
         Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
@@ -70,7 +56,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
 
         var secret = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
         Assert.Equal(canary, Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
-        Assert.Equal(0, await OccurrencesInDatabaseAsync(canary));
+        Assert.Equal(0, await world.OccurrencesInDatabaseAsync(canary));
 
         // Several keys of one Secret: a rotation gives every key it keeps, plus a new one; version 2 holds both.
         await row.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
@@ -86,11 +72,11 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
         secret = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
         Assert.Equal(canary + "-2", Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]!["password"]!.GetValue<string>())));
         Assert.Equal(second, Encoding.UTF8.GetString(Convert.FromBase64String(secret["data"]!["username"]!.GetValue<string>())));
-        Assert.Equal(0, await OccurrencesInDatabaseAsync(second));
+        Assert.Equal(0, await world.OccurrencesInDatabaseAsync(second));
 
         // The Portal's database now serves a statement signed by another identity: the browser refuses, in red, and seals nothing.
         using var impostor = ProtocolKeys.Create();
-        await using (var connection = new NpgsqlConnection(stack.ConnectionString))
+        await using (var connection = new NpgsqlConnection(world.ConnectionString))
         {
             var statement = await connection.ExecuteScalarAsync<string>(
                 "select statement from agent_encryption_keys order by not_after desc limit 1");
@@ -107,79 +93,9 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
         await page.GetByLabel("Value", new() { Exact = true }).FillAsync("should-never-leave");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Save error")).ToContainTextAsync("not signed by the confirmed agent identity");
-        await using (var connection = new NpgsqlConnection(stack.ConnectionString))
+        await using (var connection = new NpgsqlConnection(world.ConnectionString))
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from secret_deliveries"));
         var unchanged = await agent.Admin.GetAsync(new ObjectReference("v1", "Secret", "db-password", "airflow"), default);
         Assert.Equal("2", unchanged!["metadata"]!["annotations"]![SealedSecrets.VersionAnnotation]!.GetValue<string>());
-    }
-
-    /// <summary>A tenant "vault" where the signed-in person is admin, with a sandbox workspace "lake" (rows as the wizard writes them).</summary>
-    internal static async Task<(Guid Tenant, Guid Workspace)> SeedAsync(PortalStack stack, string username)
-    {
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        var user = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @username", new { username });
-        var tenant = await connection.ExecuteScalarAsync<Guid>(
-            "insert into tenants (parent_id, slug, name, domain) values (null, 'vault', 'Vault', @domain) returning id",
-                new { domain = $"vault.{TestSettings.BaseDomain}" });
-        await connection.ExecuteAsync(
-            "insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @user, 'admin'::tenant_role)", new
-            {
-                tenant,
-                user
-            });
-        var account = await connection.ExecuteScalarAsync<Guid>("""
-            insert into cloud_accounts (tenant_id, provider, name, account_ref, role_arn, external_id, status)
-            values (@tenant, 'sandbox', 'sandbox', 'ref-vault', '', 'ext-vault', 'verified') returning id
-            """, new { tenant });
-        var workspace = Guid.CreateVersion7();
-        await connection.ExecuteAsync("""
-            insert into workspaces (id, tenant_id, name, cloud_account_id, provider, region, network_cidr, kubernetes_version, node_pools,
-                                    use_karpenter, approval_mode, status, created_by)
-            values (@workspace, @tenant, 'lake', @account, 'sandbox', 'sandbox-local-1', '10.60.0.0/16', '1.32', '[]'::jsonb,
-                    false, 'automatic', 'ready', 'test')
-            """, new { workspace, tenant, account });
-        return (tenant, workspace);
-    }
-
-    /// <summary>An app namespace as namespace.ensure makes it: labelled managed, with the agent's workload role bound there.</summary>
-    internal static async Task ManagedNamespaceAsync(AgentProcess cluster, string name)
-    {
-        await cluster.Admin.ApplyAsync(new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Namespace",
-            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
-        }, default);
-        await cluster.Admin.ApplyAsync(new JsonObject
-        {
-            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
-            ["kind"] = "RoleBinding",
-            ["metadata"] = new JsonObject { ["name"] = AgentInstall.WorkloadRoleBinding, ["namespace"] = name },
-            ["roleRef"] = new JsonObject
-            {
-                ["apiGroup"] = "rbac.authorization.k8s.io",
-                ["kind"] = "ClusterRole",
-                ["name"] = AgentInstall.WorkloadClusterRole
-            },
-            ["subjects"] = new JsonArray(new JsonObject
-            {
-                ["kind"] = "ServiceAccount",
-                ["name"] = AgentInstall.ServiceAccount,
-                ["namespace"] = AgentInstall.Namespace,
-            }),
-        }, default);
-    }
-
-    private async Task<int> OccurrencesInDatabaseAsync(string value)
-    {
-        await using var connection = new NpgsqlConnection(stack.ConnectionString);
-        var tables = await connection.QueryAsync<string>("""
-            select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables
-            where table_schema = 'public' and table_type = 'BASE TABLE'
-            """);
-        var found = 0;
-        foreach (var table in tables)
-            found += await connection.ExecuteScalarAsync<int>($"select count(*) from {table} t where strpos(t::text, @value) > 0", new { value });
-        return found;
     }
 }

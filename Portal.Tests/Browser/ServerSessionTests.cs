@@ -7,29 +7,19 @@ using Npgsql;
 
 namespace Cogrion.Portal.Tests.Browser;
 
-/// <summary>A Portal and identity provider of these tests' own: they end sessions.</summary>
-public sealed class SessionRealm : IAsyncLifetime
-{
-    public PortalStack Stack { get; private set; } = default!;
-
-    public async Task InitializeAsync() => Stack = await PortalStack.StartIsolatedAsync();
-
-    public async Task DisposeAsync() => await Stack.DisposeAsync();
-}
-
 /// <summary>
 /// Server-side sessions (docs/adr/0058): the ticket lives in PostgreSQL, protected; the cookie holds
 /// its key; ending the row ends the session for the next request and for the open page at once,
-/// whether the end comes from Keycloak's back-channel logout or an admin's "sign out everywhere".
+/// whether the end comes from Keycloak's back-channel logout or an admin's "sign out everywhere". Its own stack: it ends sessions.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class ServerSessionTests(SessionRealm realm) : IClassFixture<SessionRealm>
+public sealed class ServerSessionTests(IsolatedPortalStack own) : IClassFixture<IsolatedPortalStack>
 {
     private const string AliceSubject = "1c7a5d0f-4b2e-4a8f-8d3b-6e9f2a1b8c02";
     private const string BobSubject = "2d8b6e1a-5c3f-4b9a-9e4c-7f0a3b2c9d03";
     private const string FrankSubject = "6bcf0a5e-9a7d-4fde-9c8a-1d4e7f6a3b07";
 
-    private PortalStack Stack => realm.Stack;
+    private PortalStack Stack => own.Stack;
 
     private async Task<T> QueryAsync<T>(string sql, object? parameters = null)
     {

@@ -1,5 +1,4 @@
 using Cogrion.Agent.Protocol;
-using Cogrion.Portal.Tests.Agents;
 using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Playwright;
@@ -17,28 +16,18 @@ namespace Cogrion.Portal.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class SupportAccessBrowserTests : IAsyncLifetime
 {
-    private PortalStack stack = null!;
-    private AgentProcess? agent;
+    private readonly BrowserAgentWorld world = new() { OnLocalhost = true };
 
-    public async Task InitializeAsync() => stack = await PortalStack.StartIsolatedAsync(onLocalhost: true);
+    public Task InitializeAsync() => world.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (agent is not null) await agent.DisposeAsync();
-        await stack.DisposeAsync();
-    }
+    public Task DisposeAsync() => world.DisposeAsync();
 
     [Fact]
     public async Task A_platform_admin_requests_a_tenant_admin_approves_with_a_passkey_and_the_admin_reads_pod_status()
     {
-        var erin = await stack.NewPageAsync();
-        await stack.SignInAsync(erin, DevIdentityProvider.Erin);
-        var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
-        agent = await AgentProcess.StartClusterAsync();
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
-        await agent.WaitForOutputAsync("is connected to the Portal");
-        await SecretsBrowserTests.ManagedNamespaceAsync(agent, "airflow");
-        await agent.Admin.ApplyAsync(new System.Text.Json.Nodes.JsonObject
+        var (erin, stack, tenant) = (world.Page, world.Stack, world.TenantId);
+        await world.Agent.ManagedNamespaceAsync("airflow");
+        await world.Agent.Admin.ApplyAsync(new System.Text.Json.Nodes.JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Pod",

@@ -6,25 +6,16 @@ using Npgsql;
 
 namespace Cogrion.Portal.Tests.Browser;
 
-/// <summary>A Portal and identity provider of these tests' own: the provider is told to misbehave.</summary>
-public sealed class TamperingRealm : IAsyncLifetime
-{
-    public PortalStack Stack { get; private set; } = default!;
-
-    public async Task InitializeAsync() => Stack = await PortalStack.StartIsolatedAsync();
-
-    public async Task DisposeAsync() => await Stack.DisposeAsync();
-}
-
 /// <summary>
 /// The OpenID Connect handler refuses an id_token that is not exactly what the realm issued for this
 /// sign-in. The dev IdP runs the real code flow and then, told to, hands back a token re-signed after
 /// one change (tools/dev-idp/lib/test-controls.mjs): signed by a key the realm never published, meant
 /// for another client, from another issuer, for another sign-in (nonce), or expired. Each time the
-/// person lands on the sign-in error page with no session, and the Portal's log says why.
+/// person lands on the sign-in error page with no session, and the Portal's log says why. Its own stack: the provider is told to
+/// misbehave.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<TamperingRealm>
+public sealed class TamperedTokenTests(IsolatedPortalStack own) : IClassFixture<IsolatedPortalStack>
 {
     [Theory]
     [InlineData("wrong-signature", "Signature validation failed")]
@@ -34,7 +25,7 @@ public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<Tam
     [InlineData("expired", "Lifetime validation failed")]
     public async Task A_tampered_id_token_is_refused_and_no_session_is_made(string tampering, string reason)
     {
-        var stack = realm.Stack;
+        var stack = own.Stack;
         await stack.IdentityProvider.MisbehaveAsync(tampering);
         var page = await stack.NewPageAsync();
 
@@ -62,7 +53,7 @@ public sealed class TamperedTokenTests(TamperingRealm realm) : IClassFixture<Tam
     [Fact]
     public async Task The_same_realm_untampered_signs_in()
     {
-        var stack = realm.Stack;
+        var stack = own.Stack;
         var page = await stack.NewPageAsync();
 
         await stack.SignInAsync(page, DevIdentityProvider.Carol);

@@ -5,7 +5,6 @@ using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Support;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Agents;
-using Cogrion.Portal.Tests.Browser;
 using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Npgsql;
@@ -65,7 +64,7 @@ public sealed class SupportScenario : IAsyncDisposable
                 new { scenario.TenantId, approver });
         }
 
-        await SecretsBrowserTests.ManagedNamespaceAsync(scenario.Agent, Namespace);
+        await scenario.Agent.ManagedNamespaceAsync(Namespace);
         await scenario.Agent.Admin.ApplyAsync(new JsonObject
         {
             ["apiVersion"] = "v1",
