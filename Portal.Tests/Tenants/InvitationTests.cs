@@ -11,12 +11,7 @@ public sealed class InvitationTests : IAsyncLifetime
     private TestUser dave = null!;
     private Tenant acme = null!;
 
-    public async Task InitializeAsync()
-    {
-        world = await TenantWorld.CreateAsync();
-        dave = await world.UserAsync("dave");
-        acme = await world.TenantAsync(dave, "acme");
-    }
+    public async Task InitializeAsync() => (world, dave, acme) = await TenantWorld.CreateWithTenantAsync("dave", "acme");
 
     public async Task DisposeAsync() => await world.DisposeAsync();
 

@@ -9,12 +9,7 @@ public sealed class MembershipTests : IAsyncLifetime
     private TestUser dave = null!;
     private Tenant acme = null!;
 
-    public async Task InitializeAsync()
-    {
-        world = await TenantWorld.CreateAsync();
-        dave = await world.UserAsync("dave");
-        acme = await world.TenantAsync(dave, "acme");
-    }
+    public async Task InitializeAsync() => (world, dave, acme) = await TenantWorld.CreateWithTenantAsync("dave", "acme");
 
     public async Task DisposeAsync() => await world.DisposeAsync();
 

@@ -55,6 +55,14 @@ public sealed class TenantWorld : IAsyncDisposable
         };
     }
 
+    /// <summary>A world with one tenant, created by its first admin: where the membership and invitation rules start.</summary>
+    public static async Task<(TenantWorld World, TestUser Admin, Tenant Tenant)> CreateWithTenantAsync(string admin, string slug)
+    {
+        var world = await CreateAsync();
+        var user = await world.UserAsync(admin);
+        return (world, user, await world.TenantAsync(user, slug));
+    }
+
     private static ServiceProvider BuildAuthorization() => new ServiceCollection()
         .AddLogging()
         .AddAuthorization(options => options.AddPolicy(PortalPolicies.PlatformAdmin, p => p.RequireRole("platform-admin")))
