@@ -12,6 +12,7 @@ using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Tests.Workspaces;
 using Dapper;
 using Npgsql;
+using static Cogrion.Portal.Tests.Infrastructure.KubernetesObjects;
 
 namespace Cogrion.Portal.Tests.Offboarding;
 
@@ -117,8 +118,4 @@ public sealed class OffboardingAgentTests
         Assert.All(left.Where(t => t.Key is not ("audit_event_tombstones" or "offboardings" or "jobs")),
             t => Assert.True(t.Value == 0, $"{t.Value} row(s) of the purged tenants left in {t.Key}"));
     }
-
-    private static string? Kind(JsonObject o) => o["kind"]?.GetValue<string>();
-    private static string? Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>();
-    private static string? Namespace(JsonObject o) => o["metadata"]?["namespace"]?.GetValue<string>();
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Tests.Infrastructure;
+using static Cogrion.Portal.Tests.Infrastructure.KubernetesObjects;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -19,17 +20,16 @@ public sealed class CatalogEndToEndTests
     public async Task Airflow_installs_upgrades_fails_an_upgrade_is_rolled_back_keeping_the_failure_and_is_removed()
     {
         await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
-        var workspaceId = await world.CreateWorkspaceAsync("lake");
-        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var workspace = await world.ReadyWorkspaceAsync("lake");
         var apps = world.Portal.Get<WorkspaceApps>();
 
         var installed = await apps.InstallAsync(world.TenantId, workspace, "airflow", "1.15.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(installed.Succeeded, Describe(installed.Errors));
-        var ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
+        var ready = await world.WaitForAppAsync(workspace, "airflow", v => v.Status.State == AppState.Ready, "Airflow to be Ready");
         Assert.Equal("1.15.0", ready.App.Report!.LastAppliedRevision);
         Assert.Contains(ready.App.Report.Workloads, w => w is { Name: "airflow-webserver", Ready: 1 });
-        var cluster = world.ClusterObjects(workspaceId);
+        var cluster = world.ClusterObjects(workspace.Id);
         var ns = Assert.Single(cluster, o => Kind(o) == "Namespace" && Name(o) == "airflow");
         Assert.Equal("baseline", ns["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
         Assert.Contains(cluster, o => Kind(o) == "ResourceQuota" && Namespace(o) == "airflow");
@@ -40,7 +40,7 @@ public sealed class CatalogEndToEndTests
         var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "airflow", "1.16.0", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(upgraded.Succeeded, Describe(upgraded.Errors));
-        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
+        ready = await world.WaitForAppAsync(workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2",
             "the upgrade to be Ready");
         Assert.Equal("1.16.0", ready.App.Report!.LastAppliedRevision);
 
@@ -49,14 +49,14 @@ public sealed class CatalogEndToEndTests
             JsonNode.Parse("""{ "dags": { "gitSync": { "subPath": "dags/sandbox-fail" } } }""")!.AsObject(), null,
             SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(broken.Succeeded, Describe(broken.Errors));
-        var failed = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
+        var failed = await world.WaitForAppAsync(workspace, "airflow", v => v.Status.State == AppState.Failed, "the broken upgrade to fail");
         Assert.Contains("Helm upgrade failed", failed.Status.Cause);
         Assert.Contains("rollback", failed.Status.Cause, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("1.16.0", failed.App.Report!.LastAppliedRevision);
 
         var rolledBack = await apps.RollbackAsync(world.TenantId, workspace, "airflow", 2, SandboxInstallWorld.Admin, CancellationToken.None);
         Assert.True(rolledBack.Succeeded, Describe(rolledBack.Errors));
-        ready = await WaitForAsync(world, workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "4",
+        ready = await world.WaitForAppAsync(workspace, "airflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "4",
             "the rollback to be Ready");
         // Green again, and the failure that led here is still told.
         Assert.NotNull(ready.Status.LastFailure);
@@ -68,10 +68,10 @@ public sealed class CatalogEndToEndTests
         Assert.True(removing.Succeeded, Describe(removing.Errors));
         await Eventually.ValueAsync(() => apps.FindAsync(world.TenantId, workspace.Id, "airflow", CancellationToken.None), v => v is null,
             "Airflow to be removed", Deadline);
-        Assert.DoesNotContain(world.ClusterObjects(workspaceId), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
+        Assert.DoesNotContain(world.ClusterObjects(workspace.Id), o => Namespace(o) == "airflow" || (Kind(o) == "Namespace" && Name(o) == "airflow"));
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.removed'"));
         // Its data is kept ("also delete data" was not ticked): the volumes of its StatefulSets' claims stay, Retain, Released.
-        var kept = world.ClusterObjects(workspaceId).Where(o => Kind(o) == "PersistentVolume").ToList();
+        var kept = world.ClusterObjects(workspace.Id).Where(o => Kind(o) == "PersistentVolume").ToList();
         Assert.Equal(3, kept.Count);
         Assert.All(kept, v =>
         {
@@ -85,8 +85,7 @@ public sealed class CatalogEndToEndTests
     public async Task A_failing_install_shows_its_cause_and_a_broken_workload_under_a_green_release_is_degraded()
     {
         await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
-        var workspaceId = await world.CreateWorkspaceAsync("lake");
-        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var workspace = await world.ReadyWorkspaceAsync("lake");
         var apps = world.Portal.Get<WorkspaceApps>();
 
         var hub = await apps.InstallAsync(world.TenantId, workspace, "jupyterhub", null,
@@ -102,21 +101,21 @@ public sealed class CatalogEndToEndTests
             CancellationToken.None);
         Assert.True(superset.Succeeded, Describe(superset.Errors));
 
-        var failed = await WaitForAsync(world, workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
+        var failed = await world.WaitForAppAsync(workspace, "jupyterhub", v => v.Status.State == AppState.Failed, "JupyterHub's install to fail");
         Assert.Contains("Helm install failed for release jupyterhub/jupyterhub with chart jupyterhub@4.1.0", failed.Status.Cause);
         Assert.Contains("sandbox-fail", failed.Status.LastFailure!.Message);
 
-        var degraded = await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Degraded, "MLflow to be Degraded");
+        var degraded = await world.WaitForAppAsync(workspace, "mlflow", v => v.Status.State == AppState.Degraded, "MLflow to be Degraded");
         Assert.Contains("mlflow 0/1 ready", degraded.Status.Cause);
         // The release itself says success: only the workload readiness tells the truth.
         Assert.Equal("True", AppStatus.Condition(degraded.App.Report!, "Released")!.Status);
 
         // Removed with "also delete data": its claims' volumes go with them.
-        await WaitForAsync(world, workspace, "superset", v => v.Status.State == AppState.Ready, "Superset to be Ready");
-        Assert.Equal(2, world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume"));
+        await world.WaitForAppAsync(workspace, "superset", v => v.Status.State == AppState.Ready, "Superset to be Ready");
+        Assert.Equal(2, world.ClusterObjects(workspace.Id).Count(o => Kind(o) == "PersistentVolume"));
         Assert.True((await apps.RemoveAsync(world.TenantId, workspace, "superset", "superset", deleteData: true, SandboxInstallWorld.Admin,
             CancellationToken.None)).Succeeded);
-        await Eventually.ValueAsync(() => Task.FromResult(world.ClusterObjects(workspaceId).Count(o => Kind(o) == "PersistentVolume")), n => n == 0,
+        await Eventually.ValueAsync(() => Task.FromResult(world.ClusterObjects(workspace.Id).Count(o => Kind(o) == "PersistentVolume")), n => n == 0,
             "Superset's volumes to be deleted with its data", Deadline);
     }
 
@@ -124,27 +123,26 @@ public sealed class CatalogEndToEndTests
     public async Task A_release_stuck_pending_is_detected_unlocked_by_flux_through_the_agent_audited_and_then_ready()
     {
         await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
-        var workspaceId = await world.CreateWorkspaceAsync("lake");
-        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var workspace = await world.ReadyWorkspaceAsync("lake");
         var apps = world.Portal.Get<WorkspaceApps>();
         Assert.True((await apps.InstallAsync(world.TenantId, workspace, "mlflow", null, null, null, SandboxInstallWorld.Admin,
             CancellationToken.None)).Succeeded);
-        await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
+        await world.WaitForAppAsync(workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
 
         // The simulated helm-controller "dies" in the middle of this upgrade: Helm's record stays pending-upgrade.
         var upgrade = await apps.UpgradeAsync(world.TenantId, workspace, "mlflow", null,
             JsonNode.Parse("""{ "artifactRoot": { "s3": { "path": "runs/sandbox-stuck" } } }""")!.AsObject(), null, SandboxInstallWorld.Admin,
             CancellationToken.None);
         Assert.True(upgrade.Succeeded, Describe(upgrade.Errors));
-        var stuck = await WaitForAsync(world, workspace, "mlflow", v => v.App.Stuck is { UnlockRequestedAt: not null },
+        var stuck = await world.WaitForAppAsync(workspace, "mlflow", v => v.App.Stuck is { UnlockRequestedAt: not null },
             "the stuck release to be detected");
         Assert.Equal("pending-upgrade", stuck.App.Stuck!.Status);
 
         // The agent had Flux reconcile it, forced: unlocked (the pending release marked failed) and retried, which succeeds.
-        var ready = await WaitForAsync(world, workspace, "mlflow",
+        var ready = await world.WaitForAppAsync(workspace, "mlflow",
             v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "2" && v.App.Stuck is null, "the unlocked upgrade to be Ready");
         Assert.Equal("deployed", ready.App.Report!.ReleaseStatus);
-        var release = Assert.Single(world.ClusterObjects(workspaceId), o => Kind(o) == "HelmRelease");
+        var release = Assert.Single(world.ClusterObjects(workspace.Id), o => Kind(o) == "HelmRelease");
         Assert.Contains(release["status"]!["history"]!.AsArray(), h => h!["status"]!.GetValue<string>() == "failed");
         Assert.NotNull(release["metadata"]!["annotations"]!["reconcile.fluxcd.io/forceAt"]);
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.stuck_detected'"));
@@ -153,16 +151,6 @@ public sealed class CatalogEndToEndTests
             "select count(*) from agent_commands where type = 'release.reconcile' and status = 'succeeded'"));
     }
 
-    private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,
-        bool> accept, string what) =>
-        Eventually.ValueAsync(async ()
-            => (await world.Portal.Get<WorkspaceApps>().FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None))!,
-            v => v is not null && accept(v), what, Deadline);
-
     private static string Describe(Cogrion.Portal.Infrastructure.Http.FieldErrors errors) =>
         string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
-
-    private static string? Kind(JsonObject o) => o["kind"]?.GetValue<string>();
-    private static string? Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>();
-    private static string? Namespace(JsonObject o) => o["metadata"]?["namespace"]?.GetValue<string>();
 }

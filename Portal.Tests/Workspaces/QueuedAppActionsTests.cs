@@ -5,6 +5,7 @@ using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Workspaces;
 using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Tests.Infrastructure;
+using static Cogrion.Portal.Tests.Infrastructure.KubernetesObjects;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
@@ -23,14 +24,13 @@ public sealed class QueuedAppActionsTests
     public async Task With_the_agent_stopped_an_install_and_an_upgrade_wait_with_their_expiry_are_cancelled_and_never_run()
     {
         await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
-        var workspaceId = await world.CreateWorkspaceAsync("lake");
-        var workspace = await world.WaitForStatusAsync(workspaceId, WorkspaceStatus.Ready);
+        var workspace = await world.ReadyWorkspaceAsync("lake");
         var apps = world.Portal.Get<WorkspaceApps>();
         Assert.True((await apps.InstallAsync(world.TenantId, workspace, "mlflow", "1.6.2", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None)).Succeeded);
-        await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
+        await world.WaitForAppAsync(workspace, "mlflow", v => v.Status.State == AppState.Ready, "MLflow to be Ready");
 
-        await ScaleAgentAsync(world, workspaceId, 0);
+        await ScaleAgentAsync(world, workspace.Id, 0);
 
         var upgraded = await apps.UpgradeAsync(world.TenantId, workspace, "mlflow", "1.7.3", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None);
@@ -70,17 +70,17 @@ public sealed class QueuedAppActionsTests
 
         // The agent comes back and runs what is queued after the cancelled ones: a new upgrade, revision 3.
         var since = DateTimeOffset.UtcNow;
-        await ScaleAgentAsync(world, workspaceId, 1);
+        await ScaleAgentAsync(world, workspace.Id, 1);
         Assert.True((await apps.UpgradeAsync(world.TenantId, workspace, "mlflow", "1.7.3", null, null, SandboxInstallWorld.Admin,
             CancellationToken.None)).Succeeded);
-        var ready = await WaitForAsync(world, workspace, "mlflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "3",
+        var ready = await world.WaitForAppAsync(workspace, "mlflow", v => v.Status.State == AppState.Ready && v.App.Report?.DesiredRevision == "3",
             "the upgrade queued after the cancelled one to be Ready");
         Assert.Equal("1.7.3", ready.App.Report!.LastAppliedRevision);
         Assert.True(ready.App.ReportedAt > since);
 
         // The cancelled ones never reached it: never delivered, and nothing of them in the cluster.
         Assert.Equal(3, await world.CountAsync("select count(*) from agent_commands where status = 'cancelled' and delivered_at is null"));
-        var cluster = world.ClusterObjects(workspaceId);
+        var cluster = world.ClusterObjects(workspace.Id);
         Assert.DoesNotContain(cluster, o => Kind(o) == "Namespace" && Name(o) == "airflow");
         Assert.Equal([3, 1], (await apps.RevisionsAsync(world.TenantId, ready.App.Id, CancellationToken.None)).Select(r => r.Revision));
         Assert.Equal(1, await world.CountAsync("select count(*) from audit_events where action = 'app.upgrade_cancelled'"));
@@ -111,13 +111,4 @@ public sealed class QueuedAppActionsTests
                 CancellationToken.None)).Single(a => a.Status == "active"),
             a => a.LastSeenAt > started, "the agent to call in again", Deadline);
     }
-
-    private static Task<WorkspaceAppView> WaitForAsync(SandboxInstallWorld world, Workspace workspace, string app, Func<WorkspaceAppView,
-        bool> accept, string what) =>
-        Eventually.ValueAsync(async ()
-            => (await world.Portal.Get<WorkspaceApps>().FindAsync(world.TenantId, workspace.Id, app, CancellationToken.None))!,
-            v => v is not null && accept(v), what, Deadline);
-
-    private static string? Kind(JsonObject o) => o["kind"]?.GetValue<string>();
-    private static string? Name(JsonObject o) => o["metadata"]?["name"]?.GetValue<string>();
 }

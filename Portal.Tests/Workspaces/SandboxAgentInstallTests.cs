@@ -4,6 +4,7 @@ using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
 using Cogrion.Portal.Features.Agents.Versions;
 using Cogrion.Portal.Features.Workspaces;
+using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
@@ -304,6 +305,15 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
                 return (await WorkspaceStore.FindAsync(connection, null, TenantId, workspace, forUpdate: false, CancellationToken.None))!;
             },
             w => statuses.Contains(w.Status), $"workspace {workspace} to be {string.Join(" or ", statuses)}", TimeSpan.FromMinutes(4));
+
+    /// <summary>A new workspace of the tenant, once it is ready (provisioned, its agent registered).</summary>
+    public async Task<Workspace> ReadyWorkspaceAsync(string name) =>
+        await WaitForStatusAsync(await CreateWorkspaceAsync(name), WorkspaceStatus.Ready);
+
+    /// <summary>Waits (up to 3 minutes) until the workspace's app is in a state the test accepts, and returns it.</summary>
+    public Task<WorkspaceAppView> WaitForAppAsync(Workspace workspace, string app, Func<WorkspaceAppView, bool> accept, string what) =>
+        Eventually.ValueAsync(async () => (await Portal.Get<WorkspaceApps>().FindAsync(TenantId, workspace.Id, app, CancellationToken.None))!,
+            v => v is not null && accept(v), what, TimeSpan.FromMinutes(3));
 
     /// <summary>Ensures an app namespace through the agent (the Portal's signed command): its outcome.</summary>
     public async Task<string> EnsureNamespaceAsync(Guid workspace, string ns, Guid? agentId = null)
