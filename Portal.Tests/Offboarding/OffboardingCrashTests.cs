@@ -22,20 +22,12 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await world.DisposeAsync();
 
-    private Dictionary<string, string?> Worker(double speed) => new()
+    private Task<PortalProcess> StartWorkerAsync(double speed)
     {
-        ["OpenTofu:WorkRoot"] = world.WorkRoot,
-        ["OpenTofu:SandboxSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["OpenTofu:CancelGracePeriod"] = "00:00:03",
-        ["Provisioning:SandboxStateRoot"] = world.StateRoot,
-        ["Provisioning:DriftInterval"] = "00:00:00",
-        ["Provisioning:RecoveryInterval"] = "00:00:01",
-        ["Jobs:PollInterval"] = "00:00:01",
-        ["Jobs:LeaseDuration"] = "00:00:03",
-        ["Jobs:HeartbeatInterval"] = "00:00:01",
-        ["Jobs:ReaperInterval"] = "00:00:01",
-        ["Offboarding:WaitInterval"] = "00:00:01",
-    };
+        var settings = world.CrashableWorkerSettings(speed);
+        settings["Offboarding:WaitInterval"] = "00:00:01";
+        return world.StartWorkerAsync(settings);
+    }
 
     [Fact]
     public async Task A_portal_killed_mid_offboarding_is_restarted_and_the_offboarding_completes()
@@ -44,7 +36,7 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
         var account = await world.NewAccountAsync(seeded.Root);
         var created = await world.Commands.CreateAsync(seeded.Root, WorkspaceWorld.Valid(account, "lake", approval: ApprovalMode.Automatic),
             WorkspaceWorld.Operator, default);
-        await using (await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(5000)))
+        await using (await StartWorkerAsync(5000))
         {
             await Eventually.ValueAsync(() => world.Store.FindByNameAsync(seeded.Root, "lake", default), w => w?.Status == WorkspaceStatus.Ready,
                 "the workspace to be ready", OffboardingWorld.Deadline);
@@ -56,8 +48,7 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
             Actor.User(seeded.Admin.Id, "crash-admin"), CancellationToken.None);
         Assert.True(started.Succeeded);
 
-        await using (var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
-            Worker(20)))
+        await using (var doomed = await StartWorkerAsync(20))
         {
             await Eventually.ValueAsync(() => world.CountAsync("""
                 select count(*) from run_processes p join workspace_runs r on r.id = p.run_id
@@ -69,7 +60,7 @@ public sealed class OffboardingCrashTests : IAsyncLifetime
         var interrupted = await world.Get<OffboardingStore>().FindAsync(started.Value, CancellationToken.None);
         Assert.Equal(OffboardingStep.DestroyWorkspaces, interrupted!.Step);
 
-        await using (await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Worker(5000)))
+        await using (await StartWorkerAsync(5000))
         {
             var done = await OffboardingWorld.WaitForAsync(world.Portal.Services, started.Value, o => o.Status == OffboardingStatus.AwaitingPurge,
                 "the offboarding to complete after the restart");

@@ -34,7 +34,7 @@ public sealed class ApprovalAcrossReplicasTests : IAsyncLifetime
         var account = await world.NewAccountAsync(tenant);
         var workspace = (await world.Commands.CreateAsync(tenant, WorkspaceWorld.Valid(account, "lake"), WorkspaceWorld.Operator, default)).Value!;
 
-        await using (await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", Replica("planner")))
+        await using (await world.StartWorkerAsync(Replica("planner")))
         {
             await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.AwaitingApproval);
         }
@@ -43,8 +43,7 @@ public sealed class ApprovalAcrossReplicasTests : IAsyncLifetime
             "plan.tfplan")));
 
         Assert.True((await world.Commands.ApproveAsync(tenant, workspace.Id, planned.Id, WorkspaceWorld.Operator, default)).Succeeded);
-        await using var applier = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
-            Replica("applier"));
+        await using var applier = await world.StartWorkerAsync(Replica("applier"));
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         var run = (await world.Store.RunsAsync(tenant, workspace.Id, 10, default))[0];

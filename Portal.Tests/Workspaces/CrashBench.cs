@@ -9,15 +9,6 @@ using Cogrion.Portal.Tests.Infrastructure;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
-/// <summary>Runs only when bench/crash.sh asks for it (it names the result file in COGRION_BENCH_CRASH).</summary>
-public sealed class CrashBenchFactAttribute : FactAttribute
-{
-    public CrashBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_CRASH"))) Skip = "A benchmark: run bench/crash.sh.";
-    }
-}
-
 /// <summary>
 /// bench/crash.sh: N SIGKILLs of a Portal process at random points of sandbox runs (state backend,
 /// plan, apply, outputs), each followed by a new Portal on the same database and machine. Counts
@@ -32,7 +23,7 @@ public sealed class CrashBench
     private const double Speed = 40;
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
 
-    [CrashBenchFact]
+    [BenchFact("crash")]
     public async Task Kill_the_portal_at_random_points_of_sandbox_runs()
     {
         var kills = Math.Max(10, int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_KILLS") ?? "10", CultureInfo.InvariantCulture));
@@ -47,21 +38,9 @@ public sealed class CrashBench
         }
 
         await using var world = await WorkspaceWorld.StartAsync(runWorkers: false);
-        var settings = new Dictionary<string, string?>
-        {
-            ["OpenTofu:WorkRoot"] = world.WorkRoot,
-            ["OpenTofu:SandboxSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
-            ["OpenTofu:CancelGracePeriod"] = $"00:00:0{Grace.TotalSeconds}",
-            ["Provisioning:SandboxStateRoot"] = world.StateRoot,
-            ["Provisioning:DriftInterval"] = "00:00:00",
-            ["Provisioning:RecoveryInterval"] = "00:00:01",
-            ["Jobs:PollInterval"] = "00:00:01",
-            ["Jobs:LeaseDuration"] = "00:00:03",
-            ["Jobs:HeartbeatInterval"] = "00:00:01",
-            ["Jobs:ReaperInterval"] = "00:00:01",
-        };
-        Task<PortalProcess> StartPortalAsync()
-            => PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9", settings);
+        var settings = world.CrashableWorkerSettings(Speed);
+        settings["OpenTofu:CancelGracePeriod"] = Grace.ToString();
+        Task<PortalProcess> StartPortalAsync() => world.StartWorkerAsync(settings);
 
         Say($"crash bench: {kills} kills, seed {seed}, sandbox speed {Speed}, lifeline grace {Grace.TotalSeconds} s, lease 3 s");
         int recovered = 0, orphans = 0, doubleApplies = 0, stuck = 0, locksReleased = 0;

@@ -24,17 +24,6 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await world.DisposeAsync();
 
-    private async Task<TestUser> OperatorOfAsync(Guid tenant, string name)
-    {
-        await using var connection = await world.OpenAsync();
-        var id = await connection.ExecuteScalarAsync<Guid>(
-            "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
-            new { s = "sub-" + name, name, email = name + "@example.com" });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @id, 'operator'::tenant_role)",
-            new { tenant, id });
-        return new TestUser(id, name);
-    }
-
     private async Task<WorkspaceRun> LatestRunAsync(Guid tenant, Guid workspaceId)
         => (await world.Store.RunsAsync(tenant, workspaceId, 10, default))[0];
 
@@ -43,7 +32,7 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
     {
         var tenant = await world.NewTenantAsync("versions");
         var account = await world.NewAccountAsync(tenant);
-        var person = await OperatorOfAsync(tenant, "vera");
+        var person = await world.OperatorOfAsync(tenant, "vera");
         using var client = world.Portal.CreateClient();
         async Task<HttpResponseMessage> CreateAsync(string version) => await client.SendAsync(
             new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/versions/workspaces")
@@ -94,7 +83,7 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.Ready);
 
         // A person of the tenant asks for the upgrade through the API; it is an upgrade run to 1.35 only.
-        var person = await OperatorOfAsync(tenant, "uma");
+        var person = await world.OperatorOfAsync(tenant, "uma");
         using var client = world.Portal.CreateClient();
         var accepted = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants/upgrades/workspaces/lake/kubernetes/upgrade")
             .As(person));
@@ -154,7 +143,7 @@ public sealed class KubernetesUpgradeTests : IAsyncLifetime
             WorkspaceWorld.Operator, default);
         await world.WorkspaceWithStatusAsync(owner, "lake", WorkspaceStatus.Ready);
         var stranger = await world.NewTenantAsync("stranger");
-        var mallory = await OperatorOfAsync(stranger, "mallory");
+        var mallory = await world.OperatorOfAsync(stranger, "mallory");
         using var client = world.Portal.CreateClient();
 
         // Through the stranger's own tenant, the owner's workspace name finds nothing; through the owner's, the tenant itself is hidden.

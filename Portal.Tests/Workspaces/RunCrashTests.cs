@@ -26,25 +26,15 @@ public sealed class RunCrashTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await world.DisposeAsync();
 
-    /// <summary>
-    /// A worker Portal on the shared database and machine. Leases of seconds and a quick recovery sweep,
-    /// so a dead worker's run is found in seconds; <paramref name="speed"/> slow enough to be killed mid-apply.
+    /// <summary>A worker Portal on the shared database and machine that may be killed (<see cref="WorkspaceWorld.CrashableWorkerSettings"/>).
     /// </summary>
-    private Dictionary<string, string?> Worker(double speed, bool tofuIgnoresInterrupt = false) => new()
+    private Task<PortalProcess> StartWorkerAsync(double speed, bool tofuIgnoresInterrupt = false)
     {
-        ["OpenTofu:WorkRoot"] = world.WorkRoot,
-        ["OpenTofu:SandboxSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["OpenTofu:CancelGracePeriod"] = "00:00:03",
-        ["Provisioning:SandboxStateRoot"] = world.StateRoot,
-        ["Provisioning:DriftInterval"] = "00:00:00",
-        ["Provisioning:RecoveryInterval"] = "00:00:01",
-        ["Jobs:PollInterval"] = "00:00:01",
-        ["Jobs:LeaseDuration"] = "00:00:03",
-        ["Jobs:HeartbeatInterval"] = "00:00:01",
-        ["Jobs:ReaperInterval"] = "00:00:01",
+        var settings = world.CrashableWorkerSettings(speed);
         // Passed on to tofu-sandbox (TOFU_SANDBOX_* reach it): an OpenTofu that does not stop on SIGINT.
-        ["TOFU_SANDBOX_IGNORE_INTERRUPT"] = tofuIgnoresInterrupt ? "1" : "0",
-    };
+        settings["TOFU_SANDBOX_IGNORE_INTERRUPT"] = tofuIgnoresInterrupt ? "1" : "0";
+        return world.StartWorkerAsync(settings);
+    }
 
     private async Task<(Guid Tenant, Workspace Workspace)> WorkspaceAsync(string slug)
     {
@@ -58,8 +48,7 @@ public sealed class RunCrashTests : IAsyncLifetime
     /// <summary>Starts a worker, waits until the workspace's apply runs under it, and SIGKILLs the Portal alone (no shutdown hook runs).</summary>
     private async Task<ProcessIdentity> KillMidApplyAsync(Guid workspaceId, bool tofuIgnoresInterrupt = false)
     {
-        await using var doomed = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
-            Worker(speed: 40, tofuIgnoresInterrupt));
+        await using var doomed = await StartWorkerAsync(speed: 40, tofuIgnoresInterrupt);
         var apply = await Eventually.ValueAsync(() => OpenApplyProcessAsync(workspaceId), p => p is not null, "the apply to start",
             TimeSpan.FromMinutes(2));
         // Let it change the state first, as in the issue (state serial 1 at the kill).
@@ -139,8 +128,7 @@ public sealed class RunCrashTests : IAsyncLifetime
         Assert.False(File.Exists(StatePathOf(workspace.Id) + ".tflock"));
         Assert.Equal(WorkspaceStatus.Provisioning, (await world.Store.FindByNameAsync(tenant, "lake", default))!.Status); // nobody has looked yet
 
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
-            Worker(speed: 5000));
+        await using var survivor = await StartWorkerAsync(speed: 5000);
         var failed = await LatestRunAsync(tenant, workspace.Id, r => r.Status == RunStatus.Failed, "the run to be failed by the restarted worker");
 
         Assert.Equal("Apply", failed.Stage);
@@ -170,15 +158,14 @@ public sealed class RunCrashTests : IAsyncLifetime
     public async Task An_apply_that_outlived_its_portal_and_was_killed_leaves_its_lock_which_an_operator_releases_by_typing_the_name()
     {
         var (tenant, workspace) = await WorkspaceAsync("stuck");
-        var operatorUser = await OperatorOfAsync(tenant, "olga");
+        var operatorUser = await world.OperatorOfAsync(tenant, "olga");
 
         // This OpenTofu ignores SIGINT: the lifeline kills it after the grace period, and its lock stays.
         var apply = await KillMidApplyAsync(workspace.Id, tofuIgnoresInterrupt: true);
         await Eventually.ValueAsync(() => Task.FromResult(LeftoverProcesses.Members(apply).Count), n => n == 0, "the lifeline to kill the apply");
         Assert.True(File.Exists(StatePathOf(workspace.Id) + ".tflock"));
 
-        await using var survivor = await PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), world.ConnectionString, "http://127.0.0.1:9",
-            Worker(speed: 5000));
+        await using var survivor = await StartWorkerAsync(speed: 5000);
         var lost = await LatestRunAsync(tenant, workspace.Id, r => r.Status == RunStatus.Failed, "the run to be failed by the restarted worker");
         Assert.True((await world.Commands.RetryAsync(tenant, workspace.Id, lost.Id, WorkspaceWorld.Operator, default)).Succeeded);
 
@@ -221,16 +208,5 @@ public sealed class RunCrashTests : IAsyncLifetime
         await world.WorkspaceWithStatusAsync(tenant, "lake", WorkspaceStatus.Ready);
         AssertNoConcurrentApplies(workspace.Id);
         Assert.Empty(SandboxProcessesUnderWorkRoot());
-    }
-
-    private async Task<TestUser> OperatorOfAsync(Guid tenant, string name)
-    {
-        await using var connection = await world.OpenAsync();
-        var id = await connection.ExecuteScalarAsync<Guid>(
-            "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
-            new { s = "sub-" + name, name, email = name + "@example.com" });
-        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @id, 'operator'::tenant_role)",
-            new { tenant, id });
-        return new TestUser(id, name);
     }
 }

@@ -100,6 +100,18 @@ public sealed class WorkspaceWorld : IAsyncDisposable
         });
     }
 
+    /// <summary>A new user with the operator role in the tenant.</summary>
+    public async Task<TestUser> OperatorOfAsync(Guid tenant, string name)
+    {
+        await using var connection = await OpenAsync();
+        var id = await connection.ExecuteScalarAsync<Guid>(
+            "insert into users (subject, username, email, email_verified) values (@s, @name, @email, true) returning id",
+            new { s = "sub-" + name, name, email = name + "@example.com" });
+        await connection.ExecuteAsync("insert into tenant_memberships (tenant_id, user_id, role) values (@tenant, @id, 'operator'::tenant_role)",
+            new { tenant, id });
+        return new TestUser(id, name);
+    }
+
     public static NewWorkspace Valid(Guid accountId, string name, string cidr = "10.40.0.0/16", string region = "sandbox-local-1",
         ApprovalMode approval = ApprovalMode.Manual) => new()
         {
@@ -112,6 +124,32 @@ public sealed class WorkspaceWorld : IAsyncDisposable
             Database = new DatabaseInput("postgres", "small"),
             ApprovalMode = approval,
         };
+
+    /// <summary>
+    /// Settings of a worker Portal process (<see cref="StartWorkerAsync"/>) that may be SIGKILLed: leases of seconds and a quick recovery
+    /// sweep, so a dead worker's run is found in seconds; <paramref name="sandboxSpeed"/> slow enough to be killed mid-apply. A test adds
+    /// its own to the dictionary.
+    /// </summary>
+    public Dictionary<string, string?> CrashableWorkerSettings(double sandboxSpeed) => new()
+    {
+        ["OpenTofu:WorkRoot"] = WorkRoot,
+        ["OpenTofu:SandboxSpeed"] = sandboxSpeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["OpenTofu:CancelGracePeriod"] = "00:00:03",
+        ["Provisioning:SandboxStateRoot"] = StateRoot,
+        ["Provisioning:DriftInterval"] = "00:00:00",
+        ["Provisioning:RecoveryInterval"] = "00:00:01",
+        ["Jobs:PollInterval"] = "00:00:01",
+        ["Jobs:LeaseDuration"] = "00:00:03",
+        ["Jobs:HeartbeatInterval"] = "00:00:01",
+        ["Jobs:ReaperInterval"] = "00:00:01",
+    };
+
+    /// <summary>
+    /// A Portal process on this world's database and machine, to run its jobs (start the world with <c>runWorkers: false</c>). Nobody
+    /// signs in to it: its identity provider's address is a closed port.
+    /// </summary>
+    public Task<PortalProcess> StartWorkerAsync(IDictionary<string, string?> settings) =>
+        PortalProcess.StartAsync(PortalProcess.NextBaseUrl(), ConnectionString, "http://127.0.0.1:9", settings);
 
     /// <summary>Waits until the tenant's workspace of that name has the status, and returns it.</summary>
     public Task<Workspace> WorkspaceWithStatusAsync(Guid tenantId, string name, WorkspaceStatus status) =>
