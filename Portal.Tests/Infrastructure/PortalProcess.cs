@@ -53,6 +53,10 @@ public sealed class PortalProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening, but the answer took longer than the client waits: a loaded machine, or a host still starting. Ask again.
+            }
             if (DateTime.UtcNow > until) throw new TimeoutException($"The Portal was not ready in time:\n{Output}");
             await Task.Delay(50);
         }
