@@ -6,15 +6,6 @@ using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 
-/// <summary>Runs only from bench/apps.sh (which sets COGRION_BENCH_APPS to the result file).</summary>
-public sealed class AppsBenchFactAttribute : FactAttribute
-{
-    public AppsBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS"))) Skip = "A benchmark: run bench/apps.sh.";
-    }
-}
-
 /// <summary>
 /// Issue 14's figures, with the real Portal process, the real agent binary in a simulated cluster (its simulated Flux
 /// serving the catalog's charts) and Chromium: (1) install overhead, from "Install" on the form to the app page showing
@@ -32,7 +23,7 @@ public sealed class AppsBench : IAsyncLifetime
 
     public Task DisposeAsync() => world.DisposeAsync();
 
-    [AppsBenchFact]
+    [BenchFact("apps")]
     public async Task Install_overhead_and_status_latency()
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);

@@ -6,15 +6,6 @@ using Microsoft.Playwright;
 
 namespace Cogrion.Portal.Tests.Browser;
 
-/// <summary>Runs only from bench/secrets.sh (which sets COGRION_BENCH_SECRETS to the result file).</summary>
-public sealed class SecretsBenchFactAttribute : FactAttribute
-{
-    public SecretsBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS"))) Skip = "A benchmark: run bench/secrets.sh.";
-    }
-}
-
 /// <summary>
 /// Issue 15's figure: from "Save" in the browser to the Secret applied in the simulated cluster (the page
 /// showing the agent's report of the new version), with the real Portal process, the real agent binary and
@@ -29,7 +20,7 @@ public sealed class SecretDeliveryBench : IAsyncLifetime
 
     public Task DisposeAsync() => world.DisposeAsync();
 
-    [SecretsBenchFact]
+    [BenchFact("secrets")]
     public async Task Save_to_applied()
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);

@@ -4,15 +4,6 @@ using Xunit.Abstractions;
 
 namespace Cogrion.Portal.Tests.Failover;
 
-/// <summary>Runs only when bench/failover.sh asks for it (it names the result file in COGRION_BENCH_FAILOVER).</summary>
-public sealed class FailoverBenchFactAttribute : FactAttribute
-{
-    public FailoverBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_FAILOVER"))) Skip = "A benchmark: run bench/failover.sh.";
-    }
-}
-
 /// <summary>
 /// bench/failover.sh: the failover scenario with more agents and sessions, its figures printed: the
 /// time until every agent of the killed replica polls a live one (a command enqueued at the kill
@@ -21,7 +12,7 @@ public sealed class FailoverBenchFactAttribute : FactAttribute
 [Collection(BrowserCollection.Name)]
 public sealed class FailoverBench(ITestOutputHelper output)
 {
-    [FailoverBenchFact]
+    [BenchFact("failover")]
     public async Task Kill_one_of_three_replicas_under_load()
     {
         var agentsPerReplica = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_AGENTS_PER_REPLICA") ?? "30",

@@ -12,15 +12,6 @@ using Cogrion.Portal.Tests.Workspaces;
 
 namespace Cogrion.Portal.Tests.Offboarding;
 
-/// <summary>Runs only when bench/offboarding.sh asks for it (it names the result file in COGRION_BENCH_OFFBOARDING).</summary>
-public sealed class OffboardingBenchFactAttribute : FactAttribute
-{
-    public OffboardingBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_OFFBOARDING"))) Skip = "A benchmark: run bench/offboarding.sh.";
-    }
-}
-
 /// <summary>
 /// bench/offboarding.sh: a tenant with 3 sandbox workspaces (2 destroyed, 1 kept) and 5 catalog apps, offboarded from the start to the purge
 /// with real agents. The Portal's overhead is the wall time minus the time the simulator's tofu processes ran (the union of the destroy
@@ -28,7 +19,7 @@ public sealed class OffboardingBenchFactAttribute : FactAttribute
 /// </summary>
 public sealed class OffboardingBench
 {
-    [OffboardingBenchFact]
+    [BenchFact("offboarding")]
     public async Task Offboard_a_tenant_with_three_workspaces_and_five_apps()
     {
         await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);

@@ -12,14 +12,6 @@ using Npgsql;
 
 namespace Cogrion.Portal.Tests.Support;
 
-public sealed class SupportBenchFactAttribute : FactAttribute
-{
-    public SupportBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_SUPPORT"))) Skip = "A benchmark: run bench/support.sh.";
-    }
-}
-
 /// <summary>
 /// Issue 16's figure: from a tenant admin's revoke to the agent enforcing it (the real agent binary has recorded the
 /// grant as ended in its state Secret and reported the support.revoke command), over COGRION_BENCH_SUPPORT_GRANTS
@@ -32,7 +24,7 @@ public sealed class SupportRevokeBench
     private static int Setting(string name, int fallback) =>
         int.Parse(Environment.GetEnvironmentVariable(name) ?? fallback.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
-    [SupportBenchFact]
+    [BenchFact("support")]
     public async Task Revoke_to_enforcement()
     {
         var grants = Setting("COGRION_BENCH_SUPPORT_GRANTS", 100);

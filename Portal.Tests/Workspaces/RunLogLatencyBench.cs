@@ -12,15 +12,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cogrion.Portal.Tests.Workspaces;
 
-/// <summary>Runs only when bench/runlog.sh asks for it (it names the result file in COGRION_BENCH_RUNLOG).</summary>
-public sealed class RunLogBenchFactAttribute : FactAttribute
-{
-    public RunLogBenchFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGRION_BENCH_RUNLOG"))) Skip = "A benchmark: run bench/runlog.sh.";
-    }
-}
-
 /// <summary>
 /// bench/runlog.sh: the time from a line leaving tofu-sandbox (its own <c>@timestamp</c>, taken as it
 /// writes the line) to the same line arriving at a listener subscribed the way the workspace page is:
@@ -32,7 +23,7 @@ public sealed class RunLogLatencyBench
 {
     private readonly ConcurrentDictionary<string, ConcurrentQueue<DateTimeOffset>> emitted = new();
 
-    [RunLogBenchFact]
+    [BenchFact("runlog")]
     public async Task Run_log_lines_reach_a_watching_page_quickly()
     {
         var workspaces = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_RUNS") ?? "3", CultureInfo.InvariantCulture);
