@@ -23,12 +23,7 @@ public sealed class CloudAccountBrowserTests : IAsyncLifetime
     {
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Bob);
-        await page.WaitForURLAsync(new Regex("/onboarding$"));
-        await page.GetByLabel("Organisation name").FillAsync("Bob Labs");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "is available." })).ToBeVisibleAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Create organisation" }).ClickAsync();
+        await OnboardingWizard.CreateOrganisationAsync(page, "Bob Labs");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Connect AWS or AliCloud" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/t/bob-labs/cloud-accounts/new$"), new() { WaitUntil = WaitUntilState.Commit });
