@@ -50,14 +50,24 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Stack = await PortalStack.StartIsolatedAsync(onLocalhost: OnLocalhost);
-        Page = await Stack.NewPageAsync();
-        // Erin's user row exists once she has signed in: the tenant's membership needs it.
-        await Stack.SignInAsync(Page, DevIdentityProvider.Erin);
-        (TenantId, WorkspaceId) = await SeedAsync("erin");
-        Agent = await AgentProcess.StartClusterAsync(catalogCharts: CatalogCharts, flux: Flux);
-        await Agent.InstallAsync(TenantId, WorkspaceId, Stack.BaseUrl, await TestBootstrapTokens.MintAsync(ConnectionString, TenantId, WorkspaceId));
-        await Agent.WaitForOutputAsync(AgentReadyWhen);
+        try
+        {
+            Stack = await PortalStack.StartIsolatedAsync(onLocalhost: OnLocalhost);
+            Page = await Stack.NewPageAsync();
+            // Erin's user row exists once she has signed in: the tenant's membership needs it.
+            await Stack.SignInAsync(Page, DevIdentityProvider.Erin);
+            (TenantId, WorkspaceId) = await SeedAsync("erin");
+            Agent = await AgentProcess.StartClusterAsync(catalogCharts: CatalogCharts, flux: Flux);
+            await Agent.InstallAsync(TenantId, WorkspaceId, Stack.BaseUrl,
+                await TestBootstrapTokens.MintAsync(ConnectionString, TenantId, WorkspaceId));
+            await Agent.WaitForOutputAsync(AgentReadyWhen);
+        }
+        catch
+        {
+            // xUnit 2 never disposes a test class whose InitializeAsync threw: what has started stops here.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The agent identity's fingerprint as a person reads it in the cluster (its identity ConfigMap).</summary>
@@ -112,10 +122,12 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
         return (tenant, workspace);
     }
 
-    /// <summary>Stops the agent's cluster and the stack (whatever of them started: xUnit disposes after a failed start too).</summary>
+    /// <summary>Stops the agent's cluster and the stack, whichever of them started; once.</summary>
     public async Task DisposeAsync()
     {
         if (Agent is not null) await Agent.DisposeAsync();
         if (Stack is not null) await Stack.DisposeAsync();
+        Agent = null!;
+        Stack = null!;
     }
 }
