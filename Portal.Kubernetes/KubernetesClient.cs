@@ -267,9 +267,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     private static KubernetesException Failure(HttpStatusCode status, string what, string? content, ResourceKind? kind, Exception? inner = null)
     {
         if (status == HttpStatusCode.NotFound && kind is not null && !NamesAnObject(content))
-            return new KubernetesException(404,
-                $"The Kubernetes API does not serve {kind.Plural} ({kind.ApiVersion}), so could not {what}: the kind's " +
-                $"CustomResourceDefinition is not installed in this cluster.", inner) { NotServed = kind };
+        {
+            var message = $"The Kubernetes API does not serve {kind.Plural} ({kind.ApiVersion}), so could not {what}: the kind's " +
+                $"CustomResourceDefinition is not installed in this cluster.";
+            return new KubernetesException(404, message, inner) { NotServed = kind };
+        }
         return new KubernetesException((int)status, Explain(status, what, StatusMessage(content)), inner);
     }
 

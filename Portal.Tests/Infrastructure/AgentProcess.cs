@@ -87,7 +87,9 @@ public sealed class AgentProcess : IAsyncDisposable
             available => available, "Flux's controllers to be available", TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Only Flux's CustomResourceDefinitions, as `kubectl apply` of its CRDs would leave a cluster: its kinds served, no controller.</summary>
+    /// <summary>
+    /// Only Flux's CustomResourceDefinitions, as `kubectl apply` of its CRDs would leave a cluster: its kinds served, no controller.
+    /// </summary>
     public async Task InstallFluxCrdsAsync()
     {
         foreach (var o in FluxObjects().Where(o => o["kind"]!.GetValue<string>() == "CustomResourceDefinition"))
