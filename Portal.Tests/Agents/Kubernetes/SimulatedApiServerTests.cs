@@ -180,17 +180,17 @@ public sealed class SimulatedApiServerTests : IAsyncLifetime
             ["spec"] = new JsonObject { ["url"] = "https://airflow.apache.org" },
         }, CancellationToken.None);
         var version = JsonNode.Parse(await (await admin.GetAsync(ReleasesPath)).Content.ReadAsStringAsync())!["metadata"]!["resourceVersion"]!;
-        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watch = await admin.GetAsync($"{ReleasesPath}?watch=true&resourceVersion={version}&timeoutSeconds=60",
+        // The server would keep the watch open for ten minutes; the test gives up (and fails) after two.
+        using var watching = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var watch = await admin.GetAsync($"{ReleasesPath}?watch=true&resourceVersion={version}&timeoutSeconds=600",
             HttpCompletionOption.ResponseHeadersRead, watching.Token);
 
         var deleted = await admin.DeleteAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmreleases.helm.toolkit.fluxcd.io");
 
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
-        // The watch sends the release's deletion, then ends (well before its 60 s timeout, which the token would cut instead).
+        // The watch sends the release's deletion, then the server ends it: reading to the end returns.
         var events = (await watch.Content.ReadAsStringAsync(watching.Token)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonNode.Parse(line)!).ToList();
-        Assert.False(watching.IsCancellationRequested, "the watch ended when its kind stopped being served");
         var gone = Assert.Single(events);
         Assert.Equal("DELETED", gone["type"]!.GetValue<string>());
         Assert.Equal("airflow", gone["object"]!["metadata"]!["name"]!.GetValue<string>());
