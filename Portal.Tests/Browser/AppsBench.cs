@@ -21,7 +21,7 @@ public sealed class AppsBenchFactAttribute : FactAttribute
 /// serving the catalog's charts) and Chromium: (1) install overhead, from "Install" on the form to the app page showing
 /// Ready, minus the simulated chart's own readiness delay, for each of the six apps; (2) status latency, from a change
 /// of a workload's readiness in the cluster to the app page showing the new state, COGRION_BENCH_APPS_ROUNDS times
-/// (default 20), alternating Degraded and Ready.
+/// (default 20), alternating Degraded and Ready, COGRION_BENCH_APPS_PAUSE_MS apart (default: the agent's report spacing).
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class AppsBench
@@ -32,12 +32,20 @@ public sealed class AppsBench
     public async Task Install_overhead_and_status_latency()
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
+        // The figure is a single change's: the rounds are spaced by the agent's report spacing, so each is the first change
+        // after a quiet spell. 0 makes them back to back, a churn whose later reports wait for the spacing by design.
+        var pause = TimeSpan.FromMilliseconds(int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_PAUSE_MS")
+            ?? ((int)new Cogrion.Agent.AppReportOptions().Spacing.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
         await using var stack = await PortalStack.StartIsolatedAsync();
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Erin);
         var (tenant, workspace) = await SecretsBrowserTests.SeedAsync(stack, "erin");
         await using var agent = await AgentProcess.StartClusterAsync(catalogCharts: true);
-        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace));
+        // The agent's production beat (30 s, as the Portal here expects), not the tests' 1 s: a status change then reaches the
+        // page through the agent's change report alone, spaced as in production (ADR 0128).
+        var pacing = AgentProcess.FastTimings.Where(t => t.Key != "Agent__HeartbeatInterval").ToDictionary();
+        await agent.InstallAsync(tenant, workspace, stack.BaseUrl, await TestBootstrapTokens.MintAsync(stack.ConnectionString, tenant, workspace),
+            extraEnvironment: pacing);
         await agent.WaitForOutputAsync("is connected to the Portal");
         var chartDelay = new Cogrion.Sandbox.Cluster.ClusterOptions().ChartReadyDelay;
 
@@ -61,6 +69,7 @@ public sealed class AppsBench
         var latencies = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
+            await Task.Delay(pause);
             var ready = round % 2 == 1;
             var started = Stopwatch.GetTimestamp();
             agent.Cluster.Store.Write(ResourceTypes.Deployment, "mlflow", "mlflow", stored =>
@@ -82,7 +91,7 @@ public sealed class AppsBench
             $"installs: {overheads.Count} ({string.Join(", ", Apps)}), chart delay ms: {chartDelay.TotalMilliseconds:0}",
             $"install overhead ms: p50 {P(overheads, 0.5):0}, max {overheads.Max():0} " +
                 $"({string.Join(", ", Apps.Zip(overheads, (app, ms) => $"{app} {ms:0}"))})",
-            $"status changes: {latencies.Count}, p50 ms: {P(latencies, 0.5):0}, p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
+            $"status changes: {latencies.Count} ({pause.TotalMilliseconds:0} ms apart), p50 ms: {P(latencies, 0.5):0}, p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
             $"apps: install overhead ms: {P(overheads, 0.5):0}, status p95 ms: {P(latencies, 0.95):0}");
         await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS")!, report + "\n");
     }
