@@ -193,7 +193,8 @@ public sealed class AgentRateBudgetTests
                 foreach (var tag in tags)
                 {
                     if (tag.Key == "http.route") route = tag.Value as string;
-                    else if (tag.Key == "http.response.status_code") status = Convert.ToInt32(tag.Value, System.Globalization.CultureInfo.InvariantCulture);
+                    else if (tag.Key == "http.response.status_code")
+                        status = Convert.ToInt32(tag.Value, System.Globalization.CultureInfo.InvariantCulture);
                 }
                 if (route?.StartsWith(ProtocolV1.Prefix, StringComparison.Ordinal) == true) answers.AddOrUpdate((route, status), 1, (_, n) => n + 1);
             });

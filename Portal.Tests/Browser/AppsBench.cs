@@ -34,8 +34,10 @@ public sealed class AppsBench
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
         // The figure is a single change's: the rounds are spaced by the agent's report spacing, so each is the first change
         // after a quiet spell. 0 makes them back to back, a churn whose later reports wait for the spacing by design.
-        var pause = TimeSpan.FromMilliseconds(int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_PAUSE_MS")
-            ?? ((int)new Cogrion.Agent.AppReportOptions().Spacing.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+        var pauseMs = Environment.GetEnvironmentVariable("COGRION_BENCH_APPS_PAUSE_MS");
+        var pause = pauseMs is null
+            ? new Cogrion.Agent.AppReportOptions().Spacing
+            : TimeSpan.FromMilliseconds(int.Parse(pauseMs, CultureInfo.InvariantCulture));
         await using var stack = await PortalStack.StartIsolatedAsync();
         var page = await stack.NewPageAsync();
         await stack.SignInAsync(page, DevIdentityProvider.Erin);
@@ -91,7 +93,8 @@ public sealed class AppsBench
             $"installs: {overheads.Count} ({string.Join(", ", Apps)}), chart delay ms: {chartDelay.TotalMilliseconds:0}",
             $"install overhead ms: p50 {P(overheads, 0.5):0}, max {overheads.Max():0} " +
                 $"({string.Join(", ", Apps.Zip(overheads, (app, ms) => $"{app} {ms:0}"))})",
-            $"status changes: {latencies.Count} ({pause.TotalMilliseconds:0} ms apart), p50 ms: {P(latencies, 0.5):0}, p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
+            $"status changes: {latencies.Count} ({pause.TotalMilliseconds:0} ms apart), p50 ms: {P(latencies, 0.5):0}, " +
+                $"p95 ms: {P(latencies, 0.95):0}, max ms: {latencies.Max():0}",
             $"apps: install overhead ms: {P(overheads, 0.5):0}, status p95 ms: {P(latencies, 0.95):0}");
         await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_APPS")!, report + "\n");
     }
