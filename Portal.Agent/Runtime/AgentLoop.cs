@@ -253,9 +253,8 @@ public sealed class AgentLoop(
                     }
                     catch (PortalException ex)
                     {
-                        // Never lost: sent again once the Portal's Retry-After (or, for other failures, the backoff) is over, or by
-                        // the beat, whichever comes first, read afresh then.
-                        // A 429 has recorded its Retry-After, which holds every call; anything else waits the agent's backoff.
+                        // Never lost: read afresh and sent again once the Portal's Retry-After (recorded by the client, holding every
+                        // call) or, for other failures, the agent's backoff is over; or carried by the beat, if that comes first.
                         (unsent, failedAt) = (true, time.GetTimestamp());
                         resendAfter = ex.StatusCode == 429 ? TimeSpan.Zero : backoff.DelayAfter(++failures);
                         logger.LogWarning("Reporting an app change failed: {Problem}; it goes again when the Portal allows", ex.Message);
