@@ -49,6 +49,24 @@ public sealed class JobScheduleTests
     }
 
     [Fact]
+    public async Task A_job_waiting_for_later_is_woken_by_its_key_and_only_it()
+    {
+        var db = await JobTestDatabase.CreateAsync();
+        var run = JobLedger.NewRun();
+        await using var host = await JobEngineHost.StartAsync(db.ConnectionString);
+        var later = DateTimeOffset.UtcNow.AddHours(1);
+        var waiting = await db.EnqueueAsync(new CountingJob(run), JobTestDatabase.ByTest with { ConcurrencyKey = "waits:a", RunAfter = later });
+        var other = await db.EnqueueAsync(new CountingJob(run), JobTestDatabase.ByTest with { ConcurrencyKey = "waits:b", RunAfter = later });
+
+        Assert.Equal(1, await host.Queue.WakeAsync(host.DataSource, "waits:a", CancellationToken.None));
+
+        await db.WaitForStateAsync(waiting, JobStates.Succeeded);
+        Assert.Equal(JobStates.Queued, (await db.JobAsync(other)).State);
+        // Nothing left to wake: a finished job stays finished.
+        Assert.Equal(0, await host.Queue.WakeAsync(host.DataSource, "waits:a", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Jobs_of_one_concurrency_key_run_one_at_a_time_in_enqueue_order_across_replicas()
     {
         var db = await JobTestDatabase.CreateAsync();

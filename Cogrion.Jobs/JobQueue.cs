@@ -59,6 +59,25 @@ public sealed class JobQueue(IJobSecretRedactor redactor)
             transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Brings the queued jobs of <paramref name="concurrencyKey"/> that wait for a later <c>run_after</c> forward to now, and wakes the
+    /// workers: for a job that looks again later at something outside (an agent's answer, a run), once that something changed. A job
+    /// already due, running or finished is left as it is. Returns how many jobs were brought forward.
+    /// </summary>
+    public async Task<int> WakeAsync(NpgsqlDataSource dataSource, string concurrencyKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(concurrencyKey);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // run_after is not a column the change trigger watches: the notification is sent here, at commit like the trigger's.
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            with woken as (
+                update jobs set run_after = now()
+                where state = 'queued' and concurrency_key = @concurrencyKey and run_after > now()
+                returning id)
+            select count(pg_notify('portal_jobs', 'queued:' || id))::int from woken
+            """, new { concurrencyKey }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Enqueues in a transaction of its own, for callers with no domain change to tie the job to.</summary>
     public async Task<long> EnqueueAsync<TArguments>(
         NpgsqlDataSource dataSource, TArguments arguments, EnqueueOptions options, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Cogrion.Portal.Infrastructure.Database;
+using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Portal.Tests.Workspaces;
 using Dapper;
 
@@ -28,9 +29,7 @@ public sealed class TenantChangesTests : IAsyncLifetime
         var otherA = await WorkspaceAsync(tenantA, accountA, "beta", "10.42.0.0/16");
         var workspaceB = await WorkspaceAsync(tenantB, accountB, "gamma", "10.43.0.0/16");
 
-        // A zero interval refreshes on the notification's own thread, so the counts are settled once a later
-        // notification (delivered in commit order on the one connection) has been heard. The creations' own
-        // notifications come first.
+        // The creations' own notifications come first: let them pass before anyone listens.
         await SettledAsync(changes);
         var heard = new Dictionary<string, int>();
         IDisposable Count(string name, Guid tenant, Guid? subject) => changes.Listen(tenant, subject, TimeSpan.Zero, () =>
@@ -39,6 +38,15 @@ public sealed class TenantChangesTests : IAsyncLifetime
             return Task.CompletedTask;
         });
         int Heard(string name) { lock (heard) return heard.GetValueOrDefault(name); }
+        // Refreshes run off the notification's thread: wait for those that must come, then for a marker sent after
+        // the changes, so that a refresh that must not come would have come by then.
+        async Task HeardAsync(params (string Name, int Times)[] expected)
+        {
+            foreach (var (name, times) in expected)
+                await Eventually.ValueAsync(() => Task.FromResult(Heard(name)), n => n >= times, $"{name} to hear {times} change(s)");
+            await SettledAsync(changes);
+            foreach (var (name, times) in expected) Assert.Equal(times, Heard(name));
+        }
         using var tenantAll = Count("tenant A", tenantA, null);
         using var workspaceOnly = Count("workspace alpha", tenantA, workspaceA);
         using var otherWorkspace = Count("workspace beta", tenantA, otherA);
@@ -47,22 +55,15 @@ public sealed class TenantChangesTests : IAsyncLifetime
 
         await ExecuteAsync("update workspaces set updated_at = now() where id = @id", workspaceA);
         await ExecuteAsync("update workspaces set updated_at = now() where id = @id", workspaceB);
-        await SettledAsync(changes);
-
-        Assert.Equal(1, Heard("tenant B"));
-        Assert.Equal(1, Heard("tenant A"));
-        Assert.Equal(1, Heard("workspace alpha"));
+        await HeardAsync(("tenant B", 1), ("tenant A", 1), ("workspace alpha", 1));
         Assert.Equal(0, Heard("workspace beta"));
         Assert.Equal(0, Heard("account A"));
 
         // A run of the workspace and the cloud account are followed the same way.
         await ExecuteAsync("update workspace_runs set stage = stage where workspace_id = @id", workspaceA);
         await ExecuteAsync("update cloud_accounts set name = name where id = @id", accountA);
-        await SettledAsync(changes);
-        Assert.Equal(1, Heard("account A"));
-        Assert.Equal(2, Heard("workspace alpha"));
+        await HeardAsync(("account A", 1), ("workspace alpha", 2), ("tenant B", 1));
         Assert.Equal(0, Heard("workspace beta"));
-        Assert.Equal(1, Heard("tenant B"));
     }
 
     [Fact]
@@ -77,14 +78,15 @@ public sealed class TenantChangesTests : IAsyncLifetime
         Assert.Equal(2, changes.ListenerCount(tenant));
 
         leaver.Dispose();
+        Assert.Equal(1, changes.ListenerCount(tenant));
         changes.OnNotification($"{tenant}:{subject}");
         changes.OnNotification("not a payload");
         changes.OnNotification($"{Guid.NewGuid()}:{subject}");
+        await Eventually.ValueAsync(() => Task.FromResult(Volatile.Read(ref kept)), n => n == 1, "the tenant's listener to hear its change");
         changes.CatchUp();
+        await Eventually.ValueAsync(() => Task.FromResult(Volatile.Read(ref kept)), n => n == 2, "the tenant's listener to catch up");
 
-        Assert.Equal(1, changes.ListenerCount(tenant));
-        Assert.Equal(0, dropped);
-        Assert.Equal(2, kept);
+        Assert.Equal(0, Volatile.Read(ref dropped));
     }
 
     /// <summary>Every notification committed before this call has been dispatched when it returns.</summary>

@@ -19,14 +19,17 @@ namespace Cogrion.Portal.Tests.Offboarding;
 /// Offboarding with real agents in simulated clusters (the world of the catalog's end-to-end tests): a tenant with a child tenant and two
 /// sandbox workspaces, each running a catalog app. "keep" stays with its app running and none of the agent's objects; "gone" has its app
 /// removed through the agent, then an ordinary destroy run, after which its simulated cloud state holds 0 resources and its cluster is gone.
-/// Every credential is refused afterwards.
+/// Every credential is refused afterwards. The steps that wait are woken by what they wait for, not by their interval.
 /// </summary>
 public sealed class OffboardingAgentTests
 {
     [Fact]
     public async Task Keep_workspace_keeps_its_apps_without_the_agent_and_destroy_workspace_leaves_nothing()
     {
-        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules);
+        // The waiting steps look again only after 5 minutes (the longest allowed), longer than OffboardingWorld.Deadline: the offboarding
+        // finishes because the apps' removal, the destroy run and the agents' answers wake them (StepWakeups).
+        await using var world = await SandboxInstallWorld.StartAsync(SandboxInstallWorld.RepositoryModules,
+            moreSettings: new Dictionary<string, string?> { ["Offboarding:WaitInterval"] = "00:05:00" });
         var seeded = await OffboardingWorld.SeedAsync(world.ConnectionString, world.Portal.Services, root: world.TenantId, slug: "install");
         var keepId = await world.CreateWorkspaceAsync("keep");
         var goneId = await world.CreateWorkspaceAsync("gone", "10.41.0.0/16");

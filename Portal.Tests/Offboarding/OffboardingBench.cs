@@ -66,6 +66,15 @@ public sealed class OffboardingBench
         var untilCertificate = clock.Elapsed;
         // Read before the purge deletes them: when the simulator's tofu processes ran, per stage of each destroy run.
         var simulated = SimulatorTime(await world.QueryAsync<string>("select stage_timings::text from workspace_runs where kind = 'destroy'"));
+        // Where the time went: each run of a step's job, in seconds from the first step's enqueue (a waiting step runs several times).
+        var steps = await world.QueryAsync<string>("""
+            select (j.arguments ->> 'step') || ' ' || string_agg(
+                       to_char(extract(epoch from a.started_at - t0.at), 'FM990.0') || '-' || to_char(extract(epoch from a.finished_at - t0.at),
+                       'FM990.0'), ' ' order by a.started_at)
+            from jobs j join job_attempts a on a.job_id = j.id,
+                 (select min(created_at) as at from jobs where kind = 'offboarding.step') t0
+            where j.kind = 'offboarding.step' group by j.arguments ->> 'step' order by min(a.started_at)
+            """);
         clock.Restart();
         Assert.True((await world.Portal.Get<OffboardingCommands>().PurgeNowAsync(started.Value, Actor.System("bench"), CancellationToken.None))
             .Succeeded);
@@ -75,6 +84,7 @@ public sealed class OffboardingBench
         var lines = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture,
                 $"offboarding: 3 workspaces (2 destroyed, 1 kept), 5 apps, 2 tenants, purged at once by a platform admin")
+            .AppendLine(CultureInfo.InvariantCulture, $"offboarding: step runs (s from start): {string.Join("; ", steps)}")
             .AppendLine(CultureInfo.InvariantCulture, $"offboarding: wall s: {wall.TotalSeconds:F1}, simulator s: {simulated.TotalSeconds:F1}")
             .AppendLine(CultureInfo.InvariantCulture, $"offboarding: overhead s: {Math.Round(overhead.TotalSeconds):F0}");
         await File.WriteAllTextAsync(Environment.GetEnvironmentVariable("COGRION_BENCH_OFFBOARDING")!, lines.ToString());

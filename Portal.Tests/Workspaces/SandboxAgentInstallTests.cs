@@ -235,16 +235,18 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<SandboxInstallWorld> StartAsync(string modules, TimeSpan? registrationTimeout = null, string? stateRoot = null)
+    public static async Task<SandboxInstallWorld> StartAsync(string modules, TimeSpan? registrationTimeout = null, string? stateRoot = null,
+        IReadOnlyDictionary<string, string?>? moreSettings = null)
     {
         var server = await PostgresServer.GetAsync();
         var database = await server.CreateMigratedDatabaseAsync("install");
         var connectionString = server.ConnectionString(database);
         var root = stateRoot ?? Directory.CreateTempSubdirectory("cogrion-install-").FullName;
         var baseUrl = PortalProcess.NextBaseUrl();
-        var portal = await PortalServer.StartAsync(connectionString, baseUrl,
-            Settings(baseUrl, root, modules, $"{AgentInstall.ImageRepository}:{AgentRelease.PortalVersion}",
-            AgentProcess.Binary, null, registrationTimeout ?? TimeSpan.FromMinutes(2), null));
+        var settings = Settings(baseUrl, root, modules, $"{AgentInstall.ImageRepository}:{AgentRelease.PortalVersion}",
+            AgentProcess.Binary, null, registrationTimeout ?? TimeSpan.FromMinutes(2), null);
+        foreach (var (key, value) in moreSettings ?? new Dictionary<string, string?>()) settings[key] = value;
+        var portal = await PortalServer.StartAsync(connectionString, baseUrl, settings);
         await using var connection = new NpgsqlConnection(connectionString);
         var tenant = await connection.ExecuteScalarAsync<Guid>(
             "insert into tenants (parent_id, slug, name, domain) values (null, 'install', 'Install', @domain) returning id",

@@ -19,6 +19,10 @@ public sealed class DestroyWorkspacesStep(
 {
     public OffboardingStep Step => OffboardingStep.DestroyWorkspaces;
 
+    /// <summary>A destroyed workspace's row, runs and apps announce themselves with the workspace as the subject.</summary>
+    public IEnumerable<WakeSubject> WakesOn(OffboardingPlan plan) =>
+        plan.Workspaces.Where(w => w.Fate == WorkspaceFate.Destroy).Select(w => new WakeSubject(w.TenantId, w.Id));
+
     public async Task<StepOutcome> RunAsync(OffboardingRecord offboarding, OffboardingPlan plan, Actor actor, JobContext context)
     {
         var cancellationToken = context.CancellationToken;

@@ -30,6 +30,9 @@ public interface IOffboardingStep
     OffboardingStep Step { get; }
 
     Task<StepOutcome> RunAsync(OffboardingRecord offboarding, OffboardingPlan plan, Actor actor, JobContext context);
+
+    /// <summary>The rows whose change should wake this step when it waits (<see cref="StepWakeups"/>); none for a step that never waits.</summary>
+    IEnumerable<WakeSubject> WakesOn(OffboardingPlan plan) => [];
 }
 
 public static class OffboardingJobs
@@ -41,9 +44,12 @@ public static class OffboardingJobs
             CreatedBy = "system:offboarding",
             TenantId = tenantId,
             // One step of one offboarding at a time, whatever the number of workers and replicas.
-            ConcurrencyKey = $"offboarding:{offboardingId}",
+            ConcurrencyKey = ConcurrencyKey(offboardingId),
             RunAfter = runAfter,
         }, cancellationToken);
+
+    /// <summary>One step of one offboarding at a time: every step job of an offboarding shares this key.</summary>
+    internal static string ConcurrencyKey(Guid offboardingId) => $"offboarding:{offboardingId}";
 
     /// <summary>The person who started it acts in every step: the audit trail says who removed what.</summary>
     public static Actor ActorOf(OffboardingRecord offboarding) =>
@@ -59,6 +65,7 @@ public sealed class OffboardingStepHandler(
     NpgsqlDataSource dataSource,
     IEnumerable<IOffboardingStep> steps,
     JobQueue queue,
+    StepWakeups wakeups,
     AuditLog audit,
     TimeProvider time,
     ILogger<OffboardingStepHandler> logger) : IJobHandler<OffboardingStepJob>
@@ -76,17 +83,32 @@ public sealed class OffboardingStepHandler(
         var step = steps.Single(s => s.Step == arguments.Step);
         var actor = OffboardingJobs.ActorOf(offboarding);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["OffboardingId"] = offboarding.Id, ["Step"] = arguments.Step });
+        // Listening before the step looks: what changes while it looks wakes its next run.
+        var wakeup = wakeups.Listen(offboarding.Id, step.WakesOn(offboarding.Plan));
+        var armed = false;
         StepOutcome outcome;
         try
         {
-            outcome = await step.RunAsync(offboarding, offboarding.Plan, actor, context);
+            try
+            {
+                outcome = await step.RunAsync(offboarding, offboarding.Plan, actor, context);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await RecordErrorAsync(offboarding.Id, $"{arguments.Step}: {ex.Message}", cancellationToken);
+                throw;
+            }
+            await RecordAsync(offboarding, arguments.Step, outcome, actor, cancellationToken);
+            if (outcome.WaitFor is { } interval)
+            {
+                wakeup.Arm(interval);
+                armed = true;
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        finally
         {
-            await RecordErrorAsync(offboarding.Id, $"{arguments.Step}: {ex.Message}", cancellationToken);
-            throw;
+            if (!armed) wakeup.Dispose();
         }
-        await RecordAsync(offboarding, arguments.Step, outcome, actor, cancellationToken);
         foreach (var line in outcome.Report.Done.Concat(outcome.Report.LeftToTenant)) await context.AppendLogAsync(line);
     }
 

@@ -14,8 +14,12 @@ public sealed class OffboardingOptions
     /// <summary>How long the uninstall waits for an online agent's answer before listing it for removal by hand.</summary>
     public TimeSpan AgentUninstallWithin { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often a waiting step (apps being removed, a destroy run, an uninstall) looks again.</summary>
-    public TimeSpan WaitInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// When a waiting step (apps being removed, a destroy run, an uninstall) looks again if nothing woke it first: the change it waits for
+    /// wakes it at once (<see cref="StepWakeups"/>), so this is the fallback for a missed notification and the pace of the uninstall's
+    /// timeout.
+    /// </summary>
+    public TimeSpan WaitInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class OffboardingOptionsValidator : IValidateOptions<OffboardingOptions>

@@ -12,6 +12,7 @@ public static class OffboardingServiceCollectionExtensions
         builder.Services.TryAddSingleton<OffboardingStore>();
         builder.Services.TryAddSingleton<OffboardingCommands>();
         builder.Services.TryAddSingleton<CertificateKeys>();
+        builder.Services.TryAddSingleton<StepWakeups>();
         builder.Services.TryAddScoped<OffboardingDownloads>();
         // The steps, in no particular order: each names its own (OffboardingStep), and the handler runs the one a job asks for.
         builder.Services.AddTransient<IOffboardingStep, ExportStep>();

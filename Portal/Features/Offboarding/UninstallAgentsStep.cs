@@ -22,6 +22,9 @@ public sealed class UninstallAgentsStep(
 {
     public OffboardingStep Step => OffboardingStep.UninstallAgents;
 
+    /// <summary>An agent's answer to its uninstall announces itself with the agent as the subject (migration 0050).</summary>
+    public IEnumerable<WakeSubject> WakesOn(OffboardingPlan plan) => plan.Agents.Select(a => new WakeSubject(a.TenantId, a.Id));
+
     public async Task<StepOutcome> RunAsync(OffboardingRecord offboarding, OffboardingPlan plan, Actor actor, JobContext context)
     {
         var cancellationToken = context.CancellationToken;

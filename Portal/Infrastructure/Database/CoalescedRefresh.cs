@@ -24,9 +24,8 @@ public sealed class CoalescedRefresh(TimeSpan minimumInterval, Func<Task> refres
     {
         try
         {
-            // Off the caller's (the notification's) thread before the page's work. A zero interval (tests) refreshes on the
-            // notification's own thread, so what it counts is settled in notification order.
-            if (minimumInterval > TimeSpan.Zero) await Task.Yield();
+            // Off the caller's (the notification's) thread before the page's work.
+            await Task.Yield();
             var sinceLast = Interlocked.Read(ref lastRefresh) is var last and not 0
                 ? System.Diagnostics.Stopwatch.GetElapsedTime(last) : TimeSpan.MaxValue;
             if (sinceLast < minimumInterval) await Task.Delay(minimumInterval - sinceLast, disposed.Token);
