@@ -69,4 +69,10 @@ public sealed class KubernetesException(int statusCode, string message, Exceptio
 {
     /// <summary>The HTTP status, or 0 when the API could not be reached at all.</summary>
     public int StatusCode { get; } = statusCode;
+
+    /// <summary>
+    /// The kind the API server does not serve at all (a 404 for its path, not for one object): a custom kind whose
+    /// CustomResourceDefinition is not installed, e.g. Flux's HelmRelease in a cluster without Flux. Null for other failures.
+    /// </summary>
+    public ResourceKind? NotServed { get; init; }
 }

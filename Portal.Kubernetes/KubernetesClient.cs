@@ -25,13 +25,20 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     private readonly k8s.Kubernetes client;
     private readonly string fieldManager;
     private readonly Version httpVersion;
+    private readonly IReadOnlyList<ResourceKind> moreKinds;
 
     /// <param name="impersonate">
     /// A user every request acts as (Kubernetes' <c>Impersonate-User</c> header), for a narrower identity than the pod's own: the
     /// API server first checks that the pod's identity may <c>impersonate</c> it, then authorizes each request as that user only.
     /// </param>
-    public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager, string? impersonate = null)
+    /// <param name="moreKinds">
+    /// Kinds beyond the agent's (<see cref="ResourceKinds"/>) that this caller addresses: the sandbox installs Flux's
+    /// CustomResourceDefinitions as OpenTofu's helm_release would, a kind the agent has no RBAC for and must not know.
+    /// </param>
+    public KubernetesClient(KubernetesClientConfiguration configuration, string fieldManager = AgentLabels.FieldManager, string? impersonate = null,
+        IEnumerable<ResourceKind>? moreKinds = null)
     {
+        this.moreKinds = [.. moreKinds ?? []];
         UseWireJson(configuration);
         client = impersonate is null ? new k8s.Kubernetes(configuration) : new k8s.Kubernetes(configuration, new ImpersonationHandler(impersonate));
         this.fieldManager = fieldManager;
@@ -61,22 +68,22 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 
     public async Task<JsonObject> ApplyAsync(JsonObject manifest, CancellationToken cancellationToken)
     {
-        var (kind, name, ns) = Describe(manifest);
+        var (kind, name, ns) = Describe(manifest, Kind);
         var body = new V1Patch(manifest.ToJsonString(), V1Patch.PatchType.ApplyPatch);
-        return await CallAsync(() => Patch(kind, body, name, ns, cancellationToken), $"apply {kind.Kind} {Qualified(name, ns)}");
+        return await CallAsync(() => Patch(kind, body, name, ns, cancellationToken), $"apply {kind.Kind} {Qualified(name, ns)}", kind);
     }
 
     public async Task<JsonObject> JsonPatchAsync(ObjectReference reference, JsonArray patch, CancellationToken cancellationToken)
     {
-        var kind = ResourceKinds.For(reference);
+        var kind = Kind(reference.ApiVersion, reference.Kind);
         var body = new V1Patch(patch.ToJsonString(), V1Patch.PatchType.JsonPatch);
         return await CallAsync(() => Patch(kind, body, reference.Name, reference.Namespace, cancellationToken),
-            $"patch {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
+            $"patch {kind.Kind} {Qualified(reference.Name, reference.Namespace)}", kind);
     }
 
     public async Task<JsonObject?> GetAsync(ObjectReference reference, CancellationToken cancellationToken)
     {
-        var kind = ResourceKinds.For(reference);
+        var kind = Kind(reference.ApiVersion, reference.Kind);
         try
         {
             return await CallAsync(() => kind.Namespaced
@@ -84,9 +91,9 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                         reference.Name, cancellationToken)
                     : client.CustomObjects.GetClusterCustomObjectAsync<JsonObject>(kind.Group, kind.Version, kind.Plural, reference.Name,
                         cancellationToken),
-                $"read {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
+                $"read {kind.Kind} {Qualified(reference.Name, reference.Namespace)}", kind);
         }
-        catch (KubernetesException ex) when (ex.StatusCode == 404)
+        catch (KubernetesException ex) when (ex.StatusCode == 404 && ex.NotServed is null)
         {
             return null;
         }
@@ -99,14 +106,14 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     public async Task<ObjectList> ListWithVersionAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
         CancellationToken cancellationToken)
     {
-        var resource = ResourceKinds.Get(apiVersion, kind);
+        var resource = Kind(apiVersion, kind);
         // A cluster-scoped kind, or a namespaced one across all namespaces, is listed at the group's root.
         var list = await CallAsync(() => resource.Namespaced && @namespace is not null
                 ? client.CustomObjects.ListNamespacedCustomObjectAsync<JsonObject>(resource.Group, resource.Version, @namespace, resource.Plural,
                     labelSelector: labelSelector, cancellationToken: cancellationToken)
                 : client.CustomObjects.ListClusterCustomObjectAsync<JsonObject>(resource.Group, resource.Version, resource.Plural,
                     labelSelector: labelSelector, cancellationToken: cancellationToken),
-            $"list {resource.Plural}");
+            $"list {resource.Plural}", resource);
         var items = list["items"] is JsonArray array ? array.OfType<JsonObject>().Select(Complete(resource)).ToList() : [];
         return new ObjectList(items, Text(list["metadata"]?["resourceVersion"]) ?? "");
     }
@@ -119,7 +126,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     public async IAsyncEnumerable<WatchEvent> WatchAsync(string apiVersion, string kind, string? @namespace, string? labelSelector,
         string resourceVersion, TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var resource = ResourceKinds.Get(apiVersion, kind);
+        var resource = Kind(apiVersion, kind);
         var what = $"watch {resource.Plural}{(resource.Namespaced && @namespace is not null ? $" in {@namespace}" : "")}";
         var query = $"?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}" +
             $"&timeoutSeconds={(int)Math.Max(1, timeout.TotalSeconds)}" +
@@ -135,10 +142,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         using var response = await CallAsync(() => client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken),
             what);
         if (!response.IsSuccessStatusCode)
-        {
-            var content = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new KubernetesException((int)response.StatusCode, Explain(response.StatusCode, what, StatusMessage(content)));
-        }
+            throw Failure(response.StatusCode, what, await response.Content.ReadAsStringAsync(cancellationToken), resource);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var reader = new StreamReader(stream);
         while (true)
@@ -168,7 +172,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 
     public async Task<bool> DeleteAsync(ObjectReference reference, CancellationToken cancellationToken)
     {
-        var kind = ResourceKinds.For(reference);
+        var kind = Kind(reference.ApiVersion, reference.Kind);
         try
         {
             await CallAsync(() => kind.Namespaced
@@ -176,10 +180,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                         reference.Name, propagationPolicy: Background, cancellationToken: cancellationToken)
                     : client.CustomObjects.DeleteClusterCustomObjectAsync<JsonObject>(kind.Group, kind.Version, kind.Plural, reference.Name,
                         propagationPolicy: Background, cancellationToken: cancellationToken),
-                $"delete {kind.Kind} {Qualified(reference.Name, reference.Namespace)}");
+                $"delete {kind.Kind} {Qualified(reference.Name, reference.Namespace)}", kind);
             return true;
         }
-        catch (KubernetesException ex) when (ex.StatusCode == 404)
+        catch (KubernetesException ex) when (ex.StatusCode == 404 && ex.NotServed is null)
         {
             return false;
         }
@@ -226,8 +230,11 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                 fieldManager: fieldManager, force: force, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Every call goes through here, so every failure becomes a <see cref="KubernetesException"/> that says what to check.</summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
+    /// <summary>
+    /// Every call goes through here, so every failure becomes a <see cref="KubernetesException"/> that says what to check;
+    /// <paramref name="kind"/> is the kind the call addresses, for a 404 that says the server does not serve it at all.
+    /// </summary>
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, string what, ResourceKind? kind = null)
     {
         try
         {
@@ -235,8 +242,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         }
         catch (HttpOperationException ex)
         {
-            var status = ex.Response?.StatusCode ?? 0;
-            throw new KubernetesException((int)status, Explain(status, what, StatusMessage(ex.Response?.Content)), ex);
+            throw Failure(ex.Response?.StatusCode ?? 0, what, ex.Response?.Content, kind, ex);
         }
         catch (HttpRequestException ex)
         {
@@ -250,6 +256,35 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         {
             // A stream (a watch) cut mid-way: the connection, not the API, failed.
             throw new KubernetesException(0, $"The connection to the Kubernetes API at {Server} broke while trying to {what}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A failed answer as an exception. A 404 for an object names it (the Status's details.name); a 404 that names nothing (or is
+    /// not a Status at all: "404 page not found") is the API server not serving the kind's path, which for a custom kind means its
+    /// CustomResourceDefinition is not installed: a different problem from a missing object, so never read as "already gone".
+    /// </summary>
+    private static KubernetesException Failure(HttpStatusCode status, string what, string? content, ResourceKind? kind, Exception? inner = null)
+    {
+        if (status == HttpStatusCode.NotFound && kind is not null && !NamesAnObject(content))
+        {
+            var message = $"The Kubernetes API does not serve {kind.Plural} ({kind.ApiVersion}), so could not {what}: the kind's " +
+                $"CustomResourceDefinition is not installed in this cluster.";
+            return new KubernetesException(404, message, inner) { NotServed = kind };
+        }
+        return new KubernetesException((int)status, Explain(status, what, StatusMessage(content)), inner);
+    }
+
+    private static bool NamesAnObject(string? content)
+    {
+        if (string.IsNullOrWhiteSpace(content)) return false;
+        try
+        {
+            return JsonNode.Parse(content)?["details"]?["name"] is JsonValue;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -280,19 +315,26 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         _ => $"The Kubernetes API failed to {what} ({(int)status}): {message ?? "no details"}",
     };
 
-    public static (ResourceKind Kind, string Name, string? Namespace) Describe(JsonObject manifest)
+    /// <summary>What a manifest addresses, among the agent's kinds (<see cref="ResourceKinds"/>).</summary>
+    public static (ResourceKind Kind, string Name, string? Namespace) Describe(JsonObject manifest) => Describe(manifest, ResourceKinds.Get);
+
+    private static (ResourceKind Kind, string Name, string? Namespace) Describe(JsonObject manifest, Func<string, string, ResourceKind> kinds)
     {
         var apiVersion = Text(manifest["apiVersion"]);
         var kindName = Text(manifest["kind"]);
         var name = Text(manifest["metadata"]?["name"]);
         if (string.IsNullOrWhiteSpace(apiVersion) || string.IsNullOrWhiteSpace(kindName) || string.IsNullOrWhiteSpace(name))
             throw new KubernetesException(400, "Every object needs apiVersion, kind and metadata.name.");
-        var kind = ResourceKinds.Get(apiVersion, kindName);
+        var kind = kinds(apiVersion, kindName);
         var ns = Text(manifest["metadata"]?["namespace"]);
         if (kind.Namespaced && string.IsNullOrWhiteSpace(ns))
             throw new KubernetesException(400, $"{kindName} {name} needs metadata.namespace.");
         return (kind, name, kind.Namespaced ? ns : null);
     }
+
+    /// <summary>One of the caller's extra kinds, else one of the agent's (which says what is supported when it is neither).</summary>
+    private ResourceKind Kind(string apiVersion, string kind) =>
+        moreKinds.FirstOrDefault(k => k.ApiVersion == apiVersion && k.Kind == kind) ?? ResourceKinds.Get(apiVersion, kind);
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 

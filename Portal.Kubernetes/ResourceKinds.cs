@@ -23,7 +23,9 @@ public sealed record ResourceKind(string ApiVersion, string Kind, string Plural,
 /// <summary>
 /// The kinds the agent may touch, and the few more its install consists of (Role). A fixed table
 /// instead of API discovery: the agent needs a handful, discovery would cost a round of calls at
-/// every start, and a kind not listed here is one the install's RBAC does not grant anyway.
+/// every start, and a kind not listed here is one the install's RBAC does not grant anyway. Another
+/// caller of <see cref="KubernetesClient"/> that needs more kinds (the sandbox installing Flux's CRDs)
+/// passes them to the client; they never enter this table.
 /// </summary>
 public static class ResourceKinds
 {
@@ -57,9 +59,6 @@ public static class ResourceKinds
         new("helm.toolkit.fluxcd.io/v2", "HelmRelease", "helmreleases", true),
         new("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false),
         new("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false),
-        // Not for the agent (its RBAC grants no CRD right): the sandbox applies Flux's CRDs through this client, as OpenTofu's
-        // helm_release would install them.
-        new("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false),
     ];
 
     public static IReadOnlyList<ResourceKind> All => Known;

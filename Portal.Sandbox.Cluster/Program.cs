@@ -93,8 +93,9 @@ public static class Program
             ClusterCertificates.WritePrivate(kubeconfig, cluster.Kubeconfig());
             foreach (var file in apply)
             {
+                // As cluster-admin applying manifests would: CRDs included (Flux's, for a cluster that runs apps).
                 using var admin = new Cogrion.Kubernetes.KubernetesClient(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig),
-                    fieldManager: "sandbox-cluster");
+                    fieldManager: "sandbox-cluster", moreKinds: [Cogrion.Sandbox.FluxInstall.CustomResourceDefinition]);
                 foreach (var document in Cogrion.Agent.Protocol.InstallTemplate.SplitDocuments(await File.ReadAllTextAsync(file)))
                     await admin.ApplyAsync(Cogrion.Sandbox.YamlDocuments.Parse(document), stop.Token);
             }

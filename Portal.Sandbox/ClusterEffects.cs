@@ -91,6 +91,6 @@ public sealed class ClusterEffects(JsonObject variables, string moduleSource, st
                 $"failed to create kubernetes rest client: the workspace's cluster is not running ({kubeconfig} does not exist); the Portal starts " +
                 $"it for sandbox runs");
         var configuration = k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-        return new KubernetesClient(configuration, fieldManager: "opentofu");
+        return new KubernetesClient(configuration, fieldManager: "opentofu", moreKinds: [FluxInstall.CustomResourceDefinition]);
     }
 }

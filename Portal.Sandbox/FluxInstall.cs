@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cogrion.Kubernetes;
 
 namespace Cogrion.Sandbox;
 
@@ -18,6 +19,13 @@ public static class FluxInstall
     public const string Module = SandboxStack.Root + ".module.flux";
     public const string ChartFile = "chart.json";
     public const string ValuesFile = "values.yaml";
+
+    /// <summary>
+    /// The kind the chart installs that the agent's client does not know (its RBAC grants no CRD right, ResourceKinds leaves it
+    /// out): the sandbox passes it to the client it installs Flux with, as helm_release installs the CRDs with the cluster's admin.
+    /// </summary>
+    public static readonly ResourceKind CustomResourceDefinition = new("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+        "customresourcedefinitions", false);
 
     /// <summary>The CRDs each controller's part of the chart installs (group, kind, plural, served versions, storage last).</summary>
     private static readonly (string Controller, string Group, string Kind, string Plural, string[] Versions)[] Crds =

@@ -57,7 +57,11 @@ PY
 python3 - "$work/apps.yaml" "$APPS" <<'PY'
 import json, sys
 target, count = sys.argv[1], int(sys.argv[2])
-docs = []
+# The HelmRelease kind exists only once Flux's CRD is installed (the simulated API server answers 404 before, as a real one does).
+docs = [{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "helmreleases.helm.toolkit.fluxcd.io"},
+         "spec": {"group": "helm.toolkit.fluxcd.io", "scope": "Namespaced",
+                  "names": {"kind": "HelmRelease", "listKind": "HelmReleaseList", "plural": "helmreleases", "singular": "helmrelease"},
+                  "versions": [{"name": "v2", "served": True, "storage": True}]}}] if count > 0 else []
 for i in range(count):
     ns = f"app-{i}"
     docs += [

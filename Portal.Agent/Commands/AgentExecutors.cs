@@ -99,7 +99,16 @@ public sealed class UninstallExecutor(
     {
         foreach (var (apiVersion, kind) in HandedOverKinds)
         {
-            foreach (var item in await kubernetes.ListAsync(apiVersion, kind, ns, AgentLabels.ManagedSelector, cancellationToken))
+            IReadOnlyList<JsonObject> labelled;
+            try
+            {
+                labelled = await kubernetes.ListAsync(apiVersion, kind, ns, AgentLabels.ManagedSelector, cancellationToken);
+            }
+            catch (KubernetesException ex) when (ex.NotServed is not null)
+            {
+                continue; // Flux's kinds in a cluster without Flux: there is nothing of them to hand over.
+            }
+            foreach (var item in labelled)
                 await RemoveManagedLabelAsync(new ObjectReference(apiVersion, kind, item["metadata"]!["name"]!.GetValue<string>(), ns),
                     cancellationToken);
         }

@@ -16,6 +16,8 @@ public sealed class CommandProcessor(
     ILogger<CommandProcessor> logger)
 {
     private const int RememberedResults = 256;
+    /// <summary>Flux's API groups (helm.toolkit.fluxcd.io, source.toolkit.fluxcd.io...): custom kinds its CRDs bring.</summary>
+    private const string FluxGroupSuffix = ".toolkit.fluxcd.io";
     private readonly Dictionary<string, ICommandExecutor> byType = executors.ToDictionary(e => e.Type);
     private readonly ConcurrentDictionary<Guid, CommandOutcome> unreported = new();
 
@@ -52,6 +54,13 @@ public sealed class CommandProcessor(
         try
         {
             return await executor.ExecuteAsync(command, cancellationToken);
+        }
+        catch (KubernetesException ex) when (ex.NotServed is { } kind && kind.Group.EndsWith(FluxGroupSuffix, StringComparison.Ordinal))
+        {
+            // The API answers 404 for the whole kind: Flux's CRDs are not installed, so no catalog app can run here yet.
+            return CommandOutcome.Failed($"Flux is not installed in this cluster: the Kubernetes API does not serve {kind.Kind} " +
+                $"({kind.ApiVersion}), which catalog apps are installed with. Install Flux (the workspace's stack does, with " +
+                $"terraform/modules/flux) and run {command.Type} again.");
         }
         catch (KubernetesException ex)
         {

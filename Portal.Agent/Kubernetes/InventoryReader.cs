@@ -78,7 +78,17 @@ public sealed class InventoryReader(IKubernetesClient kubernetes)
             var app = ns["metadata"]?["labels"]?[AgentLabels.App]?.GetValue<string>();
             if (string.IsNullOrEmpty(app)) continue;
             var name = Name(ns);
-            var releases = await kubernetes.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", name, null, cancellationToken);
+            IReadOnlyList<JsonObject> releases;
+            try
+            {
+                releases = await kubernetes.ListAsync("helm.toolkit.fluxcd.io/v2", "HelmRelease", name, null, cancellationToken);
+            }
+            catch (KubernetesException ex) when (ex.NotServed is not null)
+            {
+                // Flux's CRDs are not installed (or were removed, and their objects with them): no release to report, and the
+                // rest of the inventory still goes out.
+                releases = [];
+            }
             foreach (var release in releases) apps.Add(await ReadAppAsync(name, app, release, cancellationToken));
         }
         return apps;

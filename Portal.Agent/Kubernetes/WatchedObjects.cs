@@ -78,6 +78,18 @@ public sealed class WatchedObjects(IKubernetesClient kubernetes, string apiVersi
                 // A fresh list's version is never too old; twice in a row means something else is wrong: slow down.
                 if (++failures > 1) await DelayAsync(Backoff(failures), cancellationToken);
             }
+            catch (KubernetesException ex) when (ex.NotServed is not null)
+            {
+                // The kind is not served (Flux's CRDs not installed, or removed with their objects): it has no objects, which is a
+                // complete picture, not a failed one. Look again now and then, for the CRD being installed.
+                failures++;
+                version = null;
+                if (!Empty()) Replace([]);
+                var delay = Backoff(failures);
+                logger.LogInformation("The API server does not serve {Kind} ({Problem}); looking again in {Delay:0.0} s", kind, ex.Message,
+                    delay.TotalSeconds);
+                await DelayAsync(delay, cancellationToken);
+            }
             catch (Exception ex)
             {
                 // Anything at all (the API, a malformed line, the token file unreadable): a watch that died silently would
@@ -111,6 +123,12 @@ public sealed class WatchedObjects(IKubernetesClient kubernetes, string apiVersi
     {
         var ceiling = TimeSpan.FromMilliseconds(Math.Min(MaximumBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures - 1, 10))));
         return ceiling * (0.5 + Random.Shared.NextDouble() / 2);
+    }
+
+    /// <summary>Synced and holding nothing: an empty list changes nothing, so it need not wake the reports.</summary>
+    private bool Empty()
+    {
+        lock (gate) return synced && objects.Count == 0;
     }
 
     private void Replace(IReadOnlyList<JsonObject> items)

@@ -37,6 +37,7 @@ public sealed record AuditEntry(DateTimeOffset At, string User, string Verb, str
 /// The simulated Kubernetes API server: the REST paths of the resources in <see cref="ResourceTypes"/>
 /// (get, list with label selectors, create, server-side apply, JSON patch, update, delete), bearer-token
 /// authentication, RBAC per request (<see cref="Rbac"/>) and Kubernetes' Status bodies for every error.
+/// Custom kinds are served only while their CustomResourceDefinition is stored (<see cref="CustomResources"/>).
 /// Served over HTTPS by <see cref="SimulatedCluster"/>, so a client talks to it as to a real cluster.
 /// </summary>
 public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens, string gitVersion, TimeProvider time, string? podsDirectory = null)
@@ -186,6 +187,11 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
                     name), verb);
         }
 
+        // After authorization, as the real API server's handler chain runs: a custom kind without its CRD is a path nothing
+        // serves (kubectl: "the server could not find the requested resource"), whatever the verb.
+        if (!CustomResources.Served(store, type))
+            return (await WriteStatusAsync(context, 404, "NotFound", "the server could not find the requested resource", new JsonObject()), verb);
+
         try
         {
             return verb switch
@@ -334,6 +340,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
                 foreach (var change in changes)
                     if (EventType(change, selector) is { } eventType) await WriteEventAsync(body, eventType, change.Object, ending.Token);
                 from = through;
+                // The kind's CRD was deleted (its objects' DELETED events were just sent): the API server ends the watch.
+                if (!CustomResources.Served(store, type)) break;
                 if (bookmarks && time.GetElapsedTime(lastBookmark) >= BookmarkInterval)
                 {
                     await WriteEventAsync(body, "BOOKMARK", new JsonObject
@@ -458,7 +466,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             return await WriteStatusAsync(context, 400, "BadRequest",
                 "the namespace of the provided object does not match the namespace sent on the request");
         if (type.Namespaced && store.Get(ResourceTypes.Namespace, null, ns!) is null)
-            return await WriteStatusAsync(context, 404, "NotFound", $"namespaces \"{ns}\" not found");
+            return await NotFoundAsync(context, ResourceTypes.Namespace, ns!);
 
         var refusal = type == ResourceTypes.RoleBinding || type == ResourceTypes.ClusterRoleBinding ? rbac.RefuseBinding(user, desired, ns)
             : type == ResourceTypes.Role || type == ResourceTypes.ClusterRole ? rbac.RefuseRole(user, desired, ns, type.Plural)
@@ -480,6 +488,8 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         desired.Remove("status");
         if (status is not null) desired["status"] = status;
         else if (type == ResourceTypes.Namespace) desired["status"] = new JsonObject { ["phase"] = "Active" };
+        if (type == ResourceTypes.CustomResourceDefinition)
+            desired["status"] = CustomResources.Status(desired, ObjectStore.Timestamp(time.GetUtcNow()));
         var (stored, created) = store.Write(type, ns, name!, _ => desired);
         var code = created ? 201 : 200;
         await WriteJsonAsync(context, code, stored);

@@ -64,13 +64,15 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     /// <summary>
     /// One pass of each controller that is installed and available (<see cref="FluxControllers"/>): source-controller
     /// fetches the HelmRepositories' indexes, helm-controller acts on the HelmReleases. Without them nothing happens, as
-    /// in a cluster without Flux: a HelmRelease stays without conditions.
+    /// in a cluster without Flux: a HelmRelease stays without conditions. A controller whose kinds are not served (their CRDs
+    /// missing) does nothing either: the real ones cannot list them and never start their work.
     /// </summary>
     public void Reconcile()
     {
+        if (!CustomResources.Served(store, HelmRepository)) return;
         if (FluxControllers.Available(store, FluxControllers.SourceControllerImage))
             foreach (var repository in store.List(HelmRepository, null)) ReconcileSource(repository);
-        if (!FluxControllers.Available(store, FluxControllers.HelmControllerImage)) return;
+        if (!CustomResources.Served(store, HelmRelease) || !FluxControllers.Available(store, FluxControllers.HelmControllerImage)) return;
         foreach (var release in store.List(HelmRelease, null)) Reconcile(release);
     }
 

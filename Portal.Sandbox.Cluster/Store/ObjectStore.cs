@@ -121,8 +121,9 @@ public sealed class ObjectStore
     }
 
     /// <summary>
-    /// Deletes an object (and, for a namespace, everything in it, as the namespace controller does), then collects the garbage
-    /// its removal leaves. False when it did not exist.
+    /// Deletes an object (for a namespace, everything in it, as the namespace controller does; for a CustomResourceDefinition,
+    /// every object of its kind, as the apiextensions cleanup finalizer does before the kind stops being served), then collects
+    /// the garbage its removal leaves. False when it did not exist.
     /// </summary>
     public bool Delete(ResourceType type, string? ns, string name)
     {
@@ -133,6 +134,9 @@ public sealed class ObjectStore
             if (type == ResourceTypes.Namespace)
                 foreach (var inside in objects.Keys.Where(k => k.Split('|')[2] == name).ToList())
                     if (objects.Remove(inside, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
+            if (type == ResourceTypes.CustomResourceDefinition)
+                foreach (var instance in objects.Where(o => CustomResources.IsInstance(removed, o.Value)).Select(o => o.Key).ToList())
+                    if (objects.Remove(instance, out var o)) gone.Add((ResourceTypes.ByKind(Text(o["apiVersion"]) ?? "", Text(o["kind"]) ?? ""), o));
             gone.Add((type, removed));
             CollectGarbage(gone);
             // Each deletion is a change of its own, as the API server's are: a namespace's contents, the object, what it owned.

@@ -1,7 +1,10 @@
 namespace Cogrion.Sandbox.Cluster.Store;
 
-/// <summary>A resource the simulated API server serves: where it lives in the URL space and whether it is namespaced.</summary>
-public sealed record ResourceType(string Group, string Version, string Kind, string Plural, bool Namespaced)
+/// <summary>
+/// A resource the simulated API server serves: where it lives in the URL space, whether it is namespaced, and whether it is a
+/// custom resource (served only while its CustomResourceDefinition is stored, see <see cref="CustomResources"/>).
+/// </summary>
+public sealed record ResourceType(string Group, string Version, string Kind, string Plural, bool Namespaced, bool Custom = false)
 {
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
@@ -26,6 +29,8 @@ public static class ResourceTypes
     public static readonly ResourceType ClusterRole = new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false);
     public static readonly ResourceType ClusterRoleBinding = new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
         false);
+    public static readonly ResourceType CustomResourceDefinition = new("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
+        "customresourcedefinitions", false);
 
     public static readonly IReadOnlyList<ResourceType> All =
     [
@@ -46,10 +51,11 @@ public static class ResourceTypes
         new("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
         Role, RoleBinding, ClusterRole, ClusterRoleBinding,
         // CRDs are stored as objects (Flux's install brings its own); their schemas are not enforced.
-        new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
-        // Flux's kinds (their CRDs come with the workspace's Flux install; the sandbox serves them built in).
-        new("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", true),
-        new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true),
+        CustomResourceDefinition,
+        // Flux's kinds: served only while their CRDs (which the workspace's Flux install brings) are stored, as a real API server
+        // serves a custom kind only once its CRD is established. A CRD of a kind not listed here is stored but serves nothing.
+        new("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories", true, Custom: true),
+        new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true, Custom: true),
     ];
 
     public static ResourceType? ByPath(string group, string version, string plural) =>

@@ -26,6 +26,8 @@ public sealed class AgentAppWatchTests
         await using var scenario = await AgentScenario.StartAsync(agentEnvironment: SlowBeat);
         // No bookmark may move the agent's version past the compaction below (the test's 410 depends on it).
         scenario.Agent.Cluster.Api.BookmarkInterval = TimeSpan.FromHours(1);
+        // Flux's kinds served, no Flux controller: the release below is the test's alone, as the cluster's API serves it.
+        await scenario.Agent.InstallFluxCrdsAsync();
         var ensured = await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("lake")));
         Assert.Equal("succeeded", ensured.Status);
         var store = scenario.Agent.Cluster.Store;

@@ -76,6 +76,34 @@ public sealed class AgentEndToEndTests
     }
 
     [Fact]
+    public async Task An_app_applied_in_a_cluster_without_Flux_fails_saying_so_and_the_agent_still_reports_its_namespace()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        Assert.Equal("succeeded", (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace,
+            AgentScenario.Namespace("lake")))).Status);
+
+        var release = new JsonObject
+        {
+            ["objects"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "helm.toolkit.fluxcd.io/v2",
+                ["kind"] = "HelmRelease",
+                ["metadata"] = new JsonObject { ["name"] = "airflow", ["namespace"] = "lake" },
+                ["spec"] = new JsonObject { ["chart"] = new JsonObject { ["spec"] = new JsonObject { ["chart"] = "airflow" } } },
+            }),
+        };
+        var failed = await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.ApplyManifest, release));
+
+        Assert.Equal("failed", failed.Status);
+        Assert.StartsWith("Flux is not installed in this cluster", failed.ResultMessage);
+        Assert.Contains("HelmRelease (helm.toolkit.fluxcd.io/v2)", failed.ResultMessage);
+        // Its app namespace (whose HelmRelease kind the API does not serve) does not stop the reports: it is there, without an app.
+        var inventory = await Eventually.ValueAsync(async () => (await scenario.AgentAsync()).ParsedInventory(),
+            i => i?.Namespaces.Any(n => n.Name == "lake") == true, "the app namespace in a report");
+        Assert.Empty(inventory!.Apps ?? []);
+    }
+
+    [Fact]
     public async Task A_command_enqueued_on_another_portal_replica_wakes_the_agents_long_poll()
     {
         await using var scenario = await AgentScenario.StartAsync();

@@ -64,7 +64,9 @@ public sealed class AgentProcess : IAsyncDisposable
         await File.WriteAllTextAsync(kubeconfig, cluster.Kubeconfig());
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
         File.Delete(kubeconfig);
-        var process = new AgentProcess(cluster, new KubernetesClient(configuration, fieldManager: "test-admin")) { LogFile = log };
+        // The cluster's admin (kubectl), who may also install CRDs: a kind the agent's own table leaves out.
+        var admin = new KubernetesClient(configuration, fieldManager: "test-admin", moreKinds: [FluxInstall.CustomResourceDefinition]);
+        var process = new AgentProcess(cluster, admin) { LogFile = log };
         // A cluster that serves the catalog's charts gets Flux too, as a workspace's stack installs it (terraform/modules/flux).
         if (flux ?? catalogCharts) await process.InstallFluxAsync();
         return process;
@@ -72,22 +74,11 @@ public sealed class AgentProcess : IAsyncDisposable
 
     /// <summary>
     /// Flux's controllers as terraform/modules/flux installs them (the objects the sandbox derives from its chart.json and
-    /// values.yaml), waiting until both Deployments are available: until then the simulated Flux does nothing.
+    /// values.yaml, CRDs first), waiting until both Deployments are available: until then the simulated Flux does nothing.
     /// </summary>
     public async Task InstallFluxAsync()
     {
-        var variables = new JsonObject { ["tenant_id"] = Guid.NewGuid().ToString(), ["workspace_id"] = Guid.NewGuid().ToString() };
-        var objects = FluxInstall.Objects(variables, Path.Combine(RepoPaths.Root, "terraform", "aws"));
-        foreach (var o in objects)
-        {
-            if (o["kind"]!.GetValue<string>() == "CustomResourceDefinition")
-            {
-                // The agent's client does not manage CRDs; the test hosts the cluster, so it stores them as the API server would.
-                var type = ResourceTypes.ByKind("apiextensions.k8s.io/v1", "CustomResourceDefinition")!;
-                Cluster.Store.Write(type, null, o["metadata"]!["name"]!.GetValue<string>(), _ => (JsonObject)o.DeepClone());
-            }
-            else await Admin.ApplyAsync(o, CancellationToken.None);
-        }
+        foreach (var o in FluxObjects()) await Admin.ApplyAsync(o, CancellationToken.None);
         await Eventually.ValueAsync(() => Task.FromResult(
                 Cogrion.Sandbox.Cluster.Runtime.FluxControllers.Available(Cluster.Store,
                     Cogrion.Sandbox.Cluster.Runtime.FluxControllers.HelmControllerImage)
@@ -95,6 +86,19 @@ public sealed class AgentProcess : IAsyncDisposable
                     Cogrion.Sandbox.Cluster.Runtime.FluxControllers.SourceControllerImage)),
             available => available, "Flux's controllers to be available", TimeSpan.FromSeconds(60));
     }
+
+    /// <summary>
+    /// Only Flux's CustomResourceDefinitions, as `kubectl apply` of its CRDs would leave a cluster: its kinds served, no controller.
+    /// </summary>
+    public async Task InstallFluxCrdsAsync()
+    {
+        foreach (var o in FluxObjects().Where(o => o["kind"]!.GetValue<string>() == "CustomResourceDefinition"))
+            await Admin.ApplyAsync(o, CancellationToken.None);
+    }
+
+    private static IReadOnlyList<JsonObject> FluxObjects() => FluxInstall.Objects(
+        new JsonObject { ["tenant_id"] = Guid.NewGuid().ToString(), ["workspace_id"] = Guid.NewGuid().ToString() },
+        Path.Combine(RepoPaths.Root, "terraform", "aws"));
 
     /// <summary>Renders the repository's install template and applies every object, as `kubectl apply -f` or the module would.</summary>
     public async Task InstallAsync(Guid tenantId, Guid workspaceId, string portalUrl, string bootstrapToken, string image = Image,

@@ -79,6 +79,7 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     [Fact]
     public async Task Flux_custom_resources_are_applied_read_listed_and_deleted_as_json()
     {
+        await cluster.InstallFluxCrdsAsync();
         var release = new JsonObject
         {
             ["apiVersion"] = "helm.toolkit.fluxcd.io/v2",
@@ -96,6 +97,48 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         Assert.Equal("airflow", listed["metadata"]!["name"]!.GetValue<string>());
         Assert.True(await client.DeleteAsync(reference, CancellationToken.None));
         Assert.Null(await client.GetAsync(reference, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_kind_the_cluster_does_not_serve_is_an_error_that_names_it_never_a_missing_object()
+    {
+        var reference = new ObjectReference("helm.toolkit.fluxcd.io/v2", "HelmRelease", "airflow", "team-a");
+
+        var read = await Assert.ThrowsAsync<KubernetesException>(() => client.GetAsync(reference, CancellationToken.None));
+        var deleted = await Assert.ThrowsAsync<KubernetesException>(() => client.DeleteAsync(reference, CancellationToken.None));
+        var listed = await Assert.ThrowsAsync<KubernetesException>(() =>
+            client.ListAsync(reference.ApiVersion, reference.Kind, "team-a", null, CancellationToken.None));
+
+        foreach (var failure in new[] { read, deleted, listed })
+        {
+            Assert.Equal(404, failure.StatusCode);
+            Assert.Equal("helmreleases", failure.NotServed?.Plural);
+            Assert.Contains("CustomResourceDefinition is not installed", failure.Message);
+        }
+        // An object that is missing is still just missing.
+        Assert.Null(await client.GetAsync(new ObjectReference("v1", "ConfigMap", "absent", "team-a"), CancellationToken.None));
+        var absentNamespace = await Assert.ThrowsAsync<KubernetesException>(() => client.ApplyAsync(ConfigMap("x", "no-such-namespace"),
+            CancellationToken.None));
+        Assert.Null(absentNamespace.NotServed);
+    }
+
+    [Fact]
+    public async Task The_agents_kinds_leave_out_CRDs_which_a_caller_that_installs_them_passes_to_its_client()
+    {
+        var crd = Assert.IsType<JsonObject>(JsonNode.Parse(
+            """{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"}}"""));
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"cogrion-kubeconfig-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(kubeconfig, cluster.Cluster.Kubeconfig());
+        var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        File.Delete(kubeconfig);
+        using var agentsClient = new KubernetesClient(configuration);
+
+        Assert.DoesNotContain(ResourceKinds.All, k => k.Kind == "CustomResourceDefinition");
+        var refused = await Assert.ThrowsAsync<KubernetesException>(() => agentsClient.ApplyAsync(crd, CancellationToken.None));
+        Assert.Contains("does not manage CustomResourceDefinition", refused.Message);
+        await cluster.InstallFluxCrdsAsync(); // the test's admin client, given the kind (as the sandbox's is)
+        Assert.NotNull(await cluster.Admin.GetAsync(new ObjectReference("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+            "helmreleases.helm.toolkit.fluxcd.io", null), CancellationToken.None));
     }
 
     [Fact]

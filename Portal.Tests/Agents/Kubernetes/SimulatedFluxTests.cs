@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cogrion.Kubernetes;
 using Cogrion.Portal.Tests.Infrastructure;
 using Cogrion.Sandbox;
 using Cogrion.Sandbox.Cluster.Runtime;
@@ -7,10 +8,10 @@ using Cogrion.Sandbox.Cluster.Store;
 namespace Cogrion.Portal.Tests.Agents.Kubernetes;
 
 /// <summary>
-/// The simulated cluster's Flux acts only once Flux is installed, as a real cluster's: a HelmRelease in a cluster
-/// without Flux's controllers stays as written, without conditions; installing terraform/modules/flux's objects (the
-/// objects the sandbox derives from the module's chart.json and values.yaml) brings the controllers up and the same
-/// release is fetched and installed.
+/// The simulated cluster's Flux acts only once Flux is installed, as a real cluster's: without Flux's CRDs the API does
+/// not serve HelmReleases at all; with the CRDs but without Flux's controllers a HelmRelease stays as written, without
+/// conditions; installing terraform/modules/flux's objects (the objects the sandbox derives from the module's chart.json
+/// and values.yaml) brings the controllers up and the same release is fetched and installed.
 /// </summary>
 public sealed class SimulatedFluxTests
 {
@@ -39,21 +40,24 @@ public sealed class SimulatedFluxTests
     }
 
     [Fact]
-    public async Task A_release_in_a_cluster_without_Flux_stays_without_conditions_until_Flux_is_installed()
+    public async Task A_cluster_without_Flux_refuses_its_kinds_and_with_only_its_CRDs_a_release_stays_without_conditions_until_Flux_runs()
     {
         await using var agent = await AgentProcess.StartClusterAsync(new Dictionary<string, string>(), catalogCharts: true, flux: false);
         var admin = agent.Admin;
         await admin.ApplyAsync(Namespace("airflow"), CancellationToken.None);
+
+        // No CRD, no kind: the API server answers 404 for the path, as a real one does until Flux's CRDs are installed.
+        var refused = await Assert.ThrowsAsync<KubernetesException>(() => admin.ApplyAsync(Release(), CancellationToken.None));
+        Assert.Equal(404, refused.StatusCode);
+        Assert.Equal("helmreleases", refused.NotServed?.Plural);
+
+        // The CRDs alone (no controller): the kinds are served, and what is written stays as written.
+        await agent.InstallFluxCrdsAsync();
         await admin.ApplyAsync(JsonNode.Parse("""
             { "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
               "metadata": { "name": "airflow", "namespace": "airflow" }, "spec": { "url": "https://airflow.apache.org", "interval": "1h" } }
             """)!.AsObject(), CancellationToken.None);
-        await admin.ApplyAsync(JsonNode.Parse("""
-            { "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-              "metadata": { "name": "airflow", "namespace": "airflow" },
-              "spec": { "interval": "10m", "chart": { "spec": { "chart": "airflow", "version": "1.15.0",
-                "sourceRef": { "kind": "HelmRepository", "name": "airflow" } } } } }
-            """)!.AsObject(), CancellationToken.None);
+        await admin.ApplyAsync(Release(), CancellationToken.None);
 
         // A barrier instead of a sleep: the Deployment controller runs first in each pass of the cluster's controllers, Flux
         // after it. A Deployment applied after the release, seen at generation 2 (changed after its generation 1 was seen),
@@ -83,6 +87,13 @@ public sealed class SimulatedFluxTests
             .StartsWith("helm-controller-", StringComparison.Ordinal)
             && p["status"]?["containerStatuses"]?[0]?["ready"]?.GetValue<bool>() == true);
     }
+
+    private static JsonObject Release() => JsonNode.Parse("""
+        { "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+          "metadata": { "name": "airflow", "namespace": "airflow" },
+          "spec": { "interval": "10m", "chart": { "spec": { "chart": "airflow", "version": "1.15.0",
+            "sourceRef": { "kind": "HelmRepository", "name": "airflow" } } } } }
+        """)!.AsObject();
 
     private static JsonObject Barrier(int replicas) => JsonNode.Parse($$"""
         { "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "barrier", "namespace": "airflow" },

@@ -19,9 +19,16 @@ public sealed class DestroyWorkspacesStep(
 {
     public OffboardingStep Step => OffboardingStep.DestroyWorkspaces;
 
-    /// <summary>A destroyed workspace's row, runs and apps announce themselves with the workspace as the subject.</summary>
-    public IEnumerable<WakeSubject> WakesOn(OffboardingPlan plan) =>
-        plan.Workspaces.Where(w => w.Fate == WorkspaceFate.Destroy).Select(w => new WakeSubject(w.TenantId, w.Id));
+    /// <summary>
+    /// A destroyed workspace's row, runs and apps' reports announce themselves with the workspace as the subject; its agent's answers
+    /// (an app's removal command) with the agent.
+    /// </summary>
+    public IEnumerable<WakeSubject> WakesOn(OffboardingPlan plan)
+    {
+        var destroyed = plan.Workspaces.Where(w => w.Fate == WorkspaceFate.Destroy).ToList();
+        return destroyed.Select(w => new WakeSubject(w.TenantId, w.Id))
+            .Concat(plan.Agents.Where(a => destroyed.Any(w => w.Id == a.WorkspaceId)).Select(a => new WakeSubject(a.TenantId, a.Id)));
+    }
 
     public async Task<StepOutcome> RunAsync(OffboardingRecord offboarding, OffboardingPlan plan, Actor actor, JobContext context)
     {
