@@ -39,6 +39,8 @@ public sealed class AgentRateBudgetTests
             },
             agentEnvironment: new Dictionary<string, string>(AgentProcess.FastTimings) { ["Agent__HeartbeatInterval"] = "00:00:05" });
         using var requests = new PortalRequests(scenario.Portal);
+        // Flux's kinds served, no Flux controller: the release below is the test's alone.
+        await scenario.Agent.InstallFluxCrdsAsync();
         Assert.Equal("succeeded",
             (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("lake")))).Status);
         var store = scenario.Agent.Cluster.Store;
@@ -74,6 +76,7 @@ public sealed class AgentRateBudgetTests
             ["Agents:AgentPermitsPerMinute"] = "15",
         });
         using var requests = new PortalRequests(scenario.Portal);
+        await scenario.Agent.InstallFluxCrdsAsync();
         await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.EnsureNamespace, AgentScenario.Namespace("lake")), deadline: Deadline);
         await Eventually.ValueAsync(() => Task.FromResult(requests.Refused), n => n > 0, "the Portal to refuse a call", Deadline);
 
