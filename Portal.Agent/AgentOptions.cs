@@ -42,6 +42,9 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan AppReportDebounce { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How many change reports the agent may send, so a churning cluster cannot spend the Portal's budget (ADR 0128).</summary>
+    public AppReportOptions AppReports { get; set; } = new();
+
     /// <summary>How long the Portal may hold a command poll open.</summary>
     public TimeSpan LongPollWait { get; set; } = TimeSpan.FromSeconds(50);
 
@@ -61,6 +64,30 @@ public sealed class RetryOptions
     public TimeSpan LongMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 }
 
+/// <summary>
+/// The change reports' share of the Portal's per-agent budget (Agents:AgentPermitsPerMinute, 120 calls a minute by default), which
+/// they share with the command polls, the results and the beats (ADR 0128): a token bucket that holds <see cref="Burst"/> reports and
+/// refills so that no 60 seconds ever hold more than <see cref="PerMinute"/> of them. The first change after a quiet spell goes out
+/// at once; changes while the bucket is empty wait for the next token and go out as one report with the latest state.
+/// </summary>
+public sealed class AppReportOptions
+{
+    /// <summary>The most change reports in any 60 seconds: 30, a quarter of the Portal's default budget.</summary>
+    public int PerMinute { get; set; } = 30;
+
+    /// <summary>How many reports may go back to back after a quiet spell (an install is a handful of changes within seconds).</summary>
+    public int Burst { get; set; } = 10;
+
+    /// <summary>
+    /// The most this may be: half of the Portal's default budget. More would leave the polls, results and beats of a churning
+    /// cluster too little; an operator who lowers Agents:AgentPermitsPerMinute lowers this with it.
+    /// </summary>
+    public const int MaxPerMinute = 60;
+
+    /// <summary>The steady pace once the burst is spent: the reports beyond the burst spread over the minute.</summary>
+    public TimeSpan Spacing => TimeSpan.FromMinutes(1) / (PerMinute - Burst);
+}
+
 public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
 {
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
@@ -75,6 +102,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (options.HeartbeatInterval <= TimeSpan.Zero) errors.Add("Agent:HeartbeatInterval must be more than zero.");
         if (options.AppReportDebounce < TimeSpan.Zero || options.AppReportDebounce > TimeSpan.FromSeconds(10))
             errors.Add("Agent:AppReportDebounce must be between zero and 10 seconds.");
+        var reports = options.AppReports;
+        if (reports.Burst < 1) errors.Add("Agent:AppReports:Burst must be at least 1.");
+        if (reports.PerMinute <= reports.Burst || reports.PerMinute > AppReportOptions.MaxPerMinute)
+            errors.Add($"Agent:AppReports:PerMinute must be more than Burst ({reports.Burst}) and at most {AppReportOptions.MaxPerMinute} " +
+                "(half of the Portal's default per-agent budget; the rest is for command polls, results and heartbeats).");
         if (options.LongPollWait <= TimeSpan.Zero || options.LongPollWait > TimeSpan.FromSeconds(100))
             errors.Add("Agent:LongPollWait must be more than zero and at most 100 seconds.");
         var retry = options.Retry;

@@ -59,7 +59,9 @@ namespace Cogrion.Agent
                 provider.GetRequiredService<IOptions<AgentOptions>>().Value, provider.GetRequiredService<k8s.KubernetesClientConfiguration>()));
             services.TryAddSingleton<IAgentStateStore, KubernetesSecretStateStore>();
             services.TryAddSingleton<AgentSession>();
+            services.TryAddSingleton<PortalRetryAfter>();
             services.TryAddSingleton<IPortalClient, PortalClient>();
+            services.TryAddSingleton<AppReportBudget>();
             services.TryAddSingleton<InventoryReader>();
             services.TryAddSingleton<AppWatcher>();
             services.TryAddSingleton<NamespaceRules>();

@@ -11,7 +11,8 @@ namespace Cogrion.Agent.Protocol;
 /// <summary>
 /// The agent's HTTP client for the Portal, with its own HttpClient. It keeps the short-lived access
 /// token and renews it with a freshly signed client assertion when it is about to expire or the
-/// Portal refuses it; a refusal that says "revoked" becomes <see cref="AgentRevokedException"/>.
+/// Portal refuses it; a refusal that says "revoked" becomes <see cref="AgentRevokedException"/>. A 429 is honoured for every
+/// call (<see cref="PortalRetryAfter"/>): none is sent before the Portal's Retry-After has passed.
 /// </summary>
 public sealed class PortalClient : IPortalClient, IDisposable
 {
@@ -21,14 +22,16 @@ public sealed class PortalClient : IPortalClient, IDisposable
     private readonly AgentSession session;
     private readonly IOptions<AgentOptions> options;
     private readonly TimeProvider time;
+    private readonly PortalRetryAfter retryAfter;
     private readonly SemaphoreSlim tokenGate = new(1, 1);
     private (string Token, DateTimeOffset ExpiresAt)? accessToken;
 
-    public PortalClient(AgentSession session, IOptions<AgentOptions> options, TimeProvider time)
+    public PortalClient(AgentSession session, IOptions<AgentOptions> options, TimeProvider time, PortalRetryAfter retryAfter)
     {
         this.session = session;
         this.options = options;
         this.time = time;
+        this.retryAfter = retryAfter;
         http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = new Uri(options.Value.PortalUrl.TrimEnd('/') + "/"),
@@ -153,13 +156,17 @@ public sealed class PortalClient : IPortalClient, IDisposable
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, string? token, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
+        // The Portal's last 429 holds for every call: the budget it refused is the one this call would spend.
+        await retryAfter.WaitAsync(cancellationToken);
         using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) retryAfter.Refused(RetryAfter(response) ?? PortalRetryAfter.Default);
+            return response;
         }
         catch (HttpRequestException ex)
         {
@@ -171,14 +178,22 @@ public sealed class PortalClient : IPortalClient, IDisposable
         }
     }
 
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode) return;
         var problem = await ReadProblemAsync(response, cancellationToken);
         throw new PortalException((int)response.StatusCode,
             $"The Portal refused to {what} ({(int)response.StatusCode}): {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}",
-                problem?.Type);
+                problem?.Type, retryAfter: RetryAfter(response));
     }
+
+    /// <summary>The response's Retry-After (seconds, or an HTTP date), or null when it has none.</summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - time.GetUtcNow(),
+        _ => null,
+    };
 
     private static async Task<ProblemDetailsMessage?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

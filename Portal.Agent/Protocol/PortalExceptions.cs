@@ -1,11 +1,15 @@
 namespace Cogrion.Agent.Protocol;
 
 /// <summary>The Portal answered with an error; <see cref="IsTransient"/> says whether retrying later may help.</summary>
-public class PortalException(int statusCode, string message, string? problemType = null, Exception? inner = null) : Exception(message, inner)
+public class PortalException(int statusCode, string message, string? problemType = null, Exception? inner = null, TimeSpan? retryAfter = null)
+    : Exception(message, inner)
 {
     /// <summary>0 when the Portal could not be reached at all.</summary>
     public int StatusCode { get; } = statusCode;
     public string? ProblemType { get; } = problemType;
+
+    /// <summary>On 429 (or 503), how long the Portal asked the agent to wait (its Retry-After), when it said.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 
     public bool IsTransient => StatusCode is 0 or 408 or 429 or >= 500;
 }

@@ -21,6 +21,8 @@ public sealed class AgentLoop(
     CommandProcessor processor,
     InventoryReader inventory,
     AppWatcher apps,
+    AppReportBudget reports,
+    PortalRetryAfter retryAfter,
     Backoff backoff,
     AgentLifecycle lifecycle,
     AgentReadiness readiness,
@@ -161,7 +163,9 @@ public sealed class AgentLoop(
             catch (Exception ex) when (ex is PortalException and not AgentRevokedException or KubernetesException)
             {
                 errors++;
-                var delay = backoff.DelayAfter(errors);
+                // Refused for the budget (429): the Portal said when (its Retry-After, which the client holds every call to), so no
+                // backoff on top; anything else: the agent's random backoff.
+                var delay = ex is PortalException { StatusCode: 429 } ? retryAfter.Remaining : backoff.DelayAfter(errors);
                 logger.LogWarning("Command poll failed ({Errors} in a row): {Problem}. Retrying in {Delay:0.0} s", errors, ex.Message,
                     delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
@@ -171,9 +175,11 @@ public sealed class AgentLoop(
 
     /// <summary>
     /// A beat every <see cref="AgentOptions.HeartbeatInterval"/> with the whole inventory, read from the API; between beats,
-    /// whenever the watched apps change (<see cref="AppWatcher"/>), a report at once: the last inventory with the apps and
-    /// the managed namespaces as the watches hold them, sent only when they differ from the last report (a namespace
-    /// gone is how the Portal learns an app was removed).
+    /// whenever the watched apps change (<see cref="AppWatcher"/>), a report: the last inventory with the apps and the managed
+    /// namespaces as the watches hold them, sent only when they differ from the last report (a namespace gone is how the
+    /// Portal learns an app was removed). Reports are spaced by <see cref="AppReportBudget"/> (ADR 0128): the first change
+    /// after a quiet spell goes at once; changes while its bucket is empty (or while the Portal's Retry-After holds) wait, and
+    /// go as one report read after the wait, so it carries the latest state. A report that failed is sent again the same way.
     /// </summary>
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
@@ -197,7 +203,8 @@ public sealed class AgentLoop(
             }
             catch (Exception ex) when (ex is PortalException or KubernetesException)
             {
-                // The command loop owns backoff; a missed beat simply waits for the next one.
+                // The command loop owns backoff (and the client holds every call until a 429's Retry-After is over); a missed
+                // beat simply waits for the next one.
                 logger.LogWarning("Heartbeat failed: {Problem}", ex.Message);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -208,19 +215,36 @@ public sealed class AgentLoop(
             var sent = time.GetTimestamp();
             try
             {
-                while (await ChangeBeforeAsync(change, interval - time.GetElapsedTime(sent), cancellationToken))
+                var unsent = false;
+                var failures = 0;
+                var (failedAt, resendAfter) = (0L, TimeSpan.Zero);
+                while (unsent || await ChangeBeforeAsync(change, interval - time.GetElapsedTime(sent), cancellationToken))
                 {
                     // A burst of events (a Helm action writes the release, then each workload) settles into one report.
-                    await Task.Delay(options.Value.AppReportDebounce, time, cancellationToken);
+                    if (!unsent) await Task.Delay(options.Value.AppReportDebounce, time, cancellationToken);
+                    var wait = Longest(reports.Wait, retryAfter.Remaining, unsent ? resendAfter - time.GetElapsedTime(failedAt) : TimeSpan.Zero);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        // Changes meanwhile join this report. When the beat is due first, the beat carries them.
+                        var beat = interval - time.GetElapsedTime(sent);
+                        await Task.Delay(wait < beat ? wait : beat > TimeSpan.Zero ? beat : TimeSpan.Zero, time, cancellationToken);
+                        if (wait >= beat) break;
+                    }
+                    unsent = false;
                     change = apps.NextChange;
                     if (last is null || apps.Snapshot() is not { } watched) continue;
                     var fingerprint = InventoryReader.Fingerprint(watched.Namespaces, watched.Apps);
                     if (fingerprint == lastApps) continue;
+                    if (!reports.TryTake())
+                    {
+                        (unsent, resendAfter) = (true, TimeSpan.Zero); // Only if the clock moved back: wait again.
+                        continue;
+                    }
                     var report = last with { Apps = watched.Apps, Namespaces = watched.Namespaces };
                     try
                     {
                         await portal.SendHeartbeatAsync(new HeartbeatRequest(AgentVersion.Current, report), cancellationToken);
-                        (last, lastApps) = (report, fingerprint);
+                        (last, lastApps, failures) = (report, fingerprint, 0);
                     }
                     catch (AgentRevokedException ex)
                     {
@@ -229,7 +253,11 @@ public sealed class AgentLoop(
                     }
                     catch (PortalException ex)
                     {
-                        logger.LogWarning("Reporting an app change failed: {Problem}; the next beat carries it", ex.Message);
+                        // Never lost: read afresh and sent again once the Portal's Retry-After (recorded by the client, holding every
+                        // call) or, for other failures, the agent's backoff is over; or carried by the beat, if that comes first.
+                        (unsent, failedAt) = (true, time.GetTimestamp());
+                        resendAfter = ex.StatusCode == 429 ? TimeSpan.Zero : backoff.DelayAfter(++failures);
+                        logger.LogWarning("Reporting an app change failed: {Problem}; it goes again when the Portal allows", ex.Message);
                     }
                 }
             }
@@ -238,6 +266,13 @@ public sealed class AgentLoop(
                 return;
             }
         }
+    }
+
+    private static TimeSpan Longest(params ReadOnlySpan<TimeSpan> waits)
+    {
+        var longest = TimeSpan.Zero;
+        foreach (var wait in waits) if (wait > longest) longest = wait;
+        return longest;
     }
 
     /// <summary>True when the watched apps change within <paramref name="remaining"/>; false when the beat is due first.</summary>

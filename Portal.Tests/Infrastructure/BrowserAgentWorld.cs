@@ -34,6 +34,9 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
     /// <summary>The Portal at http://localhost: a WebAuthn relying party id is a domain, never an IP address.</summary>
     public bool OnLocalhost { get; init; }
 
+    /// <summary>The agent's environment beyond the install template's (default: the tests' fast pacing, <see cref="AgentProcess.FastTimings"/>).</summary>
+    public IReadOnlyDictionary<string, string>? AgentEnvironment { get; init; }
+
     /// <summary>The agent's log line the world waits for before a test starts.</summary>
     public string AgentReadyWhen { get; init; } = Connected;
 
@@ -59,7 +62,7 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
             (TenantId, WorkspaceId) = await SeedAsync("erin");
             Agent = await AgentProcess.StartClusterAsync(catalogCharts: CatalogCharts, flux: Flux);
             await Agent.InstallAsync(TenantId, WorkspaceId, Stack.BaseUrl,
-                await TestBootstrapTokens.MintAsync(ConnectionString, TenantId, WorkspaceId));
+                await TestBootstrapTokens.MintAsync(ConnectionString, TenantId, WorkspaceId), extraEnvironment: AgentEnvironment);
             await Agent.WaitForOutputAsync(AgentReadyWhen);
         }
         catch

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
 using Cogrion.Portal.Infrastructure.Http;
 using Microsoft.AspNetCore.RateLimiting;
@@ -8,6 +9,8 @@ namespace Cogrion.Portal.Features.Agents;
 /// <summary>
 /// Per-agent and per-address limits on the agent API. Windows are replenished by the partitioned
 /// limiter's own timer (AutoReplenishment off), not one timer per agent: there are 10,000 agents.
+/// A refusal says when to come back (Retry-After); the agent keeps its own change reports to a share of
+/// the per-agent budget (ADR 0128), so polls, results and heartbeats always have room.
 /// </summary>
 public static class AgentRateLimits
 {
@@ -20,9 +23,14 @@ public static class AgentRateLimits
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = (context, _) =>
             {
-                context.HttpContext.Response.Headers.RetryAfter = "30";
+                // The limiter's own word on when a permit is back (a fixed window says its length: later than needed, never
+                // earlier); the agent holds every call until then (docs/agent-protocol.md, "Rate limits").
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : WindowLength;
+                var seconds = (int)Math.Clamp(Math.Ceiling(retryAfter.TotalSeconds), 1, WindowLength.TotalSeconds);
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 return new ValueTask(ApiProblems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests,
-                    "Too many requests; slow down and retry later.", "Retry after a random delay of 15 to 30 seconds."));
+                    "Too many requests; slow down and retry later.",
+                    $"This client used its calls for this minute; retry after {seconds} seconds (the Retry-After header)."));
             };
             limiter.AddPolicy(Agent, http =>
             {
@@ -37,10 +45,12 @@ public static class AgentRateLimits
             });
         });
 
+    private static readonly TimeSpan WindowLength = TimeSpan.FromMinutes(1);
+
     private static FixedWindowRateLimiterOptions Window(int permits) => new()
     {
         PermitLimit = permits,
-        Window = TimeSpan.FromMinutes(1),
+        Window = WindowLength,
         QueueLimit = 0,
         AutoReplenishment = false,
     };
