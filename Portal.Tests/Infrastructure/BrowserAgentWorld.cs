@@ -34,7 +34,7 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
     /// <summary>The Portal at http://localhost: a WebAuthn relying party id is a domain, never an IP address.</summary>
     public bool OnLocalhost { get; init; }
 
-    /// <summary>The agent's environment beyond the install template's (default: the tests' fast pacing, <see cref="AgentProcess.FastTimings"/>).</summary>
+    /// <summary>The agent's environment beyond the template's (default: the tests' fast pacing, <see cref="AgentProcess.FastTimings"/>).</summary>
     public IReadOnlyDictionary<string, string>? AgentEnvironment { get; init; }
 
     /// <summary>The agent's log line the world waits for before a test starts.</summary>
