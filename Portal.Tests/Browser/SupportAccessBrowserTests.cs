@@ -48,8 +48,7 @@ public sealed class SupportAccessBrowserTests : IAsyncLifetime
         await stack.SignInAsync(admin, DevIdentityProvider.Admin);
         await admin.GotoAsync("/admin/support");
         await PortalStack.WaitUntilInteractiveAsync(admin);
-        await admin.GetByLabel("Workspace").ClickAsync();
-        await admin.GetByRole(AriaRole.Option, new() { Name = "vault / lake" }).ClickAsync();
+        await PortalStack.ChooseAsync(admin, admin.GetByLabel("Workspace"), "vault / lake");
         await admin.GetByLabel("Reason").FillAsync("Customer reports crash-looping web pods");
         await admin.GetByLabel("Ticket (optional)").FillAsync("INC-7");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Request access" }).ClickAsync();

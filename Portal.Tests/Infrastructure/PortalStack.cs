@@ -117,6 +117,29 @@ public sealed class PortalStack : IAsyncDisposable
     {
         await page.WaitForSelectorAsync("main[data-interactive=true]");
     }
+
+    /// <summary>
+    /// Opens a select (a MudSelect, by its label) and picks an option by its name. A click that lands while the page is still
+    /// wiring its handlers opens nothing, as a person would see and click again: so does this, a few times, before it fails.
+    /// </summary>
+    public static async Task ChooseAsync(IPage page, ILocator select, string option)
+    {
+        var item = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true });
+        for (var attempt = 1; ; attempt++)
+        {
+            await select.ClickAsync();
+            try
+            {
+                await item.WaitForAsync(new() { Timeout = 10_000 });
+                break;
+            }
+            catch (TimeoutException) when (attempt < 4)
+            {
+                await page.Keyboard.PressAsync("Escape");
+            }
+        }
+        await item.ClickAsync();
+    }
 }
 
 [CollectionDefinition(Name)]
