@@ -31,6 +31,8 @@ internal sealed class JobClaimer(NpgsqlDataSource dataSource)
     {
         var kindArray = kinds.ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Once sent, the claim is not abandoned: a shutdown cancelling it after its commit would leave the jobs running in the
+        // database and in no one's hands until their leases ran out. It is one short statement; the pool stops right after.
         var claimed = (await connection.QueryAsync<ClaimedJob>(new CommandDefinition("""
             with candidates as (
                 select j.id
@@ -60,7 +62,7 @@ internal sealed class JobClaimer(NpgsqlDataSource dataSource)
                       j.concurrency_key, j.created_at, j.run_after, j.started_at
             """,
             new { workerId, limit, kinds = kindArray, lease },
-            cancellationToken: cancellationToken))).ToList();
+            cancellationToken: CancellationToken.None))).ToList();
         // A full batch means the queue is busy: the pool comes straight back, no need to know more.
         if (claimed.Count == limit) return new ClaimResult(claimed, null);
 
@@ -68,10 +70,19 @@ internal sealed class JobClaimer(NpgsqlDataSource dataSource)
         // due, on the database's clock (the one run_after was written with), so replicas with
         // skewed clocks still wake on time. Jobs already due but not claimable (behind a
         // concurrency key) are left out: the 'wake' notification announces them.
-        var secondsUntilNextDue = await connection.ExecuteScalarAsync<double?>(new CommandDefinition("""
-            select extract(epoch from min(run_after) - clock_timestamp())::float8
-            from jobs where state = 'queued' and run_after > now() and kind = any(@kinds)
-            """, new { kinds = kindArray }, cancellationToken: cancellationToken));
+        double? secondsUntilNextDue;
+        try
+        {
+            secondsUntilNextDue = await connection.ExecuteScalarAsync<double?>(new CommandDefinition("""
+                select extract(epoch from min(run_after) - clock_timestamp())::float8
+                from jobs where state = 'queued' and run_after > now() and kind = any(@kinds)
+                """, new { kinds = kindArray }, cancellationToken: cancellationToken));
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the jobs just claimed still go to the pool, which hands them back.
+            return new ClaimResult(claimed, null);
+        }
         return new ClaimResult(claimed, secondsUntilNextDue is { } s ? TimeSpan.FromSeconds(Math.Max(0, s)) : null);
     }
 }
