@@ -322,6 +322,10 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
             while (true)
             {
                 var next = store.NextChange;
+                // Asked before the changes are read: a CRD deletion removes its objects and records their DELETED events in
+                // one step, so once the kind is seen unserved here the read below holds every one of them. Asked after the
+                // read, a deletion landing in between would end the watch before its events were sent.
+                var served = CustomResources.Served(store, type);
                 var (changes, through) = store.ChangesAfter(type, ns, from);
                 if (changes is null)
                 {
@@ -341,7 +345,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
                     if (EventType(change, selector) is { } eventType) await WriteEventAsync(body, eventType, change.Object, ending.Token);
                 from = through;
                 // The kind's CRD was deleted (its objects' DELETED events were just sent): the API server ends the watch.
-                if (!CustomResources.Served(store, type)) break;
+                if (!served) break;
                 if (bookmarks && time.GetElapsedTime(lastBookmark) >= BookmarkInterval)
                 {
                     await WriteEventAsync(body, "BOOKMARK", new JsonObject
