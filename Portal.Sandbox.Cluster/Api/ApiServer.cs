@@ -261,9 +261,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
 
     private async Task<int> ListAsync(HttpContext context, ResourceType type, string? ns)
     {
-        // Read before the items: a watch from this version then misses nothing written while listing.
-        var version = store.ResourceVersion;
-        var items = store.List(type, ns, context.Request.Query["labelSelector"].FirstOrDefault());
+        var (items, version) = store.Snapshot(type, ns, context.Request.Query["labelSelector"].FirstOrDefault());
         await WriteJsonAsync(context, 200, new JsonObject
         {
             ["kind"] = type.Kind + "List",
@@ -300,8 +298,7 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         List<JsonObject> initial = [];
         if (string.IsNullOrEmpty(requested) || requested == "0")
         {
-            from = store.ResourceVersion;
-            initial = store.List(type, ns, selector);
+            (initial, from) = store.Snapshot(type, ns, selector);
         }
         else if (!long.TryParse(requested, NumberStyles.None, CultureInfo.InvariantCulture, out from))
         {
@@ -494,7 +491,16 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         else if (type == ResourceTypes.Namespace) desired["status"] = new JsonObject { ["phase"] = "Active" };
         if (type == ResourceTypes.CustomResourceDefinition)
             desired["status"] = CustomResources.Status(desired, ObjectStore.Timestamp(time.GetUtcNow()));
-        var (stored, created) = store.Write(type, ns, name!, _ => desired);
+        JsonObject stored;
+        bool created;
+        try
+        {
+            (stored, created) = store.Write(type, ns, name!, _ => desired);
+        }
+        catch (NamespaceGoneException)
+        {
+            return await NotFoundAsync(context, ResourceTypes.Namespace, ns!); // deleted since the check above
+        }
         var code = created ? 201 : 200;
         await WriteJsonAsync(context, code, stored);
         return code;

@@ -24,7 +24,16 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         var deployments = store.List(ResourceTypes.Deployment, null);
         // A simulated chart's workloads have no containers to run: the helm controller writes their status.
         foreach (var deployment in deployments.Where(d => d["metadata"]?["annotations"]?[HelmController.SimulatedAnnotation] is null))
-            Reconcile(deployment);
+        {
+            try
+            {
+                Reconcile(deployment);
+            }
+            catch (NamespaceGoneException)
+            {
+                // Its namespace was deleted since the list above, and the Deployment with it: there is nothing to reconcile.
+            }
+        }
         // Garbage collection: pods whose Deployment is gone go with it.
         foreach (var pod in store.List(ResourceTypes.Pod, null))
         {
@@ -101,9 +110,8 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         if (failure is not null) conditions.Add(Condition("ReplicaFailure", "True", "FailedCreate", failure));
         status["conditions"] = conditions;
         if (!SameStatus(deployment["status"] as JsonObject, status))
-            store.Write(ResourceTypes.Deployment, ns, name, stored =>
+            store.Update(ResourceTypes.Deployment, ns, name, stored =>
             {
-                if (stored is null) return deployment; // deleted meanwhile: write nothing new
                 stored["status"] = Stamp(stored["status"] as JsonObject, status);
                 return stored;
             });
@@ -146,11 +154,10 @@ public sealed class DeploymentController(ObjectStore store, TimeProvider time)
         return null;
     }
 
-    /// <summary>Graceful deletion: the kubelet stops the container, then removes the pod.</summary>
+    /// <summary>Graceful deletion: the kubelet stops the container, then removes the pod (one already gone stays gone).</summary>
     public void MarkForDeletion(string ns, string name) =>
-        store.Write(ResourceTypes.Pod, ns, name, pod =>
+        store.Update(ResourceTypes.Pod, ns, name, pod =>
         {
-            pod ??= new JsonObject { ["metadata"] = new JsonObject() };
             if (pod["metadata"]!["deletionTimestamp"] is null) pod["metadata"]!["deletionTimestamp"] = ObjectStore.Timestamp(time.GetUtcNow());
             return pod;
         });

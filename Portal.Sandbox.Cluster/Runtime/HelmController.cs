@@ -73,7 +73,17 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         if (FluxControllers.Available(store, FluxControllers.SourceControllerImage))
             foreach (var repository in store.List(HelmRepository, null)) ReconcileSource(repository);
         if (!CustomResources.Served(store, HelmRelease) || !FluxControllers.Available(store, FluxControllers.HelmControllerImage)) return;
-        foreach (var release in store.List(HelmRelease, null)) Reconcile(release);
+        foreach (var release in store.List(HelmRelease, null))
+        {
+            try
+            {
+                Reconcile(release);
+            }
+            catch (NamespaceGoneException)
+            {
+                // Its namespace was deleted since the list above, and the release with it: there is nothing to reconcile.
+            }
+        }
     }
 
     /// <summary>source-controller's HelmRepository: the index fetched and stored as an artifact (Ready True), or why not.</summary>
@@ -86,9 +96,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
         var url = Text(repository["spec"]?["url"])?.TrimEnd('/') ?? "";
         var served = charts.Where(c => c.Repository.TrimEnd('/') == url).ToList();
         var now = time.GetUtcNow();
-        store.Write(HelmRepository, ns, name, stored =>
+        store.Update(HelmRepository, ns, name, stored =>
         {
-            if (stored is null) return new JsonObject(); // deleted meanwhile
             var status = stored["status"] as JsonObject ?? [];
             status["observedGeneration"] = generation;
             if (served.Count == 0)
@@ -410,9 +419,8 @@ public sealed class HelmController(ObjectStore store, IReadOnlyList<SimulatedCha
     }
 
     private void WriteStatus(string ns, string name, Action<JsonObject> change) =>
-        store.Write(HelmRelease, ns, name, stored =>
+        store.Update(HelmRelease, ns, name, stored =>
         {
-            if (stored is null) return new JsonObject(); // deleted meanwhile
             var status = stored["status"] as JsonObject ?? [];
             change(status);
             stored["status"] = status;

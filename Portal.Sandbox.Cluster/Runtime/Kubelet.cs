@@ -306,6 +306,17 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
         var ns = pod["metadata"]!["namespace"]!.GetValue<string>();
         var podName = pod["metadata"]!["name"]!.GetValue<string>();
         var now = ObjectStore.Timestamp(time.GetUtcNow());
+        try
+        {
+            WriteEvent(ns, podName, what, now);
+        }
+        catch (NamespaceGoneException)
+        {
+            // The pod's namespace was deleted during this pass: there is no pod left to tell about.
+        }
+    }
+
+    private void WriteEvent(string ns, string podName, (string Type, string Reason, string Message) what, string now) =>
         store.Write(EventType, ns, $"{podName}.{what.Reason.ToLowerInvariant()}", existing => new JsonObject
         {
             ["metadata"] = new JsonObject(),
@@ -318,7 +329,6 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             ["firstTimestamp"] = existing?["firstTimestamp"]?.DeepClone() ?? now,
             ["lastTimestamp"] = now,
         });
-    }
 
     private static readonly ResourceType EventType = ResourceTypes.ByKind("v1", "Event")!;
 
@@ -404,9 +414,9 @@ public sealed class Kubelet(ObjectStore store, TokenRegistry tokens, NodeEnviron
             ["containerStatuses"] = new JsonArray(containerStatus),
         };
         if (JsonNode.DeepEquals(pod["status"], status)) return;
-        store.Write(ResourceTypes.Pod, runtime.Namespace, runtime.Name, stored =>
+        // Only while the pod exists: one deleted during this pass (its namespace went) stays deleted.
+        store.Update(ResourceTypes.Pod, runtime.Namespace, runtime.Name, stored =>
         {
-            if (stored is null) return pod;
             stored["status"] = status;
             stored["spec"]!["nodeName"] = NodeName;
             return stored;

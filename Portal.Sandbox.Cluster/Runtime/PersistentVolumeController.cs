@@ -66,9 +66,9 @@ public static class PersistentVolumeController
             if (volume["spec"]?["persistentVolumeReclaimPolicy"]?.GetValue<string>() == "Retain")
             {
                 if (volume["status"]?["phase"]?.GetValue<string>() == "Released") continue;
-                store.Write(ResourceTypes.PersistentVolume, null, name, stored =>
+                store.Update(ResourceTypes.PersistentVolume, null, name, stored =>
                 {
-                    stored!["status"] = new JsonObject { ["phase"] = "Released" };
+                    stored["status"] = new JsonObject { ["phase"] = "Released" };
                     return stored;
                 });
             }

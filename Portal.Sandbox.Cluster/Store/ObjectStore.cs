@@ -82,8 +82,20 @@ public sealed class ObjectStore
     }
 
     /// <summary>
+    /// A list and the resourceVersion it is complete through, read together, as the API server's list is one consistent
+    /// snapshot: a watch from that version then neither misses a change nor repeats one the list already shows (read apart,
+    /// a write in between would come again as an ADDED, or a deletion as a DELETED of an object the client never saw).
+    /// </summary>
+    public (List<JsonObject> Items, long ResourceVersion) Snapshot(ResourceType type, string? ns, string? labelSelector = null)
+    {
+        lock (gate) return (List(type, ns, labelSelector), resourceVersion);
+    }
+
+    /// <summary>
     /// Creates or changes one object: <paramref name="change"/> gets the stored object (null when new)
-    /// and returns the new one. Returns the stored result and whether it was created.
+    /// and returns the new one. Returns the stored result and whether it was created. Creating a namespaced object in a
+    /// namespace that is not stored throws <see cref="NamespaceGoneException"/> (the API server's NamespaceLifecycle
+    /// admission), decided under the same lock as the write, so nothing lands in a namespace deleted a moment before.
     /// </summary>
     public (JsonObject Stored, bool Created) Write(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject> change)
     {
@@ -91,6 +103,8 @@ public sealed class ObjectStore
         {
             var key = Key(type, ns, name);
             objects.TryGetValue(key, out var existing);
+            if (existing is null && type.Namespaced && !objects.ContainsKey(Key(ResourceTypes.Namespace, null, ns ?? "")))
+                throw new NamespaceGoneException(ns ?? "");
             var updated = change(existing is null ? null : (JsonObject)existing.DeepClone());
             var metadata = updated["metadata"] as JsonObject ?? [];
             updated["metadata"] = metadata;
@@ -117,6 +131,20 @@ public sealed class ObjectStore
             Record(type, existing is null ? ChangeKind.Added : ChangeKind.Modified, updated, existing);
             SaveAndSignal();
             return ((JsonObject)updated.DeepClone(), existing is null);
+        }
+    }
+
+    /// <summary>
+    /// Changes an object only while it exists, as a controller's status update does: a deletion that landed after the
+    /// controller read the object wins, and nothing is written (null). Through <see cref="Write"/> the object would be
+    /// created again, with a new uid, so a deleted pod, Deployment or HelmRelease would come back.
+    /// </summary>
+    public JsonObject? Update(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> change)
+    {
+        lock (gate)
+        {
+            if (!objects.ContainsKey(Key(type, ns, name))) return null;
+            return Write(type, ns, name, stored => change(stored!)).Stored;
         }
     }
 
@@ -240,6 +268,12 @@ public sealed class ObjectStore
         changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();
     }
+}
+
+/// <summary>A namespaced object could not be created: its namespace is not stored (never was, or was just deleted).</summary>
+public sealed class NamespaceGoneException(string ns) : InvalidOperationException($"namespaces \"{ns}\" not found")
+{
+    public string Namespace { get; } = ns;
 }
 
 /// <summary>What happened to an object in a change (a watch event's type).</summary>
