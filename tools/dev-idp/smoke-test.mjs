@@ -45,11 +45,15 @@ const child = spawn(process.execPath, [path.join(here, 'server.mjs')], {
   env: { ...process.env, DEV_IDP_PORT: String(port), DEV_IDP_CLIENT_SECRET: SECRET, DEV_IDP_BACKCHANNEL_LOGOUT_URI: BACKCHANNEL_URI },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
+// However this script ends (a failed start below throws before the checks' finally), the server ends with it: a child
+// process outlives its parent, and an orphaned server would keep its port and run on after the test run.
+process.on('exit', () => child.kill('SIGKILL'));
 let serverLog = '';
 child.stdout.on('data', (d) => { serverLog += d; });
 child.stderr.on('data', (d) => { serverLog += d; });
 await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`server not ready:\n${serverLog}`)), 10_000);
+  // As generous as the test infrastructure's wait for the same line: a loaded machine starts node slowly.
+  const timer = setTimeout(() => reject(new Error(`server not ready:\n${serverLog}`)), 30_000);
   child.stdout.on('data', () => {
     if (serverLog.includes(`dev-idp ready: ${issuer}`)) { clearTimeout(timer); resolve(); }
   });
