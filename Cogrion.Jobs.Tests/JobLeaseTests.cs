@@ -69,8 +69,9 @@ public sealed class JobLeaseTests
     {
         var db = await JobTestDatabase.CreateAsync();
         var run = JobLedger.NewRun();
-        // Heartbeats 20 s apart: the cancellation can only arrive in time through NOTIFY.
-        var slowHeartbeat = new Dictionary<string, string?> { ["Jobs:LeaseDuration"] = "00:01:00", ["Jobs:HeartbeatInterval"] = "00:00:20" };
+        // Heartbeats a minute apart: the cancellation can only arrive within the wait below through NOTIFY. (The wait is generous
+        // for a loaded machine and still half the first heartbeat's distance, which a 20 s beat and a 5 s wait were not.)
+        var slowHeartbeat = new Dictionary<string, string?> { ["Jobs:LeaseDuration"] = "00:03:00", ["Jobs:HeartbeatInterval"] = "00:01:00" };
         await using var runner = await JobEngineHost.StartAsync(db.ConnectionString, slowHeartbeat);
         await using var other = await JobEngineHost.StartAsync(db.ConnectionString, new Dictionary<string,
             string?>(slowHeartbeat)
@@ -85,7 +86,7 @@ public sealed class JobLeaseTests
             await transaction.CommitAsync();
         }
 
-        var job = await db.WaitForStateAsync(id, JobStates.Cancelled, TimeSpan.FromSeconds(5));
+        var job = await db.WaitForStateAsync(id, JobStates.Cancelled, TimeSpan.FromSeconds(30));
         Assert.Equal("Cancelled by an operator.", job.LastError);
         Assert.Equal(runner.Worker.Id, job.WorkerId);
         Assert.DoesNotContain(JobLedger.For(run), e => e.Event == "finished");
