@@ -54,6 +54,8 @@ public sealed class DevIdentityProvider : IAsyncDisposable
             ["DEV_IDP_POST_LOGOUT_REDIRECT_URIS"] = string.Join(',', portalBaseUrls.Select(u => u + "/signed-out")),
             ["DEV_IDP_BACKCHANNEL_LOGOUT_URI"] = (backChannelPortal ?? portalBaseUrls[0]) + "/account/backchannel-logout",
             ["DEV_IDP_TEST_CONTROLS"] = "1",
+            // Ends when this process ends, however it ends (ChildProcess holds its standard input open).
+            ["DEV_IDP_EXIT_WITH_STDIN"] = "1",
         }, RepoPaths.DevIdp);
         await process.WaitForOutputAsync("dev-idp ready:", TimeSpan.FromSeconds(30));
         return new DevIdentityProvider(process, authority);

@@ -80,6 +80,10 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // A pipe this process holds open and never writes: when the test host ends, however it ends (killed by the runner
+            // or a CI timeout, where ProcessExit never runs), the kernel closes it, and a child that watches its standard
+            // input (the dev identity provider) ends too instead of outliving the run.
+            RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };

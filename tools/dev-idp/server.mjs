@@ -347,6 +347,12 @@ server.listen(config.port, config.host, () => {
   console.log(`dev-idp ready: ${config.issuer}`);
 });
 
+if (config.exitWithStdin) {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
+
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => server.close(() => process.exit(0)).closeAllConnections());
 }

@@ -80,5 +80,8 @@ export function loadConfig(env = process.env) {
     // Test-only: POST /__test/... endpoints that make the next token response misbehave or sign a
     // token on demand (Portal.Tests prove the Portal refuses what it must). Never set outside tests.
     testControls: env.DEV_IDP_TEST_CONTROLS === '1',
+    // The provider ends when its standard input closes: a test process holds the other end, so however that process ends
+    // (killed, crashed), the kernel closes it and no provider outlives the run.
+    exitWithStdin: env.DEV_IDP_EXIT_WITH_STDIN === '1',
   };
 }
