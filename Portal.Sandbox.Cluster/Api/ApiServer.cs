@@ -418,92 +418,100 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     {
         var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
         var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
-        var existing = name is null ? null : store.Get(type, ns, name);
-        JsonObject desired;
-        switch (verb)
+        // As the API server's GuaranteedUpdate: the change is computed from the stored object and written only while that object
+        // is still the one stored. A write that landed in between (a controller's status, another client's labels) is not
+        // overwritten with what was read before it: the change is computed again from the new object. A create finds it exists.
+        while (true)
         {
-            case "patch" when contentType == "application/apply-patch+yaml":
-                if (string.IsNullOrEmpty(context.Request.Query["fieldManager"]))
-                    return await WriteStatusAsync(context, 400, "BadRequest", "PATCH, fieldManager is required for apply requests");
-                desired = ServerSideApply.Apply(existing, ParseObject(body, "the sandbox reads apply bodies written as JSON (which is YAML too)"),
-                    context.Request.Query["fieldManager"].ToString(), ObjectStore.Timestamp(time.GetUtcNow()));
-                break;
-            case "patch" when contentType is "application/strategic-merge-patch+json" or "application/merge-patch+json":
-                if (existing is null) return await NotFoundAsync(context, type, name!);
-                desired = ServerSideApply.Merge(existing, ParseObject(body, null));
-                break;
-            case "patch" when contentType == "application/json-patch+json":
-                if (existing is null) return await NotFoundAsync(context, type, name!);
-                desired = JsonPatch.Apply(existing, JsonNode.Parse(body) as JsonArray
-                    ?? throw new PatchException(400, "a JSON patch is an array of operations"));
-                break;
-            case "patch":
-                return await WriteStatusAsync(context, 415, "UnsupportedMediaType",
-                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, " +
-                    $"application/merge-patch+json, application/apply-patch+yaml");
-            case "create":
-                desired = ParseObject(body, null);
-                name = desired["metadata"]?["name"]?.GetValue<string>();
-                if (string.IsNullOrEmpty(name)) return await WriteStatusAsync(context, 422, "Invalid",
-                    $"{type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required");
-                existing = store.Get(type, ns, name);
-                if (existing is not null) return await WriteStatusAsync(context, 409, "AlreadyExists",
-                    $"{type.QualifiedPlural} \"{name}\" already exists");
-                break;
-            default: // update
-                if (existing is null) return await NotFoundAsync(context, type, name!);
-                desired = ParseObject(body, null);
-                break;
-        }
+            var existing = name is null ? null : store.Get(type, ns, name);
+            var readVersion = existing?["metadata"]?["resourceVersion"]?.GetValue<string>();
+            JsonObject desired;
+            switch (verb)
+            {
+                case "patch" when contentType == "application/apply-patch+yaml":
+                    if (string.IsNullOrEmpty(context.Request.Query["fieldManager"]))
+                        return await WriteStatusAsync(context, 400, "BadRequest", "PATCH, fieldManager is required for apply requests");
+                    desired = ServerSideApply.Apply(existing, ParseObject(body, "the sandbox reads apply bodies written as JSON (which is YAML too)"),
+                        context.Request.Query["fieldManager"].ToString(), ObjectStore.Timestamp(time.GetUtcNow()));
+                    break;
+                case "patch" when contentType is "application/strategic-merge-patch+json" or "application/merge-patch+json":
+                    if (existing is null) return await NotFoundAsync(context, type, name!);
+                    desired = ServerSideApply.Merge(existing, ParseObject(body, null));
+                    break;
+                case "patch" when contentType == "application/json-patch+json":
+                    if (existing is null) return await NotFoundAsync(context, type, name!);
+                    desired = JsonPatch.Apply(existing, JsonNode.Parse(body) as JsonArray
+                        ?? throw new PatchException(400, "a JSON patch is an array of operations"));
+                    break;
+                case "patch":
+                    return await WriteStatusAsync(context, 415, "UnsupportedMediaType",
+                        $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, " +
+                        $"application/merge-patch+json, application/apply-patch+yaml");
+                case "create":
+                    desired = ParseObject(body, null);
+                    name = desired["metadata"]?["name"]?.GetValue<string>();
+                    if (string.IsNullOrEmpty(name)) return await WriteStatusAsync(context, 422, "Invalid",
+                        $"{type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required");
+                    existing = store.Get(type, ns, name);
+                    if (existing is not null) return await WriteStatusAsync(context, 409, "AlreadyExists",
+                        $"{type.QualifiedPlural} \"{name}\" already exists");
+                    break;
+                default: // update
+                    if (existing is null) return await NotFoundAsync(context, type, name!);
+                    desired = ParseObject(body, null);
+                    break;
+            }
 
-        var bodyName = desired["metadata"]?["name"]?.GetValue<string>();
-        if (bodyName is not null && bodyName != name)
-            return await WriteStatusAsync(context, 400, "BadRequest",
-                $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
-        if (desired["kind"]?.GetValue<string>() is { } kind && kind != type.Kind)
-            return await WriteStatusAsync(context, 400, "BadRequest", $"the object's kind {kind} does not match the resource {type.Plural}");
-        var bodyNamespace = desired["metadata"]?["namespace"]?.GetValue<string>();
-        if (type.Namespaced && bodyNamespace is not null && bodyNamespace != ns)
-            return await WriteStatusAsync(context, 400, "BadRequest",
-                "the namespace of the provided object does not match the namespace sent on the request");
-        if (type.Namespaced && store.Get(ResourceTypes.Namespace, null, ns!) is null)
-            return await NotFoundAsync(context, ResourceTypes.Namespace, ns!);
+            var bodyName = desired["metadata"]?["name"]?.GetValue<string>();
+            if (bodyName is not null && bodyName != name)
+                return await WriteStatusAsync(context, 400, "BadRequest",
+                    $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+            if (desired["kind"]?.GetValue<string>() is { } kind && kind != type.Kind)
+                return await WriteStatusAsync(context, 400, "BadRequest", $"the object's kind {kind} does not match the resource {type.Plural}");
+            var bodyNamespace = desired["metadata"]?["namespace"]?.GetValue<string>();
+            if (type.Namespaced && bodyNamespace is not null && bodyNamespace != ns)
+                return await WriteStatusAsync(context, 400, "BadRequest",
+                    "the namespace of the provided object does not match the namespace sent on the request");
+            if (type.Namespaced && store.Get(ResourceTypes.Namespace, null, ns!) is null)
+                return await NotFoundAsync(context, ResourceTypes.Namespace, ns!);
 
-        var refusal = type == ResourceTypes.RoleBinding || type == ResourceTypes.ClusterRoleBinding ? rbac.RefuseBinding(user, desired, ns)
-            : type == ResourceTypes.Role || type == ResourceTypes.ClusterRole ? rbac.RefuseRole(user, desired, ns, type.Plural)
-            : null;
-        if (refusal is not null)
-            return await ForbiddenAsync(context, $"{type.QualifiedPlural} \"{name}\" is forbidden: {refusal}", type, name);
+            var refusal = type == ResourceTypes.RoleBinding || type == ResourceTypes.ClusterRoleBinding ? rbac.RefuseBinding(user, desired, ns)
+                : type == ResourceTypes.Role || type == ResourceTypes.ClusterRole ? rbac.RefuseRole(user, desired, ns, type.Plural)
+                : null;
+            if (refusal is not null)
+                return await ForbiddenAsync(context, $"{type.QualifiedPlural} \"{name}\" is forbidden: {refusal}", type, name);
 
-        // Like the API server: stringData is a write-only convenience, stored as base64 data.
-        if (type == ResourceTypes.Secret && desired["stringData"] is JsonObject stringData)
-        {
-            var data = desired["data"] as JsonObject ?? [];
-            foreach (var (key, value) in stringData) data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>()
-                ?? ""));
-            desired["data"] = data;
-            desired.Remove("stringData");
+            // Like the API server: stringData is a write-only convenience, stored as base64 data.
+            if (type == ResourceTypes.Secret && desired["stringData"] is JsonObject stringData)
+            {
+                var data = desired["data"] as JsonObject ?? [];
+                foreach (var (key, value) in stringData)
+                    data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value?.GetValue<string>() ?? ""));
+                desired["data"] = data;
+                desired.Remove("stringData");
+            }
+            // Status belongs to the controllers and the kubelet, not to clients.
+            var status = existing?["status"]?.DeepClone();
+            desired.Remove("status");
+            if (status is not null) desired["status"] = status;
+            else if (type == ResourceTypes.Namespace) desired["status"] = new JsonObject { ["phase"] = "Active" };
+            if (type == ResourceTypes.CustomResourceDefinition)
+                desired["status"] = CustomResources.Status(desired, ObjectStore.Timestamp(time.GetUtcNow()));
+            (JsonObject Stored, bool Created)? written;
+            try
+            {
+                written = store.WriteIfUnchanged(type, ns, name!, readVersion, desired);
+            }
+            catch (NamespaceGoneException)
+            {
+                return await NotFoundAsync(context, ResourceTypes.Namespace, ns!); // deleted since the check above
+            }
+            if (written is not { } result) continue; // another write landed since the read: compute the change again from it
+            var (stored, created) = result;
+            var code = created ? 201 : 200;
+            await WriteJsonAsync(context, code, stored);
+            return code;
         }
-        // Status belongs to the controllers and the kubelet, not to clients.
-        var status = existing?["status"]?.DeepClone();
-        desired.Remove("status");
-        if (status is not null) desired["status"] = status;
-        else if (type == ResourceTypes.Namespace) desired["status"] = new JsonObject { ["phase"] = "Active" };
-        if (type == ResourceTypes.CustomResourceDefinition)
-            desired["status"] = CustomResources.Status(desired, ObjectStore.Timestamp(time.GetUtcNow()));
-        JsonObject stored;
-        bool created;
-        try
-        {
-            (stored, created) = store.Write(type, ns, name!, _ => desired);
-        }
-        catch (NamespaceGoneException)
-        {
-            return await NotFoundAsync(context, ResourceTypes.Namespace, ns!); // deleted since the check above
-        }
-        var code = created ? 201 : 200;
-        await WriteJsonAsync(context, code, stored);
-        return code;
     }
 
     private static JsonObject ParseObject(string body, string? hint) =>

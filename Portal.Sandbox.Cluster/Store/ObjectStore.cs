@@ -149,6 +149,22 @@ public sealed class ObjectStore
     }
 
     /// <summary>
+    /// Stores <paramref name="desired"/> only while the stored object is still the one its writer read (the resourceVersion it
+    /// had; null: absent), as the API server's optimistic concurrency does; null, and nothing written, when another write
+    /// landed in between. The writer computes its change again from the object as it is now.
+    /// </summary>
+    public (JsonObject Stored, bool Created)? WriteIfUnchanged(ResourceType type, string? ns, string name, string? readVersion,
+        JsonObject desired)
+    {
+        lock (gate)
+        {
+            objects.TryGetValue(Key(type, ns, name), out var current);
+            if (Text(current?["metadata"]?["resourceVersion"]) != readVersion) return null;
+            return Write(type, ns, name, _ => desired);
+        }
+    }
+
+    /// <summary>
     /// Deletes an object (for a namespace, everything in it, as the namespace controller does; for a CustomResourceDefinition,
     /// every object of its kind, as the apiextensions cleanup finalizer does before the kind stops being served), then collects
     /// the garbage its removal leaves. False when it did not exist.
