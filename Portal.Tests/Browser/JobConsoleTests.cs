@@ -22,7 +22,9 @@ public sealed class JobConsoleTests
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Run a diagnostic job" }).First.ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Run a diagnostic job" });
-        await SetNumberAsync(dialog, "Seconds to run", "2");
+        // Long enough to be seen running: the list redraws at most once a second, and the assertion polls once a second once it
+        // has waited a while: a 2 s run could show "running" for a single second, between two polls; 3 s shows it for two at least.
+        await SetNumberAsync(dialog, "Seconds to run", "3");
         await SetNumberAsync(dialog, "Fail the first N attempts", "1");
         await SetNumberAsync(dialog, "Attempts allowed", "1");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Queue job" }).ClickAsync();
