@@ -67,7 +67,7 @@ public sealed class NginxProxy : IAsyncDisposable
                 }
             }
             """);
-        var process = ChildProcess.Start("nginx", Binary,
+        var process = await ChildProcess.StartTiedAsync("nginx", Binary,
             ["-p", directory, "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")],
             new Dictionary<string, string?>(), directory);
         var proxy = new NginxProxy(process, directory, $"http://127.0.0.1:{port}");

@@ -32,7 +32,7 @@ public sealed class PortalProcess : IAsyncDisposable
         var environment = TestSettings.AsEnvironment(settings);
         environment["ASPNETCORE_URLS"] = baseUrl;
         environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = ChildProcess.Start($"portal {baseUrl}", RepoPaths.PortalBinary, [], environment, AppContext.BaseDirectory);
+        var process = await ChildProcess.StartTiedAsync($"portal {baseUrl}", RepoPaths.PortalBinary, [], environment, AppContext.BaseDirectory);
         var portal = new PortalProcess(process, baseUrl);
         await portal.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return portal;

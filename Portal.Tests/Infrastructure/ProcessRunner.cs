@@ -41,22 +41,49 @@ public static class ProcessRunner
 
 /// <summary>
 /// A long-running child process (the Portal, the dev identity provider) whose output is kept for
-/// assertions and diagnostics, killed with its children when disposed.
+/// assertions and diagnostics, killed when disposed, and with this test host however it ends (<see cref="StartTiedAsync"/>, and the
+/// standard input it holds for children that watch theirs).
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     // Every child still running. When the test host exits they are killed synchronously: an
     // asynchronous wait during process exit may never finish, and the children would outlive the run.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Process> Running = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, ChildProcess> Running = new();
 
     static ChildProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAllRunning();
 
-    /// <summary>Kills every child still running. Also called first by the database's exit cleanup: children hold its connections.</summary>
+    /// <summary>
+    /// Kills every child still running. Also called first by the database's exit cleanup: children hold its connections.
+    /// One SIGKILL each, to the program itself (under a lifeline, the lifeline then ends the rest of its group and exits). Not
+    /// Kill(entireProcessTree): that stops (SIGSTOP) each process before it scans /proc for its children, and a host killed
+    /// by the test runner during that scan leaves the child stopped for good, an orphan that no end of file can wake.
+    /// </summary>
     public static void KillAllRunning()
     {
-        foreach (var process in Running.Values)
+        foreach (var child in Running.Values) child.KillProgram();
+    }
+
+    /// <summary>
+    /// SIGKILL to the program, at once. Under a lifeline, to the lifeline's child, and only while the lifeline runs (it outlives
+    /// its child only for the moment it takes to end the child's group, so the pid cannot have been reused by then); the
+    /// lifeline then ends what is left of the group and exits.
+    /// </summary>
+    private void KillProgram()
+    {
+        try
         {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
+            if (process.HasExited) return;
+            if (startedId == Id)
+            {
+                process.Kill();
+                return;
+            }
+            using var program = Process.GetProcessById(Id);
+            program.Kill();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
         }
     }
 
@@ -94,13 +121,45 @@ public sealed class ChildProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         if (!process.Start()) throw new InvalidOperationException($"Could not start {name}.");
-        Running[process.Id] = process;
+        Running[process.Id] = child;
+        child.startedId = process.Id;
         child.Id = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
     }
 
+    /// <summary>
+    /// Starts <paramref name="fileName"/> under cogrion-lifeline (docs/adr/0060-children-die-with-the-portal.md), for a child that
+    /// cannot notice by itself that this test host is gone (the Portal, nginx): when the host ends, however it ends (killed by the
+    /// runner or a CI timeout, where no exit handler runs), the lifeline reads the end of the standard input the host held and
+    /// ends the child's whole process group. <see cref="Id"/> is the child's own pid (a failover test kills that process alone);
+    /// disposing or <see cref="Kill"/> ends the lifeline and the child together.
+    /// </summary>
+    public static async Task<ChildProcess> StartTiedAsync(string name, string fileName, IEnumerable<string> arguments,
+        IDictionary<string, string?> environment, string workingDirectory)
+    {
+        var child = Start(name, Path.Combine(AppContext.BaseDirectory, "cogrion-lifeline"), ["--grace", "5", "--", fileName, .. arguments],
+            environment, workingDirectory);
+        try
+        {
+            const string Started = Cogrion.Lifeline.Handshake.StartedPrefix;
+            await child.WaitForOutputAsync(Started, TimeSpan.FromSeconds(30));
+            var handshake = child.Output.Split('\n').First(line => line.StartsWith(Started, StringComparison.Ordinal));
+            child.Id = int.Parse(handshake[Started.Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            return child;
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The process this class started (the lifeline, for <see cref="StartTiedAsync"/>): the key of <see cref="Running"/>.</summary>
+    private int startedId;
+
+    /// <summary>The program's own process id (under a lifeline, the lifeline's child).</summary>
     public int Id { get; private set; }
     public bool HasExited => process.HasExited;
     public int ExitCode => process.ExitCode;
@@ -156,7 +215,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Kills the process at once (SIGKILL), as a crash would: for tests of what survives a dead replica.</summary>
-    public void Kill() => process.Kill(entireProcessTree: true);
+    public void Kill() => KillProgram();
 
     private int disposed;
 
@@ -164,19 +223,17 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         // Tests may stop a child early and dispose it again at the end; only the first call acts.
         if (Interlocked.Exchange(ref disposed, 1) == 1) return;
-        Running.TryRemove(Id, out _);
+        KillProgram();
         try
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
+            await process.WaitForExitAsync();
         }
         catch (InvalidOperationException)
         {
             // Already gone.
         }
+        // Forgotten only once it is gone: a kill that failed leaves it to the exit cleanup.
+        Running.TryRemove(startedId, out _);
         process.Dispose();
     }
 }
