@@ -143,10 +143,10 @@ public sealed class ChildProcess : IAsyncDisposable
             environment, workingDirectory);
         try
         {
-            const string Started = Cogrion.Lifeline.Handshake.StartedPrefix;
-            await child.WaitForOutputAsync(Started, TimeSpan.FromSeconds(30));
-            var handshake = child.Output.Split('\n').First(line => line.StartsWith(Started, StringComparison.Ordinal));
-            child.Id = int.Parse(handshake[Started.Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            const string started = Cogrion.Lifeline.Handshake.StartedPrefix;
+            await child.WaitForOutputAsync(started, TimeSpan.FromSeconds(30));
+            var handshake = child.Output.Split('\n').First(line => line.StartsWith(started, StringComparison.Ordinal));
+            child.Id = int.Parse(handshake[started.Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
             return child;
         }
         catch
