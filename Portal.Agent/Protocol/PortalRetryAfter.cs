@@ -8,7 +8,7 @@ namespace Cogrion.Agent.Protocol;
 /// </summary>
 public sealed class PortalRetryAfter(TimeProvider time)
 {
-    /// <summary>When the Portal answers 429 without saying how long: its own default window's half.</summary>
+    /// <summary>When a 429 does not say how long (a proxy's, not the Portal's: the Portal always says, ADR 0129): half a minute.</summary>
     public static readonly TimeSpan Default = TimeSpan.FromSeconds(30);
 
     /// <summary>

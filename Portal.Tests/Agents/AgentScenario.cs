@@ -20,7 +20,7 @@ public sealed class AgentScenario : IAsyncDisposable
         ["Agents:OfflineAfter"] = "00:00:03",
         // The test agent beats 30 times as often as a real one, and a test that asks again every 100 ms (support's listing until
         // the kubelet's events show) costs a poll and a result per ask: the per-agent budget (120 calls a minute) scales with that
-        // pace, or a loaded machine runs it out and the next answer waits for the window to end (up to a minute).
+        // pace, or a loaded machine runs it out and every call waits out a Retry-After.
         ["Agents:AgentPermitsPerMinute"] = "6000",
     };
 

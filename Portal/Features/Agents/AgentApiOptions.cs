@@ -33,9 +33,12 @@ public sealed class AgentApiOptions
     /// <summary>How long an upgraded agent's new pod may take to become ready before the agent rolls back.</summary>
     public TimeSpan UpgradeReadyWithin { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Requests per minute per agent on the authenticated agent endpoints.</summary>
+    /// <summary>
+    /// Requests a minute per agent on the authenticated agent endpoints, on average: a token bucket that holds a quarter of them
+    /// back to back (<see cref="AgentRateLimits"/>, ADR 0129).
+    /// </summary>
     public int AgentPermitsPerMinute { get; set; } = 120;
-    /// <summary>Requests per minute per client address on registration and token (no agent identity yet).</summary>
+    /// <summary>Requests a minute per client address on registration and token (no agent identity yet), as a bucket like the agents'.</summary>
     public int AnonymousPermitsPerMinute { get; set; } = 300;
 }
 
