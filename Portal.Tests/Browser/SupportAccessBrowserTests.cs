@@ -36,8 +36,12 @@ public sealed class SupportAccessBrowserTests : IAsyncLifetime
         await admin.GotoAsync("/admin/support");
         await PortalStack.WaitUntilInteractiveAsync(admin);
         await PortalStack.ChooseAsync(admin, admin.GetByLabel("Workspace"), "vault / lake");
-        await admin.GetByLabel("Reason").FillAsync("Customer reports crash-looping web pods");
+        // The choice is the server's once the select shows it: text typed before that render arrived was lost under load.
+        await Assertions.Expect(admin.GetByLabel("Workspace")).ToHaveTextAsync("vault / lake");
+        var reason = admin.GetByLabel("Reason");
+        await reason.FillAsync("Customer reports crash-looping web pods");
         await admin.GetByLabel("Ticket (optional)").FillAsync("INC-7");
+        await Assertions.Expect(reason).ToHaveValueAsync("Customer reports crash-looping web pods");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Request access" }).ClickAsync();
         var mine = admin.GetByRole(AriaRole.Row, new() { Name = "Request for vault/lake" });
         await Assertions.Expect(mine.GetByLabel("Request status")).ToHaveTextAsync("pending");
