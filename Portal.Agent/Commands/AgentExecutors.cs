@@ -63,7 +63,7 @@ public sealed class UninstallExecutor(
     TimeProvider time,
     ILogger<UninstallExecutor> logger) : ICommandExecutor
 {
-    /// <summary>How often removing itself is tried before the agent gives up and keeps running (and says so in its log).</summary>
+    /// <summary>How often removing itself is tried before the agent gives up and stops (saying what is left in its log).</summary>
     private const int RemovalAttempts = 5;
 
     public string Type => CommandTypes.Uninstall;
@@ -140,10 +140,12 @@ public sealed class UninstallExecutor(
     /// <summary>
     /// The command is already reported as succeeded when this runs, so it is not delivered again: a failure here (an API server
     /// that is briefly unavailable or slow) is tried again in place, each step being harmless to repeat, rather than leaving the
-    /// agent installed while the Portal believes it gone.
+    /// agent installed while the Portal believes it gone. The agent is leaving from here on (<see cref="AgentLifecycle.IsLeaving"/>): the
+    /// refusal its next call to the Portal meets does not cut the removal short.
     /// </summary>
     private async Task RemoveSelfWithRetriesAsync(CancellationToken cancellationToken)
     {
+        lifecycle.BeginLeaving();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -156,6 +158,17 @@ public sealed class UninstallExecutor(
                 logger.LogWarning("Removing the agent's own objects failed (attempt {Attempt} of {Attempts}): {Problem}; trying again",
                     attempt, RemovalAttempts, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+            }
+            catch (KubernetesException ex)
+            {
+                // The Portal already counts this agent as gone and revokes it, so running on would only be refused: stop, and say
+                // what to remove by hand (the same objects the offboarding page lists for an agent that could not uninstall).
+                lifecycle.Stop(AgentExitCodes.UninstallIncomplete,
+                    $"Removing the agent's own objects failed {RemovalAttempts} times ({ex.Message}). Remove what is left with cluster-admin " +
+                    $"rights: kubectl delete namespace {pod.Namespace} --ignore-not-found; kubectl delete clusterrolebinding " +
+                    $"{AgentInstall.ClusterRoleBinding} {AgentInstall.SupportReader} --ignore-not-found; kubectl delete clusterrole " +
+                    $"{AgentInstall.ClusterRole} {AgentInstall.WorkloadClusterRole} {AgentInstall.SupportReader} --ignore-not-found");
+                return;
             }
         }
     }

@@ -292,6 +292,12 @@ public sealed class AgentLoop(
 
     private async Task RecordRevocationAsync(string reason)
     {
+        if (lifecycle.IsLeaving)
+        {
+            // Expected: the Portal revokes an agent once its uninstall succeeded. The removal under way stops the agent itself.
+            logger.LogInformation("The Portal revoked this agent while it removes itself ({Reason}); the removal goes on", reason);
+            return;
+        }
         try
         {
             if (session.IsRegistered) await store.SaveAsync(session.State with { RevokedReason = reason }, CancellationToken.None);

@@ -73,9 +73,31 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
     /// <summary>The latest requests (at most 2,000), for tests and diagnostics.</summary>
     public IReadOnlyCollection<AuditEntry> Audit => audit;
 
+    /// <summary>
+    /// Holds every request that <paramref name="matches"/> (method and path) until the returned hold is disposed, as an API server
+    /// that is slow to answer does (etcd under load, an admission webhook near its timeout): for tests of what a client does
+    /// meanwhile. <see cref="RequestHold.Arrived"/> completes when the first such request is being held.
+    /// </summary>
+    public RequestHold Hold(Func<string, string, bool> matches)
+    {
+        var hold = new RequestHold(matches, h => holds.TryRemove(h, out _));
+        holds[hold] = 0;
+        return hold;
+    }
+
+    private readonly ConcurrentDictionary<RequestHold, byte> holds = new();
+
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        try
+        {
+            foreach (var hold in holds.Keys) await hold.WaitAsync(request.Method, request.Path.Value ?? "/", context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return; // The client gave up while held.
+        }
         var user = tokens.Authenticate(request.Headers.Authorization);
         var path = request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
         int code;
@@ -561,5 +583,27 @@ public sealed class ApiServer(ObjectStore store, Rbac rbac, TokenRegistry tokens
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body.ToJsonString(Encoding));
+    }
+}
+
+/// <summary>A hold on some of the API server's requests (<see cref="ApiServer.Hold"/>); disposing it lets them through.</summary>
+public sealed class RequestHold(Func<string, string, bool> matches, Action<RequestHold> removed) : IDisposable
+{
+    private readonly TaskCompletionSource arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Arrived => arrived.Task;
+
+    internal async Task WaitAsync(string method, string path, CancellationToken cancellationToken)
+    {
+        if (!matches(method, path)) return;
+        arrived.TrySetResult();
+        await released.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        removed(this);
+        released.TrySetResult();
     }
 }

@@ -255,6 +255,31 @@ public sealed class AgentEndToEndTests
     }
 
     [Fact]
+    public async Task An_uninstall_is_finished_even_when_the_Portal_refuses_the_agent_while_it_removes_itself()
+    {
+        // The Portal drops an uninstalled agent's credentials as it records the result, so the agent's next beat is refused while it
+        // is still removing itself. Deleting its workload role is held here until that refusal has been seen: the refusal must not
+        // stop the agent halfway (it once did, leaving its namespace, Deployment and roles behind) nor write its deleted state back.
+        await using var scenario = await AgentScenario.StartAsync();
+        using (var held = scenario.Agent.Cluster.Api.Hold((method, path) =>
+                   method == "DELETE" && path.EndsWith("/clusterroles/" + AgentInstall.WorkloadClusterRole, StringComparison.Ordinal)))
+        {
+            Assert.Equal("succeeded", (await scenario.CompletedAsync(await scenario.EnqueueAsync(CommandTypes.Uninstall))).Status);
+            await held.Arrived.WaitAsync(TimeSpan.FromMinutes(1));
+            await scenario.Agent.WaitForOutputAsync("while it removes itself");
+        }
+
+        var snapshot = await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.ClusterSnapshot()),
+            s => !s.Contains($"v1|Namespace||{AgentInstall.Namespace}", StringComparison.Ordinal), "the agent's namespace to be gone");
+        Assert.DoesNotContain(AgentInstall.StateSecret, snapshot);
+        Assert.DoesNotContain($"ClusterRole||{AgentInstall.WorkloadClusterRole}", snapshot);
+        Assert.DoesNotContain($"|ClusterRole||{AgentInstall.ClusterRole}\"", snapshot);
+        Assert.DoesNotContain(AgentInstall.SupportReader, snapshot);
+        await Eventually.ValueAsync(() => Task.FromResult(scenario.Agent.Pods().Count), n => n == 0, "the agent's pod to stop");
+        Assert.Contains("removed what it created. Goodbye.", scenario.Agent.Output);
+    }
+
+    [Fact]
     public async Task A_command_signed_by_another_key_is_rejected_and_not_executed()
     {
         await using var scenario = await AgentScenario.StartAsync();
