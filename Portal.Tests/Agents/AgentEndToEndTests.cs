@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Features.Agents;
 using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Features.Workspaces.Apps;
 using Cogrion.Portal.Tests.Infrastructure;
 using Dapper;
 using Npgsql;
@@ -48,8 +49,52 @@ public sealed class AgentEndToEndTests
         Assert.Contains("v1|Namespace||tenant-airflow", cluster.Select(e => e.Key));
         Assert.Contains("v1|ResourceQuota|tenant-airflow|cogrion-quota", cluster.Select(e => e.Key));
         Assert.Contains("networking.k8s.io/v1|NetworkPolicy|tenant-airflow|default-deny", cluster.Select(e => e.Key));
-        Assert.Equal("restricted",
+        // Airflow's level, as its catalog entry writes it down (its chart needs "baseline").
+        Assert.Equal("baseline",
             cluster["v1|Namespace||tenant-airflow"]!["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_app_namespace_tests_get_is_the_one_an_install_asks_for_made_by_the_agent_under_its_own_rbac()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        await scenario.EnsureAppNamespaceAsync("airflow");
+
+        // What the catalog's install asks for and namespace.ensure's executor makes of it; a world that wrote its own copy fails here.
+        var airflow = scenario.Portal.Get<AppCatalog>().Find("airflow")!;
+        var admin = scenario.Agent.Admin;
+        var ns = (await admin.GetAsync(new ObjectReference("v1", "Namespace", "airflow", null), default))!;
+        var labels = ns["metadata"]!["labels"]!;
+        Assert.Equal(AgentLabels.ManagedByValue, labels[AgentLabels.ManagedBy]!.GetValue<string>());
+        Assert.Equal("airflow", labels[AgentLabels.App]!.GetValue<string>());
+        Assert.Equal(PodSecurityLevel.Baseline, airflow.PodSecurity);
+        Assert.Equal("baseline", labels["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+        Assert.Equal("restricted", labels["pod-security.kubernetes.io/warn"]!.GetValue<string>());
+
+        var binding = (await admin.GetAsync(new ObjectReference("rbac.authorization.k8s.io/v1", "RoleBinding", AgentInstall.WorkloadRoleBinding,
+            "airflow"), default))!;
+        Assert.Equal(("ClusterRole", AgentInstall.WorkloadClusterRole),
+            (binding["roleRef"]!["kind"]!.GetValue<string>(), binding["roleRef"]!["name"]!.GetValue<string>()));
+        var subject = Assert.Single(binding["subjects"]!.AsArray())!;
+        Assert.Equal(("ServiceAccount", AgentInstall.ServiceAccount, AgentInstall.Namespace), (subject["kind"]!.GetValue<string>(),
+            subject["name"]!.GetValue<string>(), subject["namespace"]!.GetValue<string>()));
+
+        var quota = (await admin.GetAsync(new ObjectReference("v1", "ResourceQuota", "cogrion-quota", "airflow"), default))!;
+        var hard = quota["spec"]!["hard"]!;
+        Assert.Equal(airflow.Resources.Cpu, hard["requests.cpu"]!.GetValue<string>());
+        Assert.Equal(airflow.Resources.Memory, hard["requests.memory"]!.GetValue<string>());
+        Assert.Equal(airflow.Resources.Memory, hard["limits.memory"]!.GetValue<string>());
+        Assert.Equal(airflow.Resources.Pods.ToString(System.Globalization.CultureInfo.InvariantCulture), hard["pods"]!.GetValue<string>());
+
+        var policy = (await admin.GetAsync(new ObjectReference("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "airflow"), default))!;
+        Assert.Empty(policy["spec"]!["podSelector"]!.AsObject());
+        Assert.Equal(["Ingress", "Egress"], policy["spec"]!["policyTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+
+        // Every one of them written by the agent, with its service account's token: none by the cluster's admin.
+        foreach (var written in new[] { ns, binding, quota, policy })
+            Assert.Equal([AgentLabels.FieldManager], written["metadata"]!["managedFields"]!.AsArray()
+                .Select(e => e!["manager"]!.GetValue<string>()).Distinct());
     }
 
     [Fact]

@@ -92,7 +92,12 @@ public sealed class AgentScenario : IAsyncDisposable
 
     public async Task<AgentSummary> AgentAsync() => (await Portal.Get<AgentRegistry>().GetAsync(AgentId, CancellationToken.None))!;
 
-    public static JsonObject Namespace(string name) => new() { ["namespace"] = name, ["app"] = "airflow" };
+    /// <summary>namespace.ensure's payload for an app namespace as an install builds it (<see cref="AppNamespaces.Payload"/>).</summary>
+    public static JsonObject Namespace(string name) => AppNamespaces.Payload(name);
+
+    /// <summary>An app namespace as production makes it, through this Portal and the agent (<see cref="AppNamespaces"/>).</summary>
+    public Task<AgentCommandAnswer> EnsureAppNamespaceAsync(string name, string app = AppNamespaces.DefaultApp) =>
+        Portal.EnsureAppNamespaceAsync(TenantId, AgentId, name, Admin, app);
 
     public async ValueTask DisposeAsync()
     {

@@ -25,7 +25,7 @@ public sealed class SecretDeliveryBench : IAsyncLifetime
     {
         var rounds = int.Parse(Environment.GetEnvironmentVariable("COGRION_BENCH_SECRETS_ROUNDS") ?? "20", CultureInfo.InvariantCulture);
         var page = world.Page;
-        await world.Agent.ManagedNamespaceAsync("airflow");
+        await world.EnsureAppNamespaceAsync("airflow");
 
         await page.GotoAsync("/t/vault/workspaces/lake/secrets");
         await PortalStack.WaitUntilInteractiveAsync(page);

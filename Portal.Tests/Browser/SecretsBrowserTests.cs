@@ -27,7 +27,7 @@ public sealed class SecretsBrowserTests : IAsyncLifetime
     public async Task An_admin_confirms_the_fingerprint_adds_a_secret_sees_it_applied_and_a_substituted_key_is_refused()
     {
         var (page, agent) = (world.Page, world.Agent);
-        await agent.ManagedNamespaceAsync("airflow");
+        await world.EnsureAppNamespaceAsync("airflow");
         var fingerprint = await world.AgentFingerprintAsync();
 
         var response = await page.GotoAsync("/t/vault/workspaces/lake/secrets");

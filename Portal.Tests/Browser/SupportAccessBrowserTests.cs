@@ -1,5 +1,6 @@
 using Cogrion.Agent.Protocol;
 using Cogrion.Portal.Tests.Infrastructure;
+using Cogrion.Portal.Tests.Support;
 using Dapper;
 using Microsoft.Playwright;
 using Npgsql;
@@ -26,22 +27,8 @@ public sealed class SupportAccessBrowserTests : IAsyncLifetime
     public async Task A_platform_admin_requests_a_tenant_admin_approves_with_a_passkey_and_the_admin_reads_pod_status()
     {
         var (erin, stack, tenant) = (world.Page, world.Stack, world.TenantId);
-        await world.Agent.ManagedNamespaceAsync("airflow");
-        await world.Agent.Admin.ApplyAsync(new System.Text.Json.Nodes.JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Pod",
-            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "web-0", ["namespace"] = "airflow" },
-            ["spec"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["containers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
-                {
-                    ["name"] = "web",
-                    ["image"] = AgentProcess.Image,
-                    ["args"] = new System.Text.Json.Nodes.JsonArray("--version"),
-                }),
-            },
-        }, default);
+        await world.EnsureAppNamespaceAsync(SupportScenario.Namespace);
+        await world.Agent.Admin.ApplyAsync(SupportScenario.CrashingPod(), default);
 
         // The platform admin asks for status access to vault/lake.
         var admin = await stack.NewPageAsync();
@@ -49,8 +36,12 @@ public sealed class SupportAccessBrowserTests : IAsyncLifetime
         await admin.GotoAsync("/admin/support");
         await PortalStack.WaitUntilInteractiveAsync(admin);
         await PortalStack.ChooseAsync(admin, admin.GetByLabel("Workspace"), "vault / lake");
-        await admin.GetByLabel("Reason").FillAsync("Customer reports crash-looping web pods");
+        // The choice is the server's once the select shows it: text typed before that render arrived was lost under load.
+        await Assertions.Expect(admin.GetByLabel("Workspace")).ToHaveTextAsync("vault / lake");
+        var reason = admin.GetByLabel("Reason");
+        await reason.FillAsync("Customer reports crash-looping web pods");
         await admin.GetByLabel("Ticket (optional)").FillAsync("INC-7");
+        await Assertions.Expect(reason).ToHaveValueAsync("Customer reports crash-looping web pods");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Request access" }).ClickAsync();
         var mine = admin.GetByRole(AriaRole.Row, new() { Name = "Request for vault/lake" });
         await Assertions.Expect(mine.GetByLabel("Request status")).ToHaveTextAsync("pending");

@@ -164,35 +164,6 @@ public sealed class AgentProcess : IAsyncDisposable
         return all.ToJsonString();
     }
 
-    /// <summary>An app namespace as namespace.ensure makes it: labelled managed, with the agent's workload role bound there.</summary>
-    public async Task ManagedNamespaceAsync(string name)
-    {
-        await Admin.ApplyAsync(new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Namespace",
-            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [AgentLabels.ManagedBy] = AgentLabels.ManagedByValue } },
-        }, default);
-        await Admin.ApplyAsync(new JsonObject
-        {
-            ["apiVersion"] = "rbac.authorization.k8s.io/v1",
-            ["kind"] = "RoleBinding",
-            ["metadata"] = new JsonObject { ["name"] = AgentInstall.WorkloadRoleBinding, ["namespace"] = name },
-            ["roleRef"] = new JsonObject
-            {
-                ["apiGroup"] = "rbac.authorization.k8s.io",
-                ["kind"] = "ClusterRole",
-                ["name"] = AgentInstall.WorkloadClusterRole
-            },
-            ["subjects"] = new JsonArray(new JsonObject
-            {
-                ["kind"] = "ServiceAccount",
-                ["name"] = AgentInstall.ServiceAccount,
-                ["namespace"] = AgentInstall.Namespace,
-            }),
-        }, default);
-    }
-
     /// <summary>Stops the agent as an operator would: the Deployment scaled to zero.</summary>
     public async Task ScaleToZeroAsync()
     {

@@ -1,4 +1,7 @@
 using Cogrion.Agent.Protocol;
+using Cogrion.Portal.Features.Agents;
+using Cogrion.Portal.Features.Agents.Commands;
+using Cogrion.Portal.Infrastructure.Audit;
 using Cogrion.Portal.Tests.Agents;
 using Dapper;
 using Microsoft.Playwright;
@@ -47,6 +50,9 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
 
     public Guid TenantId { get; private set; }
     public Guid WorkspaceId { get; private set; }
+
+    /// <summary>Erin, as the audit trail names her.</summary>
+    public Actor Erin { get; private set; } = null!;
     public AgentProcess Agent { get; private set; } = null!;
 
     public string ConnectionString => Stack.ConnectionString;
@@ -59,7 +65,7 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
             Page = await Stack.NewPageAsync();
             // Erin's user row exists once she has signed in: the tenant's membership needs it.
             await Stack.SignInAsync(Page, DevIdentityProvider.Erin);
-            (TenantId, WorkspaceId) = await SeedAsync("erin");
+            (TenantId, WorkspaceId, Erin) = await SeedAsync("erin");
             Agent = await AgentProcess.StartClusterAsync(catalogCharts: CatalogCharts, flux: Flux);
             await Agent.InstallAsync(TenantId, WorkspaceId, Stack.BaseUrl,
                 await TestBootstrapTokens.MintAsync(ConnectionString, TenantId, WorkspaceId), extraEnvironment: AgentEnvironment);
@@ -71,6 +77,23 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
             await DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// An app namespace as production makes it (<see cref="AppNamespaces"/>), asked for by Erin. The Portal under test is a process
+    /// of its own, so the command is enqueued by another replica started for it in this process on the same database and key ring
+    /// (the Portal's <see cref="AgentCommandQueue"/>, signed with the Portal's key, as any replica signs);
+    /// the Portal process delivers it to the agent, which answers it. The replica stops once the agent has answered.
+    /// </summary>
+    public async Task<AgentCommandAnswer> EnsureAppNamespaceAsync(string ns, string app = AppNamespaces.DefaultApp)
+    {
+        await using var replica = await PortalServer.StartAsync(ConnectionString, overrides: new Dictionary<string, string?>
+        {
+            ["Jobs:RunWorkers"] = "false",
+        });
+        var agents = await replica.Get<AgentRegistry>().ListForWorkspaceAsync(TenantId, WorkspaceId, CancellationToken.None);
+        var agent = Assert.Single(agents, a => a.Status == "active");
+        return await replica.EnsureAppNamespaceAsync(TenantId, agent.Id, ns, Erin, app);
     }
 
     /// <summary>The agent identity's fingerprint as a person reads it in the cluster (its identity ConfigMap).</summary>
@@ -102,7 +125,7 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
     }
 
     /// <summary>The tenant where the signed-in person is admin, with its ready sandbox workspace.</summary>
-    private async Task<(Guid Tenant, Guid Workspace)> SeedAsync(string username)
+    private async Task<(Guid Tenant, Guid Workspace, Actor User)> SeedAsync(string username)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         var user = await connection.ExecuteScalarAsync<Guid>("select id from users where username = @username", new { username });
@@ -122,7 +145,7 @@ public sealed class BrowserAgentWorld : IAsyncLifetime
             values (@workspace, @tenant, @WorkspaceName, @account, 'sandbox', 'sandbox-local-1', '10.60.0.0/16', '1.32', '[]'::jsonb,
                     false, 'automatic', 'ready', 'test')
             """, new { workspace, tenant, WorkspaceName, account });
-        return (tenant, workspace);
+        return (tenant, workspace, Actor.User(user, username));
     }
 
     /// <summary>Stops the agent's cluster and the stack, whichever of them started; once.</summary>

@@ -194,4 +194,35 @@ public sealed class SupportAccessTests
         await requests.RecordClockEndingsAsync(default);
         Assert.Single(await world.AuditActionsAsync(), a => a == "support.expired");
     }
+
+    [Fact]
+    public async Task An_actions_command_reaches_the_agent_only_with_its_row_so_an_answer_at_once_is_never_lost()
+    {
+        await using var world = await SupportScenario.StartAsync();
+        var request = await world.ApproveAsync(await world.RequestAsync());
+        await using var blocker = new NpgsqlConnection(world.Scenario.ConnectionString);
+        await blocker.OpenAsync();
+        await using var observer = new NpgsqlConnection(world.Scenario.ConnectionString);
+        await observer.OpenAsync();
+
+        // Inserts into support_actions wait while this transaction holds the table: the ask stops at its row.
+        Task<SupportActionRecord> asking;
+        await using (var holding = await blocker.BeginTransactionAsync())
+        {
+            await blocker.ExecuteAsync("lock table support_actions in share mode", transaction: holding);
+            asking = world.AskAsync(request.Id, new SupportQuestion(SupportActions.List));
+            await Eventually.ValueAsync(() => observer.ExecuteScalarAsync<long>("""
+                    select count(*) from pg_stat_activity
+                    where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into support_actions%'
+                    """), waiting => waiting == 1, "the ask to wait for the lock at its support_actions row", TimeSpan.FromSeconds(60));
+
+            // Its command is written, but in the same transaction: nothing the agent could fetch (and answer before the row exists).
+            Assert.Equal(0, await observer.ExecuteScalarAsync<long>(
+                "select count(*) from agent_commands where tenant_id = @TenantId and type = @type",
+                new { world.TenantId, type = CommandTypes.SupportAction }));
+            await holding.CommitAsync();
+        }
+
+        Assert.Equal(SupportActionOutcome.Allowed, (await asking).Outcome);
+    }
 }

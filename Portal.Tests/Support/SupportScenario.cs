@@ -14,8 +14,8 @@ namespace Cogrion.Portal.Tests.Support;
 /// <summary>
 /// A tenant with the real agent in a simulated cluster (an <see cref="AgentScenario"/>) and what support access needs
 /// around it: the tenant and workspace rows, a platform admin who asks ("sam"), a tenant admin who approves ("ann") with
-/// a software passkey registered through the Portal's real Fido2 path, and an app namespace with a crashing pod that
-/// has a log and events.
+/// a software passkey registered through the Portal's real Fido2 path, and an app namespace (ensured through the Portal and
+/// the agent, as an install makes it) with a crashing pod that has a log and events.
 /// </summary>
 public sealed class SupportScenario : IAsyncDisposable
 {
@@ -64,24 +64,9 @@ public sealed class SupportScenario : IAsyncDisposable
                 new { scenario.TenantId, approver });
         }
 
-        await scenario.Agent.ManagedNamespaceAsync(Namespace);
-        await scenario.Agent.Admin.ApplyAsync(new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Pod",
-            ["metadata"] = new JsonObject { ["name"] = Pod, ["namespace"] = Namespace },
-            // A container that prints one line and exits: a crash-looping pod with a log and events, as support meets them.
-            ["spec"] = new JsonObject
-            {
-                ["containers"] = new JsonArray(new JsonObject
-                {
-                    ["name"] = "web",
-                    ["image"] = AgentProcess.Image,
-                    ["args"] = new JsonArray("--version"),
-                    ["env"] = new JsonArray(new JsonObject { ["name"] = "DB_PASSWORD", ["value"] = "literal-canary" }),
-                }),
-            },
-        }, default);
+        await scenario.EnsureAppNamespaceAsync(Namespace);
+        await scenario.Agent.Admin.ApplyAsync(CrashingPod(new JsonArray(new JsonObject { ["name"] = "DB_PASSWORD", ["value"] = "literal-canary" })),
+            default);
 
         var world = new SupportScenario
         {
@@ -94,6 +79,33 @@ public sealed class SupportScenario : IAsyncDisposable
         await world.RegisterAsync(world.Passkey, approver, "ann");
         return world;
     }
+
+    /// <summary>
+    /// <see cref="Pod"/> in the app namespace: a container that prints one line and exits, a crash-looping pod with a log and events,
+    /// as support meets them. It asks for what the namespace's quota requires of every pod (a real API server refuses one that
+    /// does not) and needs nothing the namespace's Pod Security level forbids.
+    /// </summary>
+    public static JsonObject CrashingPod(JsonArray? env = null) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Pod",
+        ["metadata"] = new JsonObject { ["name"] = Pod, ["namespace"] = Namespace },
+        ["spec"] = new JsonObject
+        {
+            ["containers"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "web",
+                ["image"] = AgentProcess.Image,
+                ["args"] = new JsonArray("--version"),
+                ["env"] = env ?? [],
+                ["resources"] = new JsonObject
+                {
+                    ["requests"] = new JsonObject { ["cpu"] = "100m", ["memory"] = "64Mi" },
+                    ["limits"] = new JsonObject { ["memory"] = "64Mi" },
+                },
+            }),
+        },
+    };
 
     /// <summary>Registers a passkey through the Portal's Fido2 path, as the Support access page does with a browser's answer.</summary>
     public async Task<Cogrion.Portal.Infrastructure.Http.CommandResult<SupportPasskey>> RegisterAsync(SoftwarePasskey passkey, Guid userId,

@@ -317,14 +317,11 @@ public sealed class SandboxInstallWorld : IAsyncDisposable
         Eventually.ValueAsync(async () => (await Portal.Get<WorkspaceApps>().FindAsync(TenantId, workspace.Id, app, CancellationToken.None))!,
             v => v is not null && accept(v), what, TimeSpan.FromMinutes(3));
 
-    /// <summary>Ensures an app namespace through the agent (the Portal's signed command): its outcome.</summary>
+    /// <summary>Ensures an app namespace through the agent (the Portal's signed command, <see cref="AppNamespaces"/>): its outcome.</summary>
     public async Task<string> EnsureNamespaceAsync(Guid workspace, string ns, Guid? agentId = null)
     {
         agentId ??= (await Portal.Get<AgentRegistry>().ListForWorkspaceAsync(TenantId, workspace, CancellationToken.None)).Single().Id;
-        var queued = await Portal.Get<AgentCommandQueue>().EnqueueAsync(
-            new NewAgentCommand(TenantId, agentId.Value, CommandTypes.EnsureNamespace, new JsonObject { ["namespace"] = ns, ["app"] = "airflow" }),
-                Admin, CancellationToken.None);
-        return (await CommandAsync(agentId.Value, queued!.Id)).Status;
+        return (await Portal.TryEnsureAppNamespaceAsync(TenantId, agentId.Value, ns, Admin, deadline: TimeSpan.FromMinutes(4))).Status;
     }
 
     public Task<AgentCommandView> CommandAsync(Guid agentId, Guid commandId) =>

@@ -51,47 +51,47 @@ public sealed class SupportSessions(
         else if (!SupportActions.Allows(request.Scope.ToDbText(), question.Action))
             refusal = $"action '{question.Action}' is outside the grant's scope '{request.Scope.ToDbText()}'";
 
+        // The command and its support_actions row commit together: an agent that answers at once (it is woken by the commit)
+        // finds the row its result handler completes; enqueued first, the answer could come before the row and be lost.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         Guid? commandId = null;
         if (refusal is null)
         {
             var payload = new SupportActionPayload(requestId, question.Action, question.Namespace, question.Kind, question.Name, question.Container,
                 question.TailLines);
             var lifetime = request.NotAfter!.Value - now;
-            var queued = await commands.EnqueueAsync(new NewAgentCommand(request.TenantId, request.AgentId, CommandTypes.SupportAction,
-                JsonSerializer.SerializeToNode(payload, ProtocolJson.Default.SupportActionPayload)!.AsObject(), $"support-action:{id:N}",
-                lifetime < TimeSpan.FromMinutes(5) ? lifetime : TimeSpan.FromMinutes(5)), actor, cancellationToken);
+            var queued = await commands.EnqueueAsync(transaction, new NewAgentCommand(request.TenantId, request.AgentId,
+                CommandTypes.SupportAction, JsonSerializer.SerializeToNode(payload, ProtocolJson.Default.SupportActionPayload)!.AsObject(),
+                $"support-action:{id:N}", lifetime < TimeSpan.FromMinutes(5) ? lifetime : TimeSpan.FromMinutes(5)), actor, cancellationToken);
             if (queued is null) refusal = "the workspace's agent is no longer active";
             commandId = queued?.Id;
         }
 
         var outcome = refusal is null ? SupportActionOutcome.Pending : SupportActionOutcome.Refused;
         var message = refusal is null ? null : $"Refused by the Portal: {refusal}.";
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into support_actions (id, request_id, tenant_id, command_id, action, target, asked_by, asked_at, outcome, message,
+                                         completed_at)
+            values (@id, @requestId, @TenantId, @commandId, @Action, @target, @by, @now, @outcome, @message, @completedAt)
+            """, new
         {
-            await connection.ExecuteAsync(new CommandDefinition("""
-                insert into support_actions (id, request_id, tenant_id, command_id, action, target, asked_by, asked_at, outcome, message,
-                                             completed_at)
-                values (@id, @requestId, @TenantId, @commandId, @Action, @target, @by, @now, @outcome, @message, @completedAt)
-                """, new
-            {
-                id,
-                requestId,
-                request.TenantId,
-                commandId,
-                question.Action,
-                target = question.Target,
-                by = actor.Name ?? actor.Id,
-                now,
-                outcome = outcome.ToDbText(),
-                message,
-                completedAt = refusal is null ? (DateTimeOffset?)null : now,
-            }, transaction, cancellationToken: cancellationToken));
-            await audit.RecordAsync(new AuditEntry(actor, refusal is null ? "support.action_requested" : "support.action_refused", request.TenantId,
-                "support_request", requestId.ToString(), new { actionId = id, commandId, question.Action, target = question.Target, message }),
-                transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
+            id,
+            requestId,
+            request.TenantId,
+            commandId,
+            question.Action,
+            target = question.Target,
+            by = actor.Name ?? actor.Id,
+            now,
+            outcome = outcome.ToDbText(),
+            message,
+            completedAt = refusal is null ? (DateTimeOffset?)null : now,
+        }, transaction, cancellationToken: cancellationToken));
+        await audit.RecordAsync(new AuditEntry(actor, refusal is null ? "support.action_requested" : "support.action_refused", request.TenantId,
+            "support_request", requestId.ToString(), new { actionId = id, commandId, question.Action, target = question.Target, message }),
+            transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return CommandResult<SupportActionRecord>.Ok(new SupportActionRecord(id, requestId, commandId, question.Action, question.Target,
             actor.Name ?? actor.Id, now, outcome, message, refusal is null ? null : now));
     }

@@ -62,13 +62,26 @@ public sealed class AgentCommandQueue(
     /// <summary>Enqueues a command for an active agent of the tenant; null when there is none (another tenant's agent is "not found").</summary>
     public async Task<EnqueuedCommand?> EnqueueAsync(NewAgentCommand command, Actor actor, CancellationToken cancellationToken)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var queued = await EnqueueAsync(transaction, command, actor, cancellationToken);
+        if (queued is { Created: true }) await transaction.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    /// <summary>
+    /// Enqueues in the caller's transaction: the agent can neither see nor answer the command before the caller's own rows (the
+    /// ones a result handler updates) are committed with it. The wake-up goes when the transaction commits.
+    /// </summary>
+    public async Task<EnqueuedCommand?> EnqueueAsync(NpgsqlTransaction transaction, NewAgentCommand command, Actor actor,
+        CancellationToken cancellationToken)
+    {
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction has ended.");
         ArgumentException.ThrowIfNullOrWhiteSpace(command.Type);
         var now = time.GetUtcNow();
         var idempotencyKey = string.IsNullOrWhiteSpace(command.IdempotencyKey) ? Guid.NewGuid().ToString("N") : command.IdempotencyKey;
         var payload = command.Payload ?? new JsonObject();
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var active = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select exists (select 1 from agents where id = @AgentId and tenant_id = @TenantId and status = 'active')",
             new { command.AgentId, command.TenantId }, transaction, cancellationToken: cancellationToken));
@@ -106,7 +119,6 @@ public sealed class AgentCommandQueue(
             new { commandId = id, type = command.Type, idempotencyKey, expiresAt = envelope.ExpiresAt }), transaction, cancellationToken);
         // Delivered to every listening Portal process when the transaction commits, not before.
         await NotifyAsync(connection, command.AgentId, transaction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return new EnqueuedCommand(id, Created: true);
     }
 
